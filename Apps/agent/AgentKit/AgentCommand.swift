@@ -1,0 +1,200 @@
+import ClusterCore
+public import CorralSupport
+import Foundation
+import NodeProbe
+
+/// `corral-agent configure | start | probe | version`, parsed from `[String]` so tests can drive it.
+public enum AgentCommand: Sendable, Equatable {
+    case configure(ConfigureOptions)
+    case start(configPath: String)
+    case probe(json: Bool, declaredGPUs: Int?)
+    case version
+    case help
+
+    public struct ConfigureOptions: Sendable, Equatable {
+        public var configPath: String = AgentConfiguration.defaultPath
+        public var endpoint: String?
+        public var clusterToken: String?
+        public var nodeID: String?
+        public var declareGPUs: Int?
+        public var gpuName: String?
+        public var stateDir: String?
+        public var caFile: String?
+        public var cpus: Int?
+        public var memory: Int64?
+        public var labels: [String: String] = [:]
+    }
+
+    public static let usage = """
+        usage: corral-agent <command> [options]
+
+        commands:
+          configure --endpoint URL --cluster-token TOKEN [--node-id ID] [--declare-gpus N] [--gpu-name NAME]
+                    [--state-dir DIR] [--ca-file FILE] [--cpus N] [--memory SIZE] [--label KEY=VALUE]
+                    [--config FILE]
+                    writes ~/.corral/agent.toml (mode 0600)
+          start [--config FILE]       registers this node and runs jobs until SIGTERM
+          probe [--json] [--declare-gpus N]
+                                      prints what this node has (GPUs, CPUs, memory)
+          version
+
+        example:
+          corral-agent configure --endpoint http://10.0.0.1:8700 --cluster-token "$(cat cluster.token)"
+          corral-agent start
+        """
+
+    public static func parse(_ arguments: [String]) throws(ConfigurationFailure) -> AgentCommand {
+        guard let command = arguments.first else { return .help }
+        var options = Options(Array(arguments.dropFirst()))
+        switch command {
+        case "configure":
+            var configure = ConfigureOptions()
+            while let flag = try options.next() {
+                switch flag {
+                case "--config": configure.configPath = try options.value(flag)
+                case "--endpoint": configure.endpoint = try options.value(flag)
+                case "--cluster-token": configure.clusterToken = try options.value(flag)
+                case "--node-id": configure.nodeID = try options.value(flag)
+                case "--declare-gpus": configure.declareGPUs = try options.integer(flag, max: 1024)
+                case "--gpu-name": configure.gpuName = try options.value(flag)
+                case "--state-dir": configure.stateDir = try options.value(flag)
+                case "--ca-file": configure.caFile = try options.value(flag)
+                case "--cpus": configure.cpus = try options.integer(flag, max: 1 << 16)
+                case "--memory":
+                    let text = try options.value(flag)
+                    guard let bytes = ByteSize.parse(text) else {
+                        throw ConfigurationFailure("--memory takes a size such as 64G, got '\(text)'")
+                    }
+                    configure.memory = bytes
+                case "--label":
+                    let text = try options.value(flag)
+                    guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+                        throw ConfigurationFailure("--label takes KEY=VALUE, got '\(text)'")
+                    }
+                    configure.labels[String(text[..<equals])] = String(text[text.index(after: equals)...])
+                default: throw ConfigurationFailure("unknown option '\(flag)' for configure")
+                }
+            }
+            return .configure(configure)
+        case "start":
+            var path = AgentConfiguration.defaultPath
+            while let flag = try options.next() {
+                guard flag == "--config" else { throw ConfigurationFailure("unknown option '\(flag)' for start") }
+                path = try options.value(flag)
+            }
+            return .start(configPath: path)
+        case "probe":
+            var json = false
+            var declared: Int?
+            while let flag = try options.next() {
+                switch flag {
+                case "--json": json = true
+                case "--declare-gpus": declared = try options.integer(flag, max: 1024)
+                default: throw ConfigurationFailure("unknown option '\(flag)' for probe")
+                }
+            }
+            return .probe(json: json, declaredGPUs: declared)
+        case "version", "--version": return .version
+        case "help", "--help", "-h": return .help
+        default: throw ConfigurationFailure("unknown command '\(command)'")
+        }
+    }
+
+    /// Runs the command; returns the process exit code.
+    public static func run(_ command: AgentCommand, log: any LogSink) async -> Int32 {
+        switch command {
+        case .help:
+            FileHandleOutput.stdout(usage + "\n")
+            return 0
+        case .version:
+            FileHandleOutput.stdout("corral-agent \(AgentVersion.current)\n")
+            return 0
+        case .configure(let options):
+            return configure(options)
+        case .probe(let json, let declared):
+            let inventory = NodeProber().probe(declaredGPUs: declared.map { DeclaredGPUs(count: $0) })
+            FileHandleOutput.stdout(json ? ProbeReport.json(inventory) : ProbeReport.table(inventory))
+            return 0
+        case .start(let path):
+            do {
+                let configuration = try AgentConfiguration.load(
+                    path: path,
+                    environment: ProcessInfo.processInfo.environment
+                )
+                try await Agent(configuration: configuration, log: log).run()
+                return 0
+            } catch {
+                FileHandleOutput.stderr("corral-agent: \(error)\n")
+                return 1
+            }
+        }
+    }
+
+    static func configure(_ options: ConfigureOptions) -> Int32 {
+        var configuration = AgentConfiguration()
+        if Files.exists(options.configPath),
+            let existing = try? AgentConfiguration.load(path: options.configPath, environment: [:])
+        {
+            configuration = existing
+        }
+        if let value = options.endpoint { configuration.endpoint = value }
+        if let value = options.clusterToken { configuration.clusterToken = value }
+        if let value = options.nodeID { configuration.nodeID = value }
+        if let value = options.declareGPUs { configuration.declaredGPUs = value }
+        if let value = options.gpuName { configuration.declaredGPUName = value }
+        if let value = options.stateDir { configuration.stateDir = value }
+        if let value = options.caFile { configuration.caFile = value }
+        if let value = options.cpus { configuration.cpus = value }
+        if let value = options.memory { configuration.memory = value }
+        for (key, value) in options.labels { configuration.labels[key] = value }
+        do {
+            try configuration.validate()
+            try Files.writeAtomically(options.configPath, configuration.render(), mode: 0o600)
+        } catch {
+            FileHandleOutput.stderr("corral-agent: \(error)\n")
+            return 1
+        }
+        FileHandleOutput.stdout("wrote \(options.configPath)\nnext: corral-agent start\n")
+        return 0
+    }
+}
+
+/// A small flag reader: `--flag value` and `--flag=value`.
+struct Options {
+    var arguments: [String]
+    var index = 0
+    var pendingValue: String?
+
+    init(_ arguments: [String]) { self.arguments = arguments }
+
+    mutating func next() throws(ConfigurationFailure) -> String? {
+        guard index < arguments.count else { return nil }
+        let argument = arguments[index]
+        index += 1
+        guard argument.hasPrefix("--") else { throw ConfigurationFailure("unexpected argument '\(argument)'") }
+        if let equals = argument.firstIndex(of: "=") {
+            pendingValue = String(argument[argument.index(after: equals)...])
+            return String(argument[..<equals])
+        }
+        pendingValue = nil
+        return argument
+    }
+
+    mutating func value(_ flag: String) throws(ConfigurationFailure) -> String {
+        if let pendingValue {
+            self.pendingValue = nil
+            return pendingValue
+        }
+        guard index < arguments.count else { throw ConfigurationFailure("\(flag) needs a value") }
+        index += 1
+        return arguments[index - 1]
+    }
+
+    mutating func integer(_ flag: String, max: Int) throws(ConfigurationFailure) -> Int {
+        let text = try value(flag)
+        guard let number = Int(text), number >= 0, number <= max else {
+            throw ConfigurationFailure("\(flag) takes a whole number from 0 to \(max), got '\(text)'")
+        }
+        return number
+    }
+}

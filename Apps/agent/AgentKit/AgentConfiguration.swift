@@ -1,0 +1,156 @@
+import ClusterCore
+import CorralSupport
+import NodeProbe
+
+/// The agent's settings, from ~/.corral/agent.toml (or --config), then the environment
+/// (CORRAL_ENDPOINT, CORRAL_CLUSTER_TOKEN, CORRAL_NODE_ID, CORRAL_CA_FILE).
+public struct AgentConfiguration: Sendable, Hashable {
+    public var endpoint: String = "http://127.0.0.1:8700"
+    public var clusterToken: String = ""
+    public var nodeID: String = NodeProber.hostname()
+    public var stateDir: String = Files.home() + "/.corral/agent"
+    public var caFile: String?
+    /// GPUs declared by the operator instead of detected (as Slurm's gres.conf does).
+    public var declaredGPUs: Int?
+    public var declaredGPUName: String?
+    public var declaredGPUMemoryMiB: Int?
+    public var cpus: Int?
+    public var memory: Int64?
+    public var labels: [String: String] = [:]
+    /// SIGTERM, then this long, then SIGKILL.
+    public var killGrace: Duration = .seconds(10)
+    public var nvidiaSMI: String = "nvidia-smi"
+
+    public init() {}
+
+    public var logDir: String { stateDir + "/logs" }
+    public var jobsDir: String { stateDir + "/jobs" }
+
+    public static var defaultPath: String { Files.home() + "/.corral/agent.toml" }
+
+    /// Reads the file (it holds the join token, so it must not be readable by others), then the environment.
+    public static func load(path: String, environment: [String: String]) throws(ConfigurationFailure)
+        -> AgentConfiguration
+    {
+        var configuration = AgentConfiguration()
+        guard Files.exists(path) else {
+            throw ConfigurationFailure(
+                "no agent configuration at \(path): run corral-agent configure --endpoint URL --cluster-token TOKEN"
+            )
+        }
+        let table: TOMLTable
+        do {
+            table = try TOML.parse(try Files.readSecret(path))
+        } catch let error as TOMLError {
+            throw ConfigurationFailure("\(path): \(error)")
+        } catch {
+            throw ConfigurationFailure("\(error)")
+        }
+        try configuration.apply(table, path: path)
+        if let value = environment["CORRAL_ENDPOINT"] { configuration.endpoint = value }
+        if let value = environment["CORRAL_CLUSTER_TOKEN"] { configuration.clusterToken = value }
+        if let value = environment["CORRAL_NODE_ID"] { configuration.nodeID = value }
+        if let value = environment["CORRAL_CA_FILE"] { configuration.caFile = value }
+        try configuration.validate()
+        return configuration
+    }
+
+    mutating func apply(_ table: TOMLTable, path: String) throws(ConfigurationFailure) {
+        func string(_ key: String) throws(ConfigurationFailure) -> String? {
+            guard let value = table[key] else { return nil }
+            guard case .string(let text) = value else { throw ConfigurationFailure("\(path): \(key) must be a string") }
+            return text
+        }
+        func integer(_ key: String, in source: TOMLTable? = nil) throws(ConfigurationFailure) -> Int64? {
+            guard let value = (source ?? table)[key] else { return nil }
+            guard case .integer(let number) = value, number >= 0 else {
+                throw ConfigurationFailure("\(path): \(key) must be a non-negative integer")
+            }
+            return number
+        }
+        let known: Set<String> = [
+            "endpoint", "cluster_token", "node_id", "state_dir", "ca_file", "gpus", "cpus", "memory", "labels",
+            "kill_grace_seconds", "nvidia_smi",
+        ]
+        for key in table.keys where !known.contains(key) {
+            throw ConfigurationFailure("\(path): unknown setting '\(key)'")
+        }
+        if let value = try string("endpoint") { endpoint = value }
+        if let value = try string("cluster_token") { clusterToken = value }
+        if let value = try string("node_id") { nodeID = value }
+        if let value = try string("state_dir") { stateDir = value }
+        if let value = try string("ca_file") { caFile = value }
+        if let value = try string("nvidia_smi") { nvidiaSMI = value }
+        if let value = try integer("cpus") { cpus = Int(value) }
+        if let value = table["memory"] {
+            switch value {
+            case .integer(let bytes) where bytes >= 0: memory = bytes
+            case .string(let text) where ByteSize.parse(text) != nil: memory = ByteSize.parse(text)
+            default: throw ConfigurationFailure("\(path): memory must be bytes or a size such as \"64G\"")
+            }
+        }
+        if let value = try integer("kill_grace_seconds") { killGrace = .seconds(value) }
+        if let value = table["gpus"] {
+            guard case .table(let gpus) = value else {
+                throw ConfigurationFailure("\(path): [gpus] must be a table with count, name, memory_mib")
+            }
+            declaredGPUs = try integer("count", in: gpus).map(Int.init)
+            if case .string(let name) = gpus["name"] { declaredGPUName = name }
+            declaredGPUMemoryMiB = try integer("memory_mib", in: gpus).map(Int.init)
+        }
+        if let value = table["labels"] {
+            guard case .table(let labels) = value else { throw ConfigurationFailure("\(path): [labels] must be a table") }
+            for key in labels.keys {
+                guard case .string(let text) = labels[key] else {
+                    throw ConfigurationFailure("\(path): label \(key) must be a string")
+                }
+                self.labels[key] = text
+            }
+        }
+    }
+
+    func validate() throws(ConfigurationFailure) {
+        guard endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {
+            throw ConfigurationFailure("endpoint must start with http:// or https://, got '\(endpoint)'")
+        }
+        guard !clusterToken.isEmpty else {
+            throw ConfigurationFailure("no cluster token: set cluster_token (from the controller's cluster.token)")
+        }
+        guard NodeID.isValid(nodeID) else {
+            throw ConfigurationFailure("node id '\(nodeID)' must be 1-63 letters, digits, '-', '_' or '.'")
+        }
+        guard stateDir.hasPrefix("/") else { throw ConfigurationFailure("state_dir must be an absolute path") }
+        if let declaredGPUs, declaredGPUs > 1024 { throw ConfigurationFailure("[gpus] count must be at most 1024") }
+    }
+
+    /// The file `corral-agent configure` writes.
+    func render() -> String {
+        var table = TOMLTable()
+        table.set("endpoint", .string(endpoint))
+        table.set("cluster_token", .string(clusterToken))
+        table.set("node_id", .string(nodeID))
+        table.set("state_dir", .string(stateDir))
+        if let caFile { table.set("ca_file", .string(caFile)) }
+        if let cpus { table.set("cpus", .integer(Int64(cpus))) }
+        if let memory { table.set("memory", .integer(memory)) }
+        if let declaredGPUs {
+            var gpus = TOMLTable()
+            gpus.set("count", .integer(Int64(declaredGPUs)))
+            if let declaredGPUName { gpus.set("name", .string(declaredGPUName)) }
+            if let declaredGPUMemoryMiB { gpus.set("memory_mib", .integer(Int64(declaredGPUMemoryMiB))) }
+            table.set("gpus", .table(gpus))
+        }
+        if !labels.isEmpty {
+            var labelTable = TOMLTable()
+            for (key, value) in labels.sorted(by: { $0.key < $1.key }) { labelTable.set(key, .string(value)) }
+            table.set("labels", .table(labelTable))
+        }
+        return "# corral-agent configuration (written by corral-agent configure)\n" + TOML.render(table)
+    }
+}
+
+public struct ConfigurationFailure: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

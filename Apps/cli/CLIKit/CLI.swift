@@ -1,0 +1,155 @@
+import ClusterCore
+import ClusterWire
+import CorralClient
+import CorralSupport
+
+/// Runs a parsed command and returns the exit code: 0 ok, 1 error, 2 usage.
+public enum CLI {
+    public static let version = "0.1.0"
+
+    public static let usage = """
+        corral: submit and watch jobs on a Corral GPU cluster
+
+        usage: corral <command> [options]
+
+        commands:
+          configure   save the controller endpoint and your token (~/.corral/config.toml)
+          submit      submit a job: corral submit [options] -- COMMAND [ARGS...]
+          ls, ps      list jobs (active ones; --all for finished too)
+          show        show one job: spec, attempts, events
+          cancel      cancel jobs
+          nodes       list the cluster's nodes
+          version     print the version
+
+        global options: --json (machine-readable output), --endpoint URL, --token TOKEN
+        environment: CORRAL_ENDPOINT, CORRAL_TOKEN, CORRAL_CA_FILE override the config file.
+        exit codes: 0 ok, 1 error, 2 usage.
+
+        example:
+          corral submit --gpus 1 -- nvidia-smi
+          corral ls
+        """
+
+    /// The whole program: parse, run, print errors as text or (with --json) as a JSON envelope on stderr.
+    public static func main(_ arguments: [String], environment: [String: String]) async -> Int32 {
+        var json = arguments.contains("--json")
+        do {
+            let (command, globals) = try CLICommand.parse(arguments)
+            json = globals.json
+            return try await run(command, globals: globals, environment: environment)
+        } catch let error as CLIError {
+            report(error, json: json)
+            return error.exitCode
+        } catch let error as CorralError {
+            let cliError = CLIError.failure(advice(for: error), code: error.code ?? error.kind.rawValue)
+            report(cliError, json: json)
+            return 1
+        } catch {
+            report(CLIError.failure("\(error)"), json: json)
+            return 1
+        }
+    }
+
+    static func report(_ error: CLIError, json: Bool) {
+        if json {
+            FileHandleOutput.stderr(
+                String(decoding: WireJSON.encode(ErrorEnvelope(code: error.code, message: error.message)), as: UTF8.self)
+                    + "\n"
+            )
+        } else {
+            FileHandleOutput.stderr("corral: \(error.message)\n")
+        }
+    }
+
+    /// Every error says what to do next.
+    static func advice(for error: CorralError) -> String {
+        switch error.kind {
+        case .unauthorized: "token rejected: run corral configure --token TOKEN (\(error.message))"
+        case .unreachable: "\(error.message)\nis the controller running? check the endpoint with corral configure"
+        default: error.message
+        }
+    }
+
+    static func run(_ command: CLICommand, globals: GlobalOptions, environment: [String: String]) async throws
+        -> Int32
+    {
+        switch command {
+        case .help(let topic):
+            FileHandleOutput.stdout((topic == "submit" ? SubmitParser.usage : usage) + "\n")
+            return 0
+        case .version:
+            FileHandleOutput.stdout("corral \(version)\n")
+            return 0
+        case .configure(let endpoint, let token, let caFile):
+            return try configure(endpoint: endpoint, token: token, caFile: caFile, globals: globals, environment: environment)
+        default:
+            break
+        }
+        let client = try makeClient(globals: globals, environment: environment)
+        switch command {
+        case .submit(let request):
+            let job = try await client.submit(request)
+            FileHandleOutput.stdout(globals.json ? WireJSON.encodePretty(job) + "\n" : job.id + "\n")
+        case .list(let all, let states, let user):
+            let wanted = states.isEmpty && !all ? ["QUEUED", "ALLOCATED", "STARTING", "RUNNING"] : states
+            let page = try await client.jobs(states: wanted, user: user, limit: 1000)
+            FileHandleOutput.stdout(globals.json ? WireJSON.encodePretty(page.jobs) + "\n" : Tables.jobs(page.jobs))
+        case .show(let id):
+            let job = try await client.job(id)
+            let events = try await client.events(job.id)
+            FileHandleOutput.stdout(globals.json ? WireJSON.encodePretty(job) + "\n" : Tables.show(job, events.events))
+        case .cancel(let ids):
+            var failed = false
+            var canceled: [JobView] = []
+            for id in ids {
+                do {
+                    let job = try await client.cancel(id)
+                    canceled.append(job)
+                    if !globals.json { FileHandleOutput.stdout("canceled \(job.id)\n") }
+                } catch {
+                    failed = true
+                    report(CLIError.failure("\(id): \(advice(for: error))", code: error.code ?? "error"), json: globals.json)
+                }
+            }
+            if globals.json { FileHandleOutput.stdout(WireJSON.encodePretty(canceled) + "\n") }
+            return failed ? 1 : 0
+        case .nodes:
+            let nodes = try await client.nodes()
+            FileHandleOutput.stdout(globals.json ? WireJSON.encodePretty(nodes.nodes) + "\n" : Tables.nodes(nodes.nodes))
+        default:
+            break
+        }
+        return 0
+    }
+
+    static func makeClient(globals: GlobalOptions, environment: [String: String]) throws(CLIError) -> CorralClient {
+        let config = try CLIConfig.load(environment: environment, flags: globals)
+        guard let endpoint = config.endpoint, let token = config.token else {
+            throw CLIError.failure(
+                "not configured: run corral configure --endpoint URL --token TOKEN (or set CORRAL_ENDPOINT and CORRAL_TOKEN)",
+                code: "not_configured"
+            )
+        }
+        return CorralClient(endpoint: endpoint, token: token, caFile: config.caFile)
+    }
+
+    static func configure(
+        endpoint: String?,
+        token: String?,
+        caFile: String?,
+        globals: GlobalOptions,
+        environment: [String: String]
+    ) throws -> Int32 {
+        var config = (try? CLIConfig.load(environment: [:], flags: GlobalOptions())) ?? CLIConfig()
+        if let endpoint = endpoint ?? globals.endpoint { config.endpoint = endpoint }
+        if let token = token ?? globals.token { config.token = token }
+        if let caFile { config.caFile = caFile }
+        guard let endpoint = config.endpoint, endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {
+            throw CLIError.usage("corral configure needs --endpoint http://HOST:PORT (or https://)")
+        }
+        guard config.token?.isEmpty == false else { throw CLIError.usage("corral configure needs --token TOKEN") }
+        try Files.writeAtomically(CLIConfig.path, config.render(), mode: 0o600)
+        FileHandleOutput.stdout("saved \(CLIConfig.path)\nnext: corral submit -- echo hello\n")
+        return 0
+    }
+}

@@ -1,0 +1,120 @@
+import ClusterCore
+public import ClusterWire
+
+/// Options every command takes.
+public struct GlobalOptions: Sendable, Equatable {
+    public var endpoint: String?
+    public var token: String?
+    public var json = false
+}
+
+/// A parsed command line. Parsing takes `[String]` and touches nothing, so it is tested without processes.
+public enum CLICommand: Sendable, Equatable {
+    case help(topic: String?)
+    case version
+    case configure(endpoint: String?, token: String?, caFile: String?)
+    case submit(SubmitJobRequest)
+    case list(all: Bool, states: [String], user: String?)
+    case show(String)
+    case cancel([String])
+    case nodes
+
+    public static func parse(_ arguments: [String]) throws(CLIError) -> (CLICommand, GlobalOptions) {
+        var globals = GlobalOptions()
+        var rest: [String] = []
+        var index = 0
+        // Global flags may appear anywhere before `--`.
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--" {
+                rest.append(contentsOf: arguments[index...])
+                break
+            }
+            switch argument {
+            case "--json": globals.json = true
+            case "--endpoint", "--token":
+                guard index + 1 < arguments.count else { throw CLIError.usage("\(argument) needs a value") }
+                if argument == "--endpoint" { globals.endpoint = arguments[index + 1] } else { globals.token = arguments[index + 1] }
+                index += 1
+            default:
+                if argument.hasPrefix("--endpoint=") { globals.endpoint = String(argument.dropFirst(11)) }
+                else if argument.hasPrefix("--token=") { globals.token = String(argument.dropFirst(8)) }
+                else { rest.append(argument) }
+            }
+            index += 1
+        }
+        guard let name = rest.first else { return (.help(topic: nil), globals) }
+        let args = Array(rest.dropFirst())
+        if args.contains("--help") || args.contains("-h"), !args.contains("--") { return (.help(topic: name), globals) }
+        switch name {
+        case "help", "--help", "-h": return (.help(topic: args.first), globals)
+        case "version", "--version": return (.version, globals)
+        case "configure": return (try parseConfigure(args), globals)
+        case "submit": return (.submit(try SubmitParser.parse(args)), globals)
+        case "ls", "ps": return (try parseList(args), globals)
+        case "show":
+            guard args.count == 1, !args[0].hasPrefix("-") else { throw CLIError.usage("usage: corral show JOB") }
+            return (.show(args[0]), globals)
+        case "cancel":
+            guard !args.isEmpty, args.allSatisfy({ !$0.hasPrefix("-") }) else {
+                throw CLIError.usage("usage: corral cancel JOB [JOB...]")
+            }
+            return (.cancel(args), globals)
+        case "nodes":
+            guard args.isEmpty else { throw CLIError.usage("usage: corral nodes") }
+            return (.nodes, globals)
+        default:
+            throw CLIError.usage("unknown command '\(name)'")
+        }
+    }
+
+    static func parseConfigure(_ args: [String]) throws(CLIError) -> CLICommand {
+        var endpoint: String?
+        var token: String?
+        var caFile: String?
+        var index = 0
+        while index < args.count {
+            let flag = args[index]
+            guard ["--endpoint", "--token", "--ca-file"].contains(flag), index + 1 < args.count else {
+                throw CLIError.usage("usage: corral configure --endpoint URL --token TOKEN [--ca-file FILE]")
+            }
+            let value = args[index + 1]
+            switch flag {
+            case "--endpoint": endpoint = value
+            case "--token": token = value
+            default: caFile = value
+            }
+            index += 2
+        }
+        return .configure(endpoint: endpoint, token: token, caFile: caFile)
+    }
+
+    static func parseList(_ args: [String]) throws(CLIError) -> CLICommand {
+        var all = false
+        var states: [String] = []
+        var user: String?
+        var index = 0
+        while index < args.count {
+            switch args[index] {
+            case "--all", "-a": all = true
+            case "--state", "--user":
+                guard index + 1 < args.count else { throw CLIError.usage("\(args[index]) needs a value") }
+                if args[index] == "--state" {
+                    for state in args[index + 1].split(separator: ",") {
+                        guard JobState(rawValue: state.uppercased()) != nil else {
+                            let known = JobState.allCases.map { $0.rawValue.lowercased() }.joined(separator: ", ")
+                            throw CLIError.usage("unknown state '\(state)': use one of \(known)")
+                        }
+                        states.append(state.uppercased())
+                    }
+                } else {
+                    user = args[index + 1]
+                }
+                index += 1
+            default: throw CLIError.usage("unknown option '\(args[index])' for ls")
+            }
+            index += 1
+        }
+        return .list(all: all, states: states, user: user)
+    }
+}

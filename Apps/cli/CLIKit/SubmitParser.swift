@@ -1,0 +1,112 @@
+import ClusterCore
+import ClusterWire
+import CorralSupport
+
+/// `corral submit [--gpus N --cpus N --mem 8G --queue Q --name N --env K=V --cwd DIR ...] -- CMD ARGS...`
+enum SubmitParser {
+    static let usage = """
+        usage: corral submit [options] -- COMMAND [ARGS...]
+
+        options:
+          --name NAME          a name to find the job by
+          --gpus N             GPUs (default 0)
+          --gpu-type TYPE      only GPUs whose name contains TYPE, e.g. H100
+          --cpus N             CPU cores (default 1)
+          --mem SIZE           memory, e.g. 32G (default: no limit asked)
+          --queue Q            queue (default "default")
+          --env KEY=VALUE      an environment variable (repeatable)
+          --cwd DIR            working directory on the node (default: the current directory)
+          --time-limit T       seconds, or 90s, 30m, 2h, 1d
+          --retries N          retries when the job itself fails (default 0)
+          --priority N         higher runs first (default 0)
+          --image IMAGE        run in a container image
+          --label KEY=VALUE    run only on nodes with this label (repeatable)
+          --after JOB          run after this job succeeds (repeatable)
+
+        example:
+          corral submit --gpus 2 --mem 64G --name train -- python train.py --epochs 10
+        prints the job id.
+        """
+
+    static func parse(_ args: [String]) throws(CLIError) -> SubmitJobRequest {
+        var request = SubmitJobRequest(command: [])
+        var index = 0
+        func value(_ flag: String) throws(CLIError) -> String {
+            guard index + 1 < args.count else { throw CLIError.usage("\(flag) needs a value") }
+            index += 1
+            return args[index]
+        }
+        func integer(_ flag: String) throws(CLIError) -> Int {
+            let text = try value(flag)
+            guard let number = Int(text) else { throw CLIError.usage("\(flag) takes a whole number, got '\(text)'") }
+            return number
+        }
+        func pair(_ flag: String) throws(CLIError) -> (String, String) {
+            let text = try value(flag)
+            guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+                throw CLIError.usage("\(flag) takes KEY=VALUE, got '\(text)'")
+            }
+            return (String(text[..<equals]), String(text[text.index(after: equals)...]))
+        }
+        while index < args.count {
+            let flag = args[index]
+            if flag == "--" {
+                request.command = Array(args[(index + 1)...])
+                break
+            }
+            if !flag.hasPrefix("-") {
+                request.command = Array(args[index...])
+                break
+            }
+            switch flag {
+            case "--name": request.name = try value(flag)
+            case "--gpus": request.gpus = try integer(flag)
+            case "--gpu-type": request.gpuType = try value(flag)
+            case "--cpus": request.cpus = try integer(flag)
+            case "--mem", "--memory":
+                let text = try value(flag)
+                guard let bytes = ByteSize.parse(text) else {
+                    throw CLIError.usage("\(flag) takes a size such as 512M or 32G, got '\(text)'")
+                }
+                request.memory = ByteCount(bytes)
+            case "--queue", "-q": request.queue = try value(flag)
+            case "--env", "-e":
+                let (key, text) = try pair(flag)
+                request.env = (request.env ?? [:]).merging([key: text]) { $1 }
+            case "--cwd": request.cwd = try value(flag)
+            case "--time-limit", "-t":
+                let text = try value(flag)
+                guard let seconds = parseDuration(text) else {
+                    throw CLIError.usage("\(flag) takes seconds or 90s, 30m, 2h, 1d, got '\(text)'")
+                }
+                request.timeLimit = seconds
+            case "--retries": request.maxRetries = try integer(flag)
+            case "--priority": request.priority = try integer(flag)
+            case "--image": request.image = try value(flag)
+            case "--label":
+                let (key, text) = try pair(flag)
+                request.labels = (request.labels ?? [:]).merging([key: text]) { $1 }
+            case "--after": request.dependsOn = (request.dependsOn ?? []) + [try value(flag)]
+            default: throw CLIError.usage("unknown option '\(flag)' for submit")
+            }
+            index += 1
+        }
+        guard !request.command.isEmpty else {
+            throw CLIError.usage("no command to run: corral submit [options] -- COMMAND [ARGS...]")
+        }
+        if request.cwd == nil { request.cwd = Files.currentDirectory() }
+        return request
+    }
+
+    /// "3600", "90s", "30m", "2h", "1d" -> seconds.
+    static func parseDuration(_ text: String) -> Int? {
+        guard let last = text.last else { return nil }
+        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        if let unit = units[last] {
+            guard let value = Int(text.dropLast()), value > 0 else { return nil }
+            return value * unit
+        }
+        guard let value = Int(text), value > 0 else { return nil }
+        return value
+    }
+}

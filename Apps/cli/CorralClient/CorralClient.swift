@@ -1,0 +1,136 @@
+public import ClusterWire
+import HTTPKit
+
+/// The typed client of Corral's API. The `corral` CLI is built on it; other Swift tools can drive the cluster
+/// with it without shelling out:
+///
+///     let corral = CorralClient(endpoint: "http://127.0.0.1:8700", token: token)
+///     let job = try await corral.submit(SubmitJobRequest(command: ["python", "train.py"]))
+///     let done = try await corral.wait(for: job.id)
+public struct CorralClient: Sendable {
+    public let endpoint: String
+    let http: HTTPClient
+
+    public init(endpoint: String, token: String, caFile: String? = nil, timeout: Duration = .seconds(30)) {
+        self.endpoint = endpoint
+        var configuration = HTTPClientConfiguration(baseURL: endpoint, bearerToken: token)
+        configuration.caFile = caFile
+        configuration.requestTimeout = timeout
+        configuration.userAgent = "corral-client"
+        http = HTTPClient(configuration: configuration)
+    }
+
+    public func submit(_ request: SubmitJobRequest) async throws(CorralError) -> JobView {
+        try await call(.post, "/v1/jobs", body: WireJSON.encode(request))
+    }
+
+    public func jobs(states: [String] = [], user: String? = nil, limit: Int = 100, cursor: String? = nil)
+        async throws(CorralError) -> JobListResponse
+    {
+        var query = ["limit=\(limit)"]
+        if !states.isEmpty { query.append("state=\(states.joined(separator: ","))") }
+        if let user { query.append("user=\(Self.escape(user))") }
+        if let cursor { query.append("cursor=\(Self.escape(cursor))") }
+        return try await call(.get, "/v1/jobs?" + query.joined(separator: "&"))
+    }
+
+    public func job(_ id: String) async throws(CorralError) -> JobView {
+        try await call(.get, "/v1/jobs/\(Self.escape(id))")
+    }
+
+    public func cancel(_ id: String) async throws(CorralError) -> JobView {
+        try await call(.post, "/v1/jobs/\(Self.escape(id))/cancel")
+    }
+
+    public func events(_ id: String) async throws(CorralError) -> EventListResponse {
+        try await call(.get, "/v1/jobs/\(Self.escape(id))/events")
+    }
+
+    public func nodes() async throws(CorralError) -> NodeListResponse { try await call(.get, "/v1/nodes") }
+
+    public func createToken(user: String, role: String = "user") async throws(CorralError) -> CreateTokenResponse {
+        try await call(.post, "/v1/tokens", body: WireJSON.encode(CreateTokenRequest(user: user, role: role)))
+    }
+
+    /// Polls until the job has finished (SUCCEEDED, FAILED, LOST without retry, CANCELED) and returns it.
+    public func wait(for id: String, every interval: Duration = .milliseconds(250)) async throws(CorralError)
+        -> JobView
+    {
+        while true {
+            let job = try await job(id)
+            if ["SUCCEEDED", "FAILED", "LOST", "CANCELED"].contains(job.state) { return job }
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                throw CorralError(kind: .canceled, message: "stopped waiting for \(id)")
+            }
+        }
+    }
+
+    func call<T: Decodable>(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil) async throws(CorralError)
+        -> T
+    {
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(method, path, body: body)
+        } catch {
+            throw CorralError(kind: .unreachable, message: "cannot reach the controller at \(endpoint): \(error.message)")
+        }
+        guard (200..<300).contains(response.status) else { throw CorralError(response: response) }
+        do {
+            return try WireJSON.decode(T.self, from: response.body)
+        } catch {
+            throw CorralError(kind: .protocolError, message: "unexpected answer from \(endpoint): \(error)")
+        }
+    }
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return out
+    }
+}
+
+/// What went wrong talking to the controller, with the API's error code when it answered.
+public struct CorralError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case unreachable, unauthorized, forbidden, notFound, badRequest, conflict, server, protocolError, canceled
+    }
+    public let kind: Kind
+    public let code: String?
+    public let message: String
+    public let status: Int?
+
+    public init(kind: Kind, message: String, code: String? = nil, status: Int? = nil) {
+        self.kind = kind
+        self.message = message
+        self.code = code
+        self.status = status
+    }
+
+    init(response: HTTPClientResponse) {
+        let envelope = try? WireJSON.decode(ErrorEnvelope.self, from: response.body)
+        let message = envelope?.error.message ?? "the controller answered \(response.status)"
+        let kind: Kind =
+            switch response.status {
+            case 401: .unauthorized
+            case 403: .forbidden
+            case 404: .notFound
+            case 400, 413, 422: .badRequest
+            case 409: .conflict
+            default: .server
+            }
+        self.init(kind: kind, message: message, code: envelope?.error.code, status: response.status)
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,8 @@
+import CLIKit
+import Foundation
+import Glibc
+import HTTPKit
+
+// corral: the user's command line.
+HTTPKitRuntime.initialize()
+exit(await CLI.main(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment))

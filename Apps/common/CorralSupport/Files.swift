@@ -1,0 +1,114 @@
+public import Glibc
+
+/// File helpers for config and secret files: atomic writes with a given mode, and a refusal to read secrets
+/// that others can read.
+public enum Files {
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+        init(_ message: String) { self.message = message }
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    public static func read(_ path: String, limit: Int = 4 * 1024 * 1024) throws(Failure) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure("cannot read \(path): \(errorText())") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw Failure("cannot read \(path): \(errorText())")
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+            if bytes.count > limit { throw Failure("\(path) is larger than \(limit) bytes") }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Reads a file holding a secret, refusing it when group or others may read it (as ssh does).
+    public static func readSecret(_ path: String) throws(Failure) -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw Failure("cannot read \(path): \(errorText())") }
+        if info.st_mode & 0o077 != 0 {
+            let mode = String(info.st_mode & 0o777, radix: 8)
+            throw Failure("\(path) holds a secret but is readable by others (mode \(mode)): run chmod 600 \(path)")
+        }
+        return try read(path)
+    }
+
+    /// Writes through a temporary file and rename, so readers never see half a file; the mode is set before
+    /// any byte is written.
+    public static func writeAtomically(_ path: String, _ text: String, mode: mode_t = 0o600) throws(Failure) {
+        let directory = parent(of: path)
+        try makeDirectories(directory, mode: 0o700)
+        let temporary = "\(path).tmp.\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw Failure("cannot write \(path): \(errorText())") }
+        fchmod(fd, mode)
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                let message = errorText()
+                close(fd)
+                unlink(temporary)
+                throw Failure("cannot write \(path): \(message)")
+            }
+            offset += written
+        }
+        fsync(fd)
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            let message = errorText()
+            unlink(temporary)
+            throw Failure("cannot write \(path): \(message)")
+        }
+    }
+
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(Failure) {
+        guard !path.isEmpty, !isDirectory(path) else { return }
+        try makeDirectories(parent(of: path), mode: mode)
+        if mkdir(path, mode) != 0 && errno != EEXIST {
+            throw Failure("cannot create directory \(path): \(errorText())")
+        }
+    }
+
+    public static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// The user's home directory: $HOME, else the password database.
+    public static func home() -> String {
+        if let home = getenv("HOME"), let text = String(validatingCString: home), !text.isEmpty { return text }
+        if let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir, let text = String(validatingCString: dir) {
+            return text
+        }
+        return "/"
+    }
+
+    public static func currentDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buffer, buffer.count) != nil else { return "/" }
+        return buffer.withUnsafeBufferPointer { String(validatingCString: $0.baseAddress!) } ?? "/"
+    }
+
+    public static func environment(_ name: String) -> String? {
+        guard let value = getenv(name), let text = String(validatingCString: value) else { return nil }
+        return text.isEmpty ? nil : text
+    }
+
+    static func errorText() -> String { String(validatingCString: strerror(errno)) ?? "errno \(errno)" }
+}

@@ -1,0 +1,171 @@
+import ClusterCore
+import ClusterWire
+import HTTPKit
+
+/// The HTTP API of DESIGN.md, as routes over the cluster state. Handlers decode, authorize, call one state
+/// operation and encode; they hold no state themselves.
+struct API: Sendable {
+    let state: ClusterState
+    let settings: ControllerConfiguration
+
+    func router() -> Router {
+        var router = Router()
+        router.add(.get, "/healthz") { _ in .json(Array(#"{"status":"ok"}"#.utf8)) }
+
+        router.add(.post, "/v1/jobs") { request in try await submit(request) }
+        router.add(.get, "/v1/jobs") { request in try await listJobs(request) }
+        router.add(.get, "/v1/jobs/{id}") { request in
+            let principal = try await user(request)
+            let job = try await state.resolveJob(request.pathParameters["id"] ?? "", for: principal)
+            return .json(WireJSON.encode(JobView(job)))
+        }
+        router.add(.post, "/v1/jobs/{id}/cancel") { request in
+            let principal = try await user(request)
+            let job = try await state.resolveJob(request.pathParameters["id"] ?? "", for: principal)
+            return .json(WireJSON.encode(JobView(try await state.cancel(job.id, by: principal))))
+        }
+        router.add(.get, "/v1/jobs/{id}/events") { request in
+            let principal = try await user(request)
+            let job = try await state.resolveJob(request.pathParameters["id"] ?? "", for: principal)
+            let events = try await state.events(of: job.id, for: principal).map(EventView.init)
+            return .json(WireJSON.encode(EventListResponse(events: events)))
+        }
+        router.add(.get, "/v1/nodes") { request in
+            _ = try await user(request)
+            return .json(WireJSON.encode(NodeListResponse(nodes: await state.nodeViews())))
+        }
+        router.add(.post, "/v1/tokens") { request in try await createToken(request) }
+
+        router.add(.post, "/v1/agents/register") { request in try await register(request) }
+        router.add(.post, "/v1/agents/{node}/heartbeat") { request in
+            let node = try await agent(request)
+            let body = try decode(HeartbeatRequest.self, request)
+            return .json(WireJSON.encode(try await state.heartbeat(node: node, body)))
+        }
+        router.add(.get, "/v1/agents/{node}/assignments") { request in
+            let node = try await agent(request)
+            let seconds = Int(request.query["wait"] ?? "") ?? settings.longPollSeconds
+            let wait = Duration.seconds(max(0, min(seconds, 60)))
+            return .json(WireJSON.encode(await state.assignments(node: node, wait: wait)))
+        }
+        router.add(.post, "/v1/allocations/{id}/status") { request in
+            guard let principal = await state.authenticate(request.bearerToken) else { throw APIError.unauthorized }
+            guard principal.kind == .node else { throw APIError.forbidden("only a node's agent reports allocations") }
+            guard let id = AllocationID(parsing: request.pathParameters["id"] ?? "") else {
+                throw APIError.badRequest("'\(request.pathParameters["id"] ?? "")' is not an allocation id")
+            }
+            let body = try decode(AllocationStatusRequest.self, request)
+            let response = try await state.allocationStatus(id, from: NodeID(principal.subject), body)
+            return .json(WireJSON.encode(response))
+        }
+        return router
+    }
+
+    // MARK: Authorization
+
+    /// A person's (or script's) token: user or admin.
+    func user(_ request: HTTPRequest) async throws -> Principal {
+        guard let principal = await state.authenticate(request.bearerToken) else { throw APIError.unauthorized }
+        guard principal.isUser else { throw APIError.forbidden("this token is for agents, not for the user API") }
+        return principal
+    }
+
+    /// A node's own token, matching the `{node}` of the path.
+    func agent(_ request: HTTPRequest) async throws -> NodeID {
+        guard let principal = await state.authenticate(request.bearerToken) else { throw APIError.unauthorized }
+        let node = request.pathParameters["node"] ?? ""
+        guard principal.kind == .node, principal.subject == node else {
+            throw APIError.forbidden("this token may not act for node '\(node.prefix(64))'")
+        }
+        return NodeID(node)
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ request: HTTPRequest) throws -> T {
+        do {
+            return try WireJSON.decode(type, from: request.body)
+        } catch {
+            throw APIError(error)
+        }
+    }
+
+    // MARK: Handlers
+
+    func submit(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let principal = try await user(request)
+        let body = try decode(SubmitJobRequest.self, request)
+        let spec: JobSpec
+        do {
+            spec = try body.toSpec()
+        } catch {
+            throw APIError(error)
+        }
+        let job = try await state.submit(spec, user: principal.subject)
+        return .json(WireJSON.encode(JobView(job)), status: .created)
+    }
+
+    func listJobs(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let principal = try await user(request)
+        var query = ClusterState.ListQuery()
+        if let states = request.query["state"], !states.isEmpty {
+            var set: Set<JobState> = []
+            for name in states.split(separator: ",") {
+                guard let state = JobState(rawValue: name.uppercased()) else {
+                    let known = JobState.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw APIError.badRequest("unknown state '\(name.prefix(32))'; use one of \(known)", field: "state")
+                }
+                set.insert(state)
+            }
+            query.states = set
+        }
+        if let user = request.query["user"], !user.isEmpty { query.user = user }
+        if let limit = request.query["limit"] {
+            guard let value = Int(limit), (1...1000).contains(value) else {
+                throw APIError.badRequest("must be a number from 1 to 1000", field: "limit")
+            }
+            query.limit = value
+        }
+        if let cursor = request.query["cursor"], !cursor.isEmpty { query.cursor = JobID(cursor) }
+        let (jobs, next) = await state.list(query, for: principal)
+        return .json(WireJSON.encode(JobListResponse(jobs: jobs.map(JobView.init), nextCursor: next?.rawValue)))
+    }
+
+    func createToken(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let principal = try await user(request)
+        guard principal.isAdmin else { throw APIError.forbidden("only an admin can create tokens") }
+        let body = try decode(CreateTokenRequest.self, request)
+        guard JobSpec.isSimpleName(body.user) else {
+            throw APIError.badRequest("must be 1-63 letters, digits, '-' or '_'", field: "user")
+        }
+        let role = body.role ?? "user"
+        guard let kind = CredentialKind(rawValue: role), kind == .user || kind == .admin else {
+            throw APIError.badRequest("must be 'user' or 'admin'", field: "role")
+        }
+        let token = SecureRandom.token(prefix: "cru_", bytes: 24)
+        let credential = try await state.addCredential(token: token, kind: kind, subject: body.user)
+        let response = CreateTokenResponse(token: token, prefix: credential.prefix, user: body.user, role: role)
+        return .json(WireJSON.encode(response), status: .created)
+    }
+
+    func register(_ request: HTTPRequest) async throws -> HTTPResponse {
+        guard let principal = await state.authenticate(request.bearerToken) else { throw APIError.unauthorized }
+        guard principal.kind == .cluster else {
+            throw APIError.forbidden("registering a node needs the cluster join token (DIR/cluster.token)")
+        }
+        let body = try decode(RegisterRequest.self, request)
+        guard NodeID.isValid(body.nodeId) else {
+            throw APIError.badRequest("must be 1-63 letters, digits, '-', '_' or '.'", field: "node_id")
+        }
+        guard body.cpus >= 0, body.memory >= 0, body.gpus.count <= 1024,
+            Set(body.gpus.map(\.index)).count == body.gpus.count, body.gpus.allSatisfy({ $0.index >= 0 })
+        else { throw APIError.badRequest("the inventory has negative resources or duplicate GPU indices") }
+        let registration = try await state.register(body)
+        let response = RegisterResponse(
+            nodeId: registration.node.id.rawValue,
+            nodeToken: registration.token,
+            heartbeatIntervalMs: Int(settings.heartbeatInterval.milliseconds),
+            longPollSeconds: settings.longPollSeconds,
+            stop: registration.stop.map(\.description)
+        )
+        return .json(WireJSON.encode(response))
+    }
+}

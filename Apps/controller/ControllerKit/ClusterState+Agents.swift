@@ -1,0 +1,219 @@
+import CorralSupport
+import ClusterCore
+import ClusterStore
+import ClusterWire
+import HTTPKit
+
+/// The agent protocol: register, heartbeat, long-poll for work, report allocation status.
+extension ClusterState {
+    struct Registration: Sendable {
+        let node: Node
+        let token: String
+        let stop: [AllocationID]
+    }
+
+    func register(_ request: RegisterRequest) throws -> Registration {
+        let id = NodeID(request.nodeId)
+        let now = clock.now()
+        var node = nodes[id] ?? Node(
+            id: id,
+            hostname: request.hostname,
+            gpus: [],
+            cpus: request.cpus,
+            memory: request.memory,
+            registeredAt: now,
+            lastHeartbeat: now
+        )
+        node.hostname = request.hostname
+        node.gpus = request.gpus.map {
+            GPU(index: $0.index, uuid: $0.uuid, name: $0.name, memoryMiB: $0.memoryMib, healthy: $0.healthy)
+        }
+        node.cpus = request.cpus
+        node.memory = request.memory
+        node.labels = request.labels
+        node.status = .ready
+        node.bootID = request.bootId
+        node.registeredAt = now
+        node.lastHeartbeat = now
+        let token = SecureRandom.token(prefix: "crn_", bytes: 24)
+        try database.transaction {
+            try database.saveNode(node)
+        }
+        // A node has one valid token at a time: registering again replaces it.
+        try revokeCredentials(kind: .node, subject: id.rawValue)
+        try addCredential(token: token, kind: .node, subject: id.rawValue)
+        nodes[id] = node
+        log.info("node \(id) registered: \(node.gpus.count) GPUs, \(node.cpus) CPUs")
+        requestSchedulingPass()
+        return Registration(node: node, token: token, stop: unwanted(on: id, reported: request.running))
+    }
+
+    /// Allocations the agent reports that the controller does not want running there.
+    func unwanted(on node: NodeID, reported: [RunningAllocation]) -> [AllocationID] {
+        var stop: [AllocationID] = []
+        for report in reported {
+            guard let id = AllocationID(parsing: report.allocationId) else { continue }
+            if let allocation = live[id], allocation.node == node, allocation.stopRequestedAt == nil { continue }
+            stop.append(id)
+        }
+        return stop
+    }
+
+    func heartbeat(node id: NodeID, _ request: HeartbeatRequest) throws -> HeartbeatResponse {
+        guard var node = nodes[id] else { throw APIError(.notFound, "unknown_node", "node \(id) is not registered") }
+        let now = clock.now()
+        let wasLost = node.status != .ready
+        node.lastHeartbeat = now
+        node.status = request.healthy ? .ready : .unhealthy
+        if let gpus = request.gpus {
+            for report in gpus {
+                if let index = node.gpus.firstIndex(where: { $0.index == report.index }) {
+                    node.gpus[index].healthy = report.healthy
+                }
+            }
+        }
+        if wasLost || node.status != nodes[id]?.status {
+            try database.saveNode(node)
+            requestSchedulingPass()
+        }
+        nodes[id] = node
+        // Reconcile: stopping allocations the agent no longer runs are gone; their resources are free.
+        let reported = Set(request.running.compactMap { AllocationID(parsing: $0.allocationId) })
+        let grace = settings.heartbeatInterval * 2
+        for allocationID in liveByNode[id] ?? [] {
+            guard let allocation = live[allocationID], !reported.contains(allocationID),
+                let stopAt = allocation.stopRequestedAt, stopAt + grace < now
+            else { continue }
+            try finishStopped(allocationID, at: now)
+        }
+        var stop = unwanted(on: id, reported: request.running)
+        for allocationID in liveByNode[id] ?? [] where live[allocationID]?.stopRequestedAt != nil {
+            if !stop.contains(allocationID) { stop.append(allocationID) }
+        }
+        return HeartbeatResponse(
+            stop: stop.map(\.description),
+            heartbeatIntervalMs: Int(settings.heartbeatInterval.milliseconds)
+        )
+    }
+
+    /// An allocation asked to stop is gone: record its end and free its resources.
+    func finishStopped(_ id: AllocationID, at now: Timestamp) throws {
+        if var job = jobs[id.job], job.currentAttempt?.number == id.attempt, job.currentAttempt?.endedAt == nil {
+            job.attempts[job.attempts.count - 1].endedAt = now
+            try commit(job, events: [])
+        }
+        release(id)
+    }
+
+    /// The long poll: returns at once when there is work for the node, else when `wait` runs out.
+    func assignments(node id: NodeID, wait: Duration) async -> AssignmentsResponse {
+        let deadline = clock.now() + wait
+        while true {
+            var launch: [LaunchSpec] = []
+            var stop: [String] = []
+            for allocationID in (liveByNode[id] ?? []).sorted() {
+                guard let allocation = live[allocationID] else { continue }
+                if allocation.stopRequestedAt != nil {
+                    if !allocation.stopDelivered {
+                        stop.append(allocationID.description)
+                        live[allocationID]?.stopDelivered = true
+                    }
+                } else if !allocation.delivered, let job = jobs[allocationID.job], job.state == .allocated {
+                    launch.append(launchSpec(job, allocation))
+                    live[allocationID]?.delivered = true
+                }
+            }
+            if !launch.isEmpty || !stop.isEmpty || clock.now() >= deadline {
+                return AssignmentsResponse(launch: launch, stop: stop)
+            }
+            await waitForWork(node: id, until: deadline)
+        }
+    }
+
+    func launchSpec(_ job: Job, _ allocation: LiveAllocation) -> LaunchSpec {
+        LaunchSpec(
+            allocationId: allocation.id.description,
+            jobId: job.id.rawValue,
+            attempt: allocation.id.attempt,
+            name: job.spec.name,
+            user: job.user,
+            command: job.spec.command,
+            cwd: job.spec.cwd,
+            env: job.spec.env,
+            gpuIndices: allocation.gpuIndices,
+            cpus: job.spec.resources.cpus,
+            memory: job.spec.resources.memory,
+            image: job.spec.image,
+            timeLimit: job.spec.timeLimit
+        )
+    }
+
+    /// An agent's report on one allocation. Idempotent: a repeat changes nothing and says so.
+    func allocationStatus(_ id: AllocationID, from node: NodeID, _ report: AllocationStatusRequest) throws
+        -> AllocationStatusResponse
+    {
+        guard var job = jobs[id.job], let attempt = job.attempts.first(where: { $0.number == id.attempt }) else {
+            throw APIError(.notFound, "unknown_allocation", "allocation \(id) does not exist")
+        }
+        guard attempt.node == node else {
+            throw APIError(.forbidden, "forbidden", "allocation \(id) does not belong to node \(node)")
+        }
+        let isCurrent = job.currentAttempt?.number == id.attempt
+        let now = clock.now()
+        let index = job.attempts.firstIndex(where: { $0.number == id.attempt })!
+        var applied = false
+        switch report.phase {
+        case .starting:
+            if isCurrent && job.state == .allocated { applied = try transition(&job, .accepted, node: node) != nil }
+        case .running:
+            if isCurrent && job.state == .starting {
+                job.attempts[index].pid = report.pid
+                job.attempts[index].startedAt = now
+                applied = try transition(&job, .started(pid: report.pid ?? 0), node: node) != nil
+            }
+        case .exited, .launchFailed:
+            guard job.attempts[index].endedAt == nil else { break }  // a repeat
+            let exit = JobExit(
+                code: report.exitCode,
+                signal: report.signal,
+                message: report.message,
+                timedOut: report.timedOut ?? false
+            )
+            job.attempts[index].exit = exit
+            job.attempts[index].endedAt = now
+            if isCurrent && job.state.isPlaced {
+                let event: JobEvent =
+                    report.phase == .launchFailed ? .launchFailed(message: report.message ?? "unknown error") : .exited(exit)
+                job.attempts[index].finalState = exit.isSuccess && report.phase == .exited ? .succeeded : .failed
+                applied = try transition(&job, event, node: node) != nil
+                if applied && job.state == .failed { try retryIfAllowed(&job) }
+            } else {
+                // The job moved on (canceled, requeued): record how this attempt ended, refuse the transition.
+                try commit(job, events: [
+                    JobEventRecord(
+                        job: job.id,
+                        attempt: id.attempt,
+                        from: job.state,
+                        to: nil,
+                        reason: "refused: late report '\(JobStateMachine.describe(exit))' for a \(job.state) job",
+                        node: node,
+                        at: now,
+                        applied: false
+                    )
+                ])
+            }
+            release(id)
+        }
+        let current = jobs[id.job] ?? job
+        let stop = !isCurrent || current.state == .canceled || live[id]?.stopRequestedAt != nil
+        return AllocationStatusResponse(jobState: current.state.rawValue, applied: applied, stop: stop)
+    }
+
+    /// The job's own failure: retry while its `max_retries` budget lasts.
+    func retryIfAllowed(_ job: inout Job) throws {
+        guard job.retriesUsed < job.spec.maxRetries else { return }
+        job.retriesUsed += 1
+        _ = try transition(&job, .retry(reason: "retry \(job.retriesUsed) of \(job.spec.maxRetries)"))
+        requestSchedulingPass()
+    }
+}

@@ -1,0 +1,79 @@
+public import ClusterCore
+public import CorralSupport
+import HTTPKit
+
+/// The controller process: opens the state, makes sure the admin and cluster tokens exist, serves the API and
+/// runs the slow tick until asked to stop.
+public final class Controller: Sendable {
+    public let configuration: ControllerConfiguration
+    let log: any LogSink
+    let clock: any WallClock
+    let state: ClusterState
+    let server: HTTPServer
+
+    public init(configuration: ControllerConfiguration, log: any LogSink, clock: any WallClock = SystemClock()) throws {
+        self.configuration = configuration
+        self.log = log
+        self.clock = clock
+        try Files.makeDirectories(configuration.dataDir, mode: 0o700)
+        state = try ClusterState(settings: configuration, clock: clock, log: log)
+        var serverConfiguration = HTTPServerConfiguration()
+        serverConfiguration.host = configuration.host
+        serverConfiguration.port = configuration.port
+        serverConfiguration.maxBodyBytes = configuration.maxBodyBytes
+        // Long polls last up to 60 s: keep idle connections longer than that.
+        serverConfiguration.idleTimeout = .seconds(90)
+        server = HTTPServer(
+            configuration: serverConfiguration,
+            responder: API(state: state, settings: configuration).router()
+        )
+    }
+
+    /// Creates (first start) or reads the admin and cluster tokens, and registers their hashes.
+    func bootstrapTokens() async throws {
+        for (path, kind, prefix) in [
+            (configuration.adminTokenPath, CredentialKind.admin, "cru_"),
+            (configuration.clusterTokenPath, CredentialKind.cluster, "crj_"),
+        ] {
+            let token: String
+            if Files.exists(path) {
+                token = String(try Files.readSecret(path).trimmingCharacters())
+            } else {
+                token = SecureRandom.token(prefix: prefix, bytes: 24)
+                try Files.writeAtomically(path, token + "\n", mode: 0o600)
+                log.info("created the \(kind == .admin ? "admin" : "cluster join") token in \(path) (mode 0600)")
+            }
+            try await state.ensureCredential(token: token, kind: kind, subject: kind == .admin ? "admin" : "cluster")
+        }
+    }
+
+    /// Serves until SIGTERM or SIGINT.
+    public func run() async throws {
+        try await bootstrapTokens()
+        try server.start()
+        let endpoint = "http://\(configuration.host):\(server.port)"
+        try Files.writeAtomically(configuration.endpointPath, endpoint + "\n", mode: 0o644)
+        log.info("listening on \(endpoint); data in \(configuration.dataDir)")
+        let ticker = Task { [state] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                await state.tick()
+            }
+        }
+        await state.requestSchedulingPass()
+        let signal = await Signals.wait()
+        log.info("received signal \(signal): shutting down")
+        ticker.cancel()
+        server.shutdown()
+        await server.waitUntilStopped()
+    }
+}
+
+extension String {
+    func trimmingCharacters() -> Substring {
+        var slice = Substring(self)
+        while let first = slice.first, first.isWhitespace { slice = slice.dropFirst() }
+        while let last = slice.last, last.isWhitespace { slice = slice.dropLast() }
+        return slice
+    }
+}

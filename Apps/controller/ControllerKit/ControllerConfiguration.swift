@@ -1,0 +1,132 @@
+import ClusterCore
+import CorralSupport
+
+/// How the controller runs. Precedence: defaults < config file < flags (DESIGN.md "Naming").
+public struct ControllerConfiguration: Sendable, Hashable {
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8700
+    public var dataDir: String = Files.home() + "/.corral/controller"
+    /// A node silent for this long is lost.
+    public var nodeTimeout: Duration = .seconds(30)
+    /// An allocation whose agent has not accepted the launch within this long goes back to the queue.
+    public var launchLease: Duration = .seconds(30)
+    public var heartbeatInterval: Duration = .seconds(5)
+    public var longPollSeconds: Int = 25
+    public var maxBodyBytes: Int = 4 * 1024 * 1024
+
+    public init() {}
+
+    public var databasePath: String { dataDir + "/corral.db" }
+    public var adminTokenPath: String { dataDir + "/admin.token" }
+    public var clusterTokenPath: String { dataDir + "/cluster.token" }
+    /// Written at start with the address actually bound (useful with port 0).
+    public var endpointPath: String { dataDir + "/endpoint" }
+
+    public static let usage = """
+        usage: corral-controller [--config FILE] [--data-dir DIR] [--listen HOST:PORT]
+                                 [--node-timeout SECONDS] [--launch-lease SECONDS] [--heartbeat-interval SECONDS]
+
+        Runs the Corral controller: the JSON API, the scheduler and the cluster's SQLite state.
+        On first start it writes DIR/admin.token and DIR/cluster.token (mode 0600).
+        Defaults: --listen 127.0.0.1:8700, --data-dir ~/.corral/controller,
+        config file /etc/corral/controller.toml when it exists.
+        """
+
+    /// Parses the command line (without the program name), reading the config file it names or the default one.
+    public static func parse(_ arguments: [String]) throws(ConfigurationError) -> ControllerConfiguration {
+        var flags: [String: String] = [:]
+        var index = 0
+        let known: Set<String> = [
+            "--config", "--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval",
+        ]
+        while index < arguments.count {
+            var argument = arguments[index]
+            var value: String?
+            if let equals = argument.firstIndex(of: "="), argument.hasPrefix("--") {
+                value = String(argument[argument.index(after: equals)...])
+                argument = String(argument[..<equals])
+            }
+            if argument == "--help" || argument == "-h" { throw ConfigurationError.help }
+            guard known.contains(argument) else { throw ConfigurationError("unknown option '\(argument)'") }
+            if value == nil {
+                index += 1
+                guard index < arguments.count else { throw ConfigurationError("\(argument) needs a value") }
+                value = arguments[index]
+            }
+            flags[argument] = value
+            index += 1
+        }
+        var configuration = ControllerConfiguration()
+        let file = flags["--config"] ?? "/etc/corral/controller.toml"
+        if flags["--config"] != nil || Files.exists(file) {
+            try configuration.apply(file: file)
+        }
+        try configuration.apply(flags: flags)
+        return configuration
+    }
+
+    mutating func apply(file path: String) throws(ConfigurationError) {
+        let table: TOMLTable
+        do {
+            table = try TOML.parse(try Files.read(path, limit: 1 << 20))
+        } catch let error as TOMLError {
+            throw ConfigurationError("\(path): \(error)")
+        } catch {
+            throw ConfigurationError("\(error)")
+        }
+        var values: [String: String] = [:]
+        for key in table.keys {
+            guard let value = table[key] else { continue }
+            switch value {
+            case .string(let text): values["--" + key.replacingUnderscores()] = text
+            case .integer(let number): values["--" + key.replacingUnderscores()] = String(number)
+            default: throw ConfigurationError("\(path): \(key) must be a string or a number")
+            }
+        }
+        let allowed: Set<String> = ["--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval"]
+        for key in values.keys where !allowed.contains(key) {
+            throw ConfigurationError("\(path): unknown setting '\(key.dropFirst(2).replacingDashes())'")
+        }
+        try apply(flags: values)
+    }
+
+    mutating func apply(flags: [String: String]) throws(ConfigurationError) {
+        if let dir = flags["--data-dir"] {
+            guard dir.hasPrefix("/") else { throw ConfigurationError("--data-dir must be an absolute path") }
+            dataDir = dir
+        }
+        if let listen = flags["--listen"] {
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+                (0...65535).contains(port), colon != listen.startIndex
+            else { throw ConfigurationError("--listen takes HOST:PORT, for example 127.0.0.1:8700") }
+            host = String(listen[..<colon])
+            self.port = port
+        }
+        func seconds(_ flag: String) throws(ConfigurationError) -> Duration? {
+            guard let text = flags[flag] else { return nil }
+            guard let value = Double(text), value > 0, value <= 86400 else {
+                throw ConfigurationError("\(flag) takes a number of seconds between 0 and 86400")
+            }
+            return .milliseconds(Int64(value * 1000))
+        }
+        if let value = try seconds("--node-timeout") { nodeTimeout = value }
+        if let value = try seconds("--launch-lease") { launchLease = value }
+        if let value = try seconds("--heartbeat-interval") { heartbeatInterval = value }
+    }
+}
+
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public let isHelp: Bool
+    public init(_ message: String, isHelp: Bool = false) {
+        self.message = message
+        self.isHelp = isHelp
+    }
+    public static let help = ConfigurationError("", isHelp: true)
+    public var description: String { message }
+}
+
+extension StringProtocol {
+    func replacingUnderscores() -> String { String(map { $0 == "_" ? "-" : $0 }) }
+    func replacingDashes() -> String { String(map { $0 == "-" ? "_" : $0 }) }
+}

@@ -1,0 +1,77 @@
+// swift-tools-version:6.2
+// Corral: a GPU cluster job scheduler. The root package composes the local packages under Packages/,
+// the three apps under Apps/ and the tests under Tests/. See docs/architecture.md.
+import PackageDescription
+
+let core = Target.Dependency.product(name: "ClusterCore", package: "ClusterCore")
+let wire = Target.Dependency.product(name: "ClusterWire", package: "ClusterWire")
+let store = Target.Dependency.product(name: "ClusterStore", package: "ClusterStore")
+let probe = Target.Dependency.product(name: "NodeProbe", package: "NodeProbe")
+let http = Target.Dependency.product(name: "HTTPKit", package: "HTTPKit")
+let shims = Target.Dependency.product(name: "CLinuxShims", package: "HTTPKit")
+
+let package = Package(
+    name: "Corral",
+    products: [
+        .executable(name: "corral-controller", targets: ["ControllerMain"]),
+        .executable(name: "corral-agent", targets: ["AgentMain"]),
+        .executable(name: "corral", targets: ["CLIMain"]),
+        .library(name: "CorralClient", targets: ["CorralClient"]),
+        .library(name: "ControllerKit", targets: ["ControllerKit"]),
+        .library(name: "AgentKit", targets: ["AgentKit"]),
+    ],
+    dependencies: [
+        .package(path: "Packages/ClusterCore"),
+        .package(path: "Packages/ClusterWire"),
+        .package(path: "Packages/ClusterStore"),
+        .package(path: "Packages/NodeProbe"),
+        .package(path: "Packages/HTTPKit"),
+    ],
+    targets: [
+        // Shared by the three apps: logging sink, wall clock, config files (TOML), file permissions.
+        .target(name: "CorralSupport", dependencies: [core, shims], path: "Apps/common/CorralSupport"),
+
+        .target(
+            name: "ControllerKit",
+            dependencies: [core, wire, store, http, "CorralSupport"],
+            path: "Apps/controller/ControllerKit"
+        ),
+        .executableTarget(name: "ControllerMain", dependencies: ["ControllerKit", "CorralSupport", http], path: "Apps/controller/main"),
+
+        .target(
+            name: "AgentKit",
+            dependencies: [core, wire, probe, http, shims, "CorralSupport"],
+            path: "Apps/agent/AgentKit"
+        ),
+        .executableTarget(name: "AgentMain", dependencies: ["AgentKit", "CorralSupport", http], path: "Apps/agent/main"),
+
+        .target(name: "CorralClient", dependencies: [core, wire, http], path: "Apps/cli/CorralClient"),
+        .target(name: "CLIKit", dependencies: [core, wire, "CorralClient", "CorralSupport"], path: "Apps/cli/CLIKit"),
+        .executableTarget(name: "CLIMain", dependencies: ["CLIKit", http], path: "Apps/cli/main"),
+
+        .testTarget(name: "ClusterCoreTests", dependencies: [core]),
+        .testTarget(name: "ClusterWireTests", dependencies: [core, wire]),
+        .testTarget(name: "ClusterStoreTests", dependencies: [core, store]),
+        .testTarget(name: "NodeProbeTests", dependencies: [probe], resources: [.copy("Fixtures")]),
+        .testTarget(name: "HTTPKitTests", dependencies: [http, shims]),
+        .testTarget(name: "CorralSupportTests", dependencies: ["CorralSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["CLIKit", "CorralClient"]),
+        // Starts the real binaries (built first: these dependencies make `swift test` build them).
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["ControllerMain", "AgentMain", "CLIMain", core, wire, http]
+        ),
+    ]
+)
+
+// MARK: - Standard settings: keep this block identical in every Package.swift of the repo.
+for target in package.targets where target.type != .system && !["CLinuxShims"].contains(target.name) {
+    var settings = target.swiftSettings ?? []
+    settings.append(contentsOf: [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+        .enableUpcomingFeature("InternalImportsByDefault"),
+        .unsafeFlags(["-require-explicit-sendable"]),
+    ])
+    target.swiftSettings = settings
+}

@@ -1,0 +1,70 @@
+/// Identifiers are thin wrappers over strings so that a job id can never be passed where a node id is wanted.
+public struct JobID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+    public static func < (lhs: JobID, rhs: JobID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// A new random job id: 10 characters of lowercase base-32 (no look-alike letters), about 50 bits.
+    /// Short enough to type, long enough that a cluster never sees a collision in practice (the store
+    /// refuses duplicates anyway).
+    public static func random<G: RandomNumberGenerator>(using generator: inout G) -> JobID {
+        var text = ""
+        text.reserveCapacity(10)
+        for _ in 0..<10 {
+            let index = Int(generator.next(upperBound: UInt8(Self.alphabet.count)))
+            text.append(Self.alphabet[index])
+        }
+        return JobID(text)
+    }
+
+    public static func random() -> JobID {
+        var generator = SystemRandomNumberGenerator()
+        return random(using: &generator)
+    }
+
+    static let alphabet: [Character] = Array("abcdefghjkmnpqrstvwxyz0123456789")
+
+    /// True for strings that could be a job id or a prefix of one: the id alphabet only, 1 to 64 characters.
+    public static func isValid(_ text: String) -> Bool {
+        guard !text.isEmpty, text.count <= 64 else { return false }
+        return text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+    }
+}
+
+public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+    public static func < (lhs: NodeID, rhs: NodeID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// Node ids name hosts: 1 to 63 characters of letters, digits, `-`, `_` and `.`, starting with a letter or digit.
+    public static func isValid(_ text: String) -> Bool {
+        guard let first = text.first, text.count <= 63, first.isASCII, first.isLetter || first.isNumber else {
+            return false
+        }
+        return text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
+    }
+}
+
+/// One attempt of one job on one node: `<job>.<attempt>`, so an allocation id names its job and its attempt.
+public struct AllocationID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let job: JobID
+    public let attempt: Int
+    public init(job: JobID, attempt: Int) {
+        self.job = job
+        self.attempt = attempt
+    }
+    public var description: String { "\(job.rawValue).\(attempt)" }
+    public static func < (lhs: AllocationID, rhs: AllocationID) -> Bool {
+        (lhs.job, lhs.attempt) < (rhs.job, rhs.attempt)
+    }
+
+    public init?(parsing text: String) {
+        guard let dot = text.lastIndex(of: "."), let attempt = Int(text[text.index(after: dot)...]), attempt > 0
+        else { return nil }
+        let job = String(text[..<dot])
+        guard JobID.isValid(job) else { return nil }
+        self.init(job: JobID(job), attempt: attempt)
+    }
+}

@@ -1,0 +1,59 @@
+/// A job as the controller knows it: its spec, its owner, its state and the attempts made to run it.
+public struct Job: Hashable, Sendable {
+    public let id: JobID
+    public var spec: JobSpec
+    public var user: String
+    public var state: JobState
+    /// Why the job waits, while it is QUEUED.
+    public var pendingReason: PendingReason?
+    public var submittedAt: Timestamp
+    public var updatedAt: Timestamp
+    /// The attempts so far, oldest first; the last one is current. Empty until first placed.
+    public var attempts: [Attempt]
+    /// Retries used from the job's own budget (`spec.maxRetries`).
+    public var retriesUsed: Int
+    /// Retries used from the infrastructure budget (node lost, lease expired).
+    public var infraRetriesUsed: Int
+    /// The last reason given for a state change, for people.
+    public var message: String?
+
+    public init(id: JobID, spec: JobSpec, user: String, submittedAt: Timestamp) {
+        self.id = id
+        self.spec = spec
+        self.user = user
+        self.state = .queued
+        self.pendingReason = .resources
+        self.submittedAt = submittedAt
+        self.updatedAt = submittedAt
+        self.attempts = []
+        self.retriesUsed = 0
+        self.infraRetriesUsed = 0
+        self.message = nil
+    }
+
+    public var currentAttempt: Attempt? { attempts.last }
+    public var allocationID: AllocationID? { currentAttempt.map { AllocationID(job: id, attempt: $0.number) } }
+}
+
+/// One try at running a job: where, on which GPUs, and how it ended.
+public struct Attempt: Hashable, Sendable {
+    public var number: Int
+    public var node: NodeID
+    public var gpuIndices: [Int]
+    public var resources: Resources
+    public var allocatedAt: Timestamp
+    public var startedAt: Timestamp?
+    public var endedAt: Timestamp?
+    public var pid: Int32?
+    public var exit: JobExit?
+    /// The state this attempt ended in, once ended.
+    public var finalState: JobState?
+
+    public init(number: Int, node: NodeID, gpuIndices: [Int], resources: Resources, allocatedAt: Timestamp) {
+        self.number = number
+        self.node = node
+        self.gpuIndices = gpuIndices
+        self.resources = resources
+        self.allocatedAt = allocatedAt
+    }
+}

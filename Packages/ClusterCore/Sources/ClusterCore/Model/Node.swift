@@ -1,0 +1,72 @@
+/// One GPU of a node, as the agent reported it.
+public struct GPU: Hashable, Sendable {
+    public var index: Int
+    public var uuid: String
+    public var name: String
+    public var memoryMiB: Int?
+    public var healthy: Bool
+
+    public init(index: Int, uuid: String, name: String, memoryMiB: Int? = nil, healthy: Bool = true) {
+        self.index = index
+        self.uuid = uuid
+        self.name = name
+        self.memoryMiB = memoryMiB
+        self.healthy = healthy
+    }
+}
+
+public enum NodeStatus: String, CaseIterable, Hashable, Sendable {
+    /// Heartbeats arrive; the node takes work unless drained.
+    case ready = "READY"
+    /// Heartbeats stopped for longer than the node timeout.
+    case lost = "LOST"
+    /// The agent reports it cannot run work (a failed self-check).
+    case unhealthy = "UNHEALTHY"
+}
+
+/// A node of the cluster: what it has, and whether it takes work.
+public struct Node: Hashable, Sendable {
+    public let id: NodeID
+    public var hostname: String
+    public var gpus: [GPU]
+    public var cpus: Int
+    public var memory: Int64
+    public var labels: [String: String]
+    public var status: NodeStatus
+    public var drained: Bool
+    public var drainReason: String?
+    public var bootID: String?
+    public var registeredAt: Timestamp
+    public var lastHeartbeat: Timestamp
+
+    public init(
+        id: NodeID,
+        hostname: String,
+        gpus: [GPU],
+        cpus: Int,
+        memory: Int64,
+        labels: [String: String] = [:],
+        status: NodeStatus = .ready,
+        drained: Bool = false,
+        bootID: String? = nil,
+        registeredAt: Timestamp,
+        lastHeartbeat: Timestamp
+    ) {
+        self.id = id
+        self.hostname = hostname
+        self.gpus = gpus
+        self.cpus = cpus
+        self.memory = memory
+        self.labels = labels
+        self.status = status
+        self.drained = drained
+        self.bootID = bootID
+        self.registeredAt = registeredAt
+        self.lastHeartbeat = lastHeartbeat
+    }
+
+    public var capacity: Resources { Resources(gpus: gpus.count, cpus: cpus, memory: memory) }
+
+    /// Ready and not drained: the scheduler may place new work here.
+    public var isSchedulable: Bool { status == .ready && !drained }
+}

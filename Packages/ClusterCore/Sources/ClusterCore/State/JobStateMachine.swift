@@ -1,0 +1,153 @@
+/// Something that happened to a job, as reported by the scheduler, the agent, the user or the lease manager.
+public enum JobEvent: Hashable, Sendable {
+    /// The scheduler placed the job; a launch lease starts.
+    case allocate(node: NodeID, gpus: [Int])
+    /// The launch lease expired, or the node was lost, before the agent accepted the launch.
+    case launchAbandoned(reason: String)
+    /// The agent accepted the launch.
+    case accepted
+    /// The process started.
+    case started(pid: Int32)
+    /// The launch failed before the process ran (cwd missing, command not found, image pull failed).
+    case launchFailed(message: String)
+    /// The process ended.
+    case exited(JobExit)
+    /// The node stopped answering while the job was starting or running.
+    case nodeLost(reason: String)
+    /// A user (or admin) canceled the job.
+    case cancel(by: String)
+    /// The retry policy starts a new attempt.
+    case retry(reason: String)
+}
+
+/// How a process ended: an exit code, or the signal that killed it.
+public struct JobExit: Hashable, Sendable {
+    public var code: Int32?
+    public var signal: Int32?
+    public var message: String?
+    /// True when the controller or agent ended it for exceeding its time limit.
+    public var timedOut: Bool
+
+    public init(code: Int32? = nil, signal: Int32? = nil, message: String? = nil, timedOut: Bool = false) {
+        self.code = code
+        self.signal = signal
+        self.message = message
+        self.timedOut = timedOut
+    }
+
+    public var isSuccess: Bool { code == 0 && signal == nil && !timedOut }
+}
+
+/// A transition that the state machine refuses. The controller logs it and changes nothing.
+public struct TransitionError: Error, Hashable, Sendable, CustomStringConvertible {
+    public let from: JobState
+    public let event: String
+    public init(from: JobState, event: String) {
+        self.from = from
+        self.event = event
+    }
+    public var description: String { "a job in \(from) cannot take '\(event)'" }
+}
+
+/// The outcome of an accepted event: the new state and a reason for the event log.
+public struct Transition: Hashable, Sendable {
+    public let from: JobState
+    public let to: JobState
+    public let reason: String
+}
+
+/// The job state machine of DESIGN.md as a value: `handle` returns the transition or throws, and has no side
+/// effects. Whoever calls it records the event and carries out the consequences.
+public struct JobStateMachine: Hashable, Sendable {
+    public private(set) var state: JobState
+
+    public init(state: JobState) { self.state = state }
+
+    /// Every edge of the design, and no other.
+    public static let edges: Set<Edge> = [
+        Edge(.queued, .allocated), Edge(.allocated, .starting), Edge(.allocated, .queued),
+        Edge(.starting, .running), Edge(.starting, .failed), Edge(.running, .succeeded), Edge(.running, .failed),
+        Edge(.starting, .lost), Edge(.running, .lost),
+        Edge(.queued, .canceled), Edge(.allocated, .canceled), Edge(.starting, .canceled), Edge(.running, .canceled),
+        Edge(.lost, .queued), Edge(.failed, .queued),
+    ]
+
+    public struct Edge: Hashable, Sendable {
+        public let from: JobState
+        public let to: JobState
+        public init(_ from: JobState, _ to: JobState) {
+            self.from = from
+            self.to = to
+        }
+    }
+
+    public static func isAllowed(from: JobState, to: JobState) -> Bool { edges.contains(Edge(from, to)) }
+
+    public mutating func handle(_ event: JobEvent) throws(TransitionError) -> Transition {
+        let (target, reason) = Self.target(of: event)
+        guard let target, Self.isAllowed(from: state, to: target(state)) else {
+            throw TransitionError(from: state, event: Self.name(of: event))
+        }
+        let transition = Transition(from: state, to: target(state), reason: reason)
+        state = transition.to
+        return transition
+    }
+
+    /// The state an event leads to from a given state, and the reason to log.
+    private static func target(of event: JobEvent) -> (((JobState) -> JobState)?, String) {
+        switch event {
+        case .allocate(let node, let gpus):
+            return ({ _ in .allocated }, "placed on \(node) with GPUs \(gpus.map(String.init).joined(separator: ","))")
+        case .launchAbandoned(let reason): return ({ _ in .queued }, reason)
+        case .accepted: return ({ _ in .starting }, "agent accepted the launch")
+        case .started(let pid): return ({ _ in .running }, "process started, pid \(pid)")
+        case .launchFailed(let message): return ({ _ in .failed }, "launch failed: \(message)")
+        case .exited(let exit):
+            return ({ _ in exit.isSuccess ? .succeeded : .failed }, describe(exit))
+        case .nodeLost(let reason): return ({ _ in .lost }, reason)
+        case .cancel(let user): return ({ _ in .canceled }, "canceled by \(user)")
+        case .retry(let reason): return ({ _ in .queued }, reason)
+        }
+    }
+
+    private static func name(of event: JobEvent) -> String {
+        switch event {
+        case .allocate: "allocate"
+        case .launchAbandoned: "launch abandoned"
+        case .accepted: "accepted"
+        case .started: "started"
+        case .launchFailed: "launch failed"
+        case .exited(let exit): exit.isSuccess ? "exited 0" : "exited with failure"
+        case .nodeLost: "node lost"
+        case .cancel: "cancel"
+        case .retry: "retry"
+        }
+    }
+
+    /// A line for people: "exit code 3", "killed by SIGKILL (possibly out of memory)", "time limit reached".
+    public static func describe(_ exit: JobExit) -> String {
+        if exit.timedOut { return "time limit reached" }
+        var text: String
+        if let signal = exit.signal {
+            text = "killed by \(SignalName.name(signal))"
+            if signal == 9 { text += " (possibly out of memory)" }
+        } else if let code = exit.code {
+            text = "exit code \(code)"
+            if code == 137 { text += " (SIGKILL: possibly out of memory)" }
+        } else {
+            text = "ended"
+        }
+        if let message = exit.message, !message.isEmpty { text += ": \(message)" }
+        return text
+    }
+}
+
+/// Linux signal numbers to names, without importing Glibc.
+public enum SignalName {
+    static let names: [Int32: String] = [
+        1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
+        9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM",
+        24: "SIGXCPU", 25: "SIGXFSZ",
+    ]
+    public static func name(_ signal: Int32) -> String { names[signal] ?? "signal \(signal)" }
+}

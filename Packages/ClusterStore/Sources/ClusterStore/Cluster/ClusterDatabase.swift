@@ -1,0 +1,281 @@
+public import ClusterCore
+
+/// The cluster's durable state in one SQLite file: nodes and their GPUs, jobs and their attempts, the event log,
+/// and credentials. The controller keeps the live cluster in memory and writes through to this; it reads
+/// everything back once, at start.
+///
+/// Not Sendable: one owner (the controller's state actor, on its own serial executor) uses it.
+public final class ClusterDatabase {
+    public let connection: Connection
+
+    /// Opens (creating if needed) and migrates the database at `path` (":memory:" for tests).
+    public init(path: String, options: Connection.Options = .init()) throws(StoreError) {
+        connection = try Connection(path: path, options: options)
+        _ = try Migrator.migrate(connection, Schema.migrations)
+    }
+
+    /// Runs `body` in one transaction: everything in it is committed together (one fsync), or nothing.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try connection.transaction(.immediate, body)
+    }
+
+    // MARK: Jobs
+
+    public func insertJob(_ job: Job) throws(StoreError) {
+        try connection.run(
+            """
+            INSERT INTO jobs (id, user, name, queue, state, pending_reason, message, priority, submitted_at,
+                updated_at, retries_used, infra_retries_used, spec)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .text(job.id.rawValue), .text(job.user), .text(job.spec.name), .text(job.spec.queue),
+                .text(job.state.rawValue), SQLValue(job.pendingReason?.rawValue), SQLValue(job.message),
+                SQLValue(job.spec.priority), .integer(job.submittedAt.milliseconds),
+                .integer(job.updatedAt.milliseconds), SQLValue(job.retriesUsed), SQLValue(job.infraRetriesUsed),
+                .text(try StoredSpec.encode(StoredSpec(job.spec))),
+            ]
+        )
+        for attempt in job.attempts { try saveAttempt(attempt, of: job.id) }
+    }
+
+    /// Saves the job's mutable fields and its current attempt (earlier attempts never change).
+    public func updateJob(_ job: Job) throws(StoreError) {
+        try connection.run(
+            """
+            UPDATE jobs SET state = ?, pending_reason = ?, message = ?, updated_at = ?, retries_used = ?,
+                infra_retries_used = ? WHERE id = ?
+            """,
+            [
+                .text(job.state.rawValue), SQLValue(job.pendingReason?.rawValue), SQLValue(job.message),
+                .integer(job.updatedAt.milliseconds), SQLValue(job.retriesUsed), SQLValue(job.infraRetriesUsed),
+                .text(job.id.rawValue),
+            ]
+        )
+        if let attempt = job.currentAttempt { try saveAttempt(attempt, of: job.id) }
+    }
+
+    private func saveAttempt(_ attempt: Attempt, of job: JobID) throws(StoreError) {
+        try connection.run(
+            """
+            INSERT INTO attempts (job_id, number, node_id, gpu_indices, gpus, cpus, memory, allocated_at,
+                started_at, ended_at, pid, exit_code, signal, exit_message, timed_out, final_state)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (job_id, number) DO UPDATE SET started_at = excluded.started_at,
+                ended_at = excluded.ended_at, pid = excluded.pid, exit_code = excluded.exit_code,
+                signal = excluded.signal, exit_message = excluded.exit_message, timed_out = excluded.timed_out,
+                final_state = excluded.final_state
+            """,
+            [
+                .text(job.rawValue), SQLValue(attempt.number), .text(attempt.node.rawValue),
+                .text(attempt.gpuIndices.map(String.init).joined(separator: ",")),
+                SQLValue(attempt.resources.gpus), SQLValue(attempt.resources.cpus),
+                .integer(attempt.resources.memory), .integer(attempt.allocatedAt.milliseconds),
+                SQLValue(attempt.startedAt?.milliseconds), SQLValue(attempt.endedAt?.milliseconds),
+                SQLValue(attempt.pid.map(Int64.init)), SQLValue(attempt.exit?.code.map(Int64.init)),
+                SQLValue(attempt.exit?.signal.map(Int64.init)), SQLValue(attempt.exit?.message),
+                SQLValue(attempt.exit?.timedOut ?? false), SQLValue(attempt.finalState?.rawValue),
+            ]
+        )
+    }
+
+    /// Every job with its attempts, for the controller's start.
+    public func loadJobs() throws -> [Job] {
+        var attempts: [JobID: [Attempt]] = [:]
+        try connection.forEachRow("SELECT * FROM attempts ORDER BY job_id, number") { row in
+            attempts[JobID(row.string("job_id") ?? ""), default: []].append(try Self.attempt(from: row))
+        }
+        var jobs: [Job] = []
+        try connection.forEachRow("SELECT * FROM jobs ORDER BY submitted_at, id") { row in
+            let id = JobID(row.string("id") ?? "")
+            let spec = try StoredSpec.decode(StoredSpec.self, row.string("spec") ?? "").spec
+            var job = Job(
+                id: id,
+                spec: spec,
+                user: row.string("user") ?? "",
+                submittedAt: Timestamp(milliseconds: row.int64("submitted_at") ?? 0)
+            )
+            guard let state = JobState(rawValue: row.string("state") ?? "") else {
+                throw StoreError.encoding("job \(id) has an unknown state '\(row.string("state") ?? "")'")
+            }
+            job.state = state
+            job.pendingReason = row.string("pending_reason").flatMap(PendingReason.init(rawValue:))
+            job.message = row.string("message")
+            job.updatedAt = Timestamp(milliseconds: row.int64("updated_at") ?? 0)
+            job.retriesUsed = row.int("retries_used") ?? 0
+            job.infraRetriesUsed = row.int("infra_retries_used") ?? 0
+            job.attempts = attempts[id] ?? []
+            jobs.append(job)
+        }
+        return jobs
+    }
+
+    static func attempt(from row: Row) throws -> Attempt {
+        var attempt = Attempt(
+            number: row.int("number") ?? 0,
+            node: NodeID(row.string("node_id") ?? ""),
+            gpuIndices: (row.string("gpu_indices") ?? "").split(separator: ",").compactMap { Int($0) },
+            resources: Resources(
+                gpus: row.int("gpus") ?? 0,
+                cpus: row.int("cpus") ?? 0,
+                memory: row.int64("memory") ?? 0
+            ),
+            allocatedAt: Timestamp(milliseconds: row.int64("allocated_at") ?? 0)
+        )
+        attempt.startedAt = row.int64("started_at").map(Timestamp.init(milliseconds:))
+        attempt.endedAt = row.int64("ended_at").map(Timestamp.init(milliseconds:))
+        attempt.pid = row.int64("pid").map { Int32(truncatingIfNeeded: $0) }
+        let code = row.int64("exit_code").map { Int32(truncatingIfNeeded: $0) }
+        let signal = row.int64("signal").map { Int32(truncatingIfNeeded: $0) }
+        let timedOut = row.bool("timed_out") ?? false
+        if code != nil || signal != nil || timedOut || row.string("exit_message") != nil {
+            attempt.exit = JobExit(code: code, signal: signal, message: row.string("exit_message"), timedOut: timedOut)
+        }
+        attempt.finalState = row.string("final_state").flatMap(JobState.init(rawValue:))
+        return attempt
+    }
+
+    // MARK: Events
+
+    public func appendEvent(_ event: JobEventRecord) throws(StoreError) {
+        try connection.run(
+            """
+            INSERT INTO events (job_id, attempt, from_state, to_state, reason, node_id, at, applied)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .text(event.job.rawValue), SQLValue(event.attempt), SQLValue(event.from?.rawValue),
+                SQLValue(event.to?.rawValue), .text(event.reason), SQLValue(event.node?.rawValue),
+                .integer(event.at.milliseconds), SQLValue(event.applied),
+            ]
+        )
+    }
+
+    /// The history of one job, oldest first (uses the events_by_job index, no scan).
+    public func events(of job: JobID) throws(StoreError) -> [JobEventRecord] {
+        try connection.query("SELECT * FROM events WHERE job_id = ? ORDER BY id", [.text(job.rawValue)]).map { row in
+            JobEventRecord(
+                job: job,
+                attempt: row.int("attempt") ?? 0,
+                from: row.string("from_state").flatMap(JobState.init(rawValue:)),
+                to: row.string("to_state").flatMap(JobState.init(rawValue:)),
+                reason: row.string("reason") ?? "",
+                node: row.string("node_id").map(NodeID.init),
+                at: Timestamp(milliseconds: row.int64("at") ?? 0),
+                applied: row.bool("applied") ?? true
+            )
+        }
+    }
+
+    // MARK: Nodes
+
+    public func saveNode(_ node: Node) throws(StoreError) {
+        try connection.run(
+            """
+            INSERT INTO nodes (id, hostname, cpus, memory, labels, status, drained, drain_reason, boot_id,
+                registered_at, last_heartbeat)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, cpus = excluded.cpus,
+                memory = excluded.memory, labels = excluded.labels, status = excluded.status,
+                drained = excluded.drained, drain_reason = excluded.drain_reason, boot_id = excluded.boot_id,
+                registered_at = excluded.registered_at, last_heartbeat = excluded.last_heartbeat
+            """,
+            [
+                .text(node.id.rawValue), .text(node.hostname), SQLValue(node.cpus), .integer(node.memory),
+                .text(try StoredSpec.encode(node.labels)), .text(node.status.rawValue), SQLValue(node.drained),
+                SQLValue(node.drainReason), SQLValue(node.bootID), .integer(node.registeredAt.milliseconds),
+                .integer(node.lastHeartbeat.milliseconds),
+            ]
+        )
+        try connection.run("DELETE FROM gpus WHERE node_id = ?", [.text(node.id.rawValue)])
+        for gpu in node.gpus {
+            try connection.run(
+                "INSERT INTO gpus (node_id, idx, uuid, name, memory_mib, healthy) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    .text(node.id.rawValue), SQLValue(gpu.index), .text(gpu.uuid), .text(gpu.name),
+                    SQLValue(gpu.memoryMiB.map(Int64.init)), SQLValue(gpu.healthy),
+                ]
+            )
+        }
+    }
+
+    public func loadNodes() throws -> [Node] {
+        var gpus: [NodeID: [GPU]] = [:]
+        try connection.forEachRow("SELECT * FROM gpus ORDER BY node_id, idx") { row in
+            gpus[NodeID(row.string("node_id") ?? ""), default: []].append(
+                GPU(
+                    index: row.int("idx") ?? 0,
+                    uuid: row.string("uuid") ?? "",
+                    name: row.string("name") ?? "",
+                    memoryMiB: row.int("memory_mib"),
+                    healthy: row.bool("healthy") ?? true
+                )
+            )
+        }
+        var nodes: [Node] = []
+        try connection.forEachRow("SELECT * FROM nodes ORDER BY id") { row in
+            let id = NodeID(row.string("id") ?? "")
+            var node = Node(
+                id: id,
+                hostname: row.string("hostname") ?? "",
+                gpus: gpus[id] ?? [],
+                cpus: row.int("cpus") ?? 0,
+                memory: row.int64("memory") ?? 0,
+                labels: try StoredSpec.decode([String: String].self, row.string("labels") ?? "{}"),
+                status: NodeStatus(rawValue: row.string("status") ?? "") ?? .lost,
+                drained: row.bool("drained") ?? false,
+                bootID: row.string("boot_id"),
+                registeredAt: Timestamp(milliseconds: row.int64("registered_at") ?? 0),
+                lastHeartbeat: Timestamp(milliseconds: row.int64("last_heartbeat") ?? 0)
+            )
+            node.drainReason = row.string("drain_reason")
+            nodes.append(node)
+        }
+        return nodes
+    }
+
+    // MARK: Credentials
+
+    public func saveCredential(_ credential: Credential) throws(StoreError) {
+        try connection.run(
+            """
+            INSERT INTO credentials (hash, prefix, kind, subject, created_at, expires_at, revoked)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (hash) DO UPDATE SET revoked = excluded.revoked, expires_at = excluded.expires_at
+            """,
+            [
+                .text(credential.hash), .text(credential.prefix), .text(credential.kind.rawValue),
+                .text(credential.subject), .integer(credential.createdAt.milliseconds),
+                SQLValue(credential.expiresAt?.milliseconds), SQLValue(credential.revoked),
+            ]
+        )
+    }
+
+    public func loadCredentials() throws -> [Credential] {
+        var credentials: [Credential] = []
+        try connection.forEachRow("SELECT * FROM credentials") { row in
+            guard let kind = CredentialKind(rawValue: row.string("kind") ?? "") else { return }
+            credentials.append(
+                Credential(
+                    hash: row.string("hash") ?? "",
+                    prefix: row.string("prefix") ?? "",
+                    kind: kind,
+                    subject: row.string("subject") ?? "",
+                    createdAt: Timestamp(milliseconds: row.int64("created_at") ?? 0),
+                    expiresAt: row.int64("expires_at").map(Timestamp.init(milliseconds:)),
+                    revoked: row.bool("revoked") ?? false
+                )
+            )
+        }
+        return credentials
+    }
+}
+
+@available(*, unavailable)
+extension ClusterDatabase: Sendable {}
+
+extension StoreError {
+    static func encoding(_ message: String) -> StoreError {
+        StoreError(code: .mismatch, message: message)
+    }
+}

@@ -1,0 +1,90 @@
+/// The cluster's tables, as ordered migrations. Never edit a migration that has shipped: add a new one.
+enum Schema {
+    static let migrations: [Migration] = [
+        Migration(
+            id: "0001-initial",
+            sql: """
+                CREATE TABLE nodes (
+                    id TEXT PRIMARY KEY,
+                    hostname TEXT NOT NULL,
+                    cpus INTEGER NOT NULL,
+                    memory INTEGER NOT NULL,
+                    labels TEXT NOT NULL DEFAULT '{}',
+                    status TEXT NOT NULL,
+                    drained INTEGER NOT NULL DEFAULT 0,
+                    drain_reason TEXT,
+                    boot_id TEXT,
+                    registered_at INTEGER NOT NULL,
+                    last_heartbeat INTEGER NOT NULL
+                ) STRICT;
+                CREATE TABLE gpus (
+                    node_id TEXT NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+                    idx INTEGER NOT NULL,
+                    uuid TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    memory_mib INTEGER,
+                    healthy INTEGER NOT NULL,
+                    PRIMARY KEY (node_id, idx)
+                ) STRICT;
+                CREATE TABLE jobs (
+                    id TEXT PRIMARY KEY,
+                    user TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    queue TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    pending_reason TEXT,
+                    message TEXT,
+                    priority INTEGER NOT NULL,
+                    submitted_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    retries_used INTEGER NOT NULL DEFAULT 0,
+                    infra_retries_used INTEGER NOT NULL DEFAULT 0,
+                    spec TEXT NOT NULL
+                ) STRICT;
+                CREATE INDEX jobs_by_state ON jobs(state);
+                CREATE INDEX jobs_by_user ON jobs(user, submitted_at);
+                CREATE TABLE attempts (
+                    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+                    number INTEGER NOT NULL,
+                    node_id TEXT NOT NULL,
+                    gpu_indices TEXT NOT NULL,
+                    gpus INTEGER NOT NULL,
+                    cpus INTEGER NOT NULL,
+                    memory INTEGER NOT NULL,
+                    allocated_at INTEGER NOT NULL,
+                    started_at INTEGER,
+                    ended_at INTEGER,
+                    pid INTEGER,
+                    exit_code INTEGER,
+                    signal INTEGER,
+                    exit_message TEXT,
+                    timed_out INTEGER NOT NULL DEFAULT 0,
+                    final_state TEXT,
+                    PRIMARY KEY (job_id, number)
+                ) STRICT;
+                CREATE TABLE events (
+                    id INTEGER PRIMARY KEY,
+                    job_id TEXT NOT NULL,
+                    attempt INTEGER NOT NULL,
+                    from_state TEXT,
+                    to_state TEXT,
+                    reason TEXT NOT NULL,
+                    node_id TEXT,
+                    at INTEGER NOT NULL,
+                    applied INTEGER NOT NULL
+                ) STRICT;
+                CREATE INDEX events_by_job ON events(job_id, id);
+                CREATE TABLE credentials (
+                    hash TEXT PRIMARY KEY,
+                    prefix TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER,
+                    revoked INTEGER NOT NULL DEFAULT 0
+                ) STRICT;
+                CREATE INDEX credentials_by_subject ON credentials(kind, subject);
+                """
+        )
+    ]
+}

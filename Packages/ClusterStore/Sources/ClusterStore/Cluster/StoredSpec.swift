@@ -1,0 +1,76 @@
+import ClusterCore
+import FoundationEssentials
+
+/// The JSON shape of a spec and of label maps inside their columns. Kept here, not in ClusterCore, because the
+/// domain knows no encodings; keys are stable because old rows must stay readable.
+struct StoredSpec: Codable {
+    var name: String
+    var command: [String]
+    var cwd: String
+    var env: [String: String]
+    var queue: String
+    var gpus: Int
+    var cpus: Int
+    var memory: Int64
+    var gpuType: String?
+    var image: String?
+    var timeLimit: Int?
+    var maxRetries: Int
+    var priority: Int
+    var labels: [String: String]
+    var dependsOn: [String]
+
+    init(_ spec: JobSpec) {
+        name = spec.name
+        command = spec.command
+        cwd = spec.cwd
+        env = spec.env
+        queue = spec.queue
+        gpus = spec.resources.gpus
+        cpus = spec.resources.cpus
+        memory = spec.resources.memory
+        gpuType = spec.gpuType
+        image = spec.image
+        timeLimit = spec.timeLimit
+        maxRetries = spec.maxRetries
+        priority = spec.priority
+        labels = spec.labels
+        dependsOn = spec.dependsOn.map(\.rawValue)
+    }
+
+    var spec: JobSpec {
+        JobSpec(
+            name: name,
+            command: command,
+            cwd: cwd,
+            env: env,
+            queue: queue,
+            resources: Resources(gpus: gpus, cpus: cpus, memory: memory),
+            gpuType: gpuType,
+            image: image,
+            timeLimit: timeLimit,
+            maxRetries: maxRetries,
+            priority: priority,
+            labels: labels,
+            dependsOn: dependsOn.map(JobID.init)
+        )
+    }
+
+    static func encode<T: Encodable>(_ value: T) throws(StoreError) -> String {
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return String(decoding: try encoder.encode(value), as: UTF8.self)
+        } catch {
+            throw StoreError.encoding("cannot encode \(T.self): \(error)")
+        }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws(StoreError) -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(text.utf8))
+        } catch {
+            throw StoreError.encoding("cannot decode \(T.self) from a stored row: \(error)")
+        }
+    }
+}

@@ -1,0 +1,232 @@
+/// The controller <-> agent protocol (DESIGN.md "Controller <-> agent"). The agent pulls; nodes open no port.
+
+/// A GPU as the agent reports it at registration and in heartbeats.
+public struct GPUReport: Codable, Hashable, Sendable {
+    public var index: Int
+    public var uuid: String
+    public var name: String
+    public var memoryMib: Int?
+    public var memoryUsedMib: Int?
+    public var utilization: Int?
+    public var healthy: Bool
+
+    public init(index: Int, uuid: String, name: String, memoryMib: Int? = nil, memoryUsedMib: Int? = nil,
+        utilization: Int? = nil, healthy: Bool = true)
+    {
+        self.index = index
+        self.uuid = uuid
+        self.name = name
+        self.memoryMib = memoryMib
+        self.memoryUsedMib = memoryUsedMib
+        self.utilization = utilization
+        self.healthy = healthy
+    }
+}
+
+/// An allocation the agent is running (or has just seen end), reported on register and heartbeat.
+public struct RunningAllocation: Codable, Hashable, Sendable {
+    public var allocationId: String
+    public var pid: Int32?
+    public init(allocationId: String, pid: Int32?) {
+        self.allocationId = allocationId
+        self.pid = pid
+    }
+}
+
+/// `POST /v1/agents/register` with the cluster join token.
+public struct RegisterRequest: Codable, Hashable, Sendable {
+    public var nodeId: String
+    public var hostname: String
+    public var bootId: String?
+    public var cpus: Int
+    public var memory: Int64
+    public var gpus: [GPUReport]
+    public var labels: [String: String]
+    public var agentVersion: String
+    public var running: [RunningAllocation]
+
+    public init(nodeId: String, hostname: String, bootId: String?, cpus: Int, memory: Int64, gpus: [GPUReport],
+        labels: [String: String], agentVersion: String, running: [RunningAllocation])
+    {
+        self.nodeId = nodeId
+        self.hostname = hostname
+        self.bootId = bootId
+        self.cpus = cpus
+        self.memory = memory
+        self.gpus = gpus
+        self.labels = labels
+        self.agentVersion = agentVersion
+        self.running = running
+    }
+}
+
+/// The node's own token (the only credential for its later calls) and the settings it must follow.
+public struct RegisterResponse: Codable, Hashable, Sendable {
+    public var nodeId: String
+    public var nodeToken: String
+    public var heartbeatIntervalMs: Int
+    public var longPollSeconds: Int
+    /// Allocations the agent reported that the controller no longer wants: stop them.
+    public var stop: [String]
+
+    public init(nodeId: String, nodeToken: String, heartbeatIntervalMs: Int, longPollSeconds: Int, stop: [String]) {
+        self.nodeId = nodeId
+        self.nodeToken = nodeToken
+        self.heartbeatIntervalMs = heartbeatIntervalMs
+        self.longPollSeconds = longPollSeconds
+        self.stop = stop
+    }
+}
+
+/// `POST /v1/agents/{node}/heartbeat`.
+public struct HeartbeatRequest: Codable, Hashable, Sendable {
+    public var bootId: String?
+    public var running: [RunningAllocation]
+    public var gpus: [GPUReport]?
+    public var healthy: Bool
+    public var message: String?
+
+    public init(bootId: String?, running: [RunningAllocation], gpus: [GPUReport]? = nil, healthy: Bool = true,
+        message: String? = nil)
+    {
+        self.bootId = bootId
+        self.running = running
+        self.gpus = gpus
+        self.healthy = healthy
+        self.message = message
+    }
+}
+
+public struct HeartbeatResponse: Codable, Hashable, Sendable {
+    /// Allocations to stop (canceled, or moved elsewhere while the node was away).
+    public var stop: [String]
+    public var heartbeatIntervalMs: Int
+    public init(stop: [String], heartbeatIntervalMs: Int) {
+        self.stop = stop
+        self.heartbeatIntervalMs = heartbeatIntervalMs
+    }
+}
+
+/// What the agent needs to start one allocation.
+public struct LaunchSpec: Codable, Hashable, Sendable {
+    public var allocationId: String
+    public var jobId: String
+    public var attempt: Int
+    public var name: String
+    public var user: String
+    public var command: [String]
+    public var cwd: String
+    public var env: [String: String]
+    public var gpuIndices: [Int]
+    public var cpus: Int
+    public var memory: Int64
+    public var image: String?
+    public var timeLimit: Int?
+
+    public init(allocationId: String, jobId: String, attempt: Int, name: String, user: String, command: [String],
+        cwd: String, env: [String: String], gpuIndices: [Int], cpus: Int, memory: Int64, image: String?,
+        timeLimit: Int?)
+    {
+        self.allocationId = allocationId
+        self.jobId = jobId
+        self.attempt = attempt
+        self.name = name
+        self.user = user
+        self.command = command
+        self.cwd = cwd
+        self.env = env
+        self.gpuIndices = gpuIndices
+        self.cpus = cpus
+        self.memory = memory
+        self.image = image
+        self.timeLimit = timeLimit
+    }
+}
+
+/// `GET /v1/agents/{node}/assignments?wait=25`: returns at once when there is work, else after `wait` seconds
+/// with empty lists.
+public struct AssignmentsResponse: Codable, Hashable, Sendable {
+    public var launch: [LaunchSpec]
+    public var stop: [String]
+    public init(launch: [LaunchSpec], stop: [String]) {
+        self.launch = launch
+        self.stop = stop
+    }
+}
+
+/// `POST /v1/allocations/{id}/status`. Idempotent: the same report twice is one transition.
+public struct AllocationStatusRequest: Codable, Hashable, Sendable {
+    public enum Phase: String, Codable, Hashable, Sendable {
+        case starting, running, exited
+        case launchFailed = "launch_failed"
+    }
+    public var phase: Phase
+    public var pid: Int32?
+    public var exitCode: Int32?
+    public var signal: Int32?
+    public var message: String?
+    public var timedOut: Bool?
+
+    public init(phase: Phase, pid: Int32? = nil, exitCode: Int32? = nil, signal: Int32? = nil,
+        message: String? = nil, timedOut: Bool? = nil)
+    {
+        self.phase = phase
+        self.pid = pid
+        self.exitCode = exitCode
+        self.signal = signal
+        self.message = message
+        self.timedOut = timedOut
+    }
+}
+
+public struct AllocationStatusResponse: Codable, Hashable, Sendable {
+    /// The job's state after the report.
+    public var jobState: String
+    /// False when the report changed nothing (a repeat, or refused: the job had moved on, e.g. CANCELED).
+    public var applied: Bool
+    /// True when the agent should stop the allocation (the job was canceled or moved).
+    public var stop: Bool
+    public init(jobState: String, applied: Bool, stop: Bool) {
+        self.jobState = jobState
+        self.applied = applied
+        self.stop = stop
+    }
+}
+
+/// `GET /v1/nodes`.
+public struct NodeView: Codable, Hashable, Sendable {
+    public var id: String
+    public var hostname: String
+    public var status: String
+    public var drained: Bool
+    public var gpus: [GPUReport]
+    public var gpusUsed: Int
+    public var cpus: Int
+    public var cpusUsed: Int
+    public var memory: Int64
+    public var memoryUsed: Int64
+    public var labels: [String: String]
+    public var lastHeartbeat: String
+
+    public init(id: String, hostname: String, status: String, drained: Bool, gpus: [GPUReport], gpusUsed: Int,
+        cpus: Int, cpusUsed: Int, memory: Int64, memoryUsed: Int64, labels: [String: String], lastHeartbeat: String)
+    {
+        self.id = id
+        self.hostname = hostname
+        self.status = status
+        self.drained = drained
+        self.gpus = gpus
+        self.gpusUsed = gpusUsed
+        self.cpus = cpus
+        self.cpusUsed = cpusUsed
+        self.memory = memory
+        self.memoryUsed = memoryUsed
+        self.labels = labels
+        self.lastHeartbeat = lastHeartbeat
+    }
+}
+
+public struct NodeListResponse: Codable, Hashable, Sendable {
+    public var nodes: [NodeView]
+    public init(nodes: [NodeView]) { self.nodes = nodes }
+}

@@ -1,0 +1,254 @@
+public import ClusterCore
+
+/// `POST /v1/jobs`. Unknown fields are refused so that a typo is an error, not a silent default.
+/// `memory` takes bytes as an integer or a size string ("32G").
+public struct SubmitJobRequest: Codable, Hashable, Sendable {
+    public var name: String?
+    public var command: [String]
+    public var cwd: String?
+    public var env: [String: String]?
+    public var queue: String?
+    public var gpus: Int?
+    public var gpuType: String?
+    public var cpus: Int?
+    public var memory: ByteCount?
+    public var image: String?
+    public var timeLimit: Int?
+    public var maxRetries: Int?
+    public var priority: Int?
+    public var labels: [String: String]?
+    public var dependsOn: [String]?
+
+    public init(command: [String]) { self.command = command }
+
+    public init(spec: JobSpec) {
+        self.init(command: spec.command)
+        name = spec.name.isEmpty ? nil : spec.name
+        cwd = spec.cwd
+        env = spec.env.isEmpty ? nil : spec.env
+        queue = spec.queue
+        gpus = spec.resources.gpus
+        cpus = spec.resources.cpus
+        memory = ByteCount(spec.resources.memory)
+        gpuType = spec.gpuType
+        image = spec.image
+        timeLimit = spec.timeLimit
+        maxRetries = spec.maxRetries
+        priority = spec.priority
+        labels = spec.labels.isEmpty ? nil : spec.labels
+        dependsOn = spec.dependsOn.isEmpty ? nil : spec.dependsOn.map(\.rawValue)
+    }
+
+    static let fieldNames: Set<String> = [
+        "name", "command", "cwd", "env", "queue", "gpus", "gpuType", "cpus", "memory", "image", "timeLimit",
+        "maxRetries", "priority", "labels", "dependsOn",
+    ]
+
+    private enum CodingKeys: String, CodingKey {
+        case name, command, cwd, env, queue, gpus, gpuType, cpus, memory, image, timeLimit, maxRetries, priority
+        case labels, dependsOn
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.refuseUnknownKeys(allowed: Self.fieldNames)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        command = try c.decode([String].self, forKey: .command)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        cwd = try c.decodeIfPresent(String.self, forKey: .cwd)
+        env = try c.decodeIfPresent([String: String].self, forKey: .env)
+        queue = try c.decodeIfPresent(String.self, forKey: .queue)
+        gpus = try c.decodeIfPresent(Int.self, forKey: .gpus)
+        gpuType = try c.decodeIfPresent(String.self, forKey: .gpuType)
+        cpus = try c.decodeIfPresent(Int.self, forKey: .cpus)
+        memory = try c.decodeIfPresent(ByteCount.self, forKey: .memory)
+        image = try c.decodeIfPresent(String.self, forKey: .image)
+        timeLimit = try c.decodeIfPresent(Int.self, forKey: .timeLimit)
+        maxRetries = try c.decodeIfPresent(Int.self, forKey: .maxRetries)
+        priority = try c.decodeIfPresent(Int.self, forKey: .priority)
+        labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
+        dependsOn = try c.decodeIfPresent([String].self, forKey: .dependsOn)
+    }
+
+    /// The spec this request asks for, with the defaults of DESIGN.md filled in, validated.
+    public func toSpec() throws(SpecError) -> JobSpec {
+        let spec = JobSpec(
+            name: name ?? "",
+            command: command,
+            cwd: cwd ?? "/",
+            env: env ?? [:],
+            queue: queue ?? "default",
+            resources: Resources(gpus: gpus ?? 0, cpus: cpus ?? 1, memory: memory?.bytes ?? 0),
+            gpuType: gpuType,
+            image: image,
+            timeLimit: timeLimit,
+            maxRetries: maxRetries ?? 0,
+            priority: priority ?? 0,
+            labels: labels ?? [:],
+            dependsOn: (dependsOn ?? []).map(JobID.init)
+        )
+        try spec.validate()
+        return spec
+    }
+}
+
+/// A byte count that decodes from an integer (bytes) or a size string ("32G", "512M").
+public struct ByteCount: Codable, Hashable, Sendable {
+    public let bytes: Int64
+    public init(_ bytes: Int64) { self.bytes = bytes }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let bytes = try? container.decode(Int64.self) {
+            self.bytes = bytes
+        } else if let text = try? container.decode(String.self), let bytes = ByteSize.parse(text) {
+            self.bytes = bytes
+        } else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "expected bytes or a size such as \"32G\"")
+            )
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(bytes)
+    }
+}
+
+/// One attempt of a job, as `corral show` lists them.
+public struct AttemptView: Codable, Hashable, Sendable {
+    public var attempt: Int
+    public var node: String
+    public var gpuIndices: [Int]
+    public var state: String?
+    public var allocatedAt: String
+    public var startedAt: String?
+    public var endedAt: String?
+    public var pid: Int32?
+    public var exitCode: Int32?
+    public var signal: String?
+    public var message: String?
+}
+
+/// A job as the API returns it. Top-level `node`, `gpu_indices`, `exit_code` describe the current attempt.
+public struct JobView: Codable, Hashable, Sendable {
+    public var id: String
+    public var name: String
+    public var user: String
+    public var queue: String
+    public var state: String
+    public var reason: String?
+    public var message: String?
+    public var node: String?
+    public var gpuIndices: [Int]
+    public var exitCode: Int32?
+    public var signal: String?
+    public var attempt: Int
+    public var submittedAt: String
+    public var startedAt: String?
+    public var endedAt: String?
+    public var command: [String]
+    public var cwd: String
+    public var env: [String: String]
+    public var gpus: Int
+    public var cpus: Int
+    public var memory: Int64
+    public var gpuType: String?
+    public var image: String?
+    public var timeLimit: Int?
+    public var maxRetries: Int
+    public var priority: Int
+    public var labels: [String: String]
+    public var dependsOn: [String]
+    public var attempts: [AttemptView]
+
+    public init(_ job: Job) {
+        let current = job.currentAttempt
+        id = job.id.rawValue
+        name = job.spec.name
+        user = job.user
+        queue = job.spec.queue
+        state = job.state.rawValue
+        reason = job.state == .queued ? job.pendingReason?.rawValue : nil
+        message = job.message
+        node = current?.node.rawValue
+        gpuIndices = current?.gpuIndices ?? []
+        exitCode = current?.exit?.code
+        signal = current?.exit?.signal.map(SignalName.name)
+        attempt = current?.number ?? 0
+        submittedAt = WireTime.format(job.submittedAt)
+        startedAt = current?.startedAt.map(WireTime.format)
+        endedAt = job.state.isFinished ? WireTime.format(current?.endedAt ?? job.updatedAt) : nil
+        command = job.spec.command
+        cwd = job.spec.cwd
+        env = job.spec.env
+        gpus = job.spec.resources.gpus
+        cpus = job.spec.resources.cpus
+        memory = job.spec.resources.memory
+        gpuType = job.spec.gpuType
+        image = job.spec.image
+        timeLimit = job.spec.timeLimit
+        maxRetries = job.spec.maxRetries
+        priority = job.spec.priority
+        labels = job.spec.labels
+        dependsOn = job.spec.dependsOn.map(\.rawValue)
+        attempts = job.attempts.map { attempt in
+            AttemptView(
+                attempt: attempt.number,
+                node: attempt.node.rawValue,
+                gpuIndices: attempt.gpuIndices,
+                state: attempt.finalState?.rawValue,
+                allocatedAt: WireTime.format(attempt.allocatedAt),
+                startedAt: attempt.startedAt.map(WireTime.format),
+                endedAt: attempt.endedAt.map(WireTime.format),
+                pid: attempt.pid,
+                exitCode: attempt.exit?.code,
+                signal: attempt.exit?.signal.map(SignalName.name),
+                message: attempt.exit.map(JobStateMachine.describe)
+            )
+        }
+    }
+}
+
+/// `GET /v1/jobs`: newest first; `next_cursor` is set when more remain.
+public struct JobListResponse: Codable, Hashable, Sendable {
+    public var jobs: [JobView]
+    public var nextCursor: String?
+    public init(jobs: [JobView], nextCursor: String? = nil) {
+        self.jobs = jobs
+        self.nextCursor = nextCursor
+    }
+}
+
+/// The error envelope of every failed request: `{"error": {"code": "...", "message": "..."}}`.
+public struct ErrorEnvelope: Codable, Hashable, Sendable {
+    public struct Body: Codable, Hashable, Sendable {
+        public var code: String
+        public var message: String
+    }
+    public var error: Body
+    public init(code: String, message: String) { error = Body(code: code, message: message) }
+}
+
+/// `POST /v1/tokens` (admin): a new user token, shown once.
+public struct CreateTokenRequest: Codable, Hashable, Sendable {
+    public var user: String
+    public var role: String?
+    public init(user: String, role: String? = nil) {
+        self.user = user
+        self.role = role
+    }
+}
+
+public struct CreateTokenResponse: Codable, Hashable, Sendable {
+    public var token: String
+    public var prefix: String
+    public var user: String
+    public var role: String
+    public init(token: String, prefix: String, user: String, role: String) {
+        self.token = token
+        self.prefix = prefix
+        self.user = user
+        self.role = role
+    }
+}

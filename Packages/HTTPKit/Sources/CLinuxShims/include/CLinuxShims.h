@@ -1,0 +1,60 @@
+// CLinuxShims: Linux-only C that Swift's Glibc module does not expose (it is built without _GNU_SOURCE).
+// Every symbol is prefixed clinux_. The .c file is compiled with _GNU_SOURCE (see Package.swift).
+#ifndef CLINUX_SHIMS_H
+#define CLINUX_SHIMS_H
+
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+// MARK: epoll and eventfd
+
+// The EPOLL_EVENTS enum imports as a Swift enum; plain integer constants are easier to combine.
+static const uint32_t CLINUX_EPOLLIN = EPOLLIN;
+static const uint32_t CLINUX_EPOLLOUT = EPOLLOUT;
+static const uint32_t CLINUX_EPOLLERR = EPOLLERR;
+static const uint32_t CLINUX_EPOLLHUP = EPOLLHUP;
+static const uint32_t CLINUX_EPOLLRDHUP = EPOLLRDHUP;
+static const int CLINUX_EPOLL_CTL_ADD = EPOLL_CTL_ADD;
+static const int CLINUX_EPOLL_CTL_MOD = EPOLL_CTL_MOD;
+static const int CLINUX_EPOLL_CTL_DEL = EPOLL_CTL_DEL;
+static const int CLINUX_EPOLL_CLOEXEC = EPOLL_CLOEXEC;
+static const int CLINUX_EFD_CLOEXEC = EFD_CLOEXEC;
+static const int CLINUX_EFD_NONBLOCK = EFD_NONBLOCK;
+static const int CLINUX_SOCK_NONBLOCK = SOCK_NONBLOCK;
+static const int CLINUX_SOCK_CLOEXEC = SOCK_CLOEXEC;
+
+int clinux_epoll_create1(int flags);
+// `data` is stored in epoll_event.data.u64 and handed back by clinux_epoll_wait_one.
+int clinux_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
+// Waits and copies up to `max` events into two parallel arrays (epoll_event is packed on x86_64, so Swift
+// never touches the struct itself).
+int clinux_epoll_wait(int epfd, uint32_t *events, uint64_t *data, int max, int timeout_ms);
+
+int clinux_eventfd(unsigned int initval, int flags);
+
+// MARK: sockets, pipes, descriptors
+
+int clinux_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+int clinux_pipe2(int fds[2], int flags);
+int clinux_dup3(int oldfd, int newfd, int flags);
+// Linux 5.3+; returns -1 with errno ENOSYS on older kernels.
+int clinux_pidfd_open(pid_t pid, unsigned int flags);
+int clinux_gettid(void);
+
+// MARK: threads
+
+// Names the calling thread (at most 15 bytes are kept).
+int clinux_pthread_setname_self(const char *name);
+
+// MARK: posix_spawn GNU extensions (glibc 2.34+)
+
+extern const short clinux_spawn_setsid;
+int clinux_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path);
+int clinux_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);
+
+#endif

@@ -1,0 +1,54 @@
+/// A response produced by a handler. The server adds Content-Length and Connection itself.
+public struct HTTPResponse: Sendable {
+    public var status: HTTPStatus
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+
+    public init(status: HTTPStatus, headers: HTTPHeaders = .init(), body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// `body` as-is with "Content-Type: application/json".
+    public static func json(_ body: [UInt8], status: HTTPStatus = .ok) -> HTTPResponse {
+        HTTPResponse(status: status, headers: HTTPHeaders([("Content-Type", "application/json")]), body: body)
+    }
+
+    /// UTF-8 text with "Content-Type: text/plain; charset=utf-8".
+    public static func text(_ text: String, status: HTTPStatus = .ok) -> HTTPResponse {
+        HTTPResponse(
+            status: status,
+            headers: HTTPHeaders([("Content-Type", "text/plain; charset=utf-8")]),
+            body: Array(text.utf8)
+        )
+    }
+
+    /// The project's error envelope: `{"error":{"code":"...","message":"..."}}`, JSON-escaped.
+    public static func error(_ status: HTTPStatus, code: String, message: String) -> HTTPResponse {
+        let body = #"{"error":{"code":"# + JSONString.quoted(code) + #","message":"# + JSONString.quoted(message) + "}}"
+        return .json(Array(body.utf8), status: status)
+    }
+}
+
+/// Minimal JSON string escaping (RFC 8259), so the error envelope needs no encoder.
+enum JSONString {
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        out.reserveCapacity(text.utf8.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,41 @@
+/// Turns an `HTTPResponse` into HTTP/1.1 bytes. The server owns framing: handler-set Content-Length,
+/// Transfer-Encoding and Connection headers are replaced, and CR/LF are stripped from names and values.
+enum ResponseSerializer {
+    static func serialize(
+        _ response: HTTPResponse,
+        headRequest: Bool,
+        keepAlive: Bool,
+        http10: Bool,
+        into out: inout [UInt8]
+    ) {
+        let status = response.status
+        out.append(contentsOf: "HTTP/1.1 \(status.code) \(clean(status.reason))\r\n".utf8)
+        for (name, value) in response.headers {
+            if HTTPHeaders.sameName(name, "Content-Length") || HTTPHeaders.sameName(name, "Transfer-Encoding")
+                || HTTPHeaders.sameName(name, "Connection")
+            {
+                continue
+            }
+            out.append(contentsOf: "\(clean(name)): \(clean(value))\r\n".utf8)
+        }
+        if status.allowsBody {
+            out.append(contentsOf: "Content-Length: \(response.body.count)\r\n".utf8)
+        }
+        if !keepAlive {
+            out.append(contentsOf: "Connection: close\r\n".utf8)
+        } else if http10 {
+            out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+        }
+        out.append(contentsOf: "\r\n".utf8)
+        if status.allowsBody && !headRequest {
+            out.append(contentsOf: response.body)
+        }
+    }
+
+    static let continueLine: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    private static func clean(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == .cr || $0 == .lf }) else { return text }
+        return String(text.unicodeScalars.filter { $0 != "\r" && $0 != "\n" }.map(Character.init))
+    }
+}

@@ -1,0 +1,193 @@
+/// Reading, dispatching and writing on one connection (reactor thread).
+extension ServerLoop {
+    func handle(events: UInt32, on connection: Connection) {
+        if events & (Epoll.error | Epoll.hangup) != 0 {
+            close(connection)  // reset or fully closed: nobody is left to answer
+            return
+        }
+        if events & Epoll.writable != 0 {
+            flush(connection)
+        }
+        if events & Epoll.readable != 0, connections[connection.id] != nil {
+            readAvailable(connection)
+        }
+    }
+
+    private func readAvailable(_ connection: Connection) {
+        // A bounded number of reads per wake-up keeps one busy peer from starving the others.
+        for _ in 0..<16 {
+            guard connection.phase == .reading || connection.phase == .lingering else { return }
+            let result: IOResult<Int>
+            do {
+                result = try Socket.read(connection.fd, into: readBuffer)
+            } catch {
+                close(connection)
+                return
+            }
+            guard case .processed(let count) = result else { return }
+            if count == 0 {
+                close(connection)  // EOF: between requests, mid-request, or the end of a linger
+                return
+            }
+            if connection.phase == .lingering { continue }
+            if connection.parser.isIdle {
+                connection.requestStartedAt = MonotonicClock.nowNanoseconds()
+            }
+            let parsed = connection.parser.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
+            process(parsed, on: connection)
+        }
+    }
+
+    /// Acts on the parser's verdict: keep reading, dispatch a request, or answer an error and close.
+    private func process(_ result: HTTPRequestParser.Result, on connection: Connection) {
+        switch result {
+        case .needMore:
+            if connection.parser.takeContinueRequest() {
+                connection.output.append(contentsOf: ResponseSerializer.continueLine)
+                flush(connection)
+            }
+            armReadDeadline(connection)
+        case .request(let parsed):
+            let request: HTTPRequest
+            do {
+                request = try HTTPRequest(parsed: parsed, remoteAddress: connection.remoteAddress)
+            } catch {
+                respondWithParseError(error, on: connection)
+                return
+            }
+            dispatch(request, parsed: parsed, on: connection)
+        case .error(let error):
+            respondWithParseError(error, on: connection)
+        }
+    }
+
+    /// The deadline while reading: idle between requests, head deadline from the first byte, and a rolling
+    /// stall deadline while a body arrives.
+    private func armReadDeadline(_ connection: Connection) {
+        let parser = connection.parser
+        if parser.isIdle {
+            connection.requestStartedAt = nil
+            setDeadline(connection, after: idleTimeout)
+        } else if parser.isReadingBody {
+            setDeadline(connection, after: headerTimeout)
+        } else {
+            let started = connection.requestStartedAt ?? MonotonicClock.nowNanoseconds()
+            connection.requestStartedAt = started
+            setDeadline(connection, after: started + headerTimeout - MonotonicClock.nowNanoseconds())
+        }
+    }
+
+    private func dispatch(_ request: HTTPRequest, parsed: ParsedHTTPRequest, on connection: Connection) {
+        connection.phase = .awaitingResponse
+        connection.keepAlive = parsed.keepAlive
+        connection.headRequest = parsed.method == .head
+        connection.http10 = parsed.minorVersion == 0
+        connection.requestStartedAt = nil
+        setDeadline(connection, after: nil)  // a pending handler (long poll) is never cut by read timeouts
+        setInterest(connection, connection.hasPendingOutput ? Epoll.writable : 0)
+        inFlight += 1
+        let reactor = self.reactor
+        let responder = self.responder
+        let id = connection.id
+        Task {
+            let response = await responder.respondMappingErrors(to: request)
+            reactor.submit { loop in loop.responseReady(response, for: id) }
+        }
+    }
+
+    /// A handler finished (reactor thread, via `Reactor.submit`).
+    func responseReady(_ response: HTTPResponse, for id: UInt64) {
+        inFlight -= 1
+        guard let connection = connections[id], connection.phase == .awaitingResponse else { return }
+        let keepAlive = connection.keepAlive && !connection.closeAfterWrite && !shuttingDown
+        connection.closeAfterWrite = !keepAlive
+        ResponseSerializer.serialize(
+            response,
+            headRequest: connection.headRequest,
+            keepAlive: keepAlive,
+            http10: connection.http10,
+            into: &connection.output
+        )
+        connection.phase = .writing
+        flush(connection)
+    }
+
+    private func respondWithParseError(_ error: HTTPParseError, on connection: Connection) {
+        connection.phase = .writing
+        connection.closeAfterWrite = true
+        ResponseSerializer.serialize(
+            .error(error.status, code: error.envelopeCode, message: error.detail),
+            headRequest: false,
+            keepAlive: false,
+            http10: false,
+            into: &connection.output
+        )
+        flush(connection)
+    }
+
+    /// Writes as much pending output as the socket takes; on EAGAIN arms EPOLLOUT and a stall deadline.
+    func flush(_ connection: Connection) {
+        while connection.hasPendingOutput {
+            let result: IOResult<Int>
+            do {
+                result = try connection.output.withUnsafeBytes { bytes throws(POSIXCallError) in
+                    try Socket.write(connection.fd, UnsafeRawBufferPointer(rebasing: bytes[connection.outputOffset...]))
+                }
+            } catch {
+                close(connection)  // EPIPE / ECONNRESET: the peer left
+                return
+            }
+            switch result {
+            case .processed(let count):
+                connection.outputOffset += count
+            case .wouldBlock:
+                setInterest(connection, connection.phase == .reading ? Epoll.readable | Epoll.writable : Epoll.writable)
+                if connection.phase == .writing { setDeadline(connection, after: idleTimeout) }
+                return
+            }
+        }
+        connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
+        connection.outputOffset = 0
+        switch connection.phase {
+        case .writing:
+            responseWritten(connection)
+        case .reading:
+            setInterest(connection, Epoll.readable)
+        case .awaitingResponse:
+            setInterest(connection, 0)
+        case .lingering:
+            break
+        }
+    }
+
+    private func responseWritten(_ connection: Connection) {
+        if connection.closeAfterWrite {
+            if shuttingDown {
+                close(connection)
+                return
+            }
+            connection.phase = .lingering
+            Socket.shutdownWrite(connection.fd)
+            setInterest(connection, Epoll.readable)
+            setDeadline(connection, after: lingerTimeout)
+            return
+        }
+        connection.phase = .reading
+        setInterest(connection, Epoll.readable)
+        // Serve a pipelined request that is already buffered, before reading more from the socket.
+        if !connection.parser.isIdle {
+            connection.requestStartedAt = MonotonicClock.nowNanoseconds()
+        }
+        process(connection.parser.next(), on: connection)
+    }
+
+    private func setInterest(_ connection: Connection, _ events: UInt32) {
+        guard connection.interest != events, connections[connection.id] != nil else { return }
+        do {
+            try Epoll.modify(reactor.epollFD, fd: connection.fd, events: events, token: connection.id)
+            connection.interest = events
+        } catch {
+            close(connection)
+        }
+    }
+}

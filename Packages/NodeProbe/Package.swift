@@ -1,0 +1,22 @@
+// swift-tools-version:6.2
+// NodeProbe: what a node has (GPUs through nvidia-smi, CPUs and memory through cgroups and /proc, hostname).
+// It depends on nothing of ours.
+import PackageDescription
+
+let package = Package(
+    name: "NodeProbe",
+    products: [.library(name: "NodeProbe", targets: ["NodeProbe"])],
+    targets: [.target(name: "NodeProbe")]
+)
+
+// MARK: - Standard settings: keep this block identical in every Package.swift of the repo.
+for target in package.targets where target.type != .system && !["CLinuxShims"].contains(target.name) {
+    var settings = target.swiftSettings ?? []
+    settings.append(contentsOf: [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+        .enableUpcomingFeature("InternalImportsByDefault"),
+        .unsafeFlags(["-require-explicit-sendable"]),
+    ])
+    target.swiftSettings = settings
+}

@@ -1,0 +1,288 @@
+import Foundation
+import Glibc
+
+/// What a finished command left: its exit status (128 + the signal number when a signal ended it, as
+/// shells report it) and its output, decoded as UTF-8 (invalid bytes replaced).
+public struct CommandResult: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+    /// True when stdout or stderr went past `CommandRunner.outputLimit` and the rest was dropped.
+    public let outputTruncated: Bool
+
+    public init(status: Int32, stdout: String, stderr: String, outputTruncated: Bool = false) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+        self.outputTruncated = outputTruncated
+    }
+}
+
+/// Runs short external commands (`nvidia-smi`, `docker info`) with a hard timeout.
+///
+/// The child is started with `posix_spawnp` in its own process group (`POSIX_SPAWN_SETPGROUP`), with
+/// stdin on `/dev/null`, an empty signal mask and default dispositions for the usual signals. Its
+/// stdout and stderr come back through pipes, each capped at `outputLimit`. On timeout the whole process
+/// group gets SIGKILL, is reaped, and `run` throws `.timedOut`. A child stuck in uninterruptible sleep
+/// (a GPU driver wedged in the kernel can do that to `nvidia-smi`) cannot be reaped at once: `run` still
+/// returns, and a detached thread reaps the child whenever it finally dies. `run` never blocks forever.
+public enum CommandRunner {
+    /// Most bytes kept from each of stdout and stderr.
+    public static let outputLimit = 4 << 20
+
+    /// How long `run` waits for a SIGKILLed child to be reaped before handing it to a background thread.
+    static let reapGrace: Duration = .seconds(2)
+
+    public static func run(
+        _ executable: String,
+        _ arguments: [String],
+        timeout: Duration,
+        environment: [String: String]? = nil
+    ) throws(ProbeError) -> CommandResult {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+
+        let stdoutPipe = try makePipe()
+        let stderrPipe: (read: Int32, write: Int32)
+        do {
+            stderrPipe = try makePipe()
+        } catch {
+            close(stdoutPipe.read)
+            close(stdoutPipe.write)
+            throw error
+        }
+
+        let spawned = spawn(
+            executable,
+            arguments,
+            environment: environment ?? ProcessInfo.processInfo.environment,
+            stdout: stdoutPipe.write,
+            stderr: stderrPipe.write
+        )
+        close(stdoutPipe.write)
+        close(stderrPipe.write)
+        let pid: pid_t
+        switch spawned {
+        case .success(let child):
+            pid = child
+        case .failure(let error):
+            close(stdoutPipe.read)
+            close(stderrPipe.read)
+            throw error
+        }
+
+        var outputs = [Output(fd: stdoutPipe.read), Output(fd: stderrPipe.read)]
+        defer {
+            for output in outputs where output.fd >= 0 { close(output.fd) }
+        }
+        var waitStatus: Int32?
+        while true {
+            let now = clock.now
+            if now >= deadline {
+                killAndReap(pid, clock: clock)
+                throw ProbeError(
+                    .timedOut,
+                    "\(executable) timed out after \(describe(timeout)); its process group was killed"
+                )
+            }
+            let slice = min(milliseconds(deadline - now), 50)
+            if outputs.contains(where: { $0.fd >= 0 }) {
+                var pollFDs = outputs.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+                let ready = poll(&pollFDs, nfds_t(pollFDs.count), Int32(max(slice, 1)))
+                if ready > 0 {
+                    for position in outputs.indices where pollFDs[position].revents != 0 {
+                        outputs[position].drain()
+                    }
+                }
+            } else {
+                // Both pipes are closed; the child is exiting (or a grandchild kept nothing open).
+                usleep(UInt32(min(max(slice, 1), 5)) * 1000)
+            }
+            switch reap(pid, blocking: false) {
+            case .running:
+                continue
+            case .exited(let status):
+                waitStatus = status
+            case .lost:
+                throw ProbeError(.io, "lost track of \(executable) (pid \(pid)): waitpid failed with ECHILD")
+            }
+            break
+        }
+        // The child has exited: take what is left in the pipes without waiting for grandchildren that may
+        // still hold them open.
+        for position in outputs.indices { outputs[position].drain() }
+        return CommandResult(
+            status: exitCode(waitStatus ?? 0),
+            stdout: String(decoding: outputs[0].bytes, as: UTF8.self),
+            stderr: String(decoding: outputs[1].bytes, as: UTF8.self),
+            outputTruncated: outputs.contains { $0.truncated }
+        )
+    }
+
+    /// `10s`, `300ms`, `1.5s`.
+    public static func describe(_ duration: Duration) -> String {
+        let ms = milliseconds(duration)
+        if ms % 1000 == 0 { return "\(ms / 1000)s" }
+        if ms < 1000 { return "\(ms)ms" }
+        return "\(Double(ms) / 1000)s"
+    }
+
+    // MARK: - Internals
+
+    private struct Output {
+        var fd: Int32
+        var bytes: [UInt8] = []
+        var truncated = false
+
+        init(fd: Int32) { self.fd = fd }
+
+        /// Reads everything available now (the fd is non-blocking); closes the fd at end of file.
+        mutating func drain() {
+            guard fd >= 0 else { return }
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    let room = CommandRunner.outputLimit - bytes.count
+                    if room >= count {
+                        bytes.append(contentsOf: buffer[0..<count])
+                    } else {
+                        bytes.append(contentsOf: buffer[0..<max(room, 0)])
+                        truncated = true
+                    }
+                    continue
+                }
+                if count == -1 && errno == EINTR { continue }
+                if count == 0 || errno != EAGAIN {
+                    close(fd)
+                    fd = -1
+                }
+                return
+            }
+        }
+    }
+
+    private enum ReapResult {
+        case running
+        case exited(Int32)
+        case lost
+    }
+
+    private static func reap(_ pid: pid_t, blocking: Bool) -> ReapResult {
+        var status: Int32 = 0
+        while true {
+            let result = waitpid(pid, &status, blocking ? 0 : WNOHANG)
+            if result == pid { return .exited(status) }
+            if result == 0 { return .running }
+            if errno == EINTR { continue }
+            return .lost
+        }
+    }
+
+    private static func killAndReap(_ pid: pid_t, clock: ContinuousClock) {
+        kill(-pid, SIGKILL)
+        kill(pid, SIGKILL)
+        let giveUp = clock.now.advanced(by: reapGrace)
+        while clock.now < giveUp {
+            switch reap(pid, blocking: false) {
+            case .exited, .lost:
+                return
+            case .running:
+                usleep(2000)
+            }
+        }
+        // Stuck in the kernel (D state): reap it in the background whenever it dies.
+        Thread.detachNewThread {
+            _ = reap(pid, blocking: true)
+        }
+    }
+
+    /// Exit code, or 128 + signal when a signal ended the child (the W* macros are not imported).
+    private static func exitCode(_ status: Int32) -> Int32 {
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        if seconds < 0 || (seconds == 0 && attoseconds <= 0) { return 0 }
+        let (ms, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        return overflow ? Int64.max / 2 : ms + attoseconds / 1_000_000_000_000_000
+    }
+
+    private static func makePipe() throws(ProbeError) -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
+            throw ProbeError(.io, "pipe() failed: \(String(cString: strerror(errno)))")
+        }
+        // Not inherited by other children spawned at the same time (the shim's pipe2 is not reachable
+        // from this package; the window between pipe and fcntl is tiny). dup2 in the child clears the flag.
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
+        return (fds[0], fds[1])
+    }
+
+    private static func spawn(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String],
+        stdout: Int32,
+        stderr: Int32
+    ) -> Result<pid_t, ProbeError> {
+        var fileActions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&fileActions)
+        defer { posix_spawn_file_actions_destroy(&fileActions) }
+        posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&fileActions, stdout, 1)
+        posix_spawn_file_actions_adddup2(&fileActions, stderr, 2)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2] {
+            sigaddset(&defaults, signal)
+        }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(
+            &attributes,
+            Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
+        )
+
+        var argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        var envp: [UnsafeMutablePointer<CChar>?] =
+            environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+
+        var pid: pid_t = 0
+        var result = posix_spawnp(&pid, executable, &fileActions, &attributes, &argv, &envp)
+        // Transient failures, retried for at most about 200 ms: EAGAIN (the process table is full) and
+        // ETXTBSY (a script that was just written is still open for writing in a child another thread is
+        // forking at the same moment, until that child execs and closes it).
+        var attempts = 1
+        while result == EAGAIN || result == EINTR || result == ETXTBSY, attempts < 10 {
+            usleep(20_000)
+            result = posix_spawnp(&pid, executable, &fileActions, &attributes, &argv, &envp)
+            attempts += 1
+        }
+        switch result {
+        case 0:
+            return .success(pid)
+        case ENOENT, ENOTDIR:
+            return .failure(ProbeError(.commandNotFound, "\(executable): command not found"))
+        default:
+            return .failure(
+                ProbeError(.commandFailed, "cannot start \(executable): \(String(cString: strerror(result)))")
+            )
+        }
+    }
+}

@@ -1,0 +1,253 @@
+import ClusterWire
+import Foundation
+import Glibc
+import Testing
+
+/// A real local cluster for end-to-end tests: the real `corral-controller`, `corral-agent` and `corral`
+/// binaries, started as processes on loopback, each cluster with its own temporary directory and HOME.
+final class TestCluster: @unchecked Sendable {
+    // @unchecked Sendable: a test owns its cluster and uses it from one task at a time.
+    let root: String
+    let home: String
+    var controller: Process?
+    var agents: [String: Process] = [:]
+    var port: Int = 0
+
+    static var binaries: String {
+        if let dir = ProcessInfo.processInfo.environment["CORRAL_BIN_DIR"] { return dir }
+        // The test bundle lives next to the built products (.build/<triple>/debug/CorralPackageTests.xctest).
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+        return URL(fileURLWithPath: exe).deletingLastPathComponent().path
+    }
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory
+            .appendingPathComponent("corral-e2e-\(UUID().uuidString.prefix(8))").path
+        home = root + "/home"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        for agent in agents.values where agent.isRunning { kill(agent.processIdentifier, SIGKILL) }
+        if let controller, controller.isRunning { kill(controller.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    var dataDir: String { root + "/controller" }
+    var endpoint: String { "http://127.0.0.1:\(port)" }
+    var adminToken: String { read(dataDir + "/admin.token") }
+    var clusterToken: String { read(dataDir + "/cluster.token") }
+
+    func read(_ path: String) -> String {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmed
+    }
+
+    /// Starts the controller (port 0 the first time, so the kernel picks one; the same port on restarts).
+    func startController(extra: [String] = []) async throws {
+        let endpointFile = dataDir + "/endpoint"
+        try? FileManager.default.removeItem(atPath: endpointFile)
+        controller = try launch(
+            "corral-controller",
+            ["--data-dir", dataDir, "--listen", "127.0.0.1:\(port)", "--heartbeat-interval", "0.5"] + extra,
+            log: root + "/controller.log"
+        )
+        try await waitUntil("the controller writes its endpoint", timeout: 20) {
+            FileManager.default.fileExists(atPath: endpointFile)
+        }
+        port = Int(read(endpointFile).split(separator: ":").last ?? "") ?? 0
+        #expect(port > 0)
+    }
+
+    /// kill -9: no chance to flush anything.
+    func killController() {
+        guard let controller else { return }
+        kill(controller.processIdentifier, SIGKILL)
+        controller.waitUntilExit()
+        self.controller = nil
+    }
+
+    /// Configures (through `corral-agent configure`) and starts an agent that declares `gpus` GPUs.
+    func startAgent(_ name: String, gpus: Int, cpus: Int = 8) async throws {
+        let config = root + "/\(name).toml"
+        let configure = try await run(
+            "corral-agent",
+            [
+                "configure", "--config", config, "--endpoint", endpoint, "--cluster-token", clusterToken,
+                "--node-id", name, "--declare-gpus", "\(gpus)", "--cpus", "\(cpus)", "--memory", "16G",
+                "--state-dir", root + "/\(name)-state",
+            ]
+        )
+        #expect(configure.status == 0, "\(configure.stderr)")
+        agents[name] = try launch("corral-agent", ["start", "--config", config], log: root + "/\(name).log")
+    }
+
+    /// Points the CLI (this cluster's HOME) at the controller with the admin token.
+    func configureCLI() async throws {
+        let result = try await corral(["configure", "--endpoint", endpoint, "--token", adminToken])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    // MARK: Processes
+
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["HOME"] = home
+        for key in ["CORRAL_ENDPOINT", "CORRAL_TOKEN", "CORRAL_CA_FILE", "CORRAL_CLUSTER_TOKEN", "CORRAL_NODE_ID"] {
+            env[key] = nil
+        }
+        return env.merging(extra) { $1 }
+    }
+
+    func launch(_ binary: String, _ arguments: [String], log: String) throws -> Process {
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        handle.seekToEndOfFile()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binaries + "/" + binary)
+        process.arguments = arguments
+        process.environment = environment()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    /// Runs a binary to completion on a thread of its own: blocking waits never hold the test runner's
+    /// cooperative threads (two on this machine), which in-process servers of other suites need.
+    func run(_ binary: String, _ arguments: [String], env: [String: String] = [:]) async throws -> Result {
+        let path = Self.binaries + "/" + binary
+        let environment = environment(env)
+        return try await offPool { try Self.runBlocking(path, arguments, environment) }
+    }
+
+    static func runBlocking(_ path: String, _ arguments: [String], _ environment: [String: String]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Drain stderr on another thread so a chatty command cannot fill one pipe while we read the other.
+        let errorData = LockedData()
+        let reader = Thread { errorData.set(err.fileHandleForReading.readDataToEndOfFile()) }
+        reader.start()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let stderr = errorData.wait()
+        return Result(
+            status: process.terminationStatus,
+            stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self)
+        )
+    }
+
+    func corral(_ arguments: [String], env: [String: String] = [:]) async throws -> Result {
+        try await run("corral", arguments, env: env)
+    }
+
+    /// `corral submit OPTIONS -- COMMAND`, returning the job id, which submit prints alone on stdout.
+    func submit(_ options: [String], _ command: [String]) async throws -> String {
+        let result = try await corral(["submit"] + options + ["--"] + command)
+        #expect(result.status == 0, "submit failed: \(result.stderr)")
+        let id = result.stdout.trimmed
+        #expect(!id.isEmpty && !id.contains("\n"), "submit printed '\(result.stdout)'")
+        return id
+    }
+
+    func job(_ id: String) async throws -> JobView {
+        let result = try await corral(["show", id, "--json"])
+        guard result.status == 0 else { throw TestFailure("corral show \(id) failed: \(result.stderr)") }
+        return try JSONDecoder.wire.decode(JobView.self, from: Data(result.stdout.utf8))
+    }
+
+    func jobs() async throws -> [JobView] {
+        let result = try await corral(["ls", "--all", "--json"])
+        guard result.status == 0 else { throw TestFailure("corral ls failed: \(result.stderr)") }
+        return try JSONDecoder.wire.decode([JobView].self, from: Data(result.stdout.utf8))
+    }
+
+    func waitForState(_ id: String, _ states: Set<String>, timeout: Double = 30) async throws -> JobView {
+        var last: JobView?
+        do {
+            try await waitUntil("job \(id) reaches \(states.sorted())", timeout: timeout) {
+                last = try? await job(id)
+                return last.map { states.contains($0.state) } ?? false
+            }
+        } catch {
+            throw TestFailure("\(error); last state \(last?.state ?? "?")\n\(logs())")
+        }
+        return last!
+    }
+
+    func logs() -> String {
+        var text = ""
+        for name in ["controller"] + agents.keys.sorted() {
+            text += "--- \(name)\n" + read(root + "/\(name).log") + "\n"
+        }
+        return text
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` seconds pass.
+func waitUntil(_ what: String, timeout: Double, _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw TestFailure("timed out after \(timeout)s waiting until \(what)")
+}
+
+extension String {
+    var trimmed: String { trimmingCharacters(in: .whitespacesAndNewlines) }
+}
+
+extension JSONDecoder {
+    static var wire: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+}
+
+/// Runs blocking work on a new thread and resumes the caller when it is done.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
+/// A value handed from one thread to another, with a wait.
+final class LockedData: @unchecked Sendable {
+    // @unchecked Sendable: guarded by the condition lock.
+    private let condition = NSCondition()
+    private var data: Data?
+
+    func set(_ value: Data) {
+        condition.lock()
+        data = value
+        condition.signal()
+        condition.unlock()
+    }
+
+    func wait() -> Data {
+        condition.lock()
+        defer { condition.unlock() }
+        while data == nil { condition.wait() }
+        return data!
+    }
+}
