@@ -36,14 +36,22 @@ let package = Package(
             dependencies: [core, wire, store, http, "CorralSupport"],
             path: "Apps/controller/ControllerKit"
         ),
-        .executableTarget(name: "ControllerMain", dependencies: ["ControllerKit", "CorralSupport", http], path: "Apps/controller/main"),
+        .executableTarget(
+            name: "ControllerMain",
+            dependencies: ["ControllerKit", "CorralSupport", http],
+            path: "Apps/controller/main"
+        ),
 
         .target(
             name: "AgentKit",
             dependencies: [core, wire, probe, http, shims, "CorralSupport"],
             path: "Apps/agent/AgentKit"
         ),
-        .executableTarget(name: "AgentMain", dependencies: ["AgentKit", "CorralSupport", http], path: "Apps/agent/main"),
+        .executableTarget(
+            name: "AgentMain",
+            dependencies: ["AgentKit", "CorralSupport", http],
+            path: "Apps/agent/main"
+        ),
 
         .target(name: "CorralClient", dependencies: [core, wire, http], path: "Apps/cli/CorralClient"),
         .target(name: "CLIKit", dependencies: [core, wire, "CorralClient", "CorralSupport"], path: "Apps/cli/CLIKit"),
@@ -56,6 +64,8 @@ let package = Package(
         .testTarget(name: "HTTPKitTests", dependencies: [http, shims]),
         .testTarget(name: "CorralSupportTests", dependencies: ["CorralSupport"]),
         .testTarget(name: "CLITests", dependencies: ["CLIKit", "CorralClient"]),
+        .testTarget(name: "AgentTests", dependencies: ["AgentKit", "CorralSupport", core, wire]),
+        .testTarget(name: "ControllerTests", dependencies: ["ControllerKit", "CorralSupport", core]),
         // Starts the real binaries (built first: these dependencies make `swift test` build them).
         .testTarget(
             name: "EndToEndTests",

@@ -98,7 +98,10 @@ struct APIBoundaryTests {
         #expect(usage.status == 2)
         #expect(try await cluster.corral(["frobnicate"]).status == 2)
         // An endpoint where nothing listens names the endpoint.
-        let down = try await cluster.corral(["ls"], env: ["CORRAL_ENDPOINT": "http://127.0.0.1:1", "CORRAL_TOKEN": "x"])
+        let down = try await cluster.corral(
+            ["ls"],
+            env: ["CORRAL_ENDPOINT": "http://127.0.0.1:1", "CORRAL_TOKEN": "x"]
+        )
         #expect(down.status == 1)
         #expect(down.stderr.contains("127.0.0.1:1"))
         // A rejected token says so, and --json turns the error into an envelope on stderr.

@@ -31,7 +31,9 @@ struct WalkingSkeletonTests {
         let sleeper = try await cluster.submit(["--gpus", "1", "--name", "sleeper"], ["sleep", "1000"])
 
         var finished: [JobView] = []
-        for id in ids { finished.append(try await cluster.waitForState(id, ["SUCCEEDED", "FAILED", "CANCELED"], timeout: 60)) }
+        for id in ids {
+            finished.append(try await cluster.waitForState(id, ["SUCCEEDED", "FAILED", "CANCELED"], timeout: 60))
+        }
         for job in finished {
             #expect(job.state == "SUCCEEDED", "job \(job.id): \(job.state) \(job.message ?? "")")
             #expect(job.exitCode == 0)
@@ -59,7 +61,10 @@ struct WalkingSkeletonTests {
         for (i, a) in spans.enumerated() {
             #expect(a.start > 0 && a.end > a.start)
             for b in spans[(i + 1)...] where a.node == b.node && !a.gpus.isDisjoint(with: b.gpus) {
-                #expect(a.end <= b.start || b.end <= a.start, "two jobs held GPU(s) \(a.gpus.intersection(b.gpus)) at once")
+                #expect(
+                    a.end <= b.start || b.end <= a.start,
+                    "two jobs held GPU(s) \(a.gpus.intersection(b.gpus)) at once"
+                )
             }
         }
 
@@ -76,14 +81,18 @@ struct WalkingSkeletonTests {
         #expect(cancel.status == 0, "\(cancel.stderr)")
         #expect(cancel.stdout.contains("canceled \(sleeper)"))
         #expect(try await cluster.waitForState(sleeper, ["CANCELED"]).state == "CANCELED")
-        try await waitUntil("the canceled job's process group is gone", timeout: 15) { kill(-pid, 0) != 0 && errno == ESRCH }
+        try await waitUntil("the canceled job's process group is gone", timeout: 15) {
+            kill(-pid, 0) != 0 && errno == ESRCH
+        }
 
         // kill -9 the controller and start it again on the same data dir: every job and state is still there.
-        let before = try await cluster.jobs().map { "\($0.id) \($0.state) \($0.exitCode.map(String.init) ?? "-")" }.sorted()
+        let before = try await cluster.jobs().map { "\($0.id) \($0.state) \($0.exitCode.map(String.init) ?? "-")" }
+            .sorted()
         #expect(before.count == ids.count + 2)
         cluster.killController()
         try await cluster.startController()
-        let after = try await cluster.jobs().map { "\($0.id) \($0.state) \($0.exitCode.map(String.init) ?? "-")" }.sorted()
+        let after = try await cluster.jobs().map { "\($0.id) \($0.state) \($0.exitCode.map(String.init) ?? "-")" }
+            .sorted()
         #expect(after == before)
 
         // The cluster still works after the restart: the agents reconnect and run a new job.

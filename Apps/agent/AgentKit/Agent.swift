@@ -1,6 +1,6 @@
-public import CorralSupport
 import ClusterCore
 import ClusterWire
+public import CorralSupport
 import Foundation
 import Glibc
 import HTTPKit
@@ -110,9 +110,15 @@ public actor Agent {
         guard response.status == 200 else {
             let message = String(decoding: response.body.prefix(500), as: UTF8.self)
             if response.status == 401 || response.status == 403 {
-                throw AgentFailure("the controller refused the cluster token (\(response.status)): \(message)", fatal: true)
+                throw AgentFailure(
+                    "the controller refused the cluster token (\(response.status)): \(message)",
+                    fatal: true
+                )
             }
-            throw AgentFailure("registration failed with status \(response.status): \(message)", fatal: response.status == 400)
+            throw AgentFailure(
+                "registration failed with status \(response.status): \(message)",
+                fatal: response.status == 400
+            )
         }
         let answer = try WireJSON.decode(RegisterResponse.self, from: response.body)
         nodeToken = answer.nodeToken

@@ -29,7 +29,10 @@ public struct AgentConfiguration: Sendable, Hashable {
     public static var defaultPath: String { Files.home() + "/.corral/agent.toml" }
 
     /// Reads the file (it holds the join token, so it must not be readable by others), then the environment.
-    public static func load(path: String, environment: [String: String]) throws(ConfigurationFailure)
+    public static func load(
+        path: String,
+        environment: [String: String]
+    ) throws(ConfigurationFailure)
         -> AgentConfiguration
     {
         var configuration = AgentConfiguration()
@@ -99,7 +102,9 @@ public struct AgentConfiguration: Sendable, Hashable {
             declaredGPUMemoryMiB = try integer("memory_mib", in: gpus).map(Int.init)
         }
         if let value = table["labels"] {
-            guard case .table(let labels) = value else { throw ConfigurationFailure("\(path): [labels] must be a table") }
+            guard case .table(let labels) = value else {
+                throw ConfigurationFailure("\(path): [labels] must be a table")
+            }
             for key in labels.keys {
                 guard case .string(let text) = labels[key] else {
                     throw ConfigurationFailure("\(path): label \(key) must be a string")

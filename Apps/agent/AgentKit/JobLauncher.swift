@@ -94,10 +94,15 @@ enum JobLauncher {
         posix_spawnattr_setsigmask(&attributes, &noSignals)
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2] { sigaddset(&defaults, signal) }
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2] {
+            sigaddset(&defaults, signal)
+        }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         // SETSID alone: glibc calls setsid() in the child, making pgid = sid = pid. Never combine with SETPGROUP.
-        posix_spawnattr_setflags(&attributes, Int16(clinux_spawn_setsid) | Int16(POSIX_SPAWN_SETSIGMASK) | Int16(POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setflags(
+            &attributes,
+            Int16(clinux_spawn_setsid) | Int16(POSIX_SPAWN_SETSIGMASK) | Int16(POSIX_SPAWN_SETSIGDEF)
+        )
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -122,7 +127,8 @@ enum JobLauncher {
         guard result == 0 else {
             let reason = String(cString: strerror(result))
             switch result {
-            case ENOENT: throw LaunchError(message: "cannot start \(plan.arguments[0]): \(reason) (command or cwd missing)")
+            case ENOENT:
+                throw LaunchError(message: "cannot start \(plan.arguments[0]): \(reason) (command or cwd missing)")
             case EACCES: throw LaunchError(message: "permission denied: \(plan.arguments[0])")
             default: throw LaunchError(message: "cannot start \(plan.arguments[0]): \(reason)")
             }
@@ -134,7 +140,9 @@ enum JobLauncher {
     static func wait(for pid: pid_t) -> JobExit {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { return JobExit(message: "lost track of the process: \(String(cString: strerror(errno)))") }
+            if errno != EINTR {
+                return JobExit(message: "lost track of the process: \(String(cString: strerror(errno)))")
+            }
         }
         let signal = status & 0x7f
         if signal == 0 { return JobExit(code: (status >> 8) & 0xff) }

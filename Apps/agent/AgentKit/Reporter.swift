@@ -76,8 +76,10 @@ final class Reporter: Sendable {
             case 401, 500...:
                 return .retry
             default:
-                log.warning("controller refused the \(report.body.phase) report for \(report.allocationID): "
-                    + String(decoding: response.body.prefix(300), as: UTF8.self))
+                log.warning(
+                    "controller refused the \(report.body.phase) report for \(report.allocationID): "
+                        + String(decoding: response.body.prefix(300), as: UTF8.self)
+                )
                 return .done
             }
         } catch {

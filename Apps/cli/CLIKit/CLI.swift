@@ -53,7 +53,10 @@ public enum CLI {
     static func report(_ error: CLIError, json: Bool) {
         if json {
             FileHandleOutput.stderr(
-                String(decoding: WireJSON.encode(ErrorEnvelope(code: error.code, message: error.message)), as: UTF8.self)
+                String(
+                    decoding: WireJSON.encode(ErrorEnvelope(code: error.code, message: error.message)),
+                    as: UTF8.self
+                )
                     + "\n"
             )
         } else {
@@ -70,7 +73,11 @@ public enum CLI {
         }
     }
 
-    static func run(_ command: CLICommand, globals: GlobalOptions, environment: [String: String]) async throws
+    static func run(
+        _ command: CLICommand,
+        globals: GlobalOptions,
+        environment: [String: String]
+    ) async throws
         -> Int32
     {
         switch command {
@@ -81,7 +88,13 @@ public enum CLI {
             FileHandleOutput.stdout("corral \(version)\n")
             return 0
         case .configure(let endpoint, let token, let caFile):
-            return try configure(endpoint: endpoint, token: token, caFile: caFile, globals: globals, environment: environment)
+            return try configure(
+                endpoint: endpoint,
+                token: token,
+                caFile: caFile,
+                globals: globals,
+                environment: environment
+            )
         default:
             break
         }
@@ -108,14 +121,19 @@ public enum CLI {
                     if !globals.json { FileHandleOutput.stdout("canceled \(job.id)\n") }
                 } catch {
                     failed = true
-                    report(CLIError.failure("\(id): \(advice(for: error))", code: error.code ?? "error"), json: globals.json)
+                    report(
+                        CLIError.failure("\(id): \(advice(for: error))", code: error.code ?? "error"),
+                        json: globals.json
+                    )
                 }
             }
             if globals.json { FileHandleOutput.stdout(WireJSON.encodePretty(canceled) + "\n") }
             return failed ? 1 : 0
         case .nodes:
             let nodes = try await client.nodes()
-            FileHandleOutput.stdout(globals.json ? WireJSON.encodePretty(nodes.nodes) + "\n" : Tables.nodes(nodes.nodes))
+            FileHandleOutput.stdout(
+                globals.json ? WireJSON.encodePretty(nodes.nodes) + "\n" : Tables.nodes(nodes.nodes)
+            )
         default:
             break
         }

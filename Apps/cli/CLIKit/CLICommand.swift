@@ -34,12 +34,20 @@ public enum CLICommand: Sendable, Equatable {
             case "--json": globals.json = true
             case "--endpoint", "--token":
                 guard index + 1 < arguments.count else { throw CLIError.usage("\(argument) needs a value") }
-                if argument == "--endpoint" { globals.endpoint = arguments[index + 1] } else { globals.token = arguments[index + 1] }
+                if argument == "--endpoint" {
+                    globals.endpoint = arguments[index + 1]
+                } else {
+                    globals.token = arguments[index + 1]
+                }
                 index += 1
             default:
-                if argument.hasPrefix("--endpoint=") { globals.endpoint = String(argument.dropFirst(11)) }
-                else if argument.hasPrefix("--token=") { globals.token = String(argument.dropFirst(8)) }
-                else { rest.append(argument) }
+                if argument.hasPrefix("--endpoint=") {
+                    globals.endpoint = String(argument.dropFirst(11))
+                } else if argument.hasPrefix("--token=") {
+                    globals.token = String(argument.dropFirst(8))
+                } else {
+                    rest.append(argument)
+                }
             }
             index += 1
         }

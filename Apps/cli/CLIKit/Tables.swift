@@ -6,7 +6,9 @@ enum Tables {
     static func render(_ header: [String], _ rows: [[String]]) -> String {
         var widths = header.map(\.count)
         for row in rows {
-            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
         }
         func line(_ cells: [String]) -> String {
             var out = ""
@@ -29,7 +31,7 @@ enum Tables {
             jobs.map { job in
                 [
                     job.id, job.name.isEmpty ? "-" : job.name, job.user, job.queue, job.state,
-                    job.gpuIndices.isEmpty ? "\(job.gpus)" : job.gpuIndices.map(String.init).joined(separator: ","),
+                    "\(job.gpus)",
                     job.node ?? "-", job.reason ?? job.exitCode.map { "exit \($0)" } ?? "-",
                 ]
             }
@@ -54,7 +56,10 @@ enum Tables {
             ("id", job.id), ("name", job.name.isEmpty ? "-" : job.name), ("user", job.user), ("queue", job.queue),
             ("state", job.state + (job.reason.map { " (\($0))" } ?? "")),
             ("command", job.command.map(quote).joined(separator: " ")), ("cwd", job.cwd),
-            ("resources", "\(job.gpus) GPUs, \(job.cpus) CPUs, \(job.memory > 0 ? ByteSize.format(job.memory) : "any") memory"),
+            (
+                "resources",
+                "\(job.gpus) GPUs, \(job.cpus) CPUs, \(job.memory > 0 ? ByteSize.format(job.memory) : "any") memory"
+            ),
             ("submitted", job.submittedAt),
         ]
         if let node = job.node { lines.append(("node", node)) }
@@ -65,7 +70,8 @@ enum Tables {
         if let signal = job.signal { lines.append(("signal", signal)) }
         if let message = job.message { lines.append(("message", message)) }
         let width = lines.map(\.0.count).max() ?? 0
-        var out = lines.map { $0.0 + ":" + String(repeating: " ", count: width - $0.0.count + 1) + $0.1 }
+        var out =
+            lines.map { $0.0 + ":" + String(repeating: " ", count: width - $0.0.count + 1) + $0.1 }
             .joined(separator: "\n") + "\n"
         if !job.attempts.isEmpty {
             out += "\nattempts:\n"

@@ -24,7 +24,12 @@ public struct CorralClient: Sendable {
         try await call(.post, "/v1/jobs", body: WireJSON.encode(request))
     }
 
-    public func jobs(states: [String] = [], user: String? = nil, limit: Int = 100, cursor: String? = nil)
+    public func jobs(
+        states: [String] = [],
+        user: String? = nil,
+        limit: Int = 100,
+        cursor: String? = nil
+    )
         async throws(CorralError) -> JobListResponse
     {
         var query = ["limit=\(limit)"]
@@ -53,7 +58,10 @@ public struct CorralClient: Sendable {
     }
 
     /// Polls until the job has finished (SUCCEEDED, FAILED, LOST without retry, CANCELED) and returns it.
-    public func wait(for id: String, every interval: Duration = .milliseconds(250)) async throws(CorralError)
+    public func wait(
+        for id: String,
+        every interval: Duration = .milliseconds(250)
+    ) async throws(CorralError)
         -> JobView
     {
         while true {
@@ -67,14 +75,21 @@ public struct CorralClient: Sendable {
         }
     }
 
-    func call<T: Decodable>(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil) async throws(CorralError)
+    func call<T: Decodable>(
+        _ method: HTTPMethod,
+        _ path: String,
+        body: [UInt8]? = nil
+    ) async throws(CorralError)
         -> T
     {
         let response: HTTPClientResponse
         do {
             response = try await http.execute(method, path, body: body)
         } catch {
-            throw CorralError(kind: .unreachable, message: "cannot reach the controller at \(endpoint): \(error.message)")
+            throw CorralError(
+                kind: .unreachable,
+                message: "cannot reach the controller at \(endpoint): \(error.message)"
+            )
         }
         guard (200..<300).contains(response.status) else { throw CorralError(response: response) }
         do {

@@ -1,7 +1,7 @@
-import CorralSupport
 import ClusterCore
 import ClusterStore
 import ClusterWire
+import CorralSupport
 import HTTPKit
 
 /// The agent protocol: register, heartbeat, long-poll for work, report allocation status.
@@ -15,15 +15,17 @@ extension ClusterState {
     func register(_ request: RegisterRequest) throws -> Registration {
         let id = NodeID(request.nodeId)
         let now = clock.now()
-        var node = nodes[id] ?? Node(
-            id: id,
-            hostname: request.hostname,
-            gpus: [],
-            cpus: request.cpus,
-            memory: request.memory,
-            registeredAt: now,
-            lastHeartbeat: now
-        )
+        var node =
+            nodes[id]
+            ?? Node(
+                id: id,
+                hostname: request.hostname,
+                gpus: [],
+                cpus: request.cpus,
+                memory: request.memory,
+                registeredAt: now,
+                lastHeartbeat: now
+            )
         node.hostname = request.hostname
         node.gpus = request.gpus.map {
             GPU(index: $0.index, uuid: $0.uuid, name: $0.name, memoryMiB: $0.memoryMib, healthy: $0.healthy)
@@ -43,6 +45,11 @@ extension ClusterState {
         try revokeCredentials(kind: .node, subject: id.rawValue)
         try addCredential(token: token, kind: .node, subject: id.rawValue)
         nodes[id] = node
+        // A (re)starting agent has lost any launch handed to its previous process but not yet accepted:
+        // hand those out again (the agent ignores allocation ids it has already seen).
+        for allocationID in liveByNode[id] ?? [] where jobs[allocationID.job]?.state == .allocated {
+            live[allocationID]?.delivered = false
+        }
         log.info("node \(id) registered: \(node.gpus.count) GPUs, \(node.cpus) CPUs")
         requestSchedulingPass()
         return Registration(node: node, token: token, stop: unwanted(on: id, reported: request.running))
@@ -149,7 +156,11 @@ extension ClusterState {
     }
 
     /// An agent's report on one allocation. Idempotent: a repeat changes nothing and says so.
-    func allocationStatus(_ id: AllocationID, from node: NodeID, _ report: AllocationStatusRequest) throws
+    func allocationStatus(
+        _ id: AllocationID,
+        from node: NodeID,
+        _ report: AllocationStatusRequest
+    ) throws
         -> AllocationStatusResponse
     {
         guard var job = jobs[id.job], let attempt = job.attempts.first(where: { $0.number == id.attempt }) else {
@@ -183,24 +194,28 @@ extension ClusterState {
             job.attempts[index].endedAt = now
             if isCurrent && job.state.isPlaced {
                 let event: JobEvent =
-                    report.phase == .launchFailed ? .launchFailed(message: report.message ?? "unknown error") : .exited(exit)
+                    report.phase == .launchFailed
+                    ? .launchFailed(message: report.message ?? "unknown error") : .exited(exit)
                 job.attempts[index].finalState = exit.isSuccess && report.phase == .exited ? .succeeded : .failed
                 applied = try transition(&job, event, node: node) != nil
                 if applied && job.state == .failed { try retryIfAllowed(&job) }
             } else {
                 // The job moved on (canceled, requeued): record how this attempt ended, refuse the transition.
-                try commit(job, events: [
-                    JobEventRecord(
-                        job: job.id,
-                        attempt: id.attempt,
-                        from: job.state,
-                        to: nil,
-                        reason: "refused: late report '\(JobStateMachine.describe(exit))' for a \(job.state) job",
-                        node: node,
-                        at: now,
-                        applied: false
-                    )
-                ])
+                try commit(
+                    job,
+                    events: [
+                        JobEventRecord(
+                            job: job.id,
+                            attempt: id.attempt,
+                            from: job.state,
+                            to: nil,
+                            reason: "refused: late report '\(JobStateMachine.describe(exit))' for a \(job.state) job",
+                            node: node,
+                            at: now,
+                            applied: false
+                        )
+                    ]
+                )
             }
             release(id)
         }

@@ -1,7 +1,7 @@
-import HTTPKit
 import ClusterCore
 import ClusterStore
 import ClusterWire
+import HTTPKit
 
 /// The user API's operations on jobs.
 extension ClusterState {
@@ -78,7 +78,11 @@ extension ClusterState {
         guard var job = visibleJob(id, for: principal) else { throw APIError.jobNotFound(id.rawValue) }
         if job.state == .canceled { return job }
         if job.state.isFinished {
-            throw APIError(.conflict, "already_finished", "job \(id) already finished (\(job.state)); nothing to cancel")
+            throw APIError(
+                .conflict,
+                "already_finished",
+                "job \(id) already finished (\(job.state)); nothing to cancel"
+            )
         }
         let wasPlaced = job.state.isPlaced
         let allocationID = job.allocationID

@@ -83,7 +83,9 @@ public struct ControllerConfiguration: Sendable, Hashable {
             default: throw ConfigurationError("\(path): \(key) must be a string or a number")
             }
         }
-        let allowed: Set<String> = ["--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval"]
+        let allowed: Set<String> = [
+            "--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval",
+        ]
         for key in values.keys where !allowed.contains(key) {
             throw ConfigurationError("\(path): unknown setting '\(key.dropFirst(2).replacingDashes())'")
         }

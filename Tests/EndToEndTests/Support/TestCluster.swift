@@ -21,7 +21,8 @@ final class TestCluster: @unchecked Sendable {
     }
 
     init() throws {
-        root = FileManager.default.temporaryDirectory
+        root =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("corral-e2e-\(UUID().uuidString.prefix(8))").path
         home = root + "/home"
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)

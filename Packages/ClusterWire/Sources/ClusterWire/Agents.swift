@@ -10,9 +10,15 @@ public struct GPUReport: Codable, Hashable, Sendable {
     public var utilization: Int?
     public var healthy: Bool
 
-    public init(index: Int, uuid: String, name: String, memoryMib: Int? = nil, memoryUsedMib: Int? = nil,
-        utilization: Int? = nil, healthy: Bool = true)
-    {
+    public init(
+        index: Int,
+        uuid: String,
+        name: String,
+        memoryMib: Int? = nil,
+        memoryUsedMib: Int? = nil,
+        utilization: Int? = nil,
+        healthy: Bool = true
+    ) {
         self.index = index
         self.uuid = uuid
         self.name = name
@@ -45,9 +51,17 @@ public struct RegisterRequest: Codable, Hashable, Sendable {
     public var agentVersion: String
     public var running: [RunningAllocation]
 
-    public init(nodeId: String, hostname: String, bootId: String?, cpus: Int, memory: Int64, gpus: [GPUReport],
-        labels: [String: String], agentVersion: String, running: [RunningAllocation])
-    {
+    public init(
+        nodeId: String,
+        hostname: String,
+        bootId: String?,
+        cpus: Int,
+        memory: Int64,
+        gpus: [GPUReport],
+        labels: [String: String],
+        agentVersion: String,
+        running: [RunningAllocation]
+    ) {
         self.nodeId = nodeId
         self.hostname = hostname
         self.bootId = bootId
@@ -86,9 +100,13 @@ public struct HeartbeatRequest: Codable, Hashable, Sendable {
     public var healthy: Bool
     public var message: String?
 
-    public init(bootId: String?, running: [RunningAllocation], gpus: [GPUReport]? = nil, healthy: Bool = true,
-        message: String? = nil)
-    {
+    public init(
+        bootId: String?,
+        running: [RunningAllocation],
+        gpus: [GPUReport]? = nil,
+        healthy: Bool = true,
+        message: String? = nil
+    ) {
         self.bootId = bootId
         self.running = running
         self.gpus = gpus
@@ -123,10 +141,21 @@ public struct LaunchSpec: Codable, Hashable, Sendable {
     public var image: String?
     public var timeLimit: Int?
 
-    public init(allocationId: String, jobId: String, attempt: Int, name: String, user: String, command: [String],
-        cwd: String, env: [String: String], gpuIndices: [Int], cpus: Int, memory: Int64, image: String?,
-        timeLimit: Int?)
-    {
+    public init(
+        allocationId: String,
+        jobId: String,
+        attempt: Int,
+        name: String,
+        user: String,
+        command: [String],
+        cwd: String,
+        env: [String: String],
+        gpuIndices: [Int],
+        cpus: Int,
+        memory: Int64,
+        image: String?,
+        timeLimit: Int?
+    ) {
         self.allocationId = allocationId
         self.jobId = jobId
         self.attempt = attempt
@@ -167,9 +196,14 @@ public struct AllocationStatusRequest: Codable, Hashable, Sendable {
     public var message: String?
     public var timedOut: Bool?
 
-    public init(phase: Phase, pid: Int32? = nil, exitCode: Int32? = nil, signal: Int32? = nil,
-        message: String? = nil, timedOut: Bool? = nil)
-    {
+    public init(
+        phase: Phase,
+        pid: Int32? = nil,
+        exitCode: Int32? = nil,
+        signal: Int32? = nil,
+        message: String? = nil,
+        timedOut: Bool? = nil
+    ) {
         self.phase = phase
         self.pid = pid
         self.exitCode = exitCode
@@ -208,9 +242,20 @@ public struct NodeView: Codable, Hashable, Sendable {
     public var labels: [String: String]
     public var lastHeartbeat: String
 
-    public init(id: String, hostname: String, status: String, drained: Bool, gpus: [GPUReport], gpusUsed: Int,
-        cpus: Int, cpusUsed: Int, memory: Int64, memoryUsed: Int64, labels: [String: String], lastHeartbeat: String)
-    {
+    public init(
+        id: String,
+        hostname: String,
+        status: String,
+        drained: Bool,
+        gpus: [GPUReport],
+        gpusUsed: Int,
+        cpus: Int,
+        cpusUsed: Int,
+        memory: Int64,
+        memoryUsed: Int64,
+        labels: [String: String],
+        lastHeartbeat: String
+    ) {
         self.id = id
         self.hostname = hostname
         self.status = status

@@ -30,7 +30,9 @@ public enum WireJSON {
 
     /// Decodes a request body, turning every failure into a `WireDecodingError` that names the field.
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(WireDecodingError) -> T {
-        guard !bytes.isEmpty else { throw WireDecodingError(field: nil, message: "the request body is empty; send JSON") }
+        guard !bytes.isEmpty else {
+            throw WireDecodingError(field: nil, message: "the request body is empty; send JSON")
+        }
         do {
             return try decoder().decode(type, from: Data(bytes))
         } catch let error as WireDecodingError {
@@ -59,8 +61,10 @@ public struct WireDecodingError: Error, Hashable, Sendable, CustomStringConverti
         func path(_ keys: [any CodingKey]) -> String? {
             let parts = keys.map { key in key.intValue.map { "[\($0)]" } ?? snakeCase(key.stringValue) }
             guard !parts.isEmpty else { return nil }
-            return parts.enumerated().map { $0.offset > 0 && !$0.element.hasPrefix("[") ? ".\($0.element)" : $0.element }
-                .joined()
+            return parts.enumerated().map {
+                $0.offset > 0 && !$0.element.hasPrefix("[") ? ".\($0.element)" : $0.element
+            }
+            .joined()
         }
         switch error {
         case .typeMismatch(let type, let context):

@@ -21,9 +21,15 @@ public struct Credential: Hashable, Sendable {
     public var expiresAt: Timestamp?
     public var revoked: Bool
 
-    public init(hash: String, prefix: String, kind: CredentialKind, subject: String, createdAt: Timestamp,
-        expiresAt: Timestamp? = nil, revoked: Bool = false)
-    {
+    public init(
+        hash: String,
+        prefix: String,
+        kind: CredentialKind,
+        subject: String,
+        createdAt: Timestamp,
+        expiresAt: Timestamp? = nil,
+        revoked: Bool = false
+    ) {
         self.hash = hash
         self.prefix = prefix
         self.kind = kind

@@ -82,26 +82,36 @@ extension JobSpec {
     /// Checks every field; the first problem found is thrown, naming the field.
     public func validate() throws(SpecError) {
         typealias L = SpecLimits
-        if name.count > L.maxNameLength { throw SpecError(field: "name", message: "longer than \(L.maxNameLength) characters") }
+        if name.count > L.maxNameLength {
+            throw SpecError(field: "name", message: "longer than \(L.maxNameLength) characters")
+        }
         if !name.allSatisfy(Self.isNameCharacter) {
             throw SpecError(field: "name", message: "use letters, digits, '-', '_' and '.' only")
         }
         guard !command.isEmpty, !command[0].isEmpty else {
             throw SpecError(field: "command", message: "is empty: give the program to run and its arguments")
         }
-        if command.count > L.maxArguments { throw SpecError(field: "command", message: "more than \(L.maxArguments) arguments") }
+        if command.count > L.maxArguments {
+            throw SpecError(field: "command", message: "more than \(L.maxArguments) arguments")
+        }
         var total = 0
         for argument in command {
-            if argument.utf8.contains(0) { throw SpecError(field: "command", message: "an argument contains a NUL byte") }
+            if argument.utf8.contains(0) {
+                throw SpecError(field: "command", message: "an argument contains a NUL byte")
+            }
             if argument.utf8.count > L.maxArgumentBytes {
                 throw SpecError(field: "command", message: "an argument is longer than \(L.maxArgumentBytes) bytes")
             }
             total += argument.utf8.count
         }
-        if total > L.maxCommandBytes { throw SpecError(field: "command", message: "longer than \(L.maxCommandBytes) bytes") }
+        if total > L.maxCommandBytes {
+            throw SpecError(field: "command", message: "longer than \(L.maxCommandBytes) bytes")
+        }
         try Self.validatePath(cwd)
         try validateEnvironment()
-        if !Self.isSimpleName(queue) { throw SpecError(field: "queue", message: "must be 1-63 letters, digits, '-' or '_'") }
+        if !Self.isSimpleName(queue) {
+            throw SpecError(field: "queue", message: "must be 1-63 letters, digits, '-' or '_'")
+        }
         try validateResources()
         if let gpuType, gpuType.isEmpty || gpuType.count > 64 || !gpuType.allSatisfy(Self.isNameCharacter) {
             throw SpecError(field: "gpu_type", message: "must be 1-64 letters, digits, '-', '_' or '.' (e.g. H100)")
@@ -123,7 +133,10 @@ extension JobSpec {
         }
         if labels.count > L.maxLabels { throw SpecError(field: "labels", message: "more than \(L.maxLabels) labels") }
         for (key, value) in labels where !Self.isLabelText(key) || !Self.isLabelText(value) {
-            throw SpecError(field: "labels", message: "keys and values must be 1-63 letters, digits, '-', '_', '.' or '/'")
+            throw SpecError(
+                field: "labels",
+                message: "keys and values must be 1-63 letters, digits, '-', '_', '.' or '/'"
+            )
         }
         if dependsOn.count > L.maxDependencies {
             throw SpecError(field: "depends_on", message: "more than \(L.maxDependencies) dependencies")
@@ -146,7 +159,9 @@ extension JobSpec {
 
     private func validateEnvironment() throws(SpecError) {
         typealias L = SpecLimits
-        if env.count > L.maxEnvEntries { throw SpecError(field: "env", message: "more than \(L.maxEnvEntries) variables") }
+        if env.count > L.maxEnvEntries {
+            throw SpecError(field: "env", message: "more than \(L.maxEnvEntries) variables")
+        }
         for (key, value) in env {
             guard Self.isEnvName(key) else {
                 throw SpecError(field: "env", message: "'\(key.prefix(64))' is not a valid variable name")
@@ -154,7 +169,9 @@ extension JobSpec {
             if L.reservedEnvNames.contains(key) || L.reservedEnvPrefixes.contains(where: { key.hasPrefix($0) }) {
                 throw SpecError(field: "env", message: "\(key) is set by Corral and cannot be overridden")
             }
-            if value.utf8.contains(0) { throw SpecError(field: "env", message: "the value of \(key) contains a NUL byte") }
+            if value.utf8.contains(0) {
+                throw SpecError(field: "env", message: "the value of \(key) contains a NUL byte")
+            }
             if value.utf8.count > L.maxEnvValueBytes {
                 throw SpecError(field: "env", message: "the value of \(key) is longer than \(L.maxEnvValueBytes) bytes")
             }
@@ -163,7 +180,10 @@ extension JobSpec {
 
     static func validatePath(_ path: String) throws(SpecError) {
         guard path.hasPrefix("/") else {
-            throw SpecError(field: "cwd", message: "must be an absolute path (starting with /), got '\(path.prefix(256))'")
+            throw SpecError(
+                field: "cwd",
+                message: "must be an absolute path (starting with /), got '\(path.prefix(256))'"
+            )
         }
         if path.utf8.count > 4096 { throw SpecError(field: "cwd", message: "longer than 4096 bytes") }
         if path.utf8.contains(0) { throw SpecError(field: "cwd", message: "contains a NUL byte") }

@@ -32,8 +32,11 @@ public enum ByteSize {
         var digits = Substring(text.trimmingSpaces())
         guard !digits.isEmpty, digits.count <= 32 else { return nil }
         var multiplier: Double = 1
-        if digits.hasSuffix("iB") || digits.hasSuffix("ib") { digits = digits.dropLast(2) }
-        else if digits.hasSuffix("i") || digits.hasSuffix("B") || digits.hasSuffix("b") { digits = digits.dropLast() }
+        if digits.hasSuffix("iB") || digits.hasSuffix("ib") {
+            digits = digits.dropLast(2)
+        } else if digits.hasSuffix("i") || digits.hasSuffix("B") || digits.hasSuffix("b") {
+            digits = digits.dropLast()
+        }
         if let unit = digits.last, unit.isLetter {
             switch unit.lowercased() {
             case "k": multiplier = 1024

@@ -82,7 +82,8 @@ struct FreeCapacity {
             let taken = usedGPUs[node.id] ?? []
             let available = node.capacity - (used[node.id] ?? .zero)
             guard spec.resources.cpus <= available.cpus, spec.resources.memory <= available.memory else { continue }
-            let freeGPUs = Scheduler.usableGPUs(of: node, for: spec).map(\.index).filter { !taken.contains($0) }.sorted()
+            let freeGPUs = Scheduler.usableGPUs(of: node, for: spec).map(\.index).filter { !taken.contains($0) }
+                .sorted()
             guard let chosen = Self.pickGPUs(free: freeGPUs, count: spec.resources.gpus) else { continue }
             return (node.id, chosen)
         }

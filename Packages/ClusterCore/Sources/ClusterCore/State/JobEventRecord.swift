@@ -10,9 +10,16 @@ public struct JobEventRecord: Hashable, Sendable {
     /// False for a transition the state machine refused (logged, never applied).
     public var applied: Bool
 
-    public init(job: JobID, attempt: Int, from: JobState?, to: JobState?, reason: String, node: NodeID?,
-        at: Timestamp, applied: Bool = true)
-    {
+    public init(
+        job: JobID,
+        attempt: Int,
+        from: JobState?,
+        to: JobState?,
+        reason: String,
+        node: NodeID?,
+        at: Timestamp,
+        applied: Bool = true
+    ) {
         self.job = job
         self.attempt = attempt
         self.from = from

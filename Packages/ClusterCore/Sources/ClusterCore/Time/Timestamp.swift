@@ -11,7 +11,9 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         Timestamp(milliseconds: lhs.milliseconds + rhs.milliseconds)
     }
 
-    public static func - (lhs: Timestamp, rhs: Timestamp) -> Duration { .milliseconds(lhs.milliseconds - rhs.milliseconds) }
+    public static func - (lhs: Timestamp, rhs: Timestamp) -> Duration {
+        .milliseconds(lhs.milliseconds - rhs.milliseconds)
+    }
 
     public var description: String { "\(milliseconds)ms" }
 }
@@ -49,9 +51,12 @@ public struct Backoff: Hashable, Sendable {
     /// Fraction of each delay (0...1) that is randomised away.
     public var jitter: Double
 
-    public init(initial: Duration = .milliseconds(100), maximum: Duration = .seconds(10), multiplier: Int = 2,
-        jitter: Double = 0.2)
-    {
+    public init(
+        initial: Duration = .milliseconds(100),
+        maximum: Duration = .seconds(10),
+        multiplier: Int = 2,
+        jitter: Double = 0.2
+    ) {
         self.initial = initial
         self.maximum = maximum
         self.multiplier = max(1, multiplier)

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+
+@testable import AgentKit
+
+@Suite struct AgentCommandTests {
+    @Test func configureTakesEveryFlag() throws {
+        let command = try AgentCommand.parse([
+            "configure", "--endpoint", "http://c:8700", "--cluster-token", "crj_x", "--node-id", "n1",
+            "--declare-gpus", "4", "--gpu-name", "H100", "--state-dir", "/var/lib/a", "--cpus", "32",
+            "--memory", "64G", "--label", "rack=a1", "--config=/tmp/a.toml",
+        ])
+        guard case .configure(let options) = command else {
+            Issue.record("expected configure, got \(command)")
+            return
+        }
+        #expect(options.endpoint == "http://c:8700")
+        #expect(options.declareGPUs == 4)
+        #expect(options.memory == 64 << 30)
+        #expect(options.labels == ["rack": "a1"])
+        #expect(options.configPath == "/tmp/a.toml")
+    }
+
+    @Test(arguments: [
+        ["configure", "--declare-gpus", "-1"], ["configure", "--declare-gpus", "lots"], ["configure", "--memory", "x"],
+        ["configure", "--label", "novalue"], ["configure", "--endpoint"], ["configure", "stray"], ["start", "--bogus"],
+        ["frobnicate"], ["probe", "--declare-gpus", "99999"],
+    ])
+    func badCommandLinesAreRefused(arguments: [String]) {
+        #expect(throws: ConfigurationFailure.self) { try AgentCommand.parse(arguments) }
+    }
+
+    @Test func noArgumentsIsHelp() throws {
+        #expect(try AgentCommand.parse([]) == .help)
+        #expect(try AgentCommand.parse(["--help"]) == .help)
+    }
+}
+
+@Suite struct AgentConfigurationTests {
+    func write(_ text: String, mode: mode_t = 0o600) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID().uuidString).toml").path
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        chmod(path, mode)
+        return path
+    }
+
+    @Test func aRenderedConfigurationLoadsBack() throws {
+        var configuration = AgentConfiguration()
+        configuration.endpoint = "http://controller:8700"
+        configuration.clusterToken = "crj_abc"
+        configuration.nodeID = "gpu-7"
+        configuration.stateDir = "/var/lib/corral-agent"
+        configuration.declaredGPUs = 8
+        configuration.declaredGPUName = "H100"
+        configuration.memory = 1 << 40
+        configuration.labels = ["rack": "a1"]
+        let path = try write(configuration.render())
+        #expect(try AgentConfiguration.load(path: path, environment: [:]) == configuration)
+    }
+
+    @Test func environmentOverridesTheFile() throws {
+        let path = try write("endpoint = \"http://a:1\"\ncluster_token = \"t\"\nnode_id = \"n\"\n")
+        let loaded = try AgentConfiguration.load(
+            path: path,
+            environment: ["CORRAL_ENDPOINT": "http://b:2", "CORRAL_CLUSTER_TOKEN": "u", "CORRAL_NODE_ID": "m"]
+        )
+        #expect(loaded.endpoint == "http://b:2")
+        #expect(loaded.clusterToken == "u")
+        #expect(loaded.nodeID == "m")
+    }
+
+    @Test(arguments: [
+        ("cluster_token = \"t\"\nendpoint = \"ftp://x\"\n", "http"),
+        ("endpoint = \"http://a:1\"\n", "cluster token"),
+        ("cluster_token = \"t\"\nbogus = 1\n", "unknown setting 'bogus'"),
+        ("cluster_token = \"t\"\ncpus = \"many\"\n", "cpus"),
+        ("cluster_token = \"t\"\nnode_id = \"bad id!\"\n", "node id"),
+        ("cluster_token = \"t\"\n[gpus]\ncount = 5000\n", "1024"),
+        ("cluster_token = \"t\"\nmemory = \"lots\"\n", "memory"),
+        ("cluster_token = = \"t\"\n", "line 1"),
+    ])
+    func badFilesAreRefusedWithTheReason(text: String, expected: String) throws {
+        let path = try write(text)
+        do {
+            _ = try AgentConfiguration.load(path: path, environment: [:])
+            Issue.record("\(text) should be refused")
+        } catch {
+            #expect(error.message.contains(expected), "'\(error.message)' should mention \(expected)")
+        }
+    }
+
+    @Test func aFileOthersCanReadIsRefused() throws {
+        let path = try write("cluster_token = \"t\"\n", mode: 0o644)
+        do {
+            _ = try AgentConfiguration.load(path: path, environment: [:])
+            Issue.record("a world-readable file holding the join token must be refused")
+        } catch {
+            #expect(error.message.contains("chmod 600"))
+        }
+    }
+
+    @Test func aMissingFileSaysHowToCreateIt() {
+        do {
+            _ = try AgentConfiguration.load(path: "/nonexistent/agent.toml", environment: [:])
+            Issue.record("missing file must fail")
+        } catch {
+            #expect(error.message.contains("corral-agent configure"))
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import ClusterCore
+import Foundation
+import Glibc
+import Testing
+
+@testable import AgentKit
+
+/// The agent's launcher against real processes (no GPU is touched: CUDA_VISIBLE_DEVICES is only an
+/// environment variable to the process).
+@Suite struct JobLauncherTests {
+    let directory: String
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("launcher-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    func plan(_ command: [String], cwd: String? = nil, env: [String: String] = [:],
+        agentEnvironment: [String: String] = ["PATH": "/usr/bin:/bin"]) throws(JobLauncher.LaunchError) -> JobLauncher.Plan
+    {
+        try JobLauncher.plan(
+            command: command,
+            cwd: cwd ?? directory,
+            env: env,
+            gpuIndices: [2, 3],
+            jobID: "job1",
+            allocationID: "job1.1",
+            attempt: 1,
+            logPath: directory + "/job.log",
+            agentEnvironment: agentEnvironment
+        )
+    }
+
+    @Test func environmentHoldsTheJobsVariablesAndNoneOfTheAgentsSecrets() throws {
+        let agent = ["PATH": "/usr/bin:/bin", "HOME": "/root", "CORRAL_CLUSTER_TOKEN": "secret", "AWS_SECRET": "x"]
+        let plan = try plan(["true"], env: ["EPOCHS": "3"], agentEnvironment: agent)
+        #expect(plan.environment["EPOCHS"] == "3")
+        #expect(plan.environment["CUDA_VISIBLE_DEVICES"] == "2,3")
+        #expect(plan.environment["CUDA_DEVICE_ORDER"] == "PCI_BUS_ID")
+        #expect(plan.environment["CORRAL_JOB_ID"] == "job1")
+        #expect(plan.environment["CORRAL_ALLOCATION_ID"] == "job1.1")
+        #expect(plan.environment["PATH"] == "/usr/bin:/bin")
+        #expect(plan.environment["CORRAL_CLUSTER_TOKEN"] == nil)
+        #expect(plan.environment["AWS_SECRET"] == nil)
+        #expect(plan.executable == "/usr/bin/true" || plan.executable == "/bin/true")
+    }
+
+    @Test func launchFailuresSayWhatIsWrong() throws {
+        #expect(throws: JobLauncher.LaunchError.self) { try plan(["true"], cwd: directory + "/missing") }
+        do {
+            _ = try plan(["true"], cwd: directory + "/missing")
+        } catch {
+            #expect(error.message.contains("does not exist"))
+        }
+        _ = FileManager.default.createFile(atPath: directory + "/file", contents: Data())
+        do {
+            _ = try plan(["true"], cwd: directory + "/file")
+            Issue.record("a file is not a working directory")
+        } catch {
+            #expect(error.message.contains("not a directory"))
+        }
+        do {
+            _ = try plan(["no-such-command-xyz"])
+            Issue.record("a missing command must fail")
+        } catch {
+            #expect(error.message == "command not found: no-such-command-xyz")
+        }
+        _ = FileManager.default.createFile(atPath: directory + "/script.sh", contents: Data("#!/bin/sh\n".utf8))
+        chmod(directory + "/script.sh", 0o644)
+        do {
+            _ = try plan(["./script.sh"])
+            Issue.record("a file without the execute bit must fail")
+        } catch {
+            #expect(error.message.contains("permission denied"))
+        }
+    }
+
+    @Test func exitCodesAndSignalsComeBack() throws {
+        let seven = try JobLauncher.spawn(plan(["sh", "-c", "echo out; echo err >&2; exit 7"]))
+        #expect(JobLauncher.wait(for: seven) == JobExit(code: 7))
+        let killed = try JobLauncher.spawn(plan(["sh", "-c", "kill -9 $$"]))
+        #expect(JobLauncher.wait(for: killed) == JobExit(signal: 9))
+        let log = try String(contentsOfFile: directory + "/job.log", encoding: .utf8)
+        #expect(log.contains("out\n"))
+        #expect(log.contains("err\n"))
+    }
+
+    @Test func aJobLeadsItsOwnSessionAndItsWholeGroupIsSignalled() throws {
+        let marker = directory + "/children"
+        let pid = try JobLauncher.spawn(
+            plan(["sh", "-c", "sleep 300 & sleep 300 & sh -c 'trap \"\" TERM; sleep 300' & echo started > \(marker); wait"])
+        )
+        #expect(getsid(pid) == pid)
+        #expect(getpgid(pid) == pid)
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: marker) { usleep(20_000) }
+        #expect(JobLauncher.groupAlive(pid))
+        JobLauncher.signalGroup(pid, SIGTERM)
+        _ = JobLauncher.wait(for: pid)
+        // One grandchild ignores SIGTERM: it survives until SIGKILL, as the agent's grace period expects.
+        usleep(100_000)
+        #expect(JobLauncher.groupAlive(pid))
+        JobLauncher.signalGroup(pid, SIGKILL)
+        for _ in 0..<100 where JobLauncher.groupAlive(pid) { usleep(20_000) }
+        #expect(!JobLauncher.groupAlive(pid))
+    }
+}

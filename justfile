@@ -1,0 +1,48 @@
+# Corral's tasks. `./bootstrap <recipe>` installs what is missing first.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+swift_dirs := "Package.swift Packages Apps Tests"
+
+# List the recipes.
+default:
+    @just --list
+
+# Build the three binaries (debug). SwiftPM misses files added under Packages/ until the root manifest changes,
+# hence the touch.
+build:
+    touch Package.swift
+    swift build 2>&1 | tee .build-log.txt
+    @! grep -E "warning:|error:" .build-log.txt | grep -v "^warning: 'main'" || (echo "the build has warnings" && exit 1)
+
+# Run every test (unit and end-to-end). FILTER narrows them, e.g. `just test EndToEndTests`.
+test FILTER="":
+    touch Package.swift
+    swift test {{ if FILTER == "" { "" } else { "--filter " + FILTER } }}
+
+# Static checks: formatting, ClusterCore imports nothing but the standard library, no ExplicitSendable warnings.
+check:
+    swift format lint --strict --recursive --parallel {{swift_dirs}}
+    @! grep -rnE '^\s*(@[a-zA-Z]+ )?(public |internal |package )?import ' Packages/ClusterCore/Sources || (echo "ClusterCore must import nothing but the standard library" && exit 1)
+
+# Rewrite the sources in the project's style.
+fix:
+    swift format format --in-place --recursive --parallel {{swift_dirs}}
+
+# Everything CI runs: check, build (no warnings), all tests.
+qa: check build test
+
+# Build, start a local controller and one agent on loopback, configure the CLI, and say what to try.
+up: build
+    scripts/dev-cluster.sh up
+
+# Stop the local cluster that `just up` started.
+down:
+    scripts/dev-cluster.sh down
+
+# Install the three binaries (release build) into PREFIX/bin.
+install PREFIX="/usr/local":
+    swift build -c release
+    install -d {{PREFIX}}/bin
+    install -m 0755 .build/release/corral .build/release/corral-agent .build/release/corral-controller {{PREFIX}}/bin/
+    @echo "installed corral, corral-agent and corral-controller into {{PREFIX}}/bin"
