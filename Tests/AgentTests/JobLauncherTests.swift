@@ -15,9 +15,12 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
 
-    func plan(_ command: [String], cwd: String? = nil, env: [String: String] = [:],
-        agentEnvironment: [String: String] = ["PATH": "/usr/bin:/bin"]) throws(JobLauncher.LaunchError) -> JobLauncher.Plan
-    {
+    func plan(
+        _ command: [String],
+        cwd: String? = nil,
+        env: [String: String] = [:],
+        agentEnvironment: [String: String] = ["PATH": "/usr/bin:/bin"]
+    ) throws(JobLauncher.LaunchError) -> JobLauncher.Plan {
         try JobLauncher.plan(
             command: command,
             cwd: cwd ?? directory,
@@ -88,7 +91,10 @@ import Testing
     @Test func aJobLeadsItsOwnSessionAndItsWholeGroupIsSignalled() throws {
         let marker = directory + "/children"
         let pid = try JobLauncher.spawn(
-            plan(["sh", "-c", "sleep 300 & sleep 300 & sh -c 'trap \"\" TERM; sleep 300' & echo started > \(marker); wait"])
+            plan([
+                "sh", "-c",
+                "sleep 300 & sleep 300 & sh -c 'trap \"\" TERM; sleep 300' & echo started > \(marker); wait",
+            ])
         )
         #expect(getsid(pid) == pid)
         #expect(getpgid(pid) == pid)

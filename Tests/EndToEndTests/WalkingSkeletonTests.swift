@@ -134,3 +134,29 @@ struct WalkingSkeletonTests {
         #expect(try await cluster.job(String(id.prefix(6))).id == id)
     }
 }
+
+/// The example tool (Examples/submit-and-wait) drives a real cluster through the CorralClient library.
+/// `just qa` builds it before the tests; a plain `swift test` without it skips this test.
+@Suite(.timeLimit(.minutes(2)))
+struct ExampleToolTests {
+    static let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Examples/submit-and-wait/.build/debug/submit-and-wait").standardized.path
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: example), "run `just example` first"))
+    func theExampleSubmitsAndWaits() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.startAgent("example-node", gpus: 1)
+        let env = ["CORRAL_ENDPOINT": cluster.endpoint, "CORRAL_TOKEN": cluster.adminToken]
+        let ok = try await offPool { [environment = cluster.environment(env)] in
+            try TestCluster.runBlocking(Self.example, ["--gpus", "1", "--", "sh", "-c", "exit 0"], environment)
+        }
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+        #expect(ok.stdout.contains("SUCCEEDED on example-node GPUs [0]"))
+        let failing = try await offPool { [environment = cluster.environment(env)] in
+            try TestCluster.runBlocking(Self.example, ["--", "sh", "-c", "exit 4"], environment)
+        }
+        #expect(failing.status == 4)
+        #expect(failing.stdout.contains("FAILED"))
+    }
+}

@@ -1,7 +1,7 @@
 import ClusterCore
 import ClusterWire
 public import CorralSupport
-import Foundation
+import FoundationEssentials
 import Glibc
 import HTTPKit
 import NodeProbe
@@ -233,11 +233,15 @@ public actor Agent {
         log.info("allocation \(spec.allocationId): started pid \(pid) on GPUs \(spec.gpuIndices)")
         reporter.send(spec.allocationId, AllocationStatusRequest(phase: .running, pid: pid))
         let id = spec.allocationId
-        Thread.detachNewThread { [self] in
+        Threads.detach { [self] in
             let exit = JobLauncher.wait(for: pid)
             Task { await self.exited(id, exit) }
         }
-        if running[id]?.stopping == true { JobLauncher.signalGroup(pid, SIGTERM) }
+        if running[id]?.stopping == true {
+            // A stop arrived while it was being spawned: carry it out now, grace period and all.
+            running[id]?.stopping = false
+            stop(id, timedOut: running[id]?.timedOut ?? false)
+        }
         if let limit = spec.timeLimit {
             Task {
                 try? await Task.sleep(for: .seconds(limit))

@@ -1,6 +1,6 @@
 import ClusterCore
 public import CorralSupport
-import Foundation
+import FoundationEssentials
 import NodeProbe
 
 /// `corral-agent configure | start | probe | version`, parsed from `[String]` so tests can drive it.

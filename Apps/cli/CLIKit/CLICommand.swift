@@ -6,6 +6,29 @@ public struct GlobalOptions: Sendable, Equatable {
     public var endpoint: String?
     public var token: String?
     public var json = false
+
+    /// Takes the global flag at `index` (and its value), advancing past it; false when it is not one.
+    mutating func consume(_ arguments: [String], at index: inout Int) throws(CLIError) -> Bool {
+        let argument = arguments[index]
+        switch argument {
+        case "--json":
+            json = true
+        case "--endpoint", "--token":
+            guard index + 1 < arguments.count else { throw CLIError.usage("\(argument) needs a value") }
+            if argument == "--endpoint" { endpoint = arguments[index + 1] } else { token = arguments[index + 1] }
+            index += 1
+        default:
+            if argument.hasPrefix("--endpoint=") {
+                endpoint = String(argument.dropFirst(11))
+            } else if argument.hasPrefix("--token=") {
+                token = String(argument.dropFirst(8))
+            } else {
+                return false
+            }
+        }
+        index += 1
+        return true
+    }
 }
 
 /// A parsed command line. Parsing takes `[String]` and touches nothing, so it is tested without processes.
@@ -21,44 +44,32 @@ public enum CLICommand: Sendable, Equatable {
 
     public static func parse(_ arguments: [String]) throws(CLIError) -> (CLICommand, GlobalOptions) {
         var globals = GlobalOptions()
-        var rest: [String] = []
         var index = 0
-        // Global flags may appear anywhere before `--`.
-        while index < arguments.count {
-            let argument = arguments[index]
-            if argument == "--" {
-                rest.append(contentsOf: arguments[index...])
-                break
+        while index < arguments.count, try globals.consume(arguments, at: &index) {}
+        guard index < arguments.count else { return (.help(topic: nil), globals) }
+        let name = arguments[index]
+        let remaining = Array(arguments[(index + 1)...])
+        if name == "submit" {
+            // The job's command is the user's: global flags are read only before it starts.
+            guard let request = try SubmitParser.parse(remaining, globals: &globals) else {
+                return (.help(topic: "submit"), globals)
             }
-            switch argument {
-            case "--json": globals.json = true
-            case "--endpoint", "--token":
-                guard index + 1 < arguments.count else { throw CLIError.usage("\(argument) needs a value") }
-                if argument == "--endpoint" {
-                    globals.endpoint = arguments[index + 1]
-                } else {
-                    globals.token = arguments[index + 1]
-                }
-                index += 1
-            default:
-                if argument.hasPrefix("--endpoint=") {
-                    globals.endpoint = String(argument.dropFirst(11))
-                } else if argument.hasPrefix("--token=") {
-                    globals.token = String(argument.dropFirst(8))
-                } else {
-                    rest.append(argument)
-                }
-            }
-            index += 1
+            return (.submit(request), globals)
         }
-        guard let name = rest.first else { return (.help(topic: nil), globals) }
-        let args = Array(rest.dropFirst())
-        if args.contains("--help") || args.contains("-h"), !args.contains("--") { return (.help(topic: name), globals) }
+        // Other commands take no free-form arguments, so global flags may appear anywhere after them.
+        var args: [String] = []
+        var position = 0
+        while position < remaining.count {
+            if try !globals.consume(remaining, at: &position) {
+                args.append(remaining[position])
+                position += 1
+            }
+        }
+        if args.contains("--help") || args.contains("-h") { return (.help(topic: name), globals) }
         switch name {
         case "help", "--help", "-h": return (.help(topic: args.first), globals)
         case "version", "--version": return (.version, globals)
         case "configure": return (try parseConfigure(args), globals)
-        case "submit": return (.submit(try SubmitParser.parse(args)), globals)
         case "ls", "ps": return (try parseList(args), globals)
         case "show":
             guard args.count == 1, !args[0].hasPrefix("-") else { throw CLIError.usage("usage: corral show JOB") }

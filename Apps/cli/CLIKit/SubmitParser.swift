@@ -28,7 +28,8 @@ enum SubmitParser {
         prints the job id.
         """
 
-    static func parse(_ args: [String]) throws(CLIError) -> SubmitJobRequest {
+    /// The request, or nil when help was asked for (before the command).
+    static func parse(_ args: [String], globals: inout GlobalOptions) throws(CLIError) -> SubmitJobRequest? {
         var request = SubmitJobRequest(command: [])
         var index = 0
         func value(_ flag: String) throws(CLIError) -> String {
@@ -49,7 +50,9 @@ enum SubmitParser {
             return (String(text[..<equals]), String(text[text.index(after: equals)...]))
         }
         while index < args.count {
+            if try globals.consume(args, at: &index) { continue }
             let flag = args[index]
+            if flag == "--help" || flag == "-h" { return nil }
             if flag == "--" {
                 request.command = Array(args[(index + 1)...])
                 break
@@ -102,11 +105,9 @@ enum SubmitParser {
     static func parseDuration(_ text: String) -> Int? {
         guard let last = text.last else { return nil }
         let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        if let unit = units[last] {
-            guard let value = Int(text.dropLast()), value > 0 else { return nil }
-            return value * unit
-        }
-        guard let value = Int(text), value > 0 else { return nil }
-        return value
+        let (digits, unit) = units[last].map { (text.dropLast(), $0) } ?? (Substring(text), 1)
+        guard let value = Int(digits), value > 0 else { return nil }
+        let (seconds, overflow) = value.multipliedReportingOverflow(by: unit)
+        return overflow ? nil : seconds
     }
 }

@@ -13,7 +13,9 @@ enum Tables {
         func line(_ cells: [String]) -> String {
             var out = ""
             for (index, cell) in cells.enumerated() {
-                if index == cells.count - 1 {
+                if index >= widths.count {
+                    out += cell + "  "  // more cells than the header: keep them apart, unaligned
+                } else if index == cells.count - 1 {
                     out += cell
                 } else {
                     out += cell + String(repeating: " ", count: widths[index] - cell.count + 2)

@@ -1,3 +1,4 @@
+import ClusterCore
 public import ClusterWire
 import HTTPKit
 
@@ -40,15 +41,15 @@ public struct CorralClient: Sendable {
     }
 
     public func job(_ id: String) async throws(CorralError) -> JobView {
-        try await call(.get, "/v1/jobs/\(Self.escape(id))")
+        try await call(.get, "/v1/jobs/\(try Self.jobSegment(id))")
     }
 
     public func cancel(_ id: String) async throws(CorralError) -> JobView {
-        try await call(.post, "/v1/jobs/\(Self.escape(id))/cancel")
+        try await call(.post, "/v1/jobs/\(try Self.jobSegment(id))/cancel")
     }
 
     public func events(_ id: String) async throws(CorralError) -> EventListResponse {
-        try await call(.get, "/v1/jobs/\(Self.escape(id))/events")
+        try await call(.get, "/v1/jobs/\(try Self.jobSegment(id))/events")
     }
 
     public func nodes() async throws(CorralError) -> NodeListResponse { try await call(.get, "/v1/nodes") }
@@ -97,6 +98,17 @@ public struct CorralClient: Sendable {
         } catch {
             throw CorralError(kind: .protocolError, message: "unexpected answer from \(endpoint): \(error)")
         }
+    }
+
+    /// A job id or prefix as a path segment; anything else (`..`, `a/b`) is refused before it reaches a URL.
+    static func jobSegment(_ id: String) throws(CorralError) -> String {
+        guard JobID.isValid(id) else {
+            throw CorralError(
+                kind: .notFound,
+                message: "'\(id.prefix(64))' is not a job id: run corral ls to see your jobs"
+            )
+        }
+        return id
     }
 
     static func escape(_ text: String) -> String {

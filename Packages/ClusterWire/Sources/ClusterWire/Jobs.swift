@@ -57,14 +57,14 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         cwd = try c.decodeIfPresent(String.self, forKey: .cwd)
         env = try c.decodeIfPresent([String: String].self, forKey: .env)
         queue = try c.decodeIfPresent(String.self, forKey: .queue)
-        gpus = try c.decodeIfPresent(Int.self, forKey: .gpus)
+        gpus = try c.decodeWholeNumber(forKey: .gpus)
         gpuType = try c.decodeIfPresent(String.self, forKey: .gpuType)
-        cpus = try c.decodeIfPresent(Int.self, forKey: .cpus)
+        cpus = try c.decodeWholeNumber(forKey: .cpus)
         memory = try c.decodeIfPresent(ByteCount.self, forKey: .memory)
         image = try c.decodeIfPresent(String.self, forKey: .image)
-        timeLimit = try c.decodeIfPresent(Int.self, forKey: .timeLimit)
-        maxRetries = try c.decodeIfPresent(Int.self, forKey: .maxRetries)
-        priority = try c.decodeIfPresent(Int.self, forKey: .priority)
+        timeLimit = try c.decodeWholeNumber(forKey: .timeLimit)
+        maxRetries = try c.decodeWholeNumber(forKey: .maxRetries)
+        priority = try c.decodeWholeNumber(forKey: .priority)
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
         dependsOn = try c.decodeIfPresent([String].self, forKey: .dependsOn)
     }
@@ -88,6 +88,20 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         )
         try spec.validate()
         return spec
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// An optional integer field. JSONDecoder reports `1.5` or `1e30` for an Int as corrupt JSON with no field;
+    /// this names the field instead.
+    func decodeWholeNumber(forKey key: Key) throws -> Int? {
+        do {
+            return try decodeIfPresent(Int.self, forKey: key)
+        } catch DecodingError.typeMismatch(let type, let context) {
+            throw DecodingError.typeMismatch(type, context)  // a string or an object: already names the field
+        } catch {
+            throw WireDecodingError(field: snakeCase(key.stringValue), message: "must be a whole number in range")
+        }
     }
 }
 

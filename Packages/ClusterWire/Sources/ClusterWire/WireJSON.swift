@@ -59,7 +59,7 @@ public struct WireDecodingError: Error, Hashable, Sendable, CustomStringConverti
 
     init(_ error: DecodingError) {
         func path(_ keys: [any CodingKey]) -> String? {
-            let parts = keys.map { key in key.intValue.map { "[\($0)]" } ?? snakeCase(key.stringValue) }
+            let parts = keys.map { key in key.intValue.map { "[\($0)]" } ?? wireName(key.stringValue) }
             guard !parts.isEmpty else { return nil }
             return parts.enumerated().map {
                 $0.offset > 0 && !$0.element.hasPrefix("[") ? ".\($0.element)" : $0.element
@@ -93,6 +93,13 @@ public struct WireDecodingError: Error, Hashable, Sendable, CustomStringConverti
         if name.hasPrefix("Dictionary") { return "an object" }
         return "a value of another type"
     }
+}
+
+/// The wire spelling of a key in an error path: our own properties are camelCase and go out snake_case; keys
+/// of user maps (`env`, `labels`) are shown as the user wrote them.
+func wireName(_ key: String) -> String {
+    guard let first = key.first, first.isLowercase, !key.contains("_") else { return key }
+    return snakeCase(key)
 }
 
 func snakeCase(_ camel: String) -> String {
@@ -152,14 +159,17 @@ public enum WireTime {
             }
             return value
         }
-        guard let y = number(0..<4), let mo = number(5..<7), let d = number(8..<10), let h = number(11..<13),
-            let mi = number(14..<16), let s = number(17..<19), (1...12).contains(mo), (1...31).contains(d), h < 24,
-            mi < 60, s < 61
+        let separators: [(Int, Character)] = [(4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":")]
+        guard separators.allSatisfy({ bytes[$0.0] == $0.1.asciiValue }),
+            let y = number(0..<4), let mo = number(5..<7), let d = number(8..<10), let h = number(11..<13),
+            let mi = number(14..<16), let s = number(17..<19), (1...12).contains(mo), d >= 1,
+            d <= daysInMonth(year: y, month: mo), h < 24, mi < 60, s < 60
         else { return nil }
         var ms: Int64 = 0
         if bytes[19] == UInt8(ascii: ".") {
-            guard bytes.count >= 22, let fraction = number(20..<(bytes.count - 1)) else { return nil }
+            // 1 to 9 fraction digits (milliseconds to nanoseconds); only the first three matter.
             let digits = bytes.count - 21
+            guard (1...9).contains(digits), let fraction = number(20..<(bytes.count - 1)) else { return nil }
             ms = digits >= 3 ? fraction / pow10(digits - 3) : fraction * pow10(3 - digits)
         } else if bytes.count != 20 {
             return nil
@@ -169,6 +179,14 @@ public enum WireTime {
     }
 
     private static func pow10(_ n: Int) -> Int64 { (0..<n).reduce(1) { v, _ in v * 10 } }
+
+    private static func daysInMonth(year: Int64, month: Int64) -> Int64 {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
 
     // Howard Hinnant's civil-from-days and days-from-civil algorithms.
     private static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Glibc
 
 /// What a finished command left: its exit status (128 + the signal number when a signal ended it, as
@@ -192,7 +193,7 @@ public enum CommandRunner {
             }
         }
         // Stuck in the kernel (D state): reap it in the background whenever it dies.
-        Thread.detachNewThread {
+        DispatchQueue.global(qos: .background).async {
             _ = reap(pid, blocking: true)
         }
     }

@@ -61,7 +61,8 @@ public struct AllocationID: Hashable, Comparable, Sendable, CustomStringConverti
     }
 
     public init?(parsing text: String) {
-        guard let dot = text.lastIndex(of: "."), let attempt = Int(text[text.index(after: dot)...]), attempt > 0
+        guard let dot = text.lastIndex(of: "."), let attempt = Int(text[text.index(after: dot)...]), attempt > 0,
+            String(attempt) == text[text.index(after: dot)...]
         else { return nil }
         let job = String(text[..<dot])
         guard JobID.isValid(job) else { return nil }

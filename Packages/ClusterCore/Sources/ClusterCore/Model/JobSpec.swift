@@ -68,6 +68,8 @@ public enum SpecLimits {
     public static let maxNameLength = 128
     public static let maxGPUs = 1024
     public static let maxCPUs = 1 << 16
+    /// 1 PiB: more than any node has, far from overflowing anything that adds memory up.
+    public static let maxMemory: Int64 = 1 << 50
     public static let maxRetries = 100
     public static let priorityRange = -10_000...10_000
     public static let maxTimeLimit = 366 * 24 * 3600
@@ -155,6 +157,7 @@ extension JobSpec {
             throw SpecError(field: "cpus", message: "must be between 0 and \(L.maxCPUs)")
         }
         if resources.memory < 0 { throw SpecError(field: "memory", message: "must not be negative") }
+        if resources.memory > L.maxMemory { throw SpecError(field: "memory", message: "must be at most 1P (1 PiB)") }
     }
 
     private func validateEnvironment() throws(SpecError) {

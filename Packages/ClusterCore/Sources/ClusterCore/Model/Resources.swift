@@ -60,8 +60,14 @@ public enum ByteSize {
         let units: [(Int64, String)] = [(1 << 40, "T"), (1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")]
         for (size, name) in units where bytes >= size {
             if bytes % size == 0 { return "\(bytes / size)\(name)" }
-            let tenths = (bytes * 10 + size / 2) / size
-            return "\(tenths / 10).\(tenths % 10)\(name)"
+            // Round the remainder only, so huge values cannot overflow.
+            var whole = bytes / size
+            var tenth = (bytes % size * 10 + size / 2) / size
+            if tenth == 10 {
+                whole += 1
+                tenth = 0
+            }
+            return "\(whole).\(tenth)\(name)"
         }
         return "\(bytes)"
     }

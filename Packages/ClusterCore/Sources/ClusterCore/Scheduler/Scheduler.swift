@@ -25,6 +25,7 @@ public enum Scheduler {
                 free.take(node: node, gpus: gpus, resources: job.spec.resources)
                 schedule.assignments.append(Schedule.Assignment(job: job.id, node: node, gpuIndices: gpus))
             } else {
+                // NoFeasibleNode: no ready, undrained node could run it even when empty.
                 schedule.pending[job.id] = free.couldEverFit(job.spec) ? .resources : .noFeasibleNode
             }
         }
@@ -91,7 +92,7 @@ struct FreeCapacity {
     }
 
     func couldEverFit(_ spec: JobSpec) -> Bool {
-        nodes.contains { Scheduler.matches(spec, node: $0) }
+        nodes.contains { $0.isSchedulable && Scheduler.matches(spec, node: $0) }
     }
 
     mutating func take(node: NodeID, gpus: [Int], resources: Resources) {

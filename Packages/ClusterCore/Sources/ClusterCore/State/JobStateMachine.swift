@@ -84,29 +84,35 @@ public struct JobStateMachine: Hashable, Sendable {
     public static func isAllowed(from: JobState, to: JobState) -> Bool { edges.contains(Edge(from, to)) }
 
     public mutating func handle(_ event: JobEvent) throws(TransitionError) -> Transition {
-        let (target, reason) = Self.target(of: event)
-        guard let target, Self.isAllowed(from: state, to: target(state)) else {
+        let (sources, target, reason) = Self.rule(for: event)
+        let to = target(state)
+        guard sources.contains(state), Self.isAllowed(from: state, to: to) else {
             throw TransitionError(from: state, event: Self.name(of: event))
         }
-        let transition = Transition(from: state, to: target(state), reason: reason)
-        state = transition.to
+        let transition = Transition(from: state, to: to, reason: reason)
+        state = to
         return transition
     }
 
-    /// The state an event leads to from a given state, and the reason to log.
-    private static func target(of event: JobEvent) -> (((JobState) -> JobState)?, String) {
+    /// For each event: the states it may arrive in, the state it leads to, and the reason to log. An event in any
+    /// other state is refused even when the edge itself exists (a late "lease expired" must not requeue a FAILED
+    /// job: only the retry policy does that).
+    private static func rule(for event: JobEvent) -> (Set<JobState>, (JobState) -> JobState, String) {
         switch event {
         case .allocate(let node, let gpus):
-            return ({ _ in .allocated }, "placed on \(node) with GPUs \(gpus.map(String.init).joined(separator: ","))")
-        case .launchAbandoned(let reason): return ({ _ in .queued }, reason)
-        case .accepted: return ({ _ in .starting }, "agent accepted the launch")
-        case .started(let pid): return ({ _ in .running }, "process started, pid \(pid)")
-        case .launchFailed(let message): return ({ _ in .failed }, "launch failed: \(message)")
-        case .exited(let exit):
-            return ({ _ in exit.isSuccess ? .succeeded : .failed }, describe(exit))
-        case .nodeLost(let reason): return ({ _ in .lost }, reason)
-        case .cancel(let user): return ({ _ in .canceled }, "canceled by \(user)")
-        case .retry(let reason): return ({ _ in .queued }, reason)
+            return (
+                [.queued], { _ in .allocated },
+                "placed on \(node) with GPUs \(gpus.map(String.init).joined(separator: ","))"
+            )
+        case .launchAbandoned(let reason): return ([.allocated], { _ in .queued }, reason)
+        case .accepted: return ([.allocated], { _ in .starting }, "agent accepted the launch")
+        case .started(let pid): return ([.starting], { _ in .running }, "process started, pid \(pid)")
+        case .launchFailed(let message): return ([.starting], { _ in .failed }, "launch failed: \(message)")
+        case .exited(let exit): return ([.running], { _ in exit.isSuccess ? .succeeded : .failed }, describe(exit))
+        case .nodeLost(let reason): return ([.starting, .running], { _ in .lost }, reason)
+        case .cancel(let user):
+            return ([.queued, .allocated, .starting, .running], { _ in .canceled }, "canceled by \(user)")
+        case .retry(let reason): return ([.failed, .lost], { _ in .queued }, reason)
         }
     }
 

@@ -68,7 +68,9 @@ public struct Backoff: Hashable, Sendable {
         var delay = initial.milliseconds
         let cap = maximum.milliseconds
         var step = 0
-        while step < attempt && delay < cap {
+        // Doubling from 1 ms passes any cap within 64 steps; a multiplier of 1 or an initial 0 never grows.
+        let steps = multiplier == 1 || delay <= 0 ? 0 : min(attempt, 64)
+        while step < steps && delay < cap {
             delay = delay > cap / Int64(multiplier) ? cap : delay * Int64(multiplier)
             step += 1
         }

@@ -52,6 +52,9 @@ public final class ClusterDatabase {
                 .text(job.id.rawValue),
             ]
         )
+        guard connection.changes == 1 else {
+            throw StoreError(code: .notFound, message: "job \(job.id) is not in the database", sql: "UPDATE jobs")
+        }
         if let attempt = job.currentAttempt { try saveAttempt(attempt, of: job.id) }
     }
 
@@ -169,7 +172,12 @@ public final class ClusterDatabase {
 
     // MARK: Nodes
 
-    public func saveNode(_ node: Node) throws(StoreError) {
+    /// Saves the node and replaces its GPU list, atomically (a savepoint when already in a transaction).
+    public func saveNode(_ node: Node) throws {
+        try connection.transaction(.immediate) { try saveNodeRows(node) }
+    }
+
+    private func saveNodeRows(_ node: Node) throws(StoreError) {
         try connection.run(
             """
             INSERT INTO nodes (id, hostname, cpus, memory, labels, status, drained, drain_reason, boot_id,

@@ -16,8 +16,14 @@ final class Statement {
         self.connection = connection
         self.sql = sql
         var statement: OpaquePointer?
-        var tail: UnsafePointer<CChar>?
-        let code = sqlite3_prepare_v3(connection, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, &tail)
+        // `tail` points into the C string, so it is only read inside withCString: a String passed directly is
+        // bridged to a temporary buffer that is gone when the call returns (and reading it there is a
+        // use-after-free that failed under load).
+        let (code, hasMore) = sql.withCString { text -> (Int32, Bool) in
+            var tail: UnsafePointer<CChar>?
+            let code = sqlite3_prepare_v3(connection, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, &tail)
+            return (code, tail.map { !Statement.isBlank($0) } ?? false)
+        }
         guard code == SQLITE_OK else {
             sqlite3_finalize(statement)
             throw StoreError(code: ResultCode(rawValue: code), message: Statement.message(connection), sql: sql)
@@ -26,7 +32,7 @@ final class Statement {
             throw StoreError(code: .misuse, message: "the SQL holds no statement", sql: sql)
         }
         handle = statement
-        if let tail, !Statement.isBlank(tail) {
+        if hasMore {
             finalize()
             throw StoreError(
                 code: .misuse,

@@ -1,0 +1,301 @@
+import ClusterWire
+import Foundation
+import Testing
+
+@testable import CLIKit
+
+@Suite struct CLICommandTests {
+    static func parse(_ arguments: [String]) throws(CLIError) -> (CLICommand, GlobalOptions) {
+        try CLICommand.parse(arguments)
+    }
+
+    static func command(_ arguments: [String]) throws(CLIError) -> CLICommand { try parse(arguments).0 }
+
+    /// The usage error a command line is refused with (nil, and an issue, when it is accepted).
+    static func usageError(_ arguments: [String]) -> CLIError? {
+        do {
+            let parsed = try parse(arguments)
+            Issue.record("\(arguments) parsed as \(parsed.0)")
+            return nil
+        } catch {
+            #expect(error.exitCode == 2, "usage errors exit with 2")
+            #expect(error.code == "usage")
+            #expect(error.message.hasSuffix("run corral --help for usage"))
+            #expect(error.description == error.message)
+            return error
+        }
+    }
+
+    static func submitted(_ arguments: [String]) throws -> SubmitJobRequest {
+        guard case .submit(let request) = try command(["submit"] + arguments) else {
+            Issue.record("not a submit")
+            return SubmitJobRequest(command: [])
+        }
+        return request
+    }
+
+    // MARK: Commands
+
+    @Test func noArgumentsIsHelp() throws {
+        let (command, globals) = try Self.parse([])
+        #expect(command == .help(topic: nil))
+        #expect(globals == GlobalOptions())
+    }
+
+    @Test func help() throws {
+        #expect(try Self.command(["help"]) == .help(topic: nil))
+        #expect(try Self.command(["--help"]) == .help(topic: nil))
+        #expect(try Self.command(["-h"]) == .help(topic: nil))
+        #expect(try Self.command(["help", "submit"]) == .help(topic: "submit"))
+        #expect(try Self.command(["submit", "--help"]) == .help(topic: "submit"))
+        #expect(try Self.command(["ls", "-h"]) == .help(topic: "ls"))
+        #expect(try Self.command(["--json", "help"]) == .help(topic: nil))
+    }
+
+    @Test func version() throws {
+        #expect(try Self.command(["version"]) == .version)
+        #expect(try Self.command(["--version"]) == .version)
+    }
+
+    @Test func configure() throws {
+        #expect(try Self.command(["configure"]) == .configure(endpoint: nil, token: nil, caFile: nil))
+        #expect(
+            try Self.command(["configure", "--ca-file", "/etc/corral/ca.pem"])
+                == .configure(endpoint: nil, token: nil, caFile: "/etc/corral/ca.pem")
+        )
+        // --endpoint and --token are global flags: they arrive through the globals, which configure also reads.
+        let (command, globals) = try Self.parse(["configure", "--endpoint", "https://c:8700", "--token", "crl_x"])
+        #expect(command == .configure(endpoint: nil, token: nil, caFile: nil))
+        #expect(globals.endpoint == "https://c:8700")
+        #expect(globals.token == "crl_x")
+    }
+
+    @Test(arguments: [["configure", "--ca-file"], ["configure", "--bogus", "x"], ["configure", "stray"]])
+    func configureErrors(_ arguments: [String]) {
+        #expect(Self.usageError(arguments)?.message.contains("corral configure") == true)
+    }
+
+    @Test func list() throws {
+        #expect(try Self.command(["ls"]) == .list(all: false, states: [], user: nil))
+        #expect(try Self.command(["ps"]) == .list(all: false, states: [], user: nil))
+        #expect(try Self.command(["ls", "-a"]) == .list(all: true, states: [], user: nil))
+        #expect(try Self.command(["ls", "--all", "--user", "bob"]) == .list(all: true, states: [], user: "bob"))
+        #expect(
+            try Self.command(["ls", "--state", "running,queued"])
+                == .list(all: false, states: ["RUNNING", "QUEUED"], user: nil)
+        )
+        #expect(
+            try Self.command(["ls", "--state", "FAILED", "--state", "lost"])
+                == .list(all: false, states: ["FAILED", "LOST"], user: nil)
+        )
+        #expect(try Self.command(["ls", "--state", "Canceled,"]) == .list(all: false, states: ["CANCELED"], user: nil))
+    }
+
+    @Test func listErrors() {
+        let bogus = Self.usageError(["ls", "--state", "bogus"])
+        #expect(bogus?.message.contains("unknown state 'bogus'") == true)
+        #expect(bogus?.message.contains("running") == true)
+        #expect(Self.usageError(["ls", "--state", "running,nope"])?.message.contains("'nope'") == true)
+        #expect(Self.usageError(["ls", "--state"])?.message.contains("--state needs a value") == true)
+        #expect(Self.usageError(["ls", "--user"])?.message.contains("--user needs a value") == true)
+        #expect(Self.usageError(["ls", "--bogus"])?.message.contains("unknown option '--bogus'") == true)
+        #expect(Self.usageError(["ls", "extra"]) != nil)
+    }
+
+    @Test func show() throws {
+        #expect(try Self.command(["show", "k3xq9mz2ab"]) == .show("k3xq9mz2ab"))
+        #expect(try Self.command(["show", "3"]) == .show("3"))
+        #expect(Self.usageError(["show"])?.message.contains("usage: corral show JOB") == true)
+        #expect(Self.usageError(["show", "a", "b"])?.message.contains("usage: corral show JOB") == true)
+        #expect(Self.usageError(["show", "-x"]) != nil)
+    }
+
+    @Test func cancel() throws {
+        #expect(try Self.command(["cancel", "a"]) == .cancel(["a"]))
+        #expect(try Self.command(["cancel", "a", "b", "c"]) == .cancel(["a", "b", "c"]))
+        #expect(Self.usageError(["cancel"])?.message.contains("usage: corral cancel JOB") == true)
+        #expect(Self.usageError(["cancel", "a", "--force"]) != nil)
+    }
+
+    @Test func nodes() throws {
+        #expect(try Self.command(["nodes"]) == .nodes)
+        #expect(Self.usageError(["nodes", "gpu-1"])?.message.contains("usage: corral nodes") == true)
+    }
+
+    @Test(arguments: ["frobnicate", "sumbit", "LS", "rm", "-x", ""])
+    func unknownCommand(_ name: String) {
+        let error = Self.usageError([name])
+        #expect(error?.message.contains("unknown command '\(name)'") == true)
+    }
+
+    // MARK: Global options
+
+    @Test(arguments: [
+        ["--json", "ls"], ["ls", "--json"], ["ls", "--state", "running", "--json"], ["ls", "--json", "--all"],
+    ])
+    func jsonAnywhere(_ arguments: [String]) throws {
+        let (command, globals) = try Self.parse(arguments)
+        #expect(globals.json)
+        guard case .list = command else {
+            Issue.record("\(command)")
+            return
+        }
+    }
+
+    @Test func endpointAndToken() throws {
+        let (_, a) = try Self.parse(["--endpoint=https://ctl.example:8700", "ls"])
+        #expect(a.endpoint == "https://ctl.example:8700")
+        let (_, b) = try Self.parse(["ls", "--endpoint", "http://127.0.0.1:8700", "--token", "crl_secret"])
+        #expect(b.endpoint == "http://127.0.0.1:8700")
+        #expect(b.token == "crl_secret")
+        let (_, c) = try Self.parse(["--token=abc=def", "nodes"])
+        #expect(c.token == "abc=def")
+        let (_, d) = try Self.parse(["--token", "first", "--token", "second", "nodes"])
+        #expect(d.token == "second")
+        #expect(!d.json)
+    }
+
+    @Test(arguments: [["--token"], ["ls", "--token"], ["ls", "--endpoint"], ["--endpoint"]])
+    func globalFlagWithoutValue(_ arguments: [String]) {
+        #expect(Self.usageError(arguments)?.message.contains("needs a value") == true)
+    }
+
+    // MARK: submit
+
+    @Test func submitWithDashDash() throws {
+        let request = try Self.submitted([
+            "--gpus", "2", "--cpus", "16", "--mem", "32G", "--name", "train", "--queue", "long", "--gpu-type", "H100",
+            "--cwd", "/data", "--", "python", "train.py", "--epochs", "10",
+        ])
+        #expect(request.command == ["python", "train.py", "--epochs", "10"])
+        #expect(request.gpus == 2 && request.cpus == 16)
+        #expect(request.memory == ByteCount(32 << 30))
+        #expect(request.name == "train" && request.queue == "long" && request.gpuType == "H100")
+        #expect(request.cwd == "/data")
+    }
+
+    @Test func submitWithoutDashDash() throws {
+        let request = try Self.submitted(["--gpus", "1", "nvidia-smi", "-L"])
+        #expect(request.command == ["nvidia-smi", "-L"])
+        #expect(request.gpus == 1)
+        let bare = try Self.submitted(["echo", "hello", "world"])
+        #expect(bare.command == ["echo", "hello", "world"])
+        #expect(bare.gpus == nil && bare.memory == nil && bare.env == nil)
+    }
+
+    @Test func submitCommandMayLookLikeFlagsAfterDashDash() throws {
+        let (command, globals) = try Self.parse(["submit", "--", "python", "x.py", "--json", "--token", "t", "-h"])
+        #expect(command == .submit(try Self.submitted(["--", "python", "x.py", "--json", "--token", "t", "-h"])))
+        guard case .submit(let request) = command else { return }
+        #expect(request.command == ["python", "x.py", "--json", "--token", "t", "-h"])
+        #expect(!globals.json && globals.token == nil)
+        #expect(try Self.submitted(["--", "--weird-program"]).command == ["--weird-program"])
+        #expect(try Self.submitted(["--", "a", "--", "b"]).command == ["a", "--", "b"])
+    }
+
+    /// Without `--`, everything from the first non-flag word is the job's command, so its own flags belong to it.
+    @Test func submitCommandFlagsWithoutDashDashBelongToTheCommand() throws {
+        do {
+            let (command, globals) = try Self.parse(["submit", "python", "train.py", "--json", "--token", "t"])
+            #expect(command == .submit(try Self.submitted(["--", "python", "train.py", "--json", "--token", "t"])))
+            #expect(!globals.json && globals.token == nil)
+            #expect(try Self.command(["submit", "python", "train.py", "--help"]) != .help(topic: "submit"))
+        }
+    }
+
+    @Test func submitDefaultsCwdToTheCurrentDirectory() throws {
+        let request = try Self.submitted(["--", "true"])
+        #expect(request.cwd == FileManager.default.currentDirectoryPath)
+        #expect(request.cwd?.hasPrefix("/") == true)
+    }
+
+    @Test func submitRepeatedEnvLabelsAndAfter() throws {
+        let request = try Self.submitted([
+            "--env", "A=1", "-e", "B=x=y", "--env", "A=2", "--env", "EMPTY=", "--label", "zone=eu", "--label",
+            "ib=yes", "--after", "job1", "--after", "job2", "--", "run",
+        ])
+        #expect(request.env == ["A": "2", "B": "x=y", "EMPTY": ""])
+        #expect(request.labels == ["zone": "eu", "ib": "yes"])
+        #expect(request.dependsOn == ["job1", "job2"])
+    }
+
+    @Test func submitNumbers() throws {
+        let request = try Self.submitted([
+            "--retries", "3", "--priority", "-5", "--image", "ubuntu:24.04", "-q", "q1", "--memory", "512M", "--", "x",
+        ])
+        #expect(request.maxRetries == 3 && request.priority == -5)
+        #expect(request.image == "ubuntu:24.04" && request.queue == "q1")
+        #expect(request.memory?.bytes == 512 << 20)
+    }
+
+    @Test(arguments: [
+        ("2h", 7200), ("90s", 90), ("30m", 1800), ("1d", 86_400), ("3600", 3600), ("1", 1),
+    ])
+    func submitTimeLimit(_ text: String, _ seconds: Int) throws {
+        #expect(try Self.submitted(["--time-limit", text, "--", "x"]).timeLimit == seconds)
+        #expect(try Self.submitted(["-t", text, "x"]).timeLimit == seconds)
+    }
+
+    @Test(arguments: ["0", "x", "-5", "2.5h", "h", "", "0s", "10w", "1 h", "-1d", "99999999999999999999"])
+    func submitBadTimeLimit(_ text: String) {
+        let error = Self.usageError(["submit", "--time-limit", text, "--", "x"])
+        #expect(error?.message.contains("--time-limit takes seconds") == true)
+    }
+
+    /// `parseDuration` multiplies without overflow checking: a huge count of days traps the CLI.
+    @Test func submitHugeTimeLimitIsAUsageErrorNotATrap() async {
+        do {
+            await #expect(processExitsWith: .success) {
+                _ = SubmitParser.parseDuration("999999999999999999d")
+            }
+        }
+    }
+
+    static let submitErrorCases: [([String], String)] = [
+        (["--env", "NOEQUALS", "--", "x"], "--env takes KEY=VALUE"),
+        (["--env", "=value", "--", "x"], "--env takes KEY=VALUE"),
+        (["-e", "", "--", "x"], "-e takes KEY=VALUE"),
+        (["--label", "zone", "--", "x"], "--label takes KEY=VALUE"),
+        (["--mem", "lots", "--", "x"], "--mem takes a size"),
+        (["--mem", "-1G", "--", "x"], "--mem takes a size"),
+        (["--mem", "32X", "--", "x"], "--mem takes a size"),
+        (["--gpus", "two", "--", "x"], "--gpus takes a whole number"),
+        (["--gpus", "1.5", "--", "x"], "--gpus takes a whole number"),
+        (["--cpus", "", "--", "x"], "--cpus takes a whole number"),
+        (["--priority", "high", "--", "x"], "--priority takes a whole number"),
+        (["--gpus"], "--gpus needs a value"),
+        (["--mem"], "--mem needs a value"),
+        (["--env"], "--env needs a value"),
+        (["--bogus", "--", "x"], "unknown option '--bogus' for submit"),
+        (["--gpus", "1"], "no command to run"),
+        (["--"], "no command to run"),
+        ([], "no command to run"),
+    ]
+
+    @Test(arguments: submitErrorCases)
+    func submitErrors(_ arguments: [String], _ expected: String) {
+        let error = Self.usageError(["submit"] + arguments)
+        #expect(error?.message.contains(expected) == true, "\(error?.message ?? "no error")")
+    }
+
+    @Test func submitNamesTheBadValue() {
+        let hostile = "'; rm -rf / #"
+        let error = Self.usageError(["submit", "--gpus", hostile, "--", "x"])
+        #expect(error?.message.contains(hostile) == true)
+    }
+
+    // MARK: Exit codes through main
+
+    @Test(arguments: [
+        ["frobnicate"], ["ls", "--state", "bogus"], ["show"], ["cancel"], ["submit", "--gpus", "x", "--", "y"],
+        ["--json", "nodes", "extra"], ["--token"],
+    ])
+    func usageErrorsExitWith2(_ arguments: [String]) async {
+        #expect(await CLI.main(arguments, environment: [:]) == 2)
+    }
+
+    @Test func versionExitsWith0() async {
+        #expect(await CLI.main(["version"], environment: [:]) == 0)
+        #expect(await CLI.main(["help", "submit"], environment: [:]) == 0)
+    }
+}
