@@ -111,6 +111,10 @@ struct WalkingSkeletonTests {
         #expect(done.node == "solo")
         #expect(done.gpuIndices.count == 1)
 
+        // Without --all only active jobs are listed; an empty list says how to see the rest.
+        let active = try await cluster.corral(["ls"])
+        #expect(active.status == 0)
+        #expect(active.stdout.contains("corral ls --all"))
         let table = try await cluster.corral(["ls", "--all"])
         #expect(table.status == 0)
         let lines = table.stdout.split(separator: "\n").map(String.init)

@@ -33,10 +33,11 @@ import Testing
             let clock = ContinuousClock()
             let start = clock.now
             let error = try await #require(throws: HTTPClientError.self) {
-                try await client.execute(.get, "/sleep/3000", timeout: .milliseconds(300))
+                try await client.execute(.get, "/sleep/6000", timeout: .milliseconds(300))
             }
             #expect(error.code == .timedOut)
-            #expect(clock.now - start < .seconds(2))
+            // Only "did not wait for the 6 s handler": a loaded machine may take a while to notice the timeout.
+            #expect(clock.now - start < .seconds(5))
             // The handle survives the timeout and is reused.
             #expect(try await client.execute(.get, "/hello").status == 200)
         }

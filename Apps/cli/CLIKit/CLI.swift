@@ -106,7 +106,13 @@ public enum CLI {
         case .list(let all, let states, let user):
             let wanted = states.isEmpty && !all ? ["QUEUED", "ALLOCATED", "STARTING", "RUNNING"] : states
             let page = try await client.jobs(states: wanted, user: user, limit: 1000)
-            FileHandleOutput.stdout(globals.json ? WireJSON.encodePretty(page.jobs) + "\n" : Tables.jobs(page.jobs))
+            if globals.json {
+                FileHandleOutput.stdout(WireJSON.encodePretty(page.jobs) + "\n")
+            } else if page.jobs.isEmpty && states.isEmpty && !all {
+                FileHandleOutput.stdout("no active jobs (corral ls --all shows finished ones too)\n")
+            } else {
+                FileHandleOutput.stdout(Tables.jobs(page.jobs))
+            }
         case .show(let id):
             let job = try await client.job(id)
             let events = try await client.events(job.id)

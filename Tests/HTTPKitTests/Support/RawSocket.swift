@@ -48,6 +48,14 @@ final class RawSocket: @unchecked Sendable {
         }
     }
 
+    /// Whether the peer has closed the connection, without waiting (a peek that does not consume data).
+    func peerClosed() -> Bool {
+        var byte: UInt8 = 0
+        let count = recv(fd, &byte, 1, Int32(MSG_DONTWAIT | MSG_PEEK))
+        if count == 0 { return true }
+        return count < 0 && (errno == ECONNRESET || errno == EPIPE)
+    }
+
     /// Reads until the peer closes (or the receive timeout); `closed` tells which.
     func readToEnd() -> (bytes: [UInt8], closed: Bool) {
         var result: [UInt8] = []
