@@ -60,6 +60,7 @@ public actor Agent {
         )
         try Files.makeDirectories(configuration.logDir, mode: 0o750)
         try Files.makeDirectories(configuration.jobsDir, mode: 0o700)
+        fenceOrphans()
         reporter = Reporter(
             log: log,
             client: { [unowned self] in await self.client },
@@ -285,6 +286,22 @@ public actor Agent {
         Task {
             try? await Task.sleep(for: grace)
             if JobLauncher.groupAlive(pid) { JobLauncher.signalGroup(pid, SIGKILL) }
+        }
+    }
+
+    /// Jobs a previous agent process started and this one cannot watch: stop them, so that the controller,
+    /// which sees them missing from our registration and retries them elsewhere, never has two copies running.
+    /// (Re-adopting them instead comes with the job supervisor.)
+    func fenceOrphans() {
+        for name in Files.list(configuration.jobsDir) where name.hasSuffix(".pid") {
+            let path = "\(configuration.jobsDir)/\(name)"
+            if let text = try? Files.read(path, limit: 64), let pid = pid_t(text.trimmingWhitespace()),
+                JobLauncher.groupAlive(pid)
+            {
+                JobLauncher.signalGroup(pid, SIGKILL)
+                log.warning("stopped job \(name.dropLast(4)) (pid \(pid)) left by a previous agent process")
+            }
+            unlink(path)
         }
     }
 

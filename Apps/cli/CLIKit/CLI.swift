@@ -19,6 +19,8 @@ public enum CLI {
           show        show one job: spec, attempts, events
           cancel      cancel jobs
           nodes       list the cluster's nodes
+          drain       stop placing new work on a node (admin): corral drain NODE [--reason TEXT]
+          resume      let a drained node take work again (admin)
           version     print the version
 
         global options: --json (machine-readable output), --endpoint URL, --token TOKEN
@@ -135,6 +137,16 @@ public enum CLI {
             }
             if globals.json { FileHandleOutput.stdout(WireJSON.encodePretty(canceled) + "\n") }
             return failed ? 1 : 0
+        case .drain(let node, let reason):
+            let view = try await client.drain(node, reason: reason)
+            FileHandleOutput.stdout(
+                globals.json
+                    ? WireJSON.encodePretty(view) + "\n"
+                    : "drained \(view.id): running jobs finish, no new ones start\n"
+            )
+        case .resume(let node):
+            let view = try await client.resume(node)
+            FileHandleOutput.stdout(globals.json ? WireJSON.encodePretty(view) + "\n" : "resumed \(view.id)\n")
         case .nodes:
             let nodes = try await client.nodes()
             FileHandleOutput.stdout(

@@ -41,6 +41,8 @@ public enum CLICommand: Sendable, Equatable {
     case show(String)
     case cancel([String])
     case nodes
+    case drain(node: String, reason: String?)
+    case resume(node: String)
 
     public static func parse(_ arguments: [String]) throws(CLIError) -> (CLICommand, GlobalOptions) {
         var globals = GlobalOptions()
@@ -82,6 +84,21 @@ public enum CLICommand: Sendable, Equatable {
         case "nodes":
             guard args.isEmpty else { throw CLIError.usage("usage: corral nodes") }
             return (.nodes, globals)
+        case "drain":
+            var reason: String?
+            var rest = args
+            if let flag = rest.firstIndex(of: "--reason") {
+                guard flag + 1 < rest.count else { throw CLIError.usage("--reason needs a value") }
+                reason = rest[flag + 1]
+                rest.removeSubrange(flag...(flag + 1))
+            }
+            guard rest.count == 1, !rest[0].hasPrefix("-") else {
+                throw CLIError.usage("usage: corral drain NODE [--reason TEXT]")
+            }
+            return (.drain(node: rest[0], reason: reason), globals)
+        case "resume":
+            guard args.count == 1, !args[0].hasPrefix("-") else { throw CLIError.usage("usage: corral resume NODE") }
+            return (.resume(node: args[0]), globals)
         default:
             throw CLIError.usage("unknown command '\(name)'")
         }

@@ -42,12 +42,13 @@ enum Tables {
 
     static func nodes(_ nodes: [NodeView]) -> String {
         render(
-            ["NODE", "STATUS", "GPUS", "CPUS", "MEMORY", "LAST SEEN"],
+            ["NODE", "STATUS", "GPUS", "CPUS", "MEMORY", "LAST SEEN", "NOTE"],
             nodes.map { node in
                 [
-                    node.id, node.drained ? "\(node.status) (drained)" : node.status,
+                    node.id, node.drained ? "DRAINED" : node.status,
                     "\(node.gpusUsed)/\(node.gpus.count)", "\(node.cpusUsed)/\(node.cpus)",
                     "\(ByteSize.format(node.memoryUsed))/\(ByteSize.format(node.memory))", node.lastHeartbeat,
+                    node.drainReason ?? (node.status == "LOST" ? "no heartbeat" : ""),
                 ]
             }
         )

@@ -54,6 +54,23 @@ public struct CorralClient: Sendable {
 
     public func nodes() async throws(CorralError) -> NodeListResponse { try await call(.get, "/v1/nodes") }
 
+    public func node(_ id: String) async throws(CorralError) -> NodeView {
+        try await call(.get, "/v1/nodes/\(try Self.nodeSegment(id))")
+    }
+
+    /// Admin: no new work on the node; running jobs finish.
+    public func drain(_ id: String, reason: String? = nil) async throws(CorralError) -> NodeView {
+        try await call(
+            .post,
+            "/v1/nodes/\(try Self.nodeSegment(id))/drain",
+            body: WireJSON.encode(DrainRequest(reason: reason))
+        )
+    }
+
+    public func resume(_ id: String) async throws(CorralError) -> NodeView {
+        try await call(.post, "/v1/nodes/\(try Self.nodeSegment(id))/resume")
+    }
+
     public func createToken(user: String, role: String = "user") async throws(CorralError) -> CreateTokenResponse {
         try await call(.post, "/v1/tokens", body: WireJSON.encode(CreateTokenRequest(user: user, role: role)))
     }
@@ -106,6 +123,16 @@ public struct CorralClient: Sendable {
             throw CorralError(
                 kind: .notFound,
                 message: "'\(id.prefix(64))' is not a job id: run corral ls to see your jobs"
+            )
+        }
+        return id
+    }
+
+    static func nodeSegment(_ id: String) throws(CorralError) -> String {
+        guard NodeID.isValid(id) else {
+            throw CorralError(
+                kind: .notFound,
+                message: "'\(id.prefix(64))' is not a node id: run corral nodes to see them"
             )
         }
         return id

@@ -85,6 +85,20 @@ public enum Files {
         }
     }
 
+    /// The names in a directory (not `.` and `..`), or [] when it cannot be read.
+    public static func list(_ directory: String) -> [String] {
+        guard let handle = opendir(directory) else { return [] }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
     public static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
@@ -111,4 +125,14 @@ public enum Files {
     }
 
     static func errorText() -> String { String(validatingCString: strerror(errno)) ?? "errno \(errno)" }
+}
+
+extension String {
+    /// Without leading and trailing whitespace and newlines.
+    public func trimmingWhitespace() -> String {
+        var slice = Substring(self)
+        while let first = slice.first, first.isWhitespace { slice = slice.dropFirst() }
+        while let last = slice.last, last.isWhitespace { slice = slice.dropLast() }
+        return String(slice)
+    }
 }

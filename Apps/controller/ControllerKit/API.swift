@@ -34,6 +34,24 @@ struct API: Sendable {
             _ = try await user(request)
             return .json(WireJSON.encode(NodeListResponse(nodes: await state.nodeViews())))
         }
+        router.add(.get, "/v1/nodes/{id}") { request in
+            _ = try await user(request)
+            return .json(WireJSON.encode(try await state.nodeView(NodeID(request.pathParameters["id"] ?? ""))))
+        }
+        router.add(.post, "/v1/nodes/{id}/drain") { request in
+            let principal = try await admin(request, "drain nodes")
+            let body = request.body.isEmpty ? DrainRequest() : try decode(DrainRequest.self, request)
+            if let reason = body.reason, reason.count > 256 || reason.utf8.contains(0) {
+                throw APIError.badRequest("at most 256 characters, no NUL", field: "reason")
+            }
+            let node = NodeID(request.pathParameters["id"] ?? "")
+            return .json(WireJSON.encode(try await state.drain(node, reason: body.reason, by: principal.subject)))
+        }
+        router.add(.post, "/v1/nodes/{id}/resume") { request in
+            let principal = try await admin(request, "resume nodes")
+            let node = NodeID(request.pathParameters["id"] ?? "")
+            return .json(WireJSON.encode(try await state.resume(node, by: principal.subject)))
+        }
         router.add(.post, "/v1/tokens") { request in try await createToken(request) }
 
         router.add(.post, "/v1/agents/register") { request in try await register(request) }
@@ -67,6 +85,13 @@ struct API: Sendable {
     func user(_ request: HTTPRequest) async throws -> Principal {
         guard let principal = await state.authenticate(request.bearerToken) else { throw APIError.unauthorized }
         guard principal.isUser else { throw APIError.forbidden("this token is for agents, not for the user API") }
+        return principal
+    }
+
+    /// An admin's token.
+    func admin(_ request: HTTPRequest, _ action: String) async throws -> Principal {
+        let principal = try await user(request)
+        guard principal.isAdmin else { throw APIError.forbidden("only an admin can \(action)") }
         return principal
     }
 

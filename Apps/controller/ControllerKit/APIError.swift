@@ -20,6 +20,10 @@ struct APIError: Error, HTTPResponseError, Sendable {
         APIError(.notFound, "job_not_found", "no job '\(id.prefix(64))': run corral ls to see your jobs")
     }
 
+    static func nodeNotFound(_ id: String) -> APIError {
+        APIError(.notFound, "node_not_found", "no node '\(id.prefix(64))': run corral nodes to see them")
+    }
+
     static let unauthorized = APIError(
         .unauthorized,
         "unauthorized",

@@ -15,6 +15,7 @@ extension ClusterState {
     func register(_ request: RegisterRequest) throws -> Registration {
         let id = NodeID(request.nodeId)
         let now = clock.now()
+        let previousBoot = nodes[id]?.bootID
         var node =
             nodes[id]
             ?? Node(
@@ -45,14 +46,54 @@ extension ClusterState {
         try revokeCredentials(kind: .node, subject: id.rawValue)
         try addCredential(token: token, kind: .node, subject: id.rawValue)
         nodes[id] = node
-        // A (re)starting agent has lost any launch handed to its previous process but not yet accepted:
-        // hand those out again (the agent ignores allocation ids it has already seen).
-        for allocationID in liveByNode[id] ?? [] where jobs[allocationID.job]?.state == .allocated {
-            live[allocationID]?.delivered = false
-        }
-        log.info("node \(id) registered: \(node.gpus.count) GPUs, \(node.cpus) CPUs")
+        // Polls still waiting from the agent's previous process must not take launches meant for this one.
+        pollGeneration[id, default: 0] += 1
+        wakeAll(node: id)
+        let rebooted = previousBoot != nil && request.bootId != nil && previousBoot != request.bootId
+        try reconcileRegistration(
+            node: id,
+            reported: Set(request.running.compactMap { AllocationID(parsing: $0.allocationId) }),
+            rebooted: rebooted,
+            at: now
+        )
+        log.info("node \(id) registered: \(node.gpus.count) GPUs, \(node.cpus) CPUs\(rebooted ? " (rebooted)" : "")")
         requestSchedulingPass()
         return Registration(node: node, token: token, stop: unwanted(on: id, reported: request.running))
+    }
+
+    /// On (re)registration the agent reports every allocation it still runs; anything else it had is gone.
+    func reconcileRegistration(node id: NodeID, reported: Set<AllocationID>, rebooted: Bool, at now: Timestamp) throws {
+        let gone = rebooted ? "node \(id) rebooted" : "the agent on \(id) restarted without it"
+        for allocationID in liveByNode[id] ?? [] {
+            guard var job = jobs[allocationID.job], job.currentAttempt?.number == allocationID.attempt else {
+                if !reported.contains(allocationID) { try finishStopped(allocationID, at: now) }
+                continue
+            }
+            let running = reported.contains(allocationID) && !rebooted
+            switch job.state {
+            case .allocated:
+                // A launch handed to the agent's previous process but not accepted: hand it out again (the
+                // agent ignores allocation ids it has already seen).
+                live[allocationID]?.delivered = false
+            case .starting, .running:
+                if running {
+                    live[allocationID]?.leaseRenewedAt = now
+                } else {
+                    job.attempts[job.attempts.count - 1].finalState = .lost
+                    _ = try transition(&job, .nodeLost(reason: gone))
+                    retryLost(allocationID, reason: "its process is gone (\(gone))", at: now)
+                }
+            case .lost:
+                if running {
+                    // Still running on a node we gave up on: stop this copy; the job is retried once it is gone.
+                    live[allocationID]?.stopRequestedAt = now
+                } else {
+                    retryLost(allocationID, reason: "its process is gone (\(gone))", at: now)
+                }
+            default:
+                if !reported.contains(allocationID) { try finishStopped(allocationID, at: now) }
+            }
+        }
     }
 
     /// Allocations the agent reports that the controller does not want running there.
@@ -84,14 +125,21 @@ extension ClusterState {
             requestSchedulingPass()
         }
         nodes[id] = node
-        // Reconcile: stopping allocations the agent no longer runs are gone; their resources are free.
+        // Reconcile with what the agent runs: renew the leases of what it lists; a LOST job it no longer runs
+        // is surely gone and retried now; stopping allocations it no longer runs are gone, their resources free.
         let reported = Set(request.running.compactMap { AllocationID(parsing: $0.allocationId) })
         let grace = settings.heartbeatInterval * 2
         for allocationID in liveByNode[id] ?? [] {
-            guard let allocation = live[allocationID], !reported.contains(allocationID),
-                let stopAt = allocation.stopRequestedAt, stopAt + grace < now
-            else { continue }
-            try finishStopped(allocationID, at: now)
+            guard let allocation = live[allocationID] else { continue }
+            let state = jobs[allocationID.job]?.state
+            if reported.contains(allocationID) {
+                live[allocationID]?.leaseRenewedAt = now
+                if state == .lost { live[allocationID]?.stopRequestedAt = allocation.stopRequestedAt ?? now }
+            } else if state == .lost {
+                retryLost(allocationID, reason: "the agent on \(id) no longer runs it", at: now)
+            } else if let stopAt = allocation.stopRequestedAt, stopAt + grace < now {
+                try finishStopped(allocationID, at: now)
+            }
         }
         var stop = unwanted(on: id, reported: request.running)
         for allocationID in liveByNode[id] ?? [] where live[allocationID]?.stopRequestedAt != nil {
@@ -113,9 +161,16 @@ extension ClusterState {
     }
 
     /// The long poll: returns at once when there is work for the node, else when `wait` runs out.
+    ///
+    /// A launch handed out but not accepted within `redeliverAfter` is handed out again (the agent ignores ids
+    /// it has seen), so an answer lost with a dropped connection costs seconds, not a launch lease. A poll from
+    /// before the node's last registration (an agent process that died mid-poll) takes nothing.
     func assignments(node id: NodeID, wait: Duration) async -> AssignmentsResponse {
         let deadline = clock.now() + wait
+        let generation = pollGeneration[id, default: 0]
         while true {
+            guard pollGeneration[id, default: 0] == generation else { return AssignmentsResponse(launch: [], stop: []) }
+            let now = clock.now()
             var launch: [LaunchSpec] = []
             var stop: [String] = []
             for allocationID in (liveByNode[id] ?? []).sorted() {
@@ -125,17 +180,22 @@ extension ClusterState {
                         stop.append(allocationID.description)
                         live[allocationID]?.stopDelivered = true
                     }
-                } else if !allocation.delivered, let job = jobs[allocationID.job], job.state == .allocated {
+                } else if let job = jobs[allocationID.job], job.state == .allocated,
+                    !allocation.delivered || allocation.leaseRenewedAt + Self.redeliverAfter < now
+                {
                     launch.append(launchSpec(job, allocation))
                     live[allocationID]?.delivered = true
+                    live[allocationID]?.leaseRenewedAt = now
                 }
             }
-            if !launch.isEmpty || !stop.isEmpty || clock.now() >= deadline {
+            if !launch.isEmpty || !stop.isEmpty || now >= deadline {
                 return AssignmentsResponse(launch: launch, stop: stop)
             }
             await waitForWork(node: id, until: deadline)
         }
     }
+
+    static let redeliverAfter: Duration = .seconds(3)
 
     func launchSpec(_ job: Job, _ allocation: LiveAllocation) -> LaunchSpec {
         LaunchSpec(
@@ -217,8 +277,12 @@ extension ClusterState {
                     ]
                 )
             }
+            if job.state == .lost && isCurrent {
+                retryLost(id, reason: "the agent confirmed its process ended", at: now)
+            }
             release(id)
         }
+        if report.phase == .starting || report.phase == .running { live[id]?.leaseRenewedAt = now }
         let current = jobs[id.job] ?? job
         let stop = !isCurrent || current.state == .canceled || live[id]?.stopRequestedAt != nil
         return AllocationStatusResponse(jobState: current.state.rawValue, applied: applied, stop: stop)

@@ -52,44 +52,13 @@ extension ClusterState {
                     gpuIndices: assignment.gpuIndices,
                     resources: job.spec.resources,
                     allocatedAt: now,
-                    delivered: false
+                    delivered: false,
+                    leaseRenewedAt: now
                 )
             )
             touchedNodes.insert(assignment.node)
         }
         for (id, reason) in schedule.pending { jobs[id]?.pendingReason = reason }
         for node in touchedNodes { wakeAll(node: node) }
-    }
-
-    /// Runs about once a second: launch leases and node liveness.
-    func tick() {
-        let now = clock.now()
-        for allocation in live.values where allocation.allocatedAt + settings.launchLease < now {
-            guard var job = jobs[allocation.id.job], job.state == .allocated,
-                job.currentAttempt?.number == allocation.id.attempt
-            else { continue }
-            job.attempts[job.attempts.count - 1].endedAt = now
-            job.attempts[job.attempts.count - 1].finalState = .queued
-            do {
-                let reason = "the agent on \(allocation.node) did not accept the launch within the lease"
-                _ = try transition(&job, .launchAbandoned(reason: reason))
-                job.infraRetriesUsed += 1
-                try commit(job, events: [])
-            } catch {
-                log.error("cannot requeue job \(job.id): \(error)")
-                continue
-            }
-            release(allocation.id)
-        }
-        for var node in nodes.values where node.status == .ready && node.lastHeartbeat + settings.nodeTimeout < now {
-            node.status = .lost
-            do {
-                try database.saveNode(node)
-                nodes[node.id] = node
-                log.warning("node \(node.id) is lost: no heartbeat for \(settings.nodeTimeout)")
-            } catch {
-                log.error("cannot record node \(node.id) as lost: \(error)")
-            }
-        }
     }
 }

@@ -30,6 +30,10 @@ actor ClusterState {
     var waiters: [NodeID: [Int: CheckedContinuation<Void, Never>]] = [:]
     var nextWaiter = 0
     var passRequested = false
+    /// Bumped at each registration of a node; long polls from before it return empty.
+    var pollGeneration: [NodeID: Int] = [:]
+    /// When this controller started: no node is judged lost before one allocation lease has passed.
+    let startedAt: Timestamp
 
     init(settings: ControllerConfiguration, clock: any WallClock, log: any LogSink) throws {
         self.settings = settings
@@ -37,6 +41,7 @@ actor ClusterState {
         self.log = log
         database = try ClusterDatabase(path: settings.databasePath)
         let now = clock.now()
+        startedAt = now
         for credential in try database.loadCredentials() { credentials[credential.hash] = credential }
         for var node in try database.loadNodes() {
             // After a controller restart every node gets a full timeout of grace before it is judged lost.
@@ -48,7 +53,9 @@ actor ClusterState {
             orderIndex[job.id] = jobOrder.count
             jobOrder.append(job.id)
             if job.state == .queued { queued.insert(job.id) }
-            if let attempt = job.currentAttempt, attempt.endedAt == nil, job.state.isPlaced || job.state == .canceled {
+            if let attempt = job.currentAttempt, attempt.endedAt == nil,
+                job.state.isPlaced || job.state == .canceled || job.state == .lost
+            {
                 let id = AllocationID(job: job.id, attempt: attempt.number)
                 // Whether the agent got it is unknown after a restart: assume it did, the agent reconciles.
                 var allocation = LiveAllocation(
@@ -57,7 +64,9 @@ actor ClusterState {
                     gpuIndices: attempt.gpuIndices,
                     resources: attempt.resources,
                     allocatedAt: attempt.allocatedAt,
-                    delivered: true
+                    delivered: true,
+                    // The agent may have been renewing all along: start the lease afresh.
+                    leaseRenewedAt: now
                 )
                 if job.state == .canceled { allocation.stopRequestedAt = now }
                 live[id] = allocation

@@ -37,7 +37,7 @@ public final class Controller: Sendable {
         ] {
             let token: String
             if Files.exists(path) {
-                token = String(try Files.readSecret(path).trimmingCharacters())
+                token = try Files.readSecret(path).trimmingWhitespace()
             } else {
                 token = SecureRandom.token(prefix: prefix, bytes: 24)
                 try Files.writeAtomically(path, token + "\n", mode: 0o600)
@@ -66,14 +66,5 @@ public final class Controller: Sendable {
         ticker.cancel()
         server.shutdown()
         await server.waitUntilStopped()
-    }
-}
-
-extension String {
-    func trimmingCharacters() -> Substring {
-        var slice = Substring(self)
-        while let first = slice.first, first.isWhitespace { slice = slice.dropFirst() }
-        while let last = slice.last, last.isWhitespace { slice = slice.dropLast() }
-        return slice
     }
 }

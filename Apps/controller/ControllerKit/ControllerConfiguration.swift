@@ -11,6 +11,11 @@ public struct ControllerConfiguration: Sendable, Hashable {
     /// An allocation whose agent has not accepted the launch within this long goes back to the queue.
     public var launchLease: Duration = .seconds(30)
     public var heartbeatInterval: Duration = .seconds(5)
+    /// How long an agent that cannot reach the controller keeps running its jobs before it stops them itself
+    /// (fencing). A job on a lost node is retried only after this, so it never runs twice at once.
+    public var allocationLease: Duration = .seconds(120)
+    /// Retries for failures that are not the job's fault (node lost, launch lease expired).
+    public var infrastructureRetries: Int = 5
     public var longPollSeconds: Int = 25
     public var maxBodyBytes: Int = 4 * 1024 * 1024
 
@@ -24,7 +29,8 @@ public struct ControllerConfiguration: Sendable, Hashable {
 
     public static let usage = """
         usage: corral-controller [--config FILE] [--data-dir DIR] [--listen HOST:PORT]
-                                 [--node-timeout SECONDS] [--launch-lease SECONDS] [--heartbeat-interval SECONDS]
+                                 [--node-timeout SECONDS] [--launch-lease SECONDS] [--allocation-lease SECONDS]
+                                 [--heartbeat-interval SECONDS]
 
         Runs the Corral controller: the JSON API, the scheduler and the cluster's SQLite state.
         On first start it writes DIR/admin.token and DIR/cluster.token (mode 0600).
@@ -38,6 +44,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
         var index = 0
         let known: Set<String> = [
             "--config", "--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval",
+            "--allocation-lease",
         ]
         while index < arguments.count {
             var argument = arguments[index]
@@ -114,6 +121,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
         if let value = try seconds("--node-timeout") { nodeTimeout = value }
         if let value = try seconds("--launch-lease") { launchLease = value }
         if let value = try seconds("--heartbeat-interval") { heartbeatInterval = value }
+        if let value = try seconds("--allocation-lease") { allocationLease = value }
     }
 }
 

@@ -14,6 +14,10 @@ struct LiveAllocation: Hashable, Sendable {
     var stopRequestedAt: Timestamp?
     /// The stop request went out in a long-poll answer (heartbeat answers always repeat it).
     var stopDelivered: Bool = false
+    /// The last time the agent showed it still holds this allocation (delivery, a report, a heartbeat listing
+    /// it). A job on a silent node is retried elsewhere only once this is older than the allocation lease: by
+    /// then the agent has fenced it (stopped it itself), so two copies never run at once.
+    var leaseRenewedAt: Timestamp
 
     var held: HeldResources { HeldResources(node: node, gpuIndices: gpuIndices, resources: resources) }
 }

@@ -82,6 +82,19 @@ final class TestCluster: @unchecked Sendable {
         agents[name] = try launch("corral-agent", ["start", "--config", config], log: root + "/\(name).log")
     }
 
+    /// kill -9 an agent and start it again with the same configuration and state directory.
+    func restartAgent(_ name: String) async throws {
+        if let agent = agents[name] {
+            kill(agent.processIdentifier, SIGKILL)
+            agent.waitUntilExit()
+        }
+        agents[name] = try launch(
+            "corral-agent",
+            ["start", "--config", root + "/\(name).toml"],
+            log: root + "/\(name).log"
+        )
+    }
+
     /// Points the CLI (this cluster's HOME) at the controller with the admin token.
     func configureCLI() async throws {
         let result = try await corral(["configure", "--endpoint", endpoint, "--token", adminToken])

@@ -241,6 +241,7 @@ public struct NodeView: Codable, Hashable, Sendable {
     public var memoryUsed: Int64
     public var labels: [String: String]
     public var lastHeartbeat: String
+    public var drainReason: String?
 
     public init(
         id: String,
@@ -254,7 +255,8 @@ public struct NodeView: Codable, Hashable, Sendable {
         memory: Int64,
         memoryUsed: Int64,
         labels: [String: String],
-        lastHeartbeat: String
+        lastHeartbeat: String,
+        drainReason: String? = nil
     ) {
         self.id = id
         self.hostname = hostname
@@ -268,7 +270,14 @@ public struct NodeView: Codable, Hashable, Sendable {
         self.memoryUsed = memoryUsed
         self.labels = labels
         self.lastHeartbeat = lastHeartbeat
+        self.drainReason = drainReason
     }
+}
+
+/// `POST /v1/nodes/{id}/drain` (admin): no new work; running jobs finish.
+public struct DrainRequest: Codable, Hashable, Sendable {
+    public var reason: String?
+    public init(reason: String? = nil) { self.reason = reason }
 }
 
 public struct NodeListResponse: Codable, Hashable, Sendable {

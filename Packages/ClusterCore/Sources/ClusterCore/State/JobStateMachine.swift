@@ -18,6 +18,8 @@ public enum JobEvent: Hashable, Sendable {
     case cancel(by: String)
     /// The retry policy starts a new attempt.
     case retry(reason: String)
+    /// A job in `depends_on` ended without succeeding, so this one can never run.
+    case dependencyFailed(JobID, JobState)
 }
 
 /// How a process ended: an exit code, or the signal that killed it.
@@ -70,6 +72,9 @@ public struct JobStateMachine: Hashable, Sendable {
         Edge(.starting, .lost), Edge(.running, .lost),
         Edge(.queued, .canceled), Edge(.allocated, .canceled), Edge(.starting, .canceled), Edge(.running, .canceled),
         Edge(.lost, .queued), Edge(.failed, .queued),
+        // Not in DESIGN.md's table, which is silent on dependencies that fail: a job that can never run fails
+        // with the reason, as Slurm's kill_invalid_depend does, instead of waiting forever.
+        Edge(.queued, .failed),
     ]
 
     public struct Edge: Hashable, Sendable {
@@ -113,6 +118,8 @@ public struct JobStateMachine: Hashable, Sendable {
         case .cancel(let user):
             return ([.queued, .allocated, .starting, .running], { _ in .canceled }, "canceled by \(user)")
         case .retry(let reason): return ([.failed, .lost], { _ in .queued }, reason)
+        case .dependencyFailed(let dependency, let state):
+            return ([.queued], { _ in .failed }, "dependency \(dependency) ended \(state): this job can never run")
         }
     }
 
@@ -127,12 +134,13 @@ public struct JobStateMachine: Hashable, Sendable {
         case .nodeLost: "node lost"
         case .cancel: "cancel"
         case .retry: "retry"
+        case .dependencyFailed: "dependency failed"
         }
     }
 
     /// A line for people: "exit code 3", "killed by SIGKILL (possibly out of memory)", "time limit reached".
     public static func describe(_ exit: JobExit) -> String {
-        if exit.timedOut { return "time limit reached" }
+        if exit.timedOut { return "time limit reached (TIMEOUT)" }
         var text: String
         if let signal = exit.signal {
             text = "killed by \(SignalName.name(signal))"

@@ -1,0 +1,257 @@
+import ClusterWire
+import Foundation
+import Glibc
+import HTTPKit
+import Testing
+
+/// Node faults, leases, retries and drain with the real binaries and short timeouts. No GPU is involved: the
+/// agents declare GPUs (see WalkingSkeletonTests).
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct FaultToleranceTests {
+    /// Short timeouts so a test sees a node lost in seconds: node timeout 2 s, allocation lease 4 s,
+    /// launch lease 3 s.
+    static let fast = ["--node-timeout", "2", "--allocation-lease", "4", "--launch-lease", "3"]
+
+    @Test func aDeadNodesJobRunsAgainElsewhereNeverTwiceAtOnce() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController(extra: Self.fast)
+        try await cluster.startAgent("node-a", gpus: 1)
+        try await cluster.startAgent("node-b", gpus: 1)
+        try await cluster.configureCLI()
+        try await waitUntil("both nodes are ready", timeout: 20) {
+            let nodes = try await cluster.corral(["nodes", "--json"])
+            return nodes.stdout.components(separatedBy: "\"READY\"").count == 3
+        }
+        let out = cluster.root + "/out"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        // Each attempt records when it started and, if it gets there, when it ended.
+        let script = """
+            date +%s%N > "\(out)/$CORRAL_ALLOCATION_ID.start"; sleep 3; date +%s%N > "\(out)/$CORRAL_ALLOCATION_ID.end"
+            """
+        let id = try await cluster.submit(["--gpus", "1"], ["sh", "-c", script])
+        let first = try await cluster.waitForState(id, ["RUNNING"])
+        let doomed = try #require(first.node)
+        let pid = try #require(first.attempts.last?.pid)
+
+        // The node dies: its agent and the job's whole process group are killed at once.
+        let agent = try #require(cluster.agents[doomed])
+        kill(agent.processIdentifier, SIGKILL)
+        kill(-pid, SIGKILL)
+        let killedWallClock = Int(Date().timeIntervalSince1970 * 1e9)
+
+        let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 60)
+        #expect(done.state == "SUCCEEDED", "\(done.message ?? "")\n\(cluster.logs())")
+        #expect(done.attempts.count == 2)
+        #expect(done.attempts.first?.state == "LOST")
+        #expect(done.attempts.first?.node == doomed)
+        #expect(done.attempts.last?.node != doomed)
+        // The retry came from the infrastructure budget, not the job's own (max_retries is 0).
+        let events = try await cluster.corral(["show", id])
+        #expect(events.stdout.contains("LOST"))
+        #expect(events.stdout.contains("node faults"))
+        // The second copy started only after the first was gone.
+        let secondStart = Int(cluster.read("\(out)/\(id).2.start")) ?? 0
+        #expect(secondStart > killedWallClock)
+        #expect(!FileManager.default.fileExists(atPath: "\(out)/\(id).1.end"))
+        #expect(FileManager.default.fileExists(atPath: "\(out)/\(id).2.end"))
+        let nodes = try await cluster.corral(["nodes"])
+        #expect(nodes.stdout.contains("LOST"))
+    }
+
+    @Test func anAgentThatNeverAcceptsGivesTheJobBackAfterTheLaunchLease() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController(extra: Self.fast)
+        try await cluster.configureCLI()
+        // A stand-in agent: it registers (so the scheduler places work on it) but never polls for work.
+        let joiner = HTTPClient(
+            configuration: HTTPClientConfiguration(baseURL: cluster.endpoint, bearerToken: cluster.clusterToken)
+        )
+        let register = RegisterRequest(
+            nodeId: "silent",
+            hostname: "silent",
+            bootId: "boot-1",
+            cpus: 4,
+            memory: 1 << 30,
+            gpus: [GPUReport(index: 0, uuid: "GPU-silent-0", name: "Stand-in")],
+            labels: [:],
+            agentVersion: "test",
+            running: []
+        )
+        let answer = try await joiner.execute(.post, "/v1/agents/register", body: WireJSON.encode(register))
+        #expect(answer.status == 200)
+        let id = try await cluster.submit(["--gpus", "1"], ["true"])
+        _ = try await cluster.waitForState(id, ["ALLOCATED"])
+        try await waitUntil("the job is back in the queue", timeout: 20) {
+            let shown = try await cluster.corral(["show", id])
+            return shown.stdout.contains("did not accept the launch")
+        }
+        let job = try await cluster.job(id)
+        #expect(["QUEUED", "ALLOCATED"].contains(job.state))
+    }
+
+    @Test func ownFailuresAreRetriedOnlyAsMaxRetriesAllows() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.startAgent("node", gpus: 1)
+        try await cluster.configureCLI()
+        let once = try await cluster.submit([], ["sh", "-c", "exit 1"])
+        let twice = try await cluster.submit(["--retries", "1"], ["sh", "-c", "exit 1"])
+        let noRetry = try await cluster.waitForState(once, ["FAILED", "SUCCEEDED"])
+        #expect(noRetry.attempts.count == 1)
+        try await waitUntil("the retried job has failed twice", timeout: 30) {
+            let job = try await cluster.job(twice)
+            return job.state == "FAILED" && job.attempts.count == 2
+        }
+        let retried = try await cluster.job(twice)
+        #expect(retried.attempts.map(\.exitCode) == [1, 1])
+    }
+
+    @Test func aDrainedNodeGetsNoNewJob() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.startAgent("busy", gpus: 1)
+        try await cluster.startAgent("spare", gpus: 1)
+        try await cluster.configureCLI()
+        try await waitUntil("both nodes are ready", timeout: 20) {
+            (try await cluster.corral(["nodes"])).stdout.components(separatedBy: "READY").count == 3
+        }
+        let drain = try await cluster.corral(["drain", "spare", "--reason", "swapping a GPU"])
+        #expect(drain.status == 0, "\(drain.stderr)")
+        let nodes = try await cluster.corral(["nodes"])
+        #expect(nodes.stdout.contains("DRAINED"))
+        #expect(nodes.stdout.contains("swapping a GPU"))
+        var ids: [String] = []
+        for _ in 0..<3 { ids.append(try await cluster.submit(["--gpus", "1"], ["true"])) }
+        for id in ids {
+            let job = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 60)
+            #expect(job.node == "busy")
+        }
+        #expect(try await cluster.corral(["resume", "spare"]).status == 0)
+        #expect(!(try await cluster.corral(["nodes"])).stdout.contains("DRAINED"))
+        // Unknown nodes and bad names are clear errors.
+        let missing = try await cluster.corral(["drain", "no-such-node"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("corral nodes"))
+    }
+
+    @Test func theControllerEndsAJobAtItsTimeLimit() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.startAgent("node", gpus: 0)
+        try await cluster.configureCLI()
+        let id = try await cluster.submit(["--time-limit", "1s"], ["sleep", "60"])
+        let job = try await cluster.waitForState(id, ["FAILED", "SUCCEEDED"], timeout: 30)
+        #expect(job.state == "FAILED")
+        #expect(job.message?.contains("TIMEOUT") == true, "\(job.message ?? "")")
+    }
+
+    @Test func theControllerEnforcesTimeLimitsEvenWhenTheAgentDoesNot() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.configureCLI()
+        // A stand-in agent that accepts launches and reports them running, but never enforces anything.
+        let agent = try await StandInAgent.register(cluster, node: "lazy")
+        let id = try await cluster.submit(["--gpus", "1", "--time-limit", "1s"], ["sleep", "60"])
+        let allocation = try await agent.acceptNextLaunch()
+        #expect(allocation.hasPrefix(id))
+        let job = try await cluster.waitForState(id, ["FAILED", "SUCCEEDED"], timeout: 30)
+        #expect(job.state == "FAILED")
+        #expect(job.message?.contains("TIMEOUT") == true)
+        // The controller tells the agent to stop it, and holds its GPU until the agent says it is gone.
+        let stops = try await agent.pollStops(running: [allocation])
+        #expect(stops.contains(allocation))
+        let node = try await cluster.corral(["nodes", "--json"])
+        #expect(node.stdout.contains("\"gpus_used\" : 1"))
+        try await agent.report(allocation, AllocationStatusRequest(phase: .exited, signal: 15))
+        try await waitUntil("the GPU is free again", timeout: 10) {
+            (try await cluster.corral(["nodes", "--json"])).stdout.contains("\"gpus_used\" : 0")
+        }
+        // The late exit report did not change the job's outcome.
+        #expect(try await cluster.job(id).message?.contains("TIMEOUT") == true)
+    }
+
+    @Test func aRestartedAgentStopsJobsItCannotWatchAndTheyRunAgain() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.startAgent("node", gpus: 1)
+        try await cluster.configureCLI()
+        let id = try await cluster.submit(["--gpus", "1"], ["sh", "-c", "sleep 2"])
+        let first = try await cluster.waitForState(id, ["RUNNING"])
+        let pid = try #require(first.attempts.last?.pid)
+        try await cluster.restartAgent("node")
+        // The orphan of the killed agent is stopped, never left running beside a retry.
+        try await waitUntil("the orphaned job is stopped", timeout: 15) { kill(-pid, 0) != 0 }
+        let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 60)
+        #expect(done.state == "SUCCEEDED", "\(cluster.logs())")
+        #expect(done.attempts.count == 2)
+        #expect(done.attempts.first?.state == "LOST")
+    }
+}
+
+/// Plays an agent over the real HTTP protocol, for behaviour a real agent would not show (never enforcing a
+/// time limit). Stands in only for the agent; the controller is real.
+struct StandInAgent {
+    let cluster: TestCluster
+    let node: String
+    let client: HTTPClient
+
+    static func register(_ cluster: TestCluster, node: String) async throws -> StandInAgent {
+        let joiner = HTTPClient(
+            configuration: HTTPClientConfiguration(baseURL: cluster.endpoint, bearerToken: cluster.clusterToken)
+        )
+        let request = RegisterRequest(
+            nodeId: node,
+            hostname: node,
+            bootId: "boot-\(node)",
+            cpus: 4,
+            memory: 1 << 30,
+            gpus: [GPUReport(index: 0, uuid: "GPU-\(node)-0", name: "Stand-in")],
+            labels: [:],
+            agentVersion: "test",
+            running: []
+        )
+        let response = try await joiner.execute(.post, "/v1/agents/register", body: WireJSON.encode(request))
+        let answer = try JSONDecoder.wire.decode(RegisterResponse.self, from: Data(response.body))
+        let client = HTTPClient(
+            configuration: HTTPClientConfiguration(baseURL: cluster.endpoint, bearerToken: answer.nodeToken)
+        )
+        return StandInAgent(cluster: cluster, node: node, client: client)
+    }
+
+    func assignments() async throws -> AssignmentsResponse {
+        let response = try await client.execute(.get, "/v1/agents/\(node)/assignments?wait=5", timeout: .seconds(20))
+        return try JSONDecoder.wire.decode(AssignmentsResponse.self, from: Data(response.body))
+    }
+
+    /// Waits for a launch, reports it starting and running, and returns its allocation id.
+    func acceptNextLaunch() async throws -> String {
+        for _ in 0..<10 {
+            if let launch = try await assignments().launch.first {
+                try await report(launch.allocationId, AllocationStatusRequest(phase: .starting))
+                try await report(launch.allocationId, AllocationStatusRequest(phase: .running, pid: 999_999))
+                return launch.allocationId
+            }
+        }
+        throw TestFailure("no launch arrived")
+    }
+
+    /// A heartbeat listing `running`; returns the allocations the controller wants stopped.
+    func pollStops(running: [String]) async throws -> [String] {
+        let reports = running.map { RunningAllocation(allocationId: $0, pid: 999_999) }
+        let response = try await client.execute(
+            .post,
+            "/v1/agents/\(node)/heartbeat",
+            body: WireJSON.encode(HeartbeatRequest(bootId: "boot-\(node)", running: reports))
+        )
+        return try JSONDecoder.wire.decode(HeartbeatResponse.self, from: Data(response.body)).stop
+    }
+
+    func report(_ allocation: String, _ body: AllocationStatusRequest) async throws {
+        let response = try await client.execute(
+            .post,
+            "/v1/allocations/\(allocation)/status",
+            body: WireJSON.encode(body)
+        )
+        #expect(response.status == 200)
+    }
+}
