@@ -24,7 +24,9 @@ import Testing
     @Test func oversizedBodyGets413AndClose() async throws {
         try await withTestServer(testRouter(), configure: limited) { server in
             let socket = try RawSocket(port: server.port)
-            socket.send("POST /echo HTTP/1.1\r\nContent-Length: 5000\r\n\r\n" + String(repeating: "x", count: 5000))
+            socket.send(
+                "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n" + String(repeating: "x", count: 5000)
+            )
             let (bytes, closed) = try await offPool { socket.readToEnd() }
             #expect(try #require(RawResponse.parse(bytes)).status == 413)
             #expect(closed)
@@ -34,17 +36,29 @@ import Testing
     @Test func oversizedHeadersGet431AndClose() async throws {
         try await withTestServer(testRouter(), configure: limited) { server in
             let socket = try RawSocket(port: server.port)
-            socket.send("GET /hello HTTP/1.1\r\nX-Big: " + String(repeating: "b", count: 4000) + "\r\n\r\n")
+            socket.send("GET /hello HTTP/1.1\r\nHost: a\r\nX-Big: " + String(repeating: "b", count: 4000) + "\r\n\r\n")
             let (bytes, closed) = try await offPool { socket.readToEnd() }
             #expect(try #require(RawResponse.parse(bytes)).status == 431)
             #expect(closed)
         }
     }
 
-    @Test func chunkedBodyGets501() async throws {
+    @Test func chunkedBodyIsDecoded() async throws {
         try await withTestServer(testRouter()) { server in
             let socket = try RawSocket(port: server.port)
-            socket.send("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+            socket.send("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+            socket.send("2;ext=1\r\nde\r\n0\r\nX-Trailer: t\r\n\r\nGET /hello HTTP/1.1\r\nHost: a\r\n\r\n")
+            let first = try await offPool { try socket.readResponse() }
+            #expect(first.status == 201)
+            #expect(first.bodyText == "abcde")
+            #expect(try await offPool { try socket.readResponse() }.bodyText == "hello")
+        }
+    }
+
+    @Test func unknownTransferCodingGets501AndClose() async throws {
+        try await withTestServer(testRouter()) { server in
+            let socket = try RawSocket(port: server.port)
+            socket.send("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n")
             let (bytes, closed) = try await offPool { socket.readToEnd() }
             #expect(try #require(RawResponse.parse(bytes)).status == 501)
             #expect(closed)
@@ -57,7 +71,7 @@ import Testing
             // The first handler is slow; the answers must still come back in request order.
             socket.send(
                 "GET /sleep/300 HTTP/1.1\r\nHost: a\r\n\r\nGET /items/2 HTTP/1.1\r\nHost: a\r\n\r\n"
-                    + "POST /echo HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"
+                    + "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"
             )
             let (bytes, closed) = try await offPool { socket.readToEnd() }
             let responses = RawResponse.parseAll(bytes)
@@ -87,7 +101,7 @@ import Testing
     @Test func expectContinueGetsInterimResponse() async throws {
         try await withTestServer(testRouter()) { server in
             let socket = try RawSocket(port: server.port)
-            socket.send("POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+            socket.send("POST /echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
             let interim = try await offPool { try socket.readResponse() }
             #expect(interim.status == 100)
             socket.send("ok")
@@ -99,20 +113,21 @@ import Testing
         let configure: (inout HTTPServerConfiguration) -> Void = { $0.headerReadTimeout = .milliseconds(300) }
         try await withTestServer(testRouter(), configure: configure) { server in
             let socket = try RawSocket(port: server.port)
-            socket.send("GET /hello HTTP/1.1\r\n")
+            socket.send("GET /hello HTTP/1.1\r\nHost: a\r\n")
             // Drip a header line every 100 ms for up to 10 s. Were each line to extend the 300 ms head deadline,
-            // the server would never close while we drip; it must close during the drip.
+            // the server would never answer while we drip; it must answer 408 and close during the drip.
             var closedWhileDripping = false
             for _ in 0..<100 {
                 try await Task.sleep(for: .milliseconds(100))
-                if socket.peerClosed() {
+                if socket.peerClosed() || socket.hasInput() {
                     closedWhileDripping = true
                     break
                 }
                 socket.send("X-Drip: 1\r\n")
             }
             #expect(closedWhileDripping)
-            let (_, closed) = try await offPool { socket.readToEnd() }
+            let (bytes, closed) = try await offPool { socket.readToEnd() }
+            #expect(RawResponse.parse(bytes)?.status == 408)
             #expect(closed)
         }
     }
@@ -121,7 +136,7 @@ import Testing
         let configure: (inout HTTPServerConfiguration) -> Void = { $0.idleTimeout = .milliseconds(300) }
         try await withTestServer(testRouter(), configure: configure) { server in
             let socket = try RawSocket(port: server.port)
-            socket.send("GET /hello HTTP/1.1\r\n\r\n")
+            socket.send("GET /hello HTTP/1.1\r\nHost: a\r\n\r\n")
             #expect(try await offPool { try socket.readResponse() }.status == 200)
             let clock = ContinuousClock()
             let start = clock.now
@@ -137,7 +152,7 @@ import Testing
         }
         try await withTestServer(testRouter(), configure: configure) { server in
             let socket = try RawSocket(port: server.port)
-            socket.send("GET /sleep/800 HTTP/1.1\r\n\r\n")
+            socket.send("GET /sleep/800 HTTP/1.1\r\nHost: a\r\n\r\n")
             #expect(try await offPool { try socket.readResponse() }.bodyText == "slept 800")
         }
     }

@@ -56,6 +56,12 @@ final class RawSocket: @unchecked Sendable {
         return count < 0 && (errno == ECONNRESET || errno == EPIPE)
     }
 
+    /// Whether bytes are waiting to be read, without waiting or consuming them.
+    func hasInput() -> Bool {
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, Int32(MSG_DONTWAIT | MSG_PEEK)) > 0
+    }
+
     /// Reads until the peer closes (or the receive timeout); `closed` tells which.
     func readToEnd() -> (bytes: [UInt8], closed: Bool) {
         var result: [UInt8] = []

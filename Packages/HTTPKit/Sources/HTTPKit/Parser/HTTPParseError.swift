@@ -16,8 +16,17 @@ public struct HTTPParseError: Error, Hashable, Sendable, CustomStringConvertible
         public static let headersTooLarge = Kind("headersTooLarge")
         /// The declared body exceeds `maxBodyBytes`.
         public static let bodyTooLarge = Kind("bodyTooLarge")
-        /// Transfer-Encoding bodies (chunked) are not supported yet.
+        /// A transfer coding other than chunked (gzip, deflate, unknown ones) precedes the final chunked (501).
         public static let unsupportedTransferEncoding = Kind("unsupportedTransferEncoding")
+        /// Transfer-Encoding whose final coding is not chunked, chunked applied twice, an empty value, or
+        /// Transfer-Encoding in an HTTP/1.0 request: the body length cannot be determined (400).
+        public static let invalidTransferEncoding = Kind("invalidTransferEncoding")
+        /// A chunked body with a bad chunk size, extension or line ending.
+        public static let invalidChunkedEncoding = Kind("invalidChunkedEncoding")
+        /// An HTTP/1.1 request without exactly one Host field, or with a malformed one.
+        public static let invalidHost = Kind("invalidHost")
+        /// The request line exceeds `maxRequestLineBytes` (414).
+        public static let requestLineTooLong = Kind("requestLineTooLong")
         /// An HTTP version other than 1.0 or 1.1.
         public static let unsupportedVersion = Kind("unsupportedVersion")
 
@@ -39,6 +48,7 @@ public struct HTTPParseError: Error, Hashable, Sendable, CustomStringConvertible
         switch kind {
         case .headersTooLarge: .requestHeaderFieldsTooLarge
         case .bodyTooLarge: .payloadTooLarge
+        case .requestLineTooLong: .uriTooLong
         case .unsupportedTransferEncoding: .notImplemented
         case .unsupportedVersion: .httpVersionNotSupported
         default: .badRequest
@@ -50,6 +60,7 @@ public struct HTTPParseError: Error, Hashable, Sendable, CustomStringConvertible
         switch kind {
         case .headersTooLarge: "headers_too_large"
         case .bodyTooLarge: "payload_too_large"
+        case .requestLineTooLong: "uri_too_long"
         case .unsupportedTransferEncoding: "not_implemented"
         case .unsupportedVersion: "http_version_not_supported"
         default: "bad_request"

@@ -1,8 +1,10 @@
 /// An incremental HTTP/1.x request parser: a pure value with no I/O. Feed it bytes as they arrive; it hands
 /// back complete requests one at a time, keeping any pipelined bytes for the next call to `next()`.
 ///
-/// Supports the request line, header fields and Content-Length bodies. Transfer-Encoding request bodies are
-/// rejected (501) for now. After an error the parser stays failed: the server answers and closes.
+/// Strict RFC 9112: Content-Length and chunked bodies; the framing rules against request smuggling are in
+/// `HTTPRequestParser+Framing.swift`, chunk decoding in `ChunkedBodyDecoder`. A bare LF ends a head line
+/// (RFC 9112 section 2.2 allows it), but never a chunked framing line. After an error the parser stays failed:
+/// the server answers and closes.
 public struct HTTPRequestParser: Sendable {
     public enum Result: Sendable {
         /// No complete request yet.
@@ -14,11 +16,16 @@ public struct HTTPRequestParser: Sendable {
     private enum State: Sendable {
         case head
         case body(ParsedHTTPRequest, length: Int)
+        case chunked(ParsedHTTPRequest, ChunkedBodyDecoder)
         case failed(HTTPParseError)
     }
 
     public let maxHeaderBytes: Int
     public let maxBodyBytes: Int
+    /// The request line alone; beyond it the answer is 414.
+    public let maxRequestLineBytes: Int
+    /// Header fields in one head (and trailer fields in one chunked body); beyond it the answer is 431.
+    public let maxHeaderCount: Int
 
     private var buffer: [UInt8] = []
     /// Index of the first byte not yet consumed by a returned request.
@@ -29,9 +36,16 @@ public struct HTTPRequestParser: Sendable {
     private var state = State.head
     private var continueRequested = false
 
-    public init(maxHeaderBytes: Int = 16 * 1024, maxBodyBytes: Int = 8 * 1024 * 1024) {
+    public init(
+        maxHeaderBytes: Int = 16 * 1024,
+        maxBodyBytes: Int = 8 * 1024 * 1024,
+        maxRequestLineBytes: Int = 8 * 1024,
+        maxHeaderCount: Int = 100
+    ) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxBodyBytes = maxBodyBytes
+        self.maxRequestLineBytes = min(maxRequestLineBytes, maxHeaderBytes)
+        self.maxHeaderCount = maxHeaderCount
     }
 
     /// Appends `bytes` and returns the next complete request, if any (same as `next()` afterwards).
@@ -49,6 +63,8 @@ public struct HTTPRequestParser: Sendable {
             return .error(error)
         case .body(let request, let length):
             return finishBody(request, length: length)
+        case .chunked(let request, let decoder):
+            return continueChunked(request, decoder)
         case .head:
             return parseHead()
         }
@@ -62,8 +78,10 @@ public struct HTTPRequestParser: Sendable {
 
     /// True once a request's head is complete and its body is still arriving.
     public var isReadingBody: Bool {
-        if case .body = state { return true }
-        return false
+        switch state {
+        case .body, .chunked: true
+        case .head, .failed: false
+        }
     }
 
     /// True once, after a head with "Expect: 100-continue" whose body has not arrived yet.
@@ -95,7 +113,15 @@ public struct HTTPRequestParser: Sendable {
     private mutating func parseHead() -> Result {
         // RFC 9112 section 2.2: ignore empty lines before the request line.
         if scan == start {
-            while start < buffer.count, buffer[start] == .cr || buffer[start] == .lf { start += 1 }
+            while start < buffer.count {
+                if buffer[start] == .lf {
+                    start += 1
+                } else if buffer[start] == .cr, start + 1 < buffer.count, buffer[start + 1] == .lf {
+                    start += 2
+                } else {
+                    break
+                }
+            }
             scan = start
             lineStart = start
         }
@@ -105,7 +131,12 @@ public struct HTTPRequestParser: Sendable {
             }
             let byte = buffer[scan]
             scan += 1
-            guard byte == .lf else { continue }
+            guard byte == .lf else {
+                if lineStart == start && scan - start > maxRequestLineBytes {
+                    return fail(.requestLineTooLong, "request line exceeds \(maxRequestLineBytes) bytes")
+                }
+                continue
+            }
             let length = scan - 1 - lineStart
             let isEmpty = length == 0 || (length == 1 && buffer[lineStart] == .cr)
             if isEmpty && lineStart > start {
@@ -133,6 +164,9 @@ public struct HTTPRequestParser: Sendable {
         case .success(let line): parsedLine = line
         case .failure(let error): return fail(error.kind, error.detail)
         }
+        guard lines.count - 1 <= maxHeaderCount else {
+            return fail(.headersTooLarge, "more than \(maxHeaderCount) header fields")
+        }
         var headers = HTTPHeaders()
         for line in lines.dropFirst() {
             switch Self.parseHeaderLine(line) {
@@ -151,15 +185,47 @@ public struct HTTPRequestParser: Sendable {
             body: [],
             keepAlive: keepAlive
         )
-        let length: Int
-        switch framing(headers) {
-        case .success(let value): length = value
+        let framing: BodyFraming
+        switch Self.framing(headers, minorVersion: minor, maxBodyBytes: maxBodyBytes) {
+        case .success(let value): framing = value
         case .failure(let error): return fail(error.kind, error.detail)
         }
-        if length > 0 && minor == 1 && headers.hasToken("100-continue", in: "Expect") && buffer.count - start < length {
-            continueRequested = true
+        let expectsContinue = minor == 1 && headers.hasToken("100-continue", in: "Expect")
+        switch framing {
+        case .length(let length):
+            if length > 0 && expectsContinue && buffer.count - start < length { continueRequested = true }
+            return finishBody(request, length: length)
+        case .chunked:
+            if expectsContinue && buffer.count == start { continueRequested = true }
+            let decoder = ChunkedBodyDecoder(maxBodyBytes: maxBodyBytes, maxTrailerBytes: maxHeaderBytes)
+            return continueChunked(request, decoder)
         }
-        return finishBody(request, length: length)
+    }
+
+    private mutating func continueChunked(_ request: ParsedHTTPRequest, _ decoder: ChunkedBodyDecoder) -> Result {
+        var decoder = decoder
+        var consumed = 0
+        let step = decoder.decode(buffer[start...], consumed: &consumed)
+        start += consumed
+        switch step {
+        case .needMore:
+            state = .chunked(request, decoder)
+            return .needMore
+        case .error(let error):
+            return fail(error.kind, error.detail)
+        case .complete:
+            guard decoder.trailers.count <= maxHeaderCount else {
+                return fail(.headersTooLarge, "more than \(maxHeaderCount) trailer fields")
+            }
+            var request = request
+            request.body = decoder.body
+            request.trailers = decoder.trailers
+            scan = start
+            lineStart = start
+            state = .head
+            continueRequested = false
+            return .request(request)
+        }
     }
 
     private mutating func finishBody(_ request: ParsedHTTPRequest, length: Int) -> Result {
@@ -175,41 +241,5 @@ public struct HTTPRequestParser: Sendable {
         state = .head
         continueRequested = false
         return .request(request)
-    }
-
-    /// The body length from Content-Length / Transfer-Encoding, or why the framing is unacceptable.
-    private func framing(_ headers: HTTPHeaders) -> Swift.Result<Int, HTTPParseError> {
-        let lengths = headers.values("Content-Length")
-        if headers.contains("Transfer-Encoding") {
-            if !lengths.isEmpty {
-                return .failure(HTTPParseError(.conflictingFraming, "both Transfer-Encoding and Content-Length"))
-            }
-            return .failure(
-                HTTPParseError(.unsupportedTransferEncoding, "Transfer-Encoding request bodies are not supported")
-            )
-        }
-        var length: Int?
-        for value in lengths {
-            for item in value.split(separator: ",", omittingEmptySubsequences: false) {
-                let digits = trimmed(item).utf8
-                guard !digits.isEmpty, digits.allSatisfy({ $0 >= .zero && $0 <= .nine }) else {
-                    return .failure(HTTPParseError(.invalidContentLength, "Content-Length is not a number"))
-                }
-                let significant = digits.drop { $0 == .zero }
-                guard significant.count <= 18 else {
-                    return .failure(HTTPParseError(.bodyTooLarge, "body exceeds \(maxBodyBytes) bytes"))
-                }
-                let number = significant.reduce(0) { $0 * 10 + Int($1 - .zero) }
-                if let existing = length, existing != number {
-                    return .failure(HTTPParseError(.invalidContentLength, "conflicting Content-Length values"))
-                }
-                length = number
-            }
-        }
-        let result = length ?? 0
-        if result > maxBodyBytes {
-            return .failure(HTTPParseError(.bodyTooLarge, "body of \(result) bytes exceeds \(maxBodyBytes)"))
-        }
-        return .success(result)
     }
 }

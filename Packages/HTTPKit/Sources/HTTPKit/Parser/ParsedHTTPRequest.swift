@@ -7,6 +7,8 @@ public struct ParsedHTTPRequest: Sendable {
     public var minorVersion: Int
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// Trailer fields of a chunked body, kept apart from `headers` (RFC 9110 section 6.5.1).
+    public var trailers: HTTPHeaders
     /// Whether the connection stays open after the response (HTTP/1.1 default, `Connection` honoured).
     public var keepAlive: Bool
 
@@ -16,8 +18,10 @@ public struct ParsedHTTPRequest: Sendable {
         minorVersion: Int = 1,
         headers: HTTPHeaders = .init(),
         body: [UInt8] = [],
-        keepAlive: Bool = true
+        keepAlive: Bool = true,
+        trailers: HTTPHeaders = .init()
     ) {
+        self.trailers = trailers
         self.method = method
         self.target = target
         self.minorVersion = minorVersion

@@ -7,6 +7,8 @@ final class Connection {
         case awaitingResponse
         /// Flushing a response; EPOLLOUT is armed while the socket buffer is full.
         case writing
+        /// A streamed response's producer is running; its chunks are flushed as they come.
+        case streaming
         /// After a closing response: write side shut, discarding input briefly so that the kernel does not
         /// reset the connection (and drop the response) because of unread bytes.
         case lingering
@@ -30,6 +32,12 @@ final class Connection {
     var deadlineGeneration: UInt64 = 0
     /// When the head of the current request started arriving (slowloris deadline base).
     var requestStartedAt: Int64?
+    /// The handler's (then the stream producer's) task, cancelled if the connection closes first.
+    var handlerTask: Task<Void, Never>?
+    /// The writer of the response being streamed.
+    var stream: ResponseBodyWriter?
+    /// Stream bytes in `output` not yet acknowledged to the writer.
+    var streamQueued = 0
 
     init(id: UInt64, fd: Int32, remoteAddress: String, parser: HTTPRequestParser, interest: UInt32) {
         self.id = id

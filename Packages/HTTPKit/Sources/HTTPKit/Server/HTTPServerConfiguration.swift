@@ -8,12 +8,22 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxHeaderBytes: Int = 16 * 1024
     /// Declared Content-Length beyond this is answered 413 and the connection closed.
     public var maxBodyBytes: Int = 8 * 1024 * 1024
-    /// Time to receive a whole request head once it has started (slowloris guard); also the longest a body
-    /// may stall between two reads, and how long a fresh connection may stay silent.
+    /// The request line alone; beyond this the server answers 414 and closes (capped by `maxHeaderBytes`).
+    public var maxRequestLineBytes: Int = 8 * 1024
+    /// Header fields in one request head (and trailer fields of a chunked body); beyond this 431 and close.
+    public var maxHeaderCount: Int = 100
+    /// Time to receive a whole request head once it has started (slowloris guard), and how long a fresh
+    /// connection may stay silent. A head cut by it is answered 408; a silent connection is just closed.
     public var headerReadTimeout: Duration = .seconds(10)
-    /// How long a keep-alive connection may sit idle between requests (and a write may stall).
+    /// The longest a request body (Content-Length or chunked) may stall between two reads; then 408 and close.
+    public var bodyReadTimeout: Duration = .seconds(30)
+    /// How long a keep-alive connection may sit idle between requests.
     public var idleTimeout: Duration = .seconds(75)
-    /// Beyond this many open connections, accepting pauses until one closes.
+    /// The longest a response write may stall (the peer reads nothing) before the connection is closed.
+    public var writeTimeout: Duration = .seconds(30)
+    /// Open connections served. Beyond it, up to `maxConnections / 8` more (at least 16, at most 1024) are
+    /// accepted only to be answered 503 with `Retry-After` and closed; past that, accepting pauses until a
+    /// connection closes.
     public var maxConnections: Int = 16_384
     /// How long `shutdown()` lets in-flight handlers finish before connections are closed regardless.
     public var shutdownGracePeriod: Duration = .seconds(10)

@@ -32,6 +32,31 @@ enum ResponseSerializer {
         }
     }
 
+    /// The head of a streamed response: chunked for HTTP/1.1, close-delimited for HTTP/1.0.
+    static func serializeStreamingHead(
+        _ response: HTTPResponse,
+        keepAlive: Bool,
+        http10: Bool,
+        into out: inout [UInt8]
+    ) {
+        let status = response.status
+        out.append(contentsOf: "HTTP/1.1 \(status.code) \(clean(status.reason))\r\n".utf8)
+        for (name, value) in response.headers {
+            if HTTPHeaders.sameName(name, "Content-Length") || HTTPHeaders.sameName(name, "Transfer-Encoding")
+                || HTTPHeaders.sameName(name, "Connection")
+            {
+                continue
+            }
+            out.append(contentsOf: "\(clean(name)): \(clean(value))\r\n".utf8)
+        }
+        if status.allowsBody && !http10 {
+            out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
+        }
+        out.append(contentsOf: (keepAlive && !http10 ? "\r\n" : "Connection: close\r\n\r\n").utf8)
+    }
+
+    static let lastChunk: [UInt8] = Array("0\r\n\r\n".utf8)
+
     static let continueLine: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
     private static func clean(_ text: String) -> String {

@@ -5,6 +5,10 @@ extension ServerLoop {
             close(connection)  // reset or fully closed: nobody is left to answer
             return
         }
+        if events & Epoll.readHangup != 0, connection.phase == .awaitingResponse || connection.phase == .streaming {
+            close(connection)  // the client left while its handler runs: cancel the handler (long polls too)
+            return
+        }
         if events & Epoll.writable != 0 {
             flush(connection)
         }
@@ -69,7 +73,7 @@ extension ServerLoop {
             connection.requestStartedAt = nil
             setDeadline(connection, after: idleTimeout)
         } else if parser.isReadingBody {
-            setDeadline(connection, after: headerTimeout)
+            setDeadline(connection, after: bodyTimeout)
         } else {
             let started = connection.requestStartedAt ?? MonotonicClock.nowNanoseconds()
             connection.requestStartedAt = started
@@ -84,12 +88,12 @@ extension ServerLoop {
         connection.http10 = parsed.minorVersion == 0
         connection.requestStartedAt = nil
         setDeadline(connection, after: nil)  // a pending handler (long poll) is never cut by read timeouts
-        setInterest(connection, connection.hasPendingOutput ? Epoll.writable : 0)
+        setInterest(connection, Epoll.readHangup | (connection.hasPendingOutput ? Epoll.writable : 0))
         inFlight += 1
         let reactor = self.reactor
         let responder = self.responder
         let id = connection.id
-        Task {
+        connection.handlerTask = Task {
             let response = await responder.respondMappingErrors(to: request)
             reactor.submit { loop in loop.responseReady(response, for: id) }
         }
@@ -99,6 +103,11 @@ extension ServerLoop {
     func responseReady(_ response: HTTPResponse, for id: UInt64) {
         inFlight -= 1
         guard let connection = connections[id], connection.phase == .awaitingResponse else { return }
+        connection.handlerTask = nil
+        if let producer = response.producer {
+            startStream(response, producer: producer, on: connection)
+            return
+        }
         let keepAlive = connection.keepAlive && !connection.closeAfterWrite && !shuttingDown
         connection.closeAfterWrite = !keepAlive
         ResponseSerializer.serialize(
@@ -113,10 +122,15 @@ extension ServerLoop {
     }
 
     private func respondWithParseError(_ error: HTTPParseError, on connection: Connection) {
+        respondAndClose(.error(error.status, code: error.envelopeCode, message: error.detail), on: connection)
+    }
+
+    /// Answers without a handler (parse error, timeout, overload), then closes after a short linger.
+    func respondAndClose(_ response: HTTPResponse, on connection: Connection) {
         connection.phase = .writing
         connection.closeAfterWrite = true
         ResponseSerializer.serialize(
-            .error(error.status, code: error.envelopeCode, message: error.detail),
+            response,
             headRequest: false,
             keepAlive: false,
             http10: false,
@@ -141,8 +155,14 @@ extension ServerLoop {
             case .processed(let count):
                 connection.outputOffset += count
             case .wouldBlock:
-                setInterest(connection, connection.phase == .reading ? Epoll.readable | Epoll.writable : Epoll.writable)
-                if connection.phase == .writing { setDeadline(connection, after: idleTimeout) }
+                switch connection.phase {
+                case .reading: setInterest(connection, Epoll.readable | Epoll.writable)
+                case .awaitingResponse, .streaming: setInterest(connection, Epoll.writable | Epoll.readHangup)
+                case .writing, .lingering: setInterest(connection, Epoll.writable)
+                }
+                if connection.phase == .writing || connection.phase == .streaming {
+                    setDeadline(connection, after: writeTimeout)
+                }
                 return
             }
         }
@@ -154,7 +174,11 @@ extension ServerLoop {
         case .reading:
             setInterest(connection, Epoll.readable)
         case .awaitingResponse:
-            setInterest(connection, 0)
+            setInterest(connection, Epoll.readHangup)
+        case .streaming:
+            setInterest(connection, Epoll.readHangup)
+            setDeadline(connection, after: nil)  // a quiet stream (long-lived SSE) is not cut
+            streamDrained(connection)
         case .lingering:
             break
         }
@@ -181,7 +205,7 @@ extension ServerLoop {
         process(connection.parser.next(), on: connection)
     }
 
-    private func setInterest(_ connection: Connection, _ events: UInt32) {
+    func setInterest(_ connection: Connection, _ events: UInt32) {
         guard connection.interest != events, connections[connection.id] != nil else { return }
         do {
             try Epoll.modify(reactor.epollFD, fd: connection.fd, events: events, token: connection.id)

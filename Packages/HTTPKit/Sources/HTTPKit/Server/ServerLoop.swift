@@ -23,7 +23,11 @@ final class ServerLoop {
     let readBuffer: UnsafeMutableRawBufferPointer
 
     let headerTimeout: Int64
+    let bodyTimeout: Int64
     let idleTimeout: Int64
+    let writeTimeout: Int64
+    /// Connections beyond `maxConnections` that are accepted only to be answered 503.
+    let overflowAllowance: Int
     let lingerTimeout: Int64 = 2_000_000_000
 
     init(reactor: Reactor, listenerFD: Int32, configuration: HTTPServerConfiguration, responder: any HTTPResponder) {
@@ -32,7 +36,10 @@ final class ServerLoop {
         self.configuration = configuration
         self.responder = responder
         self.headerTimeout = configuration.headerReadTimeout.nanosecondsClamped
+        self.bodyTimeout = configuration.bodyReadTimeout.nanosecondsClamped
         self.idleTimeout = configuration.idleTimeout.nanosecondsClamped
+        self.writeTimeout = configuration.writeTimeout.nanosecondsClamped
+        self.overflowAllowance = min(1024, max(16, configuration.maxConnections / 8))
         self.readBuffer = .allocate(byteCount: Self.readChunk, alignment: 16)
     }
 
@@ -115,7 +122,15 @@ final class ServerLoop {
         while let first = deadlines.first, first.at <= now {
             _ = deadlines.popFirst()
             if let connection = connections[first.id], connection.deadlineGeneration == first.generation {
-                close(connection)  // idle, slowloris, stalled write or finished linger
+                if connection.phase == .reading && !connection.parser.isIdle && !shuttingDown {
+                    // A head or body started and stalled (slowloris): say so, then close.
+                    respondAndClose(
+                        .error(.requestTimeout, code: "request_timeout", message: "request not received in time"),
+                        on: connection
+                    )
+                } else {
+                    close(connection)  // idle, silent, stalled write or finished linger
+                }
             }
         }
         if let until = listenerPausedUntil, until <= now {
@@ -132,7 +147,7 @@ final class ServerLoop {
     private func acceptConnections() {
         guard let listenerFD else { return }
         for _ in 0..<64 {
-            if connections.count >= configuration.maxConnections {
+            if connections.count >= configuration.maxConnections + overflowAllowance {
                 listenerPausedForLimit = true
                 pauseListener()
                 return
@@ -158,7 +173,9 @@ final class ServerLoop {
                 remoteAddress: peer,
                 parser: HTTPRequestParser(
                     maxHeaderBytes: configuration.maxHeaderBytes,
-                    maxBodyBytes: configuration.maxBodyBytes
+                    maxBodyBytes: configuration.maxBodyBytes,
+                    maxRequestLineBytes: configuration.maxRequestLineBytes,
+                    maxHeaderCount: configuration.maxHeaderCount
                 ),
                 interest: Epoll.readable
             )
@@ -171,6 +188,11 @@ final class ServerLoop {
             }
             connections[connection.id] = connection
             setDeadline(connection, after: headerTimeout)
+            if connections.count > configuration.maxConnections {
+                var busy = HTTPResponse.error(.serviceUnavailable, code: "unavailable", message: "too many connections")
+                busy.headers.set("Retry-After", "1")
+                respondAndClose(busy, on: connection)
+            }
         }
     }
 
@@ -187,9 +209,13 @@ final class ServerLoop {
     func close(_ connection: Connection) {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
         connection.deadlineGeneration &+= 1
+        connection.handlerTask?.cancel()
+        connection.handlerTask = nil
+        connection.stream?.close()
+        connection.stream = nil
         Epoll.remove(reactor.epollFD, fd: connection.fd)
         Syscall.close(connection.fd)
-        if listenerPausedForLimit && connections.count < configuration.maxConnections {
+        if listenerPausedForLimit && connections.count < configuration.maxConnections + overflowAllowance {
             listenerPausedForLimit = false
             resumeListener()
         }
@@ -211,7 +237,7 @@ final class ServerLoop {
             switch connection.phase {
             case .reading, .lingering:
                 close(connection)
-            case .awaitingResponse, .writing:
+            case .awaitingResponse, .writing, .streaming:
                 connection.closeAfterWrite = true
             }
         }
