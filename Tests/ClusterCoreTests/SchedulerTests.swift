@@ -55,19 +55,24 @@ enum Fixtures {
         priority: Int = 0,
         labels: [String: String] = [:],
         dependsOn: [String] = [],
-        submittedAt: Int64 = 0
+        submittedAt: Int64 = 0,
+        user: String = "alice",
+        queue: String = "default",
+        timeLimit: Int? = nil
     ) -> Job {
         Job(
             id: JobID(id),
             spec: JobSpec(
                 command: ["run"],
+                queue: queue,
                 resources: Resources(gpus: gpus, cpus: cpus, memory: memory),
                 gpuType: gpuType,
+                timeLimit: timeLimit,
                 priority: priority,
                 labels: labels,
                 dependsOn: dependsOn.map(JobID.init)
             ),
-            user: "alice",
+            user: user,
             submittedAt: Timestamp(milliseconds: submittedAt)
         )
     }
@@ -352,6 +357,22 @@ extension Schedule {
         var held: [HeldResources]
         var pending: [Job]
         var states: [String: JobState]
+        var policy: SchedulingPolicy = .standard
+        var usage = FairShareUsage()
+        var now = Timestamp(milliseconds: 1_000)
+
+        var snapshot: ClusterSnapshot {
+            var jobStates: [JobID: JobState] = [:]
+            for (id, state) in states { jobStates[JobID(id)] = state }
+            return ClusterSnapshot(
+                pending: pending,
+                nodes: nodes,
+                held: held,
+                jobStates: jobStates,
+                usage: usage,
+                now: now
+            )
+        }
     }
 
     static let gpuNames = [Fixtures.h100, Fixtures.a100, Fixtures.rtx]
@@ -449,6 +470,11 @@ extension Schedule {
         var problems: [String] = []
         let nodesByID = Dictionary(s.nodes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let jobsByID = Dictionary(uniqueKeysWithValues: s.pending.map { ($0.id, $0) })
+        func selected(_ job: Job, _ node: Node) -> Bool {
+            let selector = s.policy.queue(named: job.spec.queue).nodeSelector
+            return job.spec.labels.allSatisfy({ node.labels[$0.key] == $0.value })
+                && selector.allSatisfy({ node.labels[$0.key] == $0.value })
+        }
 
         var usedGPUs: [NodeID: [Int]] = [:]
         var used: [NodeID: Resources] = [:]
@@ -470,7 +496,7 @@ extension Schedule {
                 continue
             }
             if !node.isSchedulable { problems.append("\(a.job) on unschedulable node \(a.node)") }
-            if !job.spec.labels.allSatisfy({ node.labels[$0.key] == $0.value }) {
+            if !selected(job, node) {
                 problems.append("\(a.job) on \(a.node) with the wrong labels")
             }
             if !job.spec.dependsOn.allSatisfy({ s.states[$0.rawValue] == .succeeded }) {
@@ -504,6 +530,33 @@ extension Schedule {
             if total.memory > node.memory { problems.append("\(nodeID) over-committed on memory") }
         }
 
+        // Per-user queue limits: no new GPUs for a user past the queue's limit.
+        var runningGPUs: [String: Int] = [:]
+        var addedGPUs: [String: Int] = [:]
+        for h in s.held { if let user = h.user { runningGPUs["\(user)/\(h.queue)", default: 0] += h.resources.gpus } }
+        for a in schedule.assignments {
+            guard let job = jobsByID[a.job] else { continue }
+            addedGPUs["\(job.user)/\(job.spec.queue)", default: 0] += job.spec.resources.gpus
+        }
+        for (key, added) in addedGPUs where added > 0 {
+            let queue = String(key.split(separator: "/").last!)
+            if let limit = s.policy.queue(named: queue).maxRunningGPUsPerUser,
+                runningGPUs[key, default: 0] + added > limit
+            {
+                problems.append("\(key) holds \(runningGPUs[key, default: 0] + added) GPUs, over the limit \(limit)")
+            }
+        }
+
+        // What is free at the end of the pass, on a node, for a job.
+        func fitsAtEnd(_ job: Job, _ node: Node) -> Bool {
+            guard node.isSchedulable, selected(job, node) else { return false }
+            let taken = Set(usedGPUs[node.id] ?? [])
+            let freeGPUs = node.gpus.filter { $0.healthy && typeMatches($0, job.spec) && !taken.contains($0.index) }
+            let usedHere = used[node.id] ?? .zero
+            return freeGPUs.count >= job.spec.resources.gpus && node.cpus - usedHere.cpus >= job.spec.resources.cpus
+                && node.memory - usedHere.memory >= job.spec.resources.memory
+        }
+
         for job in s.pending where !seen.contains(job.id) {
             guard let reason = schedule.pending[job.id] else {
                 problems.append("\(job.id) neither assigned nor given a reason")
@@ -513,26 +566,40 @@ extension Schedule {
             if dependenciesMet == (reason == .dependency) {
                 problems.append("\(job.id) has reason \(reason) but dependencies met: \(dependenciesMet)")
             }
+            let failed = job.spec.dependsOn.first { [.failed, .canceled, .lost].contains(s.states[$0.rawValue]) }
+            if (failed != nil) != (schedule.failedDependencies[job.id] != nil) {
+                problems.append("\(job.id) failed dependency \(String(describing: failed)) not reported right")
+            }
             // NoFeasibleNode means no ready, undrained node could run the job even when empty.
-            let staticMatch = s.nodes.contains { $0.isSchedulable && Scheduler.matches(job.spec, node: $0) }
+            let staticMatch = s.nodes.contains {
+                $0.isSchedulable && Scheduler.matches(job.spec, node: $0) && selected(job, $0)
+            }
+            if reason != .dependency && !staticMatch && reason != .noFeasibleNode {
+                problems.append("\(job.id) is \(reason) but no node could ever run it")
+            }
             switch reason {
             case .noFeasibleNode:
                 if staticMatch { problems.append("\(job.id) is NoFeasibleNode but a node matches it") }
             case .resources:
                 if !staticMatch { problems.append("\(job.id) is Resources but no node could ever run it") }
                 // It could not have fit in what remained at the end of the pass.
-                for node in s.nodes
-                where node.isSchedulable && job.spec.labels.allSatisfy({ node.labels[$0.key] == $0.value }) {
-                    let taken = Set(usedGPUs[node.id] ?? [])
-                    let freeGPUs = node.gpus.filter {
-                        $0.healthy && typeMatches($0, job.spec) && !taken.contains($0.index)
-                    }
-                    let usedHere = used[node.id] ?? .zero
-                    if freeGPUs.count >= job.spec.resources.gpus && node.cpus - usedHere.cpus >= job.spec.resources.cpus
-                        && node.memory - usedHere.memory >= job.spec.resources.memory
-                    {
-                        problems.append("\(job.id) left pending (Resources) but fits on \(node.id) at the end")
-                    }
+                for node in s.nodes where fitsAtEnd(job, node) {
+                    problems.append("\(job.id) left pending (Resources) but fits on \(node.id) at the end")
+                }
+            case .priority:
+                guard let reservation = schedule.reservation else {
+                    problems.append("\(job.id) is Priority without a reservation")
+                    break
+                }
+                for node in s.nodes where node.id != reservation.node && fitsAtEnd(job, node) {
+                    problems.append("\(job.id) held back (Priority) but fits on \(node.id) at the end")
+                }
+            case .queueLimit:
+                let key = "\(job.user)/\(job.spec.queue)"
+                let limit = s.policy.queue(named: job.spec.queue).maxRunningGPUsPerUser
+                let total = runningGPUs[key, default: 0] + addedGPUs[key, default: 0] + job.spec.resources.gpus
+                if limit == nil || total <= limit! {
+                    problems.append("\(job.id) is QueueLimit but \(total) GPUs are within \(String(describing: limit))")
                 }
             case .dependency:
                 break

@@ -18,6 +18,8 @@ public enum CLI {
           ls, ps      list jobs (active ones; --all for finished too)
           show        show one job: spec, attempts, events
           cancel      cancel jobs
+          explain     why a job waits: its reason and one line per node
+          queues      the cluster's queues, their depth and GPU use
           nodes       list the cluster's nodes
           drain       stop placing new work on a node (admin): corral drain NODE [--reason TEXT]
           resume      let a drained node take work again (admin)
@@ -137,6 +139,16 @@ public enum CLI {
             }
             if globals.json { FileHandleOutput.stdout(WireJSON.encodePretty(canceled) + "\n") }
             return failed ? 1 : 0
+        case .explain(let id):
+            let explanation = try await client.explain(id)
+            FileHandleOutput.stdout(
+                globals.json ? WireJSON.encodePretty(explanation) + "\n" : Tables.explain(explanation)
+            )
+        case .queues:
+            let queues = try await client.queues()
+            FileHandleOutput.stdout(
+                globals.json ? WireJSON.encodePretty(queues.queues) + "\n" : Tables.queues(queues.queues)
+            )
         case .drain(let node, let reason):
             let view = try await client.drain(node, reason: reason)
             FileHandleOutput.stdout(

@@ -41,6 +41,8 @@ public enum CLICommand: Sendable, Equatable {
     case show(String)
     case cancel([String])
     case nodes
+    case explain(String)
+    case queues
     case drain(node: String, reason: String?)
     case resume(node: String)
 
@@ -84,6 +86,12 @@ public enum CLICommand: Sendable, Equatable {
         case "nodes":
             guard args.isEmpty else { throw CLIError.usage("usage: corral nodes") }
             return (.nodes, globals)
+        case "explain":
+            guard args.count == 1, !args[0].hasPrefix("-") else { throw CLIError.usage("usage: corral explain JOB") }
+            return (.explain(args[0]), globals)
+        case "queues":
+            guard args.isEmpty else { throw CLIError.usage("usage: corral queues") }
+            return (.queues, globals)
         case "drain":
             var reason: String?
             var rest = args

@@ -54,6 +54,31 @@ enum Tables {
         )
     }
 
+    static func explain(_ explanation: ExplainResponse) -> String {
+        var out = "job \(explanation.job): \(explanation.state)"
+        if let reason = explanation.reason { out += " (\(reason))" }
+        out += "\n"
+        if let message = explanation.message, explanation.state != "QUEUED" { out += "\(message)\n" }
+        if explanation.nodes.isEmpty { return out + "no nodes are registered\n" }
+        return out + explanation.nodes.map { "  \($0.node): \($0.detail)" }.joined(separator: "\n") + "\n"
+    }
+
+    static func queues(_ queues: [QueueView]) -> String {
+        render(
+            ["QUEUE", "PRIORITY", "PENDING", "RUNNING", "GPUS", "USER GPU LIMIT", "NODES"],
+            queues.map { queue in
+                [
+                    queue.name, "\(queue.priority)", "\(queue.pending)", "\(queue.running)", "\(queue.gpusInUse)",
+                    queue.maxRunningGpusPerUser.map(String.init) ?? "-",
+                    queue.nodeSelector.isEmpty
+                        ? "any"
+                        : queue.nodeSelector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                            .joined(separator: ","),
+                ]
+            }
+        )
+    }
+
     static func show(_ job: JobView, _ events: [EventView]) -> String {
         var lines: [(String, String)] = [
             ("id", job.id), ("name", job.name.isEmpty ? "-" : job.name), ("user", job.user), ("queue", job.queue),

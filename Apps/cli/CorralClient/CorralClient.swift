@@ -54,6 +54,12 @@ public struct CorralClient: Sendable {
 
     public func nodes() async throws(CorralError) -> NodeListResponse { try await call(.get, "/v1/nodes") }
 
+    public func explain(_ id: String) async throws(CorralError) -> ExplainResponse {
+        try await call(.get, "/v1/jobs/\(try Self.jobSegment(id))/explain")
+    }
+
+    public func queues() async throws(CorralError) -> QueueListResponse { try await call(.get, "/v1/queues") }
+
     public func node(_ id: String) async throws(CorralError) -> NodeView {
         try await call(.get, "/v1/nodes/\(try Self.nodeSegment(id))")
     }

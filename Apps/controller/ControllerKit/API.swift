@@ -30,6 +30,15 @@ struct API: Sendable {
             let events = try await state.events(of: job.id, for: principal).map(EventView.init)
             return .json(WireJSON.encode(EventListResponse(events: events)))
         }
+        router.add(.get, "/v1/jobs/{id}/explain") { request in
+            let principal = try await user(request)
+            let job = try await state.resolveJob(request.pathParameters["id"] ?? "", for: principal)
+            return .json(WireJSON.encode(await state.explain(job)))
+        }
+        router.add(.get, "/v1/queues") { request in
+            _ = try await user(request)
+            return .json(WireJSON.encode(QueueListResponse(queues: await state.queueViews())))
+        }
         router.add(.get, "/v1/nodes") { request in
             _ = try await user(request)
             return .json(WireJSON.encode(NodeListResponse(nodes: await state.nodeViews())))
@@ -124,6 +133,7 @@ struct API: Sendable {
         } catch {
             throw APIError(error)
         }
+        try await state.checkQueue(spec.queue)
         let job = try await state.submit(spec, user: principal.subject)
         return .json(WireJSON.encode(JobView(job)), status: .created)
     }

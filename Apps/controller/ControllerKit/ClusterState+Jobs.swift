@@ -1,13 +1,17 @@
 import ClusterCore
 import ClusterStore
 import ClusterWire
+import CorralSupport
 import HTTPKit
 
 /// The user API's operations on jobs.
 extension ClusterState {
-    func submit(_ spec: JobSpec, user: String) throws -> Job {
+    /// Accepts a job once it is durable. Submissions that arrive while a commit is in flight are written
+    /// together in the next transaction (group commit): one fsync for many jobs, and each caller is answered
+    /// only after its job is on disk.
+    func submit(_ spec: JobSpec, user: String) async throws -> Job {
         var id = JobID.random()
-        while jobs[id] != nil { id = JobID.random() }
+        while jobs[id] != nil || submitBatch.contains(where: { $0.job.id == id }) { id = JobID.random() }
         let now = clock.now()
         var job = Job(id: id, spec: spec, user: user, submittedAt: now)
         job.message = "submitted by \(user)"
@@ -20,9 +24,40 @@ extension ClusterState {
             node: nil,
             at: now
         )
-        try commit(job, events: [event], isNew: true)
+        return try await withCheckedThrowingContinuation { continuation in
+            submitBatch.append(PendingSubmit(job: job, event: event, continuation: continuation))
+            guard !submitFlushScheduled else { return }
+            submitFlushScheduled = true
+            Task { self.flushSubmissions() }
+        }
+    }
+
+    /// Commits every waiting submission in one transaction, then answers each caller.
+    func flushSubmissions() {
+        let batch = submitBatch
+        submitBatch = []
+        submitFlushScheduled = false
+        guard !batch.isEmpty else { return }
+        do {
+            try database.transaction {
+                for entry in batch {
+                    try database.insertJob(entry.job)
+                    try database.appendEvent(entry.event)
+                }
+            }
+        } catch {
+            log.error("cannot store \(batch.count) submitted job(s): \(error)")
+            for entry in batch { entry.continuation.resume(throwing: error) }
+            return
+        }
+        for entry in batch {
+            jobs[entry.job.id] = entry.job
+            orderIndex[entry.job.id] = jobOrder.count
+            jobOrder.append(entry.job.id)
+            queued.insert(entry.job.id)
+            entry.continuation.resume(returning: entry.job)
+        }
         requestSchedulingPass()
-        return job
     }
 
     /// A job the principal may see: admins see all, users their own. Someone else's job is reported exactly

@@ -2,8 +2,54 @@ import ClusterCore
 import ClusterStore
 import CorralSupport
 
-/// Scheduling passes and the slow tick (leases, silent nodes).
+/// Scheduling passes: a snapshot goes to the pure scheduler, and its plan is committed here.
 extension ClusterState {
+    /// What the scheduler reads: queued jobs (from the index, never a scan of all jobs), nodes, what live
+    /// allocations hold with their owners and expected ends, the states of the pending jobs' dependencies,
+    /// and the fair-share usage.
+    func snapshot(now: Timestamp) -> ClusterSnapshot {
+        let pending = queued.compactMap { jobs[$0] }
+        var dependencyStates: [JobID: JobState] = [:]
+        for job in pending {
+            for dependency in job.spec.dependsOn { dependencyStates[dependency] = jobs[dependency]?.state }
+        }
+        let held = live.values.map { allocation -> HeldResources in
+            let job = jobs[allocation.id.job]
+            let started = job?.currentAttempt?.startedAt
+            let limit = job.map { settings.policy.timeLimit(of: $0.spec) }
+            return HeldResources(
+                node: allocation.node,
+                gpuIndices: allocation.gpuIndices,
+                resources: allocation.resources,
+                job: allocation.id.job,
+                user: job?.user,
+                queue: job?.spec.queue ?? SchedulingPolicy.defaultQueueName,
+                allocatedAt: allocation.allocatedAt,
+                expectedEnd: limit.map { (started ?? allocation.allocatedAt) + .seconds($0) }
+            )
+        }
+        return ClusterSnapshot(
+            pending: pending,
+            nodes: Array(nodes.values),
+            held: held,
+            jobStates: dependencyStates,
+            usage: usage,
+            now: now
+        )
+    }
+
+    /// A job whose dependency ended without succeeding can never run: it fails, saying which and why.
+    func failJobsWithFailedDependencies(_ failed: [JobID: JobID]) {
+        for (id, dependency) in failed {
+            guard var job = jobs[id], job.state == .queued, let state = jobs[dependency]?.state else { continue }
+            do {
+                _ = try transition(&job, .dependencyFailed(dependency, state))
+            } catch {
+                log.error("cannot fail job \(id) for its dependency: \(error)")
+            }
+        }
+    }
+
     /// Asks for a pass soon: events arriving within a couple of milliseconds share one pass.
     func requestSchedulingPass() {
         guard !passRequested else { return }
@@ -18,14 +64,8 @@ extension ClusterState {
         passRequested = false
         guard !queued.isEmpty else { return }
         let now = clock.now()
-        let pending = queued.compactMap { jobs[$0] }
-        let schedule = Scheduler.computeSchedule(
-            pending: pending,
-            nodes: Array(nodes.values),
-            held: live.values.map(\.held),
-            jobState: { [jobs] id in jobs[id]?.state },
-            now: now
-        )
+        let schedule = Scheduler.plan(snapshot(now: now), policy: settings.policy)
+        failJobsWithFailedDependencies(schedule.failedDependencies)
         var touchedNodes: Set<NodeID> = []
         for assignment in schedule.assignments {
             guard var job = jobs[assignment.job] else { continue }

@@ -30,6 +30,11 @@ actor ClusterState {
     var waiters: [NodeID: [Int: CheckedContinuation<Void, Never>]] = [:]
     var nextWaiter = 0
     var passRequested = false
+    /// Submissions waiting for the next group commit, and whether a flush is already on its way.
+    var submitBatch: [PendingSubmit] = []
+    var submitFlushScheduled = false
+    /// Decaying GPU-seconds per user, for fair share; rebuilt from finished attempts at start.
+    var usage = FairShareUsage()
     /// Bumped at each registration of a node; long polls from before it return empty.
     var pollGeneration: [NodeID: Int] = [:]
     /// When this controller started: no node is judged lost before one allocation lease has passed.
@@ -50,6 +55,14 @@ actor ClusterState {
         }
         for job in try database.loadJobs() {
             jobs[job.id] = job
+            for attempt in job.attempts {
+                guard let started = attempt.startedAt, let ended = attempt.endedAt else { continue }
+                usage.record(
+                    user: job.user,
+                    gpuSeconds: Double(attempt.resources.gpus) * Double((ended - started).milliseconds) / 1000,
+                    at: ended
+                )
+            }
             orderIndex[job.id] = jobOrder.count
             jobOrder.append(job.id)
             if job.state == .queued { queued.insert(job.id) }
@@ -74,6 +87,12 @@ actor ClusterState {
             }
         }
         log.info("loaded \(jobs.count) jobs (\(queued.count) queued, \(live.count) placed) and \(nodes.count) nodes")
+    }
+
+    struct PendingSubmit {
+        let job: Job
+        let event: JobEventRecord
+        let continuation: CheckedContinuation<Job, any Error>
     }
 
     // MARK: Credentials
@@ -124,6 +143,14 @@ actor ClusterState {
     func release(_ id: AllocationID) {
         guard let allocation = live.removeValue(forKey: id) else { return }
         liveByNode[allocation.node]?.remove(id)
+        // Fair share counts GPU-seconds from start to release (the GPUs were held all that time).
+        if let job = jobs[id.job], let attempt = job.attempts.first(where: { $0.number == id.attempt }),
+            let started = attempt.startedAt, allocation.resources.gpus > 0
+        {
+            let now = clock.now()
+            let seconds = Double((now - started).milliseconds) / 1000
+            usage.record(user: job.user, gpuSeconds: Double(allocation.resources.gpus) * max(0, seconds), at: now)
+        }
         requestSchedulingPass()
     }
 

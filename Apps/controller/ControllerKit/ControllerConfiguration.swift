@@ -1,4 +1,4 @@
-import ClusterCore
+public import ClusterCore
 import CorralSupport
 
 /// How the controller runs. Precedence: defaults < config file < flags (DESIGN.md "Naming").
@@ -18,6 +18,8 @@ public struct ControllerConfiguration: Sendable, Hashable {
     public var infrastructureRetries: Int = 5
     public var longPollSeconds: Int = 25
     public var maxBodyBytes: Int = 4 * 1024 * 1024
+    /// Queues and the time limit backfill assumes, from `[queues.NAME]` tables and `default_time_limit`.
+    public var policy = SchedulingPolicy.standard
 
     public init() {}
 
@@ -84,6 +86,19 @@ public struct ControllerConfiguration: Sendable, Hashable {
         var values: [String: String] = [:]
         for key in table.keys {
             guard let value = table[key] else { continue }
+            if key == "queues" {
+                policy = try Self.policy(from: value, defaultTimeLimit: policy.defaultTimeLimit, path: path)
+                continue
+            }
+            if key == "default_time_limit" {
+                guard case .integer(let seconds) = value, seconds > 0, seconds <= Int64(SpecLimits.maxTimeLimit) else {
+                    throw ConfigurationError("\(path): default_time_limit must be a number of seconds")
+                }
+                var updated = SchedulingPolicy(queues: Array(policy.queues.values), defaultTimeLimit: Int(seconds))
+                updated.defaultTimeLimit = Int(seconds)
+                policy = updated
+                continue
+            }
             switch value {
             case .string(let text): values["--" + key.replacingUnderscores()] = text
             case .integer(let number): values["--" + key.replacingUnderscores()] = String(number)
@@ -122,6 +137,54 @@ public struct ControllerConfiguration: Sendable, Hashable {
         if let value = try seconds("--launch-lease") { launchLease = value }
         if let value = try seconds("--heartbeat-interval") { heartbeatInterval = value }
         if let value = try seconds("--allocation-lease") { allocationLease = value }
+    }
+}
+
+extension ControllerConfiguration {
+    /// `[queues.NAME]` tables: priority, node_selector (a table of labels), max_running_gpus_per_user,
+    /// default_time_limit (seconds).
+    static func policy(
+        from value: TOMLValue,
+        defaultTimeLimit: Int,
+        path: String
+    ) throws(ConfigurationError)
+        -> SchedulingPolicy
+    {
+        guard case .table(let table) = value else {
+            throw ConfigurationError("\(path): queues must be tables such as [queues.default]")
+        }
+        var queues: [QueueConfig] = []
+        for name in table.keys {
+            guard JobSpec.isSimpleName(name) else {
+                throw ConfigurationError("\(path): queue name '\(name)' must be 1-63 letters, digits, '-' or '_'")
+            }
+            guard case .table(let settings) = table[name] else {
+                throw ConfigurationError("\(path): [queues.\(name)] must be a table")
+            }
+            var queue = QueueConfig(name: name)
+            for key in settings.keys {
+                let setting = settings[key]
+                switch (key, setting) {
+                case ("priority", .integer(let number)?) where abs(number) <= 1_000_000:
+                    queue.priority = Int(number)
+                case ("max_running_gpus_per_user", .integer(let number)?) where number >= 0:
+                    queue.maxRunningGPUsPerUser = Int(number)
+                case ("default_time_limit", .integer(let number)?) where number > 0:
+                    queue.defaultTimeLimit = Int(number)
+                case ("node_selector", .table(let labels)?):
+                    for label in labels.keys {
+                        guard case .string(let text) = labels[label] else {
+                            throw ConfigurationError("\(path): queues.\(name).node_selector.\(label) must be a string")
+                        }
+                        queue.nodeSelector[label] = text
+                    }
+                default:
+                    throw ConfigurationError("\(path): queues.\(name).\(key) is unknown or has a bad value")
+                }
+            }
+            queues.append(queue)
+        }
+        return SchedulingPolicy(queues: queues, defaultTimeLimit: defaultTimeLimit)
     }
 }
 

@@ -1,0 +1,27 @@
+/// A queue of the cluster, from the controller's configuration: how its jobs rank against other queues'
+/// jobs, which nodes they may use, and how many GPUs one user may hold through it at once.
+public struct QueueConfig: Hashable, Sendable {
+    public var name: String
+    /// Higher first: every job of a higher-priority queue is considered before any job of a lower one.
+    public var priority: Int
+    /// Labels a node must carry for this queue's jobs (on top of each job's own labels).
+    public var nodeSelector: [String: String]
+    /// At most this many GPUs held at once by one user's jobs in this queue; nil means no limit.
+    public var maxRunningGPUsPerUser: Int?
+    /// Seconds: the time limit assumed by backfill for this queue's jobs that have none.
+    public var defaultTimeLimit: Int?
+
+    public init(
+        name: String,
+        priority: Int = 0,
+        nodeSelector: [String: String] = [:],
+        maxRunningGPUsPerUser: Int? = nil,
+        defaultTimeLimit: Int? = nil
+    ) {
+        self.name = name
+        self.priority = priority
+        self.nodeSelector = nodeSelector
+        self.maxRunningGPUsPerUser = maxRunningGPUsPerUser
+        self.defaultTimeLimit = defaultTimeLimit
+    }
+}

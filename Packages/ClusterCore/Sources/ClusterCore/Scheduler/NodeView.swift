@@ -1,0 +1,88 @@
+/// A node as one pass sees it: its GPUs in index order (the first 128; no real node has more), with masks
+/// precomputed so that fit checks are integer operations. A class, so that the pass's many reads of it
+/// copy one reference instead of a node's strings and arrays.
+final class NodeView: Sendable {
+    let node: Node
+    /// Sorted by index; position in this array is the GPU's position in a `GPUMask`.
+    let gpus: [GPU]
+    let healthy: GPUMask
+    /// Lowercased names, by position, for gpu_type matching.
+    let lowercasedNames: [String]
+
+    convenience init(_ node: Node) {
+        var names = NameCache()
+        self.init(node, names: &names)
+    }
+
+    init(_ node: Node, names: inout NameCache) {
+        self.node = node
+        var seen = Set<Int>()
+        let sorted = node.gpus.sorted { $0.index < $1.index }.filter { seen.insert($0.index).inserted }
+        gpus = Array(sorted.prefix(GPUMask.capacity))
+        var healthy = GPUMask()
+        for (position, gpu) in gpus.enumerated() where gpu.healthy { healthy.insert(position) }
+        self.healthy = healthy
+        lowercasedNames = gpus.map { names.lowercased($0.name) }
+    }
+
+    var id: NodeID { node.id }
+
+    /// GPUs whose name contains the wanted type (already lowercased), healthy or not.
+    func matching(type lowercasedType: String?) -> GPUMask {
+        var names = NameCache()
+        return matching(type: lowercasedType, names: &names)
+    }
+
+    func matching(type lowercasedType: String?, names: inout NameCache) -> GPUMask {
+        guard let lowercasedType else { return GPUMask(first: gpus.count) }
+        var mask = GPUMask()
+        for (position, name) in lowercasedNames.enumerated() where names.contains(name, lowercasedType) {
+            mask.insert(position)
+        }
+        return mask
+    }
+
+    /// Healthy GPUs of the wanted type: the only ones a job of that type may get.
+    func usable(type lowercasedType: String?) -> GPUMask {
+        matching(type: lowercasedType).intersection(healthy)
+    }
+
+    /// The positions of these GPU indices (indices the node does not have are ignored).
+    func mask(ofIndices indices: [Int]) -> GPUMask {
+        var mask = GPUMask()
+        for index in indices {
+            if let position = gpus.firstIndex(where: { $0.index == index }) { mask.insert(position) }
+        }
+        return mask
+    }
+
+    func indices(of mask: GPUMask) -> [Int] {
+        mask.positions.map { gpus[$0].index }
+    }
+}
+
+/// GPU names repeat across a cluster (a few models, thousands of GPUs): lowercase and match each once a pass.
+struct NameCache {
+    struct Pair: Hashable {
+        var name: String
+        var type: String
+    }
+
+    var lowered: [String: String] = [:]
+    var matches: [Pair: Bool] = [:]
+
+    mutating func lowercased(_ name: String) -> String {
+        if let known = lowered[name] { return known }
+        let result = name.lowercased()
+        lowered[name] = result
+        return result
+    }
+
+    mutating func contains(_ lowercasedName: String, _ lowercasedType: String) -> Bool {
+        let pair = Pair(name: lowercasedName, type: lowercasedType)
+        if let known = matches[pair] { return known }
+        let result = lowercasedName.contains(lowercasedType)
+        matches[pair] = result
+        return result
+    }
+}

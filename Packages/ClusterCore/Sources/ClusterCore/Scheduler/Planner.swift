@@ -1,0 +1,218 @@
+/// One scheduling pass: the free state of every node, updated as jobs are placed in order, so no GPU is
+/// given twice; the best-fit indexes by job class; the queue usage per user; the backfill reservation.
+struct Planner {
+    struct ClassKey: Hashable {
+        var queue: String
+        var gpuType: String?
+        var labels: [String: String]
+    }
+
+    struct UserQueue: Hashable {
+        var user: String
+        var queue: String
+    }
+
+    /// A request that found no node now: an identical later one will not either, as a pass only takes.
+    struct Shape: Hashable {
+        var classIndex: Int
+        var resources: Resources
+    }
+
+    let policy: SchedulingPolicy
+    let now: Timestamp
+    let jobStates: [JobID: JobState]
+    /// Sorted by node id: a node's ordinal is its rank, so ties by ordinal are ties by id.
+    let views: [NodeView]
+    var free: FreeState
+    var releases: [[Release]]
+    var indexes: [FitIndex] = []
+    var indexOfClass: [ClassKey: Int] = [:]
+    var runningGPUs: [UserQueue: Int] = [:]
+    var failedShapes: Set<Shape> = []
+    /// Shapes that fit now only on the reserved node, where a job running past the reservation's start would
+    /// delay it: a later identical job that also runs past it waits too.
+    var blockedShapes: Set<Shape> = []
+    var names = NameCache()
+    var reservation: ActiveReservation?
+    var schedule = Schedule()
+
+    init(_ snapshot: ClusterSnapshot, policy: SchedulingPolicy) {
+        self.policy = policy
+        now = snapshot.now
+        jobStates = snapshot.jobStates
+        views = Self.views(of: snapshot.nodes, names: &names)
+        schedule.pending.reserveCapacity(snapshot.pending.count)
+        var ordinalOf: [NodeID: Int] = [:]
+        for (ordinal, view) in views.enumerated() { ordinalOf[view.id] = ordinal }
+        free = FreeState(
+            taken: Array(repeating: GPUMask(), count: views.count),
+            cpus: views.map(\.node.cpus),
+            memory: views.map(\.node.memory)
+        )
+        releases = Array(repeating: [], count: views.count)
+        for held in snapshot.held {
+            let gpuCount = max(held.resources.gpus, held.gpuIndices.count)
+            if let user = held.user, gpuCount > 0 {
+                runningGPUs[UserQueue(user: user, queue: held.queue), default: 0] += gpuCount
+            }
+            guard let ordinal = ordinalOf[held.node] else { continue }
+            let gpus = views[ordinal].mask(ofIndices: held.gpuIndices)
+            free.taken[ordinal] = free.taken[ordinal].union(gpus)
+            free.cpus[ordinal] -= held.resources.cpus
+            free.memory[ordinal] -= held.resources.memory
+            releases[ordinal].append(
+                Release(gpus: gpus, cpus: held.resources.cpus, memory: held.resources.memory, end: expectedEnd(held))
+            )
+        }
+    }
+
+    /// Nodes by id; of two nodes reported with one id, the first in input order.
+    static func views(of nodes: [Node], names: inout NameCache) -> [NodeView] {
+        var seen = Set<NodeID>()
+        var views: [NodeView] = []
+        views.reserveCapacity(nodes.count)
+        for node in nodes.sorted(by: { $0.id < $1.id }) where seen.insert(node.id).inserted {
+            views.append(NodeView(node, names: &names))
+        }
+        return views
+    }
+
+    /// When a held allocation will have ended by its time limit; never before now (an overdue one is
+    /// about to end, not already gone).
+    func expectedEnd(_ held: HeldResources) -> Timestamp {
+        let end =
+            held.expectedEnd
+            ?? (held.allocatedAt ?? now) + .seconds(policy.timeLimit(of: held.queue))
+        return max(end, now)
+    }
+
+    mutating func run(_ ordered: [Job]) -> Schedule {
+        for job in ordered { consider(job) }
+        if let reservation {
+            schedule.reservation = Schedule.Reservation(
+                job: reservation.job,
+                node: views[reservation.ordinal].id,
+                start: reservation.start
+            )
+        }
+        return schedule
+    }
+
+    mutating func consider(_ job: Job) {
+        if let reason = dependencyReason(job) {
+            schedule.pending[job.id] = reason
+            return
+        }
+        let queue = policy.queue(named: job.spec.queue)
+        let request = job.spec.resources
+        let classIndex = index(for: job.spec, queue: queue)
+        guard indexes[classIndex].couldEverFit(request) else {
+            schedule.pending[job.id] = .noFeasibleNode
+            return
+        }
+        let userQueue = UserQueue(user: job.user, queue: queue.name)
+        if let limit = queue.maxRunningGPUsPerUser, request.gpus > 0,
+            runningGPUs[userQueue, default: 0] + request.gpus > limit
+        {
+            schedule.pending[job.id] = .queueLimit
+            return
+        }
+        let shape = Shape(classIndex: classIndex, resources: request)
+        if failedShapes.contains(shape) {
+            schedule.pending[job.id] = .resources
+            return
+        }
+        guard var ordinal = indexes[classIndex].bestFit(request, free: free) else {
+            failedShapes.insert(shape)
+            if reservation == nil {
+                reservation = Backfill.reserve(
+                    job: job.id,
+                    request: request,
+                    index: indexes[classIndex],
+                    free: free,
+                    releases: releases,
+                    now: now
+                )
+            }
+            schedule.pending[job.id] = .resources
+            return
+        }
+        let end = now + .seconds(policy.timeLimit(of: job.spec))
+        if let reservation, end > reservation.start, blockedShapes.contains(shape) {
+            schedule.pending[job.id] = .priority
+            return
+        }
+        var gpus = pickGPUs(request.gpus, classIndex: classIndex, ordinal: ordinal)
+        if let reservation, reservation.ordinal == ordinal,
+            !reservation.allows(gpus: gpus, resources: request, end: end)
+        {
+            // It would delay the reserved job there: only another node will do.
+            guard let other = indexes[classIndex].bestFit(request, free: free, excluding: ordinal) else {
+                blockedShapes.insert(shape)
+                schedule.pending[job.id] = .priority
+                return
+            }
+            ordinal = other
+            gpus = pickGPUs(request.gpus, classIndex: classIndex, ordinal: ordinal)
+        }
+        place(job, on: ordinal, gpus: gpus, end: end, userQueue: userQueue)
+    }
+
+    /// Dependency when any dependency has not succeeded; one that finished for good without succeeding
+    /// is also reported, so the controller can fail the job.
+    mutating func dependencyReason(_ job: Job) -> PendingReason? {
+        var waiting = false
+        for dependency in job.spec.dependsOn {
+            switch jobStates[dependency] {
+            case .succeeded:
+                continue
+            case .failed, .canceled, .lost:
+                schedule.failedDependencies[job.id] = dependency
+                return .dependency
+            default:
+                waiting = true
+            }
+        }
+        return waiting ? .dependency : nil
+    }
+
+    mutating func index(for spec: JobSpec, queue: QueueConfig) -> Int {
+        let key = ClassKey(queue: queue.name, gpuType: spec.gpuType?.lowercased(), labels: spec.labels)
+        if let known = indexOfClass[key] { return known }
+        let requirement = Requirement(spec: spec, queue: queue)
+        indexes.append(
+            FitIndex(requirement: requirement, queueName: queue.name, views: views, free: free, names: &names)
+        )
+        indexOfClass[key] = indexes.count - 1
+        return indexes.count - 1
+    }
+
+    func pickGPUs(_ count: Int, classIndex: Int, ordinal: Int) -> GPUMask {
+        let available = indexes[classIndex].usable[ordinal].subtracting(free.taken[ordinal])
+        // The index found at least `count` free usable GPUs here, so a pick exists.
+        return DeviceFit.pick(from: available, count: count, on: views[ordinal]) ?? GPUMask()
+    }
+
+    mutating func place(_ job: Job, on ordinal: Int, gpus: GPUMask, end: Timestamp, userQueue: UserQueue) {
+        let request = job.spec.resources
+        let before = free[ordinal]
+        free.taken[ordinal] = before.taken.union(gpus)
+        free.cpus[ordinal] -= request.cpus
+        free.memory[ordinal] -= request.memory
+        let after = free[ordinal]
+        for position in indexes.indices { indexes[position].update(ordinal, before: before, after: after) }
+        releases[ordinal].append(Release(gpus: gpus, cpus: request.cpus, memory: request.memory, end: end))
+        if request.gpus > 0 { runningGPUs[userQueue, default: 0] += request.gpus }
+        if reservation?.ordinal == ordinal { reservation?.take(gpus: gpus, resources: request, end: end) }
+        schedule.assignments.append(
+            Schedule.Assignment(job: job.id, node: views[ordinal].id, gpuIndices: views[ordinal].indices(of: gpus))
+        )
+    }
+}
+
+extension SchedulingPolicy {
+    /// Seconds assumed for an allocation of a queue that gave no time limit.
+    func timeLimit(of queueName: String) -> Int {
+        queue(named: queueName).defaultTimeLimit ?? defaultTimeLimit
+    }
+}

@@ -1,0 +1,110 @@
+/// Best fit for one class of jobs (same gpu_type, labels and queue selector): the nodes that could ever run
+/// such a job, bucketed by how many GPUs of the wanted type they have free, each bucket sorted by free CPUs
+/// then node order. Best fit is then a lookup: the first bucket with at least the wanted GPUs that holds a
+/// node with enough CPUs and memory, and in it the node with the fewest free CPUs, ties by node id.
+struct FitIndex {
+    let requirement: Requirement
+    /// By node ordinal: the healthy GPUs of the wanted type (empty for nodes outside the class).
+    var usable: [GPUMask]
+    var eligible: [Bool]
+    /// The distinct capacities (usable GPUs, CPUs, memory) of the class's nodes, to answer "could it ever fit".
+    var hardware: [Resources]
+    /// buckets[k]: keys of the nodes with k usable GPUs free, ascending (free CPUs, then ordinal).
+    var buckets: [[UInt64]]
+
+    init(requirement: Requirement, queueName: String, views: [NodeView], free: FreeState, names: inout NameCache) {
+        self.requirement = requirement
+        usable = Array(repeating: GPUMask(), count: views.count)
+        eligible = Array(repeating: false, count: views.count)
+        var hardware = Set<Resources>()
+        var maxUsable = 0
+        for (ordinal, view) in views.enumerated() {
+            guard Feasibility.statusProblem(view.node) == nil,
+                Feasibility.labelProblem(requirement, node: view.node, queueName: queueName) == nil
+            else { continue }
+            eligible[ordinal] = true
+            usable[ordinal] = view.matching(type: requirement.gpuType, names: &names).intersection(view.healthy)
+            maxUsable = max(maxUsable, usable[ordinal].count)
+            hardware.insert(Resources(gpus: usable[ordinal].count, cpus: view.node.cpus, memory: view.node.memory))
+        }
+        self.hardware = hardware.sorted { ($0.gpus, $0.cpus, $0.memory) < ($1.gpus, $1.cpus, $1.memory) }
+        buckets = Array(repeating: [], count: maxUsable + 1)
+        for ordinal in 0..<views.count where eligible[ordinal] {
+            buckets[freeCount(ordinal, free)].append(Self.key(cpus: free.cpus[ordinal], ordinal: ordinal))
+        }
+        for k in buckets.indices { buckets[k].sort() }
+    }
+
+    static func key(cpus: Int, ordinal: Int) -> UInt64 {
+        UInt64(min(max(cpus, 0), Int(Int32.max))) << 32 | UInt64(ordinal)
+    }
+
+    func freeCount(_ ordinal: Int, _ free: FreeState) -> Int {
+        usable[ordinal].subtracting(free.taken[ordinal]).count
+    }
+
+    /// Whether some node of the class could run the request when empty.
+    func couldEverFit(_ request: Resources) -> Bool {
+        hardware.contains { request.gpus <= $0.gpus && request.cpus <= $0.cpus && request.memory <= $0.memory }
+    }
+
+    /// The best-fit node for the request in the current free state, skipping `excluded`.
+    func bestFit(_ request: Resources, free: FreeState, excluding excluded: Int? = nil) -> Int? {
+        let first = max(request.gpus, 0)
+        guard first < buckets.count else { return nil }
+        let lowest = Self.key(cpus: request.cpus, ordinal: 0)
+        for k in first..<buckets.count {
+            let bucket = buckets[k]
+            if bucket.isEmpty { continue }
+            var position = Self.lowerBound(bucket, lowest)
+            while position < bucket.count {
+                let ordinal = Int(bucket[position] & 0xFFFF_FFFF)
+                position += 1
+                if ordinal == excluded { continue }
+                if free.cpus[ordinal] >= request.cpus && free.memory[ordinal] >= request.memory { return ordinal }
+            }
+        }
+        return nil
+    }
+
+    /// Moves a node between buckets after its free state changed from `before` to `after`.
+    mutating func update(_ ordinal: Int, before: FreeState.Entry, after: FreeState.Entry) {
+        guard eligible[ordinal] else { return }
+        let oldBucket = usable[ordinal].subtracting(before.taken).count
+        let oldKey = Self.key(cpus: before.cpus, ordinal: ordinal)
+        let oldPosition = Self.lowerBound(buckets[oldBucket], oldKey)
+        if oldPosition < buckets[oldBucket].count && buckets[oldBucket][oldPosition] == oldKey {
+            buckets[oldBucket].remove(at: oldPosition)
+        }
+        let newBucket = usable[ordinal].subtracting(after.taken).count
+        let newKey = Self.key(cpus: after.cpus, ordinal: ordinal)
+        buckets[newBucket].insert(newKey, at: Self.lowerBound(buckets[newBucket], newKey))
+    }
+
+    static func lowerBound(_ keys: [UInt64], _ key: UInt64) -> Int {
+        var low = 0
+        var high = keys.count
+        while low < high {
+            let middle = (low + high) / 2
+            if keys[middle] < key { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}
+
+/// What is free on every node during a pass, by node ordinal (the node's rank by id).
+struct FreeState {
+    struct Entry {
+        var taken: GPUMask
+        var cpus: Int
+        var memory: Int64
+    }
+
+    var taken: [GPUMask]
+    var cpus: [Int]
+    var memory: [Int64]
+
+    subscript(ordinal: Int) -> Entry {
+        Entry(taken: taken[ordinal], cpus: cpus[ordinal], memory: memory[ordinal])
+    }
+}

@@ -1,0 +1,98 @@
+/// A large, repeatable cluster for timing one pass (`just bench`) and for the scale test: nodes of
+/// `gpusPerNode` GPUs in two types and two racks, a third of their GPUs held by running jobs with expected
+/// ends, and pending jobs with mixed requests (1, 2, 4 or 8 GPUs, some CPU-only, some with a gpu_type or a
+/// rack label) from a few users in two queues.
+public enum SchedulerBenchmark {
+    public static let policy = SchedulingPolicy(queues: [
+        QueueConfig(name: "default", priority: 0, defaultTimeLimit: 4 * 3600),
+        QueueConfig(name: "urgent", priority: 10, maxRunningGPUsPerUser: 64, defaultTimeLimit: 3600),
+    ])
+
+    public static func makeSnapshot(
+        pendingJobs: Int,
+        nodes nodeCount: Int,
+        gpusPerNode: Int,
+        seed: UInt64
+    )
+        -> ClusterSnapshot
+    {
+        var random = SplitMix(state: seed)
+        let now = Timestamp(milliseconds: 1_700_000_000_000)
+        var nodes: [Node] = []
+        var held: [HeldResources] = []
+        nodes.reserveCapacity(nodeCount)
+        for n in 0..<nodeCount {
+            let id = NodeID("node-\(String(n + 100_000).dropFirst())")
+            let name = n % 4 == 3 ? "NVIDIA A100-SXM4-80GB" : "NVIDIA H100 80GB HBM3"
+            let gpus = (0..<gpusPerNode).map { GPU(index: $0, uuid: "GPU-\(n)-\($0)", name: name) }
+            nodes.append(
+                Node(
+                    id: id,
+                    hostname: id.rawValue,
+                    gpus: gpus,
+                    cpus: 128,
+                    memory: 1 << 40,
+                    labels: ["rack": n % 2 == 0 ? "a" : "b"],
+                    registeredAt: .zero,
+                    lastHeartbeat: .zero
+                )
+            )
+            // A third of the GPUs run jobs of 1 to 4 GPUs that end within the next 4 hours.
+            var next = 0
+            while next < gpusPerNode / 3 {
+                let count = min(1 + Int(random.next() % 4), gpusPerNode - next)
+                held.append(
+                    HeldResources(
+                        node: id,
+                        gpuIndices: Array(next..<(next + count)),
+                        resources: Resources(gpus: count, cpus: 8 * count, memory: Int64(count) << 34),
+                        job: JobID("run-\(n)-\(next)"),
+                        user: "user\(random.next() % 8)",
+                        allocatedAt: now,
+                        expectedEnd: now + .seconds(60 + Int(random.next() % 14_400))
+                    )
+                )
+                next += count
+            }
+        }
+        let shapes = [1, 1, 1, 2, 2, 4, 8, 0]
+        var pending: [Job] = []
+        pending.reserveCapacity(pendingJobs)
+        for j in 0..<pendingJobs {
+            let gpus = shapes[Int(random.next() % UInt64(shapes.count))]
+            let roll = random.next() % 20
+            let spec = JobSpec(
+                command: ["train"],
+                queue: roll == 0 ? "urgent" : "default",
+                resources: Resources(gpus: gpus, cpus: gpus == 0 ? 4 : 8 * gpus, memory: Int64(max(gpus, 1)) << 34),
+                gpuType: roll == 1 ? "A100" : (roll == 2 ? "h100" : nil),
+                timeLimit: random.next() % 3 == 0 ? nil : 600 * (1 + Int(random.next() % 24)),
+                priority: Int(random.next() % 3),
+                labels: roll == 3 ? ["rack": "b"] : [:]
+            )
+            pending.append(
+                Job(
+                    id: JobID("job-\(j)"),
+                    spec: spec,
+                    user: "user\(random.next() % 16)",
+                    submittedAt: Timestamp(milliseconds: now.milliseconds - Int64(random.next() % 86_400_000))
+                )
+            )
+        }
+        var usage = FairShareUsage()
+        for u in 0..<16 { usage.record(user: "user\(u)", gpuSeconds: Double(u * 3600), at: now) }
+        return ClusterSnapshot(pending: pending, nodes: nodes, held: held, usage: usage, now: now)
+    }
+
+    /// SplitMix64: repeatable without Foundation.
+    struct SplitMix {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+}
