@@ -13,6 +13,7 @@ public actor Agent {
         var pid: pid_t?
         var stopping = false
         var timedOut = false
+        var fenced = false
     }
 
     let configuration: AgentConfiguration
@@ -23,6 +24,14 @@ public actor Agent {
     var nodeToken: String?
     var heartbeatInterval: Duration = .seconds(5)
     var longPollSeconds = 25
+    /// How long jobs may run without a renewal (a heartbeat the controller answered) before the agent stops
+    /// them itself, so the controller can safely run them elsewhere. From the controller at registration.
+    var allocationLease: Duration = .seconds(120)
+    var lastRenewal = ContinuousClock.now
+    /// Bytes of each allocation's log the controller holds; shipping goes on from there.
+    var shipped: [String: Int] = [:]
+    /// Allocations that ended but whose log is not all shipped yet.
+    var draining: Set<String> = []
     var running: [String: RunningJob] = [:]
     /// Every allocation this process has seen, so a launch delivered twice starts once.
     var seen: Set<String> = []
@@ -69,10 +78,12 @@ public actor Agent {
         try await registerUntilAccepted()
         let heartbeats = Task { await heartbeatLoop() }
         let polls = Task { await pollLoop() }
+        let shipping = Task { await shipLoop() }
         let signal = await Signals.wait()
         log.info("received signal \(signal): stopping (running jobs keep running)")
         heartbeats.cancel()
         polls.cancel()
+        shipping.cancel()
     }
 
     // MARK: Registration
@@ -126,6 +137,8 @@ public actor Agent {
         client = Self.makeClient(configuration, token: answer.nodeToken)
         heartbeatInterval = .milliseconds(Int64(max(100, answer.heartbeatIntervalMs)))
         longPollSeconds = max(1, min(answer.longPollSeconds, 60))
+        if let lease = answer.allocationLeaseMs { allocationLease = .milliseconds(Int64(max(1000, lease))) }
+        lastRenewal = ContinuousClock.now
         log.info("registered with \(configuration.endpoint) as \(answer.nodeId)")
         for id in answer.stop { stop(id, timedOut: false) }
     }
@@ -166,12 +179,26 @@ public actor Agent {
                     continue
                 }
                 guard response.status == 200 else { continue }
+                lastRenewal = ContinuousClock.now
                 let answer = try WireJSON.decode(HeartbeatResponse.self, from: response.body)
                 heartbeatInterval = .milliseconds(Int64(max(100, answer.heartbeatIntervalMs)))
                 for id in answer.stop { stop(id, timedOut: false) }
             } catch {
                 log.warning("heartbeat failed: \(error)")
             }
+            fenceIfLeaseExpired()
+        }
+    }
+
+    /// Fencing: jobs whose lease could not be renewed for the whole lease are stopped here, because by now
+    /// the controller may have started them elsewhere. A shorter outage stops nothing.
+    func fenceIfLeaseExpired() {
+        let silence = ContinuousClock.now - lastRenewal
+        guard silence > allocationLease else { return }
+        for (id, job) in running where !job.fenced {
+            log.warning("allocation \(id): fencing it: no renewal from the controller for \(silence)")
+            running[id]?.fenced = true
+            stop(id, timedOut: false)
         }
     }
 
@@ -260,17 +287,82 @@ public actor Agent {
             JobLauncher.signalGroup(pid, SIGKILL)
         }
         unlink("\(configuration.jobsDir)/\(id).pid")
-        log.info("allocation \(id): \(JobStateMachine.describe(exit))")
-        reporter.send(
-            id,
-            AllocationStatusRequest(
-                phase: .exited,
-                exitCode: exit.code,
-                signal: exit.signal,
-                message: exit.signal == 9 ? "killed, possibly out of memory" : nil,
-                timedOut: exit.timedOut ? true : nil
-            )
+        log.info("allocation \(id): \(JobStateMachine.describe(exit))\(job.fenced ? " (fenced)" : "")")
+        let report = AllocationStatusRequest(
+            phase: .exited,
+            exitCode: exit.code,
+            signal: exit.signal,
+            message: job.fenced
+                ? "stopped by its agent: the controller was out of reach for longer than the allocation lease"
+                : exit.signal == 9 ? "killed, possibly out of memory" : nil,
+            timedOut: exit.timedOut ? true : nil,
+            fenced: job.fenced ? true : nil
         )
+        // The log is shipped whole before the exit is reported, so a finished job's log is complete.
+        draining.insert(id)
+        Task {
+            await self.shipUntilCaughtUp(id)
+            self.reporter.send(id, report)
+        }
+    }
+
+    // MARK: Logs
+
+    func logPath(_ id: String) -> String { "\(configuration.logDir)/\(id).log" }
+
+    /// Ships new log bytes of running and just-ended allocations about four times a second.
+    func shipLoop() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(250))
+            for id in Set(running.keys).union(draining).sorted() { _ = await ship(id) }
+        }
+    }
+
+    /// Ships what is new, from where the controller says it is; returns true when nothing is left to send.
+    func ship(_ id: String) async -> Bool {
+        let offset = shipped[id] ?? 0
+        let chunk = Self.readChunk(logPath(id), from: offset, limit: 1 << 20)
+        guard !chunk.isEmpty || shipped[id] == nil else {
+            if !running.keys.contains(id) { draining.remove(id) }
+            return true
+        }
+        do {
+            let response = try await client.execute(.post, "/v1/allocations/\(id)/logs?offset=\(offset)", body: chunk)
+            guard response.status == 200 else {
+                if response.status == 404 { draining.remove(id) }  // the controller no longer knows it
+                return response.status == 404
+            }
+            let answer = try WireJSON.decode(LogAppendResponse.self, from: response.body)
+            shipped[id] = answer.size
+            return chunk.isEmpty || answer.size >= offset + chunk.count && Self.fileSize(logPath(id)) <= answer.size
+        } catch {
+            return false
+        }
+    }
+
+    /// After a job ends: ship until the controller has every byte (bounded: a controller outage does not
+    /// hold the exit report back for long; the shipper keeps going after it).
+    func shipUntilCaughtUp(_ id: String) async {
+        for _ in 0..<40 {
+            if await ship(id), (shipped[id] ?? 0) >= Self.fileSize(logPath(id)) { return }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    static func fileSize(_ path: String) -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
+    }
+
+    static func readChunk(_ path: String, from offset: Int, limit: Int) -> [UInt8] {
+        let size = fileSize(path)
+        guard size > offset else { return [] }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: min(limit, size - offset))
+        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
+        return count > 0 ? Array(buffer[0..<count]) : []
     }
 
     /// SIGTERM to the job's process group, then SIGKILL after the grace period.

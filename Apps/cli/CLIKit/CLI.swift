@@ -18,6 +18,7 @@ public enum CLI {
           ls, ps      list jobs (active ones; --all for finished too)
           show        show one job: spec, attempts, events
           cancel      cancel jobs
+          logs        a job's output: corral logs [-f] JOB (-f follows it to the end)
           explain     why a job waits: its reason and one line per node
           queues      the cluster's queues, their depth and GPU use
           nodes       list the cluster's nodes
@@ -139,6 +140,18 @@ public enum CLI {
             }
             if globals.json { FileHandleOutput.stdout(WireJSON.encodePretty(canceled) + "\n") }
             return failed ? 1 : 0
+        case .logs(let id, let follow):
+            if follow {
+                _ = try await client.followLogs(id) { bytes in FileHandleOutput.stdoutBytes(bytes) }
+            } else {
+                var offset = 0
+                while true {
+                    let chunk = try await client.logs(id, offset: offset)
+                    FileHandleOutput.stdoutBytes(chunk.bytes)
+                    offset += chunk.bytes.count
+                    if chunk.bytes.isEmpty || offset >= chunk.size { break }
+                }
+            }
         case .explain(let id):
             let explanation = try await client.explain(id)
             FileHandleOutput.stdout(

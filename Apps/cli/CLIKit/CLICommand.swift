@@ -42,6 +42,7 @@ public enum CLICommand: Sendable, Equatable {
     case cancel([String])
     case nodes
     case explain(String)
+    case logs(String, follow: Bool)
     case queues
     case drain(node: String, reason: String?)
     case resume(node: String)
@@ -86,6 +87,11 @@ public enum CLICommand: Sendable, Equatable {
         case "nodes":
             guard args.isEmpty else { throw CLIError.usage("usage: corral nodes") }
             return (.nodes, globals)
+        case "logs":
+            let follow = args.contains("-f") || args.contains("--follow")
+            let rest = args.filter { $0 != "-f" && $0 != "--follow" }
+            guard rest.count == 1, !rest[0].hasPrefix("-") else { throw CLIError.usage("usage: corral logs [-f] JOB") }
+            return (.logs(rest[0], follow: follow), globals)
         case "explain":
             guard args.count == 1, !args[0].hasPrefix("-") else { throw CLIError.usage("usage: corral explain JOB") }
             return (.explain(args[0]), globals)

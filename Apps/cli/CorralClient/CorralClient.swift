@@ -54,6 +54,61 @@ public struct CorralClient: Sendable {
 
     public func nodes() async throws(CorralError) -> NodeListResponse { try await call(.get, "/v1/nodes") }
 
+    /// A piece of a job's log: the bytes from `offset`, the size stored so far, and the job's state then.
+    public struct LogChunk: Sendable {
+        public let bytes: [UInt8]
+        public let size: Int
+        public let jobState: String
+        public let attempt: Int
+    }
+
+    /// The job's log (its current attempt, or `attempt`) from `offset`.
+    public func logs(_ id: String, offset: Int = 0, attempt: Int? = nil) async throws(CorralError) -> LogChunk {
+        var path = "/v1/jobs/\(try Self.jobSegment(id))/logs?offset=\(offset)"
+        if let attempt { path += "&attempt=\(attempt)" }
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(.get, path)
+        } catch {
+            throw CorralError(
+                kind: .unreachable,
+                message: "cannot reach the controller at \(endpoint): \(error.message)"
+            )
+        }
+        guard response.status == 200 else { throw CorralError(response: response) }
+        return LogChunk(
+            bytes: response.body,
+            size: Int(response.headers["X-Corral-Log-Size"] ?? "") ?? offset + response.body.count,
+            jobState: response.headers["X-Corral-Job-State"] ?? "",
+            attempt: Int(response.headers["X-Corral-Attempt"] ?? "") ?? 0
+        )
+    }
+
+    /// Calls `output` with every new piece of the job's log until the job has finished and its log is all
+    /// read (`corral logs -f`). Polls every `interval`.
+    public func followLogs(
+        _ id: String,
+        every interval: Duration = .milliseconds(500),
+        output: @Sendable ([UInt8]) -> Void
+    ) async throws(CorralError) -> String {
+        var offset = 0
+        var attempt: Int?
+        while true {
+            let chunk = try await logs(id, offset: offset, attempt: attempt)
+            if attempt == nil, chunk.attempt > 0 { attempt = chunk.attempt }
+            if !chunk.bytes.isEmpty { output(chunk.bytes) }
+            offset += chunk.bytes.count
+            let finished = ["SUCCEEDED", "FAILED", "LOST", "CANCELED"].contains(chunk.jobState)
+            if finished && offset >= chunk.size && chunk.bytes.isEmpty { return chunk.jobState }
+            if offset < chunk.size { continue }
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                throw CorralError(kind: .canceled, message: "stopped following \(id)")
+            }
+        }
+    }
+
     public func explain(_ id: String) async throws(CorralError) -> ExplainResponse {
         try await call(.get, "/v1/jobs/\(try Self.jobSegment(id))/explain")
     }

@@ -6,7 +6,7 @@ public enum Files {
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public let message: String
         public var description: String { message }
-        init(_ message: String) { self.message = message }
+        public init(_ message: String) { self.message = message }
     }
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }

@@ -6,6 +6,7 @@ import HTTPKit
 /// operation and encode; they hold no state themselves.
 struct API: Sendable {
     let state: ClusterState
+    let logs: LogStore
     let settings: ControllerConfiguration
 
     func router() -> Router {
@@ -30,6 +31,8 @@ struct API: Sendable {
             let events = try await state.events(of: job.id, for: principal).map(EventView.init)
             return .json(WireJSON.encode(EventListResponse(events: events)))
         }
+        router.add(.get, "/v1/jobs/{id}/logs") { request in try await jobLogs(request) }
+        router.add(.post, "/v1/allocations/{id}/logs") { request in try await appendLogs(request) }
         router.add(.get, "/v1/jobs/{id}/explain") { request in
             let principal = try await user(request)
             let job = try await state.resolveJob(request.pathParameters["id"] ?? "", for: principal)
@@ -164,6 +167,59 @@ struct API: Sendable {
         return .json(WireJSON.encode(JobListResponse(jobs: jobs.map(JobView.init), nextCursor: next?.rawValue)))
     }
 
+    /// `GET /v1/jobs/{id}/logs?offset=N&attempt=K`: the log bytes from N (of the current attempt, or K), with
+    /// the stored size and the job's state in headers, so `corral logs -f` knows where to go on and when to stop.
+    func jobLogs(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let principal = try await user(request)
+        let job = try await state.resolveJob(request.pathParameters["id"] ?? "", for: principal)
+        let offset = try integer(request, "offset") ?? 0
+        let number = try integer(request, "attempt") ?? job.currentAttempt?.number ?? 0
+        var headers = HTTPHeaders()
+        headers.set("Content-Type", "text/plain; charset=utf-8")
+        headers.set("X-Corral-Job-State", job.state.rawValue)
+        headers.set("X-Corral-Attempt", String(number))
+        guard number > 0, job.attempts.contains(where: { $0.number == number }) else {
+            if number == 0 {
+                headers.set("X-Corral-Log-Size", "0")
+                return HTTPResponse(status: .ok, headers: headers)
+            }
+            throw APIError.badRequest("job \(job.id) has no attempt \(number)", field: "attempt")
+        }
+        let (bytes, size) = await logs.read(AllocationID(job: job.id, attempt: number), from: offset)
+        headers.set("X-Corral-Log-Size", String(size))
+        return HTTPResponse(status: .ok, headers: headers, body: bytes)
+    }
+
+    /// `POST /v1/allocations/{id}/logs?offset=N` from the allocation's own node.
+    func appendLogs(_ request: HTTPRequest) async throws -> HTTPResponse {
+        guard let principal = await state.authenticate(request.bearerToken) else { throw APIError.unauthorized }
+        guard principal.kind == .node else { throw APIError.forbidden("only a node's agent ships logs") }
+        guard let id = AllocationID(parsing: request.pathParameters["id"] ?? "") else {
+            throw APIError.badRequest("'\(request.pathParameters["id"] ?? "")' is not an allocation id")
+        }
+        guard await state.node(of: id) == NodeID(principal.subject) else {
+            throw APIError(
+                .notFound,
+                "unknown_allocation",
+                "allocation \(id) does not run on node \(principal.subject)"
+            )
+        }
+        guard let offset = try integer(request, "offset") else {
+            throw APIError.badRequest("is required", field: "offset")
+        }
+        let size = try await logs.append(id, offset: offset, bytes: request.body)
+        return .json(WireJSON.encode(LogAppendResponse(size: size)))
+    }
+
+    /// A non-negative integer query parameter, or nil when absent.
+    func integer(_ request: HTTPRequest, _ name: String) throws -> Int? {
+        guard let text = request.query[name] else { return nil }
+        guard let value = Int(text), value >= 0 else {
+            throw APIError.badRequest("must be a whole number", field: name)
+        }
+        return value
+    }
+
     func createToken(_ request: HTTPRequest) async throws -> HTTPResponse {
         let principal = try await user(request)
         guard principal.isAdmin else { throw APIError.forbidden("only an admin can create tokens") }
@@ -199,7 +255,8 @@ struct API: Sendable {
             nodeToken: registration.token,
             heartbeatIntervalMs: Int(settings.heartbeatInterval.milliseconds),
             longPollSeconds: settings.longPollSeconds,
-            stop: registration.stop.map(\.description)
+            stop: registration.stop.map(\.description),
+            allocationLeaseMs: Int(settings.allocationLease.milliseconds)
         )
         return .json(WireJSON.encode(response))
     }

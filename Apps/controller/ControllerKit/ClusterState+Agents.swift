@@ -96,6 +96,11 @@ extension ClusterState {
         }
     }
 
+    /// The node an allocation was placed on, if it exists.
+    func node(of id: AllocationID) -> NodeID? {
+        jobs[id.job]?.attempts.first { $0.number == id.attempt }?.node
+    }
+
     /// Allocations the agent reports that the controller does not want running there.
     func unwanted(on node: NodeID, reported: [RunningAllocation]) -> [AllocationID] {
         var stop: [AllocationID] = []
@@ -252,7 +257,12 @@ extension ClusterState {
             )
             job.attempts[index].exit = exit
             job.attempts[index].endedAt = now
-            if isCurrent && job.state.isPlaced {
+            if isCurrent && report.fenced == true && (job.state == .starting || job.state == .running) {
+                // The agent stopped it because it could not reach us: a node fault, not the job's.
+                job.attempts[index].finalState = .lost
+                let reason = "fenced on \(node): \(report.message ?? "its agent could not renew the lease")"
+                applied = try transition(&job, .nodeLost(reason: reason), node: node) != nil
+            } else if isCurrent && job.state.isPlaced {
                 let event: JobEvent =
                     report.phase == .launchFailed
                     ? .launchFailed(message: report.message ?? "unknown error") : .exited(exit)

@@ -23,9 +23,10 @@ public final class Controller: Sendable {
         serverConfiguration.maxBodyBytes = configuration.maxBodyBytes
         // Long polls last up to 60 s: keep idle connections longer than that.
         serverConfiguration.idleTimeout = .seconds(90)
+        let logs = try LogStore(directory: configuration.dataDir + "/logs")
         server = HTTPServer(
             configuration: serverConfiguration,
-            responder: API(state: state, settings: configuration).router()
+            responder: API(state: state, logs: logs, settings: configuration).router()
         )
     }
 

@@ -82,8 +82,19 @@ public struct RegisterResponse: Codable, Hashable, Sendable {
     public var longPollSeconds: Int
     /// Allocations the agent reported that the controller no longer wants: stop them.
     public var stop: [String]
+    /// How long the agent may keep jobs running without renewing (a successful heartbeat) before it must stop
+    /// them itself.
+    public var allocationLeaseMs: Int?
 
-    public init(nodeId: String, nodeToken: String, heartbeatIntervalMs: Int, longPollSeconds: Int, stop: [String]) {
+    public init(
+        nodeId: String,
+        nodeToken: String,
+        heartbeatIntervalMs: Int,
+        longPollSeconds: Int,
+        stop: [String],
+        allocationLeaseMs: Int? = nil
+    ) {
+        self.allocationLeaseMs = allocationLeaseMs
         self.nodeId = nodeId
         self.nodeToken = nodeToken
         self.heartbeatIntervalMs = heartbeatIntervalMs
@@ -195,6 +206,10 @@ public struct AllocationStatusRequest: Codable, Hashable, Sendable {
     public var signal: Int32?
     public var message: String?
     public var timedOut: Bool?
+    /// The agent stopped the job itself because it could not renew its lease (the controller was out of reach
+    /// for longer than the allocation lease): not the job's fault, so it is retried from the infrastructure
+    /// budget.
+    public var fenced: Bool?
 
     public init(
         phase: Phase,
@@ -202,8 +217,10 @@ public struct AllocationStatusRequest: Codable, Hashable, Sendable {
         exitCode: Int32? = nil,
         signal: Int32? = nil,
         message: String? = nil,
-        timedOut: Bool? = nil
+        timedOut: Bool? = nil,
+        fenced: Bool? = nil
     ) {
+        self.fenced = fenced
         self.phase = phase
         self.pid = pid
         self.exitCode = exitCode
@@ -283,4 +300,11 @@ public struct DrainRequest: Codable, Hashable, Sendable {
 public struct NodeListResponse: Codable, Hashable, Sendable {
     public var nodes: [NodeView]
     public init(nodes: [NodeView]) { self.nodes = nodes }
+}
+
+/// `POST /v1/allocations/{id}/logs?offset=N` answers with the size the controller holds: the agent ships
+/// from there on (after a lost answer, a restart or a controller outage), so no byte is lost or doubled.
+public struct LogAppendResponse: Codable, Hashable, Sendable {
+    public var size: Int
+    public init(size: Int) { self.size = size }
 }

@@ -1,0 +1,69 @@
+import ClusterCore
+import ClusterStore
+import CorralSupport
+import Glibc
+
+/// Each allocation's log, as shipped by its agent: one file per allocation under DATA_DIR/logs, appended by
+/// offset so that a retried upload never duplicates or loses a byte. Runs on its own serial queue, apart
+/// from the cluster state, so log traffic never delays scheduling.
+actor LogStore {
+    let executor = DispatchSerialExecutor(label: "corral.controller.logs")
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    let directory: String
+    /// Bytes kept per allocation; what comes after is dropped (the agent still has the whole file).
+    let capBytes: Int
+    private var sizes: [AllocationID: Int] = [:]
+
+    init(directory: String, capBytes: Int = 256 << 20) throws {
+        self.directory = directory
+        self.capBytes = capBytes
+        try Files.makeDirectories(directory, mode: 0o750)
+    }
+
+    func path(_ id: AllocationID) -> String { "\(directory)/\(id.description).log" }
+
+    /// The stored size (read from the file once, then kept).
+    func size(of id: AllocationID) -> Int {
+        if let size = sizes[id] { return size }
+        var info = stat()
+        let size = stat(path(id), &info) == 0 ? Int(info.st_size) : 0
+        sizes[id] = size
+        return size
+    }
+
+    /// Appends the part of `bytes` (which start at `offset` of the agent's file) that is beyond what is stored.
+    /// Returns the stored size afterwards; an offset past it stores nothing (the agent rewinds to the size).
+    func append(_ id: AllocationID, offset: Int, bytes: [UInt8]) throws(Files.Failure) -> Int {
+        let stored = size(of: id)
+        guard offset <= stored, offset + bytes.count > stored, stored < capBytes else { return stored }
+        let fresh = bytes[(stored - offset)...].prefix(capBytes - stored)
+        let fd = open(path(id), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw Files.Failure("cannot write \(path(id)): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var written = 0
+        let chunk = Array(fresh)
+        while written < chunk.count {
+            let count = chunk[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw Files.Failure("cannot write \(path(id)): \(String(cString: strerror(errno)))")
+            }
+            written += count
+        }
+        sizes[id] = stored + written
+        return stored + written
+    }
+
+    /// Up to `limit` bytes from `offset`, and the stored size.
+    func read(_ id: AllocationID, from offset: Int, limit: Int = 4 << 20) -> (bytes: [UInt8], size: Int) {
+        let size = size(of: id)
+        guard offset < size else { return ([], size) }
+        let fd = open(path(id), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return ([], size) }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: min(limit, size - offset))
+        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
+        return (count > 0 ? Array(buffer[0..<count]) : [], size)
+    }
+}

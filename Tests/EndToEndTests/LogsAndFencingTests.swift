@@ -1,0 +1,89 @@
+import ClusterWire
+import Foundation
+import Glibc
+import Testing
+
+/// Log shipping (every byte exactly once, through outages) and agent fencing, with the real binaries.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct LogsAndFencingTests {
+    @Test func logsComeBackByteForByte() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.startAgent("node", gpus: 0)
+        try await cluster.configureCLI()
+        // About 2 MB, so it crosses the agent's 1 MiB shipping chunks, on stdout and stderr.
+        let id = try await cluster.submit([], ["sh", "-c", "seq 1 300000; echo to-stderr >&2"])
+        let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 60)
+        #expect(done.state == "SUCCEEDED")
+        let logs = try await cluster.corral(["logs", id])
+        #expect(logs.status == 0, "\(logs.stderr)")
+        let expected = (1...300_000).map(String.init).joined(separator: "\n") + "\nto-stderr\n"
+        #expect(logs.stdout.count == expected.count)
+        #expect(logs.stdout == expected)
+    }
+
+    @Test func followStreamsUntilTheJobEnds() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.startAgent("node", gpus: 0)
+        try await cluster.configureCLI()
+        let id = try await cluster.submit([], ["sh", "-c", "for i in $(seq 1 20); do echo line $i; sleep 0.1; done"])
+        let follow = try await cluster.corral(["logs", "-f", id])
+        #expect(follow.status == 0, "\(follow.stderr)")
+        #expect(follow.stdout == (1...20).map { "line \($0)\n" }.joined())
+        #expect(try await cluster.job(id).state == "SUCCEEDED")
+    }
+
+    @Test func aControllerOutageLosesAndDoublesNoLine() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.startAgent("node", gpus: 0)
+        try await cluster.configureCLI()
+        let id = try await cluster.submit([], ["sh", "-c", "for i in $(seq 1 50); do echo line $i; sleep 0.1; done"])
+        _ = try await cluster.waitForState(id, ["RUNNING"])
+        try await Task.sleep(for: .seconds(1))
+        cluster.killController()
+        try await Task.sleep(for: .seconds(3))
+        try await cluster.startController()
+        let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 60)
+        #expect(done.state == "SUCCEEDED", "\(cluster.logs())")
+        try await waitUntil("the whole log is shipped", timeout: 20) {
+            (try await cluster.corral(["logs", id])).stdout.hasSuffix("line 50\n")
+        }
+        let logs = try await cluster.corral(["logs", id])
+        #expect(logs.stdout == (1...50).map { "line \($0)\n" }.joined())
+    }
+
+    @Test func anAgentThatCannotRenewItsLeaseStopsTheJobAndItIsRetried() async throws {
+        let cluster = try TestCluster()
+        let fast = ["--node-timeout", "2", "--allocation-lease", "3"]
+        try await cluster.startController(extra: fast)
+        try await cluster.startAgent("node", gpus: 0)
+        try await cluster.configureCLI()
+        // A short outage (well under the 3 s lease) stops nothing.
+        let steady = try await cluster.submit([], ["sleep", "8"])
+        let running = try await cluster.waitForState(steady, ["RUNNING"])
+        let pid = try #require(running.attempts.last?.pid)
+        cluster.killController()
+        try await Task.sleep(for: .milliseconds(1000))
+        try await cluster.startController(extra: fast)
+        try await Task.sleep(for: .seconds(1))
+        #expect(kill(pid, 0) == 0, "a short outage must not stop the job")
+        #expect(try await cluster.job(steady).state == "RUNNING")
+
+        // A long one (twice the lease) makes the agent stop the job itself; when the controller is back the
+        // job is reported fenced (a node fault), not as its own success or failure, and runs again.
+        let fenced = try await cluster.submit([], ["sleep", "30"])
+        let first = try await cluster.waitForState(fenced, ["RUNNING"])
+        let fencedPid = try #require(first.attempts.last?.pid)
+        cluster.killController()
+        try await waitUntil("the agent fences the job", timeout: 20) { kill(fencedPid, 0) != 0 }
+        try await cluster.startController(extra: fast)
+        try await waitUntil("the fenced job runs again", timeout: 30) {
+            let job = try await cluster.job(fenced)
+            return job.attempts.count >= 2 && job.attempts.first?.state == "LOST"
+        }
+        let shown = try await cluster.corral(["show", fenced])
+        #expect(shown.stdout.contains("fenced"), "\(shown.stdout)")
+    }
+}
