@@ -11,6 +11,7 @@ enum SubmitParser {
           --name NAME          a name to find the job by
           --gpus N             GPUs (default 0)
           --gpu-type TYPE      only GPUs whose name contains TYPE, e.g. H100
+          --gpu-mem SIZE       only GPUs with at least SIZE of memory each, e.g. 80G
           --cpus N             CPU cores (default 1)
           --mem SIZE           memory, e.g. 32G (default: no limit asked)
           --queue Q            queue (default "default")
@@ -65,6 +66,12 @@ enum SubmitParser {
             case "--name": request.name = try value(flag)
             case "--gpus": request.gpus = try integer(flag)
             case "--gpu-type": request.gpuType = try value(flag)
+            case "--gpu-mem", "--gpu-memory":
+                let text = try value(flag)
+                guard let bytes = ByteSize.parse(text), bytes > 0 else {
+                    throw CLIError.usage("\(flag) takes a size such as 40G or 80G, got '\(text)'")
+                }
+                request.gpuMemory = ByteCount(bytes)
             case "--cpus": request.cpus = try integer(flag)
             case "--mem", "--memory":
                 let text = try value(flag)

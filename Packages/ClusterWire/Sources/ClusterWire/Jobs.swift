@@ -10,6 +10,8 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
     public var queue: String?
     public var gpus: Int?
     public var gpuType: String?
+    /// Minimum memory per GPU: bytes, or a size such as "80G".
+    public var gpuMemory: ByteCount?
     public var cpus: Int?
     public var memory: ByteCount?
     public var image: String?
@@ -31,6 +33,7 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         cpus = spec.resources.cpus
         memory = ByteCount(spec.resources.memory)
         gpuType = spec.gpuType
+        gpuMemory = spec.gpuMemoryMiB.map { ByteCount(Int64($0) << 20) }
         image = spec.image
         timeLimit = spec.timeLimit
         maxRetries = spec.maxRetries
@@ -40,12 +43,14 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
     }
 
     static let fieldNames: Set<String> = [
-        "name", "command", "cwd", "env", "queue", "gpus", "gpuType", "cpus", "memory", "image", "timeLimit",
+        "name", "command", "cwd", "env", "queue", "gpus", "gpuType", "gpuMemory", "cpus", "memory", "image",
+        "timeLimit",
         "maxRetries", "priority", "labels", "dependsOn",
     ]
 
     private enum CodingKeys: String, CodingKey {
-        case name, command, cwd, env, queue, gpus, gpuType, cpus, memory, image, timeLimit, maxRetries, priority
+        case name, command, cwd, env, queue, gpus, gpuType, gpuMemory, cpus, memory, image, timeLimit, maxRetries
+        case priority
         case labels, dependsOn
     }
 
@@ -59,6 +64,7 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         queue = try c.decodeIfPresent(String.self, forKey: .queue)
         gpus = try c.decodeWholeNumber(forKey: .gpus)
         gpuType = try c.decodeIfPresent(String.self, forKey: .gpuType)
+        gpuMemory = try c.decodeIfPresent(ByteCount.self, forKey: .gpuMemory)
         cpus = try c.decodeWholeNumber(forKey: .cpus)
         memory = try c.decodeIfPresent(ByteCount.self, forKey: .memory)
         image = try c.decodeIfPresent(String.self, forKey: .image)
@@ -79,6 +85,7 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
             queue: queue ?? "default",
             resources: Resources(gpus: gpus ?? 0, cpus: cpus ?? 1, memory: memory?.bytes ?? 0),
             gpuType: gpuType,
+            gpuMemoryMiB: gpuMemory.map { Int(clamping: ($0.bytes + (1 << 20) - 1) >> 20) },
             image: image,
             timeLimit: timeLimit,
             maxRetries: maxRetries ?? 0,
@@ -168,6 +175,8 @@ public struct JobView: Codable, Hashable, Sendable {
     public var cpus: Int
     public var memory: Int64
     public var gpuType: String?
+    /// Minimum memory per GPU, bytes.
+    public var gpuMemory: Int64?
     public var image: String?
     public var timeLimit: Int?
     public var maxRetries: Int
@@ -200,6 +209,7 @@ public struct JobView: Codable, Hashable, Sendable {
         cpus = job.spec.resources.cpus
         memory = job.spec.resources.memory
         gpuType = job.spec.gpuType
+        gpuMemory = job.spec.gpuMemoryMiB.map { Int64($0) << 20 }
         image = job.spec.image
         timeLimit = job.spec.timeLimit
         maxRetries = job.spec.maxRetries

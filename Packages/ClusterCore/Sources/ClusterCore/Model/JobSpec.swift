@@ -8,6 +8,8 @@ public struct JobSpec: Hashable, Sendable {
     public var queue: String
     public var resources: Resources
     public var gpuType: String?
+    /// At least this much memory on each GPU (MiB), e.g. 80000 for 80 GB cards; nil means any.
+    public var gpuMemoryMiB: Int?
     public var image: String?
     /// Seconds; nil means the queue's default (none yet).
     public var timeLimit: Int?
@@ -25,6 +27,7 @@ public struct JobSpec: Hashable, Sendable {
         queue: String = "default",
         resources: Resources = Resources(gpus: 0, cpus: 1, memory: 0),
         gpuType: String? = nil,
+        gpuMemoryMiB: Int? = nil,
         image: String? = nil,
         timeLimit: Int? = nil,
         maxRetries: Int = 0,
@@ -39,6 +42,7 @@ public struct JobSpec: Hashable, Sendable {
         self.queue = queue
         self.resources = resources
         self.gpuType = gpuType
+        self.gpuMemoryMiB = gpuMemoryMiB
         self.image = image
         self.timeLimit = timeLimit
         self.maxRetries = maxRetries
@@ -117,6 +121,9 @@ extension JobSpec {
         try validateResources()
         if let gpuType, gpuType.isEmpty || gpuType.count > 64 || !gpuType.allSatisfy(Self.isNameCharacter) {
             throw SpecError(field: "gpu_type", message: "must be 1-64 letters, digits, '-', '_' or '.' (e.g. H100)")
+        }
+        if let gpuMemoryMiB, gpuMemoryMiB <= 0 || gpuMemoryMiB > 16 << 20 {
+            throw SpecError(field: "gpu_memory", message: "must be between 1 MiB and 16 TiB per GPU (e.g. \"80G\")")
         }
         if let image, image.isEmpty || image.count > 512 || image.contains(where: { $0.isWhitespace || $0 == "\0" }) {
             throw SpecError(field: "image", message: "must be a container image reference such as ubuntu:24.04")

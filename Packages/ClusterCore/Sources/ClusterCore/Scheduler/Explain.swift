@@ -46,7 +46,7 @@ extension Scheduler {
                 cpus -= held.resources.cpus
                 memory -= held.resources.memory
             }
-            let usable = view.usable(type: requirement.gpuType)
+            let usable = view.usable(type: requirement.gpuType, minMemoryMiB: requirement.gpuMemoryMiB)
             let freeGPUs = usable.subtracting(taken).count
             let kind = job.spec.gpuType.map { "\($0) " } ?? ""
             let detail: String

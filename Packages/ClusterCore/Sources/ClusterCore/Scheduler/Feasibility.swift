@@ -4,6 +4,8 @@ struct Requirement: Hashable, Sendable {
     var gpuType: String?
     /// As the user wrote it, for explanations.
     var gpuTypeAsWritten: String?
+    /// Minimum memory per GPU, MiB.
+    var gpuMemoryMiB: Int?
     /// The queue's node selector.
     var selector: [String: String]
     var labels: [String: String]
@@ -11,6 +13,7 @@ struct Requirement: Hashable, Sendable {
     init(spec: JobSpec, queue: QueueConfig) {
         gpuType = spec.gpuType?.lowercased()
         gpuTypeAsWritten = spec.gpuType
+        gpuMemoryMiB = spec.gpuMemoryMiB
         selector = queue.nodeSelector
         labels = spec.labels
     }
@@ -23,6 +26,7 @@ enum StaticProblem: Hashable, Sendable {
     case drained(reason: String?)
     case label(key: String, has: String?, wanted: String, fromQueue: String?)
     case gpuType(has: [String], wanted: String)
+    case gpuMemory(largestMiB: Int?, wantedMiB: Int)
     case unhealthyGPUs(indices: [Int], usable: Int, wanted: Int)
     case tooFewGPUs(has: Int, wanted: Int, type: String?)
     case tooFewCPUs(has: Int, wanted: Int)
@@ -39,6 +43,9 @@ enum StaticProblem: Hashable, Sendable {
         case .gpuType(let has, let wanted):
             return has.isEmpty
                 ? "no GPUs, wanted gpu_type \(wanted)" : "gpu_type \(has.joined(separator: ", ")), wanted \(wanted)"
+        case .gpuMemory(let largest, let wanted):
+            let has = largest.map { "GPUs of \(ByteSize.format(Int64($0) << 20))" } ?? "GPUs of unknown memory"
+            return "\(has), wanted \(ByteSize.format(Int64(wanted) << 20)) per GPU"
         case .unhealthyGPUs(let indices, let usable, let wanted):
             let list = indices.map(String.init).joined(separator: ", ")
             return "GPU\(indices.count == 1 ? "" : "s") \(list) unhealthy: \(usable) usable, wanted \(wanted)"
@@ -87,9 +94,14 @@ enum Feasibility {
     }
 
     static func capacityProblem(_ requirement: Requirement, resources: Resources, view: NodeView) -> StaticProblem? {
-        let matching = view.matching(type: requirement.gpuType)
+        let matching = view.matching(type: requirement.gpuType, minMemoryMiB: requirement.gpuMemoryMiB)
         let usable = matching.intersection(view.healthy)
         if resources.gpus > usable.count {
+            if let wantedMemory = requirement.gpuMemoryMiB, resources.gpus > 0,
+                view.matching(type: requirement.gpuType).count >= resources.gpus
+            {
+                return .gpuMemory(largestMiB: view.gpus.compactMap(\.memoryMiB).max(), wantedMiB: wantedMemory)
+            }
             if let wanted = requirement.gpuTypeAsWritten, matching.isEmpty, resources.gpus > 0 {
                 var names: [String] = []
                 for gpu in view.gpus where !names.contains(gpu.name) { names.append(gpu.name) }

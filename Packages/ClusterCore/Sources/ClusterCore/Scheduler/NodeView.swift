@@ -28,23 +28,30 @@ final class NodeView: Sendable {
     var id: NodeID { node.id }
 
     /// GPUs whose name contains the wanted type (already lowercased), healthy or not.
-    func matching(type lowercasedType: String?) -> GPUMask {
+    func matching(type lowercasedType: String?, minMemoryMiB: Int? = nil) -> GPUMask {
         var names = NameCache()
-        return matching(type: lowercasedType, names: &names)
+        return matching(type: lowercasedType, minMemoryMiB: minMemoryMiB, names: &names)
     }
 
-    func matching(type lowercasedType: String?, names: inout NameCache) -> GPUMask {
-        guard let lowercasedType else { return GPUMask(first: gpus.count) }
+    /// GPUs of the wanted type with at least `minMemoryMiB` each (a GPU of unknown memory does not qualify).
+    func matching(type lowercasedType: String?, minMemoryMiB: Int? = nil, names: inout NameCache) -> GPUMask {
         var mask = GPUMask()
-        for (position, name) in lowercasedNames.enumerated() where names.contains(name, lowercasedType) {
-            mask.insert(position)
+        if let lowercasedType {
+            for (position, name) in lowercasedNames.enumerated() where names.contains(name, lowercasedType) {
+                mask.insert(position)
+            }
+        } else {
+            mask = GPUMask(first: gpus.count)
         }
-        return mask
+        guard let minMemoryMiB else { return mask }
+        var enough = GPUMask()
+        for position in mask.positions where (gpus[position].memoryMiB ?? 0) >= minMemoryMiB { enough.insert(position) }
+        return enough
     }
 
-    /// Healthy GPUs of the wanted type: the only ones a job of that type may get.
-    func usable(type lowercasedType: String?) -> GPUMask {
-        matching(type: lowercasedType).intersection(healthy)
+    /// Healthy GPUs of the wanted type and memory: the only ones such a job may get.
+    func usable(type lowercasedType: String?, minMemoryMiB: Int? = nil) -> GPUMask {
+        matching(type: lowercasedType, minMemoryMiB: minMemoryMiB).intersection(healthy)
     }
 
     /// The positions of these GPU indices (indices the node does not have are ignored).

@@ -4,6 +4,7 @@ struct Planner {
     struct ClassKey: Hashable {
         var queue: String
         var gpuType: String?
+        var gpuMemoryMiB: Int?
         var labels: [String: String]
     }
 
@@ -177,7 +178,12 @@ struct Planner {
     }
 
     mutating func index(for spec: JobSpec, queue: QueueConfig) -> Int {
-        let key = ClassKey(queue: queue.name, gpuType: spec.gpuType?.lowercased(), labels: spec.labels)
+        let key = ClassKey(
+            queue: queue.name,
+            gpuType: spec.gpuType?.lowercased(),
+            gpuMemoryMiB: spec.gpuMemoryMiB,
+            labels: spec.labels
+        )
         if let known = indexOfClass[key] { return known }
         let requirement = Requirement(spec: spec, queue: queue)
         indexes.append(

@@ -23,7 +23,11 @@ struct FitIndex {
                 Feasibility.labelProblem(requirement, node: view.node, queueName: queueName) == nil
             else { continue }
             eligible[ordinal] = true
-            usable[ordinal] = view.matching(type: requirement.gpuType, names: &names).intersection(view.healthy)
+            usable[ordinal] = view.matching(
+                type: requirement.gpuType,
+                minMemoryMiB: requirement.gpuMemoryMiB,
+                names: &names
+            ).intersection(view.healthy)
             maxUsable = max(maxUsable, usable[ordinal].count)
             hardware.insert(Resources(gpus: usable[ordinal].count, cpus: view.node.cpus, memory: view.node.memory))
         }

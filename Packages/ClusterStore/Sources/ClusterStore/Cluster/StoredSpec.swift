@@ -13,6 +13,7 @@ struct StoredSpec: Codable {
     var cpus: Int
     var memory: Int64
     var gpuType: String?
+    var gpuMemoryMiB: Int?
     var image: String?
     var timeLimit: Int?
     var maxRetries: Int
@@ -30,6 +31,7 @@ struct StoredSpec: Codable {
         cpus = spec.resources.cpus
         memory = spec.resources.memory
         gpuType = spec.gpuType
+        gpuMemoryMiB = spec.gpuMemoryMiB
         image = spec.image
         timeLimit = spec.timeLimit
         maxRetries = spec.maxRetries
@@ -47,6 +49,7 @@ struct StoredSpec: Codable {
             queue: queue,
             resources: Resources(gpus: gpus, cpus: cpus, memory: memory),
             gpuType: gpuType,
+            gpuMemoryMiB: gpuMemoryMiB,
             image: image,
             timeLimit: timeLimit,
             maxRetries: maxRetries,
