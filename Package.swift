@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "CorralSupportTests", dependencies: ["CorralSupport"]),
         .testTarget(name: "CLITests", dependencies: ["CLIKit", "CorralClient"]),
         .testTarget(name: "AgentTests", dependencies: ["AgentKit", "CorralSupport", core, wire]),
-        .testTarget(name: "ControllerTests", dependencies: ["ControllerKit", "CorralSupport", core]),
+        .testTarget(name: "ControllerTests", dependencies: ["ControllerKit", "CorralSupport", core, wire, http]),
         // Starts the real binaries (built first: these dependencies make `swift test` build them).
         .testTarget(
             name: "EndToEndTests",

@@ -461,18 +461,68 @@ import Testing
 
     // MARK: Migrations
 
+    /// Every migration of the cluster schema, in order (a new one is added here too).
+    static let migrations = ["0001-initial", "0002-revoked-nodes-and-token-use"]
+
+    /// A database written by the first release (only 0001) opens in this one: the new columns appear with
+    /// their defaults and nothing is lost.
+    @Test func aFirstReleaseDatabaseIsUpgradedInPlace() throws {
+        try Self.withDatabase { path in
+            do {
+                let connection = try Connection(path: path)
+                _ = try Migrator.migrate(connection, [Migration(id: Self.migrations[0], sql: Self.firstSchema)])
+                try connection.run(
+                    """
+                    INSERT INTO nodes (id, hostname, cpus, memory, status, registered_at, last_heartbeat)
+                    VALUES ('old-node', 'old', 4, 1024, 'READY', 1, 2)
+                    """
+                )
+            }
+            let db = try ClusterDatabase(path: path)
+            #expect(try Migrator.appliedMigrations(db.connection) == Self.migrations)
+            let nodes = try db.loadNodes()
+            #expect(nodes.map(\.id) == [NodeID("old-node")])
+            #expect(nodes.first?.revoked == false)
+        }
+    }
+
+    /// The 0001 schema as the first release shipped it (the nodes and credentials tables are what 0002 alters).
+    static let firstSchema = """
+        CREATE TABLE nodes (id TEXT PRIMARY KEY, hostname TEXT NOT NULL, cpus INTEGER NOT NULL,
+            memory INTEGER NOT NULL, labels TEXT NOT NULL DEFAULT '{}', status TEXT NOT NULL,
+            drained INTEGER NOT NULL DEFAULT 0, drain_reason TEXT, boot_id TEXT, registered_at INTEGER NOT NULL,
+            last_heartbeat INTEGER NOT NULL) STRICT;
+        CREATE TABLE gpus (node_id TEXT NOT NULL REFERENCES nodes(id) ON DELETE CASCADE, idx INTEGER NOT NULL,
+            uuid TEXT NOT NULL, name TEXT NOT NULL, memory_mib INTEGER, healthy INTEGER NOT NULL,
+            PRIMARY KEY (node_id, idx)) STRICT;
+        CREATE TABLE jobs (id TEXT PRIMARY KEY, user TEXT NOT NULL, name TEXT NOT NULL, queue TEXT NOT NULL,
+            state TEXT NOT NULL, pending_reason TEXT, message TEXT, priority INTEGER NOT NULL,
+            submitted_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, retries_used INTEGER NOT NULL DEFAULT 0,
+            infra_retries_used INTEGER NOT NULL DEFAULT 0, spec TEXT NOT NULL) STRICT;
+        CREATE TABLE attempts (job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE, number INTEGER NOT NULL,
+            node_id TEXT NOT NULL, gpu_indices TEXT NOT NULL, gpus INTEGER NOT NULL, cpus INTEGER NOT NULL,
+            memory INTEGER NOT NULL, allocated_at INTEGER NOT NULL, started_at INTEGER, ended_at INTEGER,
+            pid INTEGER, exit_code INTEGER, signal INTEGER, exit_message TEXT, timed_out INTEGER NOT NULL DEFAULT 0,
+            final_state TEXT, PRIMARY KEY (job_id, number)) STRICT;
+        CREATE TABLE events (id INTEGER PRIMARY KEY, job_id TEXT NOT NULL, attempt INTEGER NOT NULL, from_state TEXT,
+            to_state TEXT, reason TEXT NOT NULL, node_id TEXT, at INTEGER NOT NULL, applied INTEGER NOT NULL) STRICT;
+        CREATE TABLE credentials (hash TEXT PRIMARY KEY, prefix TEXT NOT NULL, kind TEXT NOT NULL,
+            subject TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER,
+            revoked INTEGER NOT NULL DEFAULT 0) STRICT;
+        """
+
     @Test func migrationsAreRecordedAndNotReapplied() throws {
         try Self.withDatabase { path in
             do {
                 let db = try ClusterDatabase(path: path)
-                #expect(try Migrator.appliedMigrations(db.connection) == ["0001-initial"])
+                #expect(try Migrator.appliedMigrations(db.connection) == Self.migrations)
                 try db.insertJob(Self.job("survivor"))
             }
             for _ in 0..<3 {
                 let db = try ClusterDatabase(path: path)
-                #expect(try Migrator.appliedMigrations(db.connection) == ["0001-initial"])
+                #expect(try Migrator.appliedMigrations(db.connection) == Self.migrations)
                 let rows = try db.connection.query("SELECT id, applied_at FROM schema_migrations")
-                #expect(rows.count == 1)
+                #expect(rows.count == Self.migrations.count)
                 #expect((rows.first?.int64("applied_at") ?? 0) > 1_600_000_000)
                 // Data written before the reopen is still there: the schema was not recreated.
                 #expect(try db.loadJobs().map(\.id) == [JobID("survivor")])

@@ -22,6 +22,8 @@ public enum CLI {
           explain     why a job waits: its reason and one line per node
           queues      the cluster's queues, their depth and GPU use
           nodes       list the cluster's nodes
+          tokens      (admin) tokens create --user NAME [--admin] [--expires 30d] | list | revoke PREFIX
+          whoami      who your token says you are
           drain       stop placing new work on a node (admin): corral drain NODE [--reason TEXT]
           resume      let a drained node take work again (admin)
           version     print the version
@@ -161,6 +163,34 @@ public enum CLI {
             let queues = try await client.queues()
             FileHandleOutput.stdout(
                 globals.json ? WireJSON.encodePretty(queues.queues) + "\n" : Tables.queues(queues.queues)
+            )
+        case .tokensCreate(let user, let admin, let expiresIn):
+            let created = try await client.createToken(user: user, role: admin ? "admin" : "user", expiresIn: expiresIn)
+            FileHandleOutput.stdout(
+                globals.json
+                    ? WireJSON.encodePretty(created) + "\n"
+                    : "\(created.token)\n(shown once: give it to \(created.user), who runs corral configure --token ...)\n"
+            )
+        case .tokensList:
+            let tokens = try await client.tokens().tokens
+            FileHandleOutput.stdout(globals.json ? WireJSON.encodePretty(tokens) + "\n" : Tables.tokens(tokens))
+        case .tokensRevoke(let prefix):
+            let token = try await client.revokeToken(prefix: prefix)
+            FileHandleOutput.stdout(
+                globals.json ? WireJSON.encodePretty(token) + "\n" : "revoked \(token.prefix) (\(token.user))\n"
+            )
+        case .whoami:
+            let me = try await client.whoami()
+            FileHandleOutput.stdout(
+                globals.json
+                    ? WireJSON.encodePretty(me) + "\n" : "\(me.user) (\(me.role)), token \(me.tokenPrefix)...\n"
+            )
+        case .nodesRevoke(let node):
+            let view = try await client.revokeNode(node)
+            FileHandleOutput.stdout(
+                globals.json
+                    ? WireJSON.encodePretty(view) + "\n"
+                    : "revoked \(view.id): its agent is cut off; corral resume \(view.id) readmits it\n"
             )
         case .drain(let node, let reason):
             let view = try await client.drain(node, reason: reason)

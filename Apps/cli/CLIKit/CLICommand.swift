@@ -44,6 +44,11 @@ public enum CLICommand: Sendable, Equatable {
     case explain(String)
     case logs(String, follow: Bool)
     case queues
+    case tokensCreate(user: String, admin: Bool, expiresIn: Int?)
+    case tokensList
+    case tokensRevoke(prefix: String)
+    case whoami
+    case nodesRevoke(String)
     case drain(node: String, reason: String?)
     case resume(node: String)
 
@@ -85,8 +90,14 @@ public enum CLICommand: Sendable, Equatable {
             }
             return (.cancel(args), globals)
         case "nodes":
-            guard args.isEmpty else { throw CLIError.usage("usage: corral nodes") }
+            if args.count == 2 && args[0] == "revoke" { return (.nodesRevoke(args[1]), globals) }
+            guard args.isEmpty else { throw CLIError.usage("usage: corral nodes | corral nodes revoke NODE") }
             return (.nodes, globals)
+        case "whoami":
+            guard args.isEmpty else { throw CLIError.usage("usage: corral whoami") }
+            return (.whoami, globals)
+        case "tokens":
+            return (try parseTokens(args), globals)
         case "logs":
             let follow = args.contains("-f") || args.contains("--follow")
             let rest = args.filter { $0 != "-f" && $0 != "--follow" }
@@ -115,6 +126,39 @@ public enum CLICommand: Sendable, Equatable {
             return (.resume(node: args[0]), globals)
         default:
             throw CLIError.usage("unknown command '\(name)'")
+        }
+    }
+
+    static func parseTokens(_ args: [String]) throws(CLIError) -> CLICommand {
+        let usage =
+            "usage: corral tokens create --user NAME [--admin] [--expires 30d] | tokens list | tokens revoke PREFIX"
+        switch args.first {
+        case "list" where args.count == 1: return .tokensList
+        case "revoke" where args.count == 2: return .tokensRevoke(prefix: args[1])
+        case "create":
+            var user: String?
+            var admin = false
+            var expires: Int?
+            var index = 1
+            while index < args.count {
+                switch args[index] {
+                case "--admin": admin = true
+                case "--user" where index + 1 < args.count:
+                    user = args[index + 1]
+                    index += 1
+                case "--expires" where index + 1 < args.count:
+                    guard let seconds = SubmitParser.parseDuration(args[index + 1]) else {
+                        throw CLIError.usage("--expires takes seconds or 90s, 30m, 2h, 30d, got '\(args[index + 1])'")
+                    }
+                    expires = seconds
+                    index += 1
+                default: throw CLIError.usage(usage)
+                }
+                index += 1
+            }
+            guard let user else { throw CLIError.usage(usage) }
+            return .tokensCreate(user: user, admin: admin, expiresIn: expires)
+        default: throw CLIError.usage(usage)
         }
     }
 

@@ -45,7 +45,7 @@ enum Tables {
             ["NODE", "STATUS", "GPUS", "CPUS", "MEMORY", "LAST SEEN", "NOTE"],
             nodes.map { node in
                 [
-                    node.id, node.drained ? "DRAINED" : node.status,
+                    node.id, node.revoked == true ? "REVOKED" : node.drained ? "DRAINED" : node.status,
                     "\(node.gpusUsed)/\(node.gpus.count)", "\(node.cpusUsed)/\(node.cpus)",
                     "\(ByteSize.format(node.memoryUsed))/\(ByteSize.format(node.memory))", node.lastHeartbeat,
                     node.drainReason ?? (node.status == "LOST" ? "no heartbeat" : ""),
@@ -61,6 +61,18 @@ enum Tables {
         if let message = explanation.message, explanation.state != "QUEUED" { out += "\(message)\n" }
         if explanation.nodes.isEmpty { return out + "no nodes are registered\n" }
         return out + explanation.nodes.map { "  \($0.node): \($0.detail)" }.joined(separator: "\n") + "\n"
+    }
+
+    static func tokens(_ tokens: [TokenView]) -> String {
+        render(
+            ["PREFIX", "USER", "ROLE", "CREATED", "LAST USED", "EXPIRES", "STATE"],
+            tokens.map {
+                [
+                    $0.prefix, $0.user, $0.role, $0.createdAt, $0.lastUsedAt ?? "never", $0.expiresAt ?? "never",
+                    $0.revoked ? "revoked" : "active",
+                ]
+            }
+        )
     }
 
     static func queues(_ queues: [QueueView]) -> String {

@@ -132,8 +132,35 @@ public struct CorralClient: Sendable {
         try await call(.post, "/v1/nodes/\(try Self.nodeSegment(id))/resume")
     }
 
-    public func createToken(user: String, role: String = "user") async throws(CorralError) -> CreateTokenResponse {
-        try await call(.post, "/v1/tokens", body: WireJSON.encode(CreateTokenRequest(user: user, role: role)))
+    /// Admin: a new token for `user`, shown once.
+    public func createToken(
+        user: String,
+        role: String = "user",
+        expiresIn: Int? = nil
+    ) async throws(CorralError)
+        -> CreateTokenResponse
+    {
+        let request = CreateTokenRequest(user: user, role: role, expiresIn: expiresIn)
+        return try await call(.post, "/v1/tokens", body: WireJSON.encode(request))
+    }
+
+    public func tokens() async throws(CorralError) -> TokenListResponse { try await call(.get, "/v1/tokens") }
+
+    public func revokeToken(prefix: String) async throws(CorralError) -> TokenView {
+        guard !prefix.isEmpty, prefix.count <= 64, prefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+            throw CorralError(
+                kind: .notFound,
+                message: "'\(prefix.prefix(64))' is not a token prefix: see corral tokens list"
+            )
+        }
+        return try await call(.post, "/v1/tokens/\(prefix)/revoke")
+    }
+
+    public func whoami() async throws(CorralError) -> WhoAmIResponse { try await call(.get, "/v1/whoami") }
+
+    /// Admin: cut a node off (its token stops working; it may not register until resumed).
+    public func revokeNode(_ id: String) async throws(CorralError) -> NodeView {
+        try await call(.post, "/v1/nodes/\(try Self.nodeSegment(id))/revoke")
     }
 
     /// Polls until the job has finished (SUCCEEDED, FAILED, LOST without retry, CANCELED) and returns it.

@@ -65,6 +65,25 @@ struct API: Sendable {
             return .json(WireJSON.encode(try await state.resume(node, by: principal.subject)))
         }
         router.add(.post, "/v1/tokens") { request in try await createToken(request) }
+        router.add(.get, "/v1/tokens") { request in
+            _ = try await admin(request, "list tokens")
+            return .json(WireJSON.encode(TokenListResponse(tokens: await state.tokenViews())))
+        }
+        router.add(.post, "/v1/tokens/{prefix}/revoke") { request in
+            _ = try await admin(request, "revoke tokens")
+            return .json(WireJSON.encode(try await state.revokeToken(prefix: request.pathParameters["prefix"] ?? "")))
+        }
+        router.add(.get, "/v1/whoami") { request in
+            guard await state.authenticate(request.bearerToken) != nil,
+                let me = await state.whoami(token: request.bearerToken)
+            else { throw APIError.unauthorized }
+            return .json(WireJSON.encode(me))
+        }
+        router.add(.post, "/v1/nodes/{id}/revoke") { request in
+            let principal = try await admin(request, "revoke nodes")
+            let node = NodeID(request.pathParameters["id"] ?? "")
+            return .json(WireJSON.encode(try await state.revokeNode(node, by: principal.subject)))
+        }
 
         router.add(.post, "/v1/agents/register") { request in try await register(request) }
         router.add(.post, "/v1/agents/{node}/heartbeat") { request in
@@ -221,8 +240,7 @@ struct API: Sendable {
     }
 
     func createToken(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let principal = try await user(request)
-        guard principal.isAdmin else { throw APIError.forbidden("only an admin can create tokens") }
+        _ = try await admin(request, "create tokens")
         let body = try decode(CreateTokenRequest.self, request)
         guard JobSpec.isSimpleName(body.user) else {
             throw APIError.badRequest("must be 1-63 letters, digits, '-' or '_'", field: "user")
@@ -231,8 +249,10 @@ struct API: Sendable {
         guard let kind = CredentialKind(rawValue: role), kind == .user || kind == .admin else {
             throw APIError.badRequest("must be 'user' or 'admin'", field: "role")
         }
-        let token = SecureRandom.token(prefix: "cru_", bytes: 24)
-        let credential = try await state.addCredential(token: token, kind: kind, subject: body.user)
+        if let expiresIn = body.expiresIn, expiresIn <= 0 || expiresIn > 10 * 366 * 86400 {
+            throw APIError.badRequest("must be between 1 second and 10 years", field: "expires_in")
+        }
+        let (token, credential) = try await state.createToken(user: body.user, kind: kind, expiresIn: body.expiresIn)
         let response = CreateTokenResponse(token: token, prefix: credential.prefix, user: body.user, role: role)
         return .json(WireJSON.encode(response), status: .created)
     }

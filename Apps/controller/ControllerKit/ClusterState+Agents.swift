@@ -15,6 +15,11 @@ extension ClusterState {
     func register(_ request: RegisterRequest) throws -> Registration {
         let id = NodeID(request.nodeId)
         let now = clock.now()
+        if nodes[id]?.revoked == true {
+            throw APIError.forbidden(
+                "node \(id) was revoked by an admin; an admin can readmit it with corral resume \(id)"
+            )
+        }
         let previousBoot = nodes[id]?.bootID
         var node =
             nodes[id]

@@ -14,6 +14,7 @@ extension ClusterState {
         judgeSilentNodes(now)
         retryLostJobsWhoseLeaseExpired(now)
         enforceTimeLimits(now)
+        if now.milliseconds / 1000 % 10 == 0 { persistCredentialUse() }
     }
 
     /// ALLOCATED jobs whose agent did not accept the launch in time go back to the queue.

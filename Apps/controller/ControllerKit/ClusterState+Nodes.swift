@@ -29,6 +29,7 @@ extension ClusterState {
         guard var node = nodes[id] else { throw APIError.nodeNotFound(id.rawValue) }
         node.drained = false
         node.drainReason = nil
+        node.revoked = false
         try database.saveNode(node)
         nodes[id] = node
         log.info("node \(id) resumed by \(user)")
@@ -59,7 +60,8 @@ extension ClusterState {
             memoryUsed: used.memory,
             labels: node.labels,
             lastHeartbeat: WireTime.format(node.lastHeartbeat),
-            drainReason: node.drainReason
+            drainReason: node.drainReason,
+            revoked: node.revoked ? true : nil
         )
     }
 }

@@ -37,6 +37,8 @@ actor ClusterState {
     var usage = FairShareUsage()
     /// Bumped at each registration of a node; long polls from before it return empty.
     var pollGeneration: [NodeID: Int] = [:]
+    /// Credentials used since their last-use time was last written.
+    var usedCredentials: Set<String> = []
     /// When this controller started: no node is judged lost before one allocation lease has passed.
     let startedAt: Timestamp
 
@@ -99,8 +101,13 @@ actor ClusterState {
 
     func authenticate(_ token: String?) -> Principal? {
         guard let token, !token.isEmpty, token.utf8.count <= 256 else { return nil }
-        guard let credential = credentials[Digest.sha256Hex(token)], credential.isUsable(at: clock.now()) else {
-            return nil
+        let hash = Digest.sha256Hex(token)
+        let now = clock.now()
+        guard let credential = credentials[hash], credential.isUsable(at: now) else { return nil }
+        // Kept in memory; the tick writes it now and then, so a request costs no write.
+        if credential.kind == .user || credential.kind == .admin {
+            credentials[hash]?.lastUsedAt = now
+            usedCredentials.insert(hash)
         }
         return Principal(kind: credential.kind, subject: credential.subject)
     }

@@ -259,6 +259,8 @@ public struct NodeView: Codable, Hashable, Sendable {
     public var labels: [String: String]
     public var lastHeartbeat: String
     public var drainReason: String?
+    /// An admin cut this node off (`corral nodes revoke`).
+    public var revoked: Bool?
 
     public init(
         id: String,
@@ -273,8 +275,10 @@ public struct NodeView: Codable, Hashable, Sendable {
         memoryUsed: Int64,
         labels: [String: String],
         lastHeartbeat: String,
-        drainReason: String? = nil
+        drainReason: String? = nil,
+        revoked: Bool? = nil
     ) {
+        self.revoked = revoked
         self.id = id
         self.hostname = hostname
         self.status = status

@@ -258,9 +258,59 @@ public struct ErrorEnvelope: Codable, Hashable, Sendable {
 public struct CreateTokenRequest: Codable, Hashable, Sendable {
     public var user: String
     public var role: String?
-    public init(user: String, role: String? = nil) {
+    /// Seconds until the token stops working; nil for no expiry.
+    public var expiresIn: Int?
+    public init(user: String, role: String? = nil, expiresIn: Int? = nil) {
         self.user = user
         self.role = role
+        self.expiresIn = expiresIn
+    }
+}
+
+/// A token as `GET /v1/tokens` lists it: never the token itself, only its visible prefix.
+public struct TokenView: Codable, Hashable, Sendable {
+    public var prefix: String
+    public var user: String
+    public var role: String
+    public var createdAt: String
+    public var lastUsedAt: String?
+    public var expiresAt: String?
+    public var revoked: Bool
+    public init(
+        prefix: String,
+        user: String,
+        role: String,
+        createdAt: String,
+        lastUsedAt: String?,
+        expiresAt: String?,
+        revoked: Bool
+    ) {
+        self.prefix = prefix
+        self.user = user
+        self.role = role
+        self.createdAt = createdAt
+        self.lastUsedAt = lastUsedAt
+        self.expiresAt = expiresAt
+        self.revoked = revoked
+    }
+}
+
+public struct TokenListResponse: Codable, Hashable, Sendable {
+    public var tokens: [TokenView]
+    public init(tokens: [TokenView]) { self.tokens = tokens }
+}
+
+/// `GET /v1/whoami`.
+public struct WhoAmIResponse: Codable, Hashable, Sendable {
+    public var user: String
+    public var role: String
+    public var tokenPrefix: String
+    public var expiresAt: String?
+    public init(user: String, role: String, tokenPrefix: String, expiresAt: String?) {
+        self.user = user
+        self.role = role
+        self.tokenPrefix = tokenPrefix
+        self.expiresAt = expiresAt
     }
 }
 

@@ -20,6 +20,8 @@ public struct Credential: Hashable, Sendable {
     public var createdAt: Timestamp
     public var expiresAt: Timestamp?
     public var revoked: Bool
+    /// When it last authenticated a request (kept in memory, written now and then).
+    public var lastUsedAt: Timestamp?
 
     public init(
         hash: String,

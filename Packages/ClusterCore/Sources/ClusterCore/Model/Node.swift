@@ -35,6 +35,8 @@ public struct Node: Hashable, Sendable {
     public var status: NodeStatus
     public var drained: Bool
     public var drainReason: String?
+    /// An admin cut the node off: its token is revoked and it may not register again until resumed.
+    public var revoked: Bool = false
     public var bootID: String?
     public var registeredAt: Timestamp
     public var lastHeartbeat: Timestamp

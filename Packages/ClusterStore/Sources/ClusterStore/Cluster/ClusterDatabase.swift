@@ -181,18 +181,19 @@ public final class ClusterDatabase {
         try connection.run(
             """
             INSERT INTO nodes (id, hostname, cpus, memory, labels, status, drained, drain_reason, boot_id,
-                registered_at, last_heartbeat)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                registered_at, last_heartbeat, revoked)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, cpus = excluded.cpus,
                 memory = excluded.memory, labels = excluded.labels, status = excluded.status,
                 drained = excluded.drained, drain_reason = excluded.drain_reason, boot_id = excluded.boot_id,
-                registered_at = excluded.registered_at, last_heartbeat = excluded.last_heartbeat
+                registered_at = excluded.registered_at, last_heartbeat = excluded.last_heartbeat,
+                revoked = excluded.revoked
             """,
             [
                 .text(node.id.rawValue), .text(node.hostname), SQLValue(node.cpus), .integer(node.memory),
                 .text(try StoredSpec.encode(node.labels)), .text(node.status.rawValue), SQLValue(node.drained),
                 SQLValue(node.drainReason), SQLValue(node.bootID), .integer(node.registeredAt.milliseconds),
-                .integer(node.lastHeartbeat.milliseconds),
+                .integer(node.lastHeartbeat.milliseconds), SQLValue(node.revoked),
             ]
         )
         try connection.run("DELETE FROM gpus WHERE node_id = ?", [.text(node.id.rawValue)])
@@ -237,6 +238,7 @@ public final class ClusterDatabase {
                 lastHeartbeat: Timestamp(milliseconds: row.int64("last_heartbeat") ?? 0)
             )
             node.drainReason = row.string("drain_reason")
+            node.revoked = row.bool("revoked") ?? false
             nodes.append(node)
         }
         return nodes
@@ -247,14 +249,16 @@ public final class ClusterDatabase {
     public func saveCredential(_ credential: Credential) throws(StoreError) {
         try connection.run(
             """
-            INSERT INTO credentials (hash, prefix, kind, subject, created_at, expires_at, revoked)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (hash) DO UPDATE SET revoked = excluded.revoked, expires_at = excluded.expires_at
+            INSERT INTO credentials (hash, prefix, kind, subject, created_at, expires_at, revoked, last_used_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (hash) DO UPDATE SET revoked = excluded.revoked, expires_at = excluded.expires_at,
+                last_used_at = excluded.last_used_at
             """,
             [
                 .text(credential.hash), .text(credential.prefix), .text(credential.kind.rawValue),
                 .text(credential.subject), .integer(credential.createdAt.milliseconds),
                 SQLValue(credential.expiresAt?.milliseconds), SQLValue(credential.revoked),
+                SQLValue(credential.lastUsedAt?.milliseconds),
             ]
         )
     }
@@ -274,6 +278,7 @@ public final class ClusterDatabase {
                     revoked: row.bool("revoked") ?? false
                 )
             )
+            credentials[credentials.count - 1].lastUsedAt = row.int64("last_used_at").map(Timestamp.init(milliseconds:))
         }
         return credentials
     }

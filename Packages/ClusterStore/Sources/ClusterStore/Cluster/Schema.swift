@@ -85,6 +85,13 @@ enum Schema {
                 ) STRICT;
                 CREATE INDEX credentials_by_subject ON credentials(kind, subject);
                 """
-        )
+        ),
+        Migration(
+            id: "0002-revoked-nodes-and-token-use",
+            sql: """
+                ALTER TABLE nodes ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE credentials ADD COLUMN last_used_at INTEGER;
+                """
+        ),
     ]
 }

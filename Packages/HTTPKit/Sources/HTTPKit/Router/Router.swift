@@ -13,11 +13,15 @@ public struct Router: HTTPResponder {
     }
 
     private var root = RouteNode()
+    /// Every registered route as "METHOD /pattern", in registration order (for tests that walk them all).
+    public private(set) var routes: [String] = []
 
     public init() {}
 
     /// Registers `handler` for `method` and `pattern` ("/v1/jobs/{id}/cancel"). Re-adding replaces.
     public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping Handler) {
+        let route = "\(method) \(pattern)"
+        if !routes.contains(route) { routes.append(route) }
         let segments = pattern.split(separator: "/").map { segment -> RouteNode.Segment in
             if segment.count > 2 && segment.first == "{" && segment.last == "}" {
                 return .parameter(String(segment.dropFirst().dropLast()))

@@ -1,0 +1,253 @@
+import ClusterCore
+import ClusterWire
+import CorralSupport
+import Foundation
+import HTTPKit
+import Synchronization
+import Testing
+
+@testable import ControllerKit
+
+/// Every route of the API against every kind of caller, checked against the table below, in process: the
+/// real router, handlers, state actor and SQLite file, without sockets. A route the table lacks fails the
+/// test, so a new endpoint cannot ship without deciding who may call it.
+@Suite struct AuthorizationTests {
+    enum Caller: String, CaseIterable, Sendable {
+        case none, wrong, expired, revoked, alice, bob, admin, node, cluster
+    }
+
+    enum Outcome: Equatable, CustomStringConvertible {
+        case ok, unauthorized, forbidden, notFound
+        var description: String {
+            switch self {
+            case .ok: "2xx"
+            case .unauthorized: "401"
+            case .forbidden: "403"
+            case .notFound: "404"
+            }
+        }
+        static func of(_ status: Int) -> Outcome? {
+            switch status {
+            case 200..<300: .ok
+            case 401: .unauthorized
+            case 403: .forbidden
+            case 404: .notFound
+            default: nil
+            }
+        }
+    }
+
+    /// Who may do what. alice owns the job; bob is another user (someone else's job looks unknown: 404).
+    /// Callers without a usable token (none, wrong, expired, revoked) get 401 everywhere but /healthz.
+    static let table: [String: [Caller: Outcome]] = {
+        func user(owner: Outcome = .ok, other: Outcome = .ok) -> [Caller: Outcome] {
+            [.alice: owner, .bob: other, .admin: .ok, .node: .forbidden, .cluster: .forbidden]
+        }
+        let adminOnly: [Caller: Outcome] = [
+            .alice: .forbidden, .bob: .forbidden, .admin: .ok, .node: .forbidden, .cluster: .forbidden,
+        ]
+        let ownNode: [Caller: Outcome] = [
+            .alice: .forbidden, .bob: .forbidden, .admin: .forbidden, .node: .ok, .cluster: .forbidden,
+        ]
+        return [
+            "GET /healthz": [
+                .none: .ok, .wrong: .ok, .expired: .ok, .revoked: .ok, .alice: .ok, .bob: .ok, .admin: .ok,
+                .node: .ok, .cluster: .ok,
+            ],
+            "POST /v1/jobs": user(),
+            "GET /v1/jobs": user(),
+            "GET /v1/jobs/{id}": user(other: .notFound),
+            "POST /v1/jobs/{id}/cancel": user(other: .notFound),
+            "GET /v1/jobs/{id}/events": user(other: .notFound),
+            "GET /v1/jobs/{id}/logs": user(other: .notFound),
+            "GET /v1/jobs/{id}/explain": user(other: .notFound),
+            "GET /v1/queues": user(),
+            "GET /v1/nodes": user(),
+            "GET /v1/nodes/{id}": user(),
+            "POST /v1/nodes/{id}/drain": adminOnly,
+            "POST /v1/nodes/{id}/resume": adminOnly,
+            "POST /v1/nodes/{id}/revoke": adminOnly,
+            "POST /v1/tokens": adminOnly,
+            "GET /v1/tokens": adminOnly,
+            "POST /v1/tokens/{prefix}/revoke": adminOnly,
+            "GET /v1/whoami": [.alice: .ok, .bob: .ok, .admin: .ok, .node: .ok, .cluster: .ok],
+            "POST /v1/agents/register": [
+                .alice: .forbidden, .bob: .forbidden, .admin: .forbidden, .node: .forbidden, .cluster: .ok,
+            ],
+            "POST /v1/agents/{node}/heartbeat": ownNode,
+            "GET /v1/agents/{node}/assignments": ownNode,
+            "POST /v1/allocations/{id}/status": ownNode,
+            "POST /v1/allocations/{id}/logs": ownNode,
+        ]
+    }()
+
+    /// A clock the test moves, to expire a token.
+    final class ManualClock: WallClock {
+        let time = Mutex(Timestamp(milliseconds: 1_800_000_000_000))
+        func now() -> Timestamp { time.withLock { $0 } }
+        func advance(_ duration: Duration) { time.withLock { $0 = $0 + duration } }
+    }
+
+    @Test func everyRouteAgainstEveryCaller() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("auth-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var settings = ControllerConfiguration()
+        settings.dataDir = directory
+        try Files.makeDirectories(directory, mode: 0o700)
+        let clock = ManualClock()
+        let state = try ClusterState(settings: settings, clock: clock, log: MemoryLog())
+        let logs = try LogStore(directory: directory + "/logs")
+        let router = API(state: state, logs: logs, settings: settings).router()
+
+        // The callers' tokens.
+        var tokens: [Caller: String] = [.wrong: "cru_not_a_real_token"]
+        tokens[.admin] = try await state.createToken(user: "admin", kind: .admin, expiresIn: nil).0
+        tokens[.alice] = try await state.createToken(user: "alice", kind: .user, expiresIn: nil).0
+        tokens[.bob] = try await state.createToken(user: "bob", kind: .user, expiresIn: nil).0
+        tokens[.expired] = try await state.createToken(user: "carol", kind: .user, expiresIn: 60).0
+        let revoked = try await state.createToken(user: "dave", kind: .user, expiresIn: nil)
+        tokens[.revoked] = revoked.0
+        _ = try await state.revokeToken(prefix: revoked.1.prefix)
+        let throwaway = try await state.createToken(user: "erin", kind: .user, expiresIn: nil).1.prefix
+        tokens[.cluster] = "crj_cluster_token_for_the_test"
+        try await state.ensureCredential(token: tokens[.cluster]!, kind: .cluster, subject: "cluster")
+        clock.advance(.seconds(120))  // the expired token is now past its expiry
+
+        // Two nodes (one to be revoked) and a job of alice's placed on node-1.
+        func register(_ node: String) async throws -> String {
+            let body = RegisterRequest(
+                nodeId: node,
+                hostname: node,
+                bootId: "b",
+                cpus: 8,
+                memory: 1 << 34,
+                gpus: [GPUReport(index: 0, uuid: "GPU-\(node)", name: "Stand-in")],
+                labels: [:],
+                agentVersion: "test",
+                running: []
+            )
+            let response = try await call(
+                router,
+                "POST",
+                "/v1/agents/register",
+                tokens[.cluster],
+                WireJSON.encode(body)
+            )
+            return try JSONDecoder.wire.decode(RegisterResponse.self, from: Data(response.body)).nodeToken
+        }
+        tokens[.node] = try await register("node-1")
+        _ = try await register("node-2")
+        let submitted = try await call(
+            router,
+            "POST",
+            "/v1/jobs",
+            tokens[.alice],
+            Array(#"{"command":["true"],"gpus":1}"#.utf8)
+        )
+        let job = try JSONDecoder.wire.decode(JobView.self, from: Data(submitted.body)).id
+        await state.runSchedulingPass()
+        let allocation = "\(job).1"
+
+        /// The concrete request for each route: path parameters filled in, a body where one is needed.
+        func request(_ route: String) -> (String, String, [UInt8]) {
+            let parts = route.split(separator: " ", maxSplits: 1).map(String.init)
+            var path = parts[1]
+            var body: [UInt8] = []
+            switch route {
+            case "POST /v1/jobs": body = Array(#"{"command":["true"]}"#.utf8)
+            case "POST /v1/tokens": body = Array(#"{"user":"frank"}"#.utf8)
+            case "POST /v1/nodes/{id}/revoke": path = path.replacingOccurrences(of: "{id}", with: "node-2")
+            case "POST /v1/tokens/{prefix}/revoke": path = path.replacingOccurrences(of: "{prefix}", with: throwaway)
+            case "POST /v1/agents/register":
+                body = WireJSON.encode(
+                    RegisterRequest(
+                        nodeId: "node-3",
+                        hostname: "node-3",
+                        bootId: "b",
+                        cpus: 1,
+                        memory: 1 << 30,
+                        gpus: [],
+                        labels: [:],
+                        agentVersion: "test",
+                        running: []
+                    )
+                )
+            case "POST /v1/agents/{node}/heartbeat":
+                body = WireJSON.encode(
+                    HeartbeatRequest(bootId: "b", running: [RunningAllocation(allocationId: allocation, pid: 1)])
+                )
+            case "GET /v1/agents/{node}/assignments": path += "?wait=0"
+            case "POST /v1/allocations/{id}/status": body = WireJSON.encode(AllocationStatusRequest(phase: .starting))
+            case "POST /v1/allocations/{id}/logs":
+                path += "?offset=0"
+                body = Array("hello\n".utf8)
+            default: break
+            }
+            path = path.replacingOccurrences(of: "{node}", with: "node-1")
+            path = path.replacingOccurrences(of: "/v1/allocations/{id}", with: "/v1/allocations/\(allocation)")
+            path = path.replacingOccurrences(of: "/v1/nodes/{id}", with: "/v1/nodes/node-1")
+            path = path.replacingOccurrences(of: "{id}", with: job)
+            return (parts[0], path, body)
+        }
+
+        #expect(Set(router.routes) == Set(Self.table.keys), "every route needs a row in the table")
+        let orderedRoutes = router.routes.sorted { a, _ in !a.contains("revoke") }  // revocations last
+        for route in orderedRoutes {
+            let expected = Self.table[route] ?? [:]
+            for caller in Caller.allCases {
+                let outcome = expected[caller] ?? .unauthorized
+                let (method, path, body) = request(route)
+                let response = try await call(router, method, path, tokens[caller], body)
+                #expect(
+                    Outcome.of(response.status.code) == outcome,
+                    "\(route) as \(caller): \(response.status.code) \(String(decoding: response.body, as: UTF8.self)), expected \(outcome)"
+                )
+            }
+        }
+    }
+
+    func call(
+        _ router: Router,
+        _ method: String,
+        _ path: String,
+        _ token: String?,
+        _ body: [UInt8]
+    ) async throws
+        -> HTTPResponse
+    {
+        var headers = HTTPHeaders()
+        if let token { headers.set("Authorization", "Bearer \(token)") }
+        let (pathOnly, query) = Self.split(path)
+        let request = HTTPRequest(
+            method: HTTPMethod(method),
+            path: pathOnly,
+            query: query,
+            headers: headers,
+            body: body,
+            remoteAddress: "127.0.0.1"
+        )
+        do {
+            return try await router.respond(to: request)
+        } catch let error as any HTTPResponseError {
+            return error.response
+        }
+    }
+
+    static func split(_ path: String) -> (String, [String: String]) {
+        guard let mark = path.firstIndex(of: "?") else { return (path, [:]) }
+        var query: [String: String] = [:]
+        for pair in path[path.index(after: mark)...].split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            query[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        return (String(path[..<mark]), query)
+    }
+}
+
+extension JSONDecoder {
+    static var wire: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+}
