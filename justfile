@@ -16,10 +16,13 @@ build:
     @! grep -E "warning:|error:" .build-log.txt | grep -v "^warning: 'main'" || (echo "the build has warnings" && exit 1)
 
 # Run every test (unit and end-to-end). FILTER narrows them, e.g. `just test EndToEndTests`.
+# The 5,000-connection test runs in a process of its own: it raises the descriptor limit and holds thousands
+# of sockets, which must not starve the end-to-end tests of descriptors or CPU.
 test FILTER="":
     touch Package.swift
-    swift test {{ if FILTER == "" { "" } else { "--filter " + FILTER } }} 2>&1 | tee .test-log.txt
-    @grep -oE "Test run with [0-9]+ tests" .test-log.txt | tail -1 | awk '{ print "tests: " $4 " passed, 0 failed" }'
+    swift test {{ if FILTER == "" { "--skip ManyConnectionsTests" } else { "--filter " + FILTER } }} 2>&1 | tee .test-log.txt
+    {{ if FILTER == "" { "swift test --skip-build --filter ManyConnectionsTests 2>&1 | tee -a .test-log.txt" } else { "true" } }}
+    @grep -oE "Test run with [0-9]+ tests" .test-log.txt | awk '{ n += $4 } END { print "tests: " n " passed, 0 failed" }'
 
 # Static checks: formatting, ClusterCore imports nothing but the standard library, no ExplicitSendable warnings.
 check:
@@ -45,6 +48,10 @@ up: build
 # Stop the local cluster that `just up` started.
 down:
     scripts/dev-cluster.sh down
+
+# Release build, then the figures of docs/PERFORMANCE.md on loopback (full: < 10 min here, quick: < 2 min).
+bench MODE="full":
+    scripts/bench.sh {{MODE}}
 
 # Install the three binaries (release build) into PREFIX/bin.
 install PREFIX="/usr/local":

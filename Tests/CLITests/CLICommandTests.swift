@@ -26,8 +26,16 @@ import Testing
         }
     }
 
+    static func listOptions(all: Bool, states: [String], user: String?) -> ListOptions {
+        var options = ListOptions()
+        options.all = all
+        options.states = states
+        options.user = user
+        return options
+    }
+
     static func submitted(_ arguments: [String]) throws -> SubmitJobRequest {
-        guard case .submit(let request) = try command(["submit"] + arguments) else {
+        guard case .submit(let request, _) = try command(["submit"] + arguments) else {
             Issue.record("not a submit")
             return SubmitJobRequest(command: [])
         }
@@ -76,19 +84,25 @@ import Testing
     }
 
     @Test func list() throws {
-        #expect(try Self.command(["ls"]) == .list(all: false, states: [], user: nil))
-        #expect(try Self.command(["ps"]) == .list(all: false, states: [], user: nil))
-        #expect(try Self.command(["ls", "-a"]) == .list(all: true, states: [], user: nil))
-        #expect(try Self.command(["ls", "--all", "--user", "bob"]) == .list(all: true, states: [], user: "bob"))
+        #expect(try Self.command(["ls"]) == .list(Self.listOptions(all: false, states: [], user: nil)))
+        #expect(try Self.command(["ps"]) == .list(Self.listOptions(all: false, states: [], user: nil)))
+        #expect(try Self.command(["ls", "-a"]) == .list(Self.listOptions(all: true, states: [], user: nil)))
+        #expect(
+            try Self.command(["ls", "--all", "--user", "bob"])
+                == .list(Self.listOptions(all: true, states: [], user: "bob"))
+        )
         #expect(
             try Self.command(["ls", "--state", "running,queued"])
-                == .list(all: false, states: ["RUNNING", "QUEUED"], user: nil)
+                == .list(Self.listOptions(all: false, states: ["RUNNING", "QUEUED"], user: nil))
         )
         #expect(
             try Self.command(["ls", "--state", "FAILED", "--state", "lost"])
-                == .list(all: false, states: ["FAILED", "LOST"], user: nil)
+                == .list(Self.listOptions(all: false, states: ["FAILED", "LOST"], user: nil))
         )
-        #expect(try Self.command(["ls", "--state", "Canceled,"]) == .list(all: false, states: ["CANCELED"], user: nil))
+        #expect(
+            try Self.command(["ls", "--state", "Canceled,"])
+                == .list(Self.listOptions(all: false, states: ["CANCELED"], user: nil))
+        )
     }
 
     @Test func listErrors() {
@@ -111,9 +125,9 @@ import Testing
     }
 
     @Test func cancel() throws {
-        #expect(try Self.command(["cancel", "a"]) == .cancel(["a"]))
-        #expect(try Self.command(["cancel", "a", "b", "c"]) == .cancel(["a", "b", "c"]))
-        #expect(Self.usageError(["cancel"])?.message.contains("usage: corral cancel JOB") == true)
+        #expect(try Self.command(["cancel", "a"]) == .cancel(["a"], yes: false))
+        #expect(try Self.command(["cancel", "a", "b", "c"]) == .cancel(["a", "b", "c"], yes: false))
+        #expect(Self.usageError(["cancel"])?.message.contains("usage: corral cancel TARGET") == true)
         #expect(Self.usageError(["cancel", "a", "--force"]) != nil)
     }
 
@@ -185,8 +199,14 @@ import Testing
 
     @Test func submitCommandMayLookLikeFlagsAfterDashDash() throws {
         let (command, globals) = try Self.parse(["submit", "--", "python", "x.py", "--json", "--token", "t", "-h"])
-        #expect(command == .submit(try Self.submitted(["--", "python", "x.py", "--json", "--token", "t", "-h"])))
-        guard case .submit(let request) = command else { return }
+        #expect(
+            command
+                == .submit(
+                    try Self.submitted(["--", "python", "x.py", "--json", "--token", "t", "-h"]),
+                    SubmitOptions()
+                )
+        )
+        guard case .submit(let request, _) = command else { return }
         #expect(request.command == ["python", "x.py", "--json", "--token", "t", "-h"])
         #expect(!globals.json && globals.token == nil)
         #expect(try Self.submitted(["--", "--weird-program"]).command == ["--weird-program"])
@@ -197,7 +217,13 @@ import Testing
     @Test func submitCommandFlagsWithoutDashDashBelongToTheCommand() throws {
         do {
             let (command, globals) = try Self.parse(["submit", "python", "train.py", "--json", "--token", "t"])
-            #expect(command == .submit(try Self.submitted(["--", "python", "train.py", "--json", "--token", "t"])))
+            #expect(
+                command
+                    == .submit(
+                        try Self.submitted(["--", "python", "train.py", "--json", "--token", "t"]),
+                        SubmitOptions()
+                    )
+            )
             #expect(!globals.json && globals.token == nil)
             #expect(try Self.command(["submit", "python", "train.py", "--help"]) != .help(topic: "submit"))
         }

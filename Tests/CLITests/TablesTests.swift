@@ -126,11 +126,13 @@ import Testing
         attempt.exit = JobExit(code: 3)
         job.attempts = [attempt]
         let failed = JobView(job)
-        let text = Tables.jobs([queued, failed])
+        let text = Tables.jobs([queued, failed], now: Timestamp(milliseconds: 125_000))
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines.count == 3)
         #expect(lines[0].hasPrefix("ID"))
         #expect(lines[1].contains("QUEUED") && lines[1].contains("Resources") && lines[1].contains("  2  "))
+        // TIME: a waiting job's age (2 min since it was submitted at 0).
+        #expect(lines[1].contains("  2m  "), "\(lines[1])")
         #expect(lines[2].contains("FAILED") && lines[2].contains("gpu-1"), "\(text)")
         #expect(lines[2].hasSuffix("exit 3"))
         // Every row puts STATE at the header's offset.
@@ -175,5 +177,14 @@ struct CLISplitMix64: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+@Suite struct DurationFormatTests {
+    @Test(arguments: [
+        (0, "0s"), (45, "45s"), (60, "1m"), (3599, "59m"), (3600, "1h00m"), (3900, "1h05m"), (90_000, "1d01h"),
+    ])
+    func durations(seconds: Int64, text: String) {
+        #expect(Tables.duration(.seconds(seconds)) == text)
     }
 }

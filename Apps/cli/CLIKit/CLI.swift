@@ -14,19 +14,25 @@ public enum CLI {
 
         commands:
           configure   save the controller endpoint and your token (~/.corral/config.toml)
-          submit      submit a job: corral submit [options] -- COMMAND [ARGS...]
-          ls, ps      list jobs (active ones; --all for finished too)
+          submit      submit a job: corral submit [options] -- COMMAND [ARGS...] (-f job.toml, --wait)
+          run         submit, stream its output, exit with its exit code
+          ls, ps      list jobs (active ones; --all, --state, --user, --queue, --watch)
           show        show one job: spec, attempts, events
+          wait        wait for jobs to end; exits with the job's exit code
           cancel      cancel jobs
           logs        a job's output: corral logs [-f] JOB (-f follows it to the end)
           explain     why a job waits: its reason and one line per node
           queues      the cluster's queues, their depth and GPU use
-          nodes       list the cluster's nodes
+          nodes       list the cluster's nodes; nodes show NODE
           tokens      (admin) tokens create --user NAME [--admin] [--expires 30d] | list | revoke PREFIX
           whoami      who your token says you are
           drain       stop placing new work on a node (admin): corral drain NODE [--reason TEXT]
           resume      let a drained node take work again (admin)
+          config      config show | config set KEY VALUE (endpoint, token, ca_file)
+          completion  completion bash|zsh|fish: a completion script
           version     print the version
+
+        targets: an id or unique prefix, a name, a row of the last corral ls (3), a list (1,3,5), a range (2-4), or all
 
         global options: --json (machine-readable output), --endpoint URL, --token TOKEN
         environment: CORRAL_ENDPOINT, CORRAL_TOKEN, CORRAL_CA_FILE override the config file.
@@ -102,46 +108,97 @@ public enum CLI {
                 globals: globals,
                 environment: environment
             )
+        case .completion(let shell):
+            FileHandleOutput.stdout(Completion.script(for: shell))
+            return 0
+        case .configShow:
+            let config = try CLIConfig.load(environment: environment, flags: globals)
+            let token = config.token.map { String($0.prefix(12)) + "... (hidden)" } ?? "(not set)"
+            FileHandleOutput.stdout(
+                "file:     \(CLIConfig.path)\nendpoint: \(config.endpoint ?? "(not set)")\ntoken:    \(token)\n"
+                    + "ca_file:  \(config.caFile ?? "(not set)")\n"
+            )
+            return 0
+        case .configSet(let key, let value):
+            var config = (try? CLIConfig.load(environment: [:], flags: GlobalOptions())) ?? CLIConfig()
+            switch key {
+            case "endpoint":
+                guard value.hasPrefix("http://") || value.hasPrefix("https://") else {
+                    throw CLIError.usage("endpoint must start with http:// or https://")
+                }
+                config.endpoint = value
+            case "token": config.token = value
+            default: config.caFile = value
+            }
+            try Files.writeAtomically(CLIConfig.path, config.render(), mode: 0o600)
+            FileHandleOutput.stdout("saved \(key) in \(CLIConfig.path)\n")
+            return 0
         default:
             break
         }
         let client = try makeClient(globals: globals, environment: environment)
         switch command {
-        case .submit(let request):
+        case .submit(let flags, let options):
+            let request =
+                try options.file.map { file throws(CLIError) in
+                    SpecFile.merge(file: try SpecFile.load(file), flags: flags)
+                } ?? flags
             let job = try await client.submit(request)
             FileHandleOutput.stdout(globals.json ? WireJSON.encodePretty(job) + "\n" : job.id + "\n")
-        case .list(let all, let states, let user):
-            let wanted = states.isEmpty && !all ? ["QUEUED", "ALLOCATED", "STARTING", "RUNNING"] : states
-            let page = try await client.jobs(states: wanted, user: user, limit: 1000)
-            if globals.json {
-                FileHandleOutput.stdout(WireJSON.encodePretty(page.jobs) + "\n")
-            } else if page.jobs.isEmpty && states.isEmpty && !all {
-                FileHandleOutput.stdout("no active jobs (corral ls --all shows finished ones too)\n")
-            } else {
-                FileHandleOutput.stdout(Tables.jobs(page.jobs))
-            }
+            if options.wait { return try await waitFor([job], client: client, json: globals.json) }
+        case .run(let flags, let options):
+            let request =
+                try options.file.map { file throws(CLIError) in
+                    SpecFile.merge(file: try SpecFile.load(file), flags: flags)
+                } ?? flags
+            return try await Runner.run(request, client: client)
+        case .wait(let words):
+            let jobs = try await Targets.resolve(words, client: client)
+            return try await waitFor(jobs, client: client, json: globals.json)
+        case .list(let options):
+            return try await list(options, client: client, json: globals.json)
         case .show(let id):
             let job = try await client.job(id)
             let events = try await client.events(job.id)
             FileHandleOutput.stdout(globals.json ? WireJSON.encodePretty(job) + "\n" : Tables.show(job, events.events))
-        case .cancel(let ids):
+        case .cancel(let words, let yes):
+            let jobs = try await Targets.resolve(words, client: client)
+            guard !jobs.isEmpty else {
+                FileHandleOutput.stderr("corral: nothing to cancel\n")
+                return 0
+            }
+            if jobs.count > 1 || words == ["all"] {
+                if !yes {
+                    guard Terminal.interactive else {
+                        throw CLIError.usage("cancel \(jobs.count) jobs? add --yes to confirm when not on a terminal")
+                    }
+                    guard
+                        Terminal.confirm(
+                            "Cancel \(jobs.count) jobs (\(jobs.prefix(5).map(\.id).joined(separator: ", "))\(jobs.count > 5 ? ", ..." : ""))?"
+                        )
+                    else { return 1 }
+                }
+            }
             var failed = false
             var canceled: [JobView] = []
-            for id in ids {
+            for job in jobs {
                 do {
-                    let job = try await client.cancel(id)
-                    canceled.append(job)
-                    if !globals.json { FileHandleOutput.stdout("canceled \(job.id)\n") }
+                    let done = try await client.cancel(job.id)
+                    canceled.append(done)
+                    if !globals.json { FileHandleOutput.stdout("canceled \(done.id)\n") }
                 } catch {
                     failed = true
                     report(
-                        CLIError.failure("\(id): \(advice(for: error))", code: error.code ?? "error"),
+                        CLIError.failure("\(job.id): \(advice(for: error))", code: error.code ?? "error"),
                         json: globals.json
                     )
                 }
             }
             if globals.json { FileHandleOutput.stdout(WireJSON.encodePretty(canceled) + "\n") }
             return failed ? 1 : 0
+        case .nodeShow(let node):
+            let view = try await client.node(node)
+            FileHandleOutput.stdout(globals.json ? WireJSON.encodePretty(view) + "\n" : Tables.node(view))
         case .logs(let id, let follow):
             if follow {
                 _ = try await client.followLogs(id) { bytes in FileHandleOutput.stdoutBytes(bytes) }
@@ -211,6 +268,53 @@ public enum CLI {
             break
         }
         return 0
+    }
+
+    /// `corral ls`: a table (saved as the listing that indexes refer to), JSON, or a refreshing view.
+    static func list(_ options: ListOptions, client: CorralClient, json: Bool) async throws -> Int32 {
+        let wanted =
+            options.states.isEmpty && !options.all ? ["QUEUED", "ALLOCATED", "STARTING", "RUNNING"] : options.states
+        repeat {
+            let jobs = try await client.jobs(states: wanted, user: options.user, queue: options.queue, limit: 1000).jobs
+            if json {
+                FileHandleOutput.stdout(WireJSON.encodePretty(jobs) + "\n")
+                return 0
+            }
+            Targets.saveListing(jobs)
+            var text =
+                jobs.isEmpty && options.states.isEmpty && !options.all
+                ? "no active jobs (corral ls --all shows finished ones too)\n"
+                : Tables.jobs(jobs, now: SystemClock().now())
+            if options.watch {
+                text = "\u{1B}[H\u{1B}[2J" + text + "\n(refreshing every 2 s; Ctrl-C to stop)\n"
+            }
+            FileHandleOutput.stdout(text)
+            if options.watch { try await Task.sleep(for: .seconds(2)) }
+        } while options.watch
+        return 0
+    }
+
+    /// Waits for every job to end. One job: its exit code (0 when it succeeded, 1 when it failed without one).
+    /// Several: 0 when all succeeded, else 1.
+    static func waitFor(_ jobs: [JobView], client: CorralClient, json: Bool) async throws -> Int32 {
+        var finished: [JobView] = []
+        for job in jobs { finished.append(try await client.wait(for: job.id)) }
+        if json {
+            FileHandleOutput.stdout(WireJSON.encodePretty(finished) + "\n")
+        } else {
+            for job in finished {
+                FileHandleOutput.stderr("\(job.id): \(job.state)\(job.message.map { " (\($0))" } ?? "")\n")
+            }
+        }
+        if finished.count == 1 { return exitCode(of: finished[0]) }
+        return finished.allSatisfy { $0.state == "SUCCEEDED" } ? 0 : 1
+    }
+
+    static func exitCode(of job: JobView) -> Int32 {
+        if job.state == "SUCCEEDED" { return 0 }
+        if let code = job.exitCode, code != 0 { return code }
+        if job.state == "CANCELED" { return 130 }
+        return 1
     }
 
     static func makeClient(globals: GlobalOptions, environment: [String: String]) throws(CLIError) -> CorralClient {

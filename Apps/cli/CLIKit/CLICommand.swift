@@ -36,10 +36,16 @@ public enum CLICommand: Sendable, Equatable {
     case help(topic: String?)
     case version
     case configure(endpoint: String?, token: String?, caFile: String?)
-    case submit(SubmitJobRequest)
-    case list(all: Bool, states: [String], user: String?)
+    case submit(SubmitJobRequest, SubmitOptions)
+    case run(SubmitJobRequest, SubmitOptions)
+    case list(ListOptions)
     case show(String)
-    case cancel([String])
+    case cancel([String], yes: Bool)
+    case wait([String])
+    case nodeShow(String)
+    case completion(String)
+    case configShow
+    case configSet(key: String, value: String)
     case nodes
     case explain(String)
     case logs(String, follow: Bool)
@@ -59,12 +65,13 @@ public enum CLICommand: Sendable, Equatable {
         guard index < arguments.count else { return (.help(topic: nil), globals) }
         let name = arguments[index]
         let remaining = Array(arguments[(index + 1)...])
-        if name == "submit" {
+        if name == "submit" || name == "run" {
             // The job's command is the user's: global flags are read only before it starts.
-            guard let request = try SubmitParser.parse(remaining, globals: &globals) else {
+            var options = SubmitOptions()
+            guard let request = try SubmitParser.parse(remaining, globals: &globals, options: &options) else {
                 return (.help(topic: "submit"), globals)
             }
-            return (.submit(request), globals)
+            return (name == "run" ? .run(request, options) : .submit(request, options), globals)
         }
         // Other commands take no free-form arguments, so global flags may appear anywhere after them.
         var args: [String] = []
@@ -85,12 +92,34 @@ public enum CLICommand: Sendable, Equatable {
             guard args.count == 1, !args[0].hasPrefix("-") else { throw CLIError.usage("usage: corral show JOB") }
             return (.show(args[0]), globals)
         case "cancel":
-            guard !args.isEmpty, args.allSatisfy({ !$0.hasPrefix("-") }) else {
-                throw CLIError.usage("usage: corral cancel JOB [JOB...]")
+            let yes = args.contains("--yes") || args.contains("-y")
+            let targets = args.filter { $0 != "--yes" && $0 != "-y" }
+            guard !targets.isEmpty, targets.allSatisfy({ !$0.hasPrefix("-") }) else {
+                throw CLIError.usage("usage: corral cancel TARGET... [--yes]  (an id, a name, 1,3,5, 2-4 or all)")
             }
-            return (.cancel(args), globals)
+            return (.cancel(targets, yes: yes), globals)
+        case "wait":
+            guard !args.isEmpty, args.allSatisfy({ !$0.hasPrefix("-") }) else {
+                throw CLIError.usage("usage: corral wait TARGET...")
+            }
+            return (.wait(args), globals)
+        case "completion":
+            guard args.count == 1, ["bash", "zsh", "fish"].contains(args[0]) else {
+                throw CLIError.usage("usage: corral completion bash|zsh|fish")
+            }
+            return (.completion(args[0]), globals)
+        case "config":
+            if args == ["show"] { return (.configShow, globals) }
+            if args.count == 3 && args[0] == "set" {
+                guard ["endpoint", "token", "ca_file"].contains(args[1]) else {
+                    throw CLIError.usage("corral config set takes endpoint, token or ca_file")
+                }
+                return (.configSet(key: args[1], value: args[2]), globals)
+            }
+            throw CLIError.usage("usage: corral config show | corral config set KEY VALUE")
         case "nodes":
             if args.count == 2 && args[0] == "revoke" { return (.nodesRevoke(args[1]), globals) }
+            if args.count == 2 && args[0] == "show" { return (.nodeShow(args[1]), globals) }
             guard args.isEmpty else { throw CLIError.usage("usage: corral nodes | corral nodes revoke NODE") }
             return (.nodes, globals)
         case "whoami":
@@ -184,31 +213,42 @@ public enum CLICommand: Sendable, Equatable {
     }
 
     static func parseList(_ args: [String]) throws(CLIError) -> CLICommand {
-        var all = false
-        var states: [String] = []
-        var user: String?
+        var options = ListOptions()
         var index = 0
         while index < args.count {
             switch args[index] {
-            case "--all", "-a": all = true
-            case "--state", "--user":
+            case "--all", "-a": options.all = true
+            case "--watch", "-w": options.watch = true
+            case "--state", "--user", "--queue":
                 guard index + 1 < args.count else { throw CLIError.usage("\(args[index]) needs a value") }
-                if args[index] == "--state" {
-                    for state in args[index + 1].split(separator: ",") {
+                let value = args[index + 1]
+                switch args[index] {
+                case "--state":
+                    for state in value.split(separator: ",") {
                         guard JobState(rawValue: state.uppercased()) != nil else {
                             let known = JobState.allCases.map { $0.rawValue.lowercased() }.joined(separator: ", ")
                             throw CLIError.usage("unknown state '\(state)': use one of \(known)")
                         }
-                        states.append(state.uppercased())
+                        options.states.append(state.uppercased())
                     }
-                } else {
-                    user = args[index + 1]
+                case "--user": options.user = value
+                default: options.queue = value
                 }
                 index += 1
             default: throw CLIError.usage("unknown option '\(args[index])' for ls")
             }
             index += 1
         }
-        return .list(all: all, states: states, user: user)
+        return .list(options)
     }
+}
+
+/// `corral ls` filters.
+public struct ListOptions: Sendable, Equatable {
+    public var all = false
+    public var states: [String] = []
+    public var user: String?
+    public var queue: String?
+    public var watch = false
+    public init() {}
 }

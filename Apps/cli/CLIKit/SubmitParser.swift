@@ -23,6 +23,8 @@ enum SubmitParser {
           --image IMAGE        run in a container image
           --label KEY=VALUE    run only on nodes with this label (repeatable)
           --after JOB          run after this job succeeds (repeatable)
+          -f, --file FILE      read the spec from a TOML file; flags override it
+          --wait               wait for the job to end and exit with its exit code
 
         example:
           corral submit --gpus 2 --mem 64G --name train -- python train.py --epochs 10
@@ -31,6 +33,18 @@ enum SubmitParser {
 
     /// The request, or nil when help was asked for (before the command).
     static func parse(_ args: [String], globals: inout GlobalOptions) throws(CLIError) -> SubmitJobRequest? {
+        var options = SubmitOptions()
+        return try parse(args, globals: &globals, options: &options)
+    }
+
+    /// Also reads `--wait` and `-f FILE` into `options`. With a spec file, the command may come from it.
+    static func parse(
+        _ args: [String],
+        globals: inout GlobalOptions,
+        options: inout SubmitOptions
+    )
+        throws(CLIError) -> SubmitJobRequest?
+    {
         var request = SubmitJobRequest(command: [])
         var index = 0
         func value(_ flag: String) throws(CLIError) -> String {
@@ -63,6 +77,8 @@ enum SubmitParser {
                 break
             }
             switch flag {
+            case "--wait", "-w": options.wait = true
+            case "-f", "--file": options.file = try value(flag)
             case "--name": request.name = try value(flag)
             case "--gpus": request.gpus = try integer(flag)
             case "--gpu-type": request.gpuType = try value(flag)
@@ -101,10 +117,11 @@ enum SubmitParser {
             }
             index += 1
         }
-        guard !request.command.isEmpty else {
+        guard !request.command.isEmpty || options.file != nil else {
             throw CLIError.usage("no command to run: corral submit [options] -- COMMAND [ARGS...]")
         }
-        if request.cwd == nil { request.cwd = Files.currentDirectory() }
+        // With a spec file the cwd default is applied after merging (the file may set it).
+        if request.cwd == nil && options.file == nil { request.cwd = Files.currentDirectory() }
         return request
     }
 
@@ -116,5 +133,15 @@ enum SubmitParser {
         guard let value = Int(digits), value > 0 else { return nil }
         let (seconds, overflow) = value.multipliedReportingOverflow(by: unit)
         return overflow ? nil : seconds
+    }
+}
+
+/// How `submit` (and `run`) behave beyond the spec itself.
+public struct SubmitOptions: Sendable, Equatable {
+    public var wait = false
+    public var file: String?
+    public init(wait: Bool = false, file: String? = nil) {
+        self.wait = wait
+        self.file = file
     }
 }

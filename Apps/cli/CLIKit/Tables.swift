@@ -27,17 +27,97 @@ enum Tables {
         return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
     }
 
-    static func jobs(_ jobs: [JobView]) -> String {
-        render(
-            ["ID", "NAME", "USER", "QUEUE", "STATE", "GPUS", "NODE", "REASON"],
+    /// ID NAME USER QUEUE STATE GPUS NODE TIME REASON; TIME is the age of a waiting job and the run time of
+    /// one that started.
+    static func jobs(_ jobs: [JobView], now: Timestamp) -> String {
+        let table = render(
+            ["ID", "NAME", "USER", "QUEUE", "STATE", "GPUS", "NODE", "TIME", "REASON"],
             jobs.map { job in
                 [
-                    job.id, job.name.isEmpty ? "-" : job.name, job.user, job.queue, job.state,
-                    "\(job.gpus)",
-                    job.node ?? "-", job.reason ?? job.exitCode.map { "exit \($0)" } ?? "-",
+                    job.id, job.name.isEmpty ? "-" : job.name, job.user, job.queue, job.state, "\(job.gpus)",
+                    job.node ?? "-", time(job, now: now), job.reason ?? job.exitCode.map { "exit \($0)" } ?? "-",
                 ]
             }
         )
+        guard Terminal.colour else { return table }
+        // Colour the STATE cells after alignment, so the codes do not shift the columns.
+        var lines = table.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let header = lines.first, let offset = column("STATE", in: header) else { return table }
+        for (index, job) in jobs.enumerated() where index + 1 < lines.count {
+            let line = lines[index + 1]
+            guard line.count >= offset + job.state.count else { continue }
+            let head = line.prefix(offset)
+            let tail = line.dropFirst(offset + job.state.count)
+            lines[index + 1] = head + Terminal.paint(job.state, padded: job.state) + tail
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Where a header word starts, in characters.
+    static func column(_ word: String, in header: String) -> Int? {
+        let characters = Array(header)
+        let target = Array(word)
+        guard characters.count >= target.count else { return nil }
+        for start in 0...(characters.count - target.count)
+        where Array(characters[start..<start + target.count]) == target {
+            return start
+        }
+        return nil
+    }
+
+    static func time(_ job: JobView, now: Timestamp) -> String {
+        if let started = job.startedAt.flatMap(WireTime.parse) {
+            let end = job.endedAt.flatMap(WireTime.parse) ?? now
+            return duration(end - started)
+        }
+        guard let submitted = WireTime.parse(job.submittedAt) else { return "-" }
+        return duration(now - submitted)
+    }
+
+    /// 45s, 12m, 3h05m, 2d04h.
+    static func duration(_ value: Duration) -> String {
+        let seconds = max(0, value.milliseconds / 1000)
+        if seconds < 60 { return "\(seconds)s" }
+        if seconds < 3600 { return "\(seconds / 60)m" }
+        if seconds < 86400 {
+            let minutes = seconds / 60 % 60
+            return "\(seconds / 3600)h\(minutes < 10 ? "0" : "")\(minutes)m"
+        }
+        let hours = seconds / 3600 % 24
+        return "\(seconds / 86400)d\(hours < 10 ? "0" : "")\(hours)h"
+    }
+
+    static func node(_ node: NodeView) -> String {
+        var lines = [
+            "node:      \(node.id)", "hostname:  \(node.hostname)",
+            "status:    \(node.revoked == true ? "REVOKED" : node.drained ? "DRAINED" : node.status)",
+            "gpus:      \(node.gpusUsed) of \(node.gpus.count) in use",
+            "cpus:      \(node.cpusUsed) of \(node.cpus) in use",
+            "memory:    \(ByteSize.format(node.memoryUsed)) of \(ByteSize.format(node.memory)) in use",
+            "last seen: \(node.lastHeartbeat)",
+        ]
+        if let reason = node.drainReason { lines.append("drained:   \(reason)") }
+        if !node.labels.isEmpty {
+            lines.append(
+                "labels:    "
+                    + node.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+            )
+        }
+        var out = lines.joined(separator: "\n") + "\n"
+        if !node.gpus.isEmpty {
+            out +=
+                "\n"
+                + render(
+                    ["GPU", "NAME", "MEMORY", "HEALTHY", "UUID"],
+                    node.gpus.map {
+                        [
+                            "\($0.index)", $0.name, $0.memoryMib.map { "\($0) MiB" } ?? "-", $0.healthy ? "yes" : "NO",
+                            $0.uuid,
+                        ]
+                    }
+                )
+        }
+        return out
     }
 
     static func nodes(_ nodes: [NodeView]) -> String {

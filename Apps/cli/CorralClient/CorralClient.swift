@@ -28,6 +28,8 @@ public struct CorralClient: Sendable {
     public func jobs(
         states: [String] = [],
         user: String? = nil,
+        queue: String? = nil,
+        name: String? = nil,
         limit: Int = 100,
         cursor: String? = nil
     )
@@ -36,6 +38,8 @@ public struct CorralClient: Sendable {
         var query = ["limit=\(limit)"]
         if !states.isEmpty { query.append("state=\(states.joined(separator: ","))") }
         if let user { query.append("user=\(Self.escape(user))") }
+        if let queue { query.append("queue=\(Self.escape(queue))") }
+        if let name { query.append("name=\(Self.escape(name))") }
         if let cursor { query.append("cursor=\(Self.escape(cursor))") }
         return try await call(.get, "/v1/jobs?" + query.joined(separator: "&"))
     }

@@ -175,6 +175,8 @@ struct API: Sendable {
             query.states = set
         }
         if let user = request.query["user"], !user.isEmpty { query.user = user }
+        if let queue = request.query["queue"], !queue.isEmpty { query.queue = queue }
+        if let name = request.query["name"], !name.isEmpty { query.name = name }
         if let limit = request.query["limit"] {
             guard let value = Int(limit), (1...1000).contains(value) else {
                 throw APIError.badRequest("must be a number from 1 to 1000", field: "limit")

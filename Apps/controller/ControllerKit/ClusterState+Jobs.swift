@@ -88,6 +88,8 @@ extension ClusterState {
     struct ListQuery: Sendable {
         var states: Set<JobState>?
         var user: String?
+        var queue: String?
+        var name: String?
         var limit: Int = 100
         var cursor: JobID?
     }
@@ -103,6 +105,8 @@ extension ClusterState {
             guard let job = visibleJob(id, for: principal) else { continue }
             if let states = query.states, !states.contains(job.state) { continue }
             if let user = query.user, job.user != user { continue }
+            if let queue = query.queue, job.spec.queue != queue { continue }
+            if let name = query.name, job.spec.name != name { continue }
             result.append(job)
             if result.count == query.limit { return (result, position >= 0 ? job.id : nil) }
         }

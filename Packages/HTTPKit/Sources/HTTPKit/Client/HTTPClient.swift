@@ -4,7 +4,9 @@ internal import Glibc
 import Synchronization
 
 /// A blocking HTTP client over libcurl easy handles, with an async bridge that never blocks the cooperative
-/// pool. Idle handles are pooled, so consecutive requests reuse kept-alive connections.
+/// pool. Idle handles are pooled, so consecutive requests reuse kept-alive connections. https uses
+/// `caFile` (and an optional client certificate) with TLS 1.2 at least; idempotent requests are retried
+/// after connection failures when `maxRetries` > 0.
 public final class HTTPClient: Sendable {
     public let configuration: HTTPClientConfiguration
     private let idleHandles = Mutex<[EasyHandle]>([])
@@ -22,19 +24,15 @@ public final class HTTPClient: Sendable {
         headers: HTTPHeaders = .init(),
         timeout: Duration? = nil
     ) throws(HTTPClientError) -> HTTPClientResponse {
-        let url = try makeURL(path)
-        guard let handle = checkOut() else {
-            throw HTTPClientError(code: .transfer, message: "curl_easy_init failed", url: url)
-        }
-        defer { checkIn(handle) }
-        return try perform(
-            handle,
+        let request = Transfer(
             method: method,
-            url: url,
             body: body,
             headers: headers,
             timeout: timeout ?? configuration.requestTimeout
         )
+        return try withRetries(method) { () throws(HTTPClientError) in
+            try run(request, path: path, accumulator: ResponseAccumulator())
+        }
     }
 
     /// `send` for async code: the blocking transfer runs on a Dispatch thread, and this task suspends.
@@ -45,23 +43,136 @@ public final class HTTPClient: Sendable {
         headers: HTTPHeaders = .init(),
         timeout: Duration? = nil
     ) async throws(HTTPClientError) -> HTTPClientResponse {
-        let result = await withCheckedContinuation {
-            (continuation: CheckedContinuation<Result<HTTPClientResponse, HTTPClientError>, Never>) in
-            // A fresh serial queue per call: serial queues run on libdispatch's overcommit pool, which adds
-            // threads while others block, whereas a concurrent queue is capped near the core count (a 25 s
-            // long poll would then starve every other request).
-            DispatchQueue(label: "corral.httpclient.request").async {
-                continuation.resume(
-                    returning: Result { () throws(HTTPClientError) in
-                        try self.send(method, path, body: body, headers: headers, timeout: timeout)
-                    }
+        try await offloaded { () throws(HTTPClientError) in
+            try self.send(method, path, body: body, headers: headers, timeout: timeout)
+        }.get()
+    }
+
+    /// Streams a response body on the calling thread (`corral logs -f`, event streams, long polls): each
+    /// piece of a 2xx body goes to `onChunk` as it arrives (chunk boundaries are the network's, not the
+    /// server's); `onChunk` returning false ends the transfer early, which is not an error. The returned
+    /// response has the status and headers, and the whole body only for a non-2xx status (the error
+    /// envelope); for 2xx its body is empty. No total timeout unless `timeout` is given (the connect
+    /// timeout still applies). Retried like `send`, but only until a first chunk was delivered.
+    public func sendStreaming(
+        _ method: HTTPMethod,
+        _ path: String,
+        body: [UInt8]? = nil,
+        headers: HTTPHeaders = .init(),
+        timeout: Duration? = nil,
+        onChunk: ([UInt8]) -> Bool
+    ) throws(HTTPClientError) -> HTTPClientResponse {
+        try withoutActuallyEscaping(onChunk) { (sink) throws(HTTPClientError) -> HTTPClientResponse in
+            try streamTransfer(
+                method,
+                path,
+                body: body,
+                headers: headers,
+                timeout: timeout,
+                sink: sink,
+                cancellation: nil
+            )
+        }
+    }
+
+    /// `sendStreaming` for async code. `onChunk` runs on the transfer's Dispatch thread, one call at a time.
+    /// Cancelling the calling task ends the stream within about a second (libcurl's progress tick) and
+    /// returns the response so far.
+    public func stream(
+        _ method: HTTPMethod,
+        _ path: String,
+        body: [UInt8]? = nil,
+        headers: HTTPHeaders = .init(),
+        timeout: Duration? = nil,
+        onChunk: @escaping @Sendable ([UInt8]) -> Bool
+    ) async throws(HTTPClientError) -> HTTPClientResponse {
+        let cancellation = CancellationFlag()
+        let result = await withTaskCancellationHandler {
+            await offloaded { () throws(HTTPClientError) in
+                try self.streamTransfer(
+                    method,
+                    path,
+                    body: body,
+                    headers: headers,
+                    timeout: timeout,
+                    sink: onChunk,
+                    cancellation: cancellation
                 )
             }
+        } onCancel: {
+            cancellation.cancel()
         }
         return try result.get()
     }
 
+    private func streamTransfer(
+        _ method: HTTPMethod,
+        _ path: String,
+        body: [UInt8]?,
+        headers: HTTPHeaders,
+        timeout: Duration?,
+        sink: @escaping ([UInt8]) -> Bool,
+        cancellation: CancellationFlag?
+    ) throws(HTTPClientError) -> HTTPClientResponse {
+        let request = Transfer(method: method, body: body, headers: headers, timeout: timeout)
+        var delivered = false
+        let attempt = { () throws(HTTPClientError) -> HTTPClientResponse in
+            let accumulator = ResponseAccumulator(sink: sink, cancellation: cancellation)
+            defer { delivered = delivered || accumulator.delivered }
+            return try self.run(request, path: path, accumulator: accumulator)
+        }
+        return try withRetries(method, mayRetry: { !delivered }, attempt)
+    }
+
+    // MARK: - Retries
+
+    /// Runs `attempt`, retrying connection failures of idempotent methods with exponential backoff.
+    private func withRetries(
+        _ method: HTTPMethod,
+        mayRetry: () -> Bool = { true },
+        _ attempt: () throws(HTTPClientError) -> HTTPClientResponse
+    ) throws(HTTPClientError) -> HTTPClientResponse {
+        var retries = 0
+        while true {
+            do {
+                return try attempt()
+            } catch {
+                guard error.isConnectionFailure, method.isIdempotent, retries < configuration.maxRetries, mayRetry()
+                else { throw error }
+                retries += 1
+                let delay = Self.backoff(
+                    retry: retries,
+                    base: configuration.retryBaseDelay,
+                    cap: configuration.maxRetryDelay
+                )
+                var request = timespec(tv_sec: Int(delay / 1_000_000_000), tv_nsec: Int(delay % 1_000_000_000))
+                var remaining = timespec()
+                while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+            }
+        }
+    }
+
+    /// Nanoseconds before retry number `retry` (1-based): base * 2^(retry-1), capped, times 0.5...1.0.
+    static func backoff(retry: Int, base: Duration, cap: Duration) -> Int64 {
+        let exponential = base.nanosecondsClamped.multipliedReportingOverflow(by: 1 << min(retry - 1, 30))
+        let capped = min(exponential.overflow ? .max : exponential.partialValue, cap.nanosecondsClamped)
+        return max(0, Int64(Double(capped) * Double.random(in: 0.5...1.0)))
+    }
+
     // MARK: - Pool
+
+    private func run(
+        _ transfer: Transfer,
+        path: String,
+        accumulator: ResponseAccumulator
+    ) throws(HTTPClientError) -> HTTPClientResponse {
+        let url = try makeURL(path)
+        guard let handle = checkOut() else {
+            throw HTTPClientError(code: .transfer, message: "curl_easy_init failed", url: url)
+        }
+        defer { checkIn(handle) }
+        return try perform(handle, transfer, url: url, accumulator: accumulator)
+    }
 
     private func checkOut() -> EasyHandle? {
         if let handle = idleHandles.withLock({ $0.popLast() }) { return handle }
@@ -74,8 +185,6 @@ public final class HTTPClient: Sendable {
             if pool.count < limit { pool.append(handle) }
         }
     }
-
-    // MARK: - Transfer
 
     private func makeURL(_ path: String) throws(HTTPClientError) -> String {
         var base = Substring(configuration.baseURL)
@@ -92,109 +201,17 @@ public final class HTTPClient: Sendable {
         return url
     }
 
-    private func perform(
-        _ handle: EasyHandle,
-        method: HTTPMethod,
-        url: String,
-        body: [UInt8]?,
-        headers: HTTPHeaders,
-        timeout: Duration
-    ) throws(HTTPClientError) -> HTTPClientResponse {
-        let curl = handle.raw
-        curl_easy_reset(curl)  // keeps the connection cache: that is the reuse
-        handle.errorBuffer[0] = 0
-        _ = ccurl_setopt_ptr(curl, CURLOPT_ERRORBUFFER, handle.errorBuffer)
-        _ = ccurl_setopt_long(curl, CURLOPT_NOSIGNAL, 1)
-        _ = ccurl_setopt_long(
-            curl,
-            CURLOPT_CONNECTTIMEOUT_MS,
-            max(1, configuration.connectTimeout.millisecondsRoundedUp)
-        )
-        _ = ccurl_setopt_long(curl, CURLOPT_TIMEOUT_MS, max(1, timeout.millisecondsRoundedUp))
-        _ = ccurl_setopt_long(curl, CURLOPT_TCP_KEEPALIVE, 1)
-        setString(curl, CURLOPT_URL, url)
-        setString(curl, CURLOPT_PROTOCOLS_STR, "http,https")
-        setString(curl, CURLOPT_USERAGENT, configuration.userAgent)
-        if let caFile = configuration.caFile { setString(curl, CURLOPT_CAINFO, caFile) }
-
-        switch method {
-        case .get:
-            _ = ccurl_setopt_long(curl, CURLOPT_HTTPGET, 1)
-        case .head:
-            _ = ccurl_setopt_long(curl, CURLOPT_NOBODY, 1)
-        default:
-            setString(curl, CURLOPT_CUSTOMREQUEST, method.rawValue)
-        }
-        if body != nil || method == .post || method == .put || method == .patch {
-            let bytes = body ?? []
-            _ = ccurl_setopt_off_t(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count))
-            // COPYPOSTFIELDS copies, so the array need not outlive this call; it needs a non-null pointer.
-            (bytes.isEmpty ? [0] : bytes).withUnsafeBytes { raw in
-                _ = ccurl_setopt_ptr(curl, CURLOPT_COPYPOSTFIELDS, raw.baseAddress)
+    /// Runs a blocking call on a fresh serial `DispatchQueue` and suspends until it returns. Serial queues
+    /// run on libdispatch's overcommit pool, which adds threads while others block, whereas a concurrent
+    /// queue is capped near the core count (a 25 s long poll would then starve every other request).
+    private func offloaded(
+        _ body: @escaping @Sendable () throws(HTTPClientError) -> HTTPClientResponse
+    ) async -> Result<HTTPClientResponse, HTTPClientError> {
+        await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<HTTPClientResponse, HTTPClientError>, Never>) in
+            DispatchQueue(label: "corral.httpclient.request").async {
+                continuation.resume(returning: Result(catching: body))
             }
-        }
-
-        var list: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(list) }
-        var outgoing = headers
-        if let token = configuration.bearerToken, !outgoing.contains("Authorization") {
-            outgoing.add("Authorization", "Bearer \(token)")
-        }
-        if body != nil, !outgoing.contains("Content-Type") { outgoing.add("Content-Type", "application/json") }
-        for (name, value) in outgoing {
-            // libcurl reads "Name:" as "remove this header"; "Name;" sends it with an empty value.
-            list = curl_slist_append(list, value.isEmpty ? "\(name);" : "\(name): \(value)")
-        }
-        list = curl_slist_append(list, "Expect:")  // drop "Expect: 100-continue": no extra round trip
-        _ = ccurl_setopt_ptr(curl, CURLOPT_HTTPHEADER, UnsafeRawPointer(list))
-
-        let accumulator = ResponseAccumulator()
-        let context = Unmanaged.passUnretained(accumulator).toOpaque()
-        _ = ccurl_setopt_write_callback(curl) { buffer, size, count, context in
-            let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(context!).takeUnretainedValue()
-            let length = size * count
-            if let buffer { accumulator.body.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length)) }
-            return length
-        }
-        _ = ccurl_setopt_ptr(curl, CURLOPT_WRITEDATA, context)
-        _ = ccurl_setopt_header_callback(curl) { buffer, size, count, context in
-            let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(context!).takeUnretainedValue()
-            let length = size * count
-            accumulator.headerLine(UnsafeRawBufferPointer(start: buffer, count: length))
-            return length
-        }
-        _ = ccurl_setopt_ptr(curl, CURLOPT_HEADERDATA, context)
-
-        let code = withExtendedLifetime(accumulator) { curl_easy_perform(curl) }
-        guard code == CURLE_OK else { throw error(for: code, handle: handle, url: url) }
-        var status = 0
-        _ = ccurl_getinfo_long(curl, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPClientResponse(status: status, headers: accumulator.headers, body: accumulator.body)
-    }
-
-    private func setString(_ curl: UnsafeMutableRawPointer, _ option: CURLoption, _ value: String) {
-        _ = value.withCString { ccurl_setopt_ptr(curl, option, $0) }  // libcurl copies string options
-    }
-
-    private func error(for code: CURLcode, handle: EasyHandle, url: String) -> HTTPClientError {
-        var osErrno = 0
-        _ = ccurl_getinfo_long(handle.raw, CURLINFO_OS_ERRNO, &osErrno)
-        let detail = handle.errorText.isEmpty ? String(cString: curl_easy_strerror(code)) : handle.errorText
-        switch code {
-        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
-            let message = osErrno != 0 ? String(cString: strerror(Int32(osErrno))) : detail
-            return HTTPClientError(code: .couldNotConnect, message: message, url: url)
-        case CURLE_OPERATION_TIMEDOUT:
-            return HTTPClientError(code: .timedOut, message: detail, url: url)
-        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL:
-            return HTTPClientError(code: .invalidURL, message: detail, url: url)
-        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
-            CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
-            CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE, CURLE_SSL_SHUTDOWN_FAILED, CURLE_USE_SSL_FAILED,
-            CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED, CURLE_SSL_CLIENTCERT:
-            return HTTPClientError(code: .tls, message: detail, url: url)
-        default:
-            return HTTPClientError(code: .transfer, message: detail, url: url)
         }
     }
 }

@@ -23,6 +23,9 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
     public let message: String
     /// The full URL of the request.
     public let url: String
+    /// The connection failed (refused, unreachable, or closed or reset before a complete response): an
+    /// idempotent request may be retried.
+    var isConnectionFailure = false
 
     public init(code: Code, message: String, url: String) {
         self.code = code

@@ -15,4 +15,10 @@ public struct HTTPMethod: Hashable, Sendable, CustomStringConvertible {
     public static let options = HTTPMethod("OPTIONS")
 
     public var description: String { rawValue }
+
+    /// GET, HEAD, PUT, DELETE and OPTIONS: repeating the request has the same effect as sending it once
+    /// (RFC 9110 9.2.2), so `HTTPClient` may retry them after a connection failure.
+    public var isIdempotent: Bool {
+        self == .get || self == .head || self == .put || self == .delete || self == .options
+    }
 }

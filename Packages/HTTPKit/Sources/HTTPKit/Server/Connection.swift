@@ -38,6 +38,8 @@ final class Connection {
     var stream: ResponseBodyWriter?
     /// Stream bytes in `output` not yet acknowledged to the writer.
     var streamQueued = 0
+    /// The TLS state of an HTTPS connection; nil for plain HTTP.
+    var tls: TLSSession?
 
     init(id: UInt64, fd: Int32, remoteAddress: String, parser: HTTPRequestParser, interest: UInt32) {
         self.id = id

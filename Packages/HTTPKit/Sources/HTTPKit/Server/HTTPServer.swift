@@ -47,6 +47,7 @@ public final class HTTPServer: Sendable {
         try state.withLock { state throws(HTTPServerError) in
             guard state.phase == .idle else { throw HTTPServerError(message: "HTTPServer.start() called twice") }
             let config = configuration
+            let tlsContext = try config.tls.map { tls throws(HTTPServerError) in try TLSContext(tls) }
             let listener = try Socket.listen(host: config.host, port: config.port, backlog: config.backlog)
             var opened: [Int32] = [listener]
             do throws(POSIXCallError) {
@@ -65,7 +66,8 @@ public final class HTTPServer: Sendable {
                         reactor: reactor,
                         listenerFD: listener,
                         configuration: config,
-                        responder: responder
+                        responder: responder,
+                        tlsContext: tlsContext
                     )
                     loop.run()
                     self?.didStop()

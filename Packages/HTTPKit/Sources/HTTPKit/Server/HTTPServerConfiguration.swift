@@ -29,6 +29,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var shutdownGracePeriod: Duration = .seconds(10)
     /// listen(2) backlog.
     public var backlog: Int32 = 1024
+    /// Serve HTTPS with these files (and optionally verify client certificates); nil serves plain HTTP.
+    /// The files are loaded by `start()`, which throws `HTTPServerError` naming a bad file.
+    public var tls: TLSConfiguration?
 
     public init() {}
 }

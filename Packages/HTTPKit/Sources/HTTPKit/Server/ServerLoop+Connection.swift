@@ -9,22 +9,25 @@ extension ServerLoop {
             close(connection)  // the client left while its handler runs: cancel the handler (long polls too)
             return
         }
-        if events & Epoll.writable != 0 {
+        if let tls = connection.tls, !tls.established, connection.phase == .reading {
+            if advanceHandshake(connection) { readAvailable(connection) }
+            return
+        }
+        let readable = events & Epoll.readable != 0
+        let writable = events & Epoll.writable != 0
+        if writable || (readable && connection.tls?.writeWantsRead == true) {
             flush(connection)
         }
-        if events & Epoll.readable != 0, connections[connection.id] != nil {
+        if readable || (writable && connection.tls?.readWantsWrite == true), connections[connection.id] != nil {
             readAvailable(connection)
         }
     }
 
-    private func readAvailable(_ connection: Connection) {
+    func readAvailable(_ connection: Connection) {
         // A bounded number of reads per wake-up keeps one busy peer from starving the others.
         for _ in 0..<16 {
             guard connection.phase == .reading || connection.phase == .lingering else { return }
-            let result: IOResult<Int>
-            do {
-                result = try Socket.read(connection.fd, into: readBuffer)
-            } catch {
+            guard let result = receive(on: connection) else {
                 close(connection)
                 return
             }
@@ -52,9 +55,10 @@ extension ServerLoop {
             }
             armReadDeadline(connection)
         case .request(let parsed):
-            let request: HTTPRequest
+            var request: HTTPRequest
             do {
                 request = try HTTPRequest(parsed: parsed, remoteAddress: connection.remoteAddress)
+                request.clientCertificateSubject = connection.tls?.peerCommonName
             } catch {
                 respondWithParseError(error, on: connection)
                 return
@@ -142,13 +146,11 @@ extension ServerLoop {
     /// Writes as much pending output as the socket takes; on EAGAIN arms EPOLLOUT and a stall deadline.
     func flush(_ connection: Connection) {
         while connection.hasPendingOutput {
-            let result: IOResult<Int>
-            do {
-                result = try connection.output.withUnsafeBytes { bytes throws(POSIXCallError) in
-                    try Socket.write(connection.fd, UnsafeRawBufferPointer(rebasing: bytes[connection.outputOffset...]))
-                }
-            } catch {
-                close(connection)  // EPIPE / ECONNRESET: the peer left
+            let sent = connection.output.withUnsafeBytes { bytes in
+                send(UnsafeRawBufferPointer(rebasing: bytes[connection.outputOffset...]), on: connection)
+            }
+            guard let result = sent else {
+                close(connection)  // EPIPE / ECONNRESET / TLS failure: the peer left
                 return
             }
             switch result {
@@ -191,6 +193,7 @@ extension ServerLoop {
                 return
             }
             connection.phase = .lingering
+            connection.tls?.sendCloseNotify()
             Socket.shutdownWrite(connection.fd)
             setInterest(connection, Epoll.readable)
             setDeadline(connection, after: lingerTimeout)
@@ -203,9 +206,18 @@ extension ServerLoop {
             connection.requestStartedAt = MonotonicClock.nowNanoseconds()
         }
         process(connection.parser.next(), on: connection)
+        if connection.phase == .reading, connection.tls?.hasBufferedInput == true {
+            readAvailable(connection)  // decrypted bytes no epoll event will announce
+        }
     }
 
     func setInterest(_ connection: Connection, _ events: UInt32) {
+        var events = events
+        if let tls = connection.tls {
+            // An SSL_read waiting to write (or SSL_write waiting to read) needs the opposite event too.
+            if tls.readWantsWrite { events |= Epoll.writable }
+            if tls.writeWantsRead { events |= Epoll.readable }
+        }
         guard connection.interest != events, connections[connection.id] != nil else { return }
         do {
             try Epoll.modify(reactor.epollFD, fd: connection.fd, events: events, token: connection.id)

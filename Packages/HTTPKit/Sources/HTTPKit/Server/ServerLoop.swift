@@ -10,6 +10,8 @@ final class ServerLoop {
     let reactor: Reactor
     let configuration: HTTPServerConfiguration
     let responder: any HTTPResponder
+    /// The shared, read-only TLS context of an HTTPS server.
+    let tlsContext: TLSContext?
     var listenerFD: Int32?
     var connections: [UInt64: Connection] = [:]
     var deadlines = DeadlineHeap()
@@ -30,8 +32,15 @@ final class ServerLoop {
     let overflowAllowance: Int
     let lingerTimeout: Int64 = 2_000_000_000
 
-    init(reactor: Reactor, listenerFD: Int32, configuration: HTTPServerConfiguration, responder: any HTTPResponder) {
+    init(
+        reactor: Reactor,
+        listenerFD: Int32,
+        configuration: HTTPServerConfiguration,
+        responder: any HTTPResponder,
+        tlsContext: TLSContext? = nil
+    ) {
         self.reactor = reactor
+        self.tlsContext = tlsContext
         self.listenerFD = listenerFD
         self.configuration = configuration
         self.responder = responder
@@ -180,6 +189,13 @@ final class ServerLoop {
                 interest: Epoll.readable
             )
             nextID += 1
+            if let tlsContext {
+                guard let session = TLSSession(context: tlsContext, fd: fd) else {
+                    Syscall.close(fd)
+                    continue
+                }
+                connection.tls = session
+            }
             do {
                 try Epoll.add(reactor.epollFD, fd: fd, events: Epoll.readable, token: connection.id)
             } catch {
@@ -214,6 +230,7 @@ final class ServerLoop {
         connection.stream?.close()
         connection.stream = nil
         Epoll.remove(reactor.epollFD, fd: connection.fd)
+        connection.tls = nil  // SSL_free before the descriptor goes
         Syscall.close(connection.fd)
         if listenerPausedForLimit && connections.count < configuration.maxConnections + overflowAllowance {
             listenerPausedForLimit = false

@@ -1,0 +1,11 @@
+/// Why `DevelopmentCertificates.generate` failed, e.g. "cannot write /etc/corral/tls/ca.pem: Permission
+/// denied" or "invalid client name 'a/b'".
+public struct DevelopmentCertificatesError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+
+    public init(message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}
