@@ -1,0 +1,127 @@
+import ClusterWire
+import Foundation
+import Testing
+
+/// The CLI's workflows with the real binaries: run, wait, spec files and targets.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct CLIWorkflowTests {
+    @Test func runStreamsTheOutputAndExitsWithTheJobsCode() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.startAgent("node", gpus: 1)
+        try await cluster.configureCLI()
+        let ok = try await cluster.corral([
+            "run", "--gpus", "1", "--", "sh", "-c", "echo hello from $CUDA_VISIBLE_DEVICES",
+        ])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout == "hello from 0\n")
+        let failing = try await cluster.corral(["run", "--", "sh", "-c", "echo bye; exit 7"])
+        #expect(failing.status == 7)
+        #expect(failing.stdout == "bye\n")
+        #expect(failing.stderr.contains("FAILED"))
+    }
+
+    @Test func submitWaitAndWaitReturnTheExitCode() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.startAgent("node", gpus: 0)
+        try await cluster.configureCLI()
+        let waited = try await cluster.corral(["submit", "--wait", "--", "sh", "-c", "exit 3"])
+        #expect(waited.status == 3)
+        #expect(!waited.stdout.trimmed.isEmpty)
+        let id = try await cluster.submit([], ["sleep", "1"])
+        let wait = try await cluster.corral(["wait", id])
+        #expect(wait.status == 0, "\(wait.stderr)")
+        #expect(wait.stderr.contains("SUCCEEDED"))
+    }
+
+    @Test func aSpecFileWithFlagsOnTop() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.startAgent("node", gpus: 2)
+        try await cluster.configureCLI()
+        let spec = cluster.root + "/job.toml"
+        try """
+        name = "from-file"
+        command = ["sh", "-c", "echo $GREETING"]
+        gpus = 1
+        time_limit = "1h"
+        memory = "1G"
+
+        [env]
+        GREETING = "hi"
+        """.write(toFile: spec, atomically: true, encoding: .utf8)
+        let submitted = try await cluster.corral(["submit", "-f", spec, "--gpus", "2", "--json"])
+        #expect(submitted.status == 0, "\(submitted.stderr)")
+        let job = try JSONDecoder.wire.decode(JobView.self, from: Data(submitted.stdout.utf8))
+        #expect(job.name == "from-file")
+        #expect(job.gpus == 2)  // the flag wins
+        #expect(job.timeLimit == 3600)
+        #expect(job.memory == 1 << 30)
+        #expect(job.env == ["GREETING": "hi"])
+        let bad = cluster.root + "/bad.toml"
+        try "command = [\"x\"]\ngpu = 1\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let refused = try await cluster.corral(["submit", "-f", bad])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("unknown field 'gpu'"))
+    }
+
+    @Test func targetsByIndexNameListAndAll() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.configureCLI()  // no agent: the jobs stay QUEUED
+        var ids: [String] = []
+        for name in ["a", "b", "c", "d"] { ids.append(try await cluster.submit(["--name", name], ["true"])) }
+        let listing = try await cluster.corral(["ls"])
+        #expect(listing.status == 0)
+        // Newest first: row 1 is d, row 4 is a.
+        let byIndex = try await cluster.corral(["cancel", "1"])
+        #expect(byIndex.stdout == "canceled \(ids[3])\n", "\(byIndex.stderr)")
+        let byName = try await cluster.corral(["cancel", "c"])
+        #expect(byName.stdout == "canceled \(ids[2])\n", "\(byName.stderr)")
+        // Several at once need --yes without a terminal.
+        let unconfirmed = try await cluster.corral(["cancel", "3-4"])
+        #expect(unconfirmed.status == 2)
+        #expect(unconfirmed.stderr.contains("--yes"))
+        let rest = try await cluster.corral(["cancel", "all", "--yes"])
+        #expect(rest.status == 0)
+        #expect(
+            Set(rest.stdout.split(separator: "\n").map(String.init)) == ["canceled \(ids[0])", "canceled \(ids[1])"]
+        )
+        let nothing = try await cluster.corral(["ls"])
+        #expect(nothing.stdout.contains("no active jobs"))
+        let stale = try await cluster.corral(["cancel", "9"])
+        #expect(stale.status == 1)
+        #expect(stale.stderr.contains("row 9") || stale.stderr.contains("corral ls"))
+    }
+}
+
+/// The README's CLI reference and `corral --help` list the same commands.
+@Suite struct CLIReferenceTests {
+    static let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../README.md").standardized.path
+
+    @Test func readmeAndHelpNameTheSameCommands() async throws {
+        let cluster = try TestCluster()
+        let help = try await cluster.corral(["--help"])
+        #expect(help.status == 0)
+        let commandSection = help.stdout.components(separatedBy: "commands:\n")[1].components(separatedBy: "\n\n")[0]
+        let helpCommands = Set(
+            commandSection.split(separator: "\n").compactMap { line -> String? in
+                guard line.hasPrefix("  "), let word = line.split(separator: " ").first else { return nil }
+                return String(word.trimmingCharacters(in: CharacterSet(charactersIn: ",")))
+            }.filter { $0.allSatisfy(\.isLetter) }
+        )
+        let text = try String(contentsOfFile: Self.readme, encoding: .utf8)
+        let section = text.components(separatedBy: "## CLI reference")[1].components(separatedBy: "```")[1]
+        let readmeCommands = Set(
+            section.split(separator: "\n").compactMap { line -> String? in
+                let words = line.split(separator: " ")
+                guard words.first == "corral", words.count > 1 else { return nil }
+                return String(words[1])
+            }
+        )
+        // `ps` is an alias shown as "ls, ps" in help and "ls | ps" in the README.
+        #expect(helpCommands.subtracting(["ps", "help"]) == readmeCommands.subtracting(["ps", "help"]))
+    }
+}
