@@ -56,6 +56,8 @@ public actor Agent {
     static func makeClient(_ configuration: AgentConfiguration, token: String) -> HTTPClient {
         var settings = HTTPClientConfiguration(baseURL: configuration.endpoint, bearerToken: token)
         settings.caFile = configuration.caFile
+        settings.clientCertificateFile = configuration.clientCertificate
+        settings.clientKeyFile = configuration.clientKey
         settings.userAgent = "corral-agent"
         return HTTPClient(configuration: settings)
     }

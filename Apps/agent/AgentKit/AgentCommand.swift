@@ -20,6 +20,8 @@ public enum AgentCommand: Sendable, Equatable {
         public var gpuName: String?
         public var stateDir: String?
         public var caFile: String?
+        public var clientCertificate: String?
+        public var clientKey: String?
         public var cpus: Int?
         public var memory: Int64?
         public var labels: [String: String] = [:]
@@ -30,7 +32,8 @@ public enum AgentCommand: Sendable, Equatable {
 
         commands:
           configure --endpoint URL --cluster-token TOKEN [--node-id ID] [--declare-gpus N] [--gpu-name NAME]
-                    [--state-dir DIR] [--ca-file FILE] [--cpus N] [--memory SIZE] [--label KEY=VALUE]
+                    [--state-dir DIR] [--ca-file FILE] [--client-cert FILE --client-key FILE]
+                    [--cpus N] [--memory SIZE] [--label KEY=VALUE]
                     [--config FILE]
                     writes ~/.corral/agent.toml (mode 0600)
           start [--config FILE]       registers this node and runs jobs until SIGTERM
@@ -59,6 +62,8 @@ public enum AgentCommand: Sendable, Equatable {
                 case "--gpu-name": configure.gpuName = try options.value(flag)
                 case "--state-dir": configure.stateDir = try options.value(flag)
                 case "--ca-file": configure.caFile = try options.value(flag)
+                case "--client-cert": configure.clientCertificate = try options.value(flag)
+                case "--client-key": configure.clientKey = try options.value(flag)
                 case "--cpus": configure.cpus = try options.integer(flag, max: 1 << 16)
                 case "--memory":
                     let text = try options.value(flag)
@@ -144,6 +149,8 @@ public enum AgentCommand: Sendable, Equatable {
         if let value = options.gpuName { configuration.declaredGPUName = value }
         if let value = options.stateDir { configuration.stateDir = value }
         if let value = options.caFile { configuration.caFile = value }
+        if let value = options.clientCertificate { configuration.clientCertificate = value }
+        if let value = options.clientKey { configuration.clientKey = value }
         if let value = options.cpus { configuration.cpus = value }
         if let value = options.memory { configuration.memory = value }
         for (key, value) in options.labels { configuration.labels[key] = value }

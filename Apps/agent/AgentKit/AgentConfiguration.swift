@@ -10,6 +10,9 @@ public struct AgentConfiguration: Sendable, Hashable {
     public var nodeID: String = NodeProber.hostname()
     public var stateDir: String = Files.home() + "/.corral/agent"
     public var caFile: String?
+    /// This node's client certificate and key, for controllers that require them (mTLS).
+    public var clientCertificate: String?
+    public var clientKey: String?
     /// GPUs declared by the operator instead of detected (as Slurm's gres.conf does).
     public var declaredGPUs: Int?
     public var declaredGPUName: String?
@@ -72,7 +75,8 @@ public struct AgentConfiguration: Sendable, Hashable {
             return number
         }
         let known: Set<String> = [
-            "endpoint", "cluster_token", "node_id", "state_dir", "ca_file", "gpus", "cpus", "memory", "labels",
+            "endpoint", "cluster_token", "node_id", "state_dir", "ca_file", "client_cert", "client_key", "gpus", "cpus",
+            "memory", "labels",
             "kill_grace_seconds", "nvidia_smi",
         ]
         for key in table.keys where !known.contains(key) {
@@ -83,6 +87,8 @@ public struct AgentConfiguration: Sendable, Hashable {
         if let value = try string("node_id") { nodeID = value }
         if let value = try string("state_dir") { stateDir = value }
         if let value = try string("ca_file") { caFile = value }
+        if let value = try string("client_cert") { clientCertificate = value }
+        if let value = try string("client_key") { clientKey = value }
         if let value = try string("nvidia_smi") { nvidiaSMI = value }
         if let value = try integer("cpus") { cpus = Int(value) }
         if let value = table["memory"] {
@@ -136,6 +142,8 @@ public struct AgentConfiguration: Sendable, Hashable {
         table.set("node_id", .string(nodeID))
         table.set("state_dir", .string(stateDir))
         if let caFile { table.set("ca_file", .string(caFile)) }
+        if let clientCertificate { table.set("client_cert", .string(clientCertificate)) }
+        if let clientKey { table.set("client_key", .string(clientKey)) }
         if let cpus { table.set("cpus", .integer(Int64(cpus))) }
         if let memory { table.set("memory", .integer(memory)) }
         if let declaredGPUs {

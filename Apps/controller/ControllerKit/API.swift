@@ -100,6 +100,7 @@ struct API: Sendable {
         router.add(.post, "/v1/allocations/{id}/status") { request in
             guard let principal = await state.authenticate(request.bearerToken) else { throw APIError.unauthorized }
             guard principal.kind == .node else { throw APIError.forbidden("only a node's agent reports allocations") }
+            try checkCertificate(request, node: principal.subject)
             guard let id = AllocationID(parsing: request.pathParameters["id"] ?? "") else {
                 throw APIError.badRequest("'\(request.pathParameters["id"] ?? "")' is not an allocation id")
             }
@@ -126,14 +127,27 @@ struct API: Sendable {
         return principal
     }
 
-    /// A node's own token, matching the `{node}` of the path.
+    /// A node's own token, matching the `{node}` of the path (and its client certificate, when required).
     func agent(_ request: HTTPRequest) async throws -> NodeID {
         guard let principal = await state.authenticate(request.bearerToken) else { throw APIError.unauthorized }
         let node = request.pathParameters["node"] ?? ""
         guard principal.kind == .node, principal.subject == node else {
             throw APIError.forbidden("this token may not act for node '\(node.prefix(64))'")
         }
+        try checkCertificate(request, node: node)
         return NodeID(node)
+    }
+
+    /// With `--require-agent-certificate`, an agent must present a certificate from the cluster CA whose
+    /// common name is its node id (mTLS): a stolen node token alone is not enough.
+    func checkCertificate(_ request: HTTPRequest, node: String) throws {
+        guard settings.requireAgentCertificate else { return }
+        guard request.clientCertificateSubject == node else {
+            throw APIError.forbidden(
+                "node '\(node.prefix(64))' must present a client certificate with CN=\(node.prefix(64)) from the cluster CA "
+                    + "(corral-controller tls init --client \(node.prefix(64)))"
+            )
+        }
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ request: HTTPRequest) throws -> T {
@@ -215,6 +229,7 @@ struct API: Sendable {
     func appendLogs(_ request: HTTPRequest) async throws -> HTTPResponse {
         guard let principal = await state.authenticate(request.bearerToken) else { throw APIError.unauthorized }
         guard principal.kind == .node else { throw APIError.forbidden("only a node's agent ships logs") }
+        try checkCertificate(request, node: principal.subject)
         guard let id = AllocationID(parsing: request.pathParameters["id"] ?? "") else {
             throw APIError.badRequest("'\(request.pathParameters["id"] ?? "")' is not an allocation id")
         }
@@ -268,6 +283,7 @@ struct API: Sendable {
         guard NodeID.isValid(body.nodeId) else {
             throw APIError.badRequest("must be 1-63 letters, digits, '-', '_' or '.'", field: "node_id")
         }
+        try checkCertificate(request, node: body.nodeId)
         guard body.cpus >= 0, body.memory >= 0, body.gpus.count <= 1024,
             Set(body.gpus.map(\.index)).count == body.gpus.count, body.gpus.allSatisfy({ $0.index >= 0 })
         else { throw APIError.badRequest("the inventory has negative resources or duplicate GPU indices") }

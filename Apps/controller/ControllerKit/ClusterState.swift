@@ -127,9 +127,20 @@ actor ClusterState {
         return credential
     }
 
-    /// Makes sure a token read from a file at start is known (the database may be new).
+    /// Makes sure a token read from a file at start is known (the database may be new). For the join token,
+    /// the file is the truth: any other join token is revoked, so replacing the file rotates it.
     func ensureCredential(token: String, kind: CredentialKind, subject: String) throws {
-        if credentials[Digest.sha256Hex(token)] == nil { try addCredential(token: token, kind: kind, subject: subject) }
+        let hash = Digest.sha256Hex(token)
+        if kind == .cluster {
+            for var credential in credentials.values where credential.kind == .cluster {
+                let shouldBeRevoked = credential.hash != hash
+                guard credential.revoked != shouldBeRevoked else { continue }
+                credential.revoked = shouldBeRevoked
+                try database.saveCredential(credential)
+                credentials[credential.hash] = credential
+            }
+        }
+        if credentials[hash] == nil { try addCredential(token: token, kind: kind, subject: subject) }
     }
 
     func revokeCredentials(kind: CredentialKind, subject: String) throws {

@@ -15,6 +15,13 @@ public final class Controller: Sendable {
         self.configuration = configuration
         self.log = log
         self.clock = clock
+        if !configuration.tlsEnabled && !configuration.listensOnLoopback && !configuration.insecure {
+            throw ConfigurationError(
+                "refusing to serve plain HTTP on \(configuration.host):\(configuration.port): tokens would cross the "
+                    + "network in the clear. Give --tls-cert and --tls-key (corral-controller tls init DIR makes a "
+                    + "development CA and certificates), or --insecure if the network is trusted"
+            )
+        }
         try Files.makeDirectories(configuration.dataDir, mode: 0o700)
         state = try ClusterState(settings: configuration, clock: clock, log: log)
         var serverConfiguration = HTTPServerConfiguration()
@@ -23,6 +30,14 @@ public final class Controller: Sendable {
         serverConfiguration.maxBodyBytes = configuration.maxBodyBytes
         // Long polls last up to 60 s: keep idle connections longer than that.
         serverConfiguration.idleTimeout = .seconds(90)
+        if let certificate = configuration.tlsCertificate, let key = configuration.tlsKey {
+            serverConfiguration.tls = TLSConfiguration(
+                certificateChainFile: certificate,
+                privateKeyFile: key,
+                clientCAFile: configuration.clientCA,
+                requireClientCertificate: false  // users' CLIs need none; agents are checked per request
+            )
+        }
         let logs = try LogStore(directory: configuration.dataDir + "/logs")
         server = HTTPServer(
             configuration: serverConfiguration,
@@ -52,7 +67,13 @@ public final class Controller: Sendable {
     public func run() async throws {
         try await bootstrapTokens()
         try server.start()
-        let endpoint = "http://\(configuration.host):\(server.port)"
+        if configuration.insecure && !configuration.listensOnLoopback && !configuration.tlsEnabled {
+            log.warning(
+                "INSECURE: serving plain HTTP on \(configuration.host): every token crosses the network in the clear"
+            )
+        }
+        let scheme = configuration.tlsEnabled ? "https" : "http"
+        let endpoint = "\(scheme)://\(configuration.host):\(server.port)"
         try Files.writeAtomically(configuration.endpointPath, endpoint + "\n", mode: 0o644)
         log.info("listening on \(endpoint); data in \(configuration.dataDir)")
         let ticker = Task { [state] in

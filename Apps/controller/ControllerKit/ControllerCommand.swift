@@ -3,6 +3,7 @@ public import CorralSupport
 /// The `corral-controller` program, as a function of its arguments, returning the exit code.
 public enum ControllerCommand {
     public static func main(_ arguments: [String], log: any LogSink) async -> Int32 {
+        if arguments.first == "tls" { return TLSInit.main(Array(arguments.dropFirst())) }
         let configuration: ControllerConfiguration
         do {
             configuration = try ControllerConfiguration.parse(arguments)

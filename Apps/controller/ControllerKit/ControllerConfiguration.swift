@@ -20,6 +20,20 @@ public struct ControllerConfiguration: Sendable, Hashable {
     public var maxBodyBytes: Int = 4 * 1024 * 1024
     /// Queues and the time limit backfill assumes, from `[queues.NAME]` tables and `default_time_limit`.
     public var policy = SchedulingPolicy.standard
+    /// Serve HTTPS with this certificate chain and key (PEM).
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    /// Verify client certificates against this CA; with `requireAgentCertificate`, agents must present one
+    /// whose common name is their node id (mTLS).
+    public var clientCA: String?
+    public var requireAgentCertificate = false
+    /// Allow plain HTTP on an address other than loopback (tokens then cross the network in the clear).
+    public var insecure = false
+
+    public var tlsEnabled: Bool { tlsCertificate != nil && tlsKey != nil }
+
+    /// Loopback only: 127.0.0.0/8, ::1, localhost.
+    public var listensOnLoopback: Bool { host == "localhost" || host == "::1" || host.hasPrefix("127.") }
 
     public init() {}
 
@@ -33,11 +47,15 @@ public struct ControllerConfiguration: Sendable, Hashable {
         usage: corral-controller [--config FILE] [--data-dir DIR] [--listen HOST:PORT]
                                  [--node-timeout SECONDS] [--launch-lease SECONDS] [--allocation-lease SECONDS]
                                  [--heartbeat-interval SECONDS]
+                                 [--tls-cert FILE --tls-key FILE [--client-ca FILE] [--require-agent-certificate]]
+                                 [--insecure]
+               corral-controller tls init DIR --host NAME [--host ...] [--ip ADDR ...] [--client NODE ...] [--force]
 
         Runs the Corral controller: the JSON API, the scheduler and the cluster's SQLite state.
         On first start it writes DIR/admin.token and DIR/cluster.token (mode 0600).
         Defaults: --listen 127.0.0.1:8700, --data-dir ~/.corral/controller,
-        config file /etc/corral/controller.toml when it exists.
+        config file /etc/corral/controller.toml when it exists. Off loopback it serves only HTTPS (give a
+        certificate and key; `tls init` makes a development CA and certificates) unless --insecure is given.
         """
 
     /// Parses the command line (without the program name), reading the config file it names or the default one.
@@ -46,8 +64,9 @@ public struct ControllerConfiguration: Sendable, Hashable {
         var index = 0
         let known: Set<String> = [
             "--config", "--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval",
-            "--allocation-lease",
+            "--allocation-lease", "--tls-cert", "--tls-key", "--client-ca",
         ]
+        let switches: Set<String> = ["--insecure", "--require-agent-certificate"]
         while index < arguments.count {
             var argument = arguments[index]
             var value: String?
@@ -56,6 +75,11 @@ public struct ControllerConfiguration: Sendable, Hashable {
                 argument = String(argument[..<equals])
             }
             if argument == "--help" || argument == "-h" { throw ConfigurationError.help }
+            if switches.contains(argument) && value == nil {
+                flags[argument] = "true"
+                index += 1
+                continue
+            }
             guard known.contains(argument) else { throw ConfigurationError("unknown option '\(argument)'") }
             if value == nil {
                 index += 1
@@ -102,11 +126,13 @@ public struct ControllerConfiguration: Sendable, Hashable {
             switch value {
             case .string(let text): values["--" + key.replacingUnderscores()] = text
             case .integer(let number): values["--" + key.replacingUnderscores()] = String(number)
-            default: throw ConfigurationError("\(path): \(key) must be a string or a number")
+            case .boolean(let flag): if flag { values["--" + key.replacingUnderscores()] = "true" }
+            default: throw ConfigurationError("\(path): \(key) must be a string, a number or true/false")
             }
         }
         let allowed: Set<String> = [
-            "--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval",
+            "--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval", "--allocation-lease",
+            "--tls-cert", "--tls-key", "--client-ca", "--require-agent-certificate", "--insecure",
         ]
         for key in values.keys where !allowed.contains(key) {
             throw ConfigurationError("\(path): unknown setting '\(key.dropFirst(2).replacingDashes())'")
@@ -137,6 +163,23 @@ public struct ControllerConfiguration: Sendable, Hashable {
         if let value = try seconds("--launch-lease") { launchLease = value }
         if let value = try seconds("--heartbeat-interval") { heartbeatInterval = value }
         if let value = try seconds("--allocation-lease") { allocationLease = value }
+        for (flag, path) in [
+            ("--tls-cert", flags["--tls-cert"]), ("--tls-key", flags["--tls-key"]),
+            ("--client-ca", flags["--client-ca"]),
+        ] where path != nil && !path!.hasPrefix("/") {
+            throw ConfigurationError("\(flag) must be an absolute path")
+        }
+        if let value = flags["--tls-cert"] { tlsCertificate = value }
+        if let value = flags["--tls-key"] { tlsKey = value }
+        if let value = flags["--client-ca"] { clientCA = value }
+        if flags["--require-agent-certificate"] == "true" { requireAgentCertificate = true }
+        if flags["--insecure"] == "true" { insecure = true }
+        if (tlsCertificate == nil) != (tlsKey == nil) {
+            throw ConfigurationError("--tls-cert and --tls-key go together")
+        }
+        if requireAgentCertificate && (clientCA == nil || !tlsEnabled) {
+            throw ConfigurationError("--require-agent-certificate needs TLS (--tls-cert, --tls-key) and --client-ca")
+        }
     }
 }
 

@@ -12,6 +12,7 @@ final class TestCluster: @unchecked Sendable {
     var controller: Process?
     var agents: [String: Process] = [:]
     var port: Int = 0
+    var scheme = "http"
 
     static var binaries: String {
         if let dir = ProcessInfo.processInfo.environment["CORRAL_BIN_DIR"] { return dir }
@@ -35,7 +36,7 @@ final class TestCluster: @unchecked Sendable {
     }
 
     var dataDir: String { root + "/controller" }
-    var endpoint: String { "http://127.0.0.1:\(port)" }
+    var endpoint: String { "\(scheme)://127.0.0.1:\(port)" }
     var adminToken: String { read(dataDir + "/admin.token") }
     var clusterToken: String { read(dataDir + "/cluster.token") }
 
@@ -55,7 +56,9 @@ final class TestCluster: @unchecked Sendable {
         try await waitUntil("the controller writes its endpoint", timeout: 20) {
             FileManager.default.fileExists(atPath: endpointFile)
         }
-        port = Int(read(endpointFile).split(separator: ":").last ?? "") ?? 0
+        let written = read(endpointFile)
+        scheme = written.hasPrefix("https://") ? "https" : "http"
+        port = Int(written.split(separator: ":").last ?? "") ?? 0
         #expect(port > 0)
     }
 
@@ -68,7 +71,7 @@ final class TestCluster: @unchecked Sendable {
     }
 
     /// Configures (through `corral-agent configure`) and starts an agent that declares `gpus` GPUs.
-    func startAgent(_ name: String, gpus: Int, cpus: Int = 8) async throws {
+    func startAgent(_ name: String, gpus: Int, cpus: Int = 8, extra: [String] = []) async throws {
         let config = root + "/\(name).toml"
         let configure = try await run(
             "corral-agent",
@@ -76,7 +79,7 @@ final class TestCluster: @unchecked Sendable {
                 "configure", "--config", config, "--endpoint", endpoint, "--cluster-token", clusterToken,
                 "--node-id", name, "--declare-gpus", "\(gpus)", "--cpus", "\(cpus)", "--memory", "16G",
                 "--state-dir", root + "/\(name)-state",
-            ]
+            ] + extra
         )
         #expect(configure.status == 0, "\(configure.stderr)")
         agents[name] = try launch("corral-agent", ["start", "--config", config], log: root + "/\(name).log")
@@ -96,8 +99,8 @@ final class TestCluster: @unchecked Sendable {
     }
 
     /// Points the CLI (this cluster's HOME) at the controller with the admin token.
-    func configureCLI() async throws {
-        let result = try await corral(["configure", "--endpoint", endpoint, "--token", adminToken])
+    func configureCLI(extra: [String] = []) async throws {
+        let result = try await corral(["configure", "--endpoint", endpoint, "--token", adminToken] + extra)
         #expect(result.status == 0, "\(result.stderr)")
     }
 

@@ -1,0 +1,85 @@
+import CorralSupport
+import HTTPKit
+
+/// `corral-controller tls init DIR --host NAME [--ip ADDR] [--client NODE] [--days N] [--force]`: a development
+/// CA, a server certificate for the controller's names and addresses, and client certificates for agents.
+enum TLSInit {
+    static let usage = """
+        usage: corral-controller tls init DIR --host NAME [--host NAME ...] [--ip ADDR ...] [--client NODE ...]
+                                          [--days N] [--force]
+        """
+
+    static func main(_ arguments: [String]) -> Int32 {
+        guard arguments.first == "init", arguments.count >= 2, !arguments[1].hasPrefix("-") else {
+            FileHandleOutput.stderr(usage + "\n")
+            return 2
+        }
+        let directory = arguments[1]
+        var hosts: [String] = []
+        var ips: [String] = []
+        var clients: [String] = []
+        var days = 825
+        var force = false
+        var index = 2
+        while index < arguments.count {
+            let flag = arguments[index]
+            if flag == "--force" {
+                force = true
+                index += 1
+                continue
+            }
+            guard index + 1 < arguments.count else {
+                FileHandleOutput.stderr("corral-controller: \(flag) needs a value\n\(usage)\n")
+                return 2
+            }
+            let value = arguments[index + 1]
+            switch flag {
+            case "--host": hosts.append(value)
+            case "--ip": ips.append(value)
+            case "--client": clients.append(value)
+            case "--days":
+                guard let number = Int(value) else {
+                    FileHandleOutput.stderr("corral-controller: --days takes a number\n")
+                    return 2
+                }
+                days = number
+            default:
+                FileHandleOutput.stderr("corral-controller: unknown option '\(flag)'\n\(usage)\n")
+                return 2
+            }
+            index += 2
+        }
+        do {
+            let files = try DevelopmentCertificates.generate(
+                into: directory,
+                hosts: hosts,
+                ips: ips,
+                clients: clients,
+                validityDays: days,
+                overwrite: force
+            )
+            var text = """
+                wrote a development CA and certificates in \(directory):
+                  CA:      \(files.caCertificate)   (give it to the CLI and agents: --ca-file)
+                  server:  \(files.serverCertificate) and \(files.serverKey)
+
+                """
+            for (node, client) in files.clients.sorted(by: { $0.key < $1.key }) {
+                text += "  agent \(node): \(client.certificate) and \(client.key)\n"
+            }
+            text += """
+
+                next:
+                  corral-controller --tls-cert \(files.serverCertificate) --tls-key \(files.serverKey) \\
+                      --client-ca \(files.caCertificate) [--require-agent-certificate] --listen 0.0.0.0:8700
+                  corral configure --endpoint https://\(hosts.first ?? ips.first ?? "HOST"):8700 --ca-file \(files.caCertificate) --token ...
+
+                """
+            FileHandleOutput.stdout(text)
+            return 0
+        } catch {
+            FileHandleOutput.stderr("corral-controller: \(error.message)\n")
+            return 1
+        }
+    }
+}

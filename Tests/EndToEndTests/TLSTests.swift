@@ -1,0 +1,76 @@
+import ClusterWire
+import Foundation
+import Testing
+
+/// The controller over HTTPS with certificates from `corral-controller tls init`, agents with client
+/// certificates (mTLS), and the refusal to serve plain HTTP off loopback.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct TLSTests {
+    @Test func aClusterOverTLSWithAgentCertificates() async throws {
+        let cluster = try TestCluster()
+        let tls = cluster.root + "/tls"
+        let initialized = try await cluster.run(
+            "corral-controller",
+            ["tls", "init", tls, "--host", "localhost", "--ip", "127.0.0.1", "--client", "node-a"]
+        )
+        #expect(initialized.status == 0, "\(initialized.stderr)")
+        for file in ["ca.pem", "server.pem", "server-key.pem", "clients/node-a.pem", "clients/node-a-key.pem"] {
+            #expect(FileManager.default.fileExists(atPath: "\(tls)/\(file)"), "\(file)")
+        }
+        try await cluster.startController(extra: [
+            "--tls-cert", "\(tls)/server.pem", "--tls-key", "\(tls)/server-key.pem", "--client-ca", "\(tls)/ca.pem",
+            "--require-agent-certificate",
+        ])
+        #expect(cluster.endpoint.hasPrefix("https://"))
+        try await cluster.startAgent(
+            "node-a",
+            gpus: 1,
+            extra: [
+                "--ca-file", "\(tls)/ca.pem", "--client-cert", "\(tls)/clients/node-a.pem", "--client-key",
+                "\(tls)/clients/node-a-key.pem",
+            ]
+        )
+        try await cluster.configureCLI(extra: ["--ca-file", "\(tls)/ca.pem"])
+        let id = try await cluster.submit(["--gpus", "1"], ["true"])
+        #expect(try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 60).state == "SUCCEEDED")
+
+        // A client with no CA file (or the wrong one) is refused, and says why.
+        let noCA = try await cluster.corral(
+            ["ls"],
+            env: ["CORRAL_ENDPOINT": cluster.endpoint, "CORRAL_TOKEN": cluster.adminToken, "HOME": cluster.root]
+        )
+        #expect(noCA.status == 1)
+        #expect(noCA.stderr.contains("certificate"), "\(noCA.stderr)")
+
+        // An agent without a client certificate cannot register, even with the join token.
+        try await cluster.startAgent("node-b", gpus: 1, extra: ["--ca-file", "\(tls)/ca.pem"])
+        try await waitUntil("node-b is refused", timeout: 20) {
+            cluster.read(cluster.root + "/node-b.log").contains("client certificate")
+        }
+        let nodes = try await cluster.corral(["nodes", "--json"])
+        #expect(!nodes.stdout.contains("node-b"))
+    }
+
+    @Test func plainHTTPOffLoopbackIsRefusedUnlessInsecure() async throws {
+        let cluster = try TestCluster()
+        let refused = try await cluster.run(
+            "corral-controller",
+            ["--data-dir", cluster.dataDir, "--listen", "0.0.0.0:0"]
+        )
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("refusing to serve plain HTTP"))
+        #expect(refused.stderr.contains("tls init"))
+        // With --insecure it serves, and says so loudly. (It binds all interfaces; nothing but this test talks to it.)
+        let log = cluster.root + "/insecure.log"
+        let process = try cluster.launch(
+            "corral-controller",
+            ["--data-dir", cluster.dataDir, "--listen", "0.0.0.0:0", "--insecure"],
+            log: log
+        )
+        defer { process.terminate() }
+        try await waitUntil("the insecure controller is up", timeout: 20) {
+            FileManager.default.fileExists(atPath: cluster.dataDir + "/endpoint")
+        }
+        try await waitUntil("it warns", timeout: 10) { cluster.read(log).contains("INSECURE") }
+    }
+}
