@@ -71,6 +71,8 @@ public actor Agent {
         )
         try Files.makeDirectories(configuration.logDir, mode: 0o750)
         try Files.makeDirectories(configuration.jobsDir, mode: 0o700)
+        try Files.writeAtomically(configuration.pidPath, "\(getpid())\n", mode: 0o644)
+        defer { unlink(configuration.pidPath) }
         fenceOrphans()
         reporter = Reporter(
             log: log,

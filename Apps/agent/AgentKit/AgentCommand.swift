@@ -7,6 +7,10 @@ import NodeProbe
 public enum AgentCommand: Sendable, Equatable {
     case configure(ConfigureOptions)
     case start(configPath: String)
+    case status(configPath: String)
+    case stop(configPath: String)
+    case preflight(configPath: String)
+    case service(action: String, configPath: String, dryRun: Bool)
     case probe(json: Bool, declaredGPUs: Int?)
     case version
     case help
@@ -37,6 +41,11 @@ public enum AgentCommand: Sendable, Equatable {
                     [--config FILE]
                     writes ~/.corral/agent.toml (mode 0600)
           start [--config FILE]       registers this node and runs jobs until SIGTERM
+          status [--config FILE]      is the agent running, is the controller reachable, which jobs run
+          stop [--config FILE]        stops the running agent (its jobs stop too: the supervisor is not built yet)
+          preflight [--config FILE]   checks the node can run jobs; exit 1 when a required check fails
+          service install|uninstall|status [--dry-run]
+                                      a systemd unit that restarts the agent on failure
           probe [--json] [--declare-gpus N]
                                       prints what this node has (GPUs, CPUs, memory)
           version
@@ -88,6 +97,35 @@ public enum AgentCommand: Sendable, Equatable {
                 path = try options.value(flag)
             }
             return .start(configPath: path)
+        case "status", "stop", "preflight":
+            var path = AgentConfiguration.defaultPath
+            while let flag = try options.next() {
+                guard flag == "--config" else { throw ConfigurationFailure("unknown option '\(flag)' for \(command)") }
+                path = try options.value(flag)
+            }
+            switch command {
+            case "status": return .status(configPath: path)
+            case "stop": return .stop(configPath: path)
+            default: return .preflight(configPath: path)
+            }
+        case "service":
+            let rest = Array(arguments.dropFirst())
+            guard let action = rest.first, ["install", "uninstall", "status"].contains(action) else {
+                throw ConfigurationFailure(
+                    "usage: corral-agent service install|uninstall|status [--dry-run] [--config FILE]"
+                )
+            }
+            var path = AgentConfiguration.defaultPath
+            var dryRun = false
+            var flags = Options(Array(rest.dropFirst()))
+            while let flag = try flags.next() {
+                switch flag {
+                case "--dry-run": dryRun = true
+                case "--config": path = try flags.value(flag)
+                default: throw ConfigurationFailure("unknown option '\(flag)' for service")
+                }
+            }
+            return .service(action: action, configPath: path, dryRun: dryRun)
         case "probe":
             var json = false
             var declared: Int?
@@ -120,6 +158,14 @@ public enum AgentCommand: Sendable, Equatable {
             let inventory = NodeProber().probe(declaredGPUs: declared.map { DeclaredGPUs(count: $0) })
             FileHandleOutput.stdout(json ? ProbeReport.json(inventory) : ProbeReport.table(inventory))
             return 0
+        case .status(let path):
+            return await AgentChecks.status(path: path)
+        case .stop(let path):
+            return AgentChecks.stop(path: path)
+        case .preflight(let path):
+            return await AgentChecks.preflight(path: path)
+        case .service(let action, let path, let dryRun):
+            return AgentService.run(action, configPath: path, dryRun: dryRun)
         case .start(let path):
             do {
                 let configuration = try AgentConfiguration.load(

@@ -28,6 +28,8 @@ public struct AgentConfiguration: Sendable, Hashable {
 
     public var logDir: String { stateDir + "/logs" }
     public var jobsDir: String { stateDir + "/jobs" }
+    /// The running agent's pid, for `corral-agent status` and `stop`.
+    public var pidPath: String { stateDir + "/agent.pid" }
 
     public static var defaultPath: String { Files.home() + "/.corral/agent.toml" }
 

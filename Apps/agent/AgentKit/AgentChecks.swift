@@ -1,0 +1,177 @@
+import ClusterCore
+import ClusterWire
+import CorralSupport
+import FoundationEssentials
+import Glibc
+import HTTPKit
+import NodeProbe
+
+/// `corral-agent status`, `stop` and `preflight`.
+enum AgentChecks {
+    struct Check {
+        let name: String
+        let required: Bool
+        let ok: Bool
+        let detail: String
+    }
+
+    static func load(_ path: String) -> Result<AgentConfiguration, ConfigurationFailure> {
+        do {
+            return .success(try AgentConfiguration.load(path: path, environment: ProcessInfo.processInfo.environment))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    static func runningPID(_ configuration: AgentConfiguration) -> pid_t? {
+        guard let text = try? Files.read(configuration.pidPath, limit: 64), let pid = pid_t(text.trimmingWhitespace()),
+            kill(pid, 0) == 0
+        else { return nil }
+        return pid
+    }
+
+    static func status(path: String) async -> Int32 {
+        let configuration: AgentConfiguration
+        switch load(path) {
+        case .success(let value): configuration = value
+        case .failure(let error):
+            FileHandleOutput.stderr("corral-agent: \(error)\n")
+            return 1
+        }
+        let pid = runningPID(configuration)
+        let jobs = Files.list(configuration.jobsDir).filter { $0.hasSuffix(".pid") }.map { String($0.dropLast(4)) }
+        let reachable = await controllerReachable(configuration)
+        FileHandleOutput.stdout(
+            """
+            agent:       \(pid.map { "running (pid \($0))" } ?? "not running")
+            node:        \(configuration.nodeID)
+            controller:  \(configuration.endpoint) \(reachable.ok ? "reachable" : "NOT reachable: \(reachable.detail)")
+            jobs:        \(jobs.isEmpty ? "none" : jobs.joined(separator: ", "))
+
+            """
+        )
+        return pid != nil && reachable.ok ? 0 : 1
+    }
+
+    static func stop(path: String) -> Int32 {
+        guard case .success(let configuration) = load(path), let pid = runningPID(configuration) else {
+            FileHandleOutput.stderr("corral-agent: no running agent for \(path)\n")
+            return 1
+        }
+        kill(pid, SIGTERM)
+        FileHandleOutput.stdout("sent SIGTERM to the agent (pid \(pid))\n")
+        return 0
+    }
+
+    static func client(_ configuration: AgentConfiguration) -> HTTPClient {
+        var settings = HTTPClientConfiguration(baseURL: configuration.endpoint, bearerToken: configuration.clusterToken)
+        settings.caFile = configuration.caFile
+        settings.clientCertificateFile = configuration.clientCertificate
+        settings.clientKeyFile = configuration.clientKey
+        settings.requestTimeout = .seconds(5)
+        return HTTPClient(configuration: settings)
+    }
+
+    static func controllerReachable(_ configuration: AgentConfiguration) async -> (ok: Bool, detail: String) {
+        do {
+            let response = try await client(configuration).execute(.get, "/healthz")
+            return (response.status == 200, "status \(response.status)")
+        } catch {
+            return (false, error.description)
+        }
+    }
+
+    /// The checks of a node before it takes work, as a table; exit 1 when a required one fails.
+    static func preflight(path: String) async -> Int32 {
+        var checks: [Check] = []
+        let configuration: AgentConfiguration
+        switch load(path) {
+        case .success(let value):
+            configuration = value
+            checks.append(Check(name: "configuration", required: true, ok: true, detail: path))
+        case .failure(let error):
+            FileHandleOutput.stdout(
+                table([Check(name: "configuration", required: true, ok: false, detail: error.message)])
+            )
+            return 1
+        }
+        let reachable = await controllerReachable(configuration)
+        checks.append(
+            Check(
+                name: "controller reachable",
+                required: true,
+                ok: reachable.ok,
+                detail: "\(configuration.endpoint): \(reachable.detail)"
+            )
+        )
+        if reachable.ok {
+            let whoami = try? await client(configuration).execute(.get, "/v1/whoami")
+            let accepted = whoami?.status == 200
+            checks.append(
+                Check(
+                    name: "join token accepted",
+                    required: true,
+                    ok: accepted,
+                    detail: accepted ? "yes" : "status \(whoami?.status ?? 0)"
+                )
+            )
+        }
+        for directory in [configuration.stateDir, configuration.logDir, configuration.jobsDir] {
+            checks.append(writable(directory))
+        }
+        checks.append(diskSpace(configuration.logDir))
+        if let declared = configuration.declaredGPUs {
+            checks.append(Check(name: "GPUs", required: true, ok: true, detail: "\(declared) declared in agent.toml"))
+        } else {
+            let inventory = NodeProber(nvidiaSMI: configuration.nvidiaSMI).probe()
+            let ok = inventory.gpuProbeError == nil
+            checks.append(
+                Check(
+                    name: "GPUs",
+                    required: false,
+                    ok: ok,
+                    detail: ok
+                        ? "\(inventory.gpus.count) from \(inventory.gpuSource)"
+                        : "\(inventory.warnings.joined(separator: "; ")): declare them with --declare-gpus"
+                )
+            )
+        }
+        FileHandleOutput.stdout(table(checks))
+        return checks.contains { $0.required && !$0.ok } ? 1 : 0
+    }
+
+    static func writable(_ directory: String) -> Check {
+        do {
+            try Files.makeDirectories(directory, mode: 0o750)
+            let probe = directory + "/.preflight"
+            try Files.writeAtomically(probe, "ok\n", mode: 0o600)
+            unlink(probe)
+            return Check(name: "writable", required: true, ok: true, detail: directory)
+        } catch {
+            return Check(name: "writable", required: true, ok: false, detail: "\(error)")
+        }
+    }
+
+    /// At least 1 GiB free where job logs go.
+    static func diskSpace(_ directory: String) -> Check {
+        var info = statvfs()
+        guard statvfs(directory, &info) == 0 else {
+            return Check(name: "disk space", required: true, ok: false, detail: "cannot stat \(directory)")
+        }
+        let free = Int64(info.f_bavail) * Int64(info.f_frsize)
+        return Check(
+            name: "disk space",
+            required: true,
+            ok: free >= 1 << 30,
+            detail: "\(ByteSize.format(free)) free in \(directory) (1G needed)"
+        )
+    }
+
+    static func table(_ checks: [Check]) -> String {
+        let width = checks.map(\.name.count).max() ?? 0
+        return checks.map { check in
+            let mark = check.ok ? "ok  " : (check.required ? "FAIL" : "warn")
+            return "\(mark)  \(check.name)\(String(repeating: " ", count: width - check.name.count))  \(check.detail)"
+        }.joined(separator: "\n") + "\n"
+    }
+}
