@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "corral-controller", targets: ["ControllerMain"]),
         .executable(name: "corral-agent", targets: ["AgentMain"]),
         .executable(name: "corral", targets: ["CLIMain"]),
+        .executable(name: "corral-bench", targets: ["BenchMain"]),
         .library(name: "CorralClient", targets: ["CorralClient"]),
         .library(name: "ControllerKit", targets: ["ControllerKit"]),
         .library(name: "AgentKit", targets: ["AgentKit"]),
@@ -57,6 +58,10 @@ let package = Package(
         .target(name: "CLIKit", dependencies: [core, wire, "CorralClient", "CorralSupport"], path: "Apps/cli/CLIKit"),
         .executableTarget(name: "CLIMain", dependencies: ["CLIKit", http], path: "Apps/cli/main"),
 
+        // `just bench`: the figures of docs/PERFORMANCE.md (scheduler, HTTP, fleet simulator, end to end).
+        .target(name: "BenchKit", dependencies: [core, wire, http, "CorralSupport"], path: "Apps/bench/BenchKit"),
+        .executableTarget(name: "BenchMain", dependencies: ["BenchKit", http], path: "Apps/bench/main"),
+
         .testTarget(name: "ClusterCoreTests", dependencies: [core]),
         .testTarget(name: "ClusterWireTests", dependencies: [core, wire]),
         .testTarget(name: "ClusterStoreTests", dependencies: [core, store]),
@@ -66,6 +71,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["CLIKit", "CorralClient"]),
         .testTarget(name: "AgentTests", dependencies: ["AgentKit", "CorralSupport", core, wire]),
         .testTarget(name: "ControllerTests", dependencies: ["ControllerKit", "CorralSupport", core, wire, http]),
+        .testTarget(name: "BenchTests", dependencies: ["BenchKit", "ControllerMain", "AgentMain", "CLIMain"]),
         // Starts the real binaries (built first: these dependencies make `swift test` build them).
         .testTarget(
             name: "EndToEndTests",

@@ -1,4 +1,5 @@
 internal import CLinuxShims
+internal import Dispatch
 internal import Glibc
 
 /// Typed access to epoll and eventfd (through CLinuxShims, since Glibc does not expose them).
@@ -69,9 +70,9 @@ enum EventFD {
 /// The monotonic clock in nanoseconds, for deadlines on the reactor thread.
 enum MonotonicClock {
     static func nowNanoseconds() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+        // Dispatch's clock is CLOCK_MONOTONIC on Linux. (Reading timespec here directly trips
+        // MemberImportVisibility in release builds, where the struct is attributed to another C module.)
+        Int64(clamping: DispatchTime.now().uptimeNanoseconds)
     }
 }
 

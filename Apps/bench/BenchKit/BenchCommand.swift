@@ -1,0 +1,143 @@
+import CorralSupport
+import FoundationEssentials
+
+/// `corral-bench SUBCOMMAND [--flag value ...]`: each figure subcommand prints one JSON line per figure.
+public enum BenchCommand {
+    public static let usage = """
+        usage: corral-bench scheduler [--jobs 10000] [--nodes 1000] [--gpus 8] [--runs 5]
+               corral-bench submit-http --endpoint URL --token T [--clients 32] [--seconds 3] [--runs 3]
+               corral-bench drain --endpoint URL --token T [--jobs 1000] [--clients 32] [--runs 3]
+                                  [--controller-pid PID]
+               corral-bench fleet --endpoint URL --cluster-token T [--nodes 1000] [--interval 5] [--seconds 10]
+                                  [--runs 3] [--pollers 64] [--poll-wait 25] [--job-ms 200] [--prefix sim]
+                                  [--controller-pid PID] [--jobs N --token T]
+               corral-bench fill --endpoint URL --token T [--jobs 1000] [--clients 32]
+               corral-bench figure --name N --unit U [--notes TEXT] VALUE...
+               corral-bench report --input FIGURES.jsonl --output FILE.json --date DATE [--mode full]
+
+        The figures of docs/PERFORMANCE.md; scripts/bench.sh (`just bench`) drives them against real daemons.
+        """
+
+    public static func main(_ arguments: [String]) async -> Int32 {
+        guard let name = arguments.first, name != "--help", name != "-h" else {
+            FileHandleOutput.stdout(usage + "\n")
+            return arguments.isEmpty ? 2 : 0
+        }
+        do {
+            let output = try await run(name, Array(arguments.dropFirst()))
+            FileHandleOutput.stdout(output)
+            return 0
+        } catch {
+            FileHandleOutput.stderr("corral-bench \(name): \(error)\n")
+            return 1
+        }
+    }
+
+    static func run(_ name: String, _ arguments: [String]) async throws -> String {
+        switch name {
+        case "scheduler":
+            let flags = try BenchArguments(arguments, known: ["jobs", "nodes", "gpus", "runs"])
+            let figure = SchedulerBench.run(
+                jobs: try flags.int("jobs", default: 10_000),
+                nodes: try flags.int("nodes", default: 1000),
+                gpus: try flags.int("gpus", default: 8),
+                runs: try flags.int("runs", default: 5)
+            )
+            return figure.jsonLine + "\n"
+        case "submit-http":
+            let flags = try BenchArguments(arguments, known: ["endpoint", "token", "clients", "seconds", "runs"])
+            let figure = await SubmitBench.run(
+                endpoint: try flags.string("endpoint"),
+                token: try flags.string("token"),
+                clients: try flags.int("clients", default: 32),
+                seconds: try flags.double("seconds", default: 3),
+                runs: try flags.int("runs", default: 3)
+            )
+            return figure.jsonLine + "\n"
+        case "drain":
+            let flags = try BenchArguments(
+                arguments,
+                known: ["endpoint", "token", "jobs", "clients", "runs", "controller-pid"]
+            )
+            let figure = try await DrainBench.run(
+                endpoint: try flags.string("endpoint"),
+                token: try flags.string("token"),
+                jobs: try flags.int("jobs", default: 1000),
+                clients: try flags.int("clients", default: 32),
+                runs: try flags.int("runs", default: 3),
+                controllerPID: try flags.optionalInt32("controller-pid")
+            )
+            return figure.jsonLine + "\n"
+        case "fill":
+            let flags = try BenchArguments(arguments, known: ["endpoint", "token", "jobs", "clients"])
+            let jobs = try flags.int("jobs", default: 1000)
+            let client = BenchClient.make(
+                endpoint: try flags.string("endpoint"),
+                token: try flags.string("token"),
+                concurrency: 32
+            )
+            let accepted = await SubmitBench.submitBatch(
+                client,
+                count: jobs,
+                clients: try flags.int("clients", default: 32)
+            )
+            guard accepted == jobs else { throw BenchError("only \(accepted) of \(jobs) submissions were accepted") }
+            return "\(accepted)\n"
+        case "fleet":
+            return try await fleet(arguments).run().jsonLine + "\n"
+        case "figure":
+            let flags = try BenchArguments(arguments, known: ["name", "unit", "notes"])
+            let values = try flags.positional.map { text throws(BenchError) in
+                guard let value = Double(text) else { throw BenchError("'\(text)' is not a number") }
+                return value
+            }
+            let stats = Stats(values)
+            let figure = Figure(
+                name: try flags.string("name"),
+                unit: try flags.string("unit"),
+                samples: values,
+                notes: try flags.string("notes", default: ""),
+                extra: values.count >= 5 ? ["p90": rounded(stats.percentile(90))] : [:]
+            )
+            return figure.jsonLine + "\n"
+        case "report":
+            let flags = try BenchArguments(arguments, known: ["input", "output", "date", "mode"])
+            let figures = try Report.figures(fromLines: try Files.read(try flags.string("input"), limit: 1 << 24))
+            return try Report.write(
+                figures,
+                date: try flags.string("date"),
+                mode: try flags.string("mode", default: "full"),
+                to: try flags.string("output")
+            )
+        default:
+            throw BenchError("unknown subcommand '\(name)'\n\(usage)")
+        }
+    }
+
+    static func fleet(_ arguments: [String]) throws -> FleetSimulator {
+        let flags = try BenchArguments(
+            arguments,
+            known: [
+                "endpoint", "cluster-token", "nodes", "interval", "seconds", "runs", "pollers", "poll-wait", "job-ms",
+                "prefix", "controller-pid", "jobs", "token", "gpus",
+            ]
+        )
+        var fleet = FleetSimulator(
+            endpoint: try flags.string("endpoint"),
+            clusterToken: try flags.string("cluster-token"),
+            nodes: try flags.int("nodes", default: 1000)
+        )
+        fleet.gpusPerNode = try flags.int("gpus", default: 8)
+        fleet.interval = .milliseconds(Int64(try flags.double("interval", default: 5) * 1000))
+        fleet.seconds = try flags.double("seconds", default: 10)
+        fleet.runs = try flags.int("runs", default: 3)
+        fleet.pollers = try flags.int("pollers", default: 64)
+        fleet.pollWait = try flags.int("poll-wait", default: 25)
+        fleet.jobDuration = .milliseconds(Int64(try flags.int("job-ms", default: 200)))
+        fleet.prefix = try flags.string("prefix", default: "sim")
+        fleet.controllerPID = try flags.optionalInt32("controller-pid")
+        fleet.jobs = try flags.int("jobs", default: 0)
+        fleet.userToken = try? flags.string("token")
+        return fleet
+    }
+}

@@ -1,0 +1,31 @@
+import CorralSupport
+import Glibc
+
+/// CPU time and memory of a process, from /proc (Linux).
+public enum ProcStat {
+    /// User plus system CPU time of `pid` in seconds, from /proc/PID/stat (fields 14 and 15, in clock ticks).
+    public static func cpuSeconds(_ pid: Int32) -> Double? {
+        guard let text = try? Files.read("/proc/\(pid)/stat", limit: 4096) else { return nil }
+        // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (state), so utime (14) is fields[11] and stime (15) fields[12].
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Resident memory of `pid` in KiB (VmRSS of /proc/PID/status).
+    public static func rssKiB(_ pid: Int32) -> Int? {
+        guard let text = try? Files.read("/proc/\(pid)/status", limit: 16384) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ").dropFirst().first ?? "")
+        }
+        return nil
+    }
+
+    /// How many cores a process used between two samples of its CPU time taken `elapsed` seconds apart.
+    public static func cores(from start: Double?, to end: Double?, elapsed: Double) -> Double? {
+        guard let start, let end, elapsed > 0 else { return nil }
+        return (end - start) / elapsed
+    }
+}

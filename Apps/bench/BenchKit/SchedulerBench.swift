@@ -1,0 +1,26 @@
+import ClusterCore
+
+/// One `Scheduler.plan` pass over `SchedulerBenchmark.makeSnapshot`: the pure scheduling cost, no I/O.
+public enum SchedulerBench {
+    public static func run(jobs: Int, nodes: Int, gpus: Int, runs: Int) -> Figure {
+        let snapshot = SchedulerBenchmark.makeSnapshot(pendingJobs: jobs, nodes: nodes, gpusPerNode: gpus, seed: 42)
+        let clock = ContinuousClock()
+        var samples: [Double] = []
+        var assigned = 0
+        _ = Scheduler.plan(snapshot, policy: SchedulerBenchmark.policy)  // warm up: first-touch allocations
+        for _ in 0..<max(1, runs) {
+            let start = clock.now
+            let schedule = Scheduler.plan(snapshot, policy: SchedulerBenchmark.policy)
+            samples.append((clock.now - start).seconds * 1000)
+            assigned = schedule.assignments.count
+        }
+        return Figure(
+            name: "scheduling_pass",
+            unit: "ms",
+            samples: samples.map { rounded($0) },
+            notes: "Scheduler.plan over \(jobs) pending jobs, \(nodes) nodes of \(gpus) GPUs (a third busy); "
+                + "\(assigned) jobs placed per pass",
+            extra: ["assigned": Double(assigned)]
+        )
+    }
+}

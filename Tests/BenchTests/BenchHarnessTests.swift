@@ -1,0 +1,68 @@
+import BenchKit
+import Foundation
+import Glibc
+import Testing
+
+/// Runs the code paths of `just bench` on tiny sizes so that the harness cannot rot. No test asserts a time or
+/// a rate: only that each figure is produced, well formed, and without errors.
+@Suite struct BenchHarnessTests {
+    @Test func schedulerFigureOnATinyCluster() throws {
+        let figure = SchedulerBench.run(jobs: 50, nodes: 5, gpus: 8, runs: 3)
+        #expect(figure.name == "scheduling_pass")
+        #expect(figure.runs == 3)
+        #expect(figure.min <= figure.median && figure.median <= figure.max)
+        #expect((figure.extra["assigned"] ?? 0) > 0)
+        // The driver's round trip: JSON lines in, the table and the JSON document out.
+        let parsed = try Report.figures(fromLines: "noise\n" + figure.jsonLine + "\n")
+        #expect(parsed == [figure])
+        let output = NSTemporaryDirectory() + "corral-bench-\(getpid()).json"
+        defer { unlink(output) }
+        let table = try Report.write(parsed, date: "2026-11-22", mode: "test", to: output)
+        #expect(table.contains("scheduling_pass") && table.contains("20 ms"))
+        #expect(FileManager.default.fileExists(atPath: output))
+    }
+
+    @Test func statsAreNearestRank() {
+        let stats = Stats([5, 1, 4, 2, 3])
+        #expect(stats.median == 3 && stats.min == 1 && stats.max == 5)
+        #expect(stats.percentile(90) == 5 && stats.percentile(50) == 3)
+        #expect(Stats([1, 2]).median == 1.5 && Stats([]).median == 0)
+    }
+
+    @Test func submitAndFleetAgainstARealController() async throws {
+        let controller = try await BenchController.start()
+        defer { controller.stop() }
+
+        let submit = await SubmitBench.run(
+            endpoint: controller.endpoint,
+            token: controller.adminToken,
+            clients: 2,
+            seconds: 1,
+            runs: 1
+        )
+        #expect(submit.name == "submit_http" && submit.runs == 1)
+        #expect(submit.extra["errors"] == 0)
+        #expect((submit.extra["accepted"] ?? 0) > 0)
+
+        // Three agents: two long-poll, the third polls after its heartbeats; three 1-GPU jobs run on them
+        // (with the CPU jobs submitted above).
+        var fleet = FleetSimulator(endpoint: controller.endpoint, clusterToken: controller.clusterToken, nodes: 3)
+        fleet.interval = .milliseconds(500)
+        fleet.seconds = 2
+        fleet.runs = 1
+        fleet.pollers = 2
+        fleet.pollWait = 1
+        fleet.jobDuration = .milliseconds(20)
+        fleet.controllerPID = controller.pid
+        fleet.jobs = 3
+        fleet.userToken = controller.adminToken
+        let figure = try await fleet.run()
+        #expect(figure.name == "heartbeats" && figure.runs == 1)
+        #expect(figure.extra["nodes"] == 3)
+        #expect(figure.extra["heartbeat_errors"] == 0)
+        #expect(figure.extra["poll_errors"] == 0)
+        #expect(figure.extra["report_errors"] == 0)
+        #expect((figure.extra["exits"] ?? 0) >= 3)
+        #expect(figure.extra["controller_cores"] != nil && figure.extra["controller_rss_mib"] != nil)
+    }
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# `just bench [full|quick]`: builds release, runs every figure of issue 8 against real daemons on loopback
+# (median, min and max of several runs), prints a table and writes bench-results/bench-<date>.json.
+# docs/PERFORMANCE.md records a full run and what bounds each figure.
+#   scripts/bench.sh [full|quick]      CORRAL_BIN_DIR=DIR skips the build and uses the binaries in DIR.
+set -euo pipefail
+mode="${1:-full}"
+case "$mode" in
+    full)  wrk_s=10; wrk_runs=3; sched_runs=10; http_s=4; http_runs=3; cli_s=4; cli_runs=3; drain_jobs=1000; drain_runs=3
+           latency_n=30; fleet_nodes=10000; fleet_s=10; fleet_runs=3; jobs_nodes=1000; fleet_jobs=5000
+           ls_jobs=10000; ls_runs=5 ;;
+    quick) wrk_s=3; wrk_runs=2; sched_runs=3; http_s=2; http_runs=2; cli_s=2; cli_runs=2; drain_jobs=300; drain_runs=2
+           latency_n=10; fleet_nodes=1000; fleet_s=4; fleet_runs=2; jobs_nodes=200; fleet_jobs=500
+           ls_jobs=2000; ls_runs=3 ;;
+    *) echo "usage: scripts/bench.sh [full|quick]" >&2; exit 2 ;;
+esac
+root="$(cd "$(dirname "$0")/.." && pwd)"; cd "$root"
+work="$(mktemp -d /tmp/corral-bench.XXXXXX)"
+if [ -z "${CORRAL_BIN_DIR:-}" ]; then
+    echo "building release (one build for all four binaries)..."
+    swift build -c release >"$work/build.log" 2>&1 || { grep -E "error" "$work/build.log" | head -20; rm -rf "$work"; exit 1; }
+    tail -1 "$work/build.log"
+fi
+bin="${CORRAL_BIN_DIR:-$(swift build -c release --show-bin-path)}"
+export HOME="$work/home"; mkdir -p "$HOME"
+figures="$work/figures.jsonl"; : >"$figures"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+bench() { "$bin/corral-bench" "$@"; }
+ms_since() { echo "scale=3; ($(date +%s%N) - $1) / 1000000" | bc; }
+note() { echo "[$(date +%T)] $*" >&2; }
+
+start_controller() {  # NAME: a fresh controller with its own data dir; sets ctl_pid, endpoint, admin, cluster
+    local dir="$work/$1"
+    "$bin/corral-controller" --data-dir "$dir" --listen 127.0.0.1:0 >"$dir.log" 2>&1 &
+    ctl_pid=$!; pids+=("$ctl_pid")
+    for _ in $(seq 200); do [ -s "$dir/endpoint" ] && break; sleep 0.05; done
+    endpoint="$(cat "$dir/endpoint")"; admin="$(cat "$dir/admin.token")"; cluster="$(cat "$dir/cluster.token")"
+    "$bin/corral" configure --endpoint "$endpoint" --token "$admin" >/dev/null
+}
+stop_controller() { kill "$ctl_pid" 2>/dev/null || true; wait "$ctl_pid" 2>/dev/null || true; }
+rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+extra() { grep -o "\"$2\":[0-9.e+-]*" <<<"$1" | cut -d: -f2; }  # a number from a figure's JSON line
+
+note "scheduling pass"
+bench scheduler --jobs 10000 --nodes 1000 --gpus 8 --runs "$sched_runs" >>"$figures"
+
+note "HTTP server: small JSON GET, keep-alive, 64 connections (wrk), next to nginx"
+while read -r name unit values; do
+    bench figure --name "http_$name" --unit "$unit" \
+        --notes "wrk -t2 -c64: corral-controller GET /healthz (15 bytes of JSON) vs nginx serving the same bytes" \
+        $values >>"$figures"
+done < <("$root/scripts/bench-http.sh" "$bin" "$wrk_s" "$wrk_runs" 2>"$work/http.log")
+
+note "durable submissions over HTTP, 32 clients"
+start_controller submit
+bench submit-http --endpoint "$endpoint" --token "$admin" --clients 32 --seconds "$http_s" --runs "$http_runs" >>"$figures"
+
+stop_controller
+
+note "4 parallel corral submit loops"
+start_controller cli
+rates=()
+for _ in $(seq "$cli_runs"); do
+    start=$(date +%s%N); deadline=$(( start + cli_s * 1000000000 ))
+    loops=()
+    for p in 1 2 3 4; do
+        ( n=0; while [ "$(date +%s%N)" -lt "$deadline" ]; do "$bin/corral" submit -- true >/dev/null; n=$((n + 1)); done
+          echo "$n" >"$work/cli.$p" ) &
+        loops+=("$!")
+    done
+    wait "${loops[@]}"
+    total=$(cat "$work"/cli.? | paste -sd+ | bc)
+    rates+=("$(echo "scale=1; $total * 1000 / $(ms_since "$start")" | bc)")
+done
+bench figure --name submit_cli --unit jobs/s --notes "4 parallel loops of \`corral submit -- true\` (a process each)" \
+    "${rates[@]}" >>"$figures"
+
+note "corral ls over $ls_jobs jobs"
+bench fill --endpoint "$endpoint" --token "$admin" --jobs "$ls_jobs" >/dev/null
+times=()
+for _ in $(seq "$ls_runs"); do start=$(date +%s%N); "$bin/corral" ls >/dev/null; times+=("$(ms_since "$start")"); done
+bench figure --name ls_10000_jobs --unit ms --notes "\`corral ls\` (newest 1000 active jobs) with $ls_jobs+ jobs queued" \
+    "${times[@]}" >>"$figures"
+stop_controller
+
+note "corral --help"
+times=()
+for _ in $(seq 10); do start=$(date +%s%N); "$bin/corral" --help >/dev/null; times+=("$(ms_since "$start")"); done
+bench figure --name help --unit ms --notes "process start to exit" "${times[@]}" >>"$figures"
+
+note "trivial jobs through two real agents (16 CPUs each, 32 slots)"
+start_controller drain
+agents=()
+for a in 1 2; do
+    "$bin/corral-agent" configure --config "$work/agent$a.toml" --endpoint "$endpoint" --cluster-token "$cluster" \
+        --node-id "agent$a" --declare-gpus 0 --cpus 16 --memory 32G --state-dir "$work/agent$a" >/dev/null
+    "$bin/corral-agent" start --config "$work/agent$a.toml" >"$work/agent$a.log" 2>&1 &
+    agents+=("$!"); pids+=("$!")
+done
+for _ in $(seq 200); do [ "$("$bin/corral" nodes 2>/dev/null | grep -c READY)" -ge 2 ] && break; sleep 0.05; done
+sleep 1
+bench figure --name agent_rss_idle --unit MiB --notes "VmRSS of each registered, idle agent" \
+    "$(rss_mib "${agents[0]}")" "$(rss_mib "${agents[1]}")" >>"$figures"
+line=$(bench drain --endpoint "$endpoint" --token "$admin" --jobs "$drain_jobs" --clients 32 --runs "$drain_runs" \
+    --controller-pid "$ctl_pid")
+echo "$line" >>"$figures"
+bench figure --name controller_rss_1000_jobs --unit MiB \
+    --notes "VmRSS after the first batch of $drain_jobs jobs ran to completion (2 nodes)" \
+    "$(extra "$line" controller_rss_mib_after_first_batch)" >>"$figures"
+
+note "submit to the job's first instruction, $latency_n runs"
+samples=()
+for i in $(seq "$latency_n"); do
+    start=$(date +%s%N)
+    "$bin/corral" submit -- sh -c "date +%s%N > $work/t$i" >/dev/null
+    while [ ! -s "$work/t$i" ]; do sleep 0.001; done
+    samples+=("$(echo "scale=3; ($(cat "$work/t$i") - $start) / 1000000" | bc)")
+done
+bench figure --name latency --unit ms --notes "p50 as median; from just before \`corral submit\` to the job's \`date\`" \
+    "${samples[@]}" >>"$figures"
+kill "${agents[@]}"; wait "${agents[@]}" 2>/dev/null || true
+stop_controller
+
+note "fleet simulator: $fleet_nodes nodes heartbeating every 5 s"
+start_controller fleet
+bench fleet --endpoint "$endpoint" --cluster-token "$cluster" --nodes "$fleet_nodes" --interval 5 \
+    --seconds "$fleet_s" --runs "$fleet_runs" --controller-pid "$ctl_pid" >>"$figures"
+stop_controller
+
+note "fleet simulator: $jobs_nodes nodes running $fleet_jobs simulated jobs"
+start_controller fleet-jobs
+line=$(bench fleet --endpoint "$endpoint" --cluster-token "$cluster" --nodes "$jobs_nodes" --interval 1 --seconds 1 \
+    --runs 1 --pollers 64 --job-ms 50 --controller-pid "$ctl_pid" --jobs "$fleet_jobs" --token "$admin")
+bench figure --name controller_rss_fleet --unit MiB \
+    --notes "VmRSS after $(extra "$line" exits) of $fleet_jobs jobs ran to exit on $jobs_nodes simulated nodes \
+in $(extra "$line" jobs_run_s) s" "$(rss_mib "$ctl_pid")" >>"$figures"
+stop_controller
+
+mkdir -p bench-results
+out="bench-results/bench-$(date +%F-%H%M%S).json"
+bench report --input "$figures" --output "$out" --date "$(date +%F)" --mode "$mode"
+echo "wrote $out"
