@@ -22,7 +22,7 @@ test FILTER="":
     touch Package.swift
     swift test {{ if FILTER == "" { "--skip ManyConnectionsTests" } else { "--filter " + FILTER } }} 2>&1 | tee .test-log.txt
     {{ if FILTER == "" { "swift test --skip-build --filter ManyConnectionsTests 2>&1 | tee -a .test-log.txt" } else { "true" } }}
-    @grep -oE "Test run with [0-9]+ tests" .test-log.txt | awk '{ n += $4 } END { print "tests: " n " passed, 0 failed" }'
+    @grep -oE "Test run with [0-9]+ tests?" .test-log.txt | awk '{ n += $4 } END { print "tests: " n " passed, 0 failed" }'
 
 # Static checks: formatting, ClusterCore imports nothing but the standard library, no ExplicitSendable warnings.
 check:

@@ -7,7 +7,7 @@ set -euo pipefail
 mode="${1:-full}"
 case "$mode" in
     full)  wrk_s=10; wrk_runs=3; sched_runs=10; http_s=4; http_runs=3; cli_s=4; cli_runs=3; drain_jobs=1000; drain_runs=3
-           latency_n=30; fleet_nodes=10000; fleet_s=10; fleet_runs=3; jobs_nodes=1000; fleet_jobs=5000
+           latency_n=30; fleet_nodes=10000; fleet_s=10; fleet_runs=3; jobs_nodes=1000; fleet_jobs=100000
            ls_jobs=10000; ls_runs=5 ;;
     quick) wrk_s=3; wrk_runs=2; sched_runs=3; http_s=2; http_runs=2; cli_s=2; cli_runs=2; drain_jobs=300; drain_runs=2
            latency_n=10; fleet_nodes=1000; fleet_s=4; fleet_runs=2; jobs_nodes=200; fleet_jobs=500
