@@ -325,7 +325,7 @@ public actor Agent {
     /// Ships what is new, from where the controller says it is; returns true when nothing is left to send.
     func ship(_ id: String) async -> Bool {
         let offset = shipped[id] ?? 0
-        let chunk = Self.readChunk(logPath(id), from: offset, limit: 1 << 20)
+        let chunk = Files.read(logPath(id), from: offset, limit: 1 << 20)
         guard !chunk.isEmpty || shipped[id] == nil else {
             if !running.keys.contains(id) { draining.remove(id) }
             return true
@@ -338,7 +338,7 @@ public actor Agent {
             }
             let answer = try WireJSON.decode(LogAppendResponse.self, from: response.body)
             shipped[id] = answer.size
-            return chunk.isEmpty || answer.size >= offset + chunk.count && Self.fileSize(logPath(id)) <= answer.size
+            return chunk.isEmpty || answer.size >= offset + chunk.count && Files.size(logPath(id)) <= answer.size
         } catch {
             return false
         }
@@ -348,25 +348,9 @@ public actor Agent {
     /// hold the exit report back for long; the shipper keeps going after it).
     func shipUntilCaughtUp(_ id: String) async {
         for _ in 0..<40 {
-            if await ship(id), (shipped[id] ?? 0) >= Self.fileSize(logPath(id)) { return }
+            if await ship(id), (shipped[id] ?? 0) >= Files.size(logPath(id)) { return }
             try? await Task.sleep(for: .milliseconds(100))
         }
-    }
-
-    static func fileSize(_ path: String) -> Int {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int(info.st_size) : 0
-    }
-
-    static func readChunk(_ path: String, from offset: Int, limit: Int) -> [UInt8] {
-        let size = fileSize(path)
-        guard size > offset else { return [] }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return [] }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: min(limit, size - offset))
-        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
-        return count > 0 ? Array(buffer[0..<count]) : []
     }
 
     /// SIGTERM to the job's process group, then SIGKILL after the grace period.

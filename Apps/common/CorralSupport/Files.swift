@@ -35,6 +35,24 @@ public enum Files {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The file's size in bytes, 0 when it does not exist.
+    public static func size(_ path: String) -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
+    }
+
+    /// Up to `limit` bytes from `offset` (for logs shipped and served by offset); [] past the end or on error.
+    public static func read(_ path: String, from offset: Int, limit: Int, size knownSize: Int? = nil) -> [UInt8] {
+        let size = knownSize ?? Files.size(path)
+        guard size > offset, limit > 0 else { return [] }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: min(limit, size - offset))
+        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
+        return count > 0 ? Array(buffer[0..<count]) : []
+    }
+
     /// Reads a file holding a secret, refusing it when group or others may read it (as ssh does).
     public static func readSecret(_ path: String) throws(Failure) -> String {
         var info = stat()

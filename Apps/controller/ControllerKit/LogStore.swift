@@ -26,8 +26,7 @@ actor LogStore {
     /// The stored size (read from the file once, then kept).
     func size(of id: AllocationID) -> Int {
         if let size = sizes[id] { return size }
-        var info = stat()
-        let size = stat(path(id), &info) == 0 ? Int(info.st_size) : 0
+        let size = Files.size(path(id))
         sizes[id] = size
         return size
     }
@@ -58,12 +57,6 @@ actor LogStore {
     /// Up to `limit` bytes from `offset`, and the stored size.
     func read(_ id: AllocationID, from offset: Int, limit: Int = 4 << 20) -> (bytes: [UInt8], size: Int) {
         let size = size(of: id)
-        guard offset < size else { return ([], size) }
-        let fd = open(path(id), O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return ([], size) }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: min(limit, size - offset))
-        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
-        return (count > 0 ? Array(buffer[0..<count]) : [], size)
+        return (Files.read(path(id), from: offset, limit: limit, size: size), size)
     }
 }
