@@ -11,7 +11,10 @@ struct TLSTests {
         let tls = cluster.root + "/tls"
         let initialized = try await cluster.run(
             "corral-controller",
-            ["tls", "init", tls, "--host", "localhost", "--ip", "127.0.0.1", "--client", "node-a"]
+            [
+                "tls", "init", tls, "--host", "localhost", "--ip", "127.0.0.1", "--client", "node-a", "--client",
+                "node-c",
+            ]
         )
         #expect(initialized.status == 0, "\(initialized.stderr)")
         for file in ["ca.pem", "server.pem", "server-key.pem", "clients/node-a.pem", "clients/node-a-key.pem"] {
@@ -22,17 +25,44 @@ struct TLSTests {
             "--require-agent-certificate",
         ])
         #expect(cluster.endpoint.hasPrefix("https://"))
+        for node in ["node-a", "node-c"] {
+            try await cluster.startAgent(
+                node,
+                gpus: 1,
+                extra: [
+                    "--ca-file", "\(tls)/ca.pem", "--client-cert", "\(tls)/clients/\(node).pem", "--client-key",
+                    "\(tls)/clients/\(node)-key.pem",
+                ]
+            )
+        }
+        try await cluster.configureCLI(extra: ["--ca-file", "\(tls)/ca.pem"])
+        try await waitUntil("both agents are ready", timeout: 20) {
+            (try await cluster.corral(["nodes"])).stdout.components(separatedBy: "READY").count == 3
+        }
+        // Two jobs of 1 GPU each: one on each node, over TLS all the way.
+        let ids = [
+            try await cluster.submit(["--gpus", "1"], ["sleep", "1"]),
+            try await cluster.submit(["--gpus", "1"], ["sleep", "1"]),
+        ]
+        var nodesUsed: Set<String> = []
+        for id in ids {
+            let job = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 60)
+            #expect(job.state == "SUCCEEDED")
+            nodesUsed.insert(job.node ?? "")
+        }
+        #expect(nodesUsed == ["node-a", "node-c"])
+        // A certificate for one node does not let an agent act as another.
         try await cluster.startAgent(
-            "node-a",
+            "node-d",
             gpus: 1,
             extra: [
                 "--ca-file", "\(tls)/ca.pem", "--client-cert", "\(tls)/clients/node-a.pem", "--client-key",
                 "\(tls)/clients/node-a-key.pem",
             ]
         )
-        try await cluster.configureCLI(extra: ["--ca-file", "\(tls)/ca.pem"])
-        let id = try await cluster.submit(["--gpus", "1"], ["true"])
-        #expect(try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 60).state == "SUCCEEDED")
+        try await waitUntil("node-d is refused", timeout: 20) {
+            cluster.read(cluster.root + "/node-d.log").contains("CN=node-d")
+        }
 
         // A client with no CA file (or the wrong one) is refused, and says why.
         let noCA = try await cluster.corral(
