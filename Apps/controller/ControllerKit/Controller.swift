@@ -1,5 +1,6 @@
 public import ClusterCore
 public import CorralSupport
+import Glibc
 import HTTPKit
 
 /// The controller process: opens the state, makes sure the admin and cluster tokens exist, serves the API and
@@ -30,6 +31,8 @@ public final class Controller: Sendable {
         serverConfiguration.maxBodyBytes = configuration.maxBodyBytes
         // Long polls last up to 60 s: keep idle connections longer than that.
         serverConfiguration.idleTimeout = .seconds(90)
+        // One event loop per core, up to four: they share the port through SO_REUSEPORT.
+        serverConfiguration.eventLoops = max(1, min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 4))
         if let certificate = configuration.tlsCertificate, let key = configuration.tlsKey {
             serverConfiguration.tls = TLSConfiguration(
                 certificateChainFile: certificate,

@@ -26,7 +26,12 @@ enum Socket {
     }
 
     /// socket + SO_REUSEADDR + bind + listen; non-blocking and close-on-exec from the start.
-    static func listen(host: String, port: Int, backlog: Int32) throws(HTTPServerError) -> Int32 {
+    static func listen(
+        host: String,
+        port: Int,
+        backlog: Int32,
+        reusePort: Bool = false
+    ) throws(HTTPServerError) -> Int32 {
         var (address, length) = try resolve(host: host, port: port)
         let fd: Int32
         do {
@@ -44,6 +49,12 @@ enum Socket {
             var one: Int32 = 1
             _ = try Syscall.call("setsockopt(SO_REUSEADDR)") {
                 setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            }
+            if reusePort {
+                // Several event loops, one listener each on the same port; the kernel balances them.
+                _ = try Syscall.call("setsockopt(SO_REUSEPORT)") {
+                    setsockopt(fd, SOL_SOCKET, 15 /* SO_REUSEPORT */, &one, socklen_t(MemoryLayout<Int32>.size))
+                }
             }
             _ = try Syscall.call("bind") {
                 withUnsafePointer(to: &address) {

@@ -1,8 +1,9 @@
 internal import CLinuxShims
 import Synchronization
 
-/// An HTTP/1.1 server: one epoll reactor thread owns every socket; each complete request runs the responder
-/// in its own `Task`, so idle connections and long polls cost no thread.
+/// An HTTP/1.1 server: epoll reactor threads (`eventLoops`, each owning its connections) multiplex every
+/// socket; each complete request runs the responder in its own `Task`, so idle connections and long polls cost
+/// no thread.
 ///
 /// ```swift
 /// let server = HTTPServer(configuration: config, responder: router)
@@ -22,9 +23,10 @@ public final class HTTPServer: Sendable {
     private struct State {
         var phase = Phase.idle
         var port = 0
-        var reactor: Reactor?
+        var reactors: [Reactor] = []
+        var running = 0
         var waiters: [CheckedContinuation<Void, Never>] = []
-        var threadID: Int32 = 0
+        var threadIDs: [Int32] = []
     }
 
     public let configuration: HTTPServerConfiguration
@@ -47,39 +49,75 @@ public final class HTTPServer: Sendable {
         try state.withLock { state throws(HTTPServerError) in
             guard state.phase == .idle else { throw HTTPServerError(message: "HTTPServer.start() called twice") }
             let config = configuration
+            let loops = max(1, min(config.eventLoops, 64))
             let tlsContext = try config.tls.map { tls throws(HTTPServerError) in try TLSContext(tls) }
-            let listener = try Socket.listen(host: config.host, port: config.port, backlog: config.backlog)
-            var opened: [Int32] = [listener]
-            do throws(POSIXCallError) {
-                let port = try Socket.localPort(listener)
-                let epollFD = try Epoll.create()
-                opened.append(epollFD)
-                let wakeFD = try EventFD.create()
-                opened.append(wakeFD)
-                try Epoll.add(epollFD, fd: listener, events: Epoll.readable, token: ServerLoop.listenerToken)
-                try Epoll.add(epollFD, fd: wakeFD, events: Epoll.readable, token: ServerLoop.wakeToken)
-                let reactor = Reactor(epollFD: epollFD, wakeFD: wakeFD)
-                let responder = self.responder
-                try ReactorThread.spawn(name: "corral-http") { [weak self] in
-                    self?.state.withLock { $0.threadID = clinux_gettid() }
-                    let loop = ServerLoop(
-                        reactor: reactor,
-                        listenerFD: listener,
-                        configuration: config,
-                        responder: responder,
-                        tlsContext: tlsContext
+            let address = "\(config.host):\(config.port)"
+            func posix<T>(_ body: () throws(POSIXCallError) -> T) throws(HTTPServerError) -> T {
+                do {
+                    return try body()
+                } catch {
+                    throw HTTPServerError(
+                        message: "cannot start HTTP server on \(address): \(error.message)",
+                        cause: error
                     )
-                    loop.run()
-                    self?.didStop()
                 }
-                state.phase = .running
-                state.port = port
-                state.reactor = reactor
-            } catch {
-                for fd in opened { Syscall.close(fd) }
-                let address = "\(config.host):\(config.port)"
-                throw HTTPServerError(message: "cannot start HTTP server on \(address): \(error.message)", cause: error)
             }
+            var opened: [Int32] = []
+            var prepared: [(listener: Int32, reactor: Reactor)] = []
+            var port = config.port
+            do throws(HTTPServerError) {
+                for _ in 0..<loops {
+                    let listener = try Socket.listen(
+                        host: config.host,
+                        port: port,
+                        backlog: config.backlog,
+                        reusePort: loops > 1
+                    )
+                    opened.append(listener)
+                    port = try posix { () throws(POSIXCallError) in try Socket.localPort(listener) }  // later loops bind it
+                    let epollFD = try posix { () throws(POSIXCallError) in try Epoll.create() }
+                    opened.append(epollFD)
+                    let wakeFD = try posix { () throws(POSIXCallError) in try EventFD.create() }
+                    opened.append(wakeFD)
+                    try posix { () throws(POSIXCallError) in
+                        try Epoll.add(epollFD, fd: listener, events: Epoll.readable, token: ServerLoop.listenerToken)
+                        try Epoll.add(epollFD, fd: wakeFD, events: Epoll.readable, token: ServerLoop.wakeToken)
+                    }
+                    prepared.append((listener, Reactor(epollFD: epollFD, wakeFD: wakeFD)))
+                }
+                let responder = self.responder
+                for (index, loop) in prepared.enumerated() {
+                    try posix { () throws(POSIXCallError) in
+                        try ReactorThread.spawn(name: loops > 1 ? "corral-http-\(index)" : "corral-http") {
+                            [weak self] in
+                            self?.state.withLock { $0.threadIDs.append(clinux_gettid()) }
+                            let serverLoop = ServerLoop(
+                                reactor: loop.reactor,
+                                listenerFD: loop.listener,
+                                configuration: config,
+                                responder: responder,
+                                tlsContext: tlsContext
+                            )
+                            serverLoop.run()
+                            self?.didStop()
+                        }
+                    }
+                    state.running += 1
+                }
+            } catch {
+                // Loops already running own their descriptors; stop them, and close the rest.
+                if state.running == 0 {
+                    for fd in opened { Syscall.close(fd) }
+                } else {
+                    state.phase = .stopping
+                    state.reactors = prepared.map(\.reactor)
+                    for reactor in state.reactors { reactor.submit { loop in loop.beginShutdown() } }
+                }
+                throw error
+            }
+            state.phase = .running
+            state.port = port
+            state.reactors = prepared.map(\.reactor)
         }
     }
 
@@ -97,7 +135,7 @@ public final class HTTPServer: Sendable {
                 return state.waiters
             case .running:
                 state.phase = .stopping
-                state.reactor?.submit { loop in loop.beginShutdown() }
+                for reactor in state.reactors { reactor.submit { loop in loop.beginShutdown() } }
                 return []
             case .stopping, .stopped:
                 return []
@@ -122,13 +160,18 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    /// The kernel thread id of the reactor thread (0 until it runs); for tests.
-    var reactorThreadID: Int32 { state.withLock { $0.threadID } }
+    /// The kernel thread id of the first reactor thread (0 until it runs); for tests.
+    var reactorThreadID: Int32 { state.withLock { $0.threadIDs.first ?? 0 } }
+
+    /// The kernel thread ids of every reactor thread that has started; for tests.
+    var reactorThreadIDs: [Int32] { state.withLock { $0.threadIDs } }
 
     private func didStop() {
-        let waiters = state.withLock { state in
+        let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
+            state.running -= 1
+            guard state.running <= 0 else { return [] }
             state.phase = .stopped
-            state.reactor = nil
+            state.reactors = []
             defer { state.waiters = [] }
             return state.waiters
         }

@@ -29,6 +29,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var shutdownGracePeriod: Duration = .seconds(10)
     /// listen(2) backlog.
     public var backlog: Int32 = 1024
+    /// Epoll reactor threads. With more than one, each has its own listening socket on the same port
+    /// (SO_REUSEPORT) and the kernel spreads new connections across them; `maxConnections` then applies to
+    /// each loop.
+    public var eventLoops: Int = 1
     /// Serve HTTPS with these files (and optionally verify client certificates); nil serves plain HTTP.
     /// The files are loaded by `start()`, which throws `HTTPServerError` naming a bad file.
     public var tls: TLSConfiguration?
