@@ -52,8 +52,10 @@ enum Socket {
             }
             if reusePort {
                 // Several event loops, one listener each on the same port; the kernel balances them.
+                // SO_REUSEPORT is 15 on Linux (asm-generic/socket.h); Glibc does not export the name.
+                let reusePortOption: Int32 = 15
                 _ = try Syscall.call("setsockopt(SO_REUSEPORT)") {
-                    setsockopt(fd, SOL_SOCKET, 15 /* SO_REUSEPORT */, &one, socklen_t(MemoryLayout<Int32>.size))
+                    setsockopt(fd, SOL_SOCKET, reusePortOption, &one, socklen_t(MemoryLayout<Int32>.size))
                 }
             }
             _ = try Syscall.call("bind") {

@@ -74,7 +74,8 @@ public final class HTTPServer: Sendable {
                         reusePort: loops > 1
                     )
                     opened.append(listener)
-                    port = try posix { () throws(POSIXCallError) in try Socket.localPort(listener) }  // later loops bind it
+                    // The later loops bind the port the first one got.
+                    port = try posix { () throws(POSIXCallError) in try Socket.localPort(listener) }
                     let epollFD = try posix { () throws(POSIXCallError) in try Epoll.create() }
                     opened.append(epollFD)
                     let wakeFD = try posix { () throws(POSIXCallError) in try EventFD.create() }
