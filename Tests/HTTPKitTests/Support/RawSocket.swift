@@ -8,7 +8,7 @@ import Glibc
 final class RawSocket: @unchecked Sendable {
     let fd: Int32
 
-    init(port: Int, receiveTimeoutSeconds: Int = 5) throws {
+    init(port: Int, receiveTimeoutSeconds: Int = 15) throws {
         // Close-on-exec: tests that spawn curl or openssl must not hand these sockets to their children.
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
