@@ -43,10 +43,13 @@ import Testing
         }
     }
 
-    @Test func chunkedBodyIsDecoded() async throws {
+    @Test(arguments: [0, 200])
+    func chunkedBodyIsDecoded(pauseMilliseconds: Int) async throws {
         try await withTestServer(testRouter()) { server in
             let socket = try RawSocket(port: server.port)
             socket.send("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+            // With a pause the server reads the head and part of the body before the rest arrives.
+            try await Task.sleep(for: .milliseconds(pauseMilliseconds))
             socket.send("2;ext=1\r\nde\r\n0\r\nX-Trailer: t\r\n\r\nGET /hello HTTP/1.1\r\nHost: a\r\n\r\n")
             let first = try await offPool { try socket.readResponse() }
             #expect(first.status == 201)

@@ -16,6 +16,10 @@ final class Connection {
 
     let id: UInt64
     let fd: Int32
+    /// Set by `ServerLoop.close`: the descriptor is closed and its number may already belong to another
+    /// socket, so nothing may read, write or re-arm it any more (a stale read would steal another
+    /// connection's bytes).
+    var isClosed = false
     let remoteAddress: String
     var parser: HTTPRequestParser
     var phase = Phase.reading

@@ -26,7 +26,7 @@ extension ServerLoop {
     func readAvailable(_ connection: Connection) {
         // A bounded number of reads per wake-up keeps one busy peer from starving the others.
         for _ in 0..<16 {
-            guard connection.phase == .reading || connection.phase == .lingering else { return }
+            guard !connection.isClosed, connection.phase == .reading || connection.phase == .lingering else { return }
             guard let result = receive(on: connection) else {
                 close(connection)
                 return
@@ -194,7 +194,7 @@ extension ServerLoop {
             }
             connection.phase = .lingering
             connection.tls?.sendCloseNotify()
-            Socket.shutdownWrite(connection.fd)
+            if !connection.isClosed { Socket.shutdownWrite(connection.fd) }
             setInterest(connection, Epoll.readable)
             setDeadline(connection, after: lingerTimeout)
             return

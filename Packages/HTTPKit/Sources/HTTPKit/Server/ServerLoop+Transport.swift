@@ -2,6 +2,7 @@
 extension ServerLoop {
     /// Reads into `readBuffer`. `.processed(0)` is the end of input; nil means the connection failed.
     func receive(on connection: Connection) -> IOResult<Int>? {
+        guard !connection.isClosed else { return nil }
         guard let tls = connection.tls else {
             return try? Socket.read(connection.fd, into: readBuffer)
         }
@@ -18,6 +19,7 @@ extension ServerLoop {
 
     /// Writes what the transport takes; nil means the connection failed.
     func send(_ bytes: UnsafeRawBufferPointer, on connection: Connection) -> IOResult<Int>? {
+        guard !connection.isClosed else { return nil }
         guard let tls = connection.tls else {
             return try? Socket.write(connection.fd, bytes)
         }

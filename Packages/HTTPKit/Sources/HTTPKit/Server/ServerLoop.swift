@@ -224,6 +224,7 @@ final class ServerLoop {
 
     func close(_ connection: Connection) {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
+        connection.isClosed = true
         connection.deadlineGeneration &+= 1
         connection.handlerTask?.cancel()
         connection.handlerTask = nil
