@@ -74,7 +74,10 @@ struct CLIWorkflowTests {
         for name in ["a", "b", "c", "d"] { ids.append(try await cluster.submit(["--name", name], ["true"])) }
         let listing = try await cluster.corral(["ls"])
         #expect(listing.status == 0)
-        // Newest first: row 1 is d, row 4 is a.
+        // Newest first: row 1 is d, row 4 is a. show, logs and explain take a row too.
+        let shown = try await cluster.corral(["show", "1", "--json"])
+        #expect(try JSONDecoder.wire.decode(JobView.self, from: Data(shown.stdout.utf8)).id == ids[3])
+        #expect(try await cluster.corral(["explain", "2"]).stdout.contains(ids[2]))
         let byIndex = try await cluster.corral(["cancel", "1"])
         #expect(byIndex.stdout == "canceled \(ids[3])\n", "\(byIndex.stderr)")
         let byName = try await cluster.corral(["cancel", "c"])

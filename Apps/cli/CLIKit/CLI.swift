@@ -157,8 +157,8 @@ public enum CLI {
             return try await waitFor(jobs, client: client, json: globals.json)
         case .list(let options):
             return try await list(options, client: client, json: globals.json)
-        case .show(let id):
-            let job = try await client.job(id)
+        case .show(let word):
+            let job = try await Targets.one(word, client: client)
             let events = try await client.events(job.id)
             FileHandleOutput.stdout(globals.json ? WireJSON.encodePretty(job) + "\n" : Tables.show(job, events.events))
         case .cancel(let words, let yes):
@@ -199,7 +199,8 @@ public enum CLI {
         case .nodeShow(let node):
             let view = try await client.node(node)
             FileHandleOutput.stdout(globals.json ? WireJSON.encodePretty(view) + "\n" : Tables.node(view))
-        case .logs(let id, let follow):
+        case .logs(let word, let follow):
+            let id = try await Targets.one(word, client: client).id
             if follow {
                 _ = try await client.followLogs(id) { bytes in FileHandleOutput.stdoutBytes(bytes) }
             } else {
@@ -211,8 +212,8 @@ public enum CLI {
                     if chunk.bytes.isEmpty || offset >= chunk.size { break }
                 }
             }
-        case .explain(let id):
-            let explanation = try await client.explain(id)
+        case .explain(let word):
+            let explanation = try await client.explain(try await Targets.one(word, client: client).id)
             FileHandleOutput.stdout(
                 globals.json ? WireJSON.encodePretty(explanation) + "\n" : Tables.explain(explanation)
             )

@@ -59,6 +59,15 @@ enum Targets {
         return result
     }
 
+    /// Exactly one job: an id, a prefix, a name or a row of the last listing.
+    static func one(_ word: String, client: CorralClient) async throws -> JobView {
+        let jobs = try await resolve([word], client: client)
+        guard jobs.count == 1 else {
+            throw CLIError.usage("'\(word)' names \(jobs.count) jobs; this command takes one")
+        }
+        return jobs[0]
+    }
+
     /// Resolves every target to jobs: `all` is every active job you can see (or those of `states`); a word that
     /// is not an id or prefix is looked up as a name.
     static func resolve(_ words: [String], client: CorralClient, states: [String] = []) async throws -> [JobView] {
