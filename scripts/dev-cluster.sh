@@ -35,11 +35,11 @@ up)
         gpus=(--declare-gpus 2 --gpu-name "declared (no nvidia-smi)")
     fi
     "$bin/corral-agent" configure --config "$home/agent.toml" --endpoint "http://127.0.0.1:$port" \
-        --cluster-token "$(cat "$data/cluster.token")" --node-id "$(hostname -s 2>/dev/null || echo local)" \
+        --cluster-token-file "$data/cluster.token" --node-id "$(hostname -s 2>/dev/null || echo local)" \
         --state-dir "$home/agent" "${gpus[@]}" >/dev/null
     "$bin/corral-agent" start --config "$home/agent.toml" >>"$logs/agent.log" 2>&1 &
     echo $! >"$home/agent.pid"
-    "$bin/corral" configure --endpoint "http://127.0.0.1:$port" --token "$(cat "$data/admin.token")" >/dev/null
+    "$bin/corral" configure --endpoint "http://127.0.0.1:$port" --token-file "$data/admin.token" >/dev/null
 
     prefix="${PREFIX:-$HOME/.local}"
     mkdir -p "$prefix/bin"

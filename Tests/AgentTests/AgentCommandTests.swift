@@ -19,12 +19,20 @@ import Testing
         #expect(options.memory == 64 << 30)
         #expect(options.labels == ["rack": "a1"])
         #expect(options.configPath == "/tmp/a.toml")
+        #expect(options.clusterToken == "crj_x")
+        let fromFile = try AgentCommand.parse(["configure", "--cluster-token-file", "/etc/corral/cluster.token"])
+        guard case .configure(let fileOptions) = fromFile else {
+            Issue.record("expected configure, got \(fromFile)")
+            return
+        }
+        #expect(fileOptions.clusterTokenFile == "/etc/corral/cluster.token")
+        #expect(fileOptions.clusterToken == nil)
     }
 
     @Test(arguments: [
         ["configure", "--declare-gpus", "-1"], ["configure", "--declare-gpus", "lots"], ["configure", "--memory", "x"],
         ["configure", "--label", "novalue"], ["configure", "--endpoint"], ["configure", "stray"], ["start", "--bogus"],
-        ["frobnicate"], ["probe", "--declare-gpus", "99999"],
+        ["frobnicate"], ["probe", "--declare-gpus", "99999"], ["configure", "--cluster-token-file"],
     ])
     func badCommandLinesAreRefused(arguments: [String]) {
         #expect(throws: ConfigurationFailure.self) { try AgentCommand.parse(arguments) }

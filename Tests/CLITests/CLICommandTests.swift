@@ -66,19 +66,28 @@ import Testing
     }
 
     @Test func configure() throws {
-        #expect(try Self.command(["configure"]) == .configure(endpoint: nil, token: nil, caFile: nil))
+        #expect(try Self.command(["configure"]) == .configure(endpoint: nil, token: nil, tokenFile: nil, caFile: nil))
         #expect(
             try Self.command(["configure", "--ca-file", "/etc/corral/ca.pem"])
-                == .configure(endpoint: nil, token: nil, caFile: "/etc/corral/ca.pem")
+                == .configure(endpoint: nil, token: nil, tokenFile: nil, caFile: "/etc/corral/ca.pem")
         )
         // --endpoint and --token are global flags: they arrive through the globals, which configure also reads.
         let (command, globals) = try Self.parse(["configure", "--endpoint", "https://c:8700", "--token", "crl_x"])
-        #expect(command == .configure(endpoint: nil, token: nil, caFile: nil))
+        #expect(command == .configure(endpoint: nil, token: nil, tokenFile: nil, caFile: nil))
         #expect(globals.endpoint == "https://c:8700")
         #expect(globals.token == "crl_x")
+        #expect(
+            try Self.command(["configure", "--token-file", "/home/ana/token"])
+                == .configure(endpoint: nil, token: nil, tokenFile: "/home/ana/token", caFile: nil)
+        )
+        // "--token -" is a value like any other here; configure reads stdin when it runs.
+        #expect(try Self.parse(["configure", "--token", "-"]).1.token == "-")
     }
 
-    @Test(arguments: [["configure", "--ca-file"], ["configure", "--bogus", "x"], ["configure", "stray"]])
+    @Test(arguments: [
+        ["configure", "--ca-file"], ["configure", "--bogus", "x"], ["configure", "stray"],
+        ["configure", "--token-file"],
+    ])
     func configureErrors(_ arguments: [String]) {
         #expect(Self.usageError(arguments)?.message.contains("corral configure") == true)
     }

@@ -70,6 +70,54 @@ struct SecretsHygieneTests {
         }
     }
 
+    /// `--token -` / `--token-file` (CLI) and `--cluster-token -` / `--cluster-token-file` (agent) keep
+    /// tokens out of argv; a bad source is refused and leaves the saved configuration as it was.
+    @Test func tokensCanStayOutOfArgv() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.configureCLI()  // --token - with the admin token on stdin
+        #expect(try await cluster.corral(["whoami"]).stdout.contains("admin"))
+
+        let empty = try await cluster.corral(["configure", "--endpoint", cluster.endpoint, "--token", "-"], input: "")
+        #expect(empty.status == 1)
+        #expect(empty.stderr.contains("empty"), "\(empty.stderr)")
+        let open = cluster.root + "/open.token"
+        try Data("crl_whatever\n".utf8).write(to: URL(fileURLWithPath: open))
+        chmod(open, 0o644)
+        let readable = try await cluster.corral(["configure", "--endpoint", cluster.endpoint, "--token-file", open])
+        #expect(readable.status == 1)
+        #expect(readable.stderr.contains("chmod 600"), "\(readable.stderr)")
+        let both = try await cluster.corral(["configure", "--token", "x", "--token-file", open])
+        #expect(both.status == 2)
+        #expect(try await cluster.corral(["whoami"]).status == 0, "a refused configure changed nothing")
+
+        let wrong = cluster.root + "/wrong.token"
+        try Data("crl_notarealtoken\n".utf8).write(to: URL(fileURLWithPath: wrong))
+        chmod(wrong, 0o600)
+        #expect(
+            try await cluster.corral(["configure", "--endpoint", cluster.endpoint, "--token-file", wrong]).status == 0
+        )
+        let rejected = try await cluster.corral(["whoami"])
+        #expect(rejected.status == 1, "the token from the file is the one now used")
+        #expect(rejected.stderr.contains("token rejected"), "\(rejected.stderr)")
+
+        let config = cluster.root + "/agent.toml"
+        let agentArguments = ["configure", "--config", config, "--endpoint", cluster.endpoint, "--node-id", "n1"]
+        let agent = try await cluster.run(
+            "corral-agent",
+            agentArguments + ["--cluster-token", "-"],
+            input: cluster.clusterToken + "\n"
+        )
+        #expect(agent.status == 0, "\(agent.stderr)")
+        #expect(cluster.read(config).contains(cluster.clusterToken))
+        let agentEmpty = try await cluster.run("corral-agent", agentArguments + ["--cluster-token", "-"], input: "\n")
+        #expect(agentEmpty.status == 1)
+        #expect(agentEmpty.stderr.contains("empty"), "\(agentEmpty.stderr)")
+        let agentOpen = try await cluster.run("corral-agent", agentArguments + ["--cluster-token-file", open])
+        #expect(agentOpen.status == 1)
+        #expect(cluster.read(config).contains(cluster.clusterToken), "a refused configure changed nothing")
+    }
+
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         guard !needle.isEmpty, haystack.count >= needle.count else { return false }
         for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {

@@ -19,6 +19,7 @@ public enum AgentCommand: Sendable, Equatable {
         public var configPath: String = AgentConfiguration.defaultPath
         public var endpoint: String?
         public var clusterToken: String?
+        public var clusterTokenFile: String?
         public var nodeID: String?
         public var declareGPUs: Int?
         public var gpuName: String?
@@ -35,11 +36,12 @@ public enum AgentCommand: Sendable, Equatable {
         usage: corral-agent <command> [options]
 
         commands:
-          configure --endpoint URL --cluster-token TOKEN [--node-id ID] [--declare-gpus N] [--gpu-name NAME]
+          configure --endpoint URL --cluster-token-file FILE [--node-id ID] [--declare-gpus N] [--gpu-name NAME]
                     [--state-dir DIR] [--ca-file FILE] [--client-cert FILE --client-key FILE]
                     [--cpus N] [--memory SIZE] [--label KEY=VALUE]
                     [--config FILE]
-                    writes ~/.corral/agent.toml (mode 0600)
+                    writes ~/.corral/agent.toml (mode 0600); --cluster-token TOKEN also works, and
+                    --cluster-token - reads it from stdin, but both keep it out of everyone's ps
           start [--config FILE]       registers this node and runs jobs until SIGTERM
           status [--config FILE]      is the agent running, is the controller reachable, which jobs run
           stop [--config FILE]        stops the running agent (its jobs stop too: the supervisor is not built yet)
@@ -51,7 +53,7 @@ public enum AgentCommand: Sendable, Equatable {
           version
 
         example:
-          corral-agent configure --endpoint http://10.0.0.1:8700 --cluster-token "$(cat cluster.token)"
+          corral-agent configure --endpoint http://10.0.0.1:8700 --cluster-token-file cluster.token
           corral-agent start
         """
 
@@ -66,6 +68,7 @@ public enum AgentCommand: Sendable, Equatable {
                 case "--config": configure.configPath = try options.value(flag)
                 case "--endpoint": configure.endpoint = try options.value(flag)
                 case "--cluster-token": configure.clusterToken = try options.value(flag)
+                case "--cluster-token-file": configure.clusterTokenFile = try options.value(flag)
                 case "--node-id": configure.nodeID = try options.value(flag)
                 case "--declare-gpus": configure.declareGPUs = try options.integer(flag, max: 1024)
                 case "--gpu-name": configure.gpuName = try options.value(flag)
@@ -189,7 +192,20 @@ public enum AgentCommand: Sendable, Equatable {
             configuration = existing
         }
         if let value = options.endpoint { configuration.endpoint = value }
-        if let value = options.clusterToken { configuration.clusterToken = value }
+        do {
+            if options.clusterToken != nil, options.clusterTokenFile != nil {
+                throw ConfigurationFailure("give --cluster-token or --cluster-token-file, not both")
+            }
+            // "-" and a file keep the token out of argv, where every user's ps would see it.
+            if let source = options.clusterTokenFile ?? (options.clusterToken == "-" ? "-" : nil) {
+                configuration.clusterToken = try Files.secret(from: source, prompt: "cluster token: ")
+            } else if let value = options.clusterToken {
+                configuration.clusterToken = value
+            }
+        } catch {
+            FileHandleOutput.stderr("corral-agent: \(error)\n")
+            return 1
+        }
         if let value = options.nodeID { configuration.nodeID = value }
         if let value = options.declareGPUs { configuration.declaredGPUs = value }
         if let value = options.gpuName { configuration.declaredGPUName = value }

@@ -13,7 +13,8 @@ public enum CLI {
         usage: corral <command> [options]
 
         commands:
-          configure   save the controller endpoint and your token (~/.corral/config.toml)
+          configure   save the controller endpoint and your token (~/.corral/config.toml);
+                      --token - reads the token from stdin, --token-file FILE from a file
           submit      submit a job: corral submit [options] -- COMMAND [ARGS...] (-f job.toml, --wait)
           run         submit, stream its output, exit with its exit code
           ls, ps      list jobs (active ones; --all, --state, --user, --queue, --watch)
@@ -100,10 +101,11 @@ public enum CLI {
         case .version:
             FileHandleOutput.stdout("corral \(version)\n")
             return 0
-        case .configure(let endpoint, let token, let caFile):
+        case .configure(let endpoint, let token, let tokenFile, let caFile):
             return try configure(
                 endpoint: endpoint,
                 token: token,
+                tokenFile: tokenFile,
                 caFile: caFile,
                 globals: globals,
                 environment: environment
@@ -332,18 +334,32 @@ public enum CLI {
     static func configure(
         endpoint: String?,
         token: String?,
+        tokenFile: String?,
         caFile: String?,
         globals: GlobalOptions,
         environment: [String: String]
     ) throws -> Int32 {
         var config = (try? CLIConfig.load(environment: [:], flags: GlobalOptions())) ?? CLIConfig()
         if let endpoint = endpoint ?? globals.endpoint { config.endpoint = endpoint }
-        if let token = token ?? globals.token { config.token = token }
+        // --token - and --token-file keep the token out of argv, where every user's ps would see it.
+        let given = token ?? globals.token
+        if given != nil, tokenFile != nil { throw CLIError.usage("give --token or --token-file, not both") }
+        if let source = tokenFile ?? (given == "-" ? "-" : nil) {
+            do {
+                config.token = try Files.secret(from: source, prompt: "token: ")
+            } catch {
+                throw CLIError.failure(error.message)
+            }
+        } else if let given {
+            config.token = given
+        }
         if let caFile { config.caFile = caFile }
         guard let endpoint = config.endpoint, endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {
             throw CLIError.usage("corral configure needs --endpoint http://HOST:PORT (or https://)")
         }
-        guard config.token?.isEmpty == false else { throw CLIError.usage("corral configure needs --token TOKEN") }
+        guard config.token?.isEmpty == false else {
+            throw CLIError.usage("corral configure needs --token TOKEN (or --token - to read it from stdin)")
+        }
         try Files.writeAtomically(CLIConfig.path, config.render(), mode: 0o600)
         FileHandleOutput.stdout("saved \(CLIConfig.path)\nnext: corral submit -- echo hello\n")
         return 0

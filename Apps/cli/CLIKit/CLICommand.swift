@@ -35,7 +35,7 @@ public struct GlobalOptions: Sendable, Equatable {
 public enum CLICommand: Sendable, Equatable {
     case help(topic: String?)
     case version
-    case configure(endpoint: String?, token: String?, caFile: String?)
+    case configure(endpoint: String?, token: String?, tokenFile: String?, caFile: String?)
     case submit(SubmitJobRequest, SubmitOptions)
     case run(SubmitJobRequest, SubmitOptions)
     case list(ListOptions)
@@ -194,22 +194,26 @@ public enum CLICommand: Sendable, Equatable {
     static func parseConfigure(_ args: [String]) throws(CLIError) -> CLICommand {
         var endpoint: String?
         var token: String?
+        var tokenFile: String?
         var caFile: String?
         var index = 0
         while index < args.count {
             let flag = args[index]
-            guard ["--endpoint", "--token", "--ca-file"].contains(flag), index + 1 < args.count else {
-                throw CLIError.usage("usage: corral configure --endpoint URL --token TOKEN [--ca-file FILE]")
+            guard ["--endpoint", "--token", "--token-file", "--ca-file"].contains(flag), index + 1 < args.count else {
+                throw CLIError.usage(
+                    "usage: corral configure --endpoint URL (--token TOKEN | --token - | --token-file FILE) [--ca-file FILE]"
+                )
             }
             let value = args[index + 1]
             switch flag {
             case "--endpoint": endpoint = value
             case "--token": token = value
+            case "--token-file": tokenFile = value
             default: caFile = value
             }
             index += 2
         }
-        return .configure(endpoint: endpoint, token: token, caFile: caFile)
+        return .configure(endpoint: endpoint, token: token, tokenFile: tokenFile, caFile: caFile)
     }
 
     static func parseList(_ args: [String]) throws(CLIError) -> CLICommand {

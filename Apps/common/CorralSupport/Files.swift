@@ -64,6 +64,49 @@ public enum Files {
         return try read(path)
     }
 
+    /// A secret given where an argument would show it to everyone's `ps`: "-" reads one line from standard
+    /// input (with echo off on a terminal), anything else names a file that only its owner may read.
+    /// Surrounding whitespace is trimmed; an empty secret, or one of more than one line, is refused.
+    public static func secret(from source: String, prompt: String) throws(Failure) -> String {
+        let text = source == "-" ? try standardInputLine(prompt: prompt) : try readSecret(source)
+        let secret = text.trimmingWhitespace()
+        let origin = source == "-" ? "standard input" : source
+        guard !secret.isEmpty else { throw Failure("no secret on \(origin): it is empty") }
+        guard !secret.contains(where: \.isWhitespace), secret.utf8.count <= 4096 else {
+            throw Failure("the secret on \(origin) is not one token (it holds spaces, more lines or over 4 KiB)")
+        }
+        return secret
+    }
+
+    /// One line from standard input, at most 64 KiB; on a terminal it asks on stderr and does not echo.
+    static func standardInputLine(prompt: String) throws(Failure) -> String {
+        var saved = termios()
+        let terminal = isatty(STDIN_FILENO) == 1 && tcgetattr(STDIN_FILENO, &saved) == 0
+        if terminal {
+            var quiet = saved
+            quiet.c_lflag &= ~tcflag_t(ECHO)
+            _ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet)
+            _ = prompt.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+        }
+        defer {
+            if terminal {
+                _ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+                _ = write(STDERR_FILENO, "\n", 1)
+            }
+        }
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while bytes.count <= 65536 {
+            let count = Glibc.read(STDIN_FILENO, &byte, 1)
+            if count < 0, errno == EINTR { continue }
+            if count < 0 { throw Failure("cannot read standard input: \(errorText())") }
+            if count == 0 || byte == UInt8(ascii: "\n") { break }
+            bytes.append(byte)
+        }
+        guard bytes.count <= 65536 else { throw Failure("standard input holds more than 64 KiB before a newline") }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Writes through a temporary file and rename, so readers never see half a file; the mode is set before
     /// any byte is written.
     public static func writeAtomically(_ path: String, _ text: String, mode: mode_t = 0o600) throws(Failure) {

@@ -76,7 +76,8 @@ final class TestCluster: @unchecked Sendable {
         let configure = try await run(
             "corral-agent",
             [
-                "configure", "--config", config, "--endpoint", endpoint, "--cluster-token", clusterToken,
+                "configure", "--config", config, "--endpoint", endpoint, "--cluster-token-file",
+                dataDir + "/cluster.token",
                 "--node-id", name, "--declare-gpus", "\(gpus)", "--cpus", "\(cpus)", "--memory", "16G",
                 "--state-dir", root + "/\(name)-state",
             ] + extra
@@ -98,9 +99,13 @@ final class TestCluster: @unchecked Sendable {
         )
     }
 
-    /// Points the CLI (this cluster's HOME) at the controller with the admin token.
+    /// Points the CLI (this cluster's HOME) at the controller with the admin token, given on stdin so it
+    /// never shows in ps (as the README tells users to do).
     func configureCLI(extra: [String] = []) async throws {
-        let result = try await corral(["configure", "--endpoint", endpoint, "--token", adminToken] + extra)
+        let result = try await corral(
+            ["configure", "--endpoint", endpoint, "--token", "-"] + extra,
+            input: adminToken + "\n"
+        )
         #expect(result.status == 0, "\(result.stderr)")
     }
 
@@ -137,22 +142,39 @@ final class TestCluster: @unchecked Sendable {
 
     /// Runs a binary to completion on a thread of its own: blocking waits never hold the test runner's
     /// cooperative threads (two on this machine), which in-process servers of other suites need.
-    func run(_ binary: String, _ arguments: [String], env: [String: String] = [:]) async throws -> Result {
+    /// `input`, when given, is the command's standard input (then closed); otherwise it reads /dev/null.
+    func run(
+        _ binary: String,
+        _ arguments: [String],
+        env: [String: String] = [:],
+        input: String? = nil
+    ) async throws -> Result {
         let path = Self.binaries + "/" + binary
         let environment = environment(env)
-        return try await offPool { try Self.runBlocking(path, arguments, environment) }
+        return try await offPool { try Self.runBlocking(path, arguments, environment, input: input) }
     }
 
-    static func runBlocking(_ path: String, _ arguments: [String], _ environment: [String: String]) throws -> Result {
+    static func runBlocking(
+        _ path: String,
+        _ arguments: [String],
+        _ environment: [String: String],
+        input: String? = nil
+    ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.environment = environment
         let out = Pipe()
         let err = Pipe()
+        let stdin = Pipe()
         process.standardOutput = out
         process.standardError = err
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
         // Drain stderr on another thread so a chatty command cannot fill one pipe while we read the other.
         let errorData = LockedData()
         let reader = Thread { errorData.set(err.fileHandleForReading.readDataToEndOfFile()) }
@@ -167,8 +189,8 @@ final class TestCluster: @unchecked Sendable {
         )
     }
 
-    func corral(_ arguments: [String], env: [String: String] = [:]) async throws -> Result {
-        try await run("corral", arguments, env: env)
+    func corral(_ arguments: [String], env: [String: String] = [:], input: String? = nil) async throws -> Result {
+        try await run("corral", arguments, env: env, input: input)
     }
 
     /// `corral submit OPTIONS -- COMMAND`, returning the job id, which submit prints alone on stdout.
