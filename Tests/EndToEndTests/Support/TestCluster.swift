@@ -13,6 +13,8 @@ final class TestCluster: @unchecked Sendable {
     var agents: [String: Process] = [:]
     var port: Int = 0
     var scheme = "http"
+    /// Every command line this cluster started (daemons and CLI runs), for the secrets-hygiene test.
+    private(set) var commandLines: [[String]] = []
 
     static var binaries: String {
         if let dir = ProcessInfo.processInfo.environment["CORRAL_BIN_DIR"] { return dir }
@@ -134,6 +136,7 @@ final class TestCluster: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: Self.binaries + "/" + binary)
         process.arguments = arguments
         process.environment = environment()
+        commandLines.append([binary] + arguments)
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
@@ -151,6 +154,7 @@ final class TestCluster: @unchecked Sendable {
     ) async throws -> Result {
         let path = Self.binaries + "/" + binary
         let environment = environment(env)
+        commandLines.append([binary] + arguments)
         return try await offPool { try Self.runBlocking(path, arguments, environment, input: input) }
     }
 
