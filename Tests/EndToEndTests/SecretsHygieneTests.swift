@@ -100,9 +100,14 @@ struct SecretsHygieneTests {
         let wrong = cluster.root + "/wrong.token"
         try Data("crl_notarealtoken\n".utf8).write(to: URL(fileURLWithPath: wrong))
         chmod(wrong, 0o600)
-        #expect(
-            try await cluster.corral(["configure", "--endpoint", cluster.endpoint, "--token-file", wrong]).status == 0
-        )
+        let checked = try await cluster.corral(["configure", "--endpoint", cluster.endpoint, "--token-file", wrong])
+        #expect(checked.status == 1, "configure checks the token with the controller before saving it")
+        #expect(checked.stderr.contains("rejected the token"), "\(checked.stderr)")
+        #expect(try await cluster.corral(["whoami"]).status == 0)
+        let unchecked = try await cluster.corral([
+            "configure", "--endpoint", cluster.endpoint, "--token-file", wrong, "--no-verify",
+        ])
+        #expect(unchecked.status == 0, "\(unchecked.stderr)")
         let rejected = try await cluster.corral(["whoami"])
         #expect(rejected.status == 1, "the token from the file is the one now used")
         #expect(rejected.stderr.contains("token rejected"), "\(rejected.stderr)")

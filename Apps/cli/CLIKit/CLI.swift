@@ -13,8 +13,8 @@ public enum CLI {
         usage: corral <command> [options]
 
         commands:
-          configure   save the controller endpoint and your token (~/.corral/config.toml);
-                      --token - reads the token from stdin, --token-file FILE from a file
+          configure   save the controller endpoint and your token (~/.corral/config.toml), checked first;
+                      asks on a terminal; --token - reads stdin, --token-file FILE a file; --no-verify
           submit      submit a job: corral submit [options] -- COMMAND [ARGS...] (-f job.toml, --wait)
           run         submit, stream its output, exit with its exit code
           ls, ps      list jobs (active ones; --all, --state, --user, --queue, --watch)
@@ -101,12 +101,13 @@ public enum CLI {
         case .version:
             FileHandleOutput.stdout("corral \(version)\n")
             return 0
-        case .configure(let endpoint, let token, let tokenFile, let caFile):
-            return try configure(
+        case .configure(let endpoint, let token, let tokenFile, let caFile, let verify):
+            return try await configure(
                 endpoint: endpoint,
                 token: token,
                 tokenFile: tokenFile,
                 caFile: caFile,
+                verify: verify,
                 globals: globals,
                 environment: environment
             )
@@ -331,37 +332,70 @@ public enum CLI {
         return CorralClient(endpoint: endpoint, token: token, caFile: config.caFile)
     }
 
+    /// Flags for scripts; on a terminal, a question for each value no flag gave (Enter keeps the saved one).
+    /// The endpoint and token are checked against the controller before anything is saved.
     static func configure(
         endpoint: String?,
         token: String?,
         tokenFile: String?,
         caFile: String?,
+        verify: Bool,
         globals: GlobalOptions,
         environment: [String: String]
-    ) throws -> Int32 {
+    ) async throws -> Int32 {
         var config = (try? CLIConfig.load(environment: [:], flags: GlobalOptions())) ?? CLIConfig()
-        if let endpoint = endpoint ?? globals.endpoint { config.endpoint = endpoint }
+        let ask = Terminal.interactive
+        if let endpoint = endpoint ?? globals.endpoint {
+            config.endpoint = endpoint
+        } else if ask {
+            config.endpoint = Terminal.ask("controller endpoint (https://HOST:8700)", current: config.endpoint)
+        }
         // --token - and --token-file keep the token out of argv, where every user's ps would see it.
         let given = token ?? globals.token
         if given != nil, tokenFile != nil { throw CLIError.usage("give --token or --token-file, not both") }
-        if let source = tokenFile ?? (given == "-" ? "-" : nil) {
-            do {
+        do {
+            if let source = tokenFile ?? (given == "-" ? "-" : nil) {
                 config.token = try Files.secret(from: source, prompt: "token: ")
-            } catch {
-                throw CLIError.failure(error.message)
+            } else if let given {
+                config.token = given
+            } else if ask {
+                let kept = config.token.map { " [Enter keeps \($0.prefix(12))...]" } ?? ""
+                let typed = try Files.standardInputLine(prompt: "token (not shown)\(kept): ").trimmingWhitespace()
+                if !typed.isEmpty { config.token = typed }
             }
-        } else if let given {
-            config.token = given
+        } catch {
+            throw CLIError.failure(error.message)
         }
-        if let caFile { config.caFile = caFile }
+        if let caFile {
+            config.caFile = caFile.isEmpty ? nil : caFile
+        } else if ask, config.endpoint?.hasPrefix("https://") == true {
+            let answer = Terminal.ask("CA file (Enter: the system's CAs; - for none)", current: config.caFile)
+            config.caFile = answer == "-" ? nil : answer
+        }
         guard let endpoint = config.endpoint, endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {
             throw CLIError.usage("corral configure needs --endpoint http://HOST:PORT (or https://)")
         }
-        guard config.token?.isEmpty == false else {
+        guard let token = config.token, !token.isEmpty else {
             throw CLIError.usage("corral configure needs --token TOKEN (or --token - to read it from stdin)")
         }
+        var identity = ""
+        if verify {
+            let client = CorralClient(endpoint: endpoint, token: token, caFile: config.caFile, timeout: .seconds(10))
+            do {
+                let me = try await client.whoami()
+                identity = " (you are \(me.user), \(me.role))"
+            } catch {
+                let what =
+                    error.kind == .unauthorized
+                    ? "the controller at \(endpoint) rejected the token (\(error.message))" : error.message
+                throw CLIError.failure(
+                    "\(what)\nnothing saved: fix it, or pass --no-verify to save without checking",
+                    code: error.code ?? error.kind.rawValue
+                )
+            }
+        }
         try Files.writeAtomically(CLIConfig.path, config.render(), mode: 0o600)
-        FileHandleOutput.stdout("saved \(CLIConfig.path)\nnext: corral submit -- echo hello\n")
+        FileHandleOutput.stdout("saved \(CLIConfig.path)\(identity)\nnext: corral submit -- echo hello\n")
         return 0
     }
 }

@@ -35,7 +35,7 @@ public struct GlobalOptions: Sendable, Equatable {
 public enum CLICommand: Sendable, Equatable {
     case help(topic: String?)
     case version
-    case configure(endpoint: String?, token: String?, tokenFile: String?, caFile: String?)
+    case configure(endpoint: String?, token: String?, tokenFile: String?, caFile: String?, verify: Bool = true)
     case submit(SubmitJobRequest, SubmitOptions)
     case run(SubmitJobRequest, SubmitOptions)
     case list(ListOptions)
@@ -196,12 +196,18 @@ public enum CLICommand: Sendable, Equatable {
         var token: String?
         var tokenFile: String?
         var caFile: String?
+        var verify = true
         var index = 0
         while index < args.count {
             let flag = args[index]
+            if flag == "--no-verify" {
+                verify = false
+                index += 1
+                continue
+            }
             guard ["--endpoint", "--token", "--token-file", "--ca-file"].contains(flag), index + 1 < args.count else {
                 throw CLIError.usage(
-                    "usage: corral configure --endpoint URL (--token TOKEN | --token - | --token-file FILE) [--ca-file FILE]"
+                    "usage: corral configure --endpoint URL (--token TOKEN | --token - | --token-file FILE) [--ca-file FILE] [--no-verify]"
                 )
             }
             let value = args[index + 1]
@@ -213,7 +219,7 @@ public enum CLICommand: Sendable, Equatable {
             }
             index += 2
         }
-        return .configure(endpoint: endpoint, token: token, tokenFile: tokenFile, caFile: caFile)
+        return .configure(endpoint: endpoint, token: token, tokenFile: tokenFile, caFile: caFile, verify: verify)
     }
 
     static func parseList(_ args: [String]) throws(CLIError) -> CLICommand {

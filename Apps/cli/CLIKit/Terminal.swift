@@ -27,6 +27,15 @@ enum Terminal {
         return "\u{1B}[\(code)m\(state)\u{1B}[0m" + String(repeating: " ", count: max(0, trimmed))
     }
 
+    /// Asks for a value on the terminal; Enter (or end of input) keeps `current`.
+    static func ask(_ question: String, current: String?) -> String? {
+        let prompt = current.map { "\(question) [\($0)]: " } ?? "\(question): "
+        guard let line = try? Files.standardInputLine(prompt: prompt, echo: true).trimmingWhitespace(),
+            !line.isEmpty
+        else { return current }
+        return line
+    }
+
     /// Asks a yes/no question on the terminal; false when the answer is not yes.
     static func confirm(_ question: String) -> Bool {
         FileHandleOutput.stderr("\(question) [y/N] ")

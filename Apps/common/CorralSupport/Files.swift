@@ -78,19 +78,22 @@ public enum Files {
         return secret
     }
 
-    /// One line from standard input, at most 64 KiB; on a terminal it asks on stderr and does not echo.
-    static func standardInputLine(prompt: String) throws(Failure) -> String {
+    /// One line from standard input, at most 64 KiB, read without buffering (so questions asked one after
+    /// another each get their own line); on a terminal it asks on stderr and, unless `echo`, hides the answer.
+    public static func standardInputLine(prompt: String, echo: Bool = false) throws(Failure) -> String {
         var saved = termios()
         let terminal = isatty(STDIN_FILENO) == 1 && tcgetattr(STDIN_FILENO, &saved) == 0
         if terminal {
-            var quiet = saved
-            quiet.c_lflag &= ~tcflag_t(ECHO)
-            _ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet)
+            if !echo {
+                var quiet = saved
+                quiet.c_lflag &= ~tcflag_t(ECHO)
+                _ = tcsetattr(STDIN_FILENO, TCSANOW, &quiet)
+            }
             _ = prompt.withCString { write(STDERR_FILENO, $0, strlen($0)) }
         }
         defer {
-            if terminal {
-                _ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+            if terminal, !echo {
+                _ = tcsetattr(STDIN_FILENO, TCSANOW, &saved)
                 _ = write(STDERR_FILENO, "\n", 1)
             }
         }

@@ -16,6 +16,8 @@ final class TestCluster: @unchecked Sendable {
     /// Every command line this cluster started (daemons and CLI runs), for the secrets-hygiene test.
     private(set) var commandLines: [[String]] = []
 
+    func recordCommandLine(_ line: [String]) { commandLines.append(line) }
+
     static var binaries: String {
         if let dir = ProcessInfo.processInfo.environment["CORRAL_BIN_DIR"] { return dir }
         // The test bundle lives next to the built products (.build/<triple>/debug/CorralPackageTests.xctest).

@@ -1,0 +1,82 @@
+import Foundation
+import Glibc
+import Testing
+
+/// `corral configure` as people meet it: questions on a real terminal (a pty), the token never echoed, and
+/// the endpoint and token checked against the real controller before anything is saved.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct ConfigureTests {
+    @Test func asksOnATerminalHidesTheTokenAndChecksItBeforeSaving() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        let config = cluster.home + "/.corral/config.toml"
+
+        let first = try await cluster.runOnTerminal(
+            "corral",
+            ["configure"],
+            conversation: [("controller endpoint", cluster.endpoint), ("token (not shown)", cluster.adminToken)]
+        )
+        #expect(first.status == 0, "\(first.screen)")
+        #expect(first.screen.contains("you are admin"), "\(first.screen)")
+        #expect(first.screen.contains(cluster.endpoint), "the endpoint typed is echoed")
+        #expect(!first.screen.contains(cluster.adminToken), "the token typed is not echoed: \(first.screen)")
+        #expect(cluster.read(config).contains(cluster.adminToken))
+
+        // Again: Enter keeps each saved value, which the questions show (the token only by its prefix).
+        let again = try await cluster.runOnTerminal(
+            "corral",
+            ["configure"],
+            conversation: [("[\(cluster.endpoint)]", ""), ("Enter keeps \(cluster.adminToken.prefix(12))", "")]
+        )
+        #expect(again.status == 0, "\(again.screen)")
+        #expect(!again.screen.contains(cluster.adminToken))
+
+        // A wrong token typed at the question is refused by the controller, and the saved file stays as it was.
+        let before = cluster.read(config)
+        let wrong = try await cluster.runOnTerminal(
+            "corral",
+            ["configure"],
+            conversation: [("controller endpoint", ""), ("token (not shown)", "crl_not_a_token")]
+        )
+        #expect(wrong.status == 1)
+        #expect(wrong.screen.contains("rejected the token"), "\(wrong.screen)")
+        #expect(wrong.screen.contains("nothing saved"))
+        #expect(cluster.read(config) == before)
+
+        // Flags alone never ask, even on a terminal.
+        let flags = try await cluster.runOnTerminal(
+            "corral",
+            ["configure", "--endpoint", cluster.endpoint, "--token-file", cluster.dataDir + "/admin.token"],
+            conversation: []
+        )
+        #expect(flags.status == 0, "\(flags.screen)")
+        #expect(!flags.screen.contains("controller endpoint") && !flags.screen.contains("token (not shown)"))
+    }
+
+    @Test func anUnreachableEndpointIsNotSavedUnlessAskedTo() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.configureCLI()
+        let config = cluster.home + "/.corral/config.toml"
+        let before = cluster.read(config)
+        // Port 1 on loopback: nothing listens there.
+        let unreachable = try await cluster.corral(
+            ["configure", "--endpoint", "http://127.0.0.1:1", "--token", "-"],
+            input: cluster.adminToken + "\n"
+        )
+        #expect(unreachable.status == 1)
+        #expect(unreachable.stderr.contains("127.0.0.1:1"), "\(unreachable.stderr)")
+        #expect(unreachable.stderr.contains("nothing saved"), "\(unreachable.stderr)")
+        #expect(cluster.read(config) == before)
+
+        let saved = try await cluster.corral(
+            ["configure", "--endpoint", "http://127.0.0.1:1", "--token", "-", "--no-verify"],
+            input: cluster.adminToken + "\n"
+        )
+        #expect(saved.status == 0, "\(saved.stderr)")
+        #expect(cluster.read(config).contains("http://127.0.0.1:1"))
+        let after = try await cluster.corral(["ls"])
+        #expect(after.status == 1)
+        #expect(after.stderr.contains("is the controller running?"), "\(after.stderr)")
+    }
+}
