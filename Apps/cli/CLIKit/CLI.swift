@@ -14,7 +14,7 @@ public enum CLI {
 
         commands:
           configure   save the controller endpoint and your token (~/.corral/config.toml), checked first;
-                      asks on a terminal; --token - reads stdin, --token-file FILE a file; --no-verify
+                      (asks on a terminal; --token - reads stdin, --token-file FILE a file; --no-verify)
           submit      submit a job: corral submit [options] -- COMMAND [ARGS...] (-f job.toml, --wait)
           run         submit, stream its output, exit with its exit code
           ls, ps      list jobs (active ones; --all, --state, --user, --queue, --watch)
