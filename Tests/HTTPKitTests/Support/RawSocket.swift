@@ -7,6 +7,8 @@ import Glibc
 /// `@unchecked Sendable`: test-only; each socket is used by one test, one call at a time.
 final class RawSocket: @unchecked Sendable {
     let fd: Int32
+    /// Received bytes not yet returned by `readResponse`.
+    private var pending: [UInt8] = []
 
     init(port: Int, receiveTimeoutSeconds: Int = 15) throws {
         // Close-on-exec: tests that spawn curl or openssl must not hand these sockets to their children.
@@ -65,7 +67,8 @@ final class RawSocket: @unchecked Sendable {
 
     /// Reads until the peer closes (or the receive timeout); `closed` tells which.
     func readToEnd() -> (bytes: [UInt8], closed: Bool) {
-        var result: [UInt8] = []
+        var result = pending
+        pending = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
@@ -78,15 +81,22 @@ final class RawSocket: @unchecked Sendable {
         }
     }
 
-    /// Reads exactly one response (head plus Content-Length body).
+    /// Reads exactly one response (head plus Content-Length body). Bytes past it (a pipelined response that
+    /// arrived in the same read) are kept for the next call: dropping them made a test that reads two
+    /// pipelined responses wait for a second one it had already thrown away, whenever the server was quick
+    /// enough to send both before the first read.
     func readResponse() throws -> RawResponse {
-        var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
-            if let response = RawResponse.parse(data) { return response }
+            if let response = RawResponse.parse(pending) {
+                pending.removeFirst(response.byteCount)
+                return response
+            }
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { throw TestFailure("connection ended after \(data.count) bytes without a full response") }
-            data.append(contentsOf: buffer[0..<count])
+            if count <= 0 {
+                throw TestFailure("connection ended after \(pending.count) bytes without a full response")
+            }
+            pending.append(contentsOf: buffer[0..<count])
         }
     }
 }
