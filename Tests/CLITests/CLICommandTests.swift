@@ -92,6 +92,17 @@ import Testing
         #expect(Self.usageError(arguments)?.message.contains("corral configure") == true)
     }
 
+    @Test func logs() throws {
+        #expect(try Self.command(["logs", "j1"]) == .logs("j1", follow: false, tail: nil))
+        #expect(try Self.command(["logs", "-f", "--tail", "20", "j1"]) == .logs("j1", follow: true, tail: 20))
+        #expect(try Self.command(["logs", "j1", "-n", "0"]) == .logs("j1", follow: false, tail: 0))
+        for bad in [
+            ["logs"], ["logs", "--tail", "x", "j1"], ["logs", "--tail", "-1", "j1"], ["logs", "j1", "--tail"],
+        ] {
+            #expect(Self.usageError(bad)?.message.contains("corral logs") == true, "\(bad)")
+        }
+    }
+
     @Test func list() throws {
         #expect(try Self.command(["ls"]) == .list(Self.listOptions(all: false, states: [], user: nil)))
         #expect(try Self.command(["ps"]) == .list(Self.listOptions(all: false, states: [], user: nil)))

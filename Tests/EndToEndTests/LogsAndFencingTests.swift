@@ -20,6 +20,21 @@ struct LogsAndFencingTests {
         let expected = (1...300_000).map(String.init).joined(separator: "\n") + "\nto-stderr\n"
         #expect(logs.stdout.count == expected.count)
         #expect(logs.stdout == expected)
+
+        // --tail reads back from the end: 3 lines fit the first 64 KiB window, 100,000 lines need larger ones.
+        let three = try await cluster.corral(["logs", "--tail", "3", id])
+        #expect(three.stdout == "299999\n300000\nto-stderr\n", "\(three.stderr)")
+        let many = try await cluster.corral(["logs", "--tail", "100000", id])
+        #expect(many.stdout == (200_002...300_000).map(String.init).joined(separator: "\n") + "\nto-stderr\n")
+        #expect(try await cluster.corral(["logs", "-n", "0", id]).stdout.isEmpty)
+        #expect(try await cluster.corral(["logs", "--tail", "400000", id]).stdout == expected)
+        // With -f after the end: the last lines, then it stops because the job has finished.
+        let followed = try await cluster.corral(["logs", "-f", "--tail", "1", id])
+        #expect(followed.status == 0, "\(followed.stderr)")
+        #expect(followed.stdout == "to-stderr\n")
+        for bad in [["--tail", "x"], ["--tail", "-1"], ["--tail"]] {
+            #expect(try await cluster.corral(["logs"] + bad + [id]).status == 2, "\(bad)")
+        }
     }
 
     @Test func followStreamsUntilTheJobEnds() async throws {

@@ -21,7 +21,7 @@ public enum CLI {
           show        show one job: spec, attempts, events
           wait        wait for jobs to end; exits with the job's exit code
           cancel      cancel jobs
-          logs        a job's output: corral logs [-f] JOB (-f follows it to the end)
+          logs        a job's output: corral logs [-f] [--tail N] JOB (-f follows it to the end)
           explain     why a job waits: its reason and one line per node
           queues      the cluster's queues, their depth and GPU use
           nodes       list the cluster's nodes; nodes show NODE
@@ -202,9 +202,18 @@ public enum CLI {
         case .nodeShow(let node):
             let view = try await client.node(node)
             FileHandleOutput.stdout(globals.json ? WireJSON.encodePretty(view) + "\n" : Tables.node(view))
-        case .logs(let word, let follow):
+        case .logs(let word, let follow, let tail):
             let id = try await Targets.one(word, client: client).id
-            if follow {
+            if let tail {
+                let last = try await client.tailLogs(id, lines: tail)
+                FileHandleOutput.stdoutBytes(last.bytes)
+                if follow {
+                    _ = try await client.followLogs(id, from: last.size, attempt: last.attempt > 0 ? last.attempt : nil)
+                    {
+                        bytes in FileHandleOutput.stdoutBytes(bytes)
+                    }
+                }
+            } else if follow {
                 _ = try await client.followLogs(id) { bytes in FileHandleOutput.stdoutBytes(bytes) }
             } else {
                 var offset = 0

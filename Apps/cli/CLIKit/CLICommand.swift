@@ -48,7 +48,7 @@ public enum CLICommand: Sendable, Equatable {
     case configSet(key: String, value: String)
     case nodes
     case explain(String)
-    case logs(String, follow: Bool)
+    case logs(String, follow: Bool, tail: Int? = nil)
     case queues
     case tokensCreate(user: String, admin: Bool, expiresIn: Int?)
     case tokensList
@@ -128,10 +128,25 @@ public enum CLICommand: Sendable, Equatable {
         case "tokens":
             return (try parseTokens(args), globals)
         case "logs":
-            let follow = args.contains("-f") || args.contains("--follow")
-            let rest = args.filter { $0 != "-f" && $0 != "--follow" }
-            guard rest.count == 1, !rest[0].hasPrefix("-") else { throw CLIError.usage("usage: corral logs [-f] JOB") }
-            return (.logs(rest[0], follow: follow), globals)
+            let usage = "usage: corral logs [-f] [--tail N] JOB"
+            var follow = false
+            var tail: Int?
+            var rest: [String] = []
+            var index = 0
+            while index < args.count {
+                switch args[index] {
+                case "-f", "--follow": follow = true
+                case "--tail", "-n":
+                    guard index + 1 < args.count, let lines = Int(args[index + 1]), lines >= 0, lines <= 1_000_000
+                    else { throw CLIError.usage("--tail takes a number of lines from 0 to 1000000\n\(usage)") }
+                    tail = lines
+                    index += 1
+                default: rest.append(args[index])
+                }
+                index += 1
+            }
+            guard rest.count == 1, !rest[0].hasPrefix("-") else { throw CLIError.usage(usage) }
+            return (.logs(rest[0], follow: follow, tail: tail), globals)
         case "explain":
             guard args.count == 1, !args[0].hasPrefix("-") else { throw CLIError.usage("usage: corral explain JOB") }
             return (.explain(args[0]), globals)

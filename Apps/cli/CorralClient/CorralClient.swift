@@ -88,15 +88,44 @@ public struct CorralClient: Sendable {
         )
     }
 
+    /// The last `lines` lines of the job's log (`corral logs --tail N`), reading back from the end in growing
+    /// windows rather than the whole log; with the log's size and attempt, to follow on from there.
+    public func tailLogs(
+        _ id: String,
+        lines: Int
+    ) async throws(CorralError) -> (bytes: [UInt8], size: Int, attempt: Int) {
+        let first = try await logs(id, offset: Int.max / 2)  // past the end: just the size and attempt
+        let attempt = first.attempt > 0 ? first.attempt : nil
+        var window = 64 * 1024
+        while true {
+            let start = max(0, first.size - window)
+            var bytes: [UInt8] = []
+            while start + bytes.count < first.size {
+                let chunk = try await logs(id, offset: start + bytes.count, attempt: attempt)
+                if chunk.bytes.isEmpty { break }
+                bytes.append(contentsOf: chunk.bytes.prefix(first.size - start - bytes.count))
+            }
+            let body = bytes.last == UInt8(ascii: "\n") ? bytes.dropLast() : bytes[...]
+            let newlines = body.indices.filter { body[$0] == UInt8(ascii: "\n") }
+            if newlines.count >= lines || start == 0 {
+                let from = lines == 0 ? bytes.count : newlines.count >= lines ? newlines[newlines.count - lines] + 1 : 0
+                return (Array(bytes[from...]), first.size, first.attempt)
+            }
+            window *= 4
+        }
+    }
+
     /// Calls `output` with every new piece of the job's log until the job has finished and its log is all
-    /// read (`corral logs -f`). Polls every `interval`.
+    /// read (`corral logs -f`), from `start` (0: the beginning). Polls every `interval`.
     public func followLogs(
         _ id: String,
+        from start: Int = 0,
+        attempt fixed: Int? = nil,
         every interval: Duration = .milliseconds(500),
         output: @Sendable ([UInt8]) -> Void
     ) async throws(CorralError) -> String {
-        var offset = 0
-        var attempt: Int?
+        var offset = start
+        var attempt = fixed
         while true {
             let chunk = try await logs(id, offset: offset, attempt: attempt)
             if attempt == nil, chunk.attempt > 0 { attempt = chunk.attempt }
