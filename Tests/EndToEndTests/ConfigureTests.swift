@@ -1,3 +1,4 @@
+import ClusterWire
 import Foundation
 import Glibc
 import Testing
@@ -78,5 +79,49 @@ struct ConfigureTests {
         let after = try await cluster.corral(["ls"])
         #expect(after.status == 1)
         #expect(after.stderr.contains("is the controller running?"), "\(after.stderr)")
+    }
+}
+
+/// `corral submit` without a command asks for the job on a terminal, and never off one.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct SubmitPromptTests {
+    @Test func submitAsksOnATerminalAndRunsWhatWasTyped() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.startAgent("node", gpus: 1)
+        try await cluster.configureCLI()
+        let asked = try await cluster.runOnTerminal(
+            "corral",
+            ["submit", "--gpus", "1"],  // a flag given is not asked again
+            conversation: [
+                ("command", "echo typed at the prompt; echo GPUS=$CUDA_VISIBLE_DEVICES"), ("name", "asked"),
+                ("container image", ""), ("queue", ""), ("CPUs [1]", "2"), ("memory", "1G"),
+            ]
+        )
+        #expect(asked.status == 0, "\(asked.screen)")
+        #expect(!asked.screen.contains("GPUs [0]"))
+        let id = try #require(asked.screen.split(whereSeparator: \.isNewline).last.map { String($0).trimmed })
+        let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"])
+        #expect(done.state == "SUCCEEDED")
+        #expect(done.name == "asked")
+        #expect(done.cpus == 2 && done.gpus == 1 && done.memory == 1 << 30)
+        let logs = try await cluster.corral(["logs", id])
+        #expect(logs.stdout == "typed at the prompt\nGPUS=0\n", "\(logs.stdout)")
+
+        // A bad answer is a usage error and submits nothing; off a terminal nothing is asked.
+        let bad = try await cluster.runOnTerminal(
+            "corral",
+            ["submit"],
+            conversation: [
+                ("command", "true"), ("name", ""), ("container image", ""), ("queue", ""), ("GPUs", "two"),
+            ]
+        )
+        #expect(bad.status == 2)
+        #expect(bad.screen.contains("GPUs takes a whole number, got 'two'"), "\(bad.screen)")
+        let scripted = try await cluster.corral(["submit"])
+        #expect(scripted.status == 2)
+        #expect(scripted.stderr.contains("no command to run"))
+        let listed = try await cluster.corral(["ls", "--all"])
+        #expect(listed.stdout.split(separator: "\n").count == 2, "a header and the one job: \(listed.stdout)")
     }
 }

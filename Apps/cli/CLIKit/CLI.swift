@@ -15,7 +15,8 @@ public enum CLI {
         commands:
           configure   save the controller endpoint and your token (~/.corral/config.toml), checked first;
                       (asks on a terminal; --token - reads stdin, --token-file FILE a file; --no-verify)
-          submit      submit a job: corral submit [options] -- COMMAND [ARGS...] (-f job.toml, --wait)
+          submit      submit a job: corral submit [options] -- COMMAND [ARGS...] (-f job.toml, --wait);
+                      (with no command on a terminal, it asks for the job)
           run         submit, stream its output, exit with its exit code
           ls, ps      list jobs (active ones; --all, --state, --user, --queue, --watch)
           show        show one job: spec, attempts, events
@@ -141,7 +142,8 @@ public enum CLI {
         }
         let client = try makeClient(globals: globals, environment: environment)
         switch command {
-        case .submit(let flags, let options):
+        case .submit(var flags, let options):
+            if options.ask { flags = try SubmitPrompts.ask(flags) }
             let request =
                 try options.file.map { file throws(CLIError) in
                     SpecFile.merge(file: try SpecFile.load(file), flags: flags)

@@ -68,7 +68,11 @@ public enum CLICommand: Sendable, Equatable {
         if name == "submit" || name == "run" {
             // The job's command is the user's: global flags are read only before it starts.
             var options = SubmitOptions()
-            guard let request = try SubmitParser.parse(remaining, globals: &globals, options: &options) else {
+            // `corral submit` with no command asks for the job on a terminal (never in scripts).
+            let askable = name == "submit" && Terminal.interactive
+            guard
+                let request = try SubmitParser.parse(remaining, globals: &globals, options: &options, askable: askable)
+            else {
                 return (.help(topic: "submit"), globals)
             }
             return (name == "run" ? .run(request, options) : .submit(request, options), globals)

@@ -41,7 +41,8 @@ enum SubmitParser {
     static func parse(
         _ args: [String],
         globals: inout GlobalOptions,
-        options: inout SubmitOptions
+        options: inout SubmitOptions,
+        askable: Bool = false
     )
         throws(CLIError) -> SubmitJobRequest?
     {
@@ -117,7 +118,9 @@ enum SubmitParser {
             }
             index += 1
         }
-        guard !request.command.isEmpty || options.file != nil else {
+        if request.command.isEmpty, options.file == nil, askable {
+            options.ask = true
+        } else if request.command.isEmpty, options.file == nil {
             throw CLIError.usage("no command to run: corral submit [options] -- COMMAND [ARGS...]")
         }
         // With a spec file the cwd default is applied after merging (the file may set it).
@@ -140,6 +143,8 @@ enum SubmitParser {
 public struct SubmitOptions: Sendable, Equatable {
     public var wait = false
     public var file: String?
+    /// No command was given and `corral submit` runs on a terminal: ask for the job (`SubmitPrompts`).
+    public var ask = false
     public init(wait: Bool = false, file: String? = nil) {
         self.wait = wait
         self.file = file
