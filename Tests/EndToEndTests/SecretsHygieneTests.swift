@@ -126,6 +126,12 @@ struct SecretsHygieneTests {
         #expect(agentEmpty.stderr.contains("empty"), "\(agentEmpty.stderr)")
         let agentOpen = try await cluster.run("corral-agent", agentArguments + ["--cluster-token-file", open])
         #expect(agentOpen.status == 1)
+        let agentBoth = try await cluster.run(
+            "corral-agent",
+            agentArguments + ["--cluster-token", "x", "--cluster-token-file", open]
+        )
+        #expect(agentBoth.status == 1)
+        #expect(agentBoth.stderr.contains("not both"), "\(agentBoth.stderr)")
         #expect(cluster.read(config).contains(cluster.clusterToken), "a refused configure changed nothing")
     }
 

@@ -193,14 +193,14 @@ public enum AgentCommand: Sendable, Equatable {
         }
         if let value = options.endpoint { configuration.endpoint = value }
         do {
-            if options.clusterToken != nil, options.clusterTokenFile != nil {
-                throw ConfigurationFailure("give --cluster-token or --cluster-token-file, not both")
-            }
             // "-" and a file keep the token out of argv, where every user's ps would see it.
-            if let source = options.clusterTokenFile ?? (options.clusterToken == "-" ? "-" : nil) {
-                configuration.clusterToken = try Files.secret(from: source, prompt: "cluster token: ")
-            } else if let value = options.clusterToken {
-                configuration.clusterToken = value
+            if let secret = try Files.secretArgument(
+                options.clusterToken,
+                file: options.clusterTokenFile,
+                flags: ("--cluster-token", "--cluster-token-file"),
+                prompt: "cluster token: "
+            ) {
+                configuration.clusterToken = secret
             }
         } catch {
             FileHandleOutput.stderr("corral-agent: \(error)\n")

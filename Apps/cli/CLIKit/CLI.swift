@@ -365,10 +365,13 @@ public enum CLI {
         let given = token ?? globals.token
         if given != nil, tokenFile != nil { throw CLIError.usage("give --token or --token-file, not both") }
         do {
-            if let source = tokenFile ?? (given == "-" ? "-" : nil) {
-                config.token = try Files.secret(from: source, prompt: "token: ")
-            } else if let given {
-                config.token = given
+            if let secret = try Files.secretArgument(
+                given,
+                file: tokenFile,
+                flags: ("--token", "--token-file"),
+                prompt: "token: "
+            ) {
+                config.token = secret
             } else if ask {
                 let kept = config.token.map { " [Enter keeps \($0.prefix(12))...]" } ?? ""
                 let typed = try Files.standardInputLine(prompt: "token (not shown)\(kept): ").trimmingWhitespace()

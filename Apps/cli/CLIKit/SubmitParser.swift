@@ -121,12 +121,14 @@ enum SubmitParser {
         if request.command.isEmpty, options.file == nil, askable {
             options.ask = true
         } else if request.command.isEmpty, options.file == nil {
-            throw CLIError.usage("no command to run: corral submit [options] -- COMMAND [ARGS...]")
+            throw CLIError.usage(noCommand)
         }
         // With a spec file the cwd default is applied after merging (the file may set it).
         if request.cwd == nil && options.file == nil { request.cwd = Files.currentDirectory() }
         return request
     }
+
+    static let noCommand = "no command to run: corral submit [options] -- COMMAND [ARGS...]"
 
     /// "3600", "90s", "30m", "2h", "1d" -> seconds.
     static func parseDuration(_ text: String) -> Int? {

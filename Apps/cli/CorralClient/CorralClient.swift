@@ -105,12 +105,19 @@ public struct CorralClient: Sendable {
                 if chunk.bytes.isEmpty { break }
                 bytes.append(contentsOf: chunk.bytes.prefix(first.size - start - bytes.count))
             }
-            let body = bytes.last == UInt8(ascii: "\n") ? bytes.dropLast() : bytes[...]
-            let newlines = body.indices.filter { body[$0] == UInt8(ascii: "\n") }
-            if newlines.count >= lines || start == 0 {
-                let from = lines == 0 ? bytes.count : newlines.count >= lines ? newlines[newlines.count - lines] + 1 : 0
-                return (Array(bytes[from...]), first.size, first.attempt)
+            // Back from the end (a final newline ends the last line, it does not start another) to just after
+            // the newline that precedes the N-th line from the end.
+            var from = bytes.last == UInt8(ascii: "\n") ? bytes.count - 1 : bytes.count
+            var found = 0
+            while found < lines, from > 0 {
+                from -= 1
+                if bytes[from] == UInt8(ascii: "\n") {
+                    found += 1
+                    if found == lines { from += 1 }
+                }
             }
+            if lines == 0 { from = bytes.count }
+            if found == lines || start == 0 { return (Array(bytes[from...]), first.size, first.attempt) }
             window *= 4
         }
     }

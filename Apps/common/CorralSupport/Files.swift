@@ -78,6 +78,19 @@ public enum Files {
         return secret
     }
 
+    /// A secret given on a command line in one of three forms: `--flag VALUE` (visible in ps), `--flag -`
+    /// (stdin) or `--flag-file FILE`. Nil when neither flag was given; both at once is refused.
+    public static func secretArgument(
+        _ value: String?,
+        file: String?,
+        flags: (value: String, file: String),
+        prompt: String
+    ) throws(Failure) -> String? {
+        if value != nil, file != nil { throw Failure("give \(flags.value) or \(flags.file), not both") }
+        if let source = file ?? (value == "-" ? "-" : nil) { return try secret(from: source, prompt: prompt) }
+        return value
+    }
+
     /// One line from standard input, at most 64 KiB, read without buffering (so questions asked one after
     /// another each get their own line); on a terminal it asks on stderr and, unless `echo`, hides the answer.
     public static func standardInputLine(prompt: String, echo: Bool = false) throws(Failure) -> String {

@@ -9,15 +9,7 @@ enum ResponseSerializer {
         into out: inout [UInt8]
     ) {
         let status = response.status
-        out.append(contentsOf: "HTTP/1.1 \(status.code) \(clean(status.reason))\r\n".utf8)
-        for (name, value) in response.headers {
-            if HTTPHeaders.sameName(name, "Content-Length") || HTTPHeaders.sameName(name, "Transfer-Encoding")
-                || HTTPHeaders.sameName(name, "Connection")
-            {
-                continue
-            }
-            out.append(contentsOf: "\(clean(name)): \(clean(value))\r\n".utf8)
-        }
+        writeStatusAndHeaders(response, into: &out)
         if status.allowsBody {
             out.append(contentsOf: "Content-Length: \(response.body.count)\r\n".utf8)
         }
@@ -32,15 +24,9 @@ enum ResponseSerializer {
         }
     }
 
-    /// The head of a streamed response: chunked for HTTP/1.1, close-delimited for HTTP/1.0.
-    static func serializeStreamingHead(
-        _ response: HTTPResponse,
-        keepAlive: Bool,
-        http10: Bool,
-        into out: inout [UInt8]
-    ) {
-        let status = response.status
-        out.append(contentsOf: "HTTP/1.1 \(status.code) \(clean(status.reason))\r\n".utf8)
+    /// The status line and the handler's headers, less the framing ones the server sets itself.
+    private static func writeStatusAndHeaders(_ response: HTTPResponse, into out: inout [UInt8]) {
+        out.append(contentsOf: "HTTP/1.1 \(response.status.code) \(clean(response.status.reason))\r\n".utf8)
         for (name, value) in response.headers {
             if HTTPHeaders.sameName(name, "Content-Length") || HTTPHeaders.sameName(name, "Transfer-Encoding")
                 || HTTPHeaders.sameName(name, "Connection")
@@ -49,6 +35,17 @@ enum ResponseSerializer {
             }
             out.append(contentsOf: "\(clean(name)): \(clean(value))\r\n".utf8)
         }
+    }
+
+    /// The head of a streamed response: chunked for HTTP/1.1, close-delimited for HTTP/1.0.
+    static func serializeStreamingHead(
+        _ response: HTTPResponse,
+        keepAlive: Bool,
+        http10: Bool,
+        into out: inout [UInt8]
+    ) {
+        let status = response.status
+        writeStatusAndHeaders(response, into: &out)
         if status.allowsBody && !http10 {
             out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
         }
