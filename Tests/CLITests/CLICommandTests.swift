@@ -288,6 +288,17 @@ import Testing
         #expect(error?.message.contains("--time-limit takes seconds") == true)
     }
 
+    @Test(arguments: [("0", 0), ("30s", 30), ("2m", 120), ("45", 45)])
+    func submitKillGrace(_ text: String, _ seconds: Int) throws {
+        #expect(try Self.submitted(["--kill-grace", text, "--", "x"]).killGrace == seconds)
+    }
+
+    @Test(arguments: ["x", "-5", "", "0s", "1.5m", "10w"])
+    func submitBadKillGrace(_ text: String) {
+        let error = Self.usageError(["submit", "--kill-grace", text, "--", "x"])
+        #expect(error?.message.contains("--kill-grace takes seconds") == true)
+    }
+
     /// `parseDuration` multiplies without overflow checking: a huge count of days traps the CLI.
     @Test func submitHugeTimeLimitIsAUsageErrorNotATrap() async {
         do {

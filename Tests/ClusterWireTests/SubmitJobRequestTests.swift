@@ -125,6 +125,7 @@ import Testing
         ("gpus", #"{"command": ["x"], "gpus": "two"}"#, "an integer"),
         ("cpus", #"{"command": ["x"], "cpus": true}"#, "an integer"),
         ("time_limit", #"{"command": ["x"], "time_limit": "1h"}"#, "an integer"),
+        ("kill_grace", #"{"command": ["x"], "kill_grace": "10s"}"#, "an integer"),
         ("max_retries", #"{"command": ["x"], "max_retries": [1]}"#, "an integer"),
         ("command", #"{"command": "python train.py"}"#, "an array"),
         ("command[1]", #"{"command": ["python", 3]}"#, "a string"),

@@ -10,10 +10,13 @@ import NodeProbe
 public actor Agent {
     struct RunningJob: Sendable {
         let spec: LaunchSpec
+        /// The job's pid, which is also its process group; nil until its supervisor has started it.
         var pid: pid_t?
+        var supervisor: pid_t?
         var stopping = false
-        var timedOut = false
-        var fenced = false
+        /// Over, but the controller does not have the exit yet: still reported as ours, so that registering
+        /// meanwhile does not make the controller think the job vanished.
+        var ended = false
     }
 
     let configuration: AgentConfiguration
@@ -27,7 +30,6 @@ public actor Agent {
     /// How long jobs may run without a renewal (a heartbeat the controller answered) before the agent stops
     /// them itself, so the controller can safely run them elsewhere. From the controller at registration.
     var allocationLease: Duration = .seconds(120)
-    var lastRenewal = ContinuousClock.now
     /// Bytes of each allocation's log the controller holds; shipping goes on from there.
     var shipped: [String: Int] = [:]
     /// Allocations that ended but whose log is not all shipped yet.
@@ -62,7 +64,7 @@ public actor Agent {
         return HTTPClient(configuration: settings)
     }
 
-    /// Runs until SIGTERM or SIGINT. Jobs started here run in their own sessions and outlive the agent.
+    /// Runs until SIGTERM or SIGINT. Jobs run under supervisors of their own and outlive the agent.
     public func run() async throws {
         for warning in inventory.warnings { log.warning(warning) }
         log.info(
@@ -73,12 +75,12 @@ public actor Agent {
         try Files.makeDirectories(configuration.jobsDir, mode: 0o700)
         try Files.writeAtomically(configuration.pidPath, "\(getpid())\n", mode: 0o644)
         defer { unlink(configuration.pidPath) }
-        fenceOrphans()
         reporter = Reporter(
             log: log,
             client: { [unowned self] in await self.client },
-            onStop: { [unowned self] id in await self.stop(id, timedOut: false) }
+            onStop: { [unowned self] id in await self.stop(id) }
         )
+        adoptJobs()
         try await registerUntilAccepted()
         let heartbeats = Task { await heartbeatLoop() }
         let polls = Task { await pollLoop() }
@@ -142,9 +144,9 @@ public actor Agent {
         heartbeatInterval = .milliseconds(Int64(max(100, answer.heartbeatIntervalMs)))
         longPollSeconds = max(1, min(answer.longPollSeconds, 60))
         if let lease = answer.allocationLeaseMs { allocationLease = .milliseconds(Int64(max(1000, lease))) }
-        lastRenewal = ContinuousClock.now
+        LeaseFile.renew(configuration.leasePath, lease: allocationLease)
         log.info("registered with \(configuration.endpoint) as \(answer.nodeId)")
-        for id in answer.stop { stop(id, timedOut: false) }
+        for id in answer.stop { stop(id) }
     }
 
     func gpuReports() -> [GPUReport] {
@@ -183,26 +185,13 @@ public actor Agent {
                     continue
                 }
                 guard response.status == 200 else { continue }
-                lastRenewal = ContinuousClock.now
+                LeaseFile.renew(configuration.leasePath, lease: allocationLease)
                 let answer = try WireJSON.decode(HeartbeatResponse.self, from: response.body)
                 heartbeatInterval = .milliseconds(Int64(max(100, answer.heartbeatIntervalMs)))
-                for id in answer.stop { stop(id, timedOut: false) }
+                for id in answer.stop { stop(id) }
             } catch {
                 log.warning("heartbeat failed: \(error)")
             }
-            fenceIfLeaseExpired()
-        }
-    }
-
-    /// Fencing: jobs whose lease could not be renewed for the whole lease are stopped here, because by now
-    /// the controller may have started them elsewhere. A shorter outage stops nothing.
-    func fenceIfLeaseExpired() {
-        let silence = ContinuousClock.now - lastRenewal
-        guard silence > allocationLease else { return }
-        for (id, job) in running where !job.fenced {
-            log.warning("allocation \(id): fencing it: no renewal from the controller for \(silence)")
-            running[id]?.fenced = true
-            stop(id, timedOut: false)
         }
     }
 
@@ -222,7 +211,7 @@ public actor Agent {
                 guard response.status == 200 else { throw AgentFailure("assignments: status \(response.status)") }
                 failures = 0
                 let answer = try WireJSON.decode(AssignmentsResponse.self, from: response.body)
-                for id in answer.stop { stop(id, timedOut: false) }
+                for id in answer.stop { stop(id) }
                 for spec in answer.launch { launch(spec) }
             } catch {
                 failures += 1
@@ -235,78 +224,181 @@ public actor Agent {
 
     // MARK: Jobs
 
+    /// Starts the job's supervisor, which starts the job. Launch failures found before that (cwd missing,
+    /// command not found, permission denied) are reported at once as such.
     func launch(_ spec: LaunchSpec) {
         guard !seen.contains(spec.allocationId) else { return }
         seen.insert(spec.allocationId)
-        running[spec.allocationId] = RunningJob(spec: spec)
-        reporter.send(spec.allocationId, AllocationStatusRequest(phase: .starting))
-        let pid: pid_t
+        let id = spec.allocationId
+        running[id] = RunningJob(spec: spec)
+        reporter.send(id, AllocationStatusRequest(phase: .starting))
+        let record = JobRecord(jobsDir: configuration.jobsDir, allocationID: id)
+        let supervisor: pid_t
         do {
-            let plan = try JobLauncher.plan(
-                command: spec.command,
-                cwd: spec.cwd,
-                env: spec.env,
-                gpuIndices: spec.gpuIndices,
-                jobID: spec.jobId,
-                allocationID: spec.allocationId,
-                attempt: spec.attempt,
-                logPath: "\(configuration.logDir)/\(spec.allocationId).log",
-                agentEnvironment: ProcessInfo.processInfo.environment
+            try record.create(try supervisorPlan(spec))
+            supervisor = try JobLauncher.spawn(
+                JobLauncher.Plan(
+                    executable: Self.executable,
+                    arguments: [Self.executable, Supervisor.command, record.directory],
+                    environment: ["PATH": "/usr/local/bin:/usr/bin:/bin"],
+                    cwd: "/",
+                    logPath: record.supervisorLogPath
+                )
             )
-            pid = try JobLauncher.spawn(plan)
         } catch {
-            running[spec.allocationId] = nil
-            log.warning("allocation \(spec.allocationId): launch failed: \(error)")
-            reporter.send(spec.allocationId, AllocationStatusRequest(phase: .launchFailed, message: "\(error)"))
+            running[id] = nil
+            record.remove()
+            log.warning("allocation \(id): launch failed: \(error)")
+            reporter.send(id, AllocationStatusRequest(phase: .launchFailed, message: "\(error)"))
             return
         }
-        running[spec.allocationId]?.pid = pid
-        recordPID(spec.allocationId, pid)
-        log.info("allocation \(spec.allocationId): started pid \(pid) on GPUs \(spec.gpuIndices)")
-        reporter.send(spec.allocationId, AllocationStatusRequest(phase: .running, pid: pid))
-        let id = spec.allocationId
-        Threads.detach { [self] in
-            let exit = JobLauncher.wait(for: pid)
-            Task { await self.exited(id, exit) }
-        }
-        if running[id]?.stopping == true {
-            // A stop arrived while it was being spawned: carry it out now, grace period and all.
-            running[id]?.stopping = false
-            stop(id, timedOut: running[id]?.timedOut ?? false)
-        }
-        if let limit = spec.timeLimit {
-            Task {
-                try? await Task.sleep(for: .seconds(limit))
-                self.stop(id, timedOut: true)
+        record.write(pid: supervisor, to: record.supervisorPIDPath)
+        running[id]?.supervisor = supervisor
+        follow(id, record, supervisor: supervisor, child: true)
+    }
+
+    func supervisorPlan(_ spec: LaunchSpec) throws -> SupervisorPlan {
+        let job = try JobLauncher.plan(
+            command: spec.command,
+            cwd: spec.cwd,
+            env: spec.env,
+            gpuIndices: spec.gpuIndices,
+            jobID: spec.jobId,
+            allocationID: spec.allocationId,
+            attempt: spec.attempt,
+            logPath: logPath(spec.allocationId),
+            agentEnvironment: ProcessInfo.processInfo.environment
+        )
+        return SupervisorPlan(
+            spec: spec,
+            executable: job.executable,
+            arguments: job.arguments,
+            environment: job.environment,
+            cwd: job.cwd,
+            logPath: job.logPath,
+            graceSeconds: spec.killGrace ?? Int(configuration.killGrace.components.seconds),
+            leasePath: configuration.leasePath,
+            bootId: bootID
+        )
+    }
+
+    /// Reports the job running once its supervisor has started it, then waits (on a thread of its own) for the
+    /// supervisor to end and reports how the job ended.
+    func follow(_ id: String, _ record: JobRecord, supervisor: pid_t, child: Bool) {
+        Task {
+            if running[id]?.pid == nil {
+                // The supervisor writes job.pid, or exit.json when the job could not start, within milliseconds.
+                for _ in 0..<2000 {
+                    if record.jobPID() != nil || Files.exists(record.exitPath) || !JobLauncher.alive(supervisor) {
+                        break
+                    }
+                    try? await Task.sleep(for: .milliseconds(5))
+                }
+                started(id, record.jobPID())
+            }
+            Threads.detach { [self] in
+                JobLauncher.waitForExit(supervisor, child: child)
+                Task { await self.finished(id) }
             }
         }
     }
 
-    func exited(_ id: String, _ exit: JobExit) {
-        guard let job = running.removeValue(forKey: id) else { return }
-        var exit = exit
-        exit.timedOut = job.timedOut
-        if let pid = job.pid, JobLauncher.groupAlive(pid) {
-            // The leader is gone but children linger: they belong to the job, so they go too.
-            JobLauncher.signalGroup(pid, SIGKILL)
+    func started(_ id: String, _ pid: pid_t?) {
+        guard let pid, running[id] != nil, running[id]?.pid == nil else { return }
+        running[id]?.pid = pid
+        log.info("allocation \(id): started pid \(pid) on GPUs \(running[id]?.spec.gpuIndices ?? [])")
+        reporter.send(id, AllocationStatusRequest(phase: .running, pid: pid))
+    }
+
+    /// The supervisor is gone: report what it wrote, once the log is shipped whole, then forget the job.
+    func finished(_ id: String) {
+        guard let job = running[id], !job.ended else { return }
+        running[id]?.ended = true
+        let record = JobRecord(jobsDir: configuration.jobsDir, allocationID: id)
+        let report: AllocationStatusRequest
+        if let exit = record.exit() {
+            if let error = exit.launchError, job.pid == nil && record.jobPID() == nil {
+                log.warning("allocation \(id): launch failed: \(error)")
+                report = AllocationStatusRequest(phase: .launchFailed, message: error)
+            } else {
+                report = Self.report(exit)
+                let outcome = JobStateMachine.describe(JobExit(code: exit.code, signal: exit.signal))
+                log.info("allocation \(id): \(outcome)\(exit.stopReason.map { " (\($0.rawValue))" } ?? "")")
+            }
+        } else {
+            // The supervisor was killed before it could write anything: what is left of the job goes too.
+            if let pid = job.pid ?? record.jobPID(), JobLauncher.groupAlive(pid) {
+                JobLauncher.signalGroup(pid, SIGKILL)
+            }
+            log.warning("allocation \(id): its supervisor died without a word; the job was killed")
+            report = AllocationStatusRequest(
+                phase: .exited,
+                signal: SIGKILL,
+                message: "its supervisor on the node died unexpectedly; the job was killed"
+            )
         }
-        unlink("\(configuration.jobsDir)/\(id).pid")
-        log.info("allocation \(id): \(JobStateMachine.describe(exit))\(job.fenced ? " (fenced)" : "")")
-        let report = AllocationStatusRequest(
-            phase: .exited,
-            exitCode: exit.code,
-            signal: exit.signal,
-            message: job.fenced
-                ? "stopped by its agent: the controller was out of reach for longer than the allocation lease"
-                : exit.signal == 9 ? "killed, possibly out of memory" : nil,
-            timedOut: exit.timedOut ? true : nil,
-            fenced: job.fenced ? true : nil
-        )
-        // The log is shipped whole before the exit is reported, so a finished job's log is complete.
+        // The log is shipped whole before the exit is reported, so a finished job's log is complete; the
+        // record goes only once the controller has the report, so an agent restart in between loses nothing.
         draining.insert(id)
         Task {
             await self.shipUntilCaughtUp(id)
-            self.reporter.send(id, report)
+            self.reporter.send(id, report) { Task { await self.forget(id, record) } }
+        }
+    }
+
+    func forget(_ id: String, _ record: JobRecord) {
+        running[id] = nil
+        record.remove()
+    }
+
+    static func report(_ exit: SupervisorExit) -> AllocationStatusRequest {
+        let message: String?
+        switch exit.stopReason {
+        case .fence:
+            message = "stopped by its agent: the controller was out of reach for longer than the allocation lease"
+        case nil where exit.signal == SIGKILL: message = "killed, possibly out of memory"
+        case nil where exit.launchError != nil: message = exit.launchError
+        default: message = nil
+        }
+        return AllocationStatusRequest(
+            phase: .exited,
+            exitCode: exit.code,
+            signal: exit.signal,
+            message: message,
+            timedOut: exit.stopReason == .timeout ? true : nil,
+            fenced: exit.stopReason == .fence ? true : nil
+        )
+    }
+
+    /// Jobs that earlier agent processes started: watched again where their supervisors still run, reported
+    /// where they ended while no agent was there to see it.
+    func adoptJobs() {
+        for name in Files.list(configuration.jobsDir) {
+            let record = JobRecord(jobsDir: configuration.jobsDir, allocationID: name)
+            guard let plan = record.plan() else {
+                log.warning("removing \(record.directory): no readable launch.json")
+                record.remove()
+                continue
+            }
+            let id = plan.spec.allocationId
+            if let then = plan.bootId, let bootID, then != bootID {
+                // The node rebooted since: the job died with it, which registering with the new boot id says.
+                log.info("allocation \(id) ended with the reboot")
+                record.remove()
+                continue
+            }
+            seen.insert(id)
+            running[id] = RunningJob(spec: plan.spec, pid: record.jobPID())
+            if record.exit() == nil, let supervisor = record.supervisorPID(), record.isSupervisor(supervisor) {
+                running[id]?.supervisor = supervisor
+                log.info(
+                    "allocation \(id): adopted (pid \(record.jobPID().map(String.init) ?? "-"), supervisor \(supervisor))"
+                )
+                follow(id, record, supervisor: supervisor, child: false)
+            } else {
+                log.info("allocation \(id): ended while the agent was away")
+                finished(id)
+            }
         }
     }
 
@@ -353,41 +445,25 @@ public actor Agent {
         }
     }
 
-    /// SIGTERM to the job's process group, then SIGKILL after the grace period.
-    func stop(_ id: String, timedOut: Bool) {
-        guard var job = running[id], !job.stopping else { return }
-        job.stopping = true
-        job.timedOut = timedOut
-        running[id] = job
-        guard let pid = job.pid else { return }
-        log.info("allocation \(id): stopping\(timedOut ? " (time limit)" : "")")
-        JobLauncher.signalGroup(pid, SIGTERM)
-        let grace = configuration.killGrace
-        Task {
-            try? await Task.sleep(for: grace)
-            if JobLauncher.groupAlive(pid) { JobLauncher.signalGroup(pid, SIGKILL) }
-        }
+    /// Asks the job's supervisor to stop it: SIGTERM to its process group, the grace period, then SIGKILL.
+    func stop(_ id: String) {
+        guard let job = running[id], !job.stopping, !job.ended else { return }
+        running[id]?.stopping = true
+        log.info("allocation \(id): stopping")
+        JobRecord(jobsDir: configuration.jobsDir, allocationID: id).requestStop(.cancel)
+        if let supervisor = job.supervisor { kill(supervisor, SIGUSR1) }
     }
 
-    /// Jobs a previous agent process started and this one cannot watch: stop them, so that the controller,
-    /// which sees them missing from our registration and retries them elsewhere, never has two copies running.
-    /// (Re-adopting them instead comes with the job supervisor.)
-    func fenceOrphans() {
-        for name in Files.list(configuration.jobsDir) where name.hasSuffix(".pid") {
-            let path = "\(configuration.jobsDir)/\(name)"
-            if let text = try? Files.read(path, limit: 64), let pid = pid_t(text.trimmingWhitespace()),
-                JobLauncher.groupAlive(pid)
-            {
-                JobLauncher.signalGroup(pid, SIGKILL)
-                log.warning("stopped job \(name.dropLast(4)) (pid \(pid)) left by a previous agent process")
+    /// This binary, which is also every job's supervisor.
+    static let executable: String = {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBufferPointer { pointer in
+            pointer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: pointer.count) {
+                readlink("/proc/self/exe", $0, pointer.count - 1)
             }
-            unlink(path)
         }
-    }
-
-    func recordPID(_ id: String, _ pid: pid_t) {
-        try? Files.writeAtomically("\(configuration.jobsDir)/\(id).pid", "\(pid)\n", mode: 0o600)
-    }
+        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : CommandLine.arguments[0]
+    }()
 }
 
 public enum AgentVersion {

@@ -39,7 +39,12 @@ enum AgentChecks {
             return 1
         }
         let pid = runningPID(configuration)
-        let jobs = Files.list(configuration.jobsDir).filter { $0.hasSuffix(".pid") }.map { String($0.dropLast(4)) }
+        // Jobs whose supervisors have not written an exit yet, whether or not the agent runs.
+        let jobs = Files.list(configuration.jobsDir).compactMap { name -> String? in
+            let record = JobRecord(jobsDir: configuration.jobsDir, allocationID: name)
+            guard Files.isDirectory(record.directory), !Files.exists(record.exitPath) else { return nil }
+            return record.jobPID().map { "\(name) (pid \($0))" } ?? name
+        }
         let reachable = await controllerReachable(configuration)
         FileHandleOutput.stdout(
             """

@@ -44,7 +44,7 @@ public enum AgentCommand: Sendable, Equatable {
                     --cluster-token - reads it from stdin, but both keep it out of everyone's ps
           start [--config FILE]       registers this node and runs jobs until SIGTERM
           status [--config FILE]      is the agent running, is the controller reachable, which jobs run
-          stop [--config FILE]        stops the running agent (its jobs stop too: the supervisor is not built yet)
+          stop [--config FILE]        stops the running agent (its jobs keep running; a restarted agent adopts them)
           preflight [--config FILE]   checks the node can run jobs; exit 1 when a required check fails
           service install|uninstall|status [--dry-run]
                                       a systemd unit that restarts the agent on failure
@@ -145,6 +145,9 @@ public enum AgentCommand: Sendable, Equatable {
         default: throw ConfigurationFailure("unknown command '\(command)'")
         }
     }
+
+    /// A job's supervisor (not in the usage: the agent starts it, people do not).
+    public static func supervise(directory: String) -> Int32 { Supervisor.main(directory: directory) }
 
     /// Runs the command; returns the process exit code.
     public static func run(_ command: AgentCommand, log: any LogSink) async -> Int32 {

@@ -28,6 +28,8 @@ public struct AgentConfiguration: Sendable, Hashable {
 
     public var logDir: String { stateDir + "/logs" }
     public var jobsDir: String { stateDir + "/jobs" }
+    /// When the agent last renewed its allocations' lease; every job's supervisor reads it (see Supervisor).
+    public var leasePath: String { stateDir + "/lease" }
     /// The running agent's pid, for `corral-agent status` and `stop`.
     public var pidPath: String { stateDir + "/agent.pid" }
 

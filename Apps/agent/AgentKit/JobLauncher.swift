@@ -136,7 +136,7 @@ enum JobLauncher {
         return pid
     }
 
-    /// Waits for the process to end (blocking: call from a dedicated thread), returning its code or signal.
+    /// Waits for a child to end (blocking: call it from a thread of its own), returning its code or signal.
     static func wait(for pid: pid_t) -> JobExit {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
@@ -144,10 +144,28 @@ enum JobLauncher {
                 return JobExit(message: "lost track of the process: \(String(cString: strerror(errno)))")
             }
         }
-        let signal = status & 0x7f
-        if signal == 0 { return JobExit(code: (status >> 8) & 0xff) }
-        return JobExit(signal: signal)
+        return JobExit(waitStatus: status)
     }
+
+    /// Blocks (call it from a thread of its own) until the process ends: a child is reaped; any other process
+    /// (a supervisor an earlier agent started) is watched through a pidfd, or by polling on kernels before 5.3.
+    static func waitForExit(_ pid: pid_t, child: Bool) {
+        if child {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            return
+        }
+        let descriptor = clinux_pidfd_open(pid, 0)
+        if descriptor >= 0 {
+            defer { close(descriptor) }
+            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            while poll(&entry, 1, -1) < 0 && errno == EINTR {}
+            return
+        }
+        while alive(pid) { usleep(200_000) }
+    }
+
+    static func alive(_ pid: pid_t) -> Bool { pid > 1 && kill(pid, 0) == 0 }
 
     /// Signals the job's whole process group (grandchildren included).
     static func signalGroup(_ pid: pid_t, _ signal: Int32) {
@@ -156,4 +174,12 @@ enum JobLauncher {
 
     /// Whether any process of the group is still alive.
     static func groupAlive(_ pid: pid_t) -> Bool { pid > 1 && kill(-pid, 0) == 0 }
+}
+
+extension JobExit {
+    /// The exit code or the signal of a `waitpid` status.
+    init(waitStatus status: Int32) {
+        let signal = status & 0x7f
+        self = signal == 0 ? JobExit(code: (status >> 8) & 0xff) : JobExit(signal: signal)
+    }
 }

@@ -10,6 +10,8 @@ final class Reporter: Sendable {
     struct Report: Sendable {
         let allocationID: String
         let body: AllocationStatusRequest
+        /// Runs once the controller has taken the report (or refused it for good).
+        let then: (@Sendable () -> Void)?
     }
 
     private struct Queue {
@@ -32,9 +34,9 @@ final class Reporter: Sendable {
         self.onStop = onStop
     }
 
-    func send(_ allocationID: String, _ body: AllocationStatusRequest) {
+    func send(_ allocationID: String, _ body: AllocationStatusRequest, then: (@Sendable () -> Void)? = nil) {
         let start = queue.withLock { queue in
-            queue.reports.append(Report(allocationID: allocationID, body: body))
+            queue.reports.append(Report(allocationID: allocationID, body: body, then: then))
             defer { queue.draining = true }
             return !queue.draining
         }
@@ -46,6 +48,7 @@ final class Reporter: Sendable {
         while let report = queue.withLock({ $0.reports.first }) {
             switch await deliver(report) {
             case .done:
+                report.then?()
                 let more = queue.withLock { queue in
                     queue.reports.removeFirst()
                     if queue.reports.isEmpty { queue.draining = false }

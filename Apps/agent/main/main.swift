@@ -4,6 +4,10 @@ import Glibc
 import HTTPKit
 
 // corral-agent: parse the command line, run the command, exit with its code.
+// A job's supervisor (hidden `supervise DIR`) starts before anything else, so it stays single-threaded.
+if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "supervise" {
+    exit(AgentCommand.supervise(directory: CommandLine.arguments[2]))
+}
 HTTPKitRuntime.initialize()
 let command: AgentCommand
 do {

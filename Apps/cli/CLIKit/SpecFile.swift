@@ -96,6 +96,13 @@ enum SpecFile {
             } else {
                 request.timeLimit = try int()
             }
+        case "kill_grace":
+            if case .string(let text) = value {
+                guard let seconds = SubmitParser.parseDuration(text) else { throw bad("seconds or 30s, 2m") }
+                request.killGrace = seconds
+            } else {
+                request.killGrace = try int()
+            }
         case "max_retries": request.maxRetries = try int()
         case "priority": request.priority = try int()
         case "env": request.env = try strings()
@@ -127,6 +134,7 @@ enum SpecFile {
         merged.memory = flags.memory ?? merged.memory
         merged.image = flags.image ?? merged.image
         merged.timeLimit = flags.timeLimit ?? merged.timeLimit
+        merged.killGrace = flags.killGrace ?? merged.killGrace
         merged.maxRetries = flags.maxRetries ?? merged.maxRetries
         merged.priority = flags.priority ?? merged.priority
         if let env = flags.env { merged.env = (merged.env ?? [:]).merging(env) { $1 } }

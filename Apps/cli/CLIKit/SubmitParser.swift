@@ -18,6 +18,7 @@ enum SubmitParser {
           --env KEY=VALUE      an environment variable (repeatable)
           --cwd DIR            working directory on the node (default: the current directory)
           --time-limit T       seconds, or 90s, 30m, 2h, 1d
+          --kill-grace T       time between SIGTERM and SIGKILL when stopped (default 10s)
           --retries N          retries when the job itself fails (default 0)
           --priority N         higher runs first (default 0)
           --image IMAGE        run in a container image
@@ -107,6 +108,12 @@ enum SubmitParser {
                     throw CLIError.usage("\(flag) takes seconds or 90s, 30m, 2h, 1d, got '\(text)'")
                 }
                 request.timeLimit = seconds
+            case "--kill-grace":
+                let text = try value(flag)
+                guard let seconds = text == "0" ? 0 : parseDuration(text) else {
+                    throw CLIError.usage("\(flag) takes seconds or 30s, 2m, got '\(text)'")
+                }
+                request.killGrace = seconds
             case "--retries": request.maxRetries = try integer(flag)
             case "--priority": request.priority = try integer(flag)
             case "--image": request.image = try value(flag)

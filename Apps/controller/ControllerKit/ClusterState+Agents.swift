@@ -221,7 +221,8 @@ extension ClusterState {
             cpus: job.spec.resources.cpus,
             memory: job.spec.resources.memory,
             image: job.spec.image,
-            timeLimit: job.spec.timeLimit
+            timeLimit: job.spec.timeLimit,
+            killGrace: job.spec.killGrace
         )
     }
 

@@ -36,8 +36,27 @@ final class TestCluster: @unchecked Sendable {
     deinit {
         for agent in agents.values where agent.isRunning { kill(agent.processIdentifier, SIGKILL) }
         if let controller, controller.isRunning { kill(controller.processIdentifier, SIGKILL) }
+        killSupervisors()
         try? FileManager.default.removeItem(atPath: root)
     }
+
+    /// Job supervisors outlive their agents by design; a test's jobs and supervisors end with its cluster.
+    func killSupervisors() {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where name.hasSuffix("-state") {
+            for record in jobRecords(agentState: root + "/" + name) {
+                if let pid = Int32(read(record + "/job.pid")) { kill(-pid, SIGKILL) }
+                if let pid = Int32(read(record + "/supervisor.pid")) { kill(pid, SIGKILL) }
+            }
+        }
+    }
+
+    /// The directories of an agent's state dir that describe its jobs (one per allocation).
+    func jobRecords(agentState: String) -> [String] {
+        let jobs = agentState + "/jobs"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: jobs)) ?? []).sorted().map { jobs + "/" + $0 }
+    }
+
+    func stateDir(agent name: String) -> String { root + "/\(name)-state" }
 
     var dataDir: String { root + "/controller" }
     var endpoint: String { "\(scheme)://127.0.0.1:\(port)" }
@@ -83,7 +102,7 @@ final class TestCluster: @unchecked Sendable {
                 "configure", "--config", config, "--endpoint", endpoint, "--cluster-token-file",
                 dataDir + "/cluster.token",
                 "--node-id", name, "--declare-gpus", "\(gpus)", "--cpus", "\(cpus)", "--memory", "16G",
-                "--state-dir", root + "/\(name)-state",
+                "--state-dir", stateDir(agent: name),
             ] + extra
         )
         #expect(configure.status == 0, "\(configure.stderr)")
@@ -245,6 +264,27 @@ final class TestCluster: @unchecked Sendable {
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Whether the process is alive and not a zombie.
+func processRuns(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return false }
+    return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+}
+
+/// Whether a process of the group is alive (zombies, dead and waiting to be reaped, do not count).
+func processGroupRuns(_ group: Int32) -> Bool {
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int32(name) != nil {
+        guard let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { continue }
+        // After "pid (comm) ": state, ppid, pgrp.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        if fields.count > 2, Int32(fields[2]) == group, fields[0] != "Z" { return true }
+    }
+    return false
 }
 
 /// Polls `condition` every 50 ms until it holds or `timeout` seconds pass.

@@ -151,6 +151,8 @@ public struct LaunchSpec: Codable, Hashable, Sendable {
     public var memory: Int64
     public var image: String?
     public var timeLimit: Int?
+    /// Seconds between SIGTERM and SIGKILL when the job is stopped; nil means the agent's default.
+    public var killGrace: Int?
 
     public init(
         allocationId: String,
@@ -165,7 +167,8 @@ public struct LaunchSpec: Codable, Hashable, Sendable {
         cpus: Int,
         memory: Int64,
         image: String?,
-        timeLimit: Int?
+        timeLimit: Int?,
+        killGrace: Int? = nil
     ) {
         self.allocationId = allocationId
         self.jobId = jobId
@@ -180,6 +183,7 @@ public struct LaunchSpec: Codable, Hashable, Sendable {
         self.memory = memory
         self.image = image
         self.timeLimit = timeLimit
+        self.killGrace = killGrace
     }
 }
 

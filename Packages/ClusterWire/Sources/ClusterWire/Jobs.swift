@@ -16,6 +16,8 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
     public var memory: ByteCount?
     public var image: String?
     public var timeLimit: Int?
+    /// Seconds between SIGTERM and SIGKILL when the job is stopped.
+    public var killGrace: Int?
     public var maxRetries: Int?
     public var priority: Int?
     public var labels: [String: String]?
@@ -36,6 +38,7 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         gpuMemory = spec.gpuMemoryMiB.map { ByteCount(Int64($0) << 20) }
         image = spec.image
         timeLimit = spec.timeLimit
+        killGrace = spec.killGrace
         maxRetries = spec.maxRetries
         priority = spec.priority
         labels = spec.labels.isEmpty ? nil : spec.labels
@@ -44,13 +47,13 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
 
     static let fieldNames: Set<String> = [
         "name", "command", "cwd", "env", "queue", "gpus", "gpuType", "gpuMemory", "cpus", "memory", "image",
-        "timeLimit",
+        "timeLimit", "killGrace",
         "maxRetries", "priority", "labels", "dependsOn",
     ]
 
     private enum CodingKeys: String, CodingKey {
         case name, command, cwd, env, queue, gpus, gpuType, gpuMemory, cpus, memory, image, timeLimit, maxRetries
-        case priority
+        case priority, killGrace
         case labels, dependsOn
     }
 
@@ -69,6 +72,7 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         memory = try c.decodeIfPresent(ByteCount.self, forKey: .memory)
         image = try c.decodeIfPresent(String.self, forKey: .image)
         timeLimit = try c.decodeWholeNumber(forKey: .timeLimit)
+        killGrace = try c.decodeWholeNumber(forKey: .killGrace)
         maxRetries = try c.decodeWholeNumber(forKey: .maxRetries)
         priority = try c.decodeWholeNumber(forKey: .priority)
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
@@ -88,6 +92,7 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
             gpuMemoryMiB: gpuMemory.map { Int(clamping: ($0.bytes + (1 << 20) - 1) >> 20) },
             image: image,
             timeLimit: timeLimit,
+            killGrace: killGrace,
             maxRetries: maxRetries ?? 0,
             priority: priority ?? 0,
             labels: labels ?? [:],
@@ -179,6 +184,7 @@ public struct JobView: Codable, Hashable, Sendable {
     public var gpuMemory: Int64?
     public var image: String?
     public var timeLimit: Int?
+    public var killGrace: Int?
     public var maxRetries: Int
     public var priority: Int
     public var labels: [String: String]
@@ -212,6 +218,7 @@ public struct JobView: Codable, Hashable, Sendable {
         gpuMemory = job.spec.gpuMemoryMiB.map { Int64($0) << 20 }
         image = job.spec.image
         timeLimit = job.spec.timeLimit
+        killGrace = job.spec.killGrace
         maxRetries = job.spec.maxRetries
         priority = job.spec.priority
         labels = job.spec.labels

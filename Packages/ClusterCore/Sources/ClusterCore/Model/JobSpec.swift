@@ -13,6 +13,8 @@ public struct JobSpec: Hashable, Sendable {
     public var image: String?
     /// Seconds; nil means the queue's default (none yet).
     public var timeLimit: Int?
+    /// Seconds between SIGTERM and SIGKILL when the job is stopped; nil means the agent's default (10 s).
+    public var killGrace: Int?
     /// Retries for the job's own failures (non-zero exit, signal). Infrastructure failures use another budget.
     public var maxRetries: Int
     public var priority: Int
@@ -30,6 +32,7 @@ public struct JobSpec: Hashable, Sendable {
         gpuMemoryMiB: Int? = nil,
         image: String? = nil,
         timeLimit: Int? = nil,
+        killGrace: Int? = nil,
         maxRetries: Int = 0,
         priority: Int = 0,
         labels: [String: String] = [:],
@@ -45,6 +48,7 @@ public struct JobSpec: Hashable, Sendable {
         self.gpuMemoryMiB = gpuMemoryMiB
         self.image = image
         self.timeLimit = timeLimit
+        self.killGrace = killGrace
         self.maxRetries = maxRetries
         self.priority = priority
         self.labels = labels
@@ -77,6 +81,8 @@ public enum SpecLimits {
     public static let maxRetries = 100
     public static let priorityRange = -10_000...10_000
     public static let maxTimeLimit = 366 * 24 * 3600
+    /// An hour: longer than any checkpoint should take, short enough that a stop still means stop.
+    public static let maxKillGrace = 3600
     public static let maxLabels = 64
     public static let maxDependencies = 256
     /// Variables the agent sets itself; a job may not override them.
@@ -130,6 +136,9 @@ extension JobSpec {
         }
         if let timeLimit, timeLimit <= 0 || timeLimit > L.maxTimeLimit {
             throw SpecError(field: "time_limit", message: "must be between 1 and \(L.maxTimeLimit) seconds")
+        }
+        if let killGrace, killGrace < 0 || killGrace > L.maxKillGrace {
+            throw SpecError(field: "kill_grace", message: "must be between 0 and \(L.maxKillGrace) seconds")
         }
         if maxRetries < 0 || maxRetries > L.maxRetries {
             throw SpecError(field: "max_retries", message: "must be between 0 and \(L.maxRetries)")

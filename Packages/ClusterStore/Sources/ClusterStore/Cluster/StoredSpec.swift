@@ -16,6 +16,7 @@ struct StoredSpec: Codable {
     var gpuMemoryMiB: Int?
     var image: String?
     var timeLimit: Int?
+    var killGrace: Int?
     var maxRetries: Int
     var priority: Int
     var labels: [String: String]
@@ -34,6 +35,7 @@ struct StoredSpec: Codable {
         gpuMemoryMiB = spec.gpuMemoryMiB
         image = spec.image
         timeLimit = spec.timeLimit
+        killGrace = spec.killGrace
         maxRetries = spec.maxRetries
         priority = spec.priority
         labels = spec.labels
@@ -52,6 +54,7 @@ struct StoredSpec: Codable {
             gpuMemoryMiB: gpuMemoryMiB,
             image: image,
             timeLimit: timeLimit,
+            killGrace: killGrace,
             maxRetries: maxRetries,
             priority: priority,
             labels: labels,

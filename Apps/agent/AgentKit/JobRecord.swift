@@ -1,0 +1,136 @@
+import ClusterWire
+import CorralSupport
+import FoundationEssentials
+import Glibc
+
+/// What a job's supervisor runs, written by the agent before it starts the supervisor.
+struct SupervisorPlan: Codable, Hashable, Sendable {
+    var spec: LaunchSpec
+    var executable: String
+    var arguments: [String]
+    var environment: [String: String]
+    var cwd: String
+    var logPath: String
+    /// SIGTERM (or `stopCommand`), then this many seconds, then SIGKILL to the whole group.
+    var graceSeconds: Int
+    /// The agent's lease file: the supervisor fences the job when the agent has not renewed it in time.
+    var leasePath: String
+    /// The boot the job started in: after a reboot the job is gone, whatever the files say.
+    var bootId: String?
+    /// Container jobs stop through `docker stop -t GRACE NAME` rather than a signal to the docker client.
+    var stopCommand: [String]?
+}
+
+/// Why the supervisor stopped a job (none when the job ended by itself).
+enum StopReason: String, Codable, Hashable, Sendable {
+    case cancel, timeout, fence
+}
+
+/// What the supervisor writes when the job is over.
+struct SupervisorExit: Codable, Hashable, Sendable {
+    var code: Int32?
+    var signal: Int32?
+    /// The job could not be started at all.
+    var launchError: String?
+    var stopReason: StopReason?
+    var endedAtMs: Int64
+}
+
+/// One allocation's directory in the agent's state dir. The agent and the job's supervisor (another process)
+/// talk only through these files, so either can die and restart without the other losing anything:
+///
+///     launch.json     the plan (agent, before the supervisor starts)
+///     supervisor.pid  the supervisor's pid (supervisor)
+///     job.pid         the job's pid, also its process group (supervisor, once it runs)
+///     stop            a stop request: cancel | timeout | fence (agent)
+///     exit.json       how it ended (supervisor, last)
+struct JobRecord: Sendable {
+    let directory: String
+
+    init(jobsDir: String, allocationID: String) { directory = "\(jobsDir)/\(allocationID)" }
+    init(directory: String) { self.directory = directory }
+
+    var planPath: String { directory + "/launch.json" }
+    var supervisorPIDPath: String { directory + "/supervisor.pid" }
+    var jobPIDPath: String { directory + "/job.pid" }
+    var stopPath: String { directory + "/stop" }
+    var exitPath: String { directory + "/exit.json" }
+    var supervisorLogPath: String { directory + "/supervisor.log" }
+
+    func create(_ plan: SupervisorPlan) throws(Files.Failure) {
+        try Files.makeDirectories(directory, mode: 0o700)
+        try Files.writeAtomically(planPath, String(decoding: WireJSON.encode(plan), as: UTF8.self))
+    }
+
+    func plan() -> SupervisorPlan? { decode(SupervisorPlan.self, planPath) }
+    func exit() -> SupervisorExit? { decode(SupervisorExit.self, exitPath) }
+    func supervisorPID() -> pid_t? { pid(supervisorPIDPath) }
+    func jobPID() -> pid_t? { pid(jobPIDPath) }
+
+    func stopRequest() -> StopReason? {
+        guard let text = try? Files.read(stopPath, limit: 64) else { return nil }
+        return StopReason(rawValue: text.trimmingWhitespace()) ?? .cancel
+    }
+
+    /// The first request wins: a timeout stays a timeout when a cancel follows it.
+    func requestStop(_ reason: StopReason) {
+        guard !Files.exists(stopPath) else { return }
+        try? Files.writeAtomically(stopPath, reason.rawValue + "\n")
+    }
+
+    func write(pid: pid_t, to path: String) { try? Files.writeAtomically(path, "\(pid)\n") }
+
+    func write(_ exit: SupervisorExit) {
+        try? Files.writeAtomically(exitPath, String(decoding: WireJSON.encode(exit), as: UTF8.self))
+    }
+
+    /// Whether `pid` is this record's supervisor (and not a process that took its number after it died).
+    func isSupervisor(_ pid: pid_t) -> Bool {
+        // /proc files have no size until read: pass the buffer's.
+        let arguments = Files.read("/proc/\(pid)/cmdline", from: 0, limit: 8192, size: 8192)
+            .split(separator: 0, omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
+        return arguments.count >= 3 && arguments[1] == Supervisor.command && arguments[2] == directory
+    }
+
+    func remove() {
+        for name in Files.list(directory) { unlink("\(directory)/\(name)") }
+        rmdir(directory)
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ path: String) -> T? {
+        let bytes = Files.read(path, from: 0, limit: 16 << 20)
+        return try? WireJSON.decode(type, from: bytes)
+    }
+
+    private func pid(_ path: String) -> pid_t? {
+        guard let text = try? Files.read(path, limit: 64), let pid = pid_t(text.trimmingWhitespace()), pid > 1
+        else { return nil }
+        return pid
+    }
+}
+
+/// The agent's lease file: when the agent last heard from the controller (CLOCK_MONOTONIC, which wall-clock
+/// steps do not move and which every process of the machine shares) and how long that renewal lasts.
+enum LeaseFile {
+    static func renew(_ path: String, lease: Duration) {
+        let milliseconds = lease.components.seconds * 1000 + lease.components.attoseconds / 1_000_000_000_000_000
+        try? Files.writeAtomically(path, "\(Monotonic.nanoseconds()) \(milliseconds)\n", mode: 0o600)
+    }
+
+    /// True when the lease has run out; false while it holds or when there is no lease to judge by.
+    static func expired(_ path: String, now: Int64 = Monotonic.nanoseconds()) -> Bool {
+        guard let text = try? Files.read(path, limit: 128) else { return false }
+        let fields = text.split(separator: " ").compactMap { Int64(String($0).trimmingWhitespace()) }
+        guard fields.count == 2 else { return false }
+        return now - fields[0] > fields[1] * 1_000_000
+    }
+}
+
+enum Monotonic {
+    static func nanoseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+}

@@ -1,0 +1,122 @@
+import CLinuxShims
+import ClusterCore
+import ClusterWire
+import CorralSupport
+import Glibc
+
+/// A job's supervisor: `corral-agent supervise DIR`, started by the agent in a session of its own for each
+/// job. It starts the job in a process group of its own, waits for it, carries out stop requests (SIGTERM to
+/// the group, the grace period, SIGKILL), ends the job at its time limit, fences it when the agent's lease
+/// runs out, and writes how the job ended. It outlives the agent, so restarting the agent costs no job and no
+/// exit code. It is single-threaded, holds no connection and wakes at most four times a second.
+enum Supervisor {
+    static let command = "supervise"
+
+    static func main(directory: String) -> Int32 {
+        let record = JobRecord(directory: directory)
+        guard let plan = record.plan() else {
+            FileHandleOutput.stderr("corral-agent supervise: no readable launch.json in \(directory)\n")
+            return 1
+        }
+        // Only the agent's files steer a supervisor; a stray signal to its session must not orphan the job.
+        for number in [SIGINT, SIGHUP, SIGTERM, SIGPIPE] { signal(number, SIG_IGN) }
+        wakeOnSIGUSR1()
+        record.write(pid: getpid(), to: record.supervisorPIDPath)
+        let job = JobLauncher.Plan(
+            executable: plan.executable,
+            arguments: plan.arguments,
+            environment: plan.environment,
+            cwd: plan.cwd,
+            logPath: plan.logPath
+        )
+        let pid: pid_t
+        do {
+            pid = try JobLauncher.spawn(job)
+        } catch {
+            record.write(SupervisorExit(launchError: error.message, endedAtMs: wallClockMilliseconds()))
+            return 0
+        }
+        record.write(pid: pid, to: record.jobPIDPath)
+        let (status, reason) = watch(pid, plan, record)
+        // The leader is gone; whatever it left in its group belongs to the job and goes with it.
+        if JobLauncher.groupAlive(pid) { JobLauncher.signalGroup(pid, SIGKILL) }
+        var exit = SupervisorExit(stopReason: reason, endedAtMs: wallClockMilliseconds())
+        if let status {
+            let outcome = JobExit(waitStatus: status)
+            exit.code = outcome.code
+            exit.signal = outcome.signal
+        } else {
+            exit.launchError = "lost track of the job's process"
+        }
+        record.write(exit)
+        return 0
+    }
+
+    /// Waits for the job, acting meanwhile on stop requests, the time limit and the agent's lease. Returns the
+    /// wait status (nil if the process could not be waited for) and why it was stopped, if it was.
+    static func watch(_ pid: pid_t, _ plan: SupervisorPlan, _ record: JobRecord) -> (Int32?, StopReason?) {
+        let pidFD = clinux_pidfd_open(pid, 0)
+        defer { if pidFD >= 0 { close(pidFD) } }
+        let deadline = plan.spec.timeLimit.map { Monotonic.nanoseconds() + Int64($0) * 1_000_000_000 }
+        var reason: StopReason?
+        var killAt = Int64.max
+        var stopper: pid_t?
+        while true {
+            if pidFD >= 0 {
+                // Readable when the job exits; SIGUSR1 from the agent (a stop request) interrupts the wait.
+                var entry = pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)
+                _ = poll(&entry, 1, 250)
+            } else {
+                usleep(100_000)
+            }
+            var status: Int32 = 0
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid { return (status, reason) }
+            if result < 0 && errno != EINTR { return (nil, reason) }
+            if let running = stopper, waitpid(running, nil, WNOHANG) != 0 { stopper = nil }
+            let now = Monotonic.nanoseconds()
+            if reason == nil, let why = stopReason(plan, record, deadline: deadline, now: now) {
+                reason = why
+                killAt = now + Int64(plan.graceSeconds) * 1_000_000_000
+                if let command = plan.stopCommand {
+                    stopper = try? JobLauncher.spawn(
+                        JobLauncher.Plan(
+                            executable: command[0],
+                            arguments: command,
+                            environment: plan.environment,
+                            cwd: "/",
+                            logPath: record.supervisorLogPath
+                        )
+                    )
+                } else {
+                    JobLauncher.signalGroup(pid, SIGTERM)
+                }
+            } else if now >= killAt {
+                JobLauncher.signalGroup(pid, SIGKILL)
+                killAt = .max
+            }
+        }
+    }
+
+    static func stopReason(_ plan: SupervisorPlan, _ record: JobRecord, deadline: Int64?, now: Int64) -> StopReason? {
+        if let requested = record.stopRequest() { return requested }
+        if let deadline, now >= deadline { return .timeout }
+        if LeaseFile.expired(plan.leasePath, now: now) { return .fence }
+        return nil
+    }
+
+    /// SIGUSR1 does nothing but interrupt `poll`, so a stop request is acted on at once.
+    static func wakeOnSIGUSR1() {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(SIGUSR1, &action, nil)
+    }
+
+    static func wallClockMilliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,111 @@
+import ClusterWire
+import Foundation
+import Glibc
+import Testing
+
+/// The job supervisor (`corral-agent supervise DIR`) on its own: the real binary, real jobs, and the files it
+/// shares with the agent written here by hand, as an agent would. No controller and no agent run.
+@Suite(.timeLimit(.minutes(2)))
+struct SupervisorTests {
+    let directory: String
+
+    init() throws {
+        directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("supervise-\(UUID().uuidString)")
+            .path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    /// Writes launch.json for `command` and runs the supervisor to its end.
+    func supervise(
+        _ command: [String],
+        timeLimit: Int? = nil,
+        grace: Int = 10,
+        lease: String? = nil,
+        stop: String? = nil
+    ) async throws -> (status: Int32, exit: [String: Any]) {
+        let spec = LaunchSpec(
+            allocationId: "job.1",
+            jobId: "job",
+            attempt: 1,
+            name: "",
+            user: "test",
+            command: command,
+            cwd: directory,
+            env: [:],
+            gpuIndices: [],
+            cpus: 1,
+            memory: 0,
+            image: nil,
+            timeLimit: timeLimit
+        )
+        let plan: [String: Any] = [
+            "spec": try JSONSerialization.jsonObject(with: Data(WireJSON.encode(spec))),
+            "executable": command[0],
+            "arguments": command,
+            "environment": ["PATH": "/usr/bin:/bin"],
+            "cwd": directory,
+            "log_path": directory + "/job.log",
+            "grace_seconds": grace,
+            "lease_path": directory + "/lease",
+        ]
+        try JSONSerialization.data(withJSONObject: plan).write(to: URL(fileURLWithPath: directory + "/launch.json"))
+        if let lease { try lease.write(toFile: directory + "/lease", atomically: true, encoding: .utf8) }
+        if let stop { try stop.write(toFile: directory + "/stop", atomically: true, encoding: .utf8) }
+        let result = try await offPool {
+            try TestCluster.runBlocking(TestCluster.binaries + "/corral-agent", ["supervise", directory], [:])
+        }
+        let exit = (try? Data(contentsOf: URL(fileURLWithPath: directory + "/exit.json"))) ?? Data("{}".utf8)
+        return (result.status, try JSONSerialization.jsonObject(with: exit) as? [String: Any] ?? [:])
+    }
+
+    @Test func recordsTheExitCodeAndTheJobsPid() async throws {
+        let (status, exit) = try await supervise(["/bin/sh", "-c", "echo hello; exit 7"])
+        #expect(status == 0)
+        #expect(exit["code"] as? Int == 7)
+        #expect(exit["stop_reason"] == nil)
+        #expect((exit["ended_at_ms"] as? Int ?? 0) > 1_700_000_000_000)
+        #expect(Int32(try String(contentsOfFile: directory + "/job.pid", encoding: .utf8).trimmed) ?? 0 > 1)
+        #expect(try String(contentsOfFile: directory + "/job.log", encoding: .utf8) == "hello\n")
+    }
+
+    @Test func endsTheJobAtItsTimeLimit() async throws {
+        let (_, exit) = try await supervise(["/bin/sleep", "60"], timeLimit: 1)
+        #expect(exit["stop_reason"] as? String == "timeout")
+        #expect(exit["signal"] as? Int == Int(SIGTERM))
+    }
+
+    /// A lease renewed long ago (monotonic time 1 ns, lasting 1 ms): the agent is gone, so the job is fenced.
+    @Test func fencesTheJobWhenTheAgentsLeaseHasRunOut() async throws {
+        let (_, exit) = try await supervise(["/bin/sleep", "60"], lease: "1 1\n")
+        #expect(exit["stop_reason"] as? String == "fence")
+    }
+
+    /// A stop request to a job that ignores SIGTERM and has a child that does too: after the grace period the
+    /// whole group is killed, the child included.
+    @Test func aStopRequestKillsTheWholeGroupAfterTheGrace() async throws {
+        let script = "trap '' TERM; (trap '' TERM; sleep 60) & echo $! > child.pid; sleep 60"
+        let (_, exit) = try await supervise(["/bin/sh", "-c", script], grace: 1, stop: "cancel\n")
+        #expect(exit["stop_reason"] as? String == "cancel")
+        #expect(exit["signal"] as? Int == Int(SIGKILL))
+        let child = Int32(try String(contentsOfFile: directory + "/child.pid", encoding: .utf8).trimmed) ?? 0
+        try await waitUntil("the job's child is gone too", timeout: 10) { !processRuns(child) }
+    }
+
+    @Test func aProgramThatCannotStartIsALaunchError() async throws {
+        let (status, exit) = try await supervise(["/nonexistent/program"])
+        #expect(status == 0)
+        #expect((exit["launch_error"] as? String)?.contains("/nonexistent/program") == true, "\(exit)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/job.pid"))
+    }
+
+    @Test func refusesAMissingOrMalformedPlan() async throws {
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: directory + "/launch.json"))
+        let result = try await offPool {
+            try TestCluster.runBlocking(TestCluster.binaries + "/corral-agent", ["supervise", directory], [:])
+        }
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("launch.json"))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/exit.json"))
+    }
+}
