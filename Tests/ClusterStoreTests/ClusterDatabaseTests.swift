@@ -127,6 +127,12 @@ import Testing
                 job.attempts[0].endedAt = Self.t0 + .seconds(100)
                 job.attempts[0].exit = JobExit(code: 137, message: "killed")
                 job.attempts[0].finalState = .failed
+                job.attempts[0].usage = ResourceUsage(
+                    cpuSeconds: 1234.5,
+                    memoryBytes: 3 << 30,
+                    peakMemoryBytes: 7 << 30,
+                    gpuMemoryMiB: 81_000
+                )
                 job.message = "exit code 137 (SIGKILL: possibly out of memory)"
                 try db.updateJob(job)
                 #expect(try db.loadJobs() == [job])
@@ -462,7 +468,7 @@ import Testing
     // MARK: Migrations
 
     /// Every migration of the cluster schema, in order (a new one is added here too).
-    static let migrations = ["0001-initial", "0002-revoked-nodes-and-token-use"]
+    static let migrations = ["0001-initial", "0002-revoked-nodes-and-token-use", "0003-attempt-usage"]
 
     /// A database written by the first release (only 0001) opens in this one: the new columns appear with
     /// their defaults and nothing is lost.

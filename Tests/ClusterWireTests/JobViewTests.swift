@@ -185,3 +185,38 @@ import Testing
         #expect(!bytes.contains(UInt8(ascii: "\n")))
     }
 }
+
+/// Usage figures from a node are checked before they reach the job: what no machine could measure is dropped.
+@Suite struct UsageReportTests {
+    @Test func aPlausibleReportBecomesUsage() {
+        let report = UsageReport(cpuSeconds: 12.5, memory: 1 << 30, peakMemory: 2 << 30, gpuMemoryMib: 710)
+        #expect(
+            report.usage
+                == ResourceUsage(cpuSeconds: 12.5, memoryBytes: 1 << 30, peakMemoryBytes: 2 << 30, gpuMemoryMiB: 710)
+        )
+        // A peak below the current figure is raised to it.
+        #expect(UsageReport(cpuSeconds: 0, memory: 10, peakMemory: 5).usage?.peakMemoryBytes == 10)
+    }
+
+    @Test(arguments: [
+        UsageReport(cpuSeconds: -1, memory: 0, peakMemory: 0),
+        UsageReport(cpuSeconds: .nan, memory: 0, peakMemory: 0),
+        UsageReport(cpuSeconds: .infinity, memory: 0, peakMemory: 0),
+        UsageReport(cpuSeconds: 1e13, memory: 0, peakMemory: 0),
+        UsageReport(cpuSeconds: 0, memory: -1, peakMemory: 0),
+        UsageReport(cpuSeconds: 0, memory: 0, peakMemory: .max),
+        UsageReport(cpuSeconds: 0, memory: 0, peakMemory: 0, gpuMemoryMib: -5),
+    ])
+    func impossibleFiguresAreDropped(_ report: UsageReport) {
+        #expect(report.usage == nil)
+    }
+
+    @Test func theFinalAccountKeepsThePeaksAndGPUMemoryTheSamplesSaw() {
+        let sampled = ResourceUsage(cpuSeconds: 10, memoryBytes: 100, peakMemoryBytes: 900, gpuMemoryMiB: 710)
+        let final = ResourceUsage(cpuSeconds: 11, memoryBytes: 0, peakMemoryBytes: 400)
+        #expect(
+            sampled.ended(with: final)
+                == ResourceUsage(cpuSeconds: 11, memoryBytes: 0, peakMemoryBytes: 900, gpuMemoryMiB: 710)
+        )
+    }
+}

@@ -35,6 +35,10 @@ public actor Agent {
     /// Allocations that ended but whose log is not all shipped yet.
     var draining: Set<String> = []
     var running: [String: RunningJob] = [:]
+    /// The latest usage sample of each running allocation (peaks carried from sample to sample).
+    var usage: [String: UsageReport] = [:]
+    /// Measures the GPUs again for each heartbeat; nil where they were declared rather than detected.
+    let gpuProber: NodeProber?
     /// Every allocation this process has seen, so a launch delivered twice starts once.
     var seen: Set<String> = []
     var reporter: Reporter!
@@ -51,6 +55,7 @@ public actor Agent {
             cpusOverride: configuration.cpus,
             memoryOverride: configuration.memory
         )
+        gpuProber = inventory.gpuSource == "nvidia-smi" ? prober : nil
         bootID = NodeProber.bootID()
         client = Self.makeClient(configuration, token: configuration.clusterToken)
     }
@@ -164,7 +169,9 @@ public actor Agent {
     }
 
     func runningReports() -> [RunningAllocation] {
-        running.sorted { $0.key < $1.key }.map { RunningAllocation(allocationId: $0.key, pid: $0.value.pid) }
+        running.sorted { $0.key < $1.key }.map {
+            RunningAllocation(allocationId: $0.key, pid: $0.value.pid, usage: usage[$0.key])
+        }
     }
 
     // MARK: Loops
@@ -172,7 +179,14 @@ public actor Agent {
     func heartbeatLoop() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: heartbeatInterval)
-            let request = HeartbeatRequest(bootId: bootID, running: runningReports())
+            let gpus = await sampleUsage()
+            let request = HeartbeatRequest(
+                bootId: bootID,
+                running: runningReports(),
+                gpus: gpus,
+                healthy: gpuProber == nil || gpus != nil,
+                message: gpuProber != nil && gpus == nil ? "nvidia-smi failed or timed out" : nil
+            )
             do {
                 let response = try await client.execute(
                     .post,
@@ -192,6 +206,41 @@ public actor Agent {
             } catch {
                 log.warning("heartbeat failed: \(error)")
             }
+        }
+    }
+
+    /// Samples every running job's process group (one pass over /proc) and, where nvidia-smi found the GPUs,
+    /// the GPUs and the processes holding their memory: blocking work, on a thread of its own. Returns the
+    /// GPUs as measured now (nil when nvidia-smi failed, or is not used on this node).
+    func sampleUsage() async -> [GPUReport]? {
+        var groups: [pid_t: String] = [:]
+        for (id, job) in running where !job.ended { if let pid = job.pid { groups[pid] = id } }
+        let prober = gpuProber
+        let wanted = Set(groups.keys)
+        let (processes, gpus) = await Threads.run { (ProcessSampler.sample(groups: wanted), prober?.sampleGPUs()) }
+        var gpuMemory: [pid_t: Int] = [:]
+        for app in gpus?.apps ?? [] { gpuMemory[app.pid, default: 0] += app.usedMemoryMiB ?? 0 }
+        for (group, id) in groups {
+            guard let sample = processes[group] else { continue }
+            let onGPU = sample.pids.compactMap { gpuMemory[$0] }
+            usage[id] = UsageReport(
+                cpuSeconds: sample.cpuSeconds,
+                memory: sample.residentBytes,
+                peakMemory: max(usage[id]?.peakMemory ?? 0, sample.residentBytes),
+                gpuMemoryMib: onGPU.isEmpty ? (gpus == nil ? nil : 0) : onGPU.reduce(0, +)
+            )
+        }
+        guard let gpus else { return nil }
+        return gpus.gpus.map {
+            GPUReport(
+                index: $0.index,
+                uuid: $0.uuid,
+                name: $0.name,
+                memoryMib: $0.memoryTotalMiB,
+                memoryUsedMib: $0.memoryUsedMiB,
+                utilization: $0.utilizationPercent,
+                healthy: $0.isHealthy
+            )
         }
     }
 
@@ -321,7 +370,7 @@ public actor Agent {
                 log.warning("allocation \(id): launch failed: \(error)")
                 report = AllocationStatusRequest(phase: .launchFailed, message: error)
             } else {
-                report = Self.report(exit)
+                report = Self.report(exit, sampled: usage[id])
                 let outcome = JobStateMachine.describe(JobExit(code: exit.code, signal: exit.signal))
                 log.info("allocation \(id): \(outcome)\(exit.stopReason.map { " (\($0.rawValue))" } ?? "")")
             }
@@ -348,10 +397,11 @@ public actor Agent {
 
     func forget(_ id: String, _ record: JobRecord) {
         running[id] = nil
+        usage[id] = nil
         record.remove()
     }
 
-    static func report(_ exit: SupervisorExit) -> AllocationStatusRequest {
+    static func report(_ exit: SupervisorExit, sampled: UsageReport?) -> AllocationStatusRequest {
         let message: String?
         switch exit.stopReason {
         case .fence:
@@ -366,7 +416,13 @@ public actor Agent {
             signal: exit.signal,
             message: message,
             timedOut: exit.stopReason == .timeout ? true : nil,
-            fenced: exit.stopReason == .fence ? true : nil
+            fenced: exit.stopReason == .fence ? true : nil,
+            usage: UsageReport(
+                cpuSeconds: max(exit.cpuSeconds ?? 0, sampled?.cpuSeconds ?? 0),
+                memory: sampled?.memory ?? 0,
+                peakMemory: max(exit.maxResidentBytes ?? 0, sampled?.peakMemory ?? 0),
+                gpuMemoryMib: sampled?.gpuMemoryMib
+            )
         )
     }
 

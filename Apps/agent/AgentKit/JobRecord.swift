@@ -34,6 +34,10 @@ struct SupervisorExit: Codable, Hashable, Sendable {
     var launchError: String?
     var stopReason: StopReason?
     var endedAtMs: Int64
+    /// CPU time (user + system) of the job and the descendants it waited for.
+    var cpuSeconds: Double?
+    /// The largest resident set of any one of those processes.
+    var maxResidentBytes: Int64?
 }
 
 /// One allocation's directory in the agent's state dir. The agent and the job's supervisor (another process)

@@ -37,10 +37,16 @@ enum Supervisor {
             return 0
         }
         record.write(pid: pid, to: record.jobPIDPath)
-        let (status, reason) = watch(pid, plan, record)
+        var usage = rusage()
+        let (status, reason) = watch(pid, plan, record, &usage)
         // The leader is gone; whatever it left in its group belongs to the job and goes with it.
         if JobLauncher.groupAlive(pid) { JobLauncher.signalGroup(pid, SIGKILL) }
         var exit = SupervisorExit(stopReason: reason, endedAtMs: wallClockMilliseconds())
+        // The leader's and its reaped descendants' account, from the kernel: exact CPU time, largest RSS.
+        exit.cpuSeconds =
+            Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        exit.maxResidentBytes = Int64(usage.ru_maxrss) * 1024
         if let status {
             let outcome = JobExit(waitStatus: status)
             exit.code = outcome.code
@@ -54,7 +60,12 @@ enum Supervisor {
 
     /// Waits for the job, acting meanwhile on stop requests, the time limit and the agent's lease. Returns the
     /// wait status (nil if the process could not be waited for) and why it was stopped, if it was.
-    static func watch(_ pid: pid_t, _ plan: SupervisorPlan, _ record: JobRecord) -> (Int32?, StopReason?) {
+    static func watch(
+        _ pid: pid_t,
+        _ plan: SupervisorPlan,
+        _ record: JobRecord,
+        _ usage: inout rusage
+    ) -> (Int32?, StopReason?) {
         let pidFD = clinux_pidfd_open(pid, 0)
         defer { if pidFD >= 0 { close(pidFD) } }
         let deadline = plan.spec.timeLimit.map { Monotonic.nanoseconds() + Int64($0) * 1_000_000_000 }
@@ -70,7 +81,7 @@ enum Supervisor {
                 usleep(100_000)
             }
             var status: Int32 = 0
-            let result = waitpid(pid, &status, WNOHANG)
+            let result = wait4(pid, &status, WNOHANG, &usage)
             if result == pid { return (status, reason) }
             if result < 0 && errno != EINTR { return (nil, reason) }
             if let running = stopper, waitpid(running, nil, WNOHANG) != 0 { stopper = nil }

@@ -108,11 +108,12 @@ enum Tables {
             out +=
                 "\n"
                 + render(
-                    ["GPU", "NAME", "MEMORY", "HEALTHY", "UUID"],
+                    ["GPU", "NAME", "MEMORY", "USED", "UTIL", "HEALTHY", "UUID"],
                     node.gpus.map {
                         [
-                            "\($0.index)", $0.name, $0.memoryMib.map { "\($0) MiB" } ?? "-", $0.healthy ? "yes" : "NO",
-                            $0.uuid,
+                            "\($0.index)", $0.name, $0.memoryMib.map { "\($0) MiB" } ?? "-",
+                            $0.memoryUsedMib.map { "\($0) MiB" } ?? "-", $0.utilization.map { "\($0)%" } ?? "-",
+                            $0.healthy ? "yes" : "NO", $0.uuid,
                         ]
                     }
                 )
@@ -122,16 +123,34 @@ enum Tables {
 
     static func nodes(_ nodes: [NodeView]) -> String {
         render(
-            ["NODE", "STATUS", "GPUS", "CPUS", "MEMORY", "LAST SEEN", "NOTE"],
+            ["NODE", "STATUS", "GPUS", "GPU UTIL", "CPUS", "MEMORY", "LAST SEEN", "NOTE"],
             nodes.map { node in
                 [
                     node.id, node.revoked == true ? "REVOKED" : node.drained ? "DRAINED" : node.status,
-                    "\(node.gpusUsed)/\(node.gpus.count)", "\(node.cpusUsed)/\(node.cpus)",
+                    "\(node.gpusUsed)/\(node.gpus.count)", gpuUtilization(node), "\(node.cpusUsed)/\(node.cpus)",
                     "\(ByteSize.format(node.memoryUsed))/\(ByteSize.format(node.memory))", node.lastHeartbeat,
                     node.drainReason ?? (node.status == "LOST" ? "no heartbeat" : ""),
                 ]
             }
         )
+    }
+
+    /// The mean utilization of the node's GPUs at its last heartbeat; "-" where nothing measures it (declared
+    /// GPUs) or the node is not READY (the figure would be stale).
+    static func gpuUtilization(_ node: NodeView) -> String {
+        let measured = node.gpus.compactMap(\.utilization)
+        guard !measured.isEmpty, node.status == "READY" else { return "-" }
+        return "\(measured.reduce(0, +) / measured.count)%"
+    }
+
+    static func usage(_ usage: UsageReport) -> String {
+        let tenths = Int((usage.cpuSeconds * 10).rounded())
+        var parts = [
+            "\(tenths / 10).\(tenths % 10) CPU-seconds",
+            "\(ByteSize.format(usage.memory)) memory (peak \(ByteSize.format(usage.peakMemory)))",
+        ]
+        if let gpu = usage.gpuMemoryMib { parts.append("\(gpu) MiB GPU memory") }
+        return parts.joined(separator: ", ")
     }
 
     static func explain(_ explanation: ExplainResponse) -> String {
@@ -189,6 +208,8 @@ enum Tables {
         if let code = job.exitCode { lines.append(("exit code", "\(code)")) }
         if let signal = job.signal { lines.append(("signal", signal)) }
         if let message = job.message { lines.append(("message", message)) }
+        if let usage = job.usage { lines.append((job.state == "RUNNING" ? "usage" : "used", Self.usage(usage))) }
+        if let grace = job.killGrace { lines.append(("kill grace", "\(grace)s")) }
         let width = lines.map(\.0.count).max() ?? 0
         var out =
             lines.map { $0.0 + ":" + String(repeating: " ", count: width - $0.0.count + 1) + $0.1 }

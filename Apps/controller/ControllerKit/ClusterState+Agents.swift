@@ -34,7 +34,10 @@ extension ClusterState {
             )
         node.hostname = request.hostname
         node.gpus = request.gpus.map {
-            GPU(index: $0.index, uuid: $0.uuid, name: $0.name, memoryMiB: $0.memoryMib, healthy: $0.healthy)
+            var gpu = GPU(index: $0.index, uuid: $0.uuid, name: $0.name, memoryMiB: $0.memoryMib, healthy: $0.healthy)
+            gpu.utilizationPercent = $0.utilization.map { min(max($0, 0), 100) }
+            gpu.memoryUsedMiB = $0.memoryUsedMib.map { max($0, 0) }
+            return gpu
         }
         node.cpus = request.cpus
         node.memory = request.memory
@@ -127,6 +130,8 @@ extension ClusterState {
             for report in gpus {
                 if let index = node.gpus.firstIndex(where: { $0.index == report.index }) {
                     node.gpus[index].healthy = report.healthy
+                    node.gpus[index].utilizationPercent = report.utilization.map { min(max($0, 0), 100) }
+                    node.gpus[index].memoryUsedMiB = report.memoryUsedMib.map { max($0, 0) }
                 }
             }
         }
@@ -151,6 +156,7 @@ extension ClusterState {
                 try finishStopped(allocationID, at: now)
             }
         }
+        recordUsage(request.running, on: id)
         var stop = unwanted(on: id, reported: request.running)
         for allocationID in liveByNode[id] ?? [] where live[allocationID]?.stopRequestedAt != nil {
             if !stop.contains(allocationID) { stop.append(allocationID) }
@@ -159,6 +165,18 @@ extension ClusterState {
             stop: stop.map(\.description),
             heartbeatIntervalMs: Int(settings.heartbeatInterval.milliseconds)
         )
+    }
+
+    /// The latest usage samples of the node's running allocations. Memory only, like a heartbeat's other live
+    /// figures: the attempt's row gets the final account when it ends.
+    func recordUsage(_ reports: [RunningAllocation], on node: NodeID) {
+        for report in reports {
+            guard let usage = report.usage?.usage, let id = AllocationID(parsing: report.allocationId),
+                live[id]?.node == node, jobs[id.job]?.currentAttempt?.number == id.attempt,
+                jobs[id.job]?.currentAttempt?.endedAt == nil, let count = jobs[id.job]?.attempts.count
+            else { continue }
+            jobs[id.job]?.attempts[count - 1].usage = usage
+        }
     }
 
     /// An allocation asked to stop is gone: record its end and free its resources.
@@ -263,6 +281,9 @@ extension ClusterState {
             )
             job.attempts[index].exit = exit
             job.attempts[index].endedAt = now
+            if let final = report.usage?.usage {
+                job.attempts[index].usage = job.attempts[index].usage.map { $0.ended(with: final) } ?? final
+            }
             if isCurrent && report.fenced == true && (job.state == .starting || job.state == .running) {
                 // The agent stopped it because it could not reach us: a node fault, not the job's.
                 job.attempts[index].finalState = .lost

@@ -51,7 +51,15 @@ extension ClusterState {
             status: node.status.rawValue,
             drained: node.drained,
             gpus: node.gpus.map {
-                GPUReport(index: $0.index, uuid: $0.uuid, name: $0.name, memoryMib: $0.memoryMiB, healthy: $0.healthy)
+                GPUReport(
+                    index: $0.index,
+                    uuid: $0.uuid,
+                    name: $0.name,
+                    memoryMib: $0.memoryMiB,
+                    memoryUsedMib: $0.memoryUsedMiB,
+                    utilization: $0.utilizationPercent,
+                    healthy: $0.healthy
+                )
             },
             gpusUsed: gpusUsed.count,
             cpus: node.cpus,

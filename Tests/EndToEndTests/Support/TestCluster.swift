@@ -94,18 +94,30 @@ final class TestCluster: @unchecked Sendable {
     }
 
     /// Configures (through `corral-agent configure`) and starts an agent that declares `gpus` GPUs.
-    func startAgent(_ name: String, gpus: Int, cpus: Int = 8, extra: [String] = []) async throws {
+    /// With `nvidiaSMI`, the agent detects its GPUs by running that program instead of declaring `gpus`.
+    func startAgent(
+        _ name: String,
+        gpus: Int,
+        cpus: Int = 8,
+        extra: [String] = [],
+        nvidiaSMI: String? = nil
+    ) async throws {
         let config = root + "/\(name).toml"
+        let declare = nvidiaSMI == nil ? ["--declare-gpus", "\(gpus)"] : []
         let configure = try await run(
             "corral-agent",
             [
                 "configure", "--config", config, "--endpoint", endpoint, "--cluster-token-file",
                 dataDir + "/cluster.token",
-                "--node-id", name, "--declare-gpus", "\(gpus)", "--cpus", "\(cpus)", "--memory", "16G",
-                "--state-dir", stateDir(agent: name),
-            ] + extra
+                "--node-id", name, "--cpus", "\(cpus)", "--memory", "16G", "--state-dir", stateDir(agent: name),
+            ] + declare + extra
         )
         #expect(configure.status == 0, "\(configure.stderr)")
+        if let nvidiaSMI {
+            let settings = "nvidia_smi = \"\(nvidiaSMI)\"\n" + read(config) + "\n"
+            try settings.write(toFile: config, atomically: true, encoding: .utf8)
+            chmod(config, 0o600)
+        }
         agents[name] = try launch("corral-agent", ["start", "--config", config], log: root + "/\(name).log")
     }
 
@@ -264,6 +276,19 @@ final class TestCluster: @unchecked Sendable {
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Writes an executable script through an O_CLOEXEC descriptor, then renames it into place: a descriptor open
+/// for writing that leaked into a process another test spawns meanwhile (Foundation's writes do not set
+/// O_CLOEXEC) would make running the script fail with ETXTBSY for as long as that process lives.
+func writeExecutable(_ path: String, _ text: String) throws {
+    let temporary = path + ".tmp"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+    guard fd >= 0 else { throw TestFailure("cannot write \(temporary)") }
+    let bytes = Array(text.utf8)
+    let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+    guard written == bytes.count, rename(temporary, path) == 0 else { throw TestFailure("cannot write \(path)") }
 }
 
 /// Whether the process is alive and not a zombie.

@@ -1,3 +1,5 @@
+public import ClusterCore
+
 /// The controller <-> agent protocol (DESIGN.md "Controller <-> agent"). The agent pulls; nodes open no port.
 
 /// A GPU as the agent reports it at registration and in heartbeats.
@@ -29,13 +31,54 @@ public struct GPUReport: Codable, Hashable, Sendable {
     }
 }
 
+/// What an allocation's processes use (`ResourceUsage` on the wire): in heartbeats while it runs, in the exit
+/// report at the end, and in job views.
+public struct UsageReport: Codable, Hashable, Sendable {
+    public var cpuSeconds: Double
+    /// Resident memory, bytes.
+    public var memory: Int64
+    public var peakMemory: Int64
+    public var gpuMemoryMib: Int?
+
+    public init(cpuSeconds: Double, memory: Int64, peakMemory: Int64, gpuMemoryMib: Int? = nil) {
+        self.cpuSeconds = cpuSeconds
+        self.memory = memory
+        self.peakMemory = peakMemory
+        self.gpuMemoryMib = gpuMemoryMib
+    }
+
+    public init(_ usage: ResourceUsage) {
+        self.init(
+            cpuSeconds: usage.cpuSeconds,
+            memory: usage.memoryBytes,
+            peakMemory: usage.peakMemoryBytes,
+            gpuMemoryMib: usage.gpuMemoryMiB
+        )
+    }
+
+    /// Nil for figures no node could have measured (negative, not finite, beyond any machine).
+    public var usage: ResourceUsage? {
+        guard cpuSeconds.isFinite, cpuSeconds >= 0, cpuSeconds < 1e12, memory >= 0, peakMemory >= 0,
+            memory < 1 << 56, peakMemory < 1 << 56, (gpuMemoryMib ?? 0) >= 0
+        else { return nil }
+        return ResourceUsage(
+            cpuSeconds: cpuSeconds,
+            memoryBytes: memory,
+            peakMemoryBytes: max(memory, peakMemory),
+            gpuMemoryMiB: gpuMemoryMib
+        )
+    }
+}
+
 /// An allocation the agent is running (or has just seen end), reported on register and heartbeat.
 public struct RunningAllocation: Codable, Hashable, Sendable {
     public var allocationId: String
     public var pid: Int32?
-    public init(allocationId: String, pid: Int32?) {
+    public var usage: UsageReport?
+    public init(allocationId: String, pid: Int32?, usage: UsageReport? = nil) {
         self.allocationId = allocationId
         self.pid = pid
+        self.usage = usage
     }
 }
 
@@ -214,6 +257,8 @@ public struct AllocationStatusRequest: Codable, Hashable, Sendable {
     /// for longer than the allocation lease): not the job's fault, so it is retried from the infrastructure
     /// budget.
     public var fenced: Bool?
+    /// The final account of what the job used (exit reports).
+    public var usage: UsageReport?
 
     public init(
         phase: Phase,
@@ -222,8 +267,10 @@ public struct AllocationStatusRequest: Codable, Hashable, Sendable {
         signal: Int32? = nil,
         message: String? = nil,
         timedOut: Bool? = nil,
-        fenced: Bool? = nil
+        fenced: Bool? = nil,
+        usage: UsageReport? = nil
     ) {
+        self.usage = usage
         self.fenced = fenced
         self.phase = phase
         self.pid = pid

@@ -154,6 +154,7 @@ public struct AttemptView: Codable, Hashable, Sendable {
     public var exitCode: Int32?
     public var signal: String?
     public var message: String?
+    public var usage: UsageReport?
 }
 
 /// A job as the API returns it. Top-level `node`, `gpu_indices`, `exit_code` describe the current attempt.
@@ -169,6 +170,8 @@ public struct JobView: Codable, Hashable, Sendable {
     public var gpuIndices: [Int]
     public var exitCode: Int32?
     public var signal: String?
+    /// What the current attempt's processes use (running) or used (ended), as its node measured it.
+    public var usage: UsageReport?
     public var attempt: Int
     public var submittedAt: String
     public var startedAt: String?
@@ -204,6 +207,7 @@ public struct JobView: Codable, Hashable, Sendable {
         gpuIndices = current?.gpuIndices ?? []
         exitCode = current?.exit?.code
         signal = current?.exit?.signal.map(SignalName.name)
+        usage = current?.usage.map(UsageReport.init)
         attempt = current?.number ?? 0
         submittedAt = WireTime.format(job.submittedAt)
         startedAt = current?.startedAt.map(WireTime.format)
@@ -235,7 +239,8 @@ public struct JobView: Codable, Hashable, Sendable {
                 pid: attempt.pid,
                 exitCode: attempt.exit?.code,
                 signal: attempt.exit?.signal.map(SignalName.name),
-                message: attempt.exit.map(JobStateMachine.describe)
+                message: attempt.exit.map(JobStateMachine.describe),
+                usage: attempt.usage.map(UsageReport.init)
             )
         }
     }

@@ -98,6 +98,21 @@ public struct NodeProber: Sendable {
         return inventory
     }
 
+    /// GPUs and the processes using them, measured again (for heartbeats): nil when nvidia-smi cannot say.
+    /// Runs nvidia-smi twice, each under the hard timeout; blocking, so call it off the async pool.
+    public func sampleGPUs() -> (gpus: [GPUInfo], apps: [NvidiaSMI.ComputeApp])? {
+        guard let result = try? CommandRunner.run(nvidiaSMI, NvidiaSMI.queryArguments, timeout: timeout),
+            result.status == 0, let gpus = try? NvidiaSMI.parseQueryGPU(result.stdout), !gpus.isEmpty
+        else { return nil }
+        var apps: [NvidiaSMI.ComputeApp] = []
+        if let listed = try? CommandRunner.run(nvidiaSMI, NvidiaSMI.computeAppsArguments, timeout: timeout),
+            listed.status == 0
+        {
+            apps = (try? NvidiaSMI.parseComputeApps(listed.stdout)) ?? []
+        }
+        return (gpus, apps)
+    }
+
     /// This host's name (`gethostname`), or `"localhost"` if it has none.
     public static func hostname() -> String {
         var buffer = [CChar](repeating: 0, count: 256)

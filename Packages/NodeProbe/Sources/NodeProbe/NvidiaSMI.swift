@@ -73,6 +73,44 @@ public enum NvidiaSMI {
     }
 
     /// True for the placeholders nvidia-smi prints instead of a value.
+    /// `nvidia-smi --query-compute-apps`: which processes hold GPU memory, and how much.
+    public static let computeAppsArguments = [
+        "--query-compute-apps=pid,gpu_uuid,used_memory,process_name", "--format=csv,noheader,nounits",
+    ]
+
+    /// A process holding memory on a GPU.
+    public struct ComputeApp: Sendable, Hashable {
+        public var pid: Int32
+        public var gpuUUID: String
+        public var usedMemoryMiB: Int?
+    }
+
+    /// Parses the output of `computeAppsArguments` (`520, GPU-c13a..., 710, /path/check`); no processes is
+    /// an empty output. The process name, last, may itself hold commas. Lines that are not a process (the
+    /// "No running processes found" note some versions print) are skipped; a bad pid or memory throws.
+    public static func parseComputeApps(_ output: String) throws(ProbeError) -> [ComputeApp] {
+        var apps: [ComputeApp] = []
+        for (number, raw) in output.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
+            let line = raw.trimmingSpaces()
+            let fields = line.split(separator: ",", maxSplits: 3, omittingEmptySubsequences: false).map {
+                $0.trimmingSpaces()
+            }
+            guard fields.count >= 3, line.first?.isNumber == true else { continue }
+            let parser = FieldParser(line: number + 1, text: line)
+            guard let pid = try parser.integer(fields[0], "pid"), pid > 0, pid <= Int(Int32.max) else {
+                throw parser.error("pid is not a process id")
+            }
+            apps.append(
+                ComputeApp(
+                    pid: Int32(pid),
+                    gpuUUID: fields[1],
+                    usedMemoryMiB: try parser.integer(fields[2], "used_memory")
+                )
+            )
+        }
+        return apps
+    }
+
     static func isPlaceholder(_ field: String) -> Bool {
         if field.isEmpty || field == "N/A" || field == "ERR!" || field == "Unknown Error" { return true }
         return field.hasPrefix("[") && field.hasSuffix("]")

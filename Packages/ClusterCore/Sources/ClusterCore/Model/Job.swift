@@ -48,6 +48,8 @@ public struct Attempt: Hashable, Sendable {
     public var exit: JobExit?
     /// The state this attempt ended in, once ended.
     public var finalState: JobState?
+    /// What its processes used: the latest sample while it runs, the final account once it ended.
+    public var usage: ResourceUsage?
 
     public init(number: Int, node: NodeID, gpuIndices: [Int], resources: Resources, allocatedAt: Timestamp) {
         self.number = number
@@ -55,5 +57,36 @@ public struct Attempt: Hashable, Sendable {
         self.gpuIndices = gpuIndices
         self.resources = resources
         self.allocatedAt = allocatedAt
+    }
+}
+
+/// What a job's processes used, as its node measured it (from /proc for the whole process group, and from
+/// nvidia-smi for GPU memory).
+public struct ResourceUsage: Hashable, Sendable {
+    /// User + system CPU time, seconds.
+    public var cpuSeconds: Double
+    /// Resident memory at the last sample, bytes.
+    public var memoryBytes: Int64
+    /// The most resident memory seen, bytes.
+    public var peakMemoryBytes: Int64
+    /// GPU memory its processes hold (MiB), where the node can tell.
+    public var gpuMemoryMiB: Int?
+
+    public init(cpuSeconds: Double, memoryBytes: Int64, peakMemoryBytes: Int64, gpuMemoryMiB: Int? = nil) {
+        self.cpuSeconds = cpuSeconds
+        self.memoryBytes = memoryBytes
+        self.peakMemoryBytes = peakMemoryBytes
+        self.gpuMemoryMiB = gpuMemoryMiB
+    }
+
+    /// The final account (from the job's end) completed by the samples taken while it ran: the peaks are the
+    /// larger of the two, and GPU memory, which only samples see, is kept.
+    public func ended(with final: ResourceUsage) -> ResourceUsage {
+        ResourceUsage(
+            cpuSeconds: final.cpuSeconds,
+            memoryBytes: final.memoryBytes,
+            peakMemoryBytes: max(peakMemoryBytes, final.peakMemoryBytes),
+            gpuMemoryMiB: final.gpuMemoryMiB ?? gpuMemoryMiB
+        )
     }
 }

@@ -5,6 +5,10 @@ public struct GPU: Hashable, Sendable {
     public var name: String
     public var memoryMiB: Int?
     public var healthy: Bool
+    /// Live figures from the latest heartbeat (nil when the node does not measure them, e.g. declared GPUs).
+    /// Kept in memory only: they are stale the moment the node goes quiet.
+    public var utilizationPercent: Int?
+    public var memoryUsedMiB: Int?
 
     public init(index: Int, uuid: String, name: String, memoryMiB: Int? = nil, healthy: Bool = true) {
         self.index = index

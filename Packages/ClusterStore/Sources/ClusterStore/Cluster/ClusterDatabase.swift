@@ -62,12 +62,12 @@ public final class ClusterDatabase {
         try connection.run(
             """
             INSERT INTO attempts (job_id, number, node_id, gpu_indices, gpus, cpus, memory, allocated_at,
-                started_at, ended_at, pid, exit_code, signal, exit_message, timed_out, final_state)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                started_at, ended_at, pid, exit_code, signal, exit_message, timed_out, final_state, usage)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (job_id, number) DO UPDATE SET started_at = excluded.started_at,
                 ended_at = excluded.ended_at, pid = excluded.pid, exit_code = excluded.exit_code,
                 signal = excluded.signal, exit_message = excluded.exit_message, timed_out = excluded.timed_out,
-                final_state = excluded.final_state
+                final_state = excluded.final_state, usage = excluded.usage
             """,
             [
                 .text(job.rawValue), SQLValue(attempt.number), .text(attempt.node.rawValue),
@@ -78,6 +78,9 @@ public final class ClusterDatabase {
                 SQLValue(attempt.pid.map(Int64.init)), SQLValue(attempt.exit?.code.map(Int64.init)),
                 SQLValue(attempt.exit?.signal.map(Int64.init)), SQLValue(attempt.exit?.message),
                 SQLValue(attempt.exit?.timedOut ?? false), SQLValue(attempt.finalState?.rawValue),
+                SQLValue(
+                    try attempt.usage.map { usage throws(StoreError) in try StoredSpec.encode(StoredUsage(usage)) }
+                ),
             ]
         )
     }
@@ -135,6 +138,7 @@ public final class ClusterDatabase {
             attempt.exit = JobExit(code: code, signal: signal, message: row.string("exit_message"), timedOut: timedOut)
         }
         attempt.finalState = row.string("final_state").flatMap(JobState.init(rawValue:))
+        if let text = row.string("usage") { attempt.usage = try StoredSpec.decode(StoredUsage.self, text).usage }
         return attempt
     }
 

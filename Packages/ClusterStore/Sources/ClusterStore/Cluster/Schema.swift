@@ -93,5 +93,11 @@ enum Schema {
                 ALTER TABLE credentials ADD COLUMN last_used_at INTEGER;
                 """
         ),
+        Migration(
+            id: "0003-attempt-usage",
+            sql: """
+                ALTER TABLE attempts ADD COLUMN usage TEXT;
+                """
+        ),
     ]
 }

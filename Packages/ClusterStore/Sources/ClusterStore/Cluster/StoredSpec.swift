@@ -80,3 +80,27 @@ struct StoredSpec: Codable {
         }
     }
 }
+
+/// `ResourceUsage` in the attempts table's `usage` column.
+struct StoredUsage: Codable {
+    var cpuSeconds: Double
+    var memory: Int64
+    var peakMemory: Int64
+    var gpuMemoryMiB: Int?
+
+    init(_ usage: ResourceUsage) {
+        cpuSeconds = usage.cpuSeconds
+        memory = usage.memoryBytes
+        peakMemory = usage.peakMemoryBytes
+        gpuMemoryMiB = usage.gpuMemoryMiB
+    }
+
+    var usage: ResourceUsage {
+        ResourceUsage(
+            cpuSeconds: cpuSeconds,
+            memoryBytes: memory,
+            peakMemoryBytes: peakMemory,
+            gpuMemoryMiB: gpuMemoryMiB
+        )
+    }
+}

@@ -1,0 +1,113 @@
+import ClusterWire
+import Foundation
+import Glibc
+import Testing
+
+/// Live measurements through the real binaries: per-job CPU and memory from /proc (real processes), GPU
+/// utilization and per-process GPU memory from nvidia-smi. This machine has no GPU, so nvidia-smi is a
+/// stand-in script that answers the agent's two queries in the format recorded on a real H100
+/// (Tests/NodeProbeTests/Fixtures/h100-real: query-gpu.csv, compute-apps-running.csv).
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct UsageTests {
+    static let uuid = "GPU-f9ddd33c-f036-88f2-ac7d-8d315a4560b7"
+
+    /// Writes the stand-in: utilization comes from the file `util`, and the process named in `gpu-pid` (if
+    /// any) holds 710 MiB on the GPU.
+    static func standInNvidiaSMI(in directory: String) throws -> String {
+        let path = directory + "/nvidia-smi"
+        let script = """
+            #!/bin/sh
+            # Stand-in for nvidia-smi: this machine has no NVIDIA GPU.
+            case "$1" in
+            --query-gpu=*)
+                echo "0, \(uuid), NVIDIA H100 80GB HBM3, 00000000:00:06.0, 81559, 710, $(cat \(directory)/util), 39, 123.30, 0, Disabled, 580.159.04" ;;
+            --query-compute-apps=*)
+                if [ -s \(directory)/gpu-pid ]; then echo "$(cat \(directory)/gpu-pid), \(uuid), 710, /usr/bin/python3"; fi ;;
+            *) echo "unexpected arguments: $*" >&2; exit 2 ;;
+            esac
+
+            """
+        try writeExecutable(path, script)
+        try "5\n".write(toFile: directory + "/util", atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func nodesShowLiveGPUUtilizationAndJobsTheirUsage() async throws {
+        let cluster = try TestCluster()
+        let tools = cluster.root + "/tools"
+        try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
+        let nvidiaSMI = try Self.standInNvidiaSMI(in: tools)
+        try await cluster.startController()
+        try await cluster.startAgent("gpu-node", gpus: 0, nvidiaSMI: nvidiaSMI)
+        try await cluster.configureCLI()
+        try await waitUntil("the node registers its detected GPU", timeout: 20) {
+            (try await cluster.corral(["nodes"])).stdout.contains("0/1")
+        }
+
+        // Utilization is measured again for every heartbeat, not only at registration.
+        try "37\n".write(toFile: tools + "/util", atomically: true, encoding: .utf8)
+        try await waitUntil("corral nodes shows the new utilization", timeout: 20) {
+            (try await cluster.corral(["nodes"])).stdout.contains("37%")
+        }
+        let table = try await cluster.corral(["nodes"])
+        let lines = table.stdout.split(separator: "\n")
+        #expect(lines.first?.contains("GPU UTIL") == true)
+        // Columns line up: each value starts where its header does.
+        let header = String(try #require(lines.first))
+        let row = String(try #require(lines.last))
+        let column = try #require(header.range(of: "GPU UTIL")).lowerBound.utf16Offset(in: header)
+        #expect(row.dropFirst(column).hasPrefix("37%"), "\(table.stdout)")
+        let shown = try await cluster.corral(["nodes", "show", "gpu-node"])
+        #expect(shown.stdout.contains("UTIL") && shown.stdout.contains("37%") && shown.stdout.contains("710 MiB"))
+        let json = try await cluster.corral(["nodes", "--json"])
+        #expect(json.stdout.contains("\"utilization\" : 37"), "\(json.stdout)")
+
+        // A job that burns some CPU, holds some memory, and (says the stand-in) 710 MiB of GPU memory.
+        let script = "echo $$ > \(tools)/gpu-pid; i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; sleep 30"
+        let id = try await cluster.submit(["--gpus", "1"], ["sh", "-c", script])
+        _ = try await cluster.waitForState(id, ["RUNNING"])
+        var running: JobView?
+        try await waitUntil("the job's usage is sampled", timeout: 30) {
+            running = try await cluster.job(id)
+            return (running?.usage?.cpuSeconds ?? 0) > 0 && running?.usage?.gpuMemoryMib == 710
+        }
+        let usage = try #require(running?.usage)
+        #expect(usage.memory > 0 && usage.peakMemory >= usage.memory)
+        let show = try await cluster.corral(["show", id])
+        #expect(show.stdout.contains("usage:") && show.stdout.contains("CPU-seconds"), "\(show.stdout)")
+        #expect(show.stdout.contains("710 MiB GPU memory"))
+
+        // The final account is kept with the attempt once the job has ended.
+        let cancel = try await cluster.corral(["cancel", id])
+        #expect(cancel.status == 0)
+        try await waitUntil("the ended attempt keeps its usage", timeout: 30) {
+            let job = try await cluster.job(id)
+            return job.attempts.last?.endedAt != nil && job.attempts.last?.usage != nil
+        }
+        let ended = try await cluster.job(id)
+        #expect((ended.usage?.cpuSeconds ?? 0) >= usage.cpuSeconds)
+        #expect(ended.usage?.gpuMemoryMib == 710)
+        #expect((try await cluster.corral(["show", id])).stdout.contains("used:"))
+    }
+
+    /// When nvidia-smi stops answering, the node says it is unhealthy rather than taking work it may not run.
+    @Test func aFailingNvidiaSMIMakesTheNodeUnhealthy() async throws {
+        let cluster = try TestCluster()
+        let tools = cluster.root + "/tools"
+        try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
+        let nvidiaSMI = try Self.standInNvidiaSMI(in: tools)
+        try await cluster.startController()
+        try await cluster.startAgent("gpu-node", gpus: 0, nvidiaSMI: nvidiaSMI)
+        try await cluster.configureCLI()
+        try await waitUntil("the node is READY", timeout: 20) {
+            (try await cluster.corral(["nodes"])).stdout.contains("READY")
+        }
+        try writeExecutable(
+            nvidiaSMI,
+            "#!/bin/sh\necho 'Unable to determine the device handle for GPU0000:00:06.0: Unknown Error' >&2\nexit 15\n"
+        )
+        try await waitUntil("the node turns UNHEALTHY", timeout: 20) {
+            (try await cluster.corral(["nodes"])).stdout.contains("UNHEALTHY")
+        }
+    }
+}
