@@ -62,8 +62,27 @@ import Testing
         configuration.declaredGPUName = "H100"
         configuration.memory = 1 << 40
         configuration.labels = ["rack": "a1"]
+        configuration.killGrace = .seconds(45)
+        configuration.nvidiaSMI = "/opt/nvidia/bin/nvidia-smi"
+        configuration.docker = "/usr/bin/docker"
+        configuration.registry = "registry.example.com"
+        configuration.registryUsername = "bot"
+        configuration.registryPasswordFile = "/etc/corral/registry.password"
         let path = try write(configuration.render())
         #expect(try AgentConfiguration.load(path: path, environment: [:]) == configuration)
+    }
+
+    @Test func registryCredentialsComeFromTheEnvironmentToo() throws {
+        let path = try write("cluster_token = \"t\"\n[containers]\ndocker = \"docker\"\n")
+        let loaded = try AgentConfiguration.load(
+            path: path,
+            environment: [
+                "CORRAL_REGISTRY_SERVER": "ghcr.io", "CORRAL_REGISTRY_USERNAME": "ci", "CORRAL_REGISTRY_PASSWORD": "pw",
+            ]
+        )
+        #expect(loaded.registry == "ghcr.io" && loaded.registryUsername == "ci" && loaded.registryPassword == "pw")
+        // The password from the environment is never written to the file.
+        #expect(!loaded.render().contains("pw"))
     }
 
     @Test func environmentOverridesTheFile() throws {
@@ -86,6 +105,12 @@ import Testing
         ("cluster_token = \"t\"\n[gpus]\ncount = 5000\n", "1024"),
         ("cluster_token = \"t\"\nmemory = \"lots\"\n", "memory"),
         ("cluster_token = = \"t\"\n", "line 1"),
+        ("cluster_token = \"t\"\ncontainers = \"docker\"\n", "[containers] must be a table"),
+        ("cluster_token = \"t\"\n[containers]\nengine = \"podman\"\n", "unknown setting 'engine' in [containers]"),
+        ("cluster_token = \"t\"\n[containers]\ndocker = \"\"\n", "non-empty string"),
+        ("cluster_token = \"t\"\n[containers]\ndocker = 1\n", "non-empty string"),
+        ("cluster_token = \"t\"\n[containers]\nregistry = \"r.io\"\n", "docker is not"),
+        ("cluster_token = \"t\"\n[containers]\ndocker = \"d\"\nregistry = \"r.io\"\n", "username and a password"),
     ])
     func badFilesAreRefusedWithTheReason(text: String, expected: String) throws {
         let path = try write(text)

@@ -48,6 +48,24 @@ import Testing
         )
     }
 
+    /// A job with an image runs only where the agent has a container runtime (it labels its node so).
+    @Test func containerJobsGoOnlyToNodesWithARuntime() {
+        var job = F.job("j", gpus: 1)
+        job.spec.image = "pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime"
+        let docker = F.node("b", labels: [NodeLabels.containers: "docker"])
+        #expect(
+            Self.lines(job, [F.node("a"), docker]) == [
+                "a: runs no container jobs (no [containers] docker in its agent.toml)", "b: fits",
+            ]
+        )
+        let snapshot = ClusterSnapshot(pending: [job], nodes: [F.node("a"), docker], now: SchedulerPolicyTests.now)
+        #expect(Scheduler.plan(snapshot, policy: .standard).assignments.map(\.node) == [NodeID("b")])
+        let only = ClusterSnapshot(pending: [job], nodes: [F.node("a")], now: SchedulerPolicyTests.now)
+        #expect(Scheduler.plan(only, policy: .standard).pending[job.id] == .noFeasibleNode)
+        // Jobs without an image go anywhere.
+        #expect(Self.lines(F.job("k", gpus: 1), [F.node("a")]) == ["a: fits"])
+    }
+
     @Test func busyAndNeverLines() {
         let held = [HeldResources(node: NodeID("a"), gpuIndices: [], resources: Resources(cpus: 6))]
         #expect(

@@ -37,6 +37,7 @@ public actor Agent {
     var running: [String: RunningJob] = [:]
     /// The latest usage sample of each running allocation (peaks carried from sample to sample).
     var usage: [String: UsageReport] = [:]
+    var registryLoggedIn = false
     /// Measures the GPUs again for each heartbeat; nil where they were declared rather than detected.
     let gpuProber: NodeProber?
     /// Every allocation this process has seen, so a launch delivered twice starts once.
@@ -125,7 +126,8 @@ public actor Agent {
             cpus: inventory.cpus,
             memory: inventory.memoryBytes,
             gpus: gpuReports(),
-            labels: configuration.labels,
+            labels: configuration.docker == nil
+                ? configuration.labels : configuration.labels.merging([NodeLabels.containers: "docker"]) { $1 },
             agentVersion: AgentVersion.current,
             running: runningReports()
         )
@@ -261,7 +263,7 @@ public actor Agent {
                 failures = 0
                 let answer = try WireJSON.decode(AssignmentsResponse.self, from: response.body)
                 for id in answer.stop { stop(id) }
-                for spec in answer.launch { launch(spec) }
+                for spec in answer.launch { await launch(spec) }
             } catch {
                 failures += 1
                 let delay = Backoff(initial: .milliseconds(200), maximum: .seconds(5)).baseDelay(attempt: failures)
@@ -275,7 +277,7 @@ public actor Agent {
 
     /// Starts the job's supervisor, which starts the job. Launch failures found before that (cwd missing,
     /// command not found, permission denied) are reported at once as such.
-    func launch(_ spec: LaunchSpec) {
+    func launch(_ spec: LaunchSpec) async {
         guard !seen.contains(spec.allocationId) else { return }
         seen.insert(spec.allocationId)
         let id = spec.allocationId
@@ -284,6 +286,7 @@ public actor Agent {
         let record = JobRecord(jobsDir: configuration.jobsDir, allocationID: id)
         let supervisor: pid_t
         do {
+            if spec.image != nil { try await logInToRegistry() }
             try record.create(try supervisorPlan(spec))
             supervisor = try JobLauncher.spawn(
                 JobLauncher.Plan(
@@ -307,10 +310,25 @@ public actor Agent {
     }
 
     func supervisorPlan(_ spec: LaunchSpec) throws -> SupervisorPlan {
+        var command = spec.command
+        var env = spec.env
+        if spec.image != nil {
+            guard let docker = configuration.docker else {
+                throw AgentFailure("this node runs no container jobs: set [containers] docker in its agent.toml")
+            }
+            command = ContainerJob.runArguments(
+                docker: docker,
+                spec: spec,
+                environmentNames: ContainerJob.environmentNames(spec),
+                user: (getuid(), getgid())
+            )
+            if spec.gpuIndices.isEmpty { env["NVIDIA_VISIBLE_DEVICES"] = "void" }
+        }
+        let grace = spec.killGrace ?? Int(configuration.killGrace.components.seconds)
         let job = try JobLauncher.plan(
-            command: spec.command,
+            command: command,
             cwd: spec.cwd,
-            env: spec.env,
+            env: env,
             gpuIndices: spec.gpuIndices,
             jobID: spec.jobId,
             allocationID: spec.allocationId,
@@ -325,10 +343,35 @@ public actor Agent {
             environment: job.environment,
             cwd: job.cwd,
             logPath: job.logPath,
-            graceSeconds: spec.killGrace ?? Int(configuration.killGrace.components.seconds),
+            graceSeconds: grace,
             leasePath: configuration.leasePath,
-            bootId: bootID
+            bootId: bootID,
+            stopCommand: spec.image == nil
+                ? nil
+                : ContainerJob.stopArguments(docker: job.executable, allocationID: spec.allocationId, grace: grace)
         )
+    }
+
+    /// Logs in to the configured private registry once, before the first container job (the password goes
+    /// through standard input, never the command line). A failure fails the launch, saying why.
+    func logInToRegistry() async throws {
+        guard !registryLoggedIn, let registry = configuration.registry, let docker = configuration.docker,
+            let username = configuration.registryUsername
+        else { return }
+        let password = try configuration.registryPassword ?? Files.readSecret(configuration.registryPasswordFile ?? "")
+        let arguments = ContainerJob.loginArguments(registry: registry, username: username)
+        let result = await Threads.run {
+            Result { () throws(ProbeError) in
+                try CommandRunner.run(docker, arguments, timeout: .seconds(60), input: Array(password.utf8))
+            }
+        }
+        let outcome = try result.get()
+        guard outcome.status == 0 else {
+            let detail = outcome.stderr.split(separator: "\n").first.map(String.init) ?? "status \(outcome.status)"
+            throw AgentFailure("docker login to \(registry) as \(username) failed: \(detail)")
+        }
+        registryLoggedIn = true
+        log.info("logged in to registry \(registry) as \(username)")
     }
 
     /// Reports the job running once its supervisor has started it, then waits (on a thread of its own) for the

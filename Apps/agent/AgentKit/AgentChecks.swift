@@ -141,8 +141,30 @@ enum AgentChecks {
                 )
             )
         }
+        if let docker = configuration.docker { checks.append(dockerCheck(docker)) }
         FileHandleOutput.stdout(table(checks))
         return checks.contains { $0.required && !$0.ok } ? 1 : 0
+    }
+
+    /// Container jobs are on: the docker CLI must run and reach its engine.
+    static func dockerCheck(_ docker: String) -> Check {
+        do {
+            let result = try CommandRunner.run(
+                docker,
+                ["version", "--format", "{{.Server.Version}}"],
+                timeout: .seconds(20)
+            )
+            let output = (result.status == 0 ? result.stdout : result.stderr).trimmingWhitespace()
+            let line = output.split(separator: "\n").first.map(String.init) ?? "status \(result.status)"
+            return Check(
+                name: "docker",
+                required: true,
+                ok: result.status == 0,
+                detail: result.status == 0 ? "engine \(line)" : "\(docker): \(line)"
+            )
+        } catch {
+            return Check(name: "docker", required: true, ok: false, detail: error.message)
+        }
     }
 
     static func writable(_ directory: String) -> Check {

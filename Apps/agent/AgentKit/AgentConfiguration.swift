@@ -3,7 +3,7 @@ import CorralSupport
 import NodeProbe
 
 /// The agent's settings, from ~/.corral/agent.toml (or --config), then the environment
-/// (CORRAL_ENDPOINT, CORRAL_CLUSTER_TOKEN, CORRAL_NODE_ID, CORRAL_CA_FILE).
+/// (CORRAL_ENDPOINT, CORRAL_CLUSTER_TOKEN, CORRAL_NODE_ID, CORRAL_CA_FILE, CORRAL_REGISTRY_*).
 public struct AgentConfiguration: Sendable, Hashable {
     public var endpoint: String = "http://127.0.0.1:8700"
     public var clusterToken: String = ""
@@ -23,6 +23,15 @@ public struct AgentConfiguration: Sendable, Hashable {
     /// SIGTERM, then this long, then SIGKILL.
     public var killGrace: Duration = .seconds(10)
     public var nvidiaSMI: String = "nvidia-smi"
+    /// Container jobs (`image` set) run through this docker CLI; nil: this node takes no container jobs.
+    public var docker: String?
+    /// A private registry to log in to before container jobs run (`[containers]` registry, username,
+    /// password_file; or CORRAL_REGISTRY_SERVER, CORRAL_REGISTRY_USERNAME, CORRAL_REGISTRY_PASSWORD).
+    public var registry: String?
+    public var registryUsername: String?
+    public var registryPasswordFile: String?
+    /// From CORRAL_REGISTRY_PASSWORD only: never written to the file.
+    public var registryPassword: String?
 
     public init() {}
 
@@ -61,6 +70,9 @@ public struct AgentConfiguration: Sendable, Hashable {
         if let value = environment["CORRAL_CLUSTER_TOKEN"] { configuration.clusterToken = value }
         if let value = environment["CORRAL_NODE_ID"] { configuration.nodeID = value }
         if let value = environment["CORRAL_CA_FILE"] { configuration.caFile = value }
+        if let value = environment["CORRAL_REGISTRY_SERVER"] { configuration.registry = value }
+        if let value = environment["CORRAL_REGISTRY_USERNAME"] { configuration.registryUsername = value }
+        if let value = environment["CORRAL_REGISTRY_PASSWORD"] { configuration.registryPassword = value }
         try configuration.validate()
         return configuration
     }
@@ -81,7 +93,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         let known: Set<String> = [
             "endpoint", "cluster_token", "node_id", "state_dir", "ca_file", "client_cert", "client_key", "gpus", "cpus",
             "memory", "labels",
-            "kill_grace_seconds", "nvidia_smi",
+            "kill_grace_seconds", "nvidia_smi", "containers",
         ]
         for key in table.keys where !known.contains(key) {
             throw ConfigurationFailure("\(path): unknown setting '\(key)'")
@@ -111,6 +123,27 @@ public struct AgentConfiguration: Sendable, Hashable {
             if case .string(let name) = gpus["name"] { declaredGPUName = name }
             declaredGPUMemoryMiB = try integer("memory_mib", in: gpus).map(Int.init)
         }
+        if let value = table["containers"] {
+            guard case .table(let containers) = value else {
+                throw ConfigurationFailure(
+                    "\(path): [containers] must be a table with docker, registry, username, password_file"
+                )
+            }
+            for key in containers.keys {
+                guard ["docker", "registry", "username", "password_file"].contains(key) else {
+                    throw ConfigurationFailure("\(path): unknown setting '\(key)' in [containers]")
+                }
+                guard case .string(let text) = containers[key], !text.isEmpty else {
+                    throw ConfigurationFailure("\(path): [containers] \(key) must be a non-empty string")
+                }
+                switch key {
+                case "docker": docker = text
+                case "registry": registry = text
+                case "username": registryUsername = text
+                default: registryPasswordFile = text
+                }
+            }
+        }
         if let value = table["labels"] {
             guard case .table(let labels) = value else {
                 throw ConfigurationFailure("\(path): [labels] must be a table")
@@ -136,6 +169,16 @@ public struct AgentConfiguration: Sendable, Hashable {
         }
         guard stateDir.hasPrefix("/") else { throw ConfigurationFailure("state_dir must be an absolute path") }
         if let declaredGPUs, declaredGPUs > 1024 { throw ConfigurationFailure("[gpus] count must be at most 1024") }
+        if registry != nil {
+            guard docker != nil else {
+                throw ConfigurationFailure("a registry is set but [containers] docker is not: container jobs are off")
+            }
+            guard registryUsername != nil, registryPassword != nil || registryPasswordFile != nil else {
+                throw ConfigurationFailure(
+                    "registry \(registry!) needs a username and a password (password_file or CORRAL_REGISTRY_PASSWORD)"
+                )
+            }
+        }
     }
 
     /// The file `corral-agent configure` writes.
@@ -148,6 +191,8 @@ public struct AgentConfiguration: Sendable, Hashable {
         if let caFile { table.set("ca_file", .string(caFile)) }
         if let clientCertificate { table.set("client_cert", .string(clientCertificate)) }
         if let clientKey { table.set("client_key", .string(clientKey)) }
+        if killGrace != .seconds(10) { table.set("kill_grace_seconds", .integer(killGrace.components.seconds)) }
+        if nvidiaSMI != "nvidia-smi" { table.set("nvidia_smi", .string(nvidiaSMI)) }
         if let cpus { table.set("cpus", .integer(Int64(cpus))) }
         if let memory { table.set("memory", .integer(memory)) }
         if let declaredGPUs {
@@ -156,6 +201,14 @@ public struct AgentConfiguration: Sendable, Hashable {
             if let declaredGPUName { gpus.set("name", .string(declaredGPUName)) }
             if let declaredGPUMemoryMiB { gpus.set("memory_mib", .integer(Int64(declaredGPUMemoryMiB))) }
             table.set("gpus", .table(gpus))
+        }
+        if let docker {
+            var containers = TOMLTable()
+            containers.set("docker", .string(docker))
+            if let registry { containers.set("registry", .string(registry)) }
+            if let registryUsername { containers.set("username", .string(registryUsername)) }
+            if let registryPasswordFile { containers.set("password_file", .string(registryPasswordFile)) }
+            table.set("containers", .table(containers))
         }
         if !labels.isEmpty {
             var labelTable = TOMLTable()

@@ -88,7 +88,9 @@ enum Supervisor {
             let now = Monotonic.nanoseconds()
             if reason == nil, let why = stopReason(plan, record, deadline: deadline, now: now) {
                 reason = why
-                killAt = now + Int64(plan.graceSeconds) * 1_000_000_000
+                // docker stop kills the container itself after the grace; its client goes later, as a backstop.
+                let backstop: Int64 = plan.stopCommand == nil ? 0 : 10
+                killAt = now + (Int64(plan.graceSeconds) + backstop) * 1_000_000_000
                 if let command = plan.stopCommand {
                     stopper = try? JobLauncher.spawn(
                         JobLauncher.Plan(

@@ -38,10 +38,26 @@ public enum CommandRunner {
         _ executable: String,
         _ arguments: [String],
         timeout: Duration,
-        environment: [String: String]? = nil
+        environment: [String: String]? = nil,
+        input: [UInt8]? = nil
     ) throws(ProbeError) -> CommandResult {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
+        // Standard input is /dev/null, or a pipe holding `input` (a secret, e.g. docker login's password,
+        // which must never be an argument). At most one pipe buffer: written whole before the child reads.
+        var stdinPipe: (read: Int32, write: Int32)?
+        if let input {
+            guard input.count <= 16384 else { throw ProbeError(.io, "standard input for \(executable) is too long") }
+            stdinPipe = try makePipe()
+            _ = fcntl(stdinPipe!.read, F_SETFL, fcntl(stdinPipe!.read, F_GETFL) & ~O_NONBLOCK)
+            let written = input.withUnsafeBytes { write(stdinPipe!.write, $0.baseAddress, $0.count) }
+            close(stdinPipe!.write)
+            guard written == input.count else {
+                close(stdinPipe!.read)
+                throw ProbeError(.io, "cannot pass standard input to \(executable)")
+            }
+        }
+        defer { if let stdinPipe { close(stdinPipe.read) } }
 
         let stdoutPipe = try makePipe()
         let stderrPipe: (read: Int32, write: Int32)
@@ -57,6 +73,7 @@ public enum CommandRunner {
             executable,
             arguments,
             environment: environment ?? ProcessInfo.processInfo.environment,
+            stdin: stdinPipe?.read,
             stdout: stdoutPipe.write,
             stderr: stderrPipe.write
         )
@@ -228,13 +245,18 @@ public enum CommandRunner {
         _ executable: String,
         _ arguments: [String],
         environment: [String: String],
+        stdin: Int32?,
         stdout: Int32,
         stderr: Int32
     ) -> Result<pid_t, ProbeError> {
         var fileActions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&fileActions)
         defer { posix_spawn_file_actions_destroy(&fileActions) }
-        posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
+        if let stdin {
+            posix_spawn_file_actions_adddup2(&fileActions, stdin, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&fileActions, stdout, 1)
         posix_spawn_file_actions_adddup2(&fileActions, stderr, 2)
 

@@ -1,5 +1,13 @@
+/// Labels the agent sets itself.
+public enum NodeLabels {
+    /// Present (the value names the runtime, `docker`) on nodes whose agent runs container jobs.
+    public static let containers = "corral.containers"
+}
+
 /// What a job needs from a node, independent of what runs there: the static half of fit.
 struct Requirement: Hashable, Sendable {
+    /// The job runs in a container image: only nodes with a container runtime can run it.
+    var needsContainers: Bool
     /// Lowercased, matched within GPU names.
     var gpuType: String?
     /// As the user wrote it, for explanations.
@@ -11,6 +19,7 @@ struct Requirement: Hashable, Sendable {
     var labels: [String: String]
 
     init(spec: JobSpec, queue: QueueConfig) {
+        needsContainers = spec.image != nil
         gpuType = spec.gpuType?.lowercased()
         gpuTypeAsWritten = spec.gpuType
         gpuMemoryMiB = spec.gpuMemoryMiB
@@ -24,6 +33,7 @@ enum StaticProblem: Hashable, Sendable {
     case lost
     case unhealthy
     case drained(reason: String?)
+    case noContainerRuntime
     case label(key: String, has: String?, wanted: String, fromQueue: String?)
     case gpuType(has: [String], wanted: String)
     case gpuMemory(largestMiB: Int?, wantedMiB: Int)
@@ -37,6 +47,7 @@ enum StaticProblem: Hashable, Sendable {
         case .lost: return "lost"
         case .unhealthy: return "unhealthy"
         case .drained(let reason): return reason.map { "drained (\($0))" } ?? "drained"
+        case .noContainerRuntime: return "runs no container jobs (no [containers] docker in its agent.toml)"
         case .label(let key, let has, let wanted, let queue):
             let what = has.map { "label \(key)=\($0)" } ?? "no label \(key)"
             return "\(what), wanted \(key)=\(wanted)" + (queue.map { " (queue \($0))" } ?? "")
@@ -71,6 +82,7 @@ enum Feasibility {
 
     /// The first label the node lacks: the queue's selector first, then the job's own labels.
     static func labelProblem(_ requirement: Requirement, node: Node, queueName: String) -> StaticProblem? {
+        if requirement.needsContainers && node.labels[NodeLabels.containers] == nil { return .noContainerRuntime }
         for key in requirement.selector.keys.sorted() where node.labels[key] != requirement.selector[key] {
             return .label(key: key, has: node.labels[key], wanted: requirement.selector[key]!, fromQueue: queueName)
         }

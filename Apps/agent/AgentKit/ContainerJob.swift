@@ -1,0 +1,61 @@
+import ClusterWire
+import Glibc
+
+/// Container jobs (`image` set) through the `docker` CLI: the command lines, built apart from running them
+/// so that tests can check them argument by argument (no Docker engine runs on the build machine).
+///
+/// The job's environment reaches the container by name only (`-e NAME`): docker copies each value from its
+/// own environment, which the supervisor sets, so no value (a token, say) ever shows in a process listing.
+enum ContainerJob {
+    /// `corral-<job>-<attempt>`: docker names allow `[a-zA-Z0-9][a-zA-Z0-9_.-]`, which allocation ids keep.
+    static func name(_ allocationID: String) -> String {
+        "corral-" + allocationID.replacingDots()
+    }
+
+    /// `docker run` for the job. GPUs by index (`--gpus '"device=0,1"'`: the quotes keep the comma inside
+    /// one option); none at all when it asked for none (`NVIDIA_VISIBLE_DEVICES=void`, since CUDA images set
+    /// it to `all`). Its cwd is mounted at the same path and is the working directory; it runs as the agent's
+    /// user, as a job without an image does, so files it writes there are the user's; CPUs and memory are
+    /// capped at what it asked for.
+    static func runArguments(
+        docker: String,
+        spec: LaunchSpec,
+        environmentNames: [String],
+        user: (uid: uid_t, gid: gid_t)
+    ) -> [String] {
+        var arguments = [docker, "run", "--rm", "--name", name(spec.allocationId), "--init"]
+        arguments += ["--label", "corral.job=\(spec.jobId)", "--label", "corral.allocation=\(spec.allocationId)"]
+        if !spec.gpuIndices.isEmpty {
+            arguments += ["--gpus", "\"device=\(spec.gpuIndices.map(String.init).joined(separator: ","))\""]
+        }
+        arguments += ["--cpus", "\(spec.cpus)"]
+        if spec.memory > 0 { arguments += ["--memory", "\(spec.memory)"] }
+        arguments += ["--user", "\(user.uid):\(user.gid)"]
+        arguments += ["--volume", "\(spec.cwd):\(spec.cwd)", "--workdir", spec.cwd]
+        for name in environmentNames.sorted() { arguments += ["--env", name] }
+        arguments.append(spec.image ?? "")
+        return arguments + spec.command
+    }
+
+    /// What the container sees: the job's own variables and Corral's, not the agent's PATH or HOME (the
+    /// image has its own), and no CUDA_VISIBLE_DEVICES (inside, the allocated GPUs are numbered from 0).
+    static func environmentNames(_ spec: LaunchSpec) -> [String] {
+        var names = Array(spec.env.keys) + ["CORRAL_JOB_ID", "CORRAL_ALLOCATION_ID", "CORRAL_ATTEMPT"]
+        if spec.gpuIndices.isEmpty { names.append("NVIDIA_VISIBLE_DEVICES") }
+        return names
+    }
+
+    /// `docker stop -t GRACE NAME`: SIGTERM to the container's init, SIGKILL after the grace period.
+    static func stopArguments(docker: String, allocationID: String, grace: Int) -> [String] {
+        [docker, "stop", "--time", "\(grace)", name(allocationID)]
+    }
+
+    /// `docker login --username USER --password-stdin REGISTRY`: the password goes through standard input.
+    static func loginArguments(registry: String, username: String) -> [String] {
+        ["login", "--username", username, "--password-stdin", registry]
+    }
+}
+
+extension String {
+    fileprivate func replacingDots() -> String { String(map { $0 == "." ? "-" : $0 }) }
+}
