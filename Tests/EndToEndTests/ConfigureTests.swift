@@ -125,3 +125,48 @@ struct SubmitPromptTests {
         #expect(listed.stdout.split(separator: "\n").count == 2, "a header and the one job: \(listed.stdout)")
     }
 }
+
+/// `corral-agent configure` on a real terminal (a pty): it asks for what no flag gave, the join token without
+/// echo, and writes an agent.toml the agent then starts with.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct AgentConfigureTests {
+    @Test func asksOnATerminalAndTheAgentStartsWithWhatWasTyped() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        let config = cluster.root + "/typed.toml"
+        let session = try await cluster.runOnTerminal(
+            "corral-agent",
+            ["configure", "--config", config, "--declare-gpus", "1", "--state-dir", cluster.stateDir(agent: "typed")],
+            conversation: [
+                ("controller endpoint", cluster.endpoint), ("cluster join token", cluster.clusterToken),
+                ("node id", "typed-node"),
+            ]
+        )
+        #expect(session.status == 0, "\(session.screen)")
+        #expect(!session.screen.contains(cluster.clusterToken), "the token typed is not echoed: \(session.screen)")
+        let written = cluster.read(config)
+        #expect(written.contains("endpoint = \"\(cluster.endpoint)\""))
+        #expect(written.contains("node_id = \"typed-node\""))
+        #expect(written.contains(cluster.clusterToken))
+
+        // Again: Enter keeps every value, and the token shows only by its prefix.
+        let again = try await cluster.runOnTerminal(
+            "corral-agent",
+            ["configure", "--config", config],
+            conversation: [("[\(cluster.endpoint)]", ""), ("Enter keeps", ""), ("[typed-node]", "")]
+        )
+        #expect(again.status == 0, "\(again.screen)")
+        #expect(!again.screen.contains(cluster.clusterToken))
+        #expect(cluster.read(config) == written)
+
+        cluster.agents["typed"] = try cluster.launch(
+            "corral-agent",
+            ["start", "--config", config],
+            log: cluster.root + "/typed.log"
+        )
+        try await cluster.configureCLI()
+        try await waitUntil("the typed node registers", timeout: 20) {
+            (try await cluster.corral(["nodes"])).stdout.contains("typed-node")
+        }
+    }
+}

@@ -40,8 +40,8 @@ public enum AgentCommand: Sendable, Equatable {
                     [--state-dir DIR] [--ca-file FILE] [--client-cert FILE --client-key FILE]
                     [--cpus N] [--memory SIZE] [--label KEY=VALUE]
                     [--config FILE]
-                    writes ~/.corral/agent.toml (mode 0600); --cluster-token TOKEN also works, and
-                    --cluster-token - reads it from stdin, but both keep it out of everyone's ps
+                    writes ~/.corral/agent.toml (mode 0600); on a terminal it asks for what no flag gave;
+                    --cluster-token - reads the token from stdin (--cluster-token TOKEN would show in ps)
           start [--config FILE]       registers this node and runs jobs until SIGTERM
           status [--config FILE]      is the agent running, is the controller reachable, which jobs run
           stop [--config FILE]        stops the running agent (its jobs keep running; a restarted agent adopts them)
@@ -194,7 +194,15 @@ public enum AgentCommand: Sendable, Equatable {
         {
             configuration = existing
         }
-        if let value = options.endpoint { configuration.endpoint = value }
+        // On a terminal, ask for what no flag gave (Enter keeps what the file has); flags alone never ask.
+        let ask = Prompt.interactive
+        if let value = options.endpoint {
+            configuration.endpoint = value
+        } else if ask {
+            configuration.endpoint =
+                Prompt.ask("controller endpoint (http://HOST:8700)", current: configuration.endpoint)
+                ?? configuration.endpoint
+        }
         do {
             // "-" and a file keep the token out of argv, where every user's ps would see it.
             if let secret = try Files.secretArgument(
@@ -204,12 +212,20 @@ public enum AgentCommand: Sendable, Equatable {
                 prompt: "cluster token: "
             ) {
                 configuration.clusterToken = secret
+            } else if ask {
+                let current = configuration.clusterToken.isEmpty ? nil : configuration.clusterToken
+                configuration.clusterToken =
+                    try Prompt.askSecret("cluster join token (the controller's cluster.token)", current: current) ?? ""
             }
         } catch {
             FileHandleOutput.stderr("corral-agent: \(error)\n")
             return 1
         }
-        if let value = options.nodeID { configuration.nodeID = value }
+        if let value = options.nodeID {
+            configuration.nodeID = value
+        } else if ask {
+            configuration.nodeID = Prompt.ask("node id", current: configuration.nodeID) ?? configuration.nodeID
+        }
         if let value = options.declareGPUs { configuration.declaredGPUs = value }
         if let value = options.gpuName { configuration.declaredGPUName = value }
         if let value = options.stateDir { configuration.stateDir = value }

@@ -373,9 +373,7 @@ public enum CLI {
             ) {
                 config.token = secret
             } else if ask {
-                let kept = config.token.map { " [Enter keeps \($0.prefix(12))...]" } ?? ""
-                let typed = try Files.standardInputLine(prompt: "token (not shown)\(kept): ").trimmingWhitespace()
-                if !typed.isEmpty { config.token = typed }
+                config.token = try Prompt.askSecret("token", current: config.token)
             }
         } catch {
             throw CLIError.failure(error.message)

@@ -8,9 +8,7 @@ enum Terminal {
             && Files.environment("TERM") != "dumb"
     }
 
-    static var interactive: Bool {
-        FileHandleOutput.isTerminal(STDIN_FILENO) && FileHandleOutput.isTerminal(STDERR_FILENO)
-    }
+    static var interactive: Bool { Prompt.interactive }
 
     /// The state, coloured when colour is on (after padding, so columns still line up).
     static func paint(_ state: String, padded: String) -> String {
@@ -28,13 +26,7 @@ enum Terminal {
     }
 
     /// Asks for a value on the terminal; Enter (or end of input) keeps `current`.
-    static func ask(_ question: String, current: String?) -> String? {
-        let prompt = current.map { "\(question) [\($0)]: " } ?? "\(question): "
-        guard let line = try? Files.standardInputLine(prompt: prompt, echo: true).trimmingWhitespace(),
-            !line.isEmpty
-        else { return current }
-        return line
-    }
+    static func ask(_ question: String, current: String?) -> String? { Prompt.ask(question, current: current) }
 
     /// Asks a yes/no question on the terminal; false when the answer is not yes.
     static func confirm(_ question: String) -> Bool {
