@@ -111,3 +111,34 @@ struct UsageTests {
         }
     }
 }
+
+/// The agent checks itself before every heartbeat: a node that cannot keep its job logs says so and gets no
+/// new work, and recovers when the problem is gone.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct SelfCheckTests {
+    @Test func aNodeThatCannotWriteItsLogsIsUnhealthyUntilItCan() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.startAgent("node", gpus: 1)
+        try await cluster.configureCLI()
+        try await waitUntil("the node is READY", timeout: 20) {
+            (try await cluster.corral(["nodes"])).stdout.contains("READY")
+        }
+        try await waitUntil("a heartbeat reports the free disk", timeout: 20) {
+            (try await cluster.corral(["nodes", "show", "node"])).stdout.contains("disk free:")
+        }
+        let logs = cluster.stateDir(agent: "node") + "/logs"
+        try FileManager.default.moveItem(atPath: logs, toPath: logs + ".away")
+        _ = FileManager.default.createFile(atPath: logs, contents: Data())
+        try await waitUntil("the node turns UNHEALTHY, saying why", timeout: 20) {
+            (try await cluster.corral(["nodes"])).stdout.contains("\(logs) is not a directory")
+        }
+        let id = try await cluster.submit(["--gpus", "1"], ["true"])
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(try await cluster.job(id).state == "QUEUED", "an unhealthy node takes no work")
+        try FileManager.default.removeItem(atPath: logs)
+        try FileManager.default.moveItem(atPath: logs + ".away", toPath: logs)
+        let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 30)
+        #expect(done.state == "SUCCEEDED")
+    }
+}

@@ -182,12 +182,15 @@ public actor Agent {
         while !Task.isCancelled {
             try? await Task.sleep(for: heartbeatInterval)
             let gpus = await sampleUsage()
+            var problems = AgentChecks.selfCheck(configuration)
+            if gpuProber != nil && gpus == nil { problems.append("nvidia-smi failed or timed out") }
             let request = HeartbeatRequest(
                 bootId: bootID,
                 running: runningReports(),
                 gpus: gpus,
-                healthy: gpuProber == nil || gpus != nil,
-                message: gpuProber != nil && gpus == nil ? "nvidia-smi failed or timed out" : nil
+                healthy: problems.isEmpty,
+                message: problems.isEmpty ? nil : problems.joined(separator: "; "),
+                diskFree: AgentChecks.freeBytes(configuration.logDir)
             )
             do {
                 let response = try await client.execute(

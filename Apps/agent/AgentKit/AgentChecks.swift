@@ -179,13 +179,35 @@ enum AgentChecks {
         }
     }
 
+    /// What the agent checks before every heartbeat: a node that cannot write its job records or logs, or is
+    /// nearly out of disk, says it is unhealthy (no new work) rather than fail the jobs it would be given.
+    static func selfCheck(_ configuration: AgentConfiguration) -> [String] {
+        var problems: [String] = []
+        // access(2) is enough here (it also says EROFS for a file system remounted read-only) and writes
+        // nothing, so a heartbeat costs no fsync.
+        for directory in [configuration.jobsDir, configuration.logDir] {
+            if !Files.isDirectory(directory) {
+                problems.append("\(directory) is not a directory")
+            } else if access(directory, W_OK) != 0 {
+                problems.append("cannot write \(directory): \(String(cString: strerror(errno)))")
+            }
+        }
+        let space = diskSpace(configuration.logDir)
+        if !space.ok { problems.append(space.detail) }
+        return problems
+    }
+
+    static func freeBytes(_ directory: String) -> Int64? {
+        var info = statvfs()
+        guard statvfs(directory, &info) == 0 else { return nil }
+        return Int64(info.f_bavail) * Int64(info.f_frsize)
+    }
+
     /// At least 1 GiB free where job logs go.
     static func diskSpace(_ directory: String) -> Check {
-        var info = statvfs()
-        guard statvfs(directory, &info) == 0 else {
+        guard let free = freeBytes(directory) else {
             return Check(name: "disk space", required: true, ok: false, detail: "cannot stat \(directory)")
         }
-        let free = Int64(info.f_bavail) * Int64(info.f_frsize)
         return Check(
             name: "disk space",
             required: true,

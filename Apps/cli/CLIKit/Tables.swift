@@ -96,7 +96,9 @@ enum Tables {
             "memory:    \(ByteSize.format(node.memoryUsed)) of \(ByteSize.format(node.memory)) in use",
             "last seen: \(node.lastHeartbeat)",
         ]
+        if let free = node.diskFree { lines.append("disk free: \(ByteSize.format(free)) (job logs)") }
         if let reason = node.drainReason { lines.append("drained:   \(reason)") }
+        if let message = node.message { lines.append("unhealthy: \(message)") }
         if !node.labels.isEmpty {
             lines.append(
                 "labels:    "
@@ -129,7 +131,7 @@ enum Tables {
                     node.id, node.revoked == true ? "REVOKED" : node.drained ? "DRAINED" : node.status,
                     "\(node.gpusUsed)/\(node.gpus.count)", gpuUtilization(node), "\(node.cpusUsed)/\(node.cpus)",
                     "\(ByteSize.format(node.memoryUsed))/\(ByteSize.format(node.memory))", node.lastHeartbeat,
-                    node.drainReason ?? (node.status == "LOST" ? "no heartbeat" : ""),
+                    node.drainReason ?? (node.status == "LOST" ? "no heartbeat" : node.message ?? ""),
                 ]
             }
         )

@@ -126,6 +126,8 @@ extension ClusterState {
         let wasLost = node.status != .ready
         node.lastHeartbeat = now
         node.status = request.healthy ? .ready : .unhealthy
+        node.healthMessage = request.healthy ? nil : String((request.message ?? "unhealthy").prefix(500))
+        node.diskFreeBytes = request.diskFree.map { max($0, 0) }
         if let gpus = request.gpus {
             for report in gpus {
                 if let index = node.gpus.firstIndex(where: { $0.index == report.index }) {

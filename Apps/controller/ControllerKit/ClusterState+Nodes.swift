@@ -69,7 +69,9 @@ extension ClusterState {
             labels: node.labels,
             lastHeartbeat: WireTime.format(node.lastHeartbeat),
             drainReason: node.drainReason,
-            revoked: node.revoked ? true : nil
+            revoked: node.revoked ? true : nil,
+            message: node.status == .unhealthy ? node.healthMessage : nil,
+            diskFree: node.diskFreeBytes
         )
     }
 }

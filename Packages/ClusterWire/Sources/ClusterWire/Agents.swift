@@ -152,15 +152,20 @@ public struct HeartbeatRequest: Codable, Hashable, Sendable {
     public var running: [RunningAllocation]
     public var gpus: [GPUReport]?
     public var healthy: Bool
+    /// Why it is unhealthy, in words an operator can act on.
     public var message: String?
+    /// Free bytes where the agent keeps job logs.
+    public var diskFree: Int64?
 
     public init(
         bootId: String?,
         running: [RunningAllocation],
         gpus: [GPUReport]? = nil,
         healthy: Bool = true,
-        message: String? = nil
+        message: String? = nil,
+        diskFree: Int64? = nil
     ) {
+        self.diskFree = diskFree
         self.bootId = bootId
         self.running = running
         self.gpus = gpus
@@ -312,6 +317,10 @@ public struct NodeView: Codable, Hashable, Sendable {
     public var drainReason: String?
     /// An admin cut this node off (`corral nodes revoke`).
     public var revoked: Bool?
+    /// Why an UNHEALTHY node says it is (its agent's own checks).
+    public var message: String?
+    /// Free bytes where the node keeps job logs, at its last heartbeat.
+    public var diskFree: Int64?
 
     public init(
         id: String,
@@ -327,8 +336,12 @@ public struct NodeView: Codable, Hashable, Sendable {
         labels: [String: String],
         lastHeartbeat: String,
         drainReason: String? = nil,
-        revoked: Bool? = nil
+        revoked: Bool? = nil,
+        message: String? = nil,
+        diskFree: Int64? = nil
     ) {
+        self.message = message
+        self.diskFree = diskFree
         self.revoked = revoked
         self.id = id
         self.hostname = hostname

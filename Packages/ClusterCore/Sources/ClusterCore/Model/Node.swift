@@ -42,6 +42,10 @@ public struct Node: Hashable, Sendable {
     /// An admin cut the node off: its token is revoked and it may not register again until resumed.
     public var revoked: Bool = false
     public var bootID: String?
+    /// Why the agent says it is unhealthy (from its latest heartbeat; memory only).
+    public var healthMessage: String?
+    /// Free disk where the agent keeps job logs (from its latest heartbeat; memory only).
+    public var diskFreeBytes: Int64?
     public var registeredAt: Timestamp
     public var lastHeartbeat: Timestamp
 
