@@ -62,8 +62,17 @@ import Testing
         #expect(Scheduler.plan(snapshot, policy: .standard).assignments.map(\.node) == [NodeID("b")])
         let only = ClusterSnapshot(pending: [job], nodes: [F.node("a")], now: SchedulerPolicyTests.now)
         #expect(Scheduler.plan(only, policy: .standard).pending[job.id] == .noFeasibleNode)
-        // Jobs without an image go anywhere.
+        // Jobs without an image go anywhere, also in the same pass as one with an image (each kind of job
+        // has its own fit index).
         #expect(Self.lines(F.job("k", gpus: 1), [F.node("a")]) == ["a: fits"])
+        let mixed = ClusterSnapshot(
+            pending: [F.job("k", gpus: 1), job],
+            nodes: [F.node("a")],
+            now: SchedulerPolicyTests.now
+        )
+        let schedule = Scheduler.plan(mixed, policy: .standard)
+        #expect(schedule.assignments.map(\.job) == [JobID("k")])
+        #expect(schedule.pending[job.id] == .noFeasibleNode)
     }
 
     @Test func busyAndNeverLines() {

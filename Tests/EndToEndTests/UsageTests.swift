@@ -142,3 +142,57 @@ struct SelfCheckTests {
         #expect(done.state == "SUCCEEDED")
     }
 }
+
+/// Topology-aware placement through the real binaries: the agent reads `nvidia-smi topo -m` (a stand-in
+/// printing a 4-GPU PCIe server: GPUs 0-1 and 2-3 behind one switch each, the pairs on different sockets), and
+/// a 2-GPU job lands behind one switch even where adjacent indices would cross sockets.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct TopologyTests {
+    @Test func twoGPUsGoBehindOneSwitch() async throws {
+        let cluster = try TestCluster()
+        let tools = cluster.root + "/tools"
+        try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
+        let gpus = (0..<4).map {
+            "\($0), GPU-0000000\($0)-aaaa-bbbb-cccc-dddddddddddd, NVIDIA L40S, 00000000:0\($0):00.0, 46068, 0, 0, 30, "
+                + "80.00, 0, [N/A], 580.159.04"
+        }
+        let topology = """
+            \t\u{1B}[4mGPU0\tGPU1\tGPU2\tGPU3\tCPU Affinity\tNUMA Affinity\tGPU NUMA ID\u{1B}[0m
+            GPU0\t X \tPIX\tSYS\tSYS\t0-15\t0\t\tN/A
+            GPU1\tPIX\t X \tSYS\tSYS\t0-15\t0\t\tN/A
+            GPU2\tSYS\tSYS\t X \tPIX\t16-31\t1\t\tN/A
+            GPU3\tSYS\tSYS\tPIX\t X \t16-31\t1\t\tN/A
+            """
+        try gpus.joined(separator: "\n").write(toFile: tools + "/query.csv", atomically: true, encoding: .utf8)
+        try topology.write(toFile: tools + "/topo.txt", atomically: true, encoding: .utf8)
+        let nvidiaSMI = tools + "/nvidia-smi"
+        try writeExecutable(
+            nvidiaSMI,
+            """
+            #!/bin/sh
+            # Stand-in for nvidia-smi: this machine has no NVIDIA GPU.
+            case "$1" in
+            --query-gpu=*) cat \(tools)/query.csv ;;
+            --query-compute-apps=*) ;;
+            topo) cat \(tools)/topo.txt ;;
+            *) exit 2 ;;
+            esac
+
+            """
+        )
+        try await cluster.startController()
+        try await cluster.startAgent("pcie", gpus: 0, nvidiaSMI: nvidiaSMI)
+        try await cluster.configureCLI()
+        try await waitUntil("the node registers 4 GPUs", timeout: 20) {
+            (try await cluster.corral(["nodes"])).stdout.contains("0/4")
+        }
+        let shown = try await cluster.corral(["nodes", "show", "pcie"])
+        #expect(shown.stdout.contains("topology"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("PIX") && shown.stdout.contains("SYS"))
+
+        let first = try await cluster.submit(["--gpus", "1"], ["sleep", "600"])
+        #expect(try await cluster.waitForState(first, ["RUNNING"]).gpuIndices == [0])
+        let pair = try await cluster.submit(["--gpus", "2"], ["sleep", "600"])
+        #expect(try await cluster.waitForState(pair, ["RUNNING"]).gpuIndices == [2, 3])
+    }
+}

@@ -9,13 +9,22 @@ import Testing
 /// that it got exactly `NvidiaSMI.queryArguments` and prints a fixture (or hangs, or fails).
 @Suite("NodeProber end to end")
 struct NodeProberTests {
-    /// A fake `nvidia-smi` that prints `fixture` when called with the expected arguments.
-    static func fakeNvidiaSMI(in directory: String, printing fixture: String, status: Int = 0) throws -> String {
+    /// A fake `nvidia-smi` that prints `fixture` when called with the expected arguments; with no arguments
+    /// it prints `summary` and with `topo -m` it prints `topology` (fixture paths), else it fails.
+    static func fakeNvidiaSMI(
+        in directory: String,
+        printing fixture: String,
+        status: Int = 0,
+        summary: String? = nil,
+        topology: String? = nil
+    ) throws -> String {
         let arguments = NvidiaSMI.queryArguments
         return try writeScript(
             directory,
             "nvidia-smi",
             """
+            if [ "$#" -eq 0 ]; then \(summary.map { "cat '\(Fixture.path($0))'; exit 0" } ?? "exit 9"); fi
+            if [ "$1" = topo ] && [ "$2" = -m ]; then \(topology.map { "cat '\(Fixture.path($0))'; exit 0" } ?? "exit 9"); fi
             if [ "$#" -ne 2 ] || [ "$1" != '\(arguments[0])' ] || [ "$2" != '\(arguments[1])' ]; then
               echo "fake nvidia-smi: unexpected arguments: $*" >&2
               exit 64
@@ -54,6 +63,30 @@ struct NodeProberTests {
             #expect(inventory.cpus == 2)
             #expect(inventory.memoryBytes == 16 << 30)
             #expect(inventory.bootID == "11111111-2222-4333-8444-555555555555")
+            #expect(inventory.gpuTopology == nil && inventory.cudaVersion == nil)  // neither answered
+        }
+    }
+
+    @Test("CUDA version and topology, when nvidia-smi gives them")
+    func cudaVersionAndTopology() throws {
+        try withTemporaryDirectory { directory in
+            let fake = try Self.fakeNvidiaSMI(
+                in: directory,
+                printing: "constructed/8x-h100-sxm.csv",
+                summary: "h100-real/nvidia-smi.txt",
+                topology: "constructed/topo-8x-h100-sxm.txt"
+            )
+            let inventory = NodeProber(root: Fixture.root("cgroup-v2"), nvidiaSMI: fake).probe()
+            #expect(inventory.cudaVersion == "13.0")
+            #expect(inventory.gpuTopology?.count == 8)
+            #expect(inventory.gpuTopology?[3][4] == "NV18")
+            // A topology for a different number of GPUs than the query listed is not trusted.
+            let mismatched = try Self.fakeNvidiaSMI(
+                in: directory,
+                printing: "constructed/8x-h100-sxm.csv",
+                topology: "constructed/topo-4x-pcie-two-switches.txt"
+            )
+            #expect(NodeProber(root: Fixture.root("cgroup-v2"), nvidiaSMI: mismatched).probe().gpuTopology == nil)
         }
     }
 

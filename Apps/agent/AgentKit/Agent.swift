@@ -129,7 +129,8 @@ public actor Agent {
             labels: configuration.docker == nil
                 ? configuration.labels : configuration.labels.merging([NodeLabels.containers: "docker"]) { $1 },
             agentVersion: AgentVersion.current,
-            running: runningReports()
+            running: runningReports(),
+            gpuTopology: inventory.gpuTopology
         )
         let response = try await registrar.execute(.post, "/v1/agents/register", body: WireJSON.encode(request))
         guard response.status == 200 else {

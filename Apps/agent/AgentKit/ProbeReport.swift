@@ -11,6 +11,7 @@ enum ProbeReport {
             "gpus      \(inventory.gpus.count) (\(inventory.gpuSource))",
         ]
         if let driver = inventory.driverVersion { lines.append("driver    \(driver)") }
+        if let cuda = inventory.cudaVersion { lines.append("cuda      \(cuda)") }
         if let boot = inventory.bootID { lines.append("boot id   \(boot)") }
         if !inventory.gpus.isEmpty {
             lines.append("")
@@ -23,6 +24,13 @@ enum ProbeReport {
                     "\(pad("\(gpu.index)", 6)) \(pad(gpu.name, 30)) \(pad(memory, 10)) \(pad(util, 5)) "
                         + "\(pad(temp, 5)) \(pad(gpu.isHealthy ? "yes" : "NO", 8)) \(gpu.uuid)"
                 )
+            }
+        }
+        if let links = inventory.gpuTopology, links.count > 1 {
+            lines.append("")
+            lines.append("topology  " + links.indices.map { pad("GPU\($0)", 5) }.joined(separator: " "))
+            for (index, row) in links.enumerated() {
+                lines.append(pad("GPU\(index)", 9) + " " + row.map { pad($0, 5) }.joined(separator: " "))
             }
         }
         for warning in inventory.warnings { lines.append("warning: \(warning)") }
@@ -53,6 +61,10 @@ enum ProbeReport {
         return "{\"hostname\":\(quote(inventory.hostname)),\"cpus\":\(inventory.cpus),"
             + "\"memory\":\(inventory.memoryBytes),\"gpu_source\":\(quote(inventory.gpuSource)),"
             + "\"driver_version\":\(inventory.driverVersion.map(quote) ?? "null"),"
+            + "\"cuda_version\":\(inventory.cudaVersion.map(quote) ?? "null"),"
+            + "\"gpu_topology\":"
+            + (inventory.gpuTopology.map { "[" + $0.map { "[" + $0.map(quote).joined(separator: ",") + "]" }.joined(separator: ",") + "]" }
+                ?? "null") + ","
             + "\"boot_id\":\(inventory.bootID.map(quote) ?? "null"),"
             + "\"gpus\":[\(gpus.joined(separator: ","))],"
             + "\"warnings\":[\(inventory.warnings.map(quote).joined(separator: ","))]}\n"

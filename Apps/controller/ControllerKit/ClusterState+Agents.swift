@@ -39,6 +39,7 @@ extension ClusterState {
             gpu.memoryUsedMiB = $0.memoryUsedMib.map { max($0, 0) }
             return gpu
         }
+        node.gpuTopology = Self.validTopology(request.gpuTopology, gpus: node.gpus.count)
         node.cpus = request.cpus
         node.memory = request.memory
         node.labels = request.labels
@@ -67,6 +68,15 @@ extension ClusterState {
         log.info("node \(id) registered: \(node.gpus.count) GPUs, \(node.cpus) CPUs\(rebooted ? " (rebooted)" : "")")
         requestSchedulingPass()
         return Registration(node: node, token: token, stop: unwanted(on: id, reported: request.running))
+    }
+
+    /// A topology is kept only when it is a square matrix over the node's GPUs of short codes; anything else
+    /// is dropped (placement then keeps to adjacent indices) rather than trusted.
+    static func validTopology(_ links: [[String]]?, gpus: Int) -> [[String]]? {
+        guard let links, gpus > 0, links.count == gpus,
+            links.allSatisfy({ row in row.count == gpus && row.allSatisfy { !$0.isEmpty && $0.utf8.count <= 8 } })
+        else { return nil }
+        return links
     }
 
     /// On (re)registration the agent reports every allocation it still runs; anything else it had is gone.

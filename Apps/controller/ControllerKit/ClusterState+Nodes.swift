@@ -71,7 +71,8 @@ extension ClusterState {
             drainReason: node.drainReason,
             revoked: node.revoked ? true : nil,
             message: node.status == .unhealthy ? node.healthMessage : nil,
-            diskFree: node.diskFreeBytes
+            diskFree: node.diskFreeBytes,
+            gpuTopology: node.gpuTopology
         )
     }
 }

@@ -93,6 +93,8 @@ public struct RegisterRequest: Codable, Hashable, Sendable {
     public var labels: [String: String]
     public var agentVersion: String
     public var running: [RunningAllocation]
+    /// `nvidia-smi topo -m` by GPU index (`NV18`, `PIX`, `SYS`...), where the node could tell.
+    public var gpuTopology: [[String]]?
 
     public init(
         nodeId: String,
@@ -103,8 +105,10 @@ public struct RegisterRequest: Codable, Hashable, Sendable {
         gpus: [GPUReport],
         labels: [String: String],
         agentVersion: String,
-        running: [RunningAllocation]
+        running: [RunningAllocation],
+        gpuTopology: [[String]]? = nil
     ) {
+        self.gpuTopology = gpuTopology
         self.nodeId = nodeId
         self.hostname = hostname
         self.bootId = bootId
@@ -321,6 +325,8 @@ public struct NodeView: Codable, Hashable, Sendable {
     public var message: String?
     /// Free bytes where the node keeps job logs, at its last heartbeat.
     public var diskFree: Int64?
+    /// How its GPUs are connected, by index (see `RegisterRequest.gpuTopology`).
+    public var gpuTopology: [[String]]?
 
     public init(
         id: String,
@@ -338,8 +344,10 @@ public struct NodeView: Codable, Hashable, Sendable {
         drainReason: String? = nil,
         revoked: Bool? = nil,
         message: String? = nil,
-        diskFree: Int64? = nil
+        diskFree: Int64? = nil,
+        gpuTopology: [[String]]? = nil
     ) {
+        self.gpuTopology = gpuTopology
         self.message = message
         self.diskFree = diskFree
         self.revoked = revoked

@@ -11,6 +11,10 @@ public struct NodeInventory: Sendable, Hashable {
     /// `"nvidia-smi"`, `"declared"` or `"none"`.
     public var gpuSource: String
     public var driverVersion: String?
+    /// The CUDA version the driver supports (`CUDA Version` in `nvidia-smi`'s header).
+    public var cudaVersion: String?
+    /// `nvidia-smi topo -m`: `gpuTopology[a][b]` is how GPUs a and b are connected (see `GPUTopology`).
+    public var gpuTopology: [[String]]?
     /// `/proc/sys/kernel/random/boot_id`: changes on every reboot, so the controller can tell a rebooted
     /// node (whose jobs are gone) from one that only lost its network.
     public var bootID: String?
@@ -180,6 +184,15 @@ public struct NodeProber: Sendable {
         inventory.gpus = gpus
         inventory.gpuSource = "nvidia-smi"
         inventory.driverVersion = gpus.lazy.compactMap(\.driverVersion).first
+        // Best effort, each under the same hard timeout: a node is usable without either.
+        if let summary = try? CommandRunner.run(nvidiaSMI, [], timeout: timeout), summary.status == 0 {
+            inventory.cudaVersion = NvidiaSMI.cudaVersion(summary.stdout)
+        }
+        if let topology = try? CommandRunner.run(nvidiaSMI, GPUTopology.arguments, timeout: timeout),
+            topology.status == 0, let links = GPUTopology.parse(topology.stdout), links.count == gpus.count
+        {
+            inventory.gpuTopology = links
+        }
         for gpu in gpus {
             if let reason = gpu.unhealthyReason {
                 inventory.warnings.append("GPU \(gpu.index) (\(gpu.uuid)) is unhealthy: \(reason)")

@@ -73,6 +73,18 @@ public enum NvidiaSMI {
     }
 
     /// True for the placeholders nvidia-smi prints instead of a value.
+    /// `CUDA Version: 13.0` from the header of plain `nvidia-smi` (`--query-gpu` has no such field).
+    public static func cudaVersion(_ summary: String) -> String? {
+        for line in summary.split(separator: "\n") {
+            guard let marker = line.split(separator: "CUDA Version:", maxSplits: 1, omittingEmptySubsequences: false)
+                .dropFirst().first
+            else { continue }
+            let version = marker.drop { $0 == " " }.prefix { $0.isNumber || $0 == "." }
+            return version.isEmpty ? nil : String(version)
+        }
+        return nil
+    }
+
     /// `nvidia-smi --query-compute-apps`: which processes hold GPU memory, and how much.
     public static let computeAppsArguments = [
         "--query-compute-apps=pid,gpu_uuid,used_memory,process_name", "--format=csv,noheader,nounits",

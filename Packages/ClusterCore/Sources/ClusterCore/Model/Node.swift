@@ -42,6 +42,9 @@ public struct Node: Hashable, Sendable {
     /// An admin cut the node off: its token is revoked and it may not register again until resumed.
     public var revoked: Bool = false
     public var bootID: String?
+    /// How each pair of GPUs is connected (`nvidia-smi topo -m` codes by GPU index: `NV18`, `PIX`, `SYS`...);
+    /// nil when unknown (declared GPUs). Placement prefers well-connected GPUs when it is known.
+    public var gpuTopology: [[String]]?
     /// Why the agent says it is unhealthy (from its latest heartbeat; memory only).
     public var healthMessage: String?
     /// Free disk where the agent keeps job logs (from its latest heartbeat; memory only).

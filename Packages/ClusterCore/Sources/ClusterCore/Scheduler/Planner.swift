@@ -6,6 +6,8 @@ struct Planner {
         var gpuType: String?
         var gpuMemoryMiB: Int?
         var labels: [String: String]
+        /// Every field of `Requirement` belongs here: jobs of one class share one fit index.
+        var needsContainers: Bool
     }
 
     struct UserQueue: Hashable {
@@ -182,7 +184,8 @@ struct Planner {
             queue: queue.name,
             gpuType: spec.gpuType?.lowercased(),
             gpuMemoryMiB: spec.gpuMemoryMiB,
-            labels: spec.labels
+            labels: spec.labels,
+            needsContainers: spec.image != nil
         )
         if let known = indexOfClass[key] { return known }
         let requirement = Requirement(spec: spec, queue: queue)

@@ -185,19 +185,20 @@ public final class ClusterDatabase {
         try connection.run(
             """
             INSERT INTO nodes (id, hostname, cpus, memory, labels, status, drained, drain_reason, boot_id,
-                registered_at, last_heartbeat, revoked)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                registered_at, last_heartbeat, revoked, gpu_topology)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, cpus = excluded.cpus,
                 memory = excluded.memory, labels = excluded.labels, status = excluded.status,
                 drained = excluded.drained, drain_reason = excluded.drain_reason, boot_id = excluded.boot_id,
                 registered_at = excluded.registered_at, last_heartbeat = excluded.last_heartbeat,
-                revoked = excluded.revoked
+                revoked = excluded.revoked, gpu_topology = excluded.gpu_topology
             """,
             [
                 .text(node.id.rawValue), .text(node.hostname), SQLValue(node.cpus), .integer(node.memory),
                 .text(try StoredSpec.encode(node.labels)), .text(node.status.rawValue), SQLValue(node.drained),
                 SQLValue(node.drainReason), SQLValue(node.bootID), .integer(node.registeredAt.milliseconds),
                 .integer(node.lastHeartbeat.milliseconds), SQLValue(node.revoked),
+                SQLValue(try node.gpuTopology.map { links throws(StoreError) in try StoredSpec.encode(links) }),
             ]
         )
         try connection.run("DELETE FROM gpus WHERE node_id = ?", [.text(node.id.rawValue)])
@@ -243,6 +244,7 @@ public final class ClusterDatabase {
             )
             node.drainReason = row.string("drain_reason")
             node.revoked = row.bool("revoked") ?? false
+            if let text = row.string("gpu_topology") { node.gpuTopology = try StoredSpec.decode([[String]].self, text) }
             nodes.append(node)
         }
         return nodes

@@ -99,5 +99,11 @@ enum Schema {
                 ALTER TABLE attempts ADD COLUMN usage TEXT;
                 """
         ),
+        Migration(
+            id: "0004-gpu-topology",
+            sql: """
+                ALTER TABLE nodes ADD COLUMN gpu_topology TEXT;
+                """
+        ),
     ]
 }
