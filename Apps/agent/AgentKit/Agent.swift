@@ -47,7 +47,7 @@ public actor Agent {
     public init(configuration: AgentConfiguration, log: any LogSink) {
         self.configuration = configuration
         self.log = log
-        let prober = NodeProber(nvidiaSMI: configuration.nvidiaSMI)
+        let prober = NodeProber(nvidiaSMI: configuration.nvidiaSMI, nvml: configuration.loadNVML())
         let declared = configuration.declaredGPUs.map {
             DeclaredGPUs(count: $0, name: configuration.declaredGPUName, memoryMiB: configuration.declaredGPUMemoryMiB)
         }
@@ -56,7 +56,7 @@ public actor Agent {
             cpusOverride: configuration.cpus,
             memoryOverride: configuration.memory
         )
-        gpuProber = inventory.gpuSource == "nvidia-smi" ? prober : nil
+        gpuProber = ["nvidia-smi", "nvml"].contains(inventory.gpuSource) ? prober : nil
         bootID = NodeProber.bootID()
         client = Self.makeClient(configuration, token: configuration.clusterToken)
     }

@@ -128,7 +128,7 @@ enum AgentChecks {
         if let declared = configuration.declaredGPUs {
             checks.append(Check(name: "GPUs", required: true, ok: true, detail: "\(declared) declared in agent.toml"))
         } else {
-            let inventory = NodeProber(nvidiaSMI: configuration.nvidiaSMI).probe()
+            let inventory = NodeProber(nvidiaSMI: configuration.nvidiaSMI, nvml: configuration.loadNVML()).probe()
             let ok = inventory.gpuProbeError == nil
             checks.append(
                 Check(

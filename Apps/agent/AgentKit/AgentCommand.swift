@@ -161,7 +161,7 @@ public enum AgentCommand: Sendable, Equatable {
         case .configure(let options):
             return configure(options)
         case .probe(let json, let declared):
-            let inventory = NodeProber().probe(declaredGPUs: declared.map { DeclaredGPUs(count: $0) })
+            let inventory = NodeProber(nvml: NVML()).probe(declaredGPUs: declared.map { DeclaredGPUs(count: $0) })
             FileHandleOutput.stdout(json ? ProbeReport.json(inventory) : ProbeReport.table(inventory))
             return 0
         case .status(let path):

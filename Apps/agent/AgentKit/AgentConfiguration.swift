@@ -23,6 +23,8 @@ public struct AgentConfiguration: Sendable, Hashable {
     /// SIGTERM, then this long, then SIGKILL.
     public var killGrace: Duration = .seconds(10)
     public var nvidiaSMI: String = "nvidia-smi"
+    /// NVIDIA's management library, asked before nvidia-smi; "off" to use nvidia-smi only.
+    public var nvml: String = "libnvidia-ml.so.1"
     /// Container jobs (`image` set) run through this docker CLI; nil: this node takes no container jobs.
     public var docker: String?
     /// A private registry to log in to before container jobs run (`[containers]` registry, username,
@@ -34,6 +36,9 @@ public struct AgentConfiguration: Sendable, Hashable {
     public var registryPassword: String?
 
     public init() {}
+
+    /// NVML as configured: nil when off or not installed.
+    func loadNVML() -> NVML? { nvml == "off" ? nil : NVML(path: nvml) }
 
     public var logDir: String { stateDir + "/logs" }
     public var jobsDir: String { stateDir + "/jobs" }
@@ -93,7 +98,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         let known: Set<String> = [
             "endpoint", "cluster_token", "node_id", "state_dir", "ca_file", "client_cert", "client_key", "gpus", "cpus",
             "memory", "labels",
-            "kill_grace_seconds", "nvidia_smi", "containers",
+            "kill_grace_seconds", "nvidia_smi", "nvml", "containers",
         ]
         for key in table.keys where !known.contains(key) {
             throw ConfigurationFailure("\(path): unknown setting '\(key)'")
@@ -106,6 +111,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         if let value = try string("client_cert") { clientCertificate = value }
         if let value = try string("client_key") { clientKey = value }
         if let value = try string("nvidia_smi") { nvidiaSMI = value }
+        if let value = try string("nvml") { nvml = value }
         if let value = try integer("cpus") { cpus = Int(value) }
         if let value = table["memory"] {
             switch value {
@@ -193,6 +199,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         if let clientKey { table.set("client_key", .string(clientKey)) }
         if killGrace != .seconds(10) { table.set("kill_grace_seconds", .integer(killGrace.components.seconds)) }
         if nvidiaSMI != "nvidia-smi" { table.set("nvidia_smi", .string(nvidiaSMI)) }
+        if nvml != "libnvidia-ml.so.1" { table.set("nvml", .string(nvml)) }
         if let cpus { table.set("cpus", .integer(Int64(cpus))) }
         if let memory { table.set("memory", .integer(memory)) }
         if let declaredGPUs {

@@ -63,7 +63,9 @@ enum ProbeReport {
             + "\"driver_version\":\(inventory.driverVersion.map(quote) ?? "null"),"
             + "\"cuda_version\":\(inventory.cudaVersion.map(quote) ?? "null"),"
             + "\"gpu_topology\":"
-            + (inventory.gpuTopology.map { "[" + $0.map { "[" + $0.map(quote).joined(separator: ",") + "]" }.joined(separator: ",") + "]" }
+            + (inventory.gpuTopology.map {
+                "[" + $0.map { "[" + $0.map(quote).joined(separator: ",") + "]" }.joined(separator: ",") + "]"
+            }
                 ?? "null") + ","
             + "\"boot_id\":\(inventory.bootID.map(quote) ?? "null"),"
             + "\"gpus\":[\(gpus.joined(separator: ","))],"

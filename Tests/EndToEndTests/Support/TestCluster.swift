@@ -114,7 +114,8 @@ final class TestCluster: @unchecked Sendable {
         )
         #expect(configure.status == 0, "\(configure.stderr)")
         if let nvidiaSMI {
-            let settings = "nvidia_smi = \"\(nvidiaSMI)\"\n" + read(config) + "\n"
+            // NVML off: on a machine with a real driver the stand-in must still be the one asked.
+            let settings = "nvidia_smi = \"\(nvidiaSMI)\"\nnvml = \"off\"\n" + read(config) + "\n"
             try settings.write(toFile: config, atomically: true, encoding: .utf8)
             chmod(config, 0o600)
         }

@@ -58,15 +58,24 @@ public struct NodeProber: Sendable {
     public var root: String
     public var nvidiaSMI: String
     public var timeout: Duration
+    /// NVIDIA's library, when loaded: asked first, with nvidia-smi as the fallback.
+    public var nvml: NVML?
 
     /// - Parameters:
     ///   - root: the file system root to read `proc/` and `sys/` under (`"/"` on a real node).
     ///   - nvidiaSMI: the `nvidia-smi` executable, looked up on `PATH` unless it contains a slash.
     ///   - timeout: hard limit for one `nvidia-smi` run.
-    public init(root: String = "/", nvidiaSMI: String = "nvidia-smi", timeout: Duration = .seconds(10)) {
+    ///   - nvml: NVML loaded with `NVML(path:)`; nil: nvidia-smi only.
+    public init(
+        root: String = "/",
+        nvidiaSMI: String = "nvidia-smi",
+        timeout: Duration = .seconds(10),
+        nvml: NVML? = nil
+    ) {
         self.root = root.hasSuffix("/") ? root : root + "/"
         self.nvidiaSMI = nvidiaSMI
         self.timeout = timeout
+        self.nvml = nvml
     }
 
     /// Probes GPUs, CPUs and memory. Never throws and never hangs past `timeout` (plus a little): whatever
@@ -105,6 +114,7 @@ public struct NodeProber: Sendable {
     /// GPUs and the processes using them, measured again (for heartbeats): nil when nvidia-smi cannot say.
     /// Runs nvidia-smi twice, each under the hard timeout; blocking, so call it off the async pool.
     public func sampleGPUs() -> (gpus: [GPUInfo], apps: [NvidiaSMI.ComputeApp])? {
+        if let sample = try? nvml?.sample(), !sample.gpus.isEmpty { return (sample.gpus, sample.apps) }
         guard let result = try? CommandRunner.run(nvidiaSMI, NvidiaSMI.queryArguments, timeout: timeout),
             result.status == 0, let gpus = try? NvidiaSMI.parseQueryGPU(result.stdout), !gpus.isEmpty
         else { return nil }
@@ -144,6 +154,19 @@ public struct NodeProber: Sendable {
             inventory.gpuSource = "declared"
             return
         }
+        if let nvml {
+            do {
+                let sample = try nvml.sample()
+                if !sample.gpus.isEmpty {
+                    accept(sample.gpus, source: "nvml", into: &inventory)
+                    inventory.cudaVersion = sample.cuda
+                    return
+                }
+                inventory.warnings.append("NVML (\(nvml.path)) lists no GPUs; asking nvidia-smi")
+            } catch {
+                inventory.warnings.append("NVML (\(nvml.path)) failed: \(error.message); asking nvidia-smi")
+            }
+        }
         let result: CommandResult
         do {
             result = try CommandRunner.run(nvidiaSMI, NvidiaSMI.queryArguments, timeout: timeout)
@@ -181,13 +204,18 @@ public struct NodeProber: Sendable {
             inventory.warnings.append("nvidia-smi ran but listed no GPUs")
             return
         }
-        inventory.gpus = gpus
-        inventory.gpuSource = "nvidia-smi"
-        inventory.driverVersion = gpus.lazy.compactMap(\.driverVersion).first
-        // Best effort, each under the same hard timeout: a node is usable without either.
+        accept(gpus, source: "nvidia-smi", into: &inventory)
+        // Best effort, under the same hard timeout: a node is usable without it.
         if let summary = try? CommandRunner.run(nvidiaSMI, [], timeout: timeout), summary.status == 0 {
             inventory.cudaVersion = NvidiaSMI.cudaVersion(summary.stdout)
         }
+    }
+
+    private func accept(_ gpus: [GPUInfo], source: String, into inventory: inout NodeInventory) {
+        inventory.gpus = gpus
+        inventory.gpuSource = source
+        inventory.driverVersion = gpus.lazy.compactMap(\.driverVersion).first
+        // NVML and the query say nothing of how GPUs connect: `topo -m` does (best effort, same timeout).
         if let topology = try? CommandRunner.run(nvidiaSMI, GPUTopology.arguments, timeout: timeout),
             topology.status == 0, let links = GPUTopology.parse(topology.stdout), links.count == gpus.count
         {

@@ -76,8 +76,9 @@ public enum NvidiaSMI {
     /// `CUDA Version: 13.0` from the header of plain `nvidia-smi` (`--query-gpu` has no such field).
     public static func cudaVersion(_ summary: String) -> String? {
         for line in summary.split(separator: "\n") {
-            guard let marker = line.split(separator: "CUDA Version:", maxSplits: 1, omittingEmptySubsequences: false)
-                .dropFirst().first
+            guard
+                let marker = line.split(separator: "CUDA Version:", maxSplits: 1, omittingEmptySubsequences: false)
+                    .dropFirst().first
             else { continue }
             let version = marker.drop { $0 == " " }.prefix { $0.isNumber || $0 == "." }
             return version.isEmpty ? nil : String(version)
