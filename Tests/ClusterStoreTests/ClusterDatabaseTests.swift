@@ -468,7 +468,9 @@ import Testing
     // MARK: Migrations
 
     /// Every migration of the cluster schema, in order (a new one is added here too).
-    static let migrations = ["0001-initial", "0002-revoked-nodes-and-token-use", "0003-attempt-usage", "0004-gpu-topology"]
+    static let migrations = [
+        "0001-initial", "0002-revoked-nodes-and-token-use", "0003-attempt-usage", "0004-gpu-topology",
+    ]
 
     /// A database written by the first release (only 0001) opens in this one: the new columns appear with
     /// their defaults and nothing is lost.

@@ -122,7 +122,10 @@ enum Tables {
         }
         if let links = node.gpuTopology, links.count > 1 {
             out += "\ntopology (nvidia-smi topo -m):\n"
-            out += render([""] + links.indices.map { "GPU\($0)" }, links.enumerated().map { ["GPU\($0.offset)"] + $0.element })
+            out += render(
+                [""] + links.indices.map { "GPU\($0)" },
+                links.enumerated().map { ["GPU\($0.offset)"] + $0.element }
+            )
         }
         return out
     }
