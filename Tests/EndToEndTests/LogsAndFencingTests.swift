@@ -54,19 +54,20 @@ struct LogsAndFencingTests {
         try await cluster.startController()
         try await cluster.startAgent("node", gpus: 0)
         try await cluster.configureCLI()
-        let id = try await cluster.submit([], ["sh", "-c", "for i in $(seq 1 50); do echo line $i; sleep 0.1; done"])
+        // A line every 100 ms for 30 s; the controller is down (kill -9) for 20 s of it, as the issue asks.
+        let id = try await cluster.submit([], ["sh", "-c", "for i in $(seq 1 300); do echo line $i; sleep 0.1; done"])
         _ = try await cluster.waitForState(id, ["RUNNING"])
         try await Task.sleep(for: .seconds(1))
         cluster.killController()
-        try await Task.sleep(for: .seconds(3))
+        try await Task.sleep(for: .seconds(20))
         try await cluster.startController()
-        let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 60)
+        let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 90)
         #expect(done.state == "SUCCEEDED", "\(cluster.logs())")
         try await waitUntil("the whole log is shipped", timeout: 20) {
-            (try await cluster.corral(["logs", id])).stdout.hasSuffix("line 50\n")
+            (try await cluster.corral(["logs", id])).stdout.hasSuffix("line 300\n")
         }
         let logs = try await cluster.corral(["logs", id])
-        #expect(logs.stdout == (1...50).map { "line \($0)\n" }.joined())
+        #expect(logs.stdout == (1...300).map { "line \($0)\n" }.joined())
     }
 
     @Test func anAgentThatCannotRenewItsLeaseStopsTheJobAndItIsRetried() async throws {
