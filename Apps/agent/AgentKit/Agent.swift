@@ -417,6 +417,11 @@ public actor Agent {
                 log.warning("allocation \(id): launch failed: \(error)")
                 report = AllocationStatusRequest(phase: .launchFailed, message: error)
             } else {
+                // The controller takes an exit only from a RUNNING job: say it ran first, if this process never
+                // did (an agent that died between starting the job and reporting it). A repeat changes nothing.
+                if job.pid == nil, let pid = record.jobPID() {
+                    reporter.send(id, AllocationStatusRequest(phase: .running, pid: pid))
+                }
                 report = Self.report(exit, sampled: usage[id])
                 let outcome = JobStateMachine.describe(JobExit(code: exit.code, signal: exit.signal))
                 log.info("allocation \(id): \(outcome)\(exit.stopReason.map { " (\($0.rawValue))" } ?? "")")
@@ -491,7 +496,9 @@ public actor Agent {
                 continue
             }
             seen.insert(id)
-            running[id] = RunningJob(spec: plan.spec, pid: record.jobPID())
+            // The pid is learnt again by `follow`, which reports the job running (a no-op for the controller
+            // unless the earlier agent died before it could say so).
+            running[id] = RunningJob(spec: plan.spec)
             if record.exit() == nil, let supervisor = record.supervisorPID(), record.isSupervisor(supervisor) {
                 running[id]?.supervisor = supervisor
                 log.info(
