@@ -238,7 +238,7 @@ struct FaultToleranceTests {
         let id = try await cluster.submit(["--gpus", "1"], ["sleep", "600"])
         let pid = try #require(try await cluster.waitForState(id, ["RUNNING"]).attempts.last?.pid)
         let record = try #require(cluster.jobRecords(agentState: cluster.stateDir(agent: "node")).first)
-        let supervisor = try #require(Int32(cluster.read(record + "/supervisor.pid")))
+        let supervisor = try #require(cluster.supervisorPID(record))
         kill(supervisor, SIGKILL)
         let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 20)
         #expect(done.state == "FAILED")
@@ -246,6 +246,43 @@ struct FaultToleranceTests {
         // Orphaned by its supervisor, the killed job is reaped by whatever adopts orphans here (not the agent):
         // count only processes that are not zombies.
         try await waitUntil("nothing of the job is left running", timeout: 10) { !processGroupRuns(pid) }
+    }
+
+    /// Supervisors are forked by one zygote process of the agent (cheap job starts); a zygote that dies is
+    /// replaced at the next job, and the jobs it started are not affected.
+    @Test func aDeadSupervisorZygoteIsReplaced() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.startAgent("node", gpus: 0)
+        try await cluster.configureCLI()
+        let running = try await cluster.submit([], ["sleep", "600"])
+        let pid = try #require(try await cluster.waitForState(running, ["RUNNING"]).attempts.last?.pid)
+        let agent = try #require(cluster.agents["node"]).processIdentifier
+        let zygote = try #require(Self.children(of: agent).first { Self.commandLine($0).contains("supervise-zygote") })
+        kill(zygote, SIGKILL)
+        let next = try await cluster.submit([], ["sh", "-c", "echo after"])
+        let done = try await cluster.waitForState(next, ["SUCCEEDED", "FAILED"])
+        #expect(done.state == "SUCCEEDED", "\(cluster.logs())")
+        #expect(kill(pid, 0) == 0, "the job the dead zygote started runs on")
+        #expect(try await cluster.job(running).state == "RUNNING")
+        try await waitUntil("a new zygote serves the agent", timeout: 10) {
+            Self.children(of: agent).contains { Self.commandLine($0).contains("supervise-zygote") && $0 != zygote }
+        }
+    }
+
+    static func children(of parent: Int32) -> [Int32] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init).filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == parent && fields[0] != "Z"
+        }
+    }
+
+    static func commandLine(_ pid: Int32) -> String {
+        let data = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
+        return String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
     }
 
     /// `--kill-grace` is the job's own: a job that ignores SIGTERM is killed after its 1 s, not after the

@@ -38,6 +38,7 @@ public actor Agent {
     /// The latest usage sample of each running allocation (peaks carried from sample to sample).
     var usage: [String: UsageReport] = [:]
     var registryLoggedIn = false
+    var zygote = ZygoteHandle()
     /// Measures the GPUs again for each heartbeat; nil where they were declared rather than detected.
     let gpuProber: NodeProber?
     /// Every allocation this process has seen, so a launch delivered twice starts once.
@@ -288,19 +289,23 @@ public actor Agent {
         running[id] = RunningJob(spec: spec)
         reporter.send(id, AllocationStatusRequest(phase: .starting))
         let record = JobRecord(jobsDir: configuration.jobsDir, allocationID: id)
-        let supervisor: pid_t
+        var supervisor: pid_t?
         do {
             if spec.image != nil { try await logInToRegistry() }
             try record.create(try supervisorPlan(spec))
-            supervisor = try JobLauncher.spawn(
-                JobLauncher.Plan(
-                    executable: Self.executable,
-                    arguments: [Self.executable, Supervisor.command, record.directory],
-                    environment: ["PATH": "/usr/local/bin:/usr/bin:/bin"],
-                    cwd: "/",
-                    logPath: record.supervisorLogPath
+            let zygoteLog = configuration.stateDir + "/zygote.log"
+            if !zygote.start(record.directory, executable: Self.executable, log: zygoteLog) {
+                // No zygote: execute a supervisor directly (slower to start, the same otherwise).
+                supervisor = try JobLauncher.spawn(
+                    JobLauncher.Plan(
+                        executable: Self.executable,
+                        arguments: [Self.executable, Supervisor.command, record.directory],
+                        environment: ["PATH": "/usr/local/bin:/usr/bin:/bin"],
+                        cwd: "/",
+                        logPath: record.supervisorLogPath
+                    )
                 )
-            )
+            }
         } catch {
             running[id] = nil
             record.remove()
@@ -308,9 +313,8 @@ public actor Agent {
             reporter.send(id, AllocationStatusRequest(phase: .launchFailed, message: "\(error)"))
             return
         }
-        record.write(pid: supervisor, to: record.supervisorPIDPath)
         running[id]?.supervisor = supervisor
-        follow(id, record, supervisor: supervisor, child: true)
+        follow(id, record, supervisor: supervisor, child: supervisor != nil)
     }
 
     func supervisorPlan(_ spec: LaunchSpec) throws -> SupervisorPlan {
@@ -380,20 +384,28 @@ public actor Agent {
 
     /// Reports the job running once its supervisor has started it, then waits (on a thread of its own) for the
     /// supervisor to end and reports how the job ended.
-    func follow(_ id: String, _ record: JobRecord, supervisor: pid_t, child: Bool) {
+    /// `supervisor` is nil when the zygote started it: its pid is read from the record, where the supervisor
+    /// writes it before it starts the job.
+    func follow(_ id: String, _ record: JobRecord, supervisor: pid_t?, child: Bool) {
         Task {
             if running[id]?.pid == nil {
-                // The supervisor writes job.pid, or exit.json when the job could not start, within milliseconds.
-                for _ in 0..<2000 {
-                    if record.jobPID() != nil || Files.exists(record.exitPath) || !JobLauncher.alive(supervisor) {
-                        break
-                    }
-                    try? await Task.sleep(for: .milliseconds(5))
+                // The supervisor writes job.pid, or exit.json when the job could not start, within milliseconds:
+                // look every millisecond at first, then less often (10 s in all).
+                for attempt in 0..<1000 {
+                    let gone = supervisor.map { !JobLauncher.alive($0) } ?? false
+                    if record.jobPID() != nil || Files.exists(record.exitPath) || gone { break }
+                    try? await Task.sleep(for: .milliseconds(attempt < 20 ? 1 : 10))
                 }
                 started(id, record.jobPID())
             }
+            // Written before the job starts; nil also when it has already ended (exit.json says how).
+            guard let watched = supervisor ?? record.liveSupervisor() else {
+                finished(id)
+                return
+            }
+            running[id]?.supervisor = watched
             Threads.detach { [self] in
-                JobLauncher.waitForExit(supervisor, child: child)
+                JobLauncher.waitForExit(watched, child: child)
                 Task { await self.finished(id) }
             }
         }
@@ -499,15 +511,17 @@ public actor Agent {
             // The pid is learnt again by `follow`, which reports the job running (a no-op for the controller
             // unless the earlier agent died before it could say so).
             running[id] = RunningJob(spec: plan.spec)
-            if record.exit() == nil, let supervisor = record.supervisorPID(), record.isSupervisor(supervisor) {
-                running[id]?.supervisor = supervisor
-                log.info(
-                    "allocation \(id): adopted (pid \(record.jobPID().map(String.init) ?? "-"), supervisor \(supervisor))"
-                )
-                follow(id, record, supervisor: supervisor, child: false)
-            } else {
+            if record.exit() != nil {
                 log.info("allocation \(id): ended while the agent was away")
                 finished(id)
+            } else if let supervisor = record.liveSupervisor() {
+                log.info("allocation \(id): adopted (supervisor \(supervisor))")
+                follow(id, record, supervisor: supervisor, child: false)
+            } else if !Files.exists(record.supervisorPIDPath) {
+                // Started an instant before the last agent died: give the supervisor its moment to say so.
+                follow(id, record, supervisor: nil, child: false)
+            } else {
+                finished(id)  // its supervisor is gone without a word: reported as such
             }
         }
     }

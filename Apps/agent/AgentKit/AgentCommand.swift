@@ -149,6 +149,9 @@ public enum AgentCommand: Sendable, Equatable {
     /// A job's supervisor (not in the usage: the agent starts it, people do not).
     public static func supervise(directory: String) -> Int32 { Supervisor.main(directory: directory) }
 
+    /// The agent's supervisor zygote (not in the usage either).
+    public static func superviseZygote() -> Int32 { SupervisorZygote.main() }
+
     /// Runs the command; returns the process exit code.
     public static func run(_ command: AgentCommand, log: any LogSink) async -> Int32 {
         switch command {

@@ -77,7 +77,8 @@ enum JobLauncher {
     }
 
     /// Spawns the plan; returns the pid, which is also the process group and session id.
-    static func spawn(_ plan: Plan) throws(LaunchError) -> pid_t {
+    /// `stdin`: a descriptor to read instead of /dev/null (the supervisor zygote's request pipe).
+    static func spawn(_ plan: Plan, stdin: Int32? = nil) throws(LaunchError) -> pid_t {
         let logFD = open(plan.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
         guard logFD >= 0 else {
             throw LaunchError(message: "cannot open log file \(plan.logPath): \(String(cString: strerror(errno)))")
@@ -107,7 +108,11 @@ enum JobLauncher {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        if nullFD >= 0 { posix_spawn_file_actions_adddup2(&actions, nullFD, STDIN_FILENO) }
+        if let stdin {
+            posix_spawn_file_actions_adddup2(&actions, stdin, STDIN_FILENO)
+        } else if nullFD >= 0 {
+            posix_spawn_file_actions_adddup2(&actions, nullFD, STDIN_FILENO)
+        }
         posix_spawn_file_actions_adddup2(&actions, logFD, STDOUT_FILENO)
         posix_spawn_file_actions_adddup2(&actions, logFD, STDERR_FILENO)
         clinux_spawn_file_actions_addchdir(&actions, plan.cwd)

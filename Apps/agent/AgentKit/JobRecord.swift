@@ -44,7 +44,7 @@ struct SupervisorExit: Codable, Hashable, Sendable {
 /// talk only through these files, so either can die and restart without the other losing anything:
 ///
 ///     launch.json     the plan (agent, before the supervisor starts)
-///     supervisor.pid  the supervisor's pid (supervisor)
+///     supervisor.pid  the supervisor's pid and start time (supervisor, first thing)
 ///     job.pid         the job's pid, also its process group (supervisor, once it runs)
 ///     stop            a stop request: cancel | timeout | fence (agent)
 ///     exit.json       how it ended (supervisor, last)
@@ -63,12 +63,11 @@ struct JobRecord: Sendable {
 
     func create(_ plan: SupervisorPlan) throws(Files.Failure) {
         try Files.makeDirectories(directory, mode: 0o700)
-        try Files.writeAtomically(planPath, String(decoding: WireJSON.encode(plan), as: UTF8.self))
+        try Files.writeAtomically(planPath, String(decoding: WireJSON.encode(plan), as: UTF8.self), durable: false)
     }
 
     func plan() -> SupervisorPlan? { decode(SupervisorPlan.self, planPath) }
     func exit() -> SupervisorExit? { decode(SupervisorExit.self, exitPath) }
-    func supervisorPID() -> pid_t? { pid(supervisorPIDPath) }
     func jobPID() -> pid_t? { pid(jobPIDPath) }
 
     func stopRequest() -> StopReason? {
@@ -79,22 +78,45 @@ struct JobRecord: Sendable {
     /// The first request wins: a timeout stays a timeout when a cancel follows it.
     func requestStop(_ reason: StopReason) {
         guard !Files.exists(stopPath) else { return }
-        try? Files.writeAtomically(stopPath, reason.rawValue + "\n")
+        try? Files.writeAtomically(stopPath, reason.rawValue + "\n", durable: false)
     }
 
-    func write(pid: pid_t, to path: String) { try? Files.writeAtomically(path, "\(pid)\n") }
+    // Records need to outlive a process, not the machine (a reboot voids them): no fsync, which would cost
+    // every job start several disk flushes.
+    func write(pid: pid_t, to path: String) { try? Files.writeAtomically(path, "\(pid)\n", durable: false) }
 
     func write(_ exit: SupervisorExit) {
-        try? Files.writeAtomically(exitPath, String(decoding: WireJSON.encode(exit), as: UTF8.self))
+        try? Files.writeAtomically(exitPath, String(decoding: WireJSON.encode(exit), as: UTF8.self), durable: false)
     }
 
-    /// Whether `pid` is this record's supervisor (and not a process that took its number after it died).
-    func isSupervisor(_ pid: pid_t) -> Bool {
-        // /proc files have no size until read: pass the buffer's.
-        let arguments = Files.read("/proc/\(pid)/cmdline", from: 0, limit: 8192, size: 8192)
-            .split(separator: 0, omittingEmptySubsequences: false)
-            .map { String(decoding: $0, as: UTF8.self) }
-        return arguments.count >= 3 && arguments[1] == Supervisor.command && arguments[2] == directory
+    /// The supervisor records itself as "pid starttime" (the start time from /proc/PID/stat), so a process
+    /// that took its pid after it died is never mistaken for it (zygote-forked supervisors share the
+    /// zygote's command line, so that cannot tell them apart).
+    func writeSupervisorIdentity() {
+        let pid = getpid()
+        try? Files.writeAtomically(
+            supervisorPIDPath,
+            "\(pid) \(Self.startTime(of: pid) ?? "")\n",
+            durable: false
+        )
+    }
+
+    /// The supervisor's pid while it runs; nil when it never recorded itself or is gone.
+    func liveSupervisor() -> pid_t? {
+        guard let text = try? Files.read(supervisorPIDPath, limit: 64) else { return nil }
+        let fields = text.split(separator: " ").map { String($0).trimmingWhitespace() }
+        guard let first = fields.first, let pid = pid_t(first), pid > 1, fields.count == 2,
+            let recorded = fields.last, !recorded.isEmpty, Self.startTime(of: pid) == recorded
+        else { return nil }
+        return pid
+    }
+
+    /// Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot.
+    static func startTime(of pid: pid_t) -> String? {
+        let stat = String(decoding: Files.read("/proc/\(pid)/stat", from: 0, limit: 1024, size: 1024), as: UTF8.self)
+        guard let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? String(fields[19]) : nil
     }
 
     func remove() {
@@ -119,7 +141,7 @@ struct JobRecord: Sendable {
 enum LeaseFile {
     static func renew(_ path: String, lease: Duration) {
         let milliseconds = lease.components.seconds * 1000 + lease.components.attoseconds / 1_000_000_000_000_000
-        try? Files.writeAtomically(path, "\(Monotonic.nanoseconds()) \(milliseconds)\n", mode: 0o600)
+        try? Files.writeAtomically(path, "\(Monotonic.nanoseconds()) \(milliseconds)\n", mode: 0o600, durable: false)
     }
 
     /// True when the lease has run out; false while it holds or when there is no lease to judge by.

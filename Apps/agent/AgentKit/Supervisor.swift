@@ -21,7 +21,7 @@ enum Supervisor {
         // Only the agent's files steer a supervisor; a stray signal to its session must not orphan the job.
         for number in [SIGINT, SIGHUP, SIGTERM, SIGPIPE] { signal(number, SIG_IGN) }
         wakeOnSIGUSR1()
-        record.write(pid: getpid(), to: record.supervisorPIDPath)
+        record.writeSupervisorIdentity()
         let job = JobLauncher.Plan(
             executable: plan.executable,
             arguments: plan.arguments,

@@ -8,6 +8,9 @@ import HTTPKit
 if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "supervise" {
     exit(AgentCommand.supervise(directory: CommandLine.arguments[2]))
 }
+if CommandLine.arguments.count == 2 && CommandLine.arguments[1] == "supervise-zygote" {
+    exit(AgentCommand.superviseZygote())
+}
 HTTPKitRuntime.initialize()
 let command: AgentCommand
 do {

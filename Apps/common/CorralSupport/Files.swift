@@ -124,8 +124,14 @@ public enum Files {
     }
 
     /// Writes through a temporary file and rename, so readers never see half a file; the mode is set before
-    /// any byte is written.
-    public static func writeAtomically(_ path: String, _ text: String, mode: mode_t = 0o600) throws(Failure) {
+    /// any byte is written. `durable: false` skips the fsync, for files that only need to survive a process
+    /// (not a machine) going down: the agent's job records, which a reboot makes void anyway.
+    public static func writeAtomically(
+        _ path: String,
+        _ text: String,
+        mode: mode_t = 0o600,
+        durable: Bool = true
+    ) throws(Failure) {
         let directory = parent(of: path)
         try makeDirectories(directory, mode: 0o700)
         let temporary = "\(path).tmp.\(getpid())"
@@ -145,7 +151,7 @@ public enum Files {
             }
             offset += written
         }
-        fsync(fd)
+        if durable { fsync(fd) }
         close(fd)
         guard rename(temporary, path) == 0 else {
             let message = errorText()

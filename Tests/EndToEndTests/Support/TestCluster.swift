@@ -45,7 +45,7 @@ final class TestCluster: @unchecked Sendable {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where name.hasSuffix("-state") {
             for record in jobRecords(agentState: root + "/" + name) {
                 if let pid = Int32(read(record + "/job.pid")) { kill(-pid, SIGKILL) }
-                if let pid = Int32(read(record + "/supervisor.pid")) { kill(pid, SIGKILL) }
+                if let pid = supervisorPID(record) { kill(pid, SIGKILL) }
             }
         }
     }
@@ -54,6 +54,11 @@ final class TestCluster: @unchecked Sendable {
     func jobRecords(agentState: String) -> [String] {
         let jobs = agentState + "/jobs"
         return ((try? FileManager.default.contentsOfDirectory(atPath: jobs)) ?? []).sorted().map { jobs + "/" + $0 }
+    }
+
+    /// From a job record's supervisor.pid ("pid starttime").
+    func supervisorPID(_ record: String) -> Int32? {
+        read(record + "/supervisor.pid").split(separator: " ").first.flatMap { Int32($0) }
     }
 
     func stateDir(agent name: String) -> String { root + "/\(name)-state" }

@@ -45,6 +45,8 @@ int clinux_pidfd_open(pid_t pid, unsigned int flags) { return (int)syscall(SYS_p
 
 int clinux_gettid(void) { return (int)syscall(SYS_gettid); }
 
+pid_t clinux_fork(void) { return fork(); }
+
 int clinux_pthread_setname_self(const char *name) { return pthread_setname_np(pthread_self(), name); }
 
 const short clinux_spawn_setsid = POSIX_SPAWN_SETSID;

@@ -45,6 +45,9 @@ int clinux_dup3(int oldfd, int newfd, int flags);
 // Linux 5.3+; returns -1 with errno ENOSYS on older kernels.
 int clinux_pidfd_open(pid_t pid, unsigned int flags);
 int clinux_gettid(void);
+// fork(2), which Swift's Glibc module does not offer. Only for single-threaded processes (the agent's
+// supervisor zygote), where it is safe.
+pid_t clinux_fork(void);
 
 // MARK: threads
 
