@@ -32,14 +32,20 @@ struct UsageTests {
         return path
     }
 
-    @Test func nodesShowLiveGPUUtilizationAndJobsTheirUsage() async throws {
+    /// A controller, the CLI, and an agent on node `gpu-node` that finds its GPU through the stand-in.
+    static func gpuCluster() async throws -> (cluster: TestCluster, tools: String, nvidiaSMI: String) {
         let cluster = try TestCluster()
         let tools = cluster.root + "/tools"
         try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
-        let nvidiaSMI = try Self.standInNvidiaSMI(in: tools)
+        let nvidiaSMI = try standInNvidiaSMI(in: tools)
         try await cluster.startController()
         try await cluster.startAgent("gpu-node", gpus: 0, nvidiaSMI: nvidiaSMI)
         try await cluster.configureCLI()
+        return (cluster, tools, nvidiaSMI)
+    }
+
+    @Test func nodesShowLiveGPUUtilizationAndJobsTheirUsage() async throws {
+        let (cluster, tools, _) = try await Self.gpuCluster()
         try await waitUntil("the node registers its detected GPU", timeout: 20) {
             (try await cluster.corral(["nodes"])).stdout.contains("0/1")
         }
@@ -92,13 +98,7 @@ struct UsageTests {
 
     /// When nvidia-smi stops answering, the node says it is unhealthy rather than taking work it may not run.
     @Test func aFailingNvidiaSMIMakesTheNodeUnhealthy() async throws {
-        let cluster = try TestCluster()
-        let tools = cluster.root + "/tools"
-        try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
-        let nvidiaSMI = try Self.standInNvidiaSMI(in: tools)
-        try await cluster.startController()
-        try await cluster.startAgent("gpu-node", gpus: 0, nvidiaSMI: nvidiaSMI)
-        try await cluster.configureCLI()
+        let (cluster, _, nvidiaSMI) = try await Self.gpuCluster()
         try await waitUntil("the node is READY", timeout: 20) {
             (try await cluster.corral(["nodes"])).stdout.contains("READY")
         }

@@ -158,8 +158,10 @@ public actor Agent {
         for id in answer.stop { stop(id) }
     }
 
-    func gpuReports() -> [GPUReport] {
-        inventory.gpus.map {
+    func gpuReports() -> [GPUReport] { Self.reports(inventory.gpus) }
+
+    static func reports(_ gpus: [GPUInfo]) -> [GPUReport] {
+        gpus.map {
             GPUReport(
                 index: $0.index,
                 uuid: $0.uuid,
@@ -237,18 +239,7 @@ public actor Agent {
                 gpuMemoryMib: onGPU.isEmpty ? (gpus == nil ? nil : 0) : onGPU.reduce(0, +)
             )
         }
-        guard let gpus else { return nil }
-        return gpus.gpus.map {
-            GPUReport(
-                index: $0.index,
-                uuid: $0.uuid,
-                name: $0.name,
-                memoryMib: $0.memoryTotalMiB,
-                memoryUsedMib: $0.memoryUsedMiB,
-                utilization: $0.utilizationPercent,
-                healthy: $0.isHealthy
-            )
-        }
+        return gpus.map { Self.reports($0.gpus) }
     }
 
     func pollLoop() async {

@@ -45,6 +45,12 @@ enum SpecFile {
             }
             return small
         }
+        /// A whole number of seconds, or a duration string ("90s", "30m", "2h", "1d").
+        func seconds(_ what: String) throws(CLIError) -> Int {
+            guard case .string(let text) = value else { return try int() }
+            guard let seconds = SubmitParser.parseDuration(text) else { throw bad(what) }
+            return seconds
+        }
         func string() throws(CLIError) -> String {
             guard case .string(let text) = value else { throw bad("a string") }
             return text
@@ -89,20 +95,8 @@ enum SpecFile {
         case "cpus": request.cpus = try int()
         case "memory": request.memory = try bytes()
         case "image": request.image = try string()
-        case "time_limit":
-            if case .string(let text) = value {
-                guard let seconds = SubmitParser.parseDuration(text) else { throw bad("seconds or 90s, 30m, 2h, 1d") }
-                request.timeLimit = seconds
-            } else {
-                request.timeLimit = try int()
-            }
-        case "kill_grace":
-            if case .string(let text) = value {
-                guard let seconds = SubmitParser.parseDuration(text) else { throw bad("seconds or 30s, 2m") }
-                request.killGrace = seconds
-            } else {
-                request.killGrace = try int()
-            }
+        case "time_limit": request.timeLimit = try seconds("seconds or 90s, 30m, 2h, 1d")
+        case "kill_grace": request.killGrace = try seconds("seconds or 30s, 2m")
         case "max_retries": request.maxRetries = try int()
         case "priority": request.priority = try int()
         case "env": request.env = try strings()
