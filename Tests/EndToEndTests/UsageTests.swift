@@ -1,6 +1,7 @@
 import ClusterWire
 import Foundation
 import Glibc
+import HTTPKit
 import Testing
 
 /// Live measurements through the real binaries: per-job CPU and memory from /proc (real processes), GPU
@@ -194,5 +195,60 @@ struct TopologyTests {
         #expect(try await cluster.waitForState(first, ["RUNNING"]).gpuIndices == [0])
         let pair = try await cluster.submit(["--gpus", "2"], ["sleep", "600"])
         #expect(try await cluster.waitForState(pair, ["RUNNING"]).gpuIndices == [2, 3])
+    }
+}
+
+/// `GET /metrics` from the real controller, in the Prometheus text format, with real jobs and a node that
+/// measures its (stand-in) GPU.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct MetricsTests {
+    @Test func metricsCountJobsNodesAndGPUsInPrometheusFormat() async throws {
+        let (cluster, _, _) = try await UsageTests.gpuCluster()
+        try await waitUntil("the GPU is measured", timeout: 20) {
+            (try await cluster.corral(["nodes"])).stdout.contains("5%")
+        }
+        let done = try await cluster.submit([], ["true"])
+        _ = try await cluster.waitForState(done, ["SUCCEEDED"])
+        let running = try await cluster.submit(["--gpus", "1"], ["sleep", "600"])
+        _ = try await cluster.waitForState(running, ["RUNNING"])
+        _ = try await cluster.submit(["--gpus", "4"], ["true"])  // more GPUs than any node has: QUEUED
+
+        let client = HTTPClient(
+            configuration: HTTPClientConfiguration(baseURL: cluster.endpoint, bearerToken: cluster.adminToken)
+        )
+        let response = try await client.execute(.get, "/metrics")
+        #expect(response.status == 200)
+        #expect(response.headers.values("Content-Type").first?.hasPrefix("text/plain; version=0.0.4") == true)
+        let text = String(decoding: response.body, as: UTF8.self)
+        let lines = Set(text.split(separator: "\n").map(String.init))
+        for expected in [
+            #"corral_jobs{state="SUCCEEDED"} 1"#, #"corral_jobs{state="RUNNING"} 1"#, #"corral_jobs{state="QUEUED"} 1"#,
+            #"corral_jobs{state="FAILED"} 0"#, #"corral_queue_pending_jobs{queue="default"} 1"#,
+            #"corral_queue_gpus_in_use{queue="default"} 1"#, #"corral_nodes{status="READY"} 1"#,
+            #"corral_node_gpus_allocated{node="gpu-node"} 1"#,
+            #"corral_gpu_utilization_percent{gpu="0",node="gpu-node",uuid="\#(UsageTests.uuid)"} 5"#,
+            #"corral_gpu_memory_used_bytes{gpu="0",node="gpu-node",uuid="\#(UsageTests.uuid)"} \#(710 << 20)"#,
+        ] {
+            #expect(lines.contains(expected), "missing \(expected) in\n\(text)")
+        }
+        // Every sample belongs to a family announced by HELP and TYPE before it; values are integers.
+        var announced: Set<String> = []
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("# TYPE ") { announced.insert(String(line.split(separator: " ")[2])) }
+            if line.hasPrefix("#") { continue }
+            let name = String(line.prefix { $0 != "{" && $0 != " " })
+            #expect(announced.contains(name), "\(line)")
+            #expect(Int64(line.split(separator: " ").last ?? "") != nil, "\(line)")
+        }
+
+        // Counts come back after a restart (from the database, not a scan per scrape).
+        cluster.killController()
+        try await cluster.startController()
+        let again = String(decoding: try await client.execute(.get, "/metrics").body, as: UTF8.self)
+        #expect(again.contains(#"corral_jobs{state="SUCCEEDED"} 1"#))
+
+        // Like every endpoint but /healthz, it wants a token.
+        let anonymous = HTTPClient(configuration: HTTPClientConfiguration(baseURL: cluster.endpoint))
+        #expect(try await anonymous.execute(.get, "/metrics").status == 401)
     }
 }

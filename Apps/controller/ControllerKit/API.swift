@@ -38,6 +38,15 @@ struct API: Sendable {
             let job = try await state.resolveJob(request.pathParameters["id"] ?? "", for: principal)
             return .json(WireJSON.encode(await state.explain(job)))
         }
+        // Prometheus: any user token (`bearer_token_file` in the scrape config); the exposition format 0.0.4.
+        router.add(.get, "/metrics") { request in
+            _ = try await user(request)
+            return HTTPResponse(
+                status: .ok,
+                headers: HTTPHeaders([("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]),
+                body: Array(await state.metrics().utf8)
+            )
+        }
         router.add(.get, "/v1/queues") { request in
             _ = try await user(request)
             return .json(WireJSON.encode(QueueListResponse(queues: await state.queueViews())))

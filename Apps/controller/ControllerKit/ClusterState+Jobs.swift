@@ -51,7 +51,7 @@ extension ClusterState {
             return
         }
         for entry in batch {
-            jobs[entry.job.id] = entry.job
+            keep(entry.job)
             orderIndex[entry.job.id] = jobOrder.count
             jobOrder.append(entry.job.id)
             queued.insert(entry.job.id)

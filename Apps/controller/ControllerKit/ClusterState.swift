@@ -18,6 +18,8 @@ actor ClusterState {
     let log: any LogSink
 
     var jobs: [JobID: Job] = [:]
+    /// How many jobs are in each state, kept as jobs change (for /metrics, without a scan).
+    var stateCounts: [JobState: Int] = [:]
     /// Job ids in submission order, for listing newest first without sorting.
     var jobOrder: [JobID] = []
     var orderIndex: [JobID: Int] = [:]
@@ -57,6 +59,7 @@ actor ClusterState {
         }
         for job in try database.loadJobs() {
             jobs[job.id] = job
+            stateCounts[job.state, default: 0] += 1
             for attempt in job.attempts {
                 guard let started = attempt.startedAt, let ended = attempt.endedAt else { continue }
                 usage.record(
@@ -178,12 +181,18 @@ actor ClusterState {
             if isNew { try database.insertJob(job) } else { try database.updateJob(job) }
             for event in events { try database.appendEvent(event) }
         }
-        jobs[job.id] = job
+        keep(job)
         if isNew {
             orderIndex[job.id] = jobOrder.count
             jobOrder.append(job.id)
         }
         if job.state == .queued { queued.insert(job.id) } else { queued.remove(job.id) }
+    }
+
+    /// Puts the job in memory, keeping the per-state counts right.
+    func keep(_ job: Job) {
+        if let old = jobs.updateValue(job, forKey: job.id) { stateCounts[old.state, default: 0] -= 1 }
+        stateCounts[job.state, default: 0] += 1
     }
 
     /// Applies one event to a job through the state machine. A refused transition is logged and recorded in
