@@ -62,6 +62,7 @@ import Testing
             "GET /v1/jobs/{id}/events": user(other: .notFound),
             "GET /v1/jobs/{id}/logs": user(other: .notFound),
             "GET /v1/jobs/{id}/explain": user(other: .notFound),
+            "GET /metrics": user(),
             "GET /v1/queues": user(),
             "GET /v1/nodes": user(),
             "GET /v1/nodes/{id}": user(),
