@@ -39,7 +39,8 @@ import Testing
     }
 
     /// Who may do what. alice owns the job; bob is another user (someone else's job looks unknown: 404).
-    /// Callers without a usable token (none, wrong, expired, revoked) get 401 everywhere but /healthz.
+    /// Callers without a usable token (none, wrong, expired, revoked) get 401 everywhere but /healthz and the
+    /// dashboard's static files.
     static let table: [String: [Caller: Outcome]] = {
         func user(owner: Outcome = .ok, other: Outcome = .ok) -> [Caller: Outcome] {
             [.alice: owner, .bob: other, .admin: .ok, .node: .forbidden, .cluster: .forbidden]
@@ -50,11 +51,17 @@ import Testing
         let ownNode: [Caller: Outcome] = [
             .alice: .forbidden, .bob: .forbidden, .admin: .forbidden, .node: .ok, .cluster: .forbidden,
         ]
+        // Static and data-free: the health check and the dashboard's page, script and style (its data comes
+        // from the API below, with the user's token).
+        let everyone: [Caller: Outcome] = [
+            .none: .ok, .wrong: .ok, .expired: .ok, .revoked: .ok, .alice: .ok, .bob: .ok, .admin: .ok,
+            .node: .ok, .cluster: .ok,
+        ]
         return [
-            "GET /healthz": [
-                .none: .ok, .wrong: .ok, .expired: .ok, .revoked: .ok, .alice: .ok, .bob: .ok, .admin: .ok,
-                .node: .ok, .cluster: .ok,
-            ],
+            "GET /healthz": everyone,
+            "GET /": everyone,
+            "GET /dashboard.js": everyone,
+            "GET /dashboard.css": everyone,
             "POST /v1/jobs": user(),
             "GET /v1/jobs": user(),
             "GET /v1/jobs/{id}": user(other: .notFound),

@@ -12,6 +12,7 @@ struct API: Sendable {
     func router() -> Router {
         var router = Router()
         router.add(.get, "/healthz") { _ in .json(Array(#"{"status":"ok"}"#.utf8)) }
+        Dashboard.add(to: &router)
 
         router.add(.post, "/v1/jobs") { request in try await submit(request) }
         router.add(.get, "/v1/jobs") { request in try await listJobs(request) }
