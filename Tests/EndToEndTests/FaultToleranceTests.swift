@@ -300,7 +300,7 @@ struct FaultToleranceTests {
         let id = try await cluster.submit(["--kill-grace", "1s"], ["sh", "-c", "trap '' TERM; echo ready; sleep 600"])
         let pid = try #require(try await cluster.waitForState(id, ["RUNNING"]).attempts.last?.pid)
         let record = try #require(cluster.jobRecords(agentState: cluster.stateDir(agent: "node")).first)
-        #expect(cluster.read(record + "/launch.json").contains("\"grace_seconds\":1"))
+        #expect(cluster.read(record + "/launch.json").contains("\"graceSeconds\":1"))
         let cancel = try await cluster.corral(["cancel", id])
         #expect(cancel.status == 0, "\(cancel.stderr)")
         try await waitUntil("the job's group is killed after its own grace", timeout: 20) { kill(-pid, 0) != 0 }

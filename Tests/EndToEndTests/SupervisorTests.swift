@@ -40,14 +40,14 @@ struct SupervisorTests {
             timeLimit: timeLimit
         )
         let plan: [String: Any] = [
-            "spec": try JSONSerialization.jsonObject(with: Data(WireJSON.encode(spec))),
+            "spec": try JSONSerialization.jsonObject(with: JSONEncoder().encode(spec)),
             "executable": command[0],
             "arguments": command,
             "environment": ["PATH": "/usr/bin:/bin"],
             "cwd": directory,
-            "log_path": directory + "/job.log",
-            "grace_seconds": grace,
-            "lease_path": directory + "/lease",
+            "logPath": directory + "/job.log",
+            "graceSeconds": grace,
+            "leasePath": directory + "/lease",
         ]
         try JSONSerialization.data(withJSONObject: plan).write(to: URL(fileURLWithPath: directory + "/launch.json"))
         if let lease { try lease.write(toFile: directory + "/lease", atomically: true, encoding: .utf8) }
@@ -63,22 +63,22 @@ struct SupervisorTests {
         let (status, exit) = try await supervise(["/bin/sh", "-c", "echo hello; exit 7"])
         #expect(status == 0)
         #expect(exit["code"] as? Int == 7)
-        #expect(exit["stop_reason"] == nil)
-        #expect((exit["ended_at_ms"] as? Int ?? 0) > 1_700_000_000_000)
+        #expect(exit["stopReason"] == nil)
+        #expect((exit["endedAtMs"] as? Int ?? 0) > 1_700_000_000_000)
         #expect(Int32(try String(contentsOfFile: directory + "/job.pid", encoding: .utf8).trimmed) ?? 0 > 1)
         #expect(try String(contentsOfFile: directory + "/job.log", encoding: .utf8) == "hello\n")
     }
 
     @Test func endsTheJobAtItsTimeLimit() async throws {
         let (_, exit) = try await supervise(["/bin/sleep", "60"], timeLimit: 1)
-        #expect(exit["stop_reason"] as? String == "timeout")
+        #expect(exit["stopReason"] as? String == "timeout")
         #expect(exit["signal"] as? Int == Int(SIGTERM))
     }
 
     /// A lease renewed long ago (monotonic time 1 ns, lasting 1 ms): the agent is gone, so the job is fenced.
     @Test func fencesTheJobWhenTheAgentsLeaseHasRunOut() async throws {
         let (_, exit) = try await supervise(["/bin/sleep", "60"], lease: "1 1\n")
-        #expect(exit["stop_reason"] as? String == "fence")
+        #expect(exit["stopReason"] as? String == "fence")
     }
 
     /// A stop request to a job that ignores SIGTERM and has a child that does too: after the grace period the
@@ -86,7 +86,7 @@ struct SupervisorTests {
     @Test func aStopRequestKillsTheWholeGroupAfterTheGrace() async throws {
         let script = "trap '' TERM; (trap '' TERM; sleep 60) & echo $! > child.pid; sleep 60"
         let (_, exit) = try await supervise(["/bin/sh", "-c", script], grace: 1, stop: "cancel\n")
-        #expect(exit["stop_reason"] as? String == "cancel")
+        #expect(exit["stopReason"] as? String == "cancel")
         #expect(exit["signal"] as? Int == Int(SIGKILL))
         let child = Int32(try String(contentsOfFile: directory + "/child.pid", encoding: .utf8).trimmed) ?? 0
         try await waitUntil("the job's child is gone too", timeout: 10) { !processRuns(child) }
@@ -95,7 +95,7 @@ struct SupervisorTests {
     @Test func aProgramThatCannotStartIsALaunchError() async throws {
         let (status, exit) = try await supervise(["/nonexistent/program"])
         #expect(status == 0)
-        #expect((exit["launch_error"] as? String)?.contains("/nonexistent/program") == true, "\(exit)")
+        #expect((exit["launchError"] as? String)?.contains("/nonexistent/program") == true, "\(exit)")
         #expect(!FileManager.default.fileExists(atPath: directory + "/job.pid"))
     }
 

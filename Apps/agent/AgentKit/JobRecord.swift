@@ -63,7 +63,7 @@ struct JobRecord: Sendable {
 
     func create(_ plan: SupervisorPlan) throws(Files.Failure) {
         try Files.makeDirectories(directory, mode: 0o700)
-        try Files.writeAtomically(planPath, String(decoding: WireJSON.encode(plan), as: UTF8.self), durable: false)
+        try Files.writeAtomically(planPath, Self.encode(plan), durable: false)
     }
 
     func plan() -> SupervisorPlan? { decode(SupervisorPlan.self, planPath) }
@@ -86,7 +86,7 @@ struct JobRecord: Sendable {
     func write(pid: pid_t, to path: String) { try? Files.writeAtomically(path, "\(pid)\n", durable: false) }
 
     func write(_ exit: SupervisorExit) {
-        try? Files.writeAtomically(exitPath, String(decoding: WireJSON.encode(exit), as: UTF8.self), durable: false)
+        try? Files.writeAtomically(exitPath, Self.encode(exit), durable: false)
     }
 
     /// The supervisor records itself as "pid starttime" (the start time from /proc/PID/stat), so a process
@@ -124,9 +124,18 @@ struct JobRecord: Sendable {
         rmdir(directory)
     }
 
+    // Plain JSON keys, not the wire's snake_case: the records are the agent's own, and converting every key
+    // made decoding launch.json the largest cost of starting a supervisor (`perf`, `just bench`).
     private func decode<T: Decodable>(_ type: T.Type, _ path: String) -> T? {
-        let bytes = Files.read(path, from: 0, limit: 16 << 20)
-        return try? WireJSON.decode(type, from: bytes)
+        Self.decode(type, Files.read(path, from: 0, limit: 16 << 20))
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) -> T? {
+        try? JSONDecoder().decode(type, from: Data(bytes))
+    }
+
+    static func encode<T: Encodable>(_ value: T) -> String {
+        (try? String(decoding: JSONEncoder().encode(value), as: UTF8.self)) ?? "{}"
     }
 
     private func pid(_ path: String) -> pid_t? {

@@ -1,4 +1,5 @@
 import CLinuxShims
+import ClusterWire
 import CorralSupport
 import Glibc
 
@@ -6,14 +7,17 @@ import Glibc
 /// libraries (libcurl's dependencies are most of them): about 11 ms of CPU per job on the bench machine,
 /// which capped job starts at a quarter of what they were without supervisors. So the agent starts one
 /// zygote (`corral-agent supervise-zygote`, exec'd once) and hands it job directories, one per line, on a
-/// pipe. The zygote is single-threaded, so it may fork: a first child starts a new session and forks the
-/// supervisor, then exits at once, so the supervisor belongs to neither the zygote nor the agent and
-/// outlives both. The zygote ends when the agent closes the pipe (or dies).
+/// pipe. The zygote is single-threaded, so it may fork: each child starts a session of its own and becomes a
+/// supervisor. The zygote ignores SIGCHLD, so the kernel reaps its children and it never waits; when it ends
+/// (the agent closed the pipe or died) its supervisors pass to init and run on. It decodes and encodes the
+/// record types once before it serves, so the Swift runtime's lazily built metadata is already there in every
+/// child (`perf` showed each fresh supervisor rebuilding it).
 enum SupervisorZygote {
     static let command = "supervise-zygote"
 
     static func main() -> Int32 {
-        for number in [SIGINT, SIGHUP, SIGTERM, SIGPIPE] { signal(number, SIG_IGN) }
+        for number in [SIGINT, SIGHUP, SIGTERM, SIGPIPE, SIGCHLD] { signal(number, SIG_IGN) }
+        warmUp()
         var pending: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -29,17 +33,11 @@ enum SupervisorZygote {
         }
     }
 
-    /// Double fork: the supervisor ends up a child of init (or of a subreaper) in a session of its own.
+    /// The supervisor: a child in a session of its own, reaped by the kernel (SIGCHLD is ignored here).
     static func start(_ directory: String) {
-        let child = clinux_fork()
-        guard child == 0 else {
-            if child > 0 { while waitpid(child, nil, 0) < 0 && errno == EINTR {} }
-            return
-        }
-        // In the first child: only async-signal-safe calls until the supervisor's own code runs, which is
-        // safe here too because the zygote has never had a second thread.
+        guard clinux_fork() == 0 else { return }
+        // In the child. Safe to go on in Swift: the zygote has never had a second thread.
         setsid()
-        if clinux_fork() != 0 { _exit(0) }
         close(STDIN_FILENO)
         _ = open("/dev/null", O_RDONLY)
         let log = open(directory + "/supervisor.log", O_WRONLY | O_CREAT | O_APPEND, 0o600)
@@ -48,8 +46,43 @@ enum SupervisorZygote {
             dup2(log, STDERR_FILENO)
             close(log)
         }
-        signal(SIGCHLD, SIG_DFL)
+        signal(SIGCHLD, SIG_DFL)  // the supervisor waits for its job
         _exit(Supervisor.main(directory: directory))
+    }
+
+    /// Runs the record types through JSON once, so children inherit the runtime's metadata caches.
+    static func warmUp() {
+        let spec = LaunchSpec(
+            allocationId: "warm.1",
+            jobId: "warm",
+            attempt: 1,
+            name: "",
+            user: "",
+            command: ["true"],
+            cwd: "/",
+            env: ["A": "B"],
+            gpuIndices: [0],
+            cpus: 1,
+            memory: 0,
+            image: nil,
+            timeLimit: 1,
+            killGrace: 1
+        )
+        let plan = SupervisorPlan(
+            spec: spec,
+            executable: "/bin/true",
+            arguments: ["true"],
+            environment: ["A": "B"],
+            cwd: "/",
+            logPath: "/dev/null",
+            graceSeconds: 1,
+            leasePath: "/nonexistent",
+            bootId: nil,
+            stopCommand: ["x"]
+        )
+        let exit = SupervisorExit(code: 0, stopReason: .cancel, endedAtMs: 0, cpuSeconds: 0, maxResidentBytes: 0)
+        _ = JobRecord.decode(SupervisorPlan.self, Array(JobRecord.encode(plan).utf8))
+        _ = JobRecord.decode(SupervisorExit.self, Array(JobRecord.encode(exit).utf8))
     }
 }
 
