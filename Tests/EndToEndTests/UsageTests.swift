@@ -97,6 +97,28 @@ struct UsageTests {
         #expect((try await cluster.corral(["show", id])).stdout.contains("used:"))
     }
 
+    /// A GPU query that hangs (broken GPUs make nvidia-smi hang) holds back no heartbeat: they go on while it
+    /// waits out its 10 s timeout, after which the node says it is UNHEALTHY.
+    @Test func aHangingNvidiaSMIDelaysNoHeartbeat() async throws {
+        let (cluster, _, nvidiaSMI) = try await Self.gpuCluster()
+        try await waitUntil("the node is READY", timeout: 20) {
+            (try await cluster.corral(["nodes"])).stdout.contains("READY")
+        }
+        try writeExecutable(nvidiaSMI, "#!/bin/sh\nexec sleep 60\n")
+        func lastSeen() async throws -> String {
+            let nodes = try await cluster.corral(["nodes", "--json"]).stdout
+            let list = try JSONDecoder.wire.decode([NodeView].self, from: Data(nodes.utf8))
+            return list.first?.lastHeartbeat ?? ""
+        }
+        try await Task.sleep(for: .seconds(2))
+        let before = try await lastSeen()
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await lastSeen() != before, "heartbeats go on while the GPU query hangs")
+        try await waitUntil("the node turns UNHEALTHY once the query times out", timeout: 30) {
+            (try await cluster.corral(["nodes"])).stdout.contains("UNHEALTHY")
+        }
+    }
+
     /// When nvidia-smi stops answering, the node says it is unhealthy rather than taking work it may not run.
     @Test func aFailingNvidiaSMIMakesTheNodeUnhealthy() async throws {
         let (cluster, _, nvidiaSMI) = try await Self.gpuCluster()

@@ -38,6 +38,8 @@ public actor Agent {
     /// The latest usage sample of each running allocation (peaks carried from sample to sample).
     var usage: [String: UsageReport] = [:]
     var registryLoggedIn = false
+    /// The GPUs as last measured; nil when that measurement failed (or none is taken: declared GPUs).
+    var latestGPUs: [GPUReport]?
     var zygote = ZygoteHandle()
     /// Measures the GPUs again for each heartbeat; nil where they were declared rather than detected.
     let gpuProber: NodeProber?
@@ -58,6 +60,7 @@ public actor Agent {
             memoryOverride: configuration.memory
         )
         gpuProber = ["nvidia-smi", "nvml"].contains(inventory.gpuSource) ? prober : nil
+        latestGPUs = gpuProber == nil ? nil : Self.reports(inventory.gpus)
         bootID = NodeProber.bootID()
         client = Self.makeClient(configuration, token: configuration.clusterToken)
     }
@@ -92,11 +95,13 @@ public actor Agent {
         let heartbeats = Task { await heartbeatLoop() }
         let polls = Task { await pollLoop() }
         let shipping = Task { await shipLoop() }
+        let sampling = Task { await sampleLoop() }
         let signal = await Signals.wait()
         log.info("received signal \(signal): stopping (running jobs keep running)")
         heartbeats.cancel()
         polls.cancel()
         shipping.cancel()
+        sampling.cancel()
     }
 
     // MARK: Registration
@@ -185,13 +190,14 @@ public actor Agent {
     func heartbeatLoop() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: heartbeatInterval)
-            let gpus = await sampleUsage()
             var problems = AgentChecks.selfCheck(configuration)
-            if gpuProber != nil && gpus == nil { problems.append("nvidia-smi failed or timed out") }
+            if gpuProber != nil && latestGPUs == nil {
+                problems.append("the GPU query (NVML or nvidia-smi) failed or hung")
+            }
             let request = HeartbeatRequest(
                 bootId: bootID,
                 running: runningReports(),
-                gpus: gpus,
+                gpus: latestGPUs,
                 healthy: problems.isEmpty,
                 message: problems.isEmpty ? nil : problems.joined(separator: "; "),
                 diskFree: AgentChecks.freeBytes(configuration.logDir)
@@ -215,6 +221,15 @@ public actor Agent {
             } catch {
                 log.warning("heartbeat failed: \(error)")
             }
+        }
+    }
+
+    /// Measures on its own cadence, so that a GPU query that hangs up to its timeout never delays a heartbeat
+    /// (which would let the controller judge the node lost): heartbeats send the latest measurement.
+    func sampleLoop() async {
+        while !Task.isCancelled {
+            latestGPUs = await sampleUsage()
+            try? await Task.sleep(for: heartbeatInterval)
         }
     }
 
