@@ -84,6 +84,7 @@ import Testing
                 .alice: .forbidden, .bob: .forbidden, .admin: .forbidden, .node: .forbidden, .cluster: .ok,
             ],
             "POST /v1/agents/{node}/heartbeat": ownNode,
+            "POST /v1/agents/{node}/status": ownNode,
             "GET /v1/agents/{node}/assignments": ownNode,
             "POST /v1/allocations/{id}/status": ownNode,
             "POST /v1/allocations/{id}/logs": ownNode,
@@ -191,6 +192,12 @@ import Testing
             case "POST /v1/agents/{node}/heartbeat":
                 body = WireJSON.encode(
                     HeartbeatRequest(bootId: "b", running: [RunningAllocation(allocationId: allocation, pid: 1)])
+                )
+            case "POST /v1/agents/{node}/status":
+                body = WireJSON.encode(
+                    StatusBatchRequest(
+                        reports: [AllocationStatusReport(allocationId: allocation, status: .init(phase: .starting))]
+                    )
                 )
             case "GET /v1/agents/{node}/assignments": path += "?wait=0"
             case "POST /v1/allocations/{id}/status": body = WireJSON.encode(AllocationStatusRequest(phase: .starting))

@@ -285,6 +285,51 @@ struct FaultToleranceTests {
         return String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
     }
 
+    /// `POST /v1/agents/{node}/status`, as the real agent sends its reports: applied in order, each answered
+    /// on its own (a malformed id and another node's allocation are refused, the rest applied), bounded in size.
+    @Test func batchedStatusReportsApplyInOrderEachOnItsOwn() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.configureCLI()
+        let a = try await StandInAgent.register(cluster, node: "a")
+        let b = try await StandInAgent.register(cluster, node: "b")
+        let first = try await cluster.submit(["--gpus", "1"], ["true"])
+        let second = try await cluster.submit(["--gpus", "1"], ["true"])
+        var launches: [String: String] = [:]  // node -> allocation
+        try await waitUntil("both jobs are handed out", timeout: 20) {
+            for agent in [a, b] where launches[agent.node] == nil {
+                launches[agent.node] = try await agent.assignments().launch.first?.allocationId
+            }
+            return launches.count == 2
+        }
+        let mine = try #require(launches["a"])
+        let theirs = try #require(launches["b"])
+        let batch = StatusBatchRequest(reports: [
+            AllocationStatusReport(allocationId: mine, status: .init(phase: .starting)),
+            AllocationStatusReport(allocationId: mine, status: .init(phase: .running, pid: 7)),
+            AllocationStatusReport(allocationId: "not an id", status: .init(phase: .starting)),
+            AllocationStatusReport(allocationId: theirs, status: .init(phase: .starting)),
+            AllocationStatusReport(allocationId: mine, status: .init(phase: .exited, exitCode: 0)),
+        ])
+        let response = try await a.client.execute(.post, "/v1/agents/a/status", body: WireJSON.encode(batch))
+        #expect(response.status == 200)
+        let results = try JSONDecoder.wire.decode(StatusBatchResponse.self, from: Data(response.body)).results
+        #expect(results.map(\.status) == [200, 200, 400, 403, 200])
+        #expect(results.last?.response?.jobState == "SUCCEEDED")
+        let done = try await cluster.job(mine.hasPrefix(first) ? first : second)
+        #expect(done.state == "SUCCEEDED" && done.attempts.last?.pid == 7)
+        #expect(try await cluster.job(mine.hasPrefix(first) ? second : first).state == "ALLOCATED")
+
+        // Another node's route, too many reports, and a malformed body change nothing.
+        #expect(try await a.client.execute(.post, "/v1/agents/b/status", body: WireJSON.encode(batch)).status == 403)
+        let many = StatusBatchRequest(
+            reports: Array(repeating: batch.reports[3], count: StatusBatchRequest.maxReports + 1)
+        )
+        #expect(try await a.client.execute(.post, "/v1/agents/a/status", body: WireJSON.encode(many)).status == 400)
+        #expect(try await a.client.execute(.post, "/v1/agents/a/status", body: Array("{".utf8)).status == 400)
+        #expect(try await cluster.job(mine.hasPrefix(first) ? second : first).state == "ALLOCATED")
+    }
+
     /// `--kill-grace` is the job's own: a job that ignores SIGTERM is killed after its 1 s, not after the
     /// agent's default (set to 5 minutes here, far beyond the test's wait).
     @Test func aJobsOwnKillGraceIsHonoured() async throws {

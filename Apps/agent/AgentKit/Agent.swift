@@ -87,6 +87,7 @@ public actor Agent {
         defer { unlink(configuration.pidPath) }
         reporter = Reporter(
             log: log,
+            node: configuration.nodeID,
             client: { [unowned self] in await self.client },
             onStop: { [unowned self] id in await self.stop(id) }
         )

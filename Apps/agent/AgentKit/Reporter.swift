@@ -3,8 +3,9 @@ import CorralSupport
 import HTTPKit
 import Synchronization
 
-/// Sends allocation status reports to the controller one at a time, in the order they happened, retrying
-/// through controller outages. Reports are idempotent on the controller, so a retry after a lost answer is safe.
+/// Sends allocation status reports to the controller in the order they happened, retrying through controller
+/// outages. What has piled up goes in one request (`POST /v1/agents/{node}/status`, up to 64 reports, applied
+/// in order); reports are idempotent on the controller, so a retry after a lost answer is safe.
 /// Not an actor: `send` must be synchronous so that the order of calls is the order of reports.
 final class Reporter: Sendable {
     struct Report: Sendable {
@@ -19,17 +20,21 @@ final class Reporter: Sendable {
         var draining = false
     }
 
+    static let batchSize = 64
     private let queue = Mutex(Queue())
     private let log: any LogSink
+    private let node: String
     private let client: @Sendable () async -> HTTPClient
     private let onStop: @Sendable (String) async -> Void
 
     init(
         log: any LogSink,
+        node: String,
         client: @escaping @Sendable () async -> HTTPClient,
         onStop: @escaping @Sendable (String) async -> Void
     ) {
         self.log = log
+        self.node = node
         self.client = client
         self.onStop = onStop
     }
@@ -45,18 +50,18 @@ final class Reporter: Sendable {
 
     private func drain() async {
         var failures = 0
-        while let report = queue.withLock({ $0.reports.first }) {
-            switch await deliver(report) {
-            case .done:
-                report.then?()
-                let more = queue.withLock { queue in
-                    queue.reports.removeFirst()
-                    if queue.reports.isEmpty { queue.draining = false }
-                    return !queue.reports.isEmpty
-                }
+        while true {
+            let batch = queue.withLock { queue in
+                if queue.reports.isEmpty { queue.draining = false }
+                return Array(queue.reports.prefix(Self.batchSize))
+            }
+            guard !batch.isEmpty else { return }
+            let taken = await deliver(batch)
+            if taken > 0 {
+                queue.withLock { $0.reports.removeFirst(taken) }
                 failures = 0
-                if !more { return }
-            case .retry:
+            }
+            if taken < batch.count {
                 failures += 1
                 let delay = min(100 * (1 << min(failures, 6)), 5000)
                 try? await Task.sleep(for: .milliseconds(delay))
@@ -64,29 +69,45 @@ final class Reporter: Sendable {
         }
     }
 
-    private enum Outcome { case done, retry }
-
-    private func deliver(_ report: Report) async -> Outcome {
-        let path = "/v1/allocations/\(report.allocationID)/status"
+    /// Sends the batch; returns how many of its first reports the controller took (or refused for good). The
+    /// rest, from the first that failed for a reason worth retrying, go again in order.
+    private func deliver(_ batch: [Report]) async -> Int {
+        let body = StatusBatchRequest(
+            reports: batch.map { AllocationStatusReport(allocationId: $0.allocationID, status: $0.body) }
+        )
+        let results: [StatusBatchResult]
         do {
-            let response = try await client().execute(.post, path, body: WireJSON.encode(report.body))
+            let response = try await client().execute(.post, "/v1/agents/\(node)/status", body: WireJSON.encode(body))
             switch response.status {
-            case 200..<300:
-                if let answer = try? WireJSON.decode(AllocationStatusResponse.self, from: response.body), answer.stop {
-                    await onStop(report.allocationID)
-                }
-                return .done
+            case 200:
+                results = try WireJSON.decode(StatusBatchResponse.self, from: response.body).results
             case 401, 500...:
-                return .retry
+                return 0
             default:
                 log.warning(
-                    "controller refused the \(report.body.phase) report for \(report.allocationID): "
+                    "controller refused \(batch.count) status report(s): "
                         + String(decoding: response.body.prefix(300), as: UTF8.self)
                 )
-                return .done
+                for report in batch { report.then?() }
+                return batch.count
             }
         } catch {
-            return .retry
+            return 0
         }
+        var taken = 0
+        for (report, result) in zip(batch, results) {
+            if result.status == 401 || result.status >= 500 { break }
+            if result.status != 200 {
+                log.warning(
+                    "controller refused the \(report.body.phase) report for \(report.allocationID): "
+                        + (result.error ?? "status \(result.status)")
+                )
+            } else if result.response?.stop == true {
+                await onStop(report.allocationID)
+            }
+            report.then?()
+            taken += 1
+        }
+        return taken
     }
 }

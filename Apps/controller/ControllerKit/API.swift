@@ -107,6 +107,19 @@ struct API: Sendable {
             let wait = Duration.seconds(max(0, min(seconds, 60)))
             return .json(WireJSON.encode(await state.assignments(node: node, wait: wait)))
         }
+        router.add(.post, "/v1/agents/{node}/status") { request in
+            let node = try await agent(request)
+            let body = try decode(StatusBatchRequest.self, request)
+            guard body.reports.count <= StatusBatchRequest.maxReports else {
+                throw APIError.badRequest(
+                    "at most \(StatusBatchRequest.maxReports) reports per request",
+                    field: "reports"
+                )
+            }
+            return .json(
+                WireJSON.encode(StatusBatchResponse(results: await state.allocationStatuses(body.reports, from: node)))
+            )
+        }
         router.add(.post, "/v1/allocations/{id}/status") { request in
             guard let principal = await state.authenticate(request.bearerToken) else { throw APIError.unauthorized }
             guard principal.kind == .node else { throw APIError.forbidden("only a node's agent reports allocations") }

@@ -337,6 +337,40 @@ extension ClusterState {
         return AllocationStatusResponse(jobState: current.state.rawValue, applied: applied, stop: stop)
     }
 
+    /// A batch of reports from one node, applied in order in one hop to the actor; each answered as the
+    /// single-report route would, so one refused report does not stop the others. After an internal failure
+    /// (5xx) nothing more is applied: the rest answer 503, and the agent sends them again, still in order.
+    func allocationStatuses(_ reports: [AllocationStatusReport], from node: NodeID) -> [StatusBatchResult] {
+        var failed = false
+        return reports.map { report in
+            let name = String(report.allocationId.prefix(64))
+            if failed {
+                return StatusBatchResult(
+                    allocationId: name,
+                    status: 503,
+                    error: "not applied: an earlier report failed"
+                )
+            }
+            guard let id = AllocationID(parsing: report.allocationId) else {
+                return StatusBatchResult(allocationId: name, status: 400, error: "not an allocation id")
+            }
+            do {
+                return StatusBatchResult(
+                    allocationId: name,
+                    status: 200,
+                    response: try allocationStatus(id, from: node, report.status)
+                )
+            } catch let error as APIError {
+                failed = error.status.code >= 500
+                return StatusBatchResult(allocationId: name, status: error.status.code, error: error.message)
+            } catch {
+                failed = true
+                log.error("status report for \(id) from \(node) failed: \(error)")
+                return StatusBatchResult(allocationId: name, status: 500, error: "\(error)")
+            }
+        }
+    }
+
     /// The job's own failure: retry while its `max_retries` budget lasts.
     func retryIfAllowed(_ job: inout Job) throws {
         guard job.retriesUsed < job.spec.maxRetries else { return }

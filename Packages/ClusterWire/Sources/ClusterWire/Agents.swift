@@ -304,6 +304,43 @@ public struct AllocationStatusResponse: Codable, Hashable, Sendable {
     }
 }
 
+/// `POST /v1/agents/{node}/status`: an agent's pending status reports in one request, applied in order (each
+/// as `POST /v1/allocations/{id}/status` would). At most `maxReports`.
+public struct StatusBatchRequest: Codable, Hashable, Sendable {
+    public static let maxReports = 256
+    public var reports: [AllocationStatusReport]
+    public init(reports: [AllocationStatusReport]) { self.reports = reports }
+}
+
+public struct AllocationStatusReport: Codable, Hashable, Sendable {
+    public var allocationId: String
+    public var status: AllocationStatusRequest
+    public init(allocationId: String, status: AllocationStatusRequest) {
+        self.allocationId = allocationId
+        self.status = status
+    }
+}
+
+/// One result per report, in the same order: `status` is what the single-report route would have answered
+/// (200 with `response`, else the error's status and message).
+public struct StatusBatchResponse: Codable, Hashable, Sendable {
+    public var results: [StatusBatchResult]
+    public init(results: [StatusBatchResult]) { self.results = results }
+}
+
+public struct StatusBatchResult: Codable, Hashable, Sendable {
+    public var allocationId: String
+    public var status: Int
+    public var response: AllocationStatusResponse?
+    public var error: String?
+    public init(allocationId: String, status: Int, response: AllocationStatusResponse? = nil, error: String? = nil) {
+        self.allocationId = allocationId
+        self.status = status
+        self.response = response
+        self.error = error
+    }
+}
+
 /// `GET /v1/nodes`.
 public struct NodeView: Codable, Hashable, Sendable {
     public var id: String
