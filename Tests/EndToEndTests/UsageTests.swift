@@ -94,7 +94,8 @@ struct UsageTests {
         let ended = try await cluster.job(id)
         #expect((ended.usage?.cpuSeconds ?? 0) >= usage.cpuSeconds)
         #expect(ended.usage?.gpuMemoryMib == 710)
-        #expect((try await cluster.corral(["show", id])).stdout.contains("used:"))
+        let final = try await cluster.corral(["show", id]).stdout
+        #expect(final.contains("used:") && final.contains("peak") && final.contains("710 MiB GPU memory"), "\(final)")
     }
 
     /// A GPU query that hangs (broken GPUs make nvidia-smi hang) holds back no heartbeat: they go on while it

@@ -152,11 +152,14 @@ enum Tables {
         return "\(measured.reduce(0, +) / measured.count)%"
     }
 
-    static func usage(_ usage: UsageReport) -> String {
+    /// While it runs: CPU so far, memory now and at its peak; once ended: CPU in all and the peak.
+    static func usage(_ usage: UsageReport, running: Bool) -> String {
         let tenths = Int((usage.cpuSeconds * 10).rounded())
         var parts = [
             "\(tenths / 10).\(tenths % 10) CPU-seconds",
-            "\(ByteSize.format(usage.memory)) memory (peak \(ByteSize.format(usage.peakMemory)))",
+            running
+                ? "\(ByteSize.format(usage.memory)) memory (peak \(ByteSize.format(usage.peakMemory)))"
+                : "peak \(ByteSize.format(usage.peakMemory)) memory",
         ]
         if let gpu = usage.gpuMemoryMib { parts.append("\(gpu) MiB GPU memory") }
         return parts.joined(separator: ", ")
@@ -217,7 +220,10 @@ enum Tables {
         if let code = job.exitCode { lines.append(("exit code", "\(code)")) }
         if let signal = job.signal { lines.append(("signal", signal)) }
         if let message = job.message { lines.append(("message", message)) }
-        if let usage = job.usage { lines.append((job.state == "RUNNING" ? "usage" : "used", Self.usage(usage))) }
+        if let usage = job.usage {
+            let running = job.state == "RUNNING"
+            lines.append((running ? "usage" : "used", Self.usage(usage, running: running)))
+        }
         if let grace = job.killGrace { lines.append(("kill grace", "\(grace)s")) }
         let width = lines.map(\.0.count).max() ?? 0
         var out =
