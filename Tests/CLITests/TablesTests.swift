@@ -81,7 +81,7 @@ import Testing
     }
 
     @Test func randomTablesAreAligned() {
-        var rng = CLISplitMix64(seed: 11)
+        var rng = SplitMix64(seed: 11)
         let alphabet = Array("abcXYZ0123-_.:/ üé")
         for round in 0..<500 {
             let columns = Int.random(in: 1...7, using: &rng)
@@ -165,18 +165,6 @@ extension String {
         var slice = Substring(self)
         while slice.last == " " { slice = slice.dropLast() }
         return slice
-    }
-}
-
-struct CLISplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

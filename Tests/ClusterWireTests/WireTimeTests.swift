@@ -27,7 +27,7 @@ import Testing
 
     @Test(arguments: [UInt64(3), 77, 2024])
     func roundTripsRandomInstantsFromYear1To9999(_ seed: UInt64) {
-        var rng = WireSplitMix64(seed: seed)
+        var rng = SplitMix64(seed: seed)
         for _ in 0..<5000 {
             let ms = Int64.random(in: -62_135_596_800_000...253_402_300_799_999, using: &rng)
             let text = WireTime.format(Timestamp(milliseconds: ms))
@@ -114,18 +114,5 @@ import Testing
         let view = EventView(record)
         #expect(view.at == "2024-02-29T12:34:56.789Z")
         #expect(view.from == "RUNNING" && view.to == nil && view.node == "n1" && !view.applied && view.attempt == 2)
-    }
-}
-
-/// SplitMix64, for repeatable random instants.
-struct WireSplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

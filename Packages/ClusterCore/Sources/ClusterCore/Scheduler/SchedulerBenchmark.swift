@@ -16,7 +16,7 @@ public enum SchedulerBenchmark {
     )
         -> ClusterSnapshot
     {
-        var random = SplitMix(state: seed)
+        var random = SplitMix64(seed: seed)
         let now = Timestamp(milliseconds: 1_700_000_000_000)
         var nodes: [Node] = []
         var held: [HeldResources] = []
@@ -82,17 +82,5 @@ public enum SchedulerBenchmark {
         var usage = FairShareUsage()
         for u in 0..<16 { usage.record(user: "user\(u)", gpuSeconds: Double(u * 3600), at: now) }
         return ClusterSnapshot(pending: pending, nodes: nodes, held: held, usage: usage, now: now)
-    }
-
-    /// SplitMix64: repeatable without Foundation.
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }
