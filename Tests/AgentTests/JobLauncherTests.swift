@@ -80,9 +80,9 @@ import Testing
 
     @Test func exitCodesAndSignalsComeBack() throws {
         let seven = try JobLauncher.spawn(plan(["sh", "-c", "echo out; echo err >&2; exit 7"]))
-        #expect(JobLauncher.wait(for: seven) == JobExit(code: 7))
+        #expect(Self.wait(for: seven) == JobExit(code: 7))
         let killed = try JobLauncher.spawn(plan(["sh", "-c", "kill -9 $$"]))
-        #expect(JobLauncher.wait(for: killed) == JobExit(signal: 9))
+        #expect(Self.wait(for: killed) == JobExit(signal: 9))
         let log = try String(contentsOfFile: directory + "/job.log", encoding: .utf8)
         #expect(log.contains("out\n"))
         #expect(log.contains("err\n"))
@@ -101,12 +101,43 @@ import Testing
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: marker) { usleep(20_000) }
         #expect(JobLauncher.groupAlive(pid))
         JobLauncher.signalGroup(pid, SIGTERM)
-        _ = JobLauncher.wait(for: pid)
+        _ = Self.wait(for: pid)
         // One grandchild ignores SIGTERM: it survives until SIGKILL, as the agent's grace period expects.
         usleep(100_000)
         #expect(JobLauncher.groupAlive(pid))
         JobLauncher.signalGroup(pid, SIGKILL)
         for _ in 0..<100 where JobLauncher.groupAlive(pid) { usleep(20_000) }
         #expect(!JobLauncher.groupAlive(pid))
+    }
+
+    /// Waits for a spawned child (the supervisor does this for real jobs) and decodes its status.
+    static func wait(for pid: pid_t) -> JobExit {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return JobExit(waitStatus: status)
+    }
+}
+
+/// The lease file the supervisors fence by: the job must be dead before the controller's lease runs out.
+@Suite struct LeaseFileTests {
+    @Test func fencingStartsEarlyByTheGraceAndAMargin() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lease-\(UUID().uuidString)").path
+        defer { unlink(path) }
+        LeaseFile.renew(path, lease: .seconds(120), renewedAt: 1_000_000_000)
+        // 120 s lease, 10 s grace: start at 120 - 10 - 12 (a tenth of the lease) = 98 s after the renewal.
+        let normal = try #require(LeaseFile.fenceDeadline(path, grace: 10))
+        #expect(normal.at == 1_000_000_000 + 98_000_000_000 && normal.grace == 10_000_000_000)
+        // A grace longer than a quarter of the lease is cut to it when fencing: 120 - 30 - 12 = 78 s.
+        let long = try #require(LeaseFile.fenceDeadline(path, grace: 3600))
+        #expect(long.at == 1_000_000_000 + 78_000_000_000 && long.grace == 30_000_000_000)
+    }
+
+    @Test(arguments: ["", "12", "a b", "1 2 3", "1 x"])
+    func anUnreadableLeaseFencesNothing(_ text: String) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lease-\(UUID().uuidString)").path
+        defer { unlink(path) }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(LeaseFile.fenceDeadline(path, grace: 10) == nil)
+        #expect(LeaseFile.fenceDeadline(path + ".missing", grace: 10) == nil)
     }
 }

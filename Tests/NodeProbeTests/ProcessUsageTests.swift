@@ -18,6 +18,7 @@ import Testing
         #expect(stat.pid == 4242 && stat.state == "R" && stat.processGroup == 4200)
         #expect(stat.cpuTicks == 350)
         #expect(stat.residentPages == 2048)
+        #expect(stat.startTicks == 123_456)
     }
 
     /// A command name may hold spaces and parentheses (a process can name itself anything).

@@ -34,6 +34,8 @@ public actor Agent {
     var shipped: [String: Int] = [:]
     /// Allocations that ended but whose log is not all shipped yet.
     var draining: Set<String> = []
+    /// Logs the controller takes no more of (its per-job cap is reached, or it no longer knows the job).
+    var unshippable: Set<String> = []
     var running: [String: RunningJob] = [:]
     /// The latest usage sample of each running allocation (peaks carried from sample to sample).
     var usage: [String: UsageReport] = [:]
@@ -65,8 +67,13 @@ public actor Agent {
         client = Self.makeClient(configuration, token: configuration.clusterToken)
     }
 
-    static func makeClient(_ configuration: AgentConfiguration, token: String) -> HTTPClient {
+    static func makeClient(
+        _ configuration: AgentConfiguration,
+        token: String,
+        timeout: Duration? = nil
+    ) -> HTTPClient {
         var settings = HTTPClientConfiguration(baseURL: configuration.endpoint, bearerToken: token)
+        if let timeout { settings.requestTimeout = timeout }
         settings.caFile = configuration.caFile
         settings.clientCertificateFile = configuration.clientCertificate
         settings.clientKeyFile = configuration.clientKey
@@ -125,6 +132,7 @@ public actor Agent {
     }
 
     func register() async throws {
+        let sentAt = Monotonic.nanoseconds()
         let registrar = Self.makeClient(configuration, token: configuration.clusterToken)
         let request = RegisterRequest(
             nodeId: configuration.nodeID,
@@ -132,7 +140,7 @@ public actor Agent {
             bootId: bootID,
             cpus: inventory.cpus,
             memory: inventory.memoryBytes,
-            gpus: gpuReports(),
+            gpus: Self.reports(inventory.gpus),
             labels: configuration.docker == nil
                 ? configuration.labels : configuration.labels.merging([NodeLabels.containers: "docker"]) { $1 },
             agentVersion: AgentVersion.current,
@@ -159,12 +167,10 @@ public actor Agent {
         heartbeatInterval = .milliseconds(Int64(max(100, answer.heartbeatIntervalMs)))
         longPollSeconds = max(1, min(answer.longPollSeconds, 60))
         if let lease = answer.allocationLeaseMs { allocationLease = .milliseconds(Int64(max(1000, lease))) }
-        LeaseFile.renew(configuration.leasePath, lease: allocationLease)
+        LeaseFile.renew(configuration.leasePath, lease: allocationLease, renewedAt: sentAt)
         log.info("registered with \(configuration.endpoint) as \(answer.nodeId)")
         for id in answer.stop { stop(id) }
     }
-
-    func gpuReports() -> [GPUReport] { Self.reports(inventory.gpus) }
 
     static func reports(_ gpus: [GPUInfo]) -> [GPUReport] {
         gpus.map {
@@ -191,7 +197,8 @@ public actor Agent {
     func heartbeatLoop() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: heartbeatInterval)
-            var problems = AgentChecks.selfCheck(configuration)
+            let diskFree = AgentChecks.freeBytes(configuration.logDir)
+            var problems = AgentChecks.selfCheck(configuration, diskFree: diskFree)
             if gpuProber != nil && latestGPUs == nil {
                 problems.append("the GPU query (NVML or nvidia-smi) failed or hung")
             }
@@ -201,8 +208,10 @@ public actor Agent {
                 gpus: latestGPUs,
                 healthy: problems.isEmpty,
                 message: problems.isEmpty ? nil : problems.joined(separator: "; "),
-                diskFree: AgentChecks.freeBytes(configuration.logDir)
+                diskFree: diskFree
             )
+            // The renewal counts from before the request: the controller's lease began no earlier than that.
+            let sentAt = Monotonic.nanoseconds()
             do {
                 let response = try await client.execute(
                     .post,
@@ -215,7 +224,7 @@ public actor Agent {
                     continue
                 }
                 guard response.status == 200 else { continue }
-                LeaseFile.renew(configuration.leasePath, lease: allocationLease)
+                LeaseFile.renew(configuration.leasePath, lease: allocationLease, renewedAt: sentAt)
                 let answer = try WireJSON.decode(HeartbeatResponse.self, from: response.body)
                 heartbeatInterval = .milliseconds(Int64(max(100, answer.heartbeatIntervalMs)))
                 for id in answer.stop { stop(id) }
@@ -229,8 +238,9 @@ public actor Agent {
     /// (which would let the controller judge the node lost): heartbeats send the latest measurement.
     func sampleLoop() async {
         while !Task.isCancelled {
-            latestGPUs = await sampleUsage()
+            // The start-up probe has just measured: the first sample comes one interval later.
             try? await Task.sleep(for: heartbeatInterval)
+            latestGPUs = await sampleUsage()
         }
     }
 
@@ -239,14 +249,18 @@ public actor Agent {
     /// GPUs as measured now (nil when nvidia-smi failed, or is not used on this node).
     func sampleUsage() async -> [GPUReport]? {
         var groups: [pid_t: String] = [:]
-        for (id, job) in running where !job.ended { if let pid = job.pid { groups[pid] = id } }
+        // A container job's process group is only the docker client: its figures would say nothing of the job.
+        for (id, job) in running where !job.ended && job.spec.image == nil {
+            if let pid = job.pid { groups[pid] = id }
+        }
         let prober = gpuProber
         let wanted = Set(groups.keys)
         let (processes, gpus) = await Threads.run { (ProcessSampler.sample(groups: wanted), prober?.sampleGPUs()) }
         var gpuMemory: [pid_t: Int] = [:]
         for app in gpus?.apps ?? [] { gpuMemory[app.pid, default: 0] += app.usedMemoryMiB ?? 0 }
         for (group, id) in groups {
-            guard let sample = processes[group] else { continue }
+            // The job may have ended (and been forgotten) while the sample was taken.
+            guard let sample = processes[group], running[id]?.ended == false else { continue }
             let onGPU = sample.pids.compactMap { gpuMemory[$0] }
             usage[id] = UsageReport(
                 cpuSeconds: sample.cpuSeconds,
@@ -469,6 +483,8 @@ public actor Agent {
     func forget(_ id: String, _ record: JobRecord) {
         running[id] = nil
         usage[id] = nil
+        shipped[id] = nil
+        unshippable.remove(id)
         record.remove()
     }
 
@@ -502,6 +518,12 @@ public actor Agent {
     func adoptJobs() {
         for name in Files.list(configuration.jobsDir) {
             let record = JobRecord(jobsDir: configuration.jobsDir, allocationID: name)
+            guard Files.isDirectory(record.directory) else {
+                // Not a record (an agent before supervisors kept `<allocation>.pid` here): nothing to adopt.
+                log.warning("removing \(record.directory): not a job record")
+                unlink(record.directory)
+                continue
+            }
             guard let plan = record.plan() else {
                 log.warning("removing \(record.directory): no readable launch.json")
                 record.remove()
@@ -547,6 +569,10 @@ public actor Agent {
 
     /// Ships what is new, from where the controller says it is; returns true when nothing is left to send.
     func ship(_ id: String) async -> Bool {
+        if unshippable.contains(id) {
+            draining.remove(id)
+            return true
+        }
         let offset = shipped[id] ?? 0
         let chunk = Files.read(logPath(id), from: offset, limit: 1 << 20)
         guard !chunk.isEmpty || shipped[id] == nil else {
@@ -556,11 +582,17 @@ public actor Agent {
         do {
             let response = try await client.execute(.post, "/v1/allocations/\(id)/logs?offset=\(offset)", body: chunk)
             guard response.status == 200 else {
-                if response.status == 404 { draining.remove(id) }  // the controller no longer knows it
+                if response.status == 404 { unshippable.insert(id) }  // the controller no longer knows it
                 return response.status == 404
             }
             let answer = try WireJSON.decode(LogAppendResponse.self, from: response.body)
             shipped[id] = answer.size
+            if !chunk.isEmpty && answer.size <= offset {
+                // Bytes sent and none kept: the log is at the controller's cap. Sending them again is futile.
+                log.warning("allocation \(id): the controller keeps no more of this log (its size cap)")
+                unshippable.insert(id)
+                return true
+            }
             return chunk.isEmpty || answer.size >= offset + chunk.count && Files.size(logPath(id)) <= answer.size
         } catch {
             return false
@@ -581,8 +613,11 @@ public actor Agent {
         guard let job = running[id], !job.stopping, !job.ended else { return }
         running[id]?.stopping = true
         log.info("allocation \(id): stopping")
-        JobRecord(jobsDir: configuration.jobsDir, allocationID: id).requestStop(.cancel)
-        if let supervisor = job.supervisor { kill(supervisor, SIGUSR1) }
+        let record = JobRecord(jobsDir: configuration.jobsDir, allocationID: id)
+        record.requestCancel()
+        // Only a supervisor that has recorded itself has its SIGUSR1 handler in place (before that the signal
+        // would end it); one that has not yet will read the stop file when it starts.
+        if let supervisor = record.liveSupervisor() { kill(supervisor, SIGUSR1) }
     }
 
     /// This binary, which is also every job's supervisor.

@@ -69,12 +69,7 @@ enum AgentChecks {
     }
 
     static func client(_ configuration: AgentConfiguration) -> HTTPClient {
-        var settings = HTTPClientConfiguration(baseURL: configuration.endpoint, bearerToken: configuration.clusterToken)
-        settings.caFile = configuration.caFile
-        settings.clientCertificateFile = configuration.clientCertificate
-        settings.clientKeyFile = configuration.clientKey
-        settings.requestTimeout = .seconds(5)
-        return HTTPClient(configuration: settings)
+        Agent.makeClient(configuration, token: configuration.clusterToken, timeout: .seconds(5))
     }
 
     static func controllerReachable(_ configuration: AgentConfiguration) async -> (ok: Bool, detail: String) {
@@ -181,7 +176,7 @@ enum AgentChecks {
 
     /// What the agent checks before every heartbeat: a node that cannot write its job records or logs, or is
     /// nearly out of disk, says it is unhealthy (no new work) rather than fail the jobs it would be given.
-    static func selfCheck(_ configuration: AgentConfiguration) -> [String] {
+    static func selfCheck(_ configuration: AgentConfiguration, diskFree: Int64?) -> [String] {
         var problems: [String] = []
         // access(2) is enough here (it also says EROFS for a file system remounted read-only) and writes
         // nothing, so a heartbeat costs no fsync.
@@ -192,7 +187,7 @@ enum AgentChecks {
                 problems.append("cannot write \(directory): \(String(cString: strerror(errno)))")
             }
         }
-        let space = diskSpace(configuration.logDir)
+        let space = diskSpace(configuration.logDir, free: diskFree)
         if !space.ok { problems.append(space.detail) }
         return problems
     }
@@ -204,8 +199,8 @@ enum AgentChecks {
     }
 
     /// At least 1 GiB free where job logs go.
-    static func diskSpace(_ directory: String) -> Check {
-        guard let free = freeBytes(directory) else {
+    static func diskSpace(_ directory: String, free known: Int64? = nil) -> Check {
+        guard let free = known ?? freeBytes(directory) else {
             return Check(name: "disk space", required: true, ok: false, detail: "cannot stat \(directory)")
         }
         return Check(

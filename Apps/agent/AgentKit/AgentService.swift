@@ -29,7 +29,7 @@ enum AgentService {
     }
 
     static func run(_ action: String, configPath: String, dryRun: Bool) -> Int32 {
-        let binary = executablePath()
+        let binary = Agent.executable
         switch action {
         case "install":
             let text = unit(binary: binary, configPath: configPath)
@@ -69,12 +69,5 @@ enum AgentService {
     static func shell(_ command: String) -> Int32 {
         let status = system(command)
         return status == 0 ? 0 : 1
-    }
-
-    static func executablePath() -> String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard count > 0 else { return "/usr/local/bin/corral-agent" }
-        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -141,17 +141,6 @@ enum JobLauncher {
         return pid
     }
 
-    /// Waits for a child to end (blocking: call it from a thread of its own), returning its code or signal.
-    static func wait(for pid: pid_t) -> JobExit {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR {
-                return JobExit(message: "lost track of the process: \(String(cString: strerror(errno)))")
-            }
-        }
-        return JobExit(waitStatus: status)
-    }
-
     /// Blocks (call it from a thread of its own) until the process ends: a child is reaped; any other process
     /// (a supervisor an earlier agent started) is watched through a pidfd, or by polling on kernels before 5.3.
     static func waitForExit(_ pid: pid_t, child: Bool) {

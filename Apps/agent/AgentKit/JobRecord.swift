@@ -1,7 +1,9 @@
+import ClusterCore
 import ClusterWire
 import CorralSupport
 import FoundationEssentials
 import Glibc
+import NodeProbe
 
 /// What a job's supervisor runs, written by the agent before it starts the supervisor.
 struct SupervisorPlan: Codable, Hashable, Sendable {
@@ -75,10 +77,10 @@ struct JobRecord: Sendable {
         return StopReason(rawValue: text.trimmingWhitespace()) ?? .cancel
     }
 
-    /// The first request wins: a timeout stays a timeout when a cancel follows it.
-    func requestStop(_ reason: StopReason) {
+    /// The agent's stop request (time limits and fencing are the supervisor's own).
+    func requestCancel() {
         guard !Files.exists(stopPath) else { return }
-        try? Files.writeAtomically(stopPath, reason.rawValue + "\n", durable: false)
+        try? Files.writeAtomically(stopPath, StopReason.cancel.rawValue + "\n", durable: false)
     }
 
     // Records need to outlive a process, not the machine (a reboot voids them): no fsync, which would cost
@@ -111,12 +113,10 @@ struct JobRecord: Sendable {
         return pid
     }
 
-    /// Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot.
+    /// When the process started (clock ticks since boot), from NodeProbe's /proc/PID/stat parser.
     static func startTime(of pid: pid_t) -> String? {
         let stat = String(decoding: Files.read("/proc/\(pid)/stat", from: 0, limit: 1024, size: 1024), as: UTF8.self)
-        guard let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 19 ? String(fields[19]) : nil
+        return ProcessStat(stat).map { String($0.startTicks) }
     }
 
     func remove() {
@@ -148,18 +148,22 @@ struct JobRecord: Sendable {
 /// The agent's lease file: when the agent last heard from the controller (CLOCK_MONOTONIC, which wall-clock
 /// steps do not move and which every process of the machine shares) and how long that renewal lasts.
 enum LeaseFile {
-    static func renew(_ path: String, lease: Duration) {
-        let milliseconds = lease.components.seconds * 1000 + lease.components.attoseconds / 1_000_000_000_000_000
-        try? Files.writeAtomically(path, "\(Monotonic.nanoseconds()) \(milliseconds)\n", mode: 0o600, durable: false)
+    static func renew(_ path: String, lease: Duration, renewedAt: Int64 = Monotonic.nanoseconds()) {
+        try? Files.writeAtomically(path, "\(renewedAt) \(lease.milliseconds)\n", mode: 0o600, durable: false)
     }
 
-    /// True when the lease has run out; false while it holds or when there is no lease to judge by.
-    static func expired(_ path: String, now: Int64 = Monotonic.nanoseconds()) -> Bool {
-        guard let text = try? Files.read(path, limit: 128) else { return false }
+    /// When the supervisor must start stopping a job so that it is dead before the controller's lease ends
+    /// (the controller may then start it elsewhere): the grace it gets (at most a quarter of the lease) and a
+    /// margin (a tenth of the lease, 250 ms of polling included) come off the lease. Nil without a lease.
+    static func fenceDeadline(_ path: String, grace: Int) -> (at: Int64, grace: Int64)? {
+        guard let text = try? Files.read(path, limit: 128) else { return nil }
         let fields = text.split(separator: " ").compactMap { Int64(String($0).trimmingWhitespace()) }
-        guard fields.count == 2 else { return false }
-        return now - fields[0] > fields[1] * 1_000_000
+        guard fields.count == 2 else { return nil }
+        let lease = fields[1] * 1_000_000
+        let fenceGrace = min(Int64(grace) * 1_000_000_000, lease / 4)
+        return (fields[0] + lease - fenceGrace - lease / 10, fenceGrace)
     }
+
 }
 
 enum Monotonic {

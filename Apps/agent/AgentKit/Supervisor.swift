@@ -33,7 +33,7 @@ enum Supervisor {
         do {
             pid = try JobLauncher.spawn(job)
         } catch {
-            record.write(SupervisorExit(launchError: error.message, endedAtMs: wallClockMilliseconds()))
+            record.write(SupervisorExit(launchError: error.message, endedAtMs: SystemClock().now().milliseconds))
             return 0
         }
         record.write(pid: pid, to: record.jobPIDPath)
@@ -41,7 +41,7 @@ enum Supervisor {
         let (status, reason) = watch(pid, plan, record, &usage)
         // The leader is gone; whatever it left in its group belongs to the job and goes with it.
         if JobLauncher.groupAlive(pid) { JobLauncher.signalGroup(pid, SIGKILL) }
-        var exit = SupervisorExit(stopReason: reason, endedAtMs: wallClockMilliseconds())
+        var exit = SupervisorExit(stopReason: reason, endedAtMs: SystemClock().now().milliseconds)
         // The leader's and its reaped descendants' account, from the kernel: exact CPU time, largest RSS.
         exit.cpuSeconds =
             Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
@@ -86,11 +86,11 @@ enum Supervisor {
             if result < 0 && errno != EINTR { return (nil, reason) }
             if let running = stopper, waitpid(running, nil, WNOHANG) != 0 { stopper = nil }
             let now = Monotonic.nanoseconds()
-            if reason == nil, let why = stopReason(plan, record, deadline: deadline, now: now) {
+            if reason == nil, let (why, grace) = stopReason(plan, record, deadline: deadline, now: now) {
                 reason = why
                 // docker stop kills the container itself after the grace; its client goes later, as a backstop.
-                let backstop: Int64 = plan.stopCommand == nil ? 0 : 10
-                killAt = now + (Int64(plan.graceSeconds) + backstop) * 1_000_000_000
+                let backstop: Int64 = plan.stopCommand == nil || why == .fence ? 0 : 10_000_000_000
+                killAt = now + grace + backstop
                 if let command = plan.stopCommand {
                     stopper = try? JobLauncher.spawn(
                         JobLauncher.Plan(
@@ -111,10 +111,21 @@ enum Supervisor {
         }
     }
 
-    static func stopReason(_ plan: SupervisorPlan, _ record: JobRecord, deadline: Int64?, now: Int64) -> StopReason? {
-        if let requested = record.stopRequest() { return requested }
-        if let deadline, now >= deadline { return .timeout }
-        if LeaseFile.expired(plan.leasePath, now: now) { return .fence }
+    /// Why to stop the job now, if at all, and the grace (nanoseconds) before SIGKILL. Fencing starts early
+    /// enough, with a grace short enough, that the job is dead before the controller's lease runs out and it
+    /// may start the job elsewhere (see `LeaseFile.fenceDeadline`).
+    static func stopReason(
+        _ plan: SupervisorPlan,
+        _ record: JobRecord,
+        deadline: Int64?,
+        now: Int64
+    ) -> (StopReason, Int64)? {
+        let grace = Int64(plan.graceSeconds) * 1_000_000_000
+        if let requested = record.stopRequest() { return (requested, grace) }
+        if let deadline, now >= deadline { return (.timeout, grace) }
+        if let fence = LeaseFile.fenceDeadline(plan.leasePath, grace: plan.graceSeconds), now >= fence.at {
+            return (.fence, fence.grace)
+        }
         return nil
     }
 
@@ -125,11 +136,5 @@ enum Supervisor {
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
         sigaction(SIGUSR1, &action, nil)
-    }
-
-    static func wallClockMilliseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 }

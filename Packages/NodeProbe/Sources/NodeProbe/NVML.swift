@@ -49,6 +49,8 @@ public final class NVML: @unchecked Sendable {
     public let path: String
     let timeout: Duration
     private let hung = Mutex(false)
+    /// nvmlInit once per process: it counts its calls, and each wants an nvmlShutdown.
+    private let initialized = Mutex(false)
 
     /// Loads the library; nil when it is not there or lacks the essential functions (not an error: nodes
     /// without NVIDIA drivers, or with declared GPUs, have none).
@@ -108,7 +110,10 @@ public final class NVML: @unchecked Sendable {
     }
 
     private func query() throws(ProbeError) -> ([GPUInfo], [NvidiaSMI.ComputeApp], String?) {
-        try check(initialize(), "nvmlInit")
+        if !initialized.withLock({ $0 }) {
+            try check(initialize(), "nvmlInit")
+            initialized.withLock { $0 = true }
+        }
         var total: UInt32 = 0
         try check(count(&total), "nvmlDeviceGetCount")
         let driver = driverVersion.flatMap { function in text { function($0, $1) } }
