@@ -112,6 +112,8 @@ import Testing
         ("gpu_type with a space", "gpu_type", { $0.gpuType = "H100 SXM" }),
         ("empty image", "image", { $0.image = "" }),
         ("image with whitespace", "image", { $0.image = "ubuntu 24.04" }),
+        ("image that docker would read as an option", "image", { $0.image = "--privileged" }),
+        ("image starting with a dash", "image", { $0.image = "-v=/:/host" }),
         ("time_limit 0", "time_limit", { $0.timeLimit = 0 }),
         ("time_limit negative", "time_limit", { $0.timeLimit = -60 }),
         ("time_limit too big", "time_limit", { $0.timeLimit = SpecLimits.maxTimeLimit + 1 }),

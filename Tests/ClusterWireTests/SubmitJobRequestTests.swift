@@ -103,6 +103,13 @@ import Testing
         #expect(try Self.decode(#"{"command": ["x"], "memory": null}"#).memory == nil)
     }
 
+    /// Rounding a huge per-GPU memory up to MiB must not overflow (it trapped the controller).
+    @Test func hugeGPUMemoryIsRefusedNotACrash() throws {
+        #expect(try Self.specError(#"{"command": ["x"], "gpu_memory": 9223372036854775807}"#)?.field == "gpu_memory")
+        let exact = try Self.decode(#"{"command": ["x"], "gpu_memory": 1048577}"#).toSpec()
+        #expect(exact.gpuMemoryMiB == 2)
+    }
+
     @Test func negativeMemoryIsRefusedByValidation() throws {
         #expect(try Self.specError(#"{"command": ["x"], "memory": -1}"#)?.field == "memory")
     }

@@ -18,4 +18,12 @@ import Testing
                 """
         )
     }
+
+    /// "\r\n" is a single Character in Swift: escaping by Character would let it through as a line break.
+    @Test func crlfCannotStartANewSample() {
+        var text = PrometheusText()
+        text.sample("corral_x", ["uuid": "GPU-1\r\ncorral_fake 1"], 1)
+        // Count raw line feeds (a String split by Character would not see the one inside "\r\n" either).
+        #expect(text.text.utf8.filter { $0 == 0x0A }.count == 1, "\(text.text)")
+    }
 }

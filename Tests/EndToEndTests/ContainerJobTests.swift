@@ -20,6 +20,8 @@ struct ContainerJobTests {
             calls=\(directory)/calls
             mkdir -p "$calls"
             for argument in "$@"; do printf '%s\\n' "$argument"; done > "$calls/$1-$$"
+            # What the GPU guard variable is for each call (docker passes it to the container by name).
+            printf '%s\\n' "${NVIDIA_VISIBLE_DEVICES-unset}" > "$calls/$1-$$.nvidia"
             case "$1" in
             version) echo "27.3.1" ;;
             login) cat > "$calls/login-stdin" ;;
@@ -52,11 +54,24 @@ struct ContainerJobTests {
     static func calls(_ directory: String, _ command: String) -> [[String]] {
         let calls = directory + "/calls"
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: calls)) ?? [])
-            .filter { $0.hasPrefix(command + "-") && !$0.hasSuffix(".pid") && !$0.hasSuffix("-stdin") }
+            .filter { (command.isEmpty || $0.hasPrefix(command + "-")) && !$0.hasSuffix(".pid") }
+            .filter { !$0.hasSuffix("-stdin") && !$0.hasSuffix(".nvidia") }
         return names.sorted().map { name in
             let text = (try? String(contentsOfFile: calls + "/" + name, encoding: .utf8)) ?? ""
             return text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
         }
+    }
+
+    /// NVIDIA_VISIBLE_DEVICES as the `docker run` that started container `name` had it ("unset" if not set).
+    static func nvidiaDevices(_ directory: String, container name: String) -> String? {
+        let calls = directory + "/calls"
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: calls)) ?? []
+        where file.hasPrefix("run-") && !file.contains(".") {
+            let arguments = (try? String(contentsOfFile: calls + "/" + file, encoding: .utf8)) ?? ""
+            guard arguments.split(separator: "\n").contains(Substring(name)) else { continue }
+            return (try? String(contentsOfFile: calls + "/" + file + ".nvidia", encoding: .utf8))?.trimmed
+        }
+        return nil
     }
 
     @Test func aContainerJobRunsThroughDockerWithItsGPUsEnvironmentAndRegistryLogin() async throws {
@@ -112,10 +127,11 @@ struct ContainerJobTests {
             ]
         )
         // No secret and no environment value is ever an argument.
-        for call in Self.calls(tools, "") {
+        let everyCall = Self.calls(tools, "")
+        #expect(everyCall.count >= 2, "login and run were recorded: \(everyCall)")
+        for call in everyCall {
             #expect(!call.contains { $0.contains("s3cret-pw") || $0.contains("bar-value") })
         }
-        for line in cluster.commandLines { #expect(!line.contains { $0.contains("s3cret-pw") }) }
 
         // Cancel goes through `docker stop` with the job's own grace period.
         let long = try await cluster.submit(
@@ -123,6 +139,9 @@ struct ContainerJobTests {
             ["sh", "-c", "echo started; sleep 600"]
         )
         _ = try await cluster.waitForState(long, ["RUNNING"])
+        // A job that asked for no GPU gets none, whatever its image says (CUDA images default to all of them).
+        #expect(Self.nvidiaDevices(tools, container: "corral-\(long)-1") == "void")
+        #expect(Self.nvidiaDevices(tools, container: "corral-\(id)-1") == "unset")
         try await waitUntil("the container job has started", timeout: 20) {
             (try await cluster.corral(["logs", long])).stdout.contains("started")
         }

@@ -88,7 +88,8 @@ struct SupervisorTests {
         let (_, exit) = try await supervise(["/bin/sh", "-c", script], grace: 1, stop: "cancel\n")
         #expect(exit["stopReason"] as? String == "cancel")
         #expect(exit["signal"] as? Int == Int(SIGKILL))
-        let child = Int32(try String(contentsOfFile: directory + "/child.pid", encoding: .utf8).trimmed) ?? 0
+        let child = try #require(Int32(try String(contentsOfFile: directory + "/child.pid", encoding: .utf8).trimmed))
+        #expect(child > 1)
         try await waitUntil("the job's child is gone too", timeout: 10) { !processRuns(child) }
     }
 

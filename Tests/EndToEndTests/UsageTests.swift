@@ -275,3 +275,67 @@ struct MetricsTests {
         #expect(try await anonymous.execute(.get, "/metrics").status == 401)
     }
 }
+
+/// What a registering node says is checked before the controller keeps it: strings that reach terminals and
+/// /metrics must be printable, and a topology must be a square matrix with X on the diagonal over GPUs 0..<n.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct RegistrationInputTests {
+    @Test func hostileStringsAreRefusedAndBadTopologiesDropped() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.configureCLI()
+        let joiner = HTTPClient(
+            configuration: HTTPClientConfiguration(baseURL: cluster.endpoint, bearerToken: cluster.clusterToken)
+        )
+        func register(
+            _ node: String,
+            gpus: [GPUReport],
+            hostname: String? = nil,
+            topology: [[String]]?
+        ) async throws
+            -> Int
+        {
+            let request = RegisterRequest(
+                nodeId: node,
+                hostname: hostname ?? node,
+                bootId: "b",
+                cpus: 4,
+                memory: 1 << 30,
+                gpus: gpus,
+                labels: [:],
+                agentVersion: "test",
+                running: [],
+                gpuTopology: topology
+            )
+            return try await joiner.execute(.post, "/v1/agents/register", body: WireJSON.encode(request)).status
+        }
+        let two = [GPUReport(index: 0, uuid: "GPU-0", name: "L4"), GPUReport(index: 1, uuid: "GPU-1", name: "L4")]
+        let good = [["X", "PIX"], ["PIX", "X"]]
+        for hostile in ["GPU-1\r\ncorral_fake 1", "GPU-\u{1B}[2J", String(repeating: "x", count: 300)] {
+            let gpus = [GPUReport(index: 0, uuid: hostile, name: "L4")]
+            #expect(try await register("bad", gpus: gpus, topology: nil) == 400, "\(hostile.debugDescription)")
+        }
+        #expect(try await register("bad", gpus: two, hostname: "a\nb", topology: nil) == 400)
+        #expect(!(try await cluster.corral(["nodes"])).stdout.contains("bad"), "a refused node is not kept")
+
+        #expect(try await register("kept", gpus: two, topology: good) == 200)
+        let cases: [(String, [GPUReport], [[String]])] = [
+            ("ragged", two, [["X", "PIX"], ["PIX"]]),
+            ("no-diagonal", two, [["PIX", "PIX"], ["PIX", "PIX"]]),
+            ("long-code", two, [["X", "NVLINKFOREVER"], ["NVLINKFOREVER", "X"]]),
+            ("odd-code", two, [["X", "P\nX"], ["P\nX", "X"]]),
+            ("sparse", [GPUReport(index: 1, uuid: "a", name: "L4"), GPUReport(index: 2, uuid: "b", name: "L4")], good),
+        ]
+        for (node, gpus, topology) in cases {
+            #expect(try await register(node, gpus: gpus, topology: topology) == 200)
+        }
+        let views = try JSONDecoder.wire.decode(
+            [NodeView].self,
+            from: Data(try await cluster.corral(["nodes", "--json"]).stdout.utf8)
+        )
+        #expect(views.first { $0.id == "kept" }?.gpuTopology == good)
+        for (node, _, _) in cases {
+            #expect(views.first { $0.id == node }?.gpuTopology == nil, "\(node) keeps no topology")
+        }
+    }
+}

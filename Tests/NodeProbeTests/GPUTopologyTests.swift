@@ -33,6 +33,7 @@ import Testing
         "\tGPU0\tGPU1\nGPU0\t X \tNV4\n",  // a row missing
         "\tGPU0\tGPU1\nGPU0\t X \tNV4\nGPU1\tNV4\n",  // a row too short
         "\tGPU0\tGPU1\nGPU0\t X \tFAST\nGPU1\tFAST\t X \n",  // an unknown link code
+        "\tGPU0\tGPU1\nGPU0\t X \tNV-3\nGPU1\tNV-3\t X \n",  // a negative link count
         "\tGPU0\tGPU1\nGPU0\tPIX\tPIX\nGPU1\tPIX\t X \n",  // no X on the diagonal
     ])
     func malformedOutputIsNoTopology(_ output: String) {

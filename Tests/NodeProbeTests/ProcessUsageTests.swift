@@ -109,7 +109,9 @@ import Testing
         #expect(apps[0].usedMemoryMiB == nil && apps[1].usedMemoryMiB == 2048)
     }
 
-    @Test(arguments: ["0, GPU-a, 1, x", "99999999999, GPU-a, 1, x", "12, GPU-a, lots, x", "1x, GPU-a, 1, x"])
+    @Test(arguments: [
+        "0, GPU-a, 1, x", "99999999999, GPU-a, 1, x", "12, GPU-a, lots, x", "1x, GPU-a, 1, x", "12, GPU-a, -5, x",
+    ])
     func badNumbersAreErrors(_ line: String) {
         #expect(throws: ProbeError.self) { try NvidiaSMI.parseComputeApps(line) }
     }

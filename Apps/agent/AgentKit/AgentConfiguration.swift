@@ -120,7 +120,12 @@ public struct AgentConfiguration: Sendable, Hashable {
             default: throw ConfigurationFailure("\(path): memory must be bytes or a size such as \"64G\"")
             }
         }
-        if let value = try integer("kill_grace_seconds") { killGrace = .seconds(value) }
+        if let value = try integer("kill_grace_seconds") {
+            guard value <= Int64(SpecLimits.maxKillGrace) else {
+                throw ConfigurationFailure("\(path): kill_grace_seconds must be at most \(SpecLimits.maxKillGrace)")
+            }
+            killGrace = .seconds(value)
+        }
         if let value = table["gpus"] {
             guard case .table(let gpus) = value else {
                 throw ConfigurationFailure("\(path): [gpus] must be a table with count, name, memory_mib")

@@ -81,15 +81,19 @@ final class Reporter: Sendable {
             switch response.status {
             case 200:
                 results = try WireJSON.decode(StatusBatchResponse.self, from: response.body).results
-            case 401, 500...:
-                return 0
-            default:
+            case 400:
+                // The batch itself is malformed: sending it again cannot help, and holding it would hold back
+                // every later report.
                 log.warning(
                     "controller refused \(batch.count) status report(s): "
                         + String(decoding: response.body.prefix(300), as: UTF8.self)
                 )
                 for report in batch { report.then?() }
                 return batch.count
+            default:
+                // 401 (token renewed by re-registering), 403 (a certificate), 404, 413, 5xx: the reports are
+                // still owed, so they go again later rather than being dropped with their job records.
+                return 0
             }
         } catch {
             return 0

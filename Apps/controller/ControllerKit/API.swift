@@ -310,6 +310,13 @@ struct API: Sendable {
         guard body.cpus >= 0, body.memory >= 0, body.gpus.count <= 1024,
             Set(body.gpus.map(\.index)).count == body.gpus.count, body.gpus.allSatisfy({ $0.index >= 0 })
         else { throw APIError.badRequest("the inventory has negative resources or duplicate GPU indices") }
+        // These strings reach people's terminals (corral nodes show) and /metrics labels: printable, bounded.
+        func printable(_ text: String) -> Bool {
+            text.utf8.count <= 256 && text.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F }
+        }
+        guard printable(body.hostname), body.gpus.allSatisfy({ printable($0.uuid) && printable($0.name) }) else {
+            throw APIError.badRequest("hostname and GPU uuids and names must be printable, at most 256 bytes")
+        }
         let registration = try await state.register(body)
         let response = RegisterResponse(
             nodeId: registration.node.id.rawValue,

@@ -39,7 +39,7 @@ extension ClusterState {
             gpu.memoryUsedMiB = $0.memoryUsedMib.map { max($0, 0) }
             return gpu
         }
-        node.gpuTopology = Self.validTopology(request.gpuTopology, gpus: node.gpus.count)
+        node.gpuTopology = Self.validTopology(request.gpuTopology, gpus: node.gpus.map(\.index))
         node.cpus = request.cpus
         node.memory = request.memory
         node.labels = request.labels
@@ -70,12 +70,17 @@ extension ClusterState {
         return Registration(node: node, token: token, stop: unwanted(on: id, reported: request.running))
     }
 
-    /// A topology is kept only when it is a square matrix over the node's GPUs of short codes; anything else
-    /// is dropped (placement then keeps to adjacent indices) rather than trusted.
-    static func validTopology(_ links: [[String]]?, gpus: Int) -> [[String]]? {
-        guard let links, gpus > 0, links.count == gpus,
-            links.allSatisfy({ row in row.count == gpus && row.allSatisfy { !$0.isEmpty && $0.utf8.count <= 8 } })
-        else { return nil }
+    /// A topology is kept only when it is a square matrix of short codes with `X` on the diagonal over GPUs
+    /// indexed 0..<n (placement reads it by GPU index); anything else is dropped (placement then keeps to
+    /// adjacent indices) rather than trusted.
+    static func validTopology(_ links: [[String]]?, gpus indices: [Int]) -> [[String]]? {
+        let count = indices.count
+        guard let links, count > 0, indices == Array(0..<count), links.count == count else { return nil }
+        for (row, cells) in links.enumerated() {
+            guard cells.count == count, cells[row] == "X",
+                cells.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 8 && $0.allSatisfy { $0.isLetter || $0.isNumber } })
+            else { return nil }
+        }
         return links
     }
 
@@ -133,7 +138,7 @@ extension ClusterState {
     func heartbeat(node id: NodeID, _ request: HeartbeatRequest) throws -> HeartbeatResponse {
         guard var node = nodes[id] else { throw APIError(.notFound, "unknown_node", "node \(id) is not registered") }
         let now = clock.now()
-        let wasLost = node.status != .ready
+        let before = node
         node.lastHeartbeat = now
         node.status = request.healthy ? .ready : .unhealthy
         node.healthMessage = request.healthy ? nil : String((request.message ?? "unhealthy").prefix(500))
@@ -143,11 +148,14 @@ extension ClusterState {
                 if let index = node.gpus.firstIndex(where: { $0.index == report.index }) {
                     node.gpus[index].healthy = report.healthy
                     node.gpus[index].utilizationPercent = report.utilization.map { min(max($0, 0), 100) }
-                    node.gpus[index].memoryUsedMiB = report.memoryUsedMib.map { max($0, 0) }
+                    node.gpus[index].memoryUsedMiB = report.memoryUsedMib.map {
+                        min(max($0, 0), node.gpus[index].memoryMiB ?? 1 << 24)
+                    }
                 }
             }
         }
-        if wasLost || node.status != nodes[id]?.status {
+        // Written only when something durable changed (an UNHEALTHY node's every heartbeat used to rewrite it).
+        if node.status != before.status || node.gpus.map(\.healthy) != before.gpus.map(\.healthy) {
             try database.saveNode(node)
             requestSchedulingPass()
         }
@@ -270,6 +278,9 @@ extension ClusterState {
         guard attempt.node == node else {
             throw APIError(.forbidden, "forbidden", "allocation \(id) does not belong to node \(node)")
         }
+        var report = report
+        // As with a heartbeat's message: a report's words go into the job, its events and the database.
+        report.message = report.message.map { String($0.prefix(1000)) }
         let isCurrent = job.currentAttempt?.number == id.attempt
         let now = clock.now()
         let index = job.attempts.firstIndex(where: { $0.number == id.attempt })!

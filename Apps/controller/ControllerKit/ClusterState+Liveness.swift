@@ -108,7 +108,9 @@ extension ClusterState {
         guard var job = jobs[allocationID.job], job.state == .lost, job.currentAttempt?.number == allocationID.attempt
         else { return }
         if job.attempts[job.attempts.count - 1].endedAt == nil { job.attempts[job.attempts.count - 1].endedAt = now }
-        release(allocationID)
+        // The new state reaches the database before the resources are freed in memory: if it cannot be
+        // written, the allocation stays and this is tried again on the next tick.
+        defer { if jobs[allocationID.job]?.attempts.last?.endedAt != nil { release(allocationID) } }
         do {
             guard job.infraRetriesUsed < settings.infrastructureRetries else {
                 job.message = "lost, and the infrastructure retry budget (\(settings.infrastructureRetries)) is spent"

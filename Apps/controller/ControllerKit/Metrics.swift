@@ -68,14 +68,16 @@ struct PrometheusText {
         text += name + (rendered.isEmpty ? "" : "{" + rendered.joined(separator: ",") + "}") + " \(value)\n"
     }
 
+    /// Over Unicode scalars, not Characters: "\r\n" is one Character and must not slip through as a line
+    /// break (the format knows only these three escapes; a carriage return alone is an ordinary character).
     static func escape(_ value: String) -> String {
         var out = ""
-        for character in value {
-            switch character {
+        for scalar in value.unicodeScalars {
+            switch scalar {
             case "\\": out += "\\\\"
             case "\"": out += "\\\""
             case "\n": out += "\\n"
-            default: out.append(character)
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out

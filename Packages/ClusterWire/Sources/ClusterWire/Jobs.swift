@@ -89,7 +89,8 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
             queue: queue ?? "default",
             resources: Resources(gpus: gpus ?? 0, cpus: cpus ?? 1, memory: memory?.bytes ?? 0),
             gpuType: gpuType,
-            gpuMemoryMiB: gpuMemory.map { Int(clamping: ($0.bytes + (1 << 20) - 1) >> 20) },
+            // Rounded up to whole MiB without adding first (bytes near Int64.max would overflow).
+            gpuMemoryMiB: gpuMemory.map { Int(clamping: $0.bytes >> 20 + ($0.bytes & ((1 << 20) - 1) == 0 ? 0 : 1)) },
             image: image,
             timeLimit: timeLimit,
             killGrace: killGrace,

@@ -45,7 +45,7 @@ public enum GPUTopology {
 
     static func isLink(_ code: String) -> Bool {
         if ["X", "PIX", "PXB", "PHB", "NODE", "SYS", "SOC"].contains(code) { return true }
-        return code.hasPrefix("NV") && Int(code.dropFirst(2)) != nil
+        return code.hasPrefix("NV") && UInt(code.dropFirst(2)) != nil
     }
 
     /// Drops ANSI escape sequences (ESC [ ... letter).

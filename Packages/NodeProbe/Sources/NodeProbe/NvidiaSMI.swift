@@ -113,13 +113,9 @@ public enum NvidiaSMI {
             guard let pid = try parser.integer(fields[0], "pid"), pid > 0, pid <= Int(Int32.max) else {
                 throw parser.error("pid is not a process id")
             }
-            apps.append(
-                ComputeApp(
-                    pid: Int32(pid),
-                    gpuUUID: fields[1],
-                    usedMemoryMiB: try parser.integer(fields[2], "used_memory")
-                )
-            )
+            let used = try parser.integer(fields[2], "used_memory")
+            if let used, used < 0 { throw parser.error("used_memory is negative") }
+            apps.append(ComputeApp(pid: Int32(pid), gpuUUID: fields[1], usedMemoryMiB: used))
         }
         return apps
     }

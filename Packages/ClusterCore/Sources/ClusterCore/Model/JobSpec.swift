@@ -131,7 +131,11 @@ extension JobSpec {
         if let gpuMemoryMiB, gpuMemoryMiB <= 0 || gpuMemoryMiB > 16 << 20 {
             throw SpecError(field: "gpu_memory", message: "must be between 1 MiB and 16 TiB per GPU (e.g. \"80G\")")
         }
-        if let image, image.isEmpty || image.count > 512 || image.contains(where: { $0.isWhitespace || $0 == "\0" }) {
+        // A leading "-" would make `docker run` read the image as one of its own options (--privileged...).
+        if let image,
+            image.isEmpty || image.count > 512 || image.hasPrefix("-")
+                || image.contains(where: { $0.isWhitespace || $0 == "\0" })
+        {
             throw SpecError(field: "image", message: "must be a container image reference such as ubuntu:24.04")
         }
         if let timeLimit, timeLimit <= 0 || timeLimit > L.maxTimeLimit {
