@@ -469,7 +469,7 @@ import Testing
 
     /// Every migration of the cluster schema, in order (a new one is added here too).
     static let migrations = [
-        "0001-initial", "0002-revoked-nodes-and-token-use", "0003-attempt-usage", "0004-gpu-topology",
+        "0001-initial", "0002-revoked-nodes-and-token-use", "0003-usage-and-gpu-topology",
     ]
 
     /// A database written by the first release (only 0001) opens in this one: the new columns appear with

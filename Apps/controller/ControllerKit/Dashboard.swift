@@ -41,7 +41,7 @@ enum Dashboard {
         <header><h1>Corral</h1><span id="who"></span><span id="status"></span>
         <button id="logout" hidden>Forget token</button></header>
         <form id="login" hidden>
-        <label>Token <input id="token" type="password" autocomplete="off" placeholder="crl_..."></label>
+        <label>Token <input id="token" type="password" autocomplete="off" placeholder="cru_..."></label>
         <button type="submit">Show the cluster</button> <span id="login-error"></span>
         </form>
         <main id="main" hidden>
@@ -96,7 +96,7 @@ enum Dashboard {
             throw new Error("token rejected");
           }
           if (!response.ok) throw new Error(path + ": HTTP " + response.status);
-          return raw ? response.text() : response.json();
+          return raw ? response : response.json();
         }
 
         function cell(text, className) {
@@ -190,7 +190,12 @@ enum Dashboard {
             const job = await api("/v1/jobs/" + encodeURIComponent(id));
             $("job-title").textContent = "Job " + job.id + (job.name ? " (" + job.name + ")" : "") + ": " + job.state;
             $("job-detail").textContent = JSON.stringify(job, null, 2);
-            const log = await api("/v1/jobs/" + encodeURIComponent(id) + "/logs", true);
+            // The tail: ask for the size first (the first 64 KiB come with it), then the last 64 KiB if it is more.
+            const logs = "/v1/jobs/" + encodeURIComponent(id) + "/logs";
+            let response = await api(logs + "?offset=0", true);
+            const size = Number(response.headers.get("X-Corral-Log-Size") || "0");
+            if (size > 65536) response = await api(logs + "?offset=" + (size - 65536), true);
+            const log = await response.text();
             $("job-log").textContent = log.length > 65536 ? log.slice(log.length - 65536) : log;
             $("job").hidden = false;
             $("job").scrollIntoView();

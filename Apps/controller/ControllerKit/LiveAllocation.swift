@@ -19,7 +19,6 @@ struct LiveAllocation: Hashable, Sendable {
     /// then the agent has fenced it (stopped it itself), so two copies never run at once.
     var leaseRenewedAt: Timestamp
 
-    var held: HeldResources { HeldResources(node: node, gpuIndices: gpuIndices, resources: resources) }
 }
 
 /// Who is calling, from their bearer token.

@@ -53,14 +53,4 @@ public enum Scheduler {
         return Feasibility.labelProblem(requirement, node: node, queueName: spec.queue) == nil
             && Feasibility.capacityProblem(requirement, resources: spec.resources, view: NodeView(node)) == nil
     }
-
-    /// Healthy GPUs of a node that satisfy the spec's gpu_type (matched case-insensitively within the
-    /// GPU's name, so `H100` matches "NVIDIA H100 80GB HBM3") and gpu_memory.
-    public static func usableGPUs(of node: Node, for spec: JobSpec) -> [GPU] {
-        let wanted = spec.gpuType?.lowercased()
-        return node.gpus.filter { gpu in
-            gpu.healthy && (wanted.map { gpu.name.lowercased().contains($0) } ?? true)
-                && (spec.gpuMemoryMiB.map { (gpu.memoryMiB ?? 0) >= $0 } ?? true)
-        }
-    }
 }

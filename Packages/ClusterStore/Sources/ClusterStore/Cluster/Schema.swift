@@ -94,14 +94,9 @@ enum Schema {
                 """
         ),
         Migration(
-            id: "0003-attempt-usage",
+            id: "0003-usage-and-gpu-topology",
             sql: """
                 ALTER TABLE attempts ADD COLUMN usage TEXT;
-                """
-        ),
-        Migration(
-            id: "0004-gpu-topology",
-            sql: """
                 ALTER TABLE nodes ADD COLUMN gpu_topology TEXT;
                 """
         ),
