@@ -55,4 +55,15 @@ import Testing
         spec.gpuMemoryMiB = 81_920
         #expect(throws: Never.self) { try spec.validate() }
     }
+
+    /// Enough GPUs have the memory but two are unhealthy: that is what explain must say, not the memory.
+    @Test func unhealthyGPUsAreNotBlamedOnMemory() {
+        var node = Self.node("n", gpus: 8, memoryMiB: 81_559)
+        node.gpus[0].healthy = false
+        node.gpus[1].healthy = false
+        let job = Self.job("j", gpus: 8, gpuMemoryMiB: 40_960)
+        let snapshot = ClusterSnapshot(pending: [job], nodes: [node], now: .zero)
+        let lines = Scheduler.explain(job: job, snapshot: snapshot, policy: .standard).map(\.description)
+        #expect(lines == ["n: GPUs 0, 1 unhealthy: 6 usable, wanted 8"])
+    }
 }

@@ -109,10 +109,14 @@ enum Feasibility {
         let matching = view.matching(type: requirement.gpuType, minMemoryMiB: requirement.gpuMemoryMiB)
         let usable = matching.intersection(view.healthy)
         if resources.gpus > usable.count {
-            if let wantedMemory = requirement.gpuMemoryMiB, resources.gpus > 0,
-                view.matching(type: requirement.gpuType).count >= resources.gpus
+            // Memory is the reason only when too few GPUs have enough of it (not when enough do but some of
+            // them are unhealthy); the largest is taken among GPUs of the wanted type.
+            let ofType = view.matching(type: requirement.gpuType)
+            if let wantedMemory = requirement.gpuMemoryMiB, resources.gpus > 0, matching.count < resources.gpus,
+                ofType.count >= resources.gpus
             {
-                return .gpuMemory(largestMiB: view.gpus.compactMap(\.memoryMiB).max(), wantedMiB: wantedMemory)
+                let largest = ofType.positions.compactMap { view.gpus[$0].memoryMiB }.max()
+                return .gpuMemory(largestMiB: largest, wantedMiB: wantedMemory)
             }
             if let wanted = requirement.gpuTypeAsWritten, matching.isEmpty, resources.gpus > 0 {
                 var names: [String] = []
