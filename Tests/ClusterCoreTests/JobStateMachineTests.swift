@@ -8,16 +8,17 @@ import Testing
     /// QUEUED -> ALLOCATED; ALLOCATED -> STARTING; ALLOCATED -> QUEUED; STARTING -> RUNNING; STARTING -> FAILED;
     /// RUNNING -> SUCCEEDED; RUNNING -> FAILED; STARTING|RUNNING -> LOST;
     /// QUEUED|ALLOCATED|STARTING|RUNNING -> CANCELED; LOST|FAILED -> QUEUED.
-    /// Plus one edge the design is silent on (docs/job-states.md): QUEUED -> FAILED when a dependency ended
-    /// without succeeding, so the job can never run.
+    /// Plus three edges the design is silent on (docs/job-states.md): QUEUED -> FAILED when a dependency ended
+    /// without succeeding, so the job can never run; ALLOCATED -> FAILED when no agent took the launch and the
+    /// node-fault budget is spent; LOST -> CANCELED when a job canceled on a lost node is surely gone.
     static let designTable: [String: Set<String>] = [
         "QUEUED": ["ALLOCATED", "CANCELED", "FAILED"],
-        "ALLOCATED": ["STARTING", "QUEUED", "CANCELED"],
+        "ALLOCATED": ["STARTING", "QUEUED", "CANCELED", "FAILED"],
         "STARTING": ["RUNNING", "FAILED", "LOST", "CANCELED"],
         "RUNNING": ["SUCCEEDED", "FAILED", "LOST", "CANCELED"],
         "SUCCEEDED": [],
         "FAILED": ["QUEUED"],
-        "LOST": ["QUEUED"],
+        "LOST": ["QUEUED", "CANCELED"],
         "CANCELED": [],
     ]
 
@@ -45,7 +46,7 @@ import Testing
             }
         }
         #expect(checked == 64)
-        #expect(allowed == 16)
+        #expect(allowed == 18)
     }
 
     @Test func noStateMayTransitionToItself() {
@@ -67,6 +68,7 @@ import Testing
     static let events: [(JobEvent, Set<JobState>, JobState)] = [
         (.allocate(node: NodeID("node-1"), gpus: [0, 1]), [.queued], .allocated),
         (.launchAbandoned(reason: "lease expired"), [.allocated], .queued),
+        (.launchGaveUp(reason: "lease expired, budget spent"), [.allocated], .failed),
         (.accepted, [.allocated], .starting),
         (.started(pid: 4242), [.starting], .running),
         (.launchFailed(message: "cwd /nope does not exist"), [.starting], .failed),
@@ -75,7 +77,7 @@ import Testing
         (.exited(JobExit(signal: 9)), [.running], .failed),
         (.exited(JobExit(code: 0, timedOut: true)), [.running], .failed),
         (.nodeLost(reason: "heartbeat stale"), [.starting, .running], .lost),
-        (.cancel(by: "alice"), [.queued, .allocated, .starting, .running], .canceled),
+        (.cancel(by: "alice"), [.queued, .allocated, .starting, .running, .lost], .canceled),
         (.retry(reason: "retry 1 of 3"), [.failed, .lost], .queued),
         (.dependencyFailed(JobID("abc"), .failed), [.queued], .failed),
     ]

@@ -16,6 +16,9 @@ public struct Job: Hashable, Sendable {
     public var infraRetriesUsed: Int
     /// The last reason given for a state change, for people.
     public var message: String?
+    /// Set while the controller waits for a placed job's processes to stop (cancel, time limit); cleared when
+    /// a new attempt starts.
+    public var stopRequest: StopRequest?
 
     public init(id: JobID, spec: JobSpec, user: String, submittedAt: Timestamp) {
         self.id = id
@@ -29,9 +32,16 @@ public struct Job: Hashable, Sendable {
         self.retriesUsed = 0
         self.infraRetriesUsed = 0
         self.message = nil
+        self.stopRequest = nil
     }
 
     public var currentAttempt: Attempt? { attempts.last }
+
+    /// The attempt whose processes may still be running or about to: the last one, not yet ended.
+    public var liveAttempt: Attempt? {
+        guard let last = attempts.last, last.endedAt == nil else { return nil }
+        return last
+    }
     public var allocationID: AllocationID? { currentAttempt.map { AllocationID(job: id, attempt: $0.number) } }
 }
 

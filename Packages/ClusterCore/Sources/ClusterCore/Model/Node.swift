@@ -49,6 +49,10 @@ public struct Node: Hashable, Sendable {
     public var healthMessage: String?
     /// Free disk where the agent keeps job logs (from its latest heartbeat; memory only).
     public var diskFreeBytes: Int64?
+    /// The longest allocation lease the node's agent may hold (what it last said it holds, or what this
+    /// controller last told it, whichever is longer). Kept durable: after a restart with a shorter lease the
+    /// controller still waits for the agent's own before it runs the node's jobs elsewhere.
+    public var agentLease: Duration?
     public var registeredAt: Timestamp
     public var lastHeartbeat: Timestamp
 

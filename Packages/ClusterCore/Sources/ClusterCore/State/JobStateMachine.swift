@@ -4,6 +4,8 @@ public enum JobEvent: Hashable, Sendable {
     case allocate(node: NodeID, gpus: [Int])
     /// The launch lease expired, or the node was lost, before the agent accepted the launch.
     case launchAbandoned(reason: String)
+    /// As `launchAbandoned`, with the infrastructure retry budget spent: the job fails instead of waiting again.
+    case launchGaveUp(reason: String)
     /// The agent accepted the launch.
     case accepted
     /// The process started.
@@ -75,6 +77,12 @@ public struct JobStateMachine: Hashable, Sendable {
         // Not in DESIGN.md's table, which is silent on dependencies that fail: a job that can never run fails
         // with the reason, as Slurm's kill_invalid_depend does, instead of waiting forever.
         Edge(.queued, .failed),
+        // Not in DESIGN.md's table either: a launch no agent ever accepted, with the node-fault budget spent,
+        // fails rather than bouncing between the queue and a broken node forever.
+        Edge(.allocated, .failed),
+        // A job canceled while its node was lost ends CANCELED once its lease has run out (it is surely gone),
+        // instead of being retried.
+        Edge(.lost, .canceled),
     ]
 
     public struct Edge: Hashable, Sendable {
@@ -110,13 +118,14 @@ public struct JobStateMachine: Hashable, Sendable {
                 "placed on \(node) with GPUs \(gpus.map(String.init).joined(separator: ","))"
             )
         case .launchAbandoned(let reason): return ([.allocated], { _ in .queued }, reason)
+        case .launchGaveUp(let reason): return ([.allocated], { _ in .failed }, reason)
         case .accepted: return ([.allocated], { _ in .starting }, "agent accepted the launch")
         case .started(let pid): return ([.starting], { _ in .running }, "process started, pid \(pid)")
         case .launchFailed(let message): return ([.starting], { _ in .failed }, "launch failed: \(message)")
         case .exited(let exit): return ([.running], { _ in exit.isSuccess ? .succeeded : .failed }, describe(exit))
         case .nodeLost(let reason): return ([.starting, .running], { _ in .lost }, reason)
         case .cancel(let user):
-            return ([.queued, .allocated, .starting, .running], { _ in .canceled }, "canceled by \(user)")
+            return ([.queued, .allocated, .starting, .running, .lost], { _ in .canceled }, "canceled by \(user)")
         case .retry(let reason): return ([.failed, .lost], { _ in .queued }, reason)
         case .dependencyFailed(let dependency, let state):
             return ([.queued], { _ in .failed }, "dependency \(dependency) ended \(state): this job can never run")
@@ -127,6 +136,7 @@ public struct JobStateMachine: Hashable, Sendable {
         switch event {
         case .allocate: "allocate"
         case .launchAbandoned: "launch abandoned"
+        case .launchGaveUp: "launch given up"
         case .accepted: "accepted"
         case .started: "started"
         case .launchFailed: "launch failed"

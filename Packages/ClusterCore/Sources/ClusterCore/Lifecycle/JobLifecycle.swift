@@ -1,0 +1,147 @@
+/// The job lifecycle of docs/job-states.md as one pure function: the job, an event and the context in; the
+/// job's next version, the event records to append and the effects to carry out out. Nothing else in Corral
+/// changes a job's state or its attempts: the controller stores the outcome and carries the effects out.
+///
+/// The rules, by event (edges are `JobStateMachine.edges`):
+/// - submitted: the first QUEUED record.
+/// - placed: QUEUED -> ALLOCATED, a new attempt, its allocation held, its node woken.
+/// - accepted, started: ALLOCATED -> STARTING -> RUNNING for the live attempt; a repeat renews the lease.
+/// - ended: the attempt's processes are gone. Its exit and usage are recorded; its allocation is released.
+///   Then, for the live attempt: a pending cancel ends the job CANCELED; fencing makes it LOST and retried
+///   from the node-fault budget; a launch failure or a failed exit is FAILED and retried from the job's own
+///   budget; exit 0 is SUCCEEDED. A report for an attempt the job has left is recorded as refused.
+/// - cancel: QUEUED, or ALLOCATED before the agent had it, end CANCELED at once. A placed job that may be
+///   running gets a stop request and ends CANCELED only when its processes are gone.
+/// - launch lease expired, node lost before the launch was taken: back to QUEUED from the node-fault budget
+///   (FAILED once it is spent, CANCELED when a cancel is pending).
+/// - node lost: STARTING or RUNNING -> LOST; its allocation stays held until its processes are surely gone
+///   (`allocationGone`), then the job is retried from the node-fault budget, or ends CANCELED if a cancel is
+///   pending.
+/// - time limit: a stop request; the job ends FAILED (TIMEOUT) when its processes are gone.
+/// - dependency failed: QUEUED -> FAILED.
+public enum JobLifecycle {
+    public static func handle(_ event: LifecycleEvent, job: Job, context: LifecycleContext) -> LifecycleOutcome {
+        var draft = LifecycleDraft(job, context)
+        switch event {
+        case .submitted: submitted(&draft)
+        case .placed(let node, let gpus): placed(&draft, node: node, gpus: gpus)
+        case .accepted(let attempt): accepted(&draft, attempt: attempt)
+        case .started(let attempt, let pid): started(&draft, attempt: attempt, pid: pid)
+        case .ended(let attempt, let end): ended(&draft, attempt: attempt, end)
+        case .sampled(let attempt, let usage): sampled(&draft, attempt: attempt, usage)
+        case .cancel(let user): cancel(&draft, by: user)
+        case .launchLeaseExpired(let reason): launchNotTaken(&draft, reason: reason)
+        case .nodeLost(let node, let reason): nodeLost(&draft, node: node, reason: reason)
+        case .allocationGone(let attempt, let reason): allocationGone(&draft, attempt: attempt, reason: reason)
+        case .timeLimitReached: timeLimitReached(&draft)
+        case .dependencyFailed(let dependency, let state): dependencyFailed(&draft, dependency, state)
+        }
+        return draft.outcome
+    }
+
+    /// The first record of every job, through the same code as every later one.
+    static func submitted(_ draft: inout LifecycleDraft) {
+        guard draft.job.state == .queued, draft.job.attempts.isEmpty, draft.outcome.records.isEmpty else { return }
+        let reason = "submitted by \(draft.job.user)"
+        draft.job.message = reason
+        draft.job.pendingReason = .resources
+        draft.outcome.records.append(
+            JobEventRecord(
+                job: draft.job.id,
+                attempt: 0,
+                from: nil,
+                to: .queued,
+                reason: reason,
+                node: nil,
+                at: draft.now
+            )
+        )
+        draft.outcome.transitioned = true
+        draft.outcome.storage = .durable
+        draft.effect(.requestPass)
+    }
+
+    static func placed(_ draft: inout LifecycleDraft, node: NodeID, gpus: [Int]) {
+        guard draft.job.state == .queued else { return }
+        let attempt = Attempt(
+            number: draft.job.attempts.count + 1,
+            node: node,
+            gpuIndices: gpus,
+            resources: draft.job.spec.resources,
+            allocatedAt: draft.now
+        )
+        draft.job.attempts.append(attempt)
+        draft.job.stopRequest = nil
+        draft.outcome.touchedAttempts.insert(attempt.number)
+        draft.move(.allocate(node: node, gpus: gpus), node: node)
+        draft.effect(.hold(Allocation(of: draft.job.id, attempt)))
+        draft.effect(.wake(node))
+    }
+
+    static func cancel(_ draft: inout LifecycleDraft, by user: String) {
+        let now = draft.now
+        let job = draft.job
+        switch job.state {
+        case .canceled:
+            return  // canceling twice is one cancel
+        case .succeeded, .failed:
+            draft.reject(.alreadyFinished(job.state))
+        case .lost:
+            // LOST with its allocation still held waits for its lease to run out before a retry: the cancel
+            // replaces the retry. LOST with nothing held is over.
+            guard let allocation = draft.liveAllocation else { return draft.reject(.alreadyFinished(.lost)) }
+            guard job.stopRequest?.isCancel != true else { return }
+            draft.job.stopRequest = StopRequest(.cancel(by: user), at: draft.now)
+            draft.note("cancel requested by \(user): it ends once its node's lease has run out")
+            draft.effect(.stop(allocation))
+        case .queued:
+            draft.move(.cancel(by: user))
+            draft.effect(.requestPass)
+        case .allocated where draft.context.allocation?.delivered != true:
+            // The agent never had the launch: nothing runs, the resources are free at once.
+            if let allocation = draft.liveAllocation { draft.effect(.release(allocation)) }
+            draft.editLive {
+                $0.endedAt = now
+                $0.finalState = .canceled
+            }
+            draft.move(.cancel(by: user))
+            draft.effect(.requestPass)
+        case .allocated, .starting, .running:
+            guard job.stopRequest?.isCancel != true, let allocation = draft.liveAllocation,
+                let node = job.liveAttempt?.node
+            else { return }
+            draft.job.stopRequest = StopRequest(.cancel(by: user), at: draft.now)
+            draft.note("cancel requested by \(user): stopping its processes")
+            draft.effect(.stop(allocation))
+            draft.effect(.wake(node))
+        }
+    }
+
+    /// The controller's backstop to the node's own enforcement: ask the agent to stop the job; it ends
+    /// FAILED (TIMEOUT) when its processes are gone.
+    static func timeLimitReached(_ draft: inout LifecycleDraft) {
+        let job = draft.job
+        guard job.state == .running, job.stopRequest == nil, let limit = job.spec.timeLimit,
+            let attempt = job.liveAttempt, let started = attempt.startedAt, started + .seconds(limit) < draft.now
+        else { return }
+        draft.job.stopRequest = StopRequest(.timeLimit, at: draft.now)
+        draft.note("time limit reached (TIMEOUT): stopping its processes")
+        draft.effect(.stop(AllocationID(job: job.id, attempt: attempt.number)))
+        draft.effect(.wake(attempt.node))
+    }
+
+    static func dependencyFailed(_ draft: inout LifecycleDraft, _ dependency: JobID, _ state: JobState) {
+        guard draft.job.state == .queued else { return }
+        draft.move(.dependencyFailed(dependency, state))
+        draft.effect(.requestPass)
+    }
+
+    /// Live usage from a heartbeat: kept in memory, written with the final account when the attempt ends.
+    static func sampled(_ draft: inout LifecycleDraft, attempt: Int, _ usage: ResourceUsage) {
+        guard let live = draft.job.liveAttempt, live.number == attempt,
+            draft.job.state == .starting || draft.job.state == .running
+        else { return }
+        draft.editLive { $0.usage = usage }
+        draft.outcome.storage = .memoryOnly
+    }
+}

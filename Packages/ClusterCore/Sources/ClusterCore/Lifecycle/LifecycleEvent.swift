@@ -1,0 +1,53 @@
+/// Something that happened to a job, as the lifecycle takes it: from the user, the scheduler, the job's agent
+/// or the controller's own clock. `JobLifecycle.handle` turns each into the job's next version, the event
+/// records to append and the effects to carry out.
+public enum LifecycleEvent: Hashable, Sendable {
+    /// The job was accepted; the first QUEUED record.
+    case submitted
+    /// The scheduler placed it on `node` with these GPUs: a new attempt and a launch lease start.
+    case placed(node: NodeID, gpus: [Int])
+    /// The agent took the launch of `attempt` (its STARTING report).
+    case accepted(attempt: Int)
+    /// The agent started the process of `attempt` (its RUNNING report).
+    case started(attempt: Int, pid: Int32)
+    /// The agent reports that `attempt`'s processes are gone, and how they ended.
+    case ended(attempt: Int, AttemptEnd)
+    /// Live usage of `attempt` from a heartbeat: kept in memory until the final account arrives.
+    case sampled(attempt: Int, ResourceUsage)
+    /// A user or admin cancels the job.
+    case cancel(by: String)
+    /// The agent did not take the launch within the launch lease (`reason` says so, for people).
+    case launchLeaseExpired(reason: String)
+    /// The job's node stopped sending heartbeats, or an admin revoked it.
+    case nodeLost(NodeID, reason: String)
+    /// `attempt`'s processes are surely gone without a report: its lease ran out on a lost node, the node
+    /// rebooted, or its agent no longer runs it.
+    case allocationGone(attempt: Int, reason: String)
+    /// A RUNNING job passed its time limit (the controller's backstop to the node's own enforcement).
+    case timeLimitReached
+    /// A job in `depends_on` ended without succeeding, so this one can never run.
+    case dependencyFailed(JobID, JobState)
+}
+
+/// How an attempt's processes ended, as its agent reports it.
+public struct AttemptEnd: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        /// The process ran and ended (by itself or stopped): the exit says how.
+        case exited
+        /// The process could not be started (cwd missing, command not found, image pull failed).
+        case launchFailed
+        /// The agent stopped it because it could not renew its lease with the controller: a node fault.
+        case fenced
+    }
+
+    public var kind: Kind
+    public var exit: JobExit
+    /// The final account of what its processes used, when the node measured it.
+    public var usage: ResourceUsage?
+
+    public init(_ kind: Kind, exit: JobExit, usage: ResourceUsage? = nil) {
+        self.kind = kind
+        self.exit = exit
+        self.usage = usage
+    }
+}

@@ -1,0 +1,71 @@
+/// What the controller must carry out after a lifecycle decision. The lifecycle only says; the controller's
+/// state actor does (and writes the job first: memory never runs ahead of disk).
+public enum LifecycleEffect: Hashable, Sendable {
+    /// Hold the resources of a new allocation.
+    case hold(Allocation)
+    /// Free an allocation's resources: its processes are gone or never started.
+    case release(AllocationID)
+    /// Ask the allocation's agent to stop its processes (SIGTERM, the grace, SIGKILL).
+    case stop(AllocationID)
+    /// The agent just showed it holds the allocation: its lease starts again.
+    case renewLease(AllocationID)
+    /// Answer the node's waiting long polls now (a launch or a stop is there for it).
+    case wake(NodeID)
+    /// Something the scheduler reads changed (the queue, free resources, a dependency's state).
+    case requestPass
+}
+
+/// Why a request cannot be carried out at all; nothing is stored. The API layer turns it into a status code.
+public enum LifecycleRejection: Hashable, Sendable {
+    /// The job already ended (SUCCEEDED, FAILED, or LOST with its retries spent).
+    case alreadyFinished(JobState)
+}
+
+/// The result of one event: the job's next version, the records to append, the effects, and what to store.
+public struct LifecycleOutcome: Hashable, Sendable {
+    public enum Storage: Hashable, Sendable {
+        /// Nothing changed (a repeated report, an event that no longer applies).
+        case none
+        /// Write the job and the records in the store, then keep them in memory.
+        case durable
+        /// Keep the job in memory only (live usage samples: a heartbeat writes nothing).
+        case memoryOnly
+    }
+
+    public var job: Job
+    /// The attempts (by number) this outcome changed, which the store writes with the job.
+    public var touchedAttempts: Set<Int> = []
+    public var records: [JobEventRecord] = []
+    public var effects: [LifecycleEffect] = []
+    /// True when the event moved the job to another state (an agent's report is answered `applied`).
+    public var transitioned = false
+    public var storage: Storage = .none
+    public var rejection: LifecycleRejection?
+
+    public init(job: Job) { self.job = job }
+
+    /// Another attempt's or stale event: nothing to do.
+    public static func unchanged(_ job: Job) -> LifecycleOutcome { LifecycleOutcome(job: job) }
+}
+
+/// The settings the lifecycle's rules read.
+public struct LifecyclePolicy: Hashable, Sendable {
+    /// Retries for failures that are not the job's fault (node lost, launch never accepted, fenced).
+    public var infrastructureRetries: Int
+
+    public init(infrastructureRetries: Int = 5) { self.infrastructureRetries = infrastructureRetries }
+}
+
+/// What the lifecycle reads besides the job: the time, the policy, and the live allocation of the job's
+/// current attempt (nil when no resources are held for it).
+public struct LifecycleContext: Hashable, Sendable {
+    public var now: Timestamp
+    public var policy: LifecyclePolicy
+    public var allocation: Allocation?
+
+    public init(now: Timestamp, policy: LifecyclePolicy = LifecyclePolicy(), allocation: Allocation? = nil) {
+        self.now = now
+        self.policy = policy
+        self.allocation = allocation
+    }
+}

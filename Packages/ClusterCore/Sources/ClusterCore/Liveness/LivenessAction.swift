@@ -1,0 +1,57 @@
+/// What node liveness asks the controller to do. Job events go through `JobLifecycle`; the rest change the
+/// controller's view of nodes and allocations.
+public enum LivenessAction: Hashable, Sendable {
+    /// The node has been silent past the node timeout.
+    case markLost(NodeID)
+    /// Many nodes went silent at once: more likely the controller's own network, so none is marked lost.
+    case suspectSelf(silent: Int, alive: Int)
+    /// An event for the job's lifecycle.
+    case job(JobID, LifecycleEvent)
+    /// The agent's previous process had the launch and is gone: hand it out again.
+    case redeliver(AllocationID)
+    /// The agent shows it holds the allocation: its lease starts again.
+    case renewLease(AllocationID)
+    /// Ask the agent to stop this copy (it runs on a node the job has left).
+    case stop(AllocationID)
+    /// Free an allocation no job owns any more.
+    case release(AllocationID)
+}
+
+/// What liveness reads: a value, so each rule is a pure function of it.
+public struct LivenessView: Sendable {
+    public var nodes: [NodeID: Node]
+    public var allocations: [AllocationID: Allocation]
+    public var jobs: [JobID: Job]
+    public var settings: LivenessSettings
+    /// When this controller started: every node gets one lease of grace before it can be judged lost.
+    public var startedAt: Timestamp
+    public var now: Timestamp
+
+    public init(
+        nodes: [NodeID: Node],
+        allocations: [AllocationID: Allocation],
+        jobs: [JobID: Job],
+        settings: LivenessSettings,
+        startedAt: Timestamp,
+        now: Timestamp
+    ) {
+        self.nodes = nodes
+        self.allocations = allocations
+        self.jobs = jobs
+        self.settings = settings
+        self.startedAt = startedAt
+        self.now = now
+    }
+
+    /// The lease that protects the node's allocations: the controller's own, or the longer one its agent may
+    /// still hold (learnt from an earlier controller). A job is never retried before that has run out.
+    public func lease(on node: NodeID) -> Duration {
+        max(settings.allocationLease, nodes[node]?.agentLease ?? .zero)
+    }
+
+    /// The job owning the allocation, when the allocation is that job's live attempt.
+    func liveJob(_ id: AllocationID) -> Job? {
+        guard let job = jobs[id.job], job.liveAttempt?.number == id.attempt else { return nil }
+        return job
+    }
+}

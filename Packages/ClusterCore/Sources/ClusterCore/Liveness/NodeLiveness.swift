@@ -1,0 +1,134 @@
+/// Node liveness, in the role of Nomad's reconciler: from the nodes, the live allocations, their leases and
+/// the jobs, what must happen now. Three moments call it: the controller's slow tick, an agent's registration
+/// and each heartbeat. It decides; the controller carries the actions out (job events through `JobLifecycle`).
+///
+/// Never two copies of a job: a job on a silent node becomes LOST after the node timeout, but it is retried
+/// elsewhere only when the lease its agent holds has run out (the agent, unable to renew it, has stopped the
+/// job itself by then), when the node comes back having rebooted, or when its agent says the process is gone.
+public enum NodeLiveness {
+    /// The slow tick: launch leases, silent nodes, LOST jobs whose lease ran out, and time limits.
+    public static func tick(_ view: LivenessView) -> [LivenessAction] {
+        var actions: [LivenessAction] = []
+        let allocations = view.allocations.values.sorted { $0.id < $1.id }
+        let settings = view.settings
+        for allocation in allocations where allocation.allocatedAt + settings.launchLease < view.now {
+            guard let job = view.liveJob(allocation.id), job.state == .allocated else { continue }
+            let reason = "the agent on \(allocation.node) did not accept the launch within \(settings.launchLease)"
+            actions.append(.job(job.id, .launchLeaseExpired(reason: reason)))
+        }
+        actions += silentNodes(view, allocations)
+        for allocation in allocations where allocation.leaseRenewedAt + view.lease(on: allocation.node) < view.now {
+            guard let job = view.liveJob(allocation.id), job.state == .lost else { continue }
+            let reason = "its allocation lease on \(allocation.node) expired"
+            actions.append(.job(job.id, .allocationGone(attempt: allocation.id.attempt, reason: reason)))
+        }
+        for allocation in allocations where !allocation.isStopping {
+            guard let job = view.liveJob(allocation.id), job.state == .running, job.stopRequest == nil,
+                let limit = job.spec.timeLimit, let started = job.liveAttempt?.startedAt,
+                started + .seconds(limit) < view.now
+            else { continue }
+            actions.append(.job(job.id, .timeLimitReached))
+        }
+        return actions
+    }
+
+    /// Nodes silent past the node timeout are lost, with their placed jobs; none within a lease of this
+    /// controller's start (agents kept running their jobs meanwhile), and none when most went silent at once.
+    static func silentNodes(_ view: LivenessView, _ allocations: [Allocation]) -> [LivenessAction] {
+        let alive = view.nodes.values.filter { $0.status != .lost }
+        let silent = alive.filter {
+            $0.lastHeartbeat + view.settings.nodeTimeout < view.now
+                && view.now >= view.startedAt + view.lease(on: $0.id)
+        }
+        guard !silent.isEmpty else { return [] }
+        if silent.count >= 3 && silent.count * 2 > alive.count {
+            return [.suspectSelf(silent: silent.count, alive: alive.count)]
+        }
+        var actions: [LivenessAction] = []
+        for node in silent.sorted(by: { $0.id < $1.id }) {
+            actions.append(.markLost(node.id))
+            for allocation in allocations where allocation.node == node.id {
+                guard let job = view.liveJob(allocation.id) else { continue }
+                actions.append(.job(job.id, .nodeLost(node.id, reason: "node \(node.id) stopped sending heartbeats")))
+            }
+        }
+        return actions
+    }
+
+    /// An agent (re)registers and lists every allocation it still runs; anything else it had is gone.
+    /// `rebooted`: the node came back with a new boot id, so nothing of before runs there.
+    public static func registration(
+        node: NodeID,
+        reported: Set<AllocationID>,
+        rebooted: Bool,
+        view: LivenessView
+    ) -> [LivenessAction] {
+        let why = rebooted ? "node \(node) rebooted" : "the agent on \(node) restarted without it"
+        var actions: [LivenessAction] = []
+        for allocation in view.allocations.values.sorted(by: { $0.id < $1.id }) where allocation.node == node {
+            let id = allocation.id
+            let running = reported.contains(id) && !rebooted
+            guard let job = view.liveJob(id) else {
+                if !running { actions.append(view.jobs[id.job] == nil ? .release(id) : .job(id.job, gone(id, why))) }
+                continue
+            }
+            switch job.state {
+            case .allocated:
+                // Handed to the agent's previous process but not taken: hand it out again (the agent ignores
+                // allocation ids it has already seen).
+                actions.append(.redeliver(id))
+            case .starting, .running:
+                actions.append(running ? .renewLease(id) : .job(job.id, gone(id, why)))
+            case .lost:
+                // Still running on a node the job was given up on: stop this copy; it is retried once gone.
+                actions.append(running ? .stop(id) : .job(job.id, gone(id, "its process is gone (\(why))")))
+            default:
+                if !running { actions.append(.job(job.id, gone(id, why))) }
+            }
+        }
+        return actions
+    }
+
+    /// A heartbeat lists what the agent runs: those leases are renewed; a LOST job it no longer runs is surely
+    /// gone (retried now); a stopping allocation it has stopped listing for a while is gone.
+    public static func heartbeat(node: NodeID, reported: Set<AllocationID>, view: LivenessView) -> [LivenessAction] {
+        var actions: [LivenessAction] = []
+        let reason = "the agent on \(node) no longer runs it"
+        for allocation in view.allocations.values.sorted(by: { $0.id < $1.id }) where allocation.node == node {
+            let id = allocation.id
+            let lost = view.liveJob(id)?.state == .lost
+            if reported.contains(id) {
+                actions.append(.renewLease(id))
+                if lost { actions.append(.stop(id)) }
+            } else if lost {
+                actions.append(.job(id.job, gone(id, reason)))
+            } else if let stopAt = allocation.stopRequestedAt, stopAt + view.settings.stopGrace < view.now {
+                actions.append(view.jobs[id.job] == nil ? .release(id) : .job(id.job, gone(id, reason)))
+            }
+        }
+        return actions
+    }
+
+    /// What the agent must stop: allocations it reports that the controller does not want running there, and
+    /// every allocation of the node the controller asked to stop.
+    public static func stopList(
+        node: NodeID,
+        reported: [AllocationID],
+        allocations: [AllocationID: Allocation]
+    ) -> [AllocationID] {
+        var stop: [AllocationID] = []
+        for id in reported {
+            if let allocation = allocations[id], allocation.node == node, !allocation.isStopping { continue }
+            if !stop.contains(id) { stop.append(id) }
+        }
+        for allocation in allocations.values.sorted(by: { $0.id < $1.id })
+        where allocation.node == node && allocation.isStopping && !stop.contains(allocation.id) {
+            stop.append(allocation.id)
+        }
+        return stop
+    }
+
+    private static func gone(_ id: AllocationID, _ reason: String) -> LifecycleEvent {
+        .allocationGone(attempt: id.attempt, reason: reason)
+    }
+}
