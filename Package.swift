@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "CorralSupportTests", dependencies: ["CorralSupport"]),
         .testTarget(name: "CLITests", dependencies: ["CLIKit", "CorralClient"]),
         .testTarget(name: "AgentTests", dependencies: ["AgentKit", "CorralSupport", core, wire]),
-        .testTarget(name: "ControllerTests", dependencies: ["ControllerKit", "CorralSupport", core, wire, http]),
+        .testTarget(name: "ControllerTests", dependencies: ["ControllerKit", "CorralSupport", core, wire, store, http]),
         .testTarget(name: "BenchTests", dependencies: ["BenchKit", "ControllerMain", "AgentMain", "CLIMain"]),
         // Starts the real binaries (built first: these dependencies make `swift test` build them).
         .testTarget(

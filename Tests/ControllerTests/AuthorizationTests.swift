@@ -1,4 +1,5 @@
 import ClusterCore
+import ClusterStore
 import ClusterWire
 import CorralSupport
 import Foundation
@@ -105,29 +106,40 @@ import Testing
         settings.dataDir = directory
         try Files.makeDirectories(directory, mode: 0o700)
         let clock = ManualClock()
-        let state = try ClusterState(settings: settings, clock: clock, log: MemoryLog())
+        let state = try await ClusterState(
+            settings: settings,
+            database: try ClusterDatabase(path: settings.databasePath),
+            clock: clock,
+            log: MemoryLog()
+        )
+        let credentials = try CredentialStore(
+            database: try ClusterDatabase(path: settings.databasePath),
+            clock: clock,
+            log: MemoryLog()
+        )
         let logs = try LogStore(directory: directory + "/logs")
-        let router = API(state: state, logs: logs, settings: settings).router()
+        let api = API(state: state, credentials: credentials, logs: logs, settings: settings)
+        let router = api.router()
         var serving = HTTPServerConfiguration()
         serving.host = "127.0.0.1"
         serving.port = 0
-        let server = HTTPServer(configuration: serving, responder: router)
+        let server = HTTPServer(configuration: serving, responder: api.responder(log: MemoryLog()))
         try server.start()
         defer { server.shutdown() }
         let endpoint = "http://127.0.0.1:\(server.port)"
 
         // The callers' tokens.
         var tokens: [Caller: String] = [.wrong: "cru_not_a_real_token"]
-        tokens[.admin] = try await state.createToken(user: "admin", kind: .admin, expiresIn: nil).0
-        tokens[.alice] = try await state.createToken(user: "alice", kind: .user, expiresIn: nil).0
-        tokens[.bob] = try await state.createToken(user: "bob", kind: .user, expiresIn: nil).0
-        tokens[.expired] = try await state.createToken(user: "carol", kind: .user, expiresIn: 60).0
-        let revoked = try await state.createToken(user: "dave", kind: .user, expiresIn: nil)
+        tokens[.admin] = try await credentials.createToken(user: "admin", kind: .admin, expiresIn: nil).0
+        tokens[.alice] = try await credentials.createToken(user: "alice", kind: .user, expiresIn: nil).0
+        tokens[.bob] = try await credentials.createToken(user: "bob", kind: .user, expiresIn: nil).0
+        tokens[.expired] = try await credentials.createToken(user: "carol", kind: .user, expiresIn: 60).0
+        let revoked = try await credentials.createToken(user: "dave", kind: .user, expiresIn: nil)
         tokens[.revoked] = revoked.0
-        _ = try await state.revokeToken(prefix: revoked.1.prefix)
-        let throwaway = try await state.createToken(user: "erin", kind: .user, expiresIn: nil).1.prefix
+        _ = try await credentials.revokeToken(prefix: revoked.1.prefix)
+        let throwaway = try await credentials.createToken(user: "erin", kind: .user, expiresIn: nil).1.prefix
         tokens[.cluster] = "crj_cluster_token_for_the_test"
-        try await state.ensureCredential(token: tokens[.cluster]!, kind: .cluster, subject: "cluster")
+        try await credentials.ensure(token: tokens[.cluster]!, kind: .cluster, subject: "cluster")
         clock.advance(.seconds(120))  // the expired token is now past its expiry
 
         // Two nodes (one to be revoked) and a job of alice's placed on node-1.

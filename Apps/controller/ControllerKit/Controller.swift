@@ -1,18 +1,24 @@
 public import ClusterCore
+import ClusterStore
 public import CorralSupport
 import Glibc
 import HTTPKit
 
-/// The controller process: opens the state, makes sure the admin and cluster tokens exist, serves the API and
-/// runs the slow tick until asked to stop.
+/// The controller process: opens the state, makes sure the admin and cluster tokens exist, and runs its
+/// long-lived parts as one task group (the HTTP server, the slow tick, the signal that stops them).
 public final class Controller: Sendable {
     public let configuration: ControllerConfiguration
     let log: any LogSink
     let clock: any WallClock
     let state: ClusterState
+    let credentials: CredentialStore
     let server: HTTPServer
 
-    public init(configuration: ControllerConfiguration, log: any LogSink, clock: any WallClock = SystemClock()) throws {
+    public init(
+        configuration: ControllerConfiguration,
+        log: any LogSink,
+        clock: any WallClock = SystemClock()
+    ) async throws {
         self.configuration = configuration
         self.log = log
         self.clock = clock
@@ -23,8 +29,21 @@ public final class Controller: Sendable {
                     + "development CA and certificates), or --insecure if the network is trusted"
             )
         }
+        if let problem = configuration.liveness.problem { throw ConfigurationError(problem) }
         try Files.makeDirectories(configuration.dataDir, mode: 0o700)
-        state = try ClusterState(settings: configuration, clock: clock, log: log)
+        // Two connections to one SQLite file: the cluster state's, and the credentials' own, so checking a
+        // token never waits behind job work (WAL lets them read at once; writes take turns).
+        state = try await ClusterState(
+            settings: configuration,
+            database: try ClusterDatabase(path: configuration.databasePath),
+            clock: clock,
+            log: log
+        )
+        credentials = try CredentialStore(
+            database: try ClusterDatabase(path: configuration.databasePath),
+            clock: clock,
+            log: log
+        )
         var serverConfiguration = HTTPServerConfiguration()
         serverConfiguration.host = configuration.host
         serverConfiguration.port = configuration.port
@@ -41,11 +60,13 @@ public final class Controller: Sendable {
                 requireClientCertificate: false  // users' CLIs need none; agents are checked per request
             )
         }
-        let logs = try LogStore(directory: configuration.dataDir + "/logs")
-        server = HTTPServer(
-            configuration: serverConfiguration,
-            responder: API(state: state, logs: logs, settings: configuration).router()
+        let api = API(
+            state: state,
+            credentials: credentials,
+            logs: try LogStore(directory: configuration.dataDir + "/logs"),
+            settings: configuration
         )
+        server = HTTPServer(configuration: serverConfiguration, responder: api.responder(log: log))
     }
 
     /// Creates (first start) or reads the admin and cluster tokens, and registers their hashes.
@@ -62,7 +83,7 @@ public final class Controller: Sendable {
                 try Files.writeAtomically(path, token + "\n", mode: 0o600)
                 log.info("created the \(kind == .admin ? "admin" : "cluster join") token in \(path) (mode 0600)")
             }
-            try await state.ensureCredential(token: token, kind: kind, subject: kind == .admin ? "admin" : "cluster")
+            try await credentials.ensure(token: token, kind: kind, subject: kind == .admin ? "admin" : "cluster")
         }
     }
 
@@ -79,17 +100,23 @@ public final class Controller: Sendable {
         let endpoint = "\(scheme)://\(configuration.host):\(server.port)"
         try Files.writeAtomically(configuration.endpointPath, endpoint + "\n", mode: 0o644)
         log.info("listening on \(endpoint); data in \(configuration.dataDir)")
-        let ticker = Task { [state] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                await state.tick()
-            }
-        }
         await state.requestSchedulingPass()
-        let signal = await Signals.wait()
-        log.info("received signal \(signal): shutting down")
-        ticker.cancel()
-        server.shutdown()
-        await server.waitUntilStopped()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [state, credentials] in
+                var second = 0
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    await state.tick()
+                    second += 1
+                    if second % 10 == 0 { await credentials.persistUse() }
+                }
+            }
+            group.addTask { [server] in await server.waitUntilStopped() }
+            let signal = await Signals.wait()
+            log.info("received signal \(signal): shutting down")
+            server.shutdown()
+            group.cancelAll()
+        }
+        await credentials.persistUse()
     }
 }

@@ -38,6 +38,16 @@ public struct ControllerConfiguration: Sendable, Hashable {
     public init() {}
 
     public var databasePath: String { dataDir + "/corral.db" }
+
+    /// The timing rules node liveness follows.
+    public var liveness: LivenessSettings {
+        LivenessSettings(
+            nodeTimeout: nodeTimeout,
+            launchLease: launchLease,
+            allocationLease: allocationLease,
+            heartbeatInterval: heartbeatInterval
+        )
+    }
     public var adminTokenPath: String { dataDir + "/admin.token" }
     public var clusterTokenPath: String { dataDir + "/cluster.token" }
     /// Written at start with the address actually bound (useful with port 0).
@@ -179,6 +189,9 @@ public struct ControllerConfiguration: Sendable, Hashable {
         }
         if requireAgentCertificate && (clientCA == nil || !tlsEnabled) {
             throw ConfigurationError("--require-agent-certificate needs TLS (--tls-cert, --tls-key) and --client-ca")
+        }
+        if let problem = liveness.problem {
+            throw ConfigurationError("--allocation-lease and --heartbeat-interval do not fit: \(problem)")
         }
     }
 }

@@ -95,6 +95,10 @@ public struct RegisterRequest: Codable, Hashable, Sendable {
     public var running: [RunningAllocation]
     /// `nvidia-smi topo -m` by GPU index (`NV18`, `PIX`, `SYS`...), where the node could tell.
     public var gpuTopology: [[String]]?
+    /// The allocation lease the agent holds now (from its lease file, written under an earlier controller
+    /// process perhaps), so a controller with a shorter one waits for it before running the node's jobs
+    /// elsewhere.
+    public var allocationLeaseMs: Int?
 
     public init(
         nodeId: String,
@@ -106,9 +110,11 @@ public struct RegisterRequest: Codable, Hashable, Sendable {
         labels: [String: String],
         agentVersion: String,
         running: [RunningAllocation],
-        gpuTopology: [[String]]? = nil
+        gpuTopology: [[String]]? = nil,
+        allocationLeaseMs: Int? = nil
     ) {
         self.gpuTopology = gpuTopology
+        self.allocationLeaseMs = allocationLeaseMs
         self.nodeId = nodeId
         self.hostname = hostname
         self.bootId = bootId
@@ -160,6 +166,8 @@ public struct HeartbeatRequest: Codable, Hashable, Sendable {
     public var message: String?
     /// Free bytes where the agent keeps job logs.
     public var diskFree: Int64?
+    /// The allocation lease the agent holds now (see `RegisterRequest.allocationLeaseMs`).
+    public var allocationLeaseMs: Int?
 
     public init(
         bootId: String?,
@@ -167,9 +175,11 @@ public struct HeartbeatRequest: Codable, Hashable, Sendable {
         gpus: [GPUReport]? = nil,
         healthy: Bool = true,
         message: String? = nil,
-        diskFree: Int64? = nil
+        diskFree: Int64? = nil,
+        allocationLeaseMs: Int? = nil
     ) {
         self.diskFree = diskFree
+        self.allocationLeaseMs = allocationLeaseMs
         self.bootId = bootId
         self.running = running
         self.gpus = gpus
@@ -178,13 +188,20 @@ public struct HeartbeatRequest: Codable, Hashable, Sendable {
     }
 }
 
+/// Every answer carries the settings the agent must follow now, not only the registration's: a controller
+/// restarted with other settings reaches agents that never register again.
 public struct HeartbeatResponse: Codable, Hashable, Sendable {
     /// Allocations to stop (canceled, or moved elsewhere while the node was away).
     public var stop: [String]
     public var heartbeatIntervalMs: Int
-    public init(stop: [String], heartbeatIntervalMs: Int) {
+    public var allocationLeaseMs: Int?
+    public var longPollSeconds: Int?
+
+    public init(stop: [String], heartbeatIntervalMs: Int, allocationLeaseMs: Int? = nil, longPollSeconds: Int? = nil) {
         self.stop = stop
         self.heartbeatIntervalMs = heartbeatIntervalMs
+        self.allocationLeaseMs = allocationLeaseMs
+        self.longPollSeconds = longPollSeconds
     }
 }
 

@@ -25,37 +25,45 @@ public final class ClusterDatabase {
         try connection.run(
             """
             INSERT INTO jobs (id, user, name, queue, state, pending_reason, message, priority, submitted_at,
-                updated_at, retries_used, infra_retries_used, spec)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                updated_at, retries_used, infra_retries_used, spec, stop_request)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 .text(job.id.rawValue), .text(job.user), .text(job.spec.name), .text(job.spec.queue),
                 .text(job.state.rawValue), SQLValue(job.pendingReason?.rawValue), SQLValue(job.message),
                 SQLValue(job.spec.priority), .integer(job.submittedAt.milliseconds),
                 .integer(job.updatedAt.milliseconds), SQLValue(job.retriesUsed), SQLValue(job.infraRetriesUsed),
-                .text(try StoredSpec.encode(StoredSpec(job.spec))),
+                .text(try StoredSpec.encode(StoredSpec(job.spec))), try Self.stopRequest(job),
             ]
         )
         for attempt in job.attempts { try saveAttempt(attempt, of: job.id) }
     }
 
-    /// Saves the job's mutable fields and its current attempt (earlier attempts never change).
-    public func updateJob(_ job: Job) throws(StoreError) {
+    /// Saves the job's mutable fields and the attempts named (by default its current one; a report on an
+    /// older attempt names that one).
+    public func updateJob(_ job: Job, attempts: Set<Int>? = nil) throws(StoreError) {
         try connection.run(
             """
             UPDATE jobs SET state = ?, pending_reason = ?, message = ?, updated_at = ?, retries_used = ?,
-                infra_retries_used = ? WHERE id = ?
+                infra_retries_used = ?, stop_request = ? WHERE id = ?
             """,
             [
                 .text(job.state.rawValue), SQLValue(job.pendingReason?.rawValue), SQLValue(job.message),
                 .integer(job.updatedAt.milliseconds), SQLValue(job.retriesUsed), SQLValue(job.infraRetriesUsed),
-                .text(job.id.rawValue),
+                try Self.stopRequest(job), .text(job.id.rawValue),
             ]
         )
         guard connection.changes == 1 else {
             throw StoreError(code: .notFound, message: "job \(job.id) is not in the database", sql: "UPDATE jobs")
         }
-        if let attempt = job.currentAttempt { try saveAttempt(attempt, of: job.id) }
+        let numbers = attempts ?? Set(job.currentAttempt.map { [$0.number] } ?? [])
+        for attempt in job.attempts where numbers.contains(attempt.number) { try saveAttempt(attempt, of: job.id) }
+    }
+
+    private static func stopRequest(_ job: Job) throws(StoreError) -> SQLValue {
+        SQLValue(
+            try job.stopRequest.map { request throws(StoreError) in try StoredSpec.encode(StoredStopRequest(request)) }
+        )
     }
 
     private func saveAttempt(_ attempt: Attempt, of job: JobID) throws(StoreError) {
@@ -110,6 +118,9 @@ public final class ClusterDatabase {
             job.updatedAt = Timestamp(milliseconds: row.int64("updated_at") ?? 0)
             job.retriesUsed = row.int("retries_used") ?? 0
             job.infraRetriesUsed = row.int("infra_retries_used") ?? 0
+            if let text = row.string("stop_request") {
+                job.stopRequest = try StoredSpec.decode(StoredStopRequest.self, text).request
+            }
             job.attempts = attempts[id] ?? []
             jobs.append(job)
         }
@@ -185,13 +196,14 @@ public final class ClusterDatabase {
         try connection.run(
             """
             INSERT INTO nodes (id, hostname, cpus, memory, labels, status, drained, drain_reason, boot_id,
-                registered_at, last_heartbeat, revoked, gpu_topology)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                registered_at, last_heartbeat, revoked, gpu_topology, agent_lease_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, cpus = excluded.cpus,
                 memory = excluded.memory, labels = excluded.labels, status = excluded.status,
                 drained = excluded.drained, drain_reason = excluded.drain_reason, boot_id = excluded.boot_id,
                 registered_at = excluded.registered_at, last_heartbeat = excluded.last_heartbeat,
-                revoked = excluded.revoked, gpu_topology = excluded.gpu_topology
+                revoked = excluded.revoked, gpu_topology = excluded.gpu_topology,
+                agent_lease_ms = excluded.agent_lease_ms
             """,
             [
                 .text(node.id.rawValue), .text(node.hostname), SQLValue(node.cpus), .integer(node.memory),
@@ -199,6 +211,7 @@ public final class ClusterDatabase {
                 SQLValue(node.drainReason), SQLValue(node.bootID), .integer(node.registeredAt.milliseconds),
                 .integer(node.lastHeartbeat.milliseconds), SQLValue(node.revoked),
                 SQLValue(try node.gpuTopology.map { links throws(StoreError) in try StoredSpec.encode(links) }),
+                SQLValue(node.agentLease?.milliseconds),
             ]
         )
         try connection.run("DELETE FROM gpus WHERE node_id = ?", [.text(node.id.rawValue)])
@@ -245,6 +258,7 @@ public final class ClusterDatabase {
             node.drainReason = row.string("drain_reason")
             node.revoked = row.bool("revoked") ?? false
             if let text = row.string("gpu_topology") { node.gpuTopology = try StoredSpec.decode([[String]].self, text) }
+            node.agentLease = row.int64("agent_lease_ms").map { Duration.milliseconds($0) }
             nodes.append(node)
         }
         return nodes

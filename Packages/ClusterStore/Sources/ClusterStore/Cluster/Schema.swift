@@ -100,5 +100,15 @@ enum Schema {
                 ALTER TABLE nodes ADD COLUMN gpu_topology TEXT;
                 """
         ),
+        // A placed job asked to stop keeps its state until its processes are gone, so the request must survive
+        // a controller restart; and the lease a node's agent may hold must too (a controller restarted with a
+        // shorter one still waits for it before it runs the node's jobs elsewhere).
+        Migration(
+            id: "0004-stop-requests-and-agent-leases",
+            sql: """
+                ALTER TABLE jobs ADD COLUMN stop_request TEXT;
+                ALTER TABLE nodes ADD COLUMN agent_lease_ms INTEGER;
+                """
+        ),
     ]
 }

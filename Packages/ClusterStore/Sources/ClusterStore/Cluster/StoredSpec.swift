@@ -104,3 +104,32 @@ struct StoredUsage: Codable {
         )
     }
 }
+
+/// `StopRequest` in the jobs table's `stop_request` column.
+struct StoredStopRequest: Codable {
+    /// "cancel" or "time_limit".
+    var reason: String
+    var by: String?
+    var at: Int64
+
+    init(_ request: StopRequest) {
+        switch request.reason {
+        case .cancel(let user):
+            reason = "cancel"
+            by = user
+        case .timeLimit:
+            reason = "time_limit"
+            by = nil
+        }
+        at = request.at.milliseconds
+    }
+
+    var request: StopRequest? {
+        let at = Timestamp(milliseconds: at)
+        switch reason {
+        case "cancel": return StopRequest(.cancel(by: by ?? "?"), at: at)
+        case "time_limit": return StopRequest(.timeLimit, at: at)
+        default: return nil
+        }
+    }
+}

@@ -9,7 +9,7 @@ extension ClusterState {
         for id in queued { if let job = jobs[id] { pending[job.spec.queue, default: 0] += 1 } }
         var running: [String: Int] = [:]
         var gpus: [String: Int] = [:]
-        for allocation in live.values {
+        for allocation in allocations.values {
             guard let job = jobs[allocation.id.job], job.state.isPlaced else { continue }
             running[job.spec.queue, default: 0] += 1
             gpus[job.spec.queue, default: 0] += allocation.resources.gpus
@@ -42,12 +42,5 @@ extension ClusterState {
                 ExplainResponse.NodeLine(node: $0.node.rawValue, verdict: $0.verdict.rawValue, detail: $0.detail)
             }
         )
-    }
-
-    /// Refuses a queue the controller does not have, naming the ones it has.
-    func checkQueue(_ name: String) throws(APIError) {
-        guard settings.policy.queues[name] == nil else { return }
-        let known = settings.policy.queues.keys.sorted().joined(separator: ", ")
-        throw APIError.badRequest("unknown queue '\(name.prefix(64))'; this cluster has: \(known)", field: "queue")
     }
 }

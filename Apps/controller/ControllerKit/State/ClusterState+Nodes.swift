@@ -3,45 +3,68 @@ import ClusterStore
 import ClusterWire
 import CorralSupport
 
-/// Nodes as the user API shows them, and the operator's drain and resume.
+/// Nodes as the user API shows them, and the operator's drain, resume and revoke.
 extension ClusterState {
     func nodeViews() -> [NodeView] {
         nodes.values.sorted { $0.id < $1.id }.map(nodeView)
     }
 
-    func nodeView(_ id: NodeID) throws -> NodeView {
-        guard let node = nodes[id] else { throw APIError.nodeNotFound(id.rawValue) }
+    func nodeView(_ id: NodeID) throws(ClusterError) -> NodeView {
+        guard let node = nodes[id] else { throw .nodeNotFound(id.rawValue) }
         return nodeView(node)
     }
 
     /// Drained: running jobs finish, nothing new is placed. Idempotent.
     func drain(_ id: NodeID, reason: String?, by user: String) throws -> NodeView {
-        guard var node = nodes[id] else { throw APIError.nodeNotFound(id.rawValue) }
+        guard var node = nodes[id] else { throw ClusterError.nodeNotFound(id.rawValue) }
         node.drained = true
         node.drainReason = reason ?? "drained by \(user)"
-        try database.saveNode(node)
-        nodes[id] = node
+        try save(node)
         log.info("node \(id) drained by \(user): \(node.drainReason ?? "")")
         return nodeView(node)
     }
 
     func resume(_ id: NodeID, by user: String) throws -> NodeView {
-        guard var node = nodes[id] else { throw APIError.nodeNotFound(id.rawValue) }
+        guard var node = nodes[id] else { throw ClusterError.nodeNotFound(id.rawValue) }
         node.drained = false
         node.drainReason = nil
         node.revoked = false
-        try database.saveNode(node)
-        nodes[id] = node
+        try save(node)
         log.info("node \(id) resumed by \(user)")
         requestSchedulingPass()
         return nodeView(node)
     }
 
+    /// Cuts a node off (its token is revoked by the credential store): it may not register again until
+    /// resumed, and its jobs are handled as on a lost node.
+    func revokeNode(_ id: NodeID, by user: String) throws -> NodeView {
+        guard var node = nodes[id] else { throw ClusterError.nodeNotFound(id.rawValue) }
+        node.revoked = true
+        let wasLost = node.status == .lost
+        node.status = .lost
+        var changes = ChangeSet()
+        changes.nodes[id] = node
+        if !wasLost {
+            for allocation in allocations(on: id).sorted(by: { $0.id < $1.id }) {
+                stage(.nodeLost(id, reason: "node \(id) was revoked by \(user)"), job: allocation.id.job, in: &changes)
+            }
+        }
+        try commit(changes)
+        log.warning("node \(id) revoked by \(user)")
+        requestSchedulingPass()
+        return nodeView(nodes[id] ?? node)
+    }
+
+    private func save(_ node: Node) throws {
+        var changes = ChangeSet()
+        changes.nodes[node.id] = node
+        try commit(changes)
+    }
+
     func nodeView(_ node: Node) -> NodeView {
         var used = Resources.zero
         var gpusUsed: Set<Int> = []
-        for id in liveByNode[node.id] ?? [] {
-            guard let allocation = live[id] else { continue }
+        for allocation in allocations(on: node.id) {
             used = used + allocation.resources
             gpusUsed.formUnion(allocation.gpuIndices)
         }

@@ -1,31 +1,19 @@
 import ClusterCore
 import ClusterStore
-import ClusterWire
 import CorralSupport
-import HTTPKit
 
-/// The user API's operations on jobs.
+/// The user API's operations on jobs: submit (group commit), find, list, cancel, history.
 extension ClusterState {
     /// Accepts a job once it is durable. Submissions that arrive while a commit is in flight are written
     /// together in the next transaction (group commit): one fsync for many jobs, and each caller is answered
     /// only after its job is on disk.
     func submit(_ spec: JobSpec, user: String) async throws -> Job {
+        try checkQueue(spec.queue)
         var id = JobID.random()
         while jobs[id] != nil || submitBatch.contains(where: { $0.job.id == id }) { id = JobID.random() }
-        let now = clock.now()
-        var job = Job(id: id, spec: spec, user: user, submittedAt: now)
-        job.message = "submitted by \(user)"
-        let event = JobEventRecord(
-            job: id,
-            attempt: 0,
-            from: nil,
-            to: .queued,
-            reason: "submitted by \(user)",
-            node: nil,
-            at: now
-        )
+        let job = Job(id: id, spec: spec, user: user, submittedAt: clock.now())
         return try await withCheckedThrowingContinuation { continuation in
-            submitBatch.append(PendingSubmit(job: job, event: event, continuation: continuation))
+            submitBatch.append(PendingSubmit(job: job, continuation: continuation))
             guard !submitFlushScheduled else { return }
             submitFlushScheduled = true
             Task { self.flushSubmissions() }
@@ -38,51 +26,42 @@ extension ClusterState {
         submitBatch = []
         submitFlushScheduled = false
         guard !batch.isEmpty else { return }
+        var changes = ChangeSet()
+        let outcomes = batch.map { stage(new: $0.job, in: &changes) }
         do {
-            try database.transaction {
-                for entry in batch {
-                    try database.insertJob(entry.job)
-                    try database.appendEvent(entry.event)
-                }
-            }
+            try commit(changes)
         } catch {
             log.error("cannot store \(batch.count) submitted job(s): \(error)")
             for entry in batch { entry.continuation.resume(throwing: error) }
             return
         }
-        for entry in batch {
-            keep(entry.job)
-            orderIndex[entry.job.id] = jobOrder.count
-            jobOrder.append(entry.job.id)
-            queued.insert(entry.job.id)
-            entry.continuation.resume(returning: entry.job)
-        }
-        requestSchedulingPass()
+        for (entry, outcome) in zip(batch, outcomes) { entry.continuation.resume(returning: outcome.job) }
     }
 
-    /// A job the principal may see: admins see all, users their own. Someone else's job is reported exactly
-    /// like an unknown one, so ids cannot be probed.
+    /// Refuses a queue the controller does not have, naming the ones it has.
+    func checkQueue(_ name: String) throws(ClusterError) {
+        guard settings.policy.queues[name] == nil else { return }
+        throw ClusterError.unknownQueue(name, known: settings.policy.queues.keys.sorted())
+    }
+
+    /// A job the principal may see: admins see all, users their own.
     func visibleJob(_ id: JobID, for principal: Principal) -> Job? {
         guard let job = jobs[id], principal.isAdmin || job.user == principal.subject else { return nil }
         return job
     }
 
     /// Resolves a full id, or a unique prefix of one, among the jobs the principal may see.
-    func resolveJob(_ text: String, for principal: Principal) throws(APIError) -> Job {
+    func resolveJob(_ text: String, for principal: Principal) throws(ClusterError) -> Job {
         if let job = visibleJob(JobID(text), for: principal) { return job }
-        guard JobID.isValid(text), text.count >= 3 else { throw APIError.jobNotFound(text) }
+        guard JobID.isValid(text), text.count >= 3 else { throw .jobNotFound(text) }
         var matches: [Job] = []
         for id in jobOrder where id.rawValue.hasPrefix(text) {
             if let job = visibleJob(id, for: principal) { matches.append(job) }
             if matches.count > 5 { break }
         }
         if matches.count == 1 { return matches[0] }
-        if matches.isEmpty { throw APIError.jobNotFound(text) }
-        throw APIError(
-            .conflict,
-            "ambiguous_id",
-            "'\(text)' matches several jobs (\(matches.map(\.id.rawValue).joined(separator: ", "))): give more characters"
-        )
+        if matches.isEmpty { throw .jobNotFound(text) }
+        throw .ambiguousJob(text, matches: matches.map(\.id))
     }
 
     struct ListQuery: Sendable {
@@ -113,39 +92,30 @@ extension ClusterState {
         return (result, nil)
     }
 
+    /// Cancels a job: at once when nothing of it can be running, else by asking its agent to stop it (the job
+    /// ends CANCELED when its processes are gone). Canceling twice is one cancel.
     func cancel(_ id: JobID, by principal: Principal) throws -> Job {
-        guard var job = visibleJob(id, for: principal) else { throw APIError.jobNotFound(id.rawValue) }
-        if job.state == .canceled { return job }
-        if job.state.isFinished {
-            throw APIError(
-                .conflict,
-                "already_finished",
-                "job \(id) already finished (\(job.state)); nothing to cancel"
-            )
+        guard visibleJob(id, for: principal) != nil else { throw ClusterError.jobNotFound(id.rawValue) }
+        var changes = ChangeSet()
+        guard let outcome = stage(.cancel(by: principal.subject), job: id, in: &changes) else {
+            throw ClusterError.jobNotFound(id.rawValue)
         }
-        let wasPlaced = job.state.isPlaced
-        let allocationID = job.allocationID
-        if wasPlaced, let allocationID, let allocation = live[allocationID], !allocation.delivered {
-            // The agent never heard of it: the GPUs are free at once.
-            job.attempts[job.attempts.count - 1].endedAt = clock.now()
-            job.attempts[job.attempts.count - 1].finalState = .canceled
-            _ = try transition(&job, .cancel(by: principal.subject))
-            release(allocation.id)
-            return job
-        }
-        if wasPlaced { job.attempts[job.attempts.count - 1].finalState = .canceled }
-        _ = try transition(&job, .cancel(by: principal.subject))
-        if wasPlaced, let allocationID, live[allocationID] != nil {
-            // The process may be running: its GPUs stay held until the agent reports it gone.
-            live[allocationID]?.stopRequestedAt = clock.now()
-            live[allocationID]?.stopDelivered = false
-            wakeAll(node: live[allocationID]!.node)
-        }
-        return job
+        if case .alreadyFinished(let state) = outcome.rejection { throw ClusterError.alreadyFinished(id, state) }
+        try commit(changes)
+        return jobs[id] ?? outcome.job
     }
 
     func events(of id: JobID, for principal: Principal) throws -> [JobEventRecord] {
-        guard visibleJob(id, for: principal) != nil else { throw APIError.jobNotFound(id.rawValue) }
+        guard visibleJob(id, for: principal) != nil else { throw ClusterError.jobNotFound(id.rawValue) }
         return try database.events(of: id)
+    }
+
+    /// The attempt of a visible job whose log to read: `number`, or the current one (0 when none yet).
+    func attemptNumber(of job: Job, _ number: Int?) throws(ClusterError) -> Int {
+        let number = number ?? job.currentAttempt?.number ?? 0
+        guard number == 0 || job.attempts.contains(where: { $0.number == number }) else {
+            throw .noSuchAttempt(job.id, number)
+        }
+        return number
     }
 }

@@ -1,0 +1,62 @@
+import ClusterCore
+import ClusterWire
+import CorralSupport
+import HTTPKit
+
+/// The HTTP API of DESIGN.md, as routes over the cluster state, grouped by area (`API+Jobs.swift`,
+/// `API+Nodes.swift`, `API+Tokens.swift`, `API+Agents.swift`). Handlers decode, authorize (through the credential
+/// store, without touching the cluster state), call one operation and encode; they hold no state, and the
+/// errors they throw become HTTP in `APIError.swift`.
+struct API: Sendable {
+    let state: ClusterState
+    let credentials: CredentialStore
+    let logs: LogStore
+    let settings: ControllerConfiguration
+
+    func router() -> Router {
+        var router = Router()
+        router.add(.get, "/healthz") { _ in .json(Array(#"{"status":"ok"}"#.utf8)) }
+        Dashboard.add(to: &router)
+        addJobRoutes(to: &router)
+        addNodeRoutes(to: &router)
+        addTokenRoutes(to: &router)
+        addAgentRoutes(to: &router)
+        return router
+    }
+
+    /// The router with the domain's errors mapped to responses: what the server serves.
+    func responder(log: any LogSink) -> MappingErrors { MappingErrors(router: router(), log: log) }
+
+    // MARK: Shared by the areas
+
+    /// A person's (or script's) token: user or admin.
+    func user(_ request: HTTPRequest) throws(APIError) -> Principal {
+        guard let principal = credentials.authenticate(request.bearerToken) else { throw .unauthorized }
+        guard principal.isUser else { throw .forbidden("this token is for agents, not for the user API") }
+        return principal
+    }
+
+    /// An admin's token.
+    func admin(_ request: HTTPRequest, _ action: String) throws(APIError) -> Principal {
+        let principal = try user(request)
+        guard principal.isAdmin else { throw .forbidden("only an admin can \(action)") }
+        return principal
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ request: HTTPRequest) throws(APIError) -> T {
+        do {
+            return try WireJSON.decode(type, from: request.body)
+        } catch {
+            throw APIError(.badRequest, "invalid_request", error.description)
+        }
+    }
+
+    /// A non-negative integer query parameter, or nil when absent.
+    func integer(_ request: HTTPRequest, _ name: String) throws(APIError) -> Int? {
+        guard let text = request.query[name] else { return nil }
+        guard let value = Int(text), value >= 0 else { throw .badRequest("must be a whole number", field: name) }
+        return value
+    }
+
+    func parameter(_ request: HTTPRequest, _ name: String) -> String { request.pathParameters[name] ?? "" }
+}

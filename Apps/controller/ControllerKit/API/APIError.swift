@@ -1,0 +1,111 @@
+import ClusterCore
+import ClusterStore
+import ClusterWire
+import CorralSupport
+import HTTPKit
+
+/// An error the API returns as `{"error": {"code", "message"}}` with an HTTP status.
+struct APIError: Error, HTTPResponseError, Sendable {
+    let status: HTTPStatus
+    let code: String
+    let message: String
+
+    init(_ status: HTTPStatus, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    var response: HTTPResponse { .error(status, code: code, message: message) }
+
+    static let unauthorized = APIError(
+        .unauthorized,
+        "unauthorized",
+        "missing or invalid token: send 'Authorization: Bearer TOKEN' (run corral configure)"
+    )
+
+    static func forbidden(_ message: String) -> APIError { APIError(.forbidden, "forbidden", message) }
+
+    static func badRequest(_ message: String, field: String? = nil) -> APIError {
+        APIError(.badRequest, "invalid_request", field.map { "\($0): \(message)" } ?? message)
+    }
+}
+
+/// The one place where the domain's errors become HTTP: what the cluster state, the credential store and the
+/// wire decoders throw is mapped here, and nowhere else.
+extension APIError {
+    init(mapping error: any Error) {
+        switch error {
+        case let error as APIError: self = error
+        case let error as ClusterError: self.init(error)
+        case let error as CredentialStore.Failure: self.init(error)
+        case let error as WireDecodingError: self.init(.badRequest, "invalid_request", error.description)
+        case let error as SpecError: self.init(.badRequest, "invalid_spec", error.description)
+        default: self.init(.internalServerError, "internal", "internal server error")
+        }
+    }
+
+    init(_ error: ClusterError) {
+        switch error {
+        case .jobNotFound(let id):
+            self.init(.notFound, "job_not_found", "no job '\(id.prefix(64))': run corral ls to see your jobs")
+        case .ambiguousJob(let text, let matches):
+            self.init(
+                .conflict,
+                "ambiguous_id",
+                "'\(text)' matches several jobs (\(matches.map(\.rawValue).joined(separator: ", "))): give more characters"
+            )
+        case .alreadyFinished(let id, let state):
+            self.init(.conflict, "already_finished", "job \(id) already finished (\(state)); nothing to cancel")
+        case .nodeNotFound(let id):
+            self.init(.notFound, "node_not_found", "no node '\(id.prefix(64))': run corral nodes to see them")
+        case .nodeNotRegistered(let id):
+            self.init(.notFound, "unknown_node", "node \(id) is not registered")
+        case .nodeRevoked(let id):
+            self = .forbidden("node \(id) was revoked by an admin; an admin can readmit it with corral resume \(id)")
+        case .allocationNotFound(let id):
+            self.init(.notFound, "unknown_allocation", "allocation \(id.prefix(64)) does not exist")
+        case .allocationOfAnotherNode(let id, let node):
+            self = .forbidden("allocation \(id) does not belong to node \(node)")
+        case .unknownQueue(let name, let known):
+            self = .badRequest(
+                "unknown queue '\(name.prefix(64))'; this cluster has: \(known.joined(separator: ", "))",
+                field: "queue"
+            )
+        case .noSuchAttempt(let job, let number):
+            self = .badRequest("job \(job) has no attempt \(number)", field: "attempt")
+        }
+    }
+
+    init(_ error: CredentialStore.Failure) {
+        switch error {
+        case .tokenNotFound(let prefix):
+            self.init(
+                .notFound,
+                "token_not_found",
+                "no token with prefix '\(prefix.prefix(32))': see corral tokens list"
+            )
+        case .ambiguousPrefix(let prefix, let count):
+            self.init(.conflict, "ambiguous_prefix", "\(count) tokens share the prefix \(prefix.prefix(32))")
+        }
+    }
+}
+
+/// The router behind the error mapping: handlers throw domain errors, clients get the envelope. An error
+/// nobody mapped is a fault of ours: logged here, a bare 500 for the client.
+struct MappingErrors: HTTPResponder {
+    let router: Router
+    let log: any LogSink
+
+    func respond(to request: HTTPRequest) async throws -> HTTPResponse {
+        do {
+            return try await router.respond(to: request)
+        } catch {
+            let mapped = APIError(mapping: error)
+            if mapped.status == .internalServerError {
+                log.error("\(request.method) \(request.path.prefix(200)): \(error)")
+            }
+            throw mapped
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import ClusterCore
+import ClusterStore
+import ClusterWire
+import CorralSupport
+
+/// The agent protocol: register and heartbeat. What they mean for the node's allocations is
+/// `NodeLiveness`'s decision; this applies it.
+extension ClusterState {
+    struct Registration: Sendable {
+        let node: Node
+        let stop: [AllocationID]
+    }
+
+    func register(_ request: RegisterRequest) throws -> Registration {
+        let id = NodeID(request.nodeId)
+        let now = clock.now()
+        if nodes[id]?.revoked == true { throw ClusterError.nodeRevoked(id) }
+        let previousBoot = nodes[id]?.bootID
+        var node =
+            nodes[id]
+            ?? Node(
+                id: id,
+                hostname: request.hostname,
+                gpus: [],
+                cpus: request.cpus,
+                memory: request.memory,
+                registeredAt: now,
+                lastHeartbeat: now
+            )
+        node.hostname = request.hostname
+        node.gpus = request.gpus.map {
+            var gpu = GPU(index: $0.index, uuid: $0.uuid, name: $0.name, memoryMiB: $0.memoryMib, healthy: $0.healthy)
+            gpu.utilizationPercent = $0.utilization.map { min(max($0, 0), 100) }
+            gpu.memoryUsedMiB = $0.memoryUsedMib.map { max($0, 0) }
+            return gpu
+        }
+        node.gpuTopology = Self.validTopology(request.gpuTopology, gpus: node.gpus.map(\.index))
+        node.cpus = request.cpus
+        node.memory = request.memory
+        node.labels = request.labels
+        node.status = .ready
+        node.bootID = request.bootId
+        node.registeredAt = now
+        node.lastHeartbeat = now
+        node.agentLease = .agentLease(reported: Self.lease(request.allocationLeaseMs), told: settings.allocationLease)
+        let rebooted = previousBoot != nil && request.bootId != nil && previousBoot != request.bootId
+        let reported = request.running.compactMap { AllocationID(parsing: $0.allocationId) }
+        var changes = ChangeSet()
+        changes.nodes[id] = node
+        var view = livenessView(now: now)
+        view.nodes[id] = node
+        stage(
+            NodeLiveness.registration(node: id, reported: Set(reported), rebooted: rebooted, view: view),
+            in: &changes
+        )
+        try commit(changes)
+        // Polls still waiting from the agent's previous process must not take launches meant for this one.
+        pollGeneration[id, default: 0] += 1
+        wakeAll(node: id)
+        log.info("node \(id) registered: \(node.gpus.count) GPUs, \(node.cpus) CPUs\(rebooted ? " (rebooted)" : "")")
+        requestSchedulingPass()
+        return Registration(
+            node: nodes[id] ?? node,
+            stop: NodeLiveness.stopList(node: id, reported: reported, allocations: allocations)
+        )
+    }
+
+    /// A lease an agent says it holds, when it is a plausible one.
+    static func lease(_ milliseconds: Int?) -> Duration? {
+        guard let milliseconds, milliseconds > 0, milliseconds <= 86_400_000 else { return nil }
+        return .milliseconds(Int64(milliseconds))
+    }
+
+    /// A topology is kept only when it is a square matrix of short codes with `X` on the diagonal over GPUs
+    /// indexed 0..<n (placement reads it by GPU index); anything else is dropped (placement then keeps to
+    /// adjacent indices) rather than trusted.
+    static func validTopology(_ links: [[String]]?, gpus indices: [Int]) -> [[String]]? {
+        let count = indices.count
+        guard let links, count > 0, indices == Array(0..<count), links.count == count else { return nil }
+        for (row, cells) in links.enumerated() {
+            guard cells.count == count, cells[row] == "X",
+                cells.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 8 && $0.allSatisfy { $0.isLetter || $0.isNumber } })
+            else { return nil }
+        }
+        return links
+    }
+
+    func heartbeat(node id: NodeID, _ request: HeartbeatRequest) throws -> HeartbeatResponse {
+        guard var node = nodes[id] else { throw ClusterError.nodeNotRegistered(id) }
+        let now = clock.now()
+        let before = node
+        node.lastHeartbeat = now
+        node.status = request.healthy ? .ready : .unhealthy
+        node.healthMessage = request.healthy ? nil : String((request.message ?? "unhealthy").prefix(500))
+        node.diskFreeBytes = request.diskFree.map { max($0, 0) }
+        for report in request.gpus ?? [] {
+            guard let index = node.gpus.firstIndex(where: { $0.index == report.index }) else { continue }
+            node.gpus[index].healthy = report.healthy
+            node.gpus[index].utilizationPercent = report.utilization.map { min(max($0, 0), 100) }
+            node.gpus[index].memoryUsedMiB = report.memoryUsedMib.map {
+                min(max($0, 0), node.gpus[index].memoryMiB ?? 1 << 24)
+            }
+        }
+        node.agentLease = .agentLease(reported: Self.lease(request.allocationLeaseMs), told: settings.allocationLease)
+        var changes = ChangeSet()
+        // Written only when something durable changed: a heartbeat is otherwise memory only.
+        let durable =
+            node.status != before.status || node.gpus.map(\.healthy) != before.gpus.map(\.healthy)
+            || node.agentLease != before.agentLease
+        if durable { changes.nodes[id] = node }
+        let reported = request.running.compactMap { AllocationID(parsing: $0.allocationId) }
+        var view = livenessView(now: now)
+        view.nodes[id] = node
+        stage(NodeLiveness.heartbeat(node: id, reported: Set(reported), view: view), in: &changes)
+        for running in request.running {
+            guard let usage = running.usage?.usage, let allocation = AllocationID(parsing: running.allocationId),
+                allocations[allocation]?.node == id
+            else { continue }
+            stage(.sampled(attempt: allocation.attempt, usage), job: allocation.job, in: &changes)
+        }
+        try commit(changes)
+        nodes[id] = node
+        if node.status != before.status || node.gpus.map(\.healthy) != before.gpus.map(\.healthy) {
+            requestSchedulingPass()
+        }
+        return HeartbeatResponse(
+            stop: NodeLiveness.stopList(node: id, reported: reported, allocations: allocations).map(\.description),
+            heartbeatIntervalMs: Int(settings.heartbeatInterval.milliseconds),
+            allocationLeaseMs: Int(settings.allocationLease.milliseconds),
+            longPollSeconds: settings.longPollSeconds
+        )
+    }
+
+    /// The node an allocation was placed on, if it exists.
+    func node(of id: AllocationID) -> NodeID? {
+        jobs[id.job]?.attempts.first { $0.number == id.attempt }?.node
+    }
+}

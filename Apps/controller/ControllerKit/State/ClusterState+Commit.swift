@@ -1,0 +1,164 @@
+import ClusterCore
+import ClusterStore
+import CorralSupport
+
+/// Changes decided together and stored in one transaction: lifecycle outcomes (staged one after another, each
+/// against the job as the earlier ones left it), node records, and liveness actions on allocations.
+struct ChangeSet {
+    private(set) var outcomes: [LifecycleOutcome] = []
+    /// Jobs as the staged outcomes left them, and jobs new in this set.
+    private(set) var staged: [JobID: Job] = [:]
+    private(set) var newJobs: Set<JobID> = []
+    /// Allocations as the staged effects left them (nil: released).
+    private(set) var stagedAllocations: [AllocationID: Allocation?] = [:]
+    var nodes: [NodeID: Node] = [:]
+    /// Liveness actions on allocations (redeliver, renew, stop, release), carried out after the outcomes' effects.
+    private(set) var actions: [LivenessAction] = []
+
+    var isEmpty: Bool { outcomes.isEmpty && nodes.isEmpty && actions.isEmpty }
+
+    mutating func add(_ outcome: LifecycleOutcome, new: Bool = false) {
+        outcomes.append(outcome)
+        if outcome.storage != .none { staged[outcome.job.id] = outcome.job }
+        if new { newJobs.insert(outcome.job.id) }
+        for effect in outcome.effects {
+            switch effect {
+            case .hold(let allocation): stagedAllocations[allocation.id] = .some(allocation)
+            case .release(let id): stagedAllocations[id] = .some(nil)
+            default: break
+            }
+        }
+    }
+
+    mutating func add(_ action: LivenessAction) { actions.append(action) }
+}
+
+extension ClusterState {
+    /// The job as the change set has it so far, else as memory has it.
+    func job(_ id: JobID, in changes: ChangeSet) -> Job? { changes.staged[id] ?? jobs[id] }
+
+    /// Runs `event` through the lifecycle against the job as staged so far, and stages the outcome. Nil when
+    /// the job does not exist.
+    @discardableResult
+    func stage(_ event: LifecycleEvent, job id: JobID, in changes: inout ChangeSet) -> LifecycleOutcome? {
+        guard let job = job(id, in: changes) else { return nil }
+        let allocation = job.liveAttempt.flatMap { attempt -> Allocation? in
+            let allocationID = AllocationID(job: id, attempt: attempt.number)
+            if let staged = changes.stagedAllocations[allocationID] { return staged }
+            return allocations[allocationID]
+        }
+        let context = LifecycleContext(now: clock.now(), policy: lifecyclePolicy, allocation: allocation)
+        let outcome = JobLifecycle.handle(event, job: job, context: context)
+        changes.add(outcome)
+        return outcome
+    }
+
+    /// Stages a new job's first event.
+    func stage(new job: Job, in changes: inout ChangeSet) -> LifecycleOutcome {
+        let outcome = JobLifecycle.handle(.submitted, job: job, context: LifecycleContext(now: clock.now()))
+        changes.add(outcome, new: true)
+        return outcome
+    }
+
+    /// Stores the change set in one transaction, then updates memory and carries the effects out. When the
+    /// store fails nothing changes in memory, and the error is thrown.
+    func commit(_ changes: ChangeSet) throws {
+        try store(changes)
+        for node in changes.nodes.values { nodes[node.id] = node }
+        for outcome in changes.outcomes where outcome.storage != .none {
+            let job = outcome.job
+            if changes.newJobs.contains(job.id) && orderIndex[job.id] == nil {
+                orderIndex[job.id] = jobOrder.count
+                jobOrder.append(job.id)
+            }
+            keep(job)
+        }
+        for outcome in changes.outcomes { for effect in outcome.effects { carryOut(effect) } }
+        for action in changes.actions { carryOut(action) }
+    }
+
+    /// The durable part: each changed job written once (its last version, every attempt any outcome touched),
+    /// its records in order, and the nodes.
+    private func store(_ changes: ChangeSet) throws {
+        var order: [JobID] = []
+        var attempts: [JobID: Set<Int>] = [:]
+        var records: [JobEventRecord] = []
+        for outcome in changes.outcomes where outcome.storage == .durable {
+            if attempts[outcome.job.id] == nil { order.append(outcome.job.id) }
+            attempts[outcome.job.id, default: []].formUnion(outcome.touchedAttempts)
+            records += outcome.records
+        }
+        guard !order.isEmpty || !changes.nodes.isEmpty else { return }
+        try database.transaction {
+            for node in changes.nodes.values.sorted(by: { $0.id < $1.id }) { try database.saveNode(node) }
+            for id in order {
+                guard let job = changes.staged[id] else { continue }
+                if changes.newJobs.contains(id) {
+                    try database.insertJob(job)
+                } else {
+                    try database.updateJob(job, attempts: attempts[id] ?? [])
+                }
+            }
+            for record in records { try database.appendEvent(record) }
+        }
+    }
+
+    func carryOut(_ effect: LifecycleEffect) {
+        switch effect {
+        case .hold(let allocation):
+            hold(allocation)
+        case .release(let id):
+            release(id)
+        case .stop(let id):
+            guard allocations[id] != nil else { return }
+            if allocations[id]?.stopRequestedAt == nil { allocations[id]?.stopRequestedAt = clock.now() }
+            allocations[id]?.stopDelivered = false
+        case .renewLease(let id):
+            allocations[id]?.delivered = true
+            allocations[id]?.leaseRenewedAt = clock.now()
+        case .wake(let node):
+            wakeAll(node: node)
+        case .requestPass:
+            requestSchedulingPass()
+        }
+    }
+
+    func carryOut(_ action: LivenessAction) {
+        switch action {
+        case .redeliver(let id):
+            allocations[id]?.delivered = false
+        case .renewLease(let id):
+            carryOut(LifecycleEffect.renewLease(id))
+        case .stop(let id):
+            carryOut(LifecycleEffect.stop(id))
+            if let node = allocations[id]?.node { wakeAll(node: node) }
+        case .release(let id):
+            release(id)
+        case .markLost, .suspectSelf, .job:
+            break  // staged before the commit
+        }
+    }
+
+    /// Stages liveness actions: job events through the lifecycle, lost nodes as node records, the rest as
+    /// allocation actions.
+    func stage(_ actions: [LivenessAction], in changes: inout ChangeSet) {
+        for action in actions {
+            switch action {
+            case .job(let id, let event):
+                stage(event, job: id, in: &changes)
+            case .markLost(let id):
+                guard var node = changes.nodes[id] ?? nodes[id] else { continue }
+                node.status = .lost
+                changes.nodes[id] = node
+                log.warning("node \(id) is lost: no heartbeat for \(settings.nodeTimeout)")
+            case .suspectSelf(let silent, let alive):
+                log.warning(
+                    "\(silent) of \(alive) nodes went silent at once: suspecting this controller's network, "
+                        + "marking none lost"
+                )
+            case .redeliver, .renewLease, .stop, .release:
+                changes.add(action)
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import ClusterCore
+import ClusterStore
+import CorralSupport
+
+/// Scheduling passes: a snapshot goes to the pure scheduler, and its whole plan is stored in one transaction.
+extension ClusterState {
+    /// What the scheduler reads: queued jobs (from the index, never a scan of all jobs), nodes, what live
+    /// allocations hold with their owners and expected ends, the states of the pending jobs' dependencies,
+    /// and the fair-share usage.
+    func snapshot(now: Timestamp) -> ClusterSnapshot {
+        let pending = queued.compactMap { jobs[$0] }
+        var dependencyStates: [JobID: JobState] = [:]
+        for job in pending {
+            for dependency in job.spec.dependsOn { dependencyStates[dependency] = jobs[dependency]?.state }
+        }
+        let held = allocations.values.map { allocation -> HeldResources in
+            let job = jobs[allocation.id.job]
+            let started = job?.attempts.first { $0.number == allocation.id.attempt }?.startedAt
+            let limit = job.map { settings.policy.timeLimit(of: $0.spec) }
+            return HeldResources(
+                node: allocation.node,
+                gpuIndices: allocation.gpuIndices,
+                resources: allocation.resources,
+                job: allocation.id.job,
+                user: job?.user,
+                queue: job?.spec.queue ?? SchedulingPolicy.defaultQueueName,
+                allocatedAt: allocation.allocatedAt,
+                expectedEnd: limit.map { (started ?? allocation.allocatedAt) + .seconds($0) }
+            )
+        }
+        return ClusterSnapshot(
+            pending: pending,
+            nodes: Array(nodes.values),
+            held: held,
+            jobStates: dependencyStates,
+            usage: usage,
+            now: now
+        )
+    }
+
+    /// Asks for a pass soon: events arriving within a couple of milliseconds share one pass.
+    func requestSchedulingPass() {
+        guard !passRequested else { return }
+        passRequested = true
+        Task { [weak self] in
+            try? await Task.sleep(for: .milliseconds(2))
+            await self?.runSchedulingPass()
+        }
+    }
+
+    func runSchedulingPass() {
+        passRequested = false
+        guard !queued.isEmpty else { return }
+        let schedule = Scheduler.plan(snapshot(now: clock.now()), policy: settings.policy)
+        var changes = ChangeSet()
+        // A job whose dependency ended without succeeding can never run: it fails, saying which and why.
+        for (id, dependency) in schedule.failedDependencies.sorted(by: { $0.key < $1.key }) {
+            guard let state = jobs[dependency]?.state else { continue }
+            stage(.dependencyFailed(dependency, state), job: id, in: &changes)
+        }
+        for assignment in schedule.assignments {
+            stage(.placed(node: assignment.node, gpus: assignment.gpuIndices), job: assignment.job, in: &changes)
+        }
+        do {
+            try commit(changes)
+        } catch {
+            // Nothing changed in memory; the next event asks for another pass.
+            log.error("cannot store a scheduling plan of \(schedule.assignments.count) placement(s): \(error)")
+            return
+        }
+        for (id, reason) in schedule.pending where jobs[id]?.state == .queued { jobs[id]?.pendingReason = reason }
+    }
+}

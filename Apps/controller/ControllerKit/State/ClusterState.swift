@@ -1,0 +1,144 @@
+import ClusterCore
+import ClusterStore
+import CorralSupport
+
+/// The live cluster in memory, written through to SQLite: the indexes the API and the scheduler read, and the
+/// one place that stores lifecycle outcomes and carries their effects out (`ClusterState+Commit.swift`). It
+/// decides nothing itself: job rules are `JobLifecycle`'s, node rules `NodeLiveness`'s, placement the
+/// `Scheduler`'s. Memory never runs ahead of disk: every change is committed before memory moves.
+///
+/// The actor runs on its own serial dispatch queue so SQLite's disk I/O never blocks the cooperative pool.
+actor ClusterState {
+    let executor = DispatchSerialExecutor(label: "corral.controller.state")
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    let database: ClusterDatabase
+    let settings: ControllerConfiguration
+    let clock: any WallClock
+    let log: any LogSink
+    /// When this controller started: no node is judged lost before the lease its agent may hold has passed.
+    let startedAt: Timestamp
+
+    var jobs: [JobID: Job] = [:]
+    /// How many jobs are in each state, kept as jobs change (for /metrics, without a scan).
+    var stateCounts: [JobState: Int] = [:]
+    /// Job ids in submission order, for listing newest first without sorting.
+    var jobOrder: [JobID] = []
+    var orderIndex: [JobID: Int] = [:]
+    /// QUEUED jobs: the scheduler's input, kept as an index so a pass never scans finished jobs.
+    var queued: Set<JobID> = []
+    var nodes: [NodeID: Node] = [:]
+    var allocations: [AllocationID: Allocation] = [:]
+    var allocationsByNode: [NodeID: Set<AllocationID>] = [:]
+    /// Decaying GPU-seconds per user, for fair share; rebuilt from finished attempts at start.
+    var usage = FairShareUsage()
+    var waiters = Waiters()
+    var passRequested = false
+    /// Submissions waiting for the next group commit, and whether a flush is already on its way.
+    var submitBatch: [PendingSubmit] = []
+    var submitFlushScheduled = false
+    /// Bumped at each registration of a node; long polls from before it return empty.
+    var pollGeneration: [NodeID: Int] = [:]
+
+    struct PendingSubmit {
+        let job: Job
+        let continuation: CheckedContinuation<Job, any Error>
+    }
+
+    init(
+        settings: ControllerConfiguration,
+        database: ClusterDatabase,
+        clock: any WallClock,
+        log: any LogSink
+    ) async throws {
+        self.settings = settings
+        self.database = database
+        self.clock = clock
+        self.log = log
+        let now = clock.now()
+        startedAt = now
+        for var node in try database.loadNodes() {
+            // After a controller restart every node gets a full timeout of grace before it is judged lost.
+            node.lastHeartbeat = now
+            nodes[node.id] = node
+        }
+        for job in try database.loadJobs() { load(job, at: now) }
+        log.info(
+            "loaded \(jobs.count) jobs (\(queued.count) queued, \(allocations.count) placed) and \(nodes.count) nodes"
+        )
+    }
+
+    /// Puts a stored job in the indexes; its live attempt's resources are held again.
+    private func load(_ job: Job, at now: Timestamp) {
+        keep(job)
+        orderIndex[job.id] = jobOrder.count
+        jobOrder.append(job.id)
+        if job.state == .queued { queued.insert(job.id) }
+        for attempt in job.attempts {
+            guard let started = attempt.startedAt, let ended = attempt.endedAt else { continue }
+            usage.record(
+                user: job.user,
+                gpuSeconds: Double(attempt.resources.gpus) * Double((ended - started).milliseconds) / 1000,
+                at: ended
+            )
+        }
+        guard let attempt = job.liveAttempt, job.state.isPlaced || job.state == .lost || job.state == .canceled
+        else { return }
+        // Whether the agent got it is unknown after a restart: assume it did, the agent reconciles. It may have
+        // been renewing all along: the lease starts afresh.
+        var allocation = Allocation(of: job.id, attempt)
+        allocation.delivered = true
+        allocation.leaseRenewedAt = now
+        // A stop asked before the restart is asked again (a CANCELED row with a live attempt is from a
+        // controller that ended jobs before their processes were gone).
+        if job.stopRequest != nil || job.state == .canceled { allocation.stopRequestedAt = job.stopRequest?.at ?? now }
+        hold(allocation)
+    }
+
+    var lifecyclePolicy: LifecyclePolicy { LifecyclePolicy(infrastructureRetries: settings.infrastructureRetries) }
+
+    /// What node liveness reads, now.
+    func livenessView(now: Timestamp) -> LivenessView {
+        LivenessView(
+            nodes: nodes,
+            allocations: allocations,
+            jobs: jobs,
+            settings: settings.liveness,
+            startedAt: startedAt,
+            now: now
+        )
+    }
+
+    // MARK: Indexes
+
+    /// Puts the job in memory, keeping the per-state counts and the queue index right.
+    func keep(_ job: Job) {
+        if let old = jobs.updateValue(job, forKey: job.id) { stateCounts[old.state, default: 0] -= 1 }
+        stateCounts[job.state, default: 0] += 1
+        if job.state == .queued { queued.insert(job.id) } else { queued.remove(job.id) }
+    }
+
+    func hold(_ allocation: Allocation) {
+        allocations[allocation.id] = allocation
+        allocationsByNode[allocation.node, default: []].insert(allocation.id)
+    }
+
+    func release(_ id: AllocationID) {
+        guard let allocation = allocations.removeValue(forKey: id) else { return }
+        allocationsByNode[allocation.node]?.remove(id)
+        // Fair share counts GPU-seconds from start to release (the GPUs were held all that time).
+        if let job = jobs[id.job], let attempt = job.attempts.first(where: { $0.number == id.attempt }),
+            let started = attempt.startedAt, allocation.resources.gpus > 0
+        {
+            let now = clock.now()
+            let seconds = Double((now - started).milliseconds) / 1000
+            usage.record(user: job.user, gpuSeconds: Double(allocation.resources.gpus) * max(0, seconds), at: now)
+        }
+        requestSchedulingPass()
+    }
+
+    /// The allocations held on a node.
+    func allocations(on node: NodeID) -> [Allocation] {
+        (allocationsByNode[node] ?? []).compactMap { allocations[$0] }
+    }
+}
