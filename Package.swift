@@ -8,7 +8,8 @@ let wire = Target.Dependency.product(name: "ClusterWire", package: "ClusterWire"
 let store = Target.Dependency.product(name: "ClusterStore", package: "ClusterStore")
 let probe = Target.Dependency.product(name: "NodeProbe", package: "NodeProbe")
 let http = Target.Dependency.product(name: "HTTPKit", package: "HTTPKit")
-let shims = Target.Dependency.product(name: "CLinuxShims", package: "HTTPKit")
+let linux = Target.Dependency.product(name: "LinuxSystem", package: "LinuxSystem")
+let shims = Target.Dependency.product(name: "CLinuxShims", package: "LinuxSystem")
 
 let package = Package(
     name: "Corral",
@@ -27,10 +28,11 @@ let package = Package(
         .package(path: "Packages/ClusterStore"),
         .package(path: "Packages/NodeProbe"),
         .package(path: "Packages/HTTPKit"),
+        .package(path: "Packages/LinuxSystem"),
     ],
     targets: [
-        // Shared by the three apps: logging sink, wall clock, config files (TOML), file permissions.
-        .target(name: "CorralSupport", dependencies: [core, shims], path: "Apps/common/CorralSupport"),
+        // Shared by the apps: logging sink, wall clock, config files (TOML), file permissions, signals.
+        .target(name: "CorralSupport", dependencies: [core], path: "Apps/common/CorralSupport"),
 
         .target(
             name: "ControllerKit",
@@ -45,7 +47,7 @@ let package = Package(
 
         .target(
             name: "AgentKit",
-            dependencies: [core, wire, probe, http, shims, "CorralSupport"],
+            dependencies: [core, wire, probe, http, linux, shims, "CorralSupport"],
             path: "Apps/agent/AgentKit"
         ),
         .executableTarget(
@@ -66,10 +68,11 @@ let package = Package(
         .testTarget(name: "ClusterWireTests", dependencies: [core, wire]),
         .testTarget(name: "ClusterStoreTests", dependencies: [core, store]),
         .testTarget(name: "NodeProbeTests", dependencies: [probe], resources: [.copy("Fixtures")]),
-        .testTarget(name: "HTTPKitTests", dependencies: [http, shims]),
+        .testTarget(name: "HTTPKitTests", dependencies: [http, linux]),
+        .testTarget(name: "LinuxSystemTests", dependencies: [linux, shims]),
         .testTarget(name: "CorralSupportTests", dependencies: ["CorralSupport"]),
         .testTarget(name: "CLITests", dependencies: ["CLIKit", "CorralClient"]),
-        .testTarget(name: "AgentTests", dependencies: ["AgentKit", "CorralSupport", core, wire]),
+        .testTarget(name: "AgentTests", dependencies: ["AgentKit", "CorralSupport", core, wire, linux]),
         .testTarget(name: "ControllerTests", dependencies: ["ControllerKit", "CorralSupport", core, wire, http]),
         .testTarget(name: "BenchTests", dependencies: ["BenchKit", "ControllerMain", "AgentMain", "CLIMain"]),
         // Starts the real binaries (built first: these dependencies make `swift test` build them).
