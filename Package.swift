@@ -10,6 +10,7 @@ let probe = Target.Dependency.product(name: "NodeProbe", package: "NodeProbe")
 let http = Target.Dependency.product(name: "HTTPKit", package: "HTTPKit")
 let linux = Target.Dependency.product(name: "LinuxSystem", package: "LinuxSystem")
 let shims = Target.Dependency.product(name: "CLinuxShims", package: "LinuxSystem")
+let client = Target.Dependency.product(name: "CorralClient", package: "CorralClient")
 
 let package = Package(
     name: "Corral",
@@ -18,7 +19,7 @@ let package = Package(
         .executable(name: "corral-agent", targets: ["AgentMain"]),
         .executable(name: "corral", targets: ["CLIMain"]),
         .executable(name: "corral-bench", targets: ["BenchMain"]),
-        .library(name: "CorralClient", targets: ["CorralClient"]),
+        .library(name: "CorralClient", targets: ["CorralClientProduct"]),
         .library(name: "ControllerKit", targets: ["ControllerKit"]),
         .library(name: "AgentKit", targets: ["AgentKit"]),
     ],
@@ -29,6 +30,7 @@ let package = Package(
         .package(path: "Packages/NodeProbe"),
         .package(path: "Packages/HTTPKit"),
         .package(path: "Packages/LinuxSystem"),
+        .package(path: "Packages/CorralClient"),
     ],
     targets: [
         // Shared by the apps: logging sink, wall clock, config files (TOML), file permissions, signals.
@@ -56,8 +58,9 @@ let package = Package(
             path: "Apps/agent/main"
         ),
 
-        .target(name: "CorralClient", dependencies: [core, wire, http], path: "Apps/cli/CorralClient"),
-        .target(name: "CLIKit", dependencies: [core, wire, "CorralClient", "CorralSupport"], path: "Apps/cli/CLIKit"),
+        // The `CorralClient` product: Packages/CorralClient, re-exported (see the file for why).
+        .target(name: "CorralClientProduct", dependencies: [client], path: "Apps/cli/CorralClientProduct"),
+        .target(name: "CLIKit", dependencies: [core, wire, client, "CorralSupport"], path: "Apps/cli/CLIKit"),
         .executableTarget(name: "CLIMain", dependencies: ["CLIKit", http], path: "Apps/cli/main"),
 
         // `just bench`: the figures of docs/PERFORMANCE.md (scheduler, HTTP, fleet simulator, end to end).
@@ -71,7 +74,7 @@ let package = Package(
         .testTarget(name: "HTTPKitTests", dependencies: [http, linux]),
         .testTarget(name: "LinuxSystemTests", dependencies: [linux, shims]),
         .testTarget(name: "CorralSupportTests", dependencies: ["CorralSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["CLIKit", "CorralClient"]),
+        .testTarget(name: "CLITests", dependencies: ["CLIKit", client]),
         .testTarget(name: "AgentTests", dependencies: ["AgentKit", "CorralSupport", core, wire, linux]),
         .testTarget(name: "ControllerTests", dependencies: ["ControllerKit", "CorralSupport", core, wire, http]),
         .testTarget(name: "BenchTests", dependencies: ["BenchKit", "ControllerMain", "AgentMain", "CLIMain"]),
