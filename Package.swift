@@ -4,6 +4,7 @@
 import PackageDescription
 
 let core = Target.Dependency.product(name: "ClusterCore", package: "ClusterCore")
+let fixtures = Target.Dependency.product(name: "ClusterCoreTesting", package: "ClusterCore")
 let wire = Target.Dependency.product(name: "ClusterWire", package: "ClusterWire")
 let store = Target.Dependency.product(name: "ClusterStore", package: "ClusterStore")
 let probe = Target.Dependency.product(name: "NodeProbe", package: "NodeProbe")
@@ -64,17 +65,21 @@ let package = Package(
         .executableTarget(name: "CLIMain", dependencies: ["CLIKit", http], path: "Apps/cli/main"),
 
         // `just bench`: the figures of docs/PERFORMANCE.md (scheduler, HTTP, fleet simulator, end to end).
-        .target(name: "BenchKit", dependencies: [core, wire, http, "CorralSupport"], path: "Apps/bench/BenchKit"),
+        .target(
+            name: "BenchKit",
+            dependencies: [core, fixtures, wire, http, "CorralSupport"],
+            path: "Apps/bench/BenchKit"
+        ),
         .executableTarget(name: "BenchMain", dependencies: ["BenchKit", http], path: "Apps/bench/main"),
 
-        .testTarget(name: "ClusterCoreTests", dependencies: [core]),
-        .testTarget(name: "ClusterWireTests", dependencies: [core, wire]),
+        .testTarget(name: "ClusterCoreTests", dependencies: [core, fixtures]),
+        .testTarget(name: "ClusterWireTests", dependencies: [core, fixtures, wire]),
         .testTarget(name: "ClusterStoreTests", dependencies: [core, store]),
         .testTarget(name: "NodeProbeTests", dependencies: [probe], resources: [.copy("Fixtures")]),
-        .testTarget(name: "HTTPKitTests", dependencies: [http, linux]),
+        .testTarget(name: "HTTPKitTests", dependencies: [http]),
         .testTarget(name: "LinuxSystemTests", dependencies: [linux, shims]),
         .testTarget(name: "CorralSupportTests", dependencies: ["CorralSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["CLIKit", client]),
+        .testTarget(name: "CLITests", dependencies: ["CLIKit", client, fixtures]),
         .testTarget(name: "AgentTests", dependencies: ["AgentKit", "CorralSupport", core, wire, linux]),
         .testTarget(name: "ControllerTests", dependencies: ["ControllerKit", "CorralSupport", core, wire, http]),
         .testTarget(name: "BenchTests", dependencies: ["BenchKit", "ControllerMain", "AgentMain", "CLIMain"]),

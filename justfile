@@ -29,7 +29,7 @@ test FILTER="":
 # Static checks: formatting, ClusterCore imports nothing but the standard library, no ExplicitSendable warnings.
 check:
     swift format lint --strict --recursive --parallel {{swift_dirs}}
-    @! grep -rnE '^\s*(@[a-zA-Z]+ )?(public |internal |package )?import ' Packages/ClusterCore/Sources || (echo "ClusterCore must import nothing but the standard library" && exit 1)
+    @! grep -rnE '^\s*(@[a-zA-Z]+ )?(public |internal |package )?import ' Packages/ClusterCore/Sources/ClusterCore || (echo "ClusterCore must import nothing but the standard library" && exit 1)
 
 # Rewrite the sources in the project's style.
 fix:
