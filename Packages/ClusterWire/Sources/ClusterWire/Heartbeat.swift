@@ -1,0 +1,37 @@
+/// `POST /v1/agents/{node}/heartbeat`.
+public struct HeartbeatRequest: Codable, Hashable, Sendable {
+    public var bootId: String?
+    public var running: [RunningAllocation]
+    public var gpus: [GPUReport]?
+    public var healthy: Bool
+    /// Why it is unhealthy, in words an operator can act on.
+    public var message: String?
+    /// Free bytes where the agent keeps job logs.
+    public var diskFree: Int64?
+
+    public init(
+        bootId: String?,
+        running: [RunningAllocation],
+        gpus: [GPUReport]? = nil,
+        healthy: Bool = true,
+        message: String? = nil,
+        diskFree: Int64? = nil
+    ) {
+        self.diskFree = diskFree
+        self.bootId = bootId
+        self.running = running
+        self.gpus = gpus
+        self.healthy = healthy
+        self.message = message
+    }
+}
+
+public struct HeartbeatResponse: Codable, Hashable, Sendable {
+    /// Allocations to stop (canceled, or moved elsewhere while the node was away).
+    public var stop: [String]
+    public var heartbeatIntervalMs: Int
+    public init(stop: [String], heartbeatIntervalMs: Int) {
+        self.stop = stop
+        self.heartbeatIntervalMs = heartbeatIntervalMs
+    }
+}
