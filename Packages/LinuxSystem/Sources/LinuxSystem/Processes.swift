@@ -24,8 +24,8 @@ public enum Processes {
         while alive(pid) { usleep(200_000) }
     }
 
-    /// Whether the process exists (a zombie not yet reaped counts). Never true for 0, 1 or negative pids,
-    /// which `kill` would take as a group or everyone.
+    /// Whether the process exists (a zombie not yet reaped counts). Never true for pids under 2: `kill` takes 0
+    /// and -1 as the caller's group and everyone, and 1 is init, which nobody here started.
     public static func alive(_ pid: Int32) -> Bool { pid > 1 && kill(pid, 0) == 0 }
 
     /// Signals the whole process group that `pid` leads (grandchildren included).
