@@ -4,11 +4,14 @@
 import PackageDescription
 
 let core = Target.Dependency.product(name: "ClusterCore", package: "ClusterCore")
+let fixtures = Target.Dependency.product(name: "ClusterCoreTesting", package: "ClusterCore")
 let wire = Target.Dependency.product(name: "ClusterWire", package: "ClusterWire")
 let store = Target.Dependency.product(name: "ClusterStore", package: "ClusterStore")
 let probe = Target.Dependency.product(name: "NodeProbe", package: "NodeProbe")
 let http = Target.Dependency.product(name: "HTTPKit", package: "HTTPKit")
-let shims = Target.Dependency.product(name: "CLinuxShims", package: "HTTPKit")
+let linux = Target.Dependency.product(name: "LinuxSystem", package: "LinuxSystem")
+let shims = Target.Dependency.product(name: "CLinuxShims", package: "LinuxSystem")
+let client = Target.Dependency.product(name: "CorralClient", package: "CorralClient")
 
 let package = Package(
     name: "Corral",
@@ -17,7 +20,7 @@ let package = Package(
         .executable(name: "corral-agent", targets: ["AgentMain"]),
         .executable(name: "corral", targets: ["CLIMain"]),
         .executable(name: "corral-bench", targets: ["BenchMain"]),
-        .library(name: "CorralClient", targets: ["CorralClient"]),
+        .library(name: "CorralClient", targets: ["CorralClientProduct"]),
         .library(name: "ControllerKit", targets: ["ControllerKit"]),
         .library(name: "AgentKit", targets: ["AgentKit"]),
     ],
@@ -27,10 +30,12 @@ let package = Package(
         .package(path: "Packages/ClusterStore"),
         .package(path: "Packages/NodeProbe"),
         .package(path: "Packages/HTTPKit"),
+        .package(path: "Packages/LinuxSystem"),
+        .package(path: "Packages/CorralClient"),
     ],
     targets: [
-        // Shared by the three apps: logging sink, wall clock, config files (TOML), file permissions.
-        .target(name: "CorralSupport", dependencies: [core, shims], path: "Apps/common/CorralSupport"),
+        // Shared by the apps: logging sink, wall clock, config files (TOML), file permissions, signals.
+        .target(name: "CorralSupport", dependencies: [core], path: "Apps/common/CorralSupport"),
 
         .target(
             name: "ControllerKit",
@@ -45,7 +50,7 @@ let package = Package(
 
         .target(
             name: "AgentKit",
-            dependencies: [core, wire, probe, http, shims, "CorralSupport"],
+            dependencies: [core, wire, probe, http, linux, shims, "CorralSupport"],
             path: "Apps/agent/AgentKit"
         ),
         .executableTarget(
@@ -54,22 +59,28 @@ let package = Package(
             path: "Apps/agent/main"
         ),
 
-        .target(name: "CorralClient", dependencies: [core, wire, http], path: "Apps/cli/CorralClient"),
-        .target(name: "CLIKit", dependencies: [core, wire, "CorralClient", "CorralSupport"], path: "Apps/cli/CLIKit"),
+        // The `CorralClient` product: Packages/CorralClient, re-exported (see the file for why).
+        .target(name: "CorralClientProduct", dependencies: [client], path: "Apps/cli/CorralClientProduct"),
+        .target(name: "CLIKit", dependencies: [core, wire, client, "CorralSupport"], path: "Apps/cli/CLIKit"),
         .executableTarget(name: "CLIMain", dependencies: ["CLIKit", http], path: "Apps/cli/main"),
 
         // `just bench`: the figures of docs/PERFORMANCE.md (scheduler, HTTP, fleet simulator, end to end).
-        .target(name: "BenchKit", dependencies: [core, wire, http, "CorralSupport"], path: "Apps/bench/BenchKit"),
+        .target(
+            name: "BenchKit",
+            dependencies: [core, fixtures, wire, http, "CorralSupport"],
+            path: "Apps/bench/BenchKit"
+        ),
         .executableTarget(name: "BenchMain", dependencies: ["BenchKit", http], path: "Apps/bench/main"),
 
-        .testTarget(name: "ClusterCoreTests", dependencies: [core]),
-        .testTarget(name: "ClusterWireTests", dependencies: [core, wire]),
+        .testTarget(name: "ClusterCoreTests", dependencies: [core, fixtures]),
+        .testTarget(name: "ClusterWireTests", dependencies: [core, fixtures, wire]),
         .testTarget(name: "ClusterStoreTests", dependencies: [core, store]),
         .testTarget(name: "NodeProbeTests", dependencies: [probe], resources: [.copy("Fixtures")]),
-        .testTarget(name: "HTTPKitTests", dependencies: [http, shims]),
+        .testTarget(name: "HTTPKitTests", dependencies: [http]),
+        .testTarget(name: "LinuxSystemTests", dependencies: [linux, shims]),
         .testTarget(name: "CorralSupportTests", dependencies: ["CorralSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["CLIKit", "CorralClient"]),
-        .testTarget(name: "AgentTests", dependencies: ["AgentKit", "CorralSupport", core, wire]),
+        .testTarget(name: "CLITests", dependencies: ["CLIKit", client, fixtures]),
+        .testTarget(name: "AgentTests", dependencies: ["AgentKit", "CorralSupport", core, wire, linux]),
         .testTarget(name: "ControllerTests", dependencies: ["ControllerKit", "CorralSupport", core, wire, store, http]),
         .testTarget(name: "BenchTests", dependencies: ["BenchKit", "ControllerMain", "AgentMain", "CLIMain"]),
         // Starts the real binaries (built first: these dependencies make `swift test` build them).

@@ -1,5 +1,6 @@
 // swift-tools-version:6.2
-// ClusterWire: the JSON protocol between agents, users and the controller, and the TOML files users write.
+// ClusterWire: the JSON protocol between agents, users and the controller. (The TOML files users write are
+// read by CorralSupport's TOML, in the apps: the wire types know only JSON.)
 import PackageDescription
 
 let package = Package(

@@ -1,20 +1,24 @@
 // swift-tools-version:6.2
-// HTTPKit: an HTTP/1.1 server on an epoll reactor and a client over libcurl. It knows nothing of clusters.
-// CLinuxShims holds the Linux-only C that Glibc does not expose to Swift (epoll, eventfd, accept4, pipe2,
-// posix_spawn's GNU extensions); the agent uses it too, for spawning jobs.
+// HTTPKit: an HTTP/1.1 server on an epoll reactor and a client over libcurl, with OpenSSL for TLS. It knows
+// nothing of clusters. The Linux system layer under it (epoll, eventfd, accept4, threads, the syscall
+// helper) comes from LinuxSystem.
 import PackageDescription
 
 let package = Package(
     name: "HTTPKit",
-    products: [
-        .library(name: "HTTPKit", targets: ["HTTPKit"]),
-        .library(name: "CLinuxShims", targets: ["CLinuxShims"]),
-    ],
+    products: [.library(name: "HTTPKit", targets: ["HTTPKit"])],
+    dependencies: [.package(path: "../LinuxSystem")],
     targets: [
-        .target(name: "CLinuxShims", cSettings: [.define("_GNU_SOURCE")]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        .target(name: "HTTPKit", dependencies: ["CLinuxShims", "CCurl", "COpenSSL"]),
+        .target(
+            name: "HTTPKit",
+            dependencies: [
+                "CCurl", "COpenSSL",
+                .product(name: "LinuxSystem", package: "LinuxSystem"),
+                .product(name: "CLinuxShims", package: "LinuxSystem"),
+            ]
+        ),
     ]
 )
 

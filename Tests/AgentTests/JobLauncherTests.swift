@@ -1,6 +1,7 @@
 import ClusterCore
 import Foundation
 import Glibc
+import LinuxSystem
 import Testing
 
 @testable import AgentKit
@@ -99,15 +100,15 @@ import Testing
         #expect(getsid(pid) == pid)
         #expect(getpgid(pid) == pid)
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: marker) { usleep(20_000) }
-        #expect(JobLauncher.groupAlive(pid))
-        JobLauncher.signalGroup(pid, SIGTERM)
+        #expect(Processes.groupAlive(pid))
+        Processes.signalGroup(pid, SIGTERM)
         _ = Self.wait(for: pid)
         // One grandchild ignores SIGTERM: it survives until SIGKILL, as the agent's grace period expects.
         usleep(100_000)
-        #expect(JobLauncher.groupAlive(pid))
-        JobLauncher.signalGroup(pid, SIGKILL)
-        for _ in 0..<100 where JobLauncher.groupAlive(pid) { usleep(20_000) }
-        #expect(!JobLauncher.groupAlive(pid))
+        #expect(Processes.groupAlive(pid))
+        Processes.signalGroup(pid, SIGKILL)
+        for _ in 0..<100 where Processes.groupAlive(pid) { usleep(20_000) }
+        #expect(!Processes.groupAlive(pid))
     }
 
     /// Waits for a spawned child (the supervisor does this for real jobs) and decodes its status.

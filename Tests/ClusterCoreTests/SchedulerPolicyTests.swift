@@ -1,4 +1,5 @@
 import ClusterCore
+import ClusterCoreTesting
 import Testing
 
 /// Order, best fit, queues (priority, selector, limits) and dependencies under `Scheduler.plan`.

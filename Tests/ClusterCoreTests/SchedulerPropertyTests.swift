@@ -1,4 +1,5 @@
 import ClusterCore
+import ClusterCoreTesting
 import Testing
 
 /// Property tests of `Scheduler.plan` with queues, users, limits, fair share and time limits: the checks of

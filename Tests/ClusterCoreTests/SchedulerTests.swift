@@ -1,4 +1,5 @@
 import ClusterCore
+import ClusterCoreTesting
 import Testing
 
 enum Fixtures {

@@ -21,7 +21,8 @@ import Testing
                 ),
                 shell("openssl x509 -in '\(files.clients["gpu-02"]!.certificate)' -noout -subject"),
                 shell("openssl x509 -in '\(files.caCertificate)' -noout -ext basicConstraints"),
-                shell("openssl pkey -in '\(files.serverKey)' -noout -text")
+                shell("openssl pkey -in '\(files.serverKey)' -noout -text"),
+                shell("openssl x509 -in '\(files.caCertificate)' -noout -subject")
             )
         }
         #expect(checks.0.status == 0 && checks.0.output.contains(": OK"), "\(checks.0.output)")
@@ -31,6 +32,7 @@ import Testing
         #expect(checks.2.status == 0, "\(checks.2.output)")
         #expect(checks.3.output.contains("CN = gpu-02"), "\(checks.3.output)")
         #expect(checks.4.output.contains("CA:TRUE"), "\(checks.4.output)")
+        #expect(checks.6.output.contains("CN = Development CA"), "\(checks.6.output)")
         #expect(checks.5.output.contains("prime256v1") || checks.5.output.contains("P-256"), "\(checks.5.output)")
     }
 
@@ -47,7 +49,8 @@ import Testing
         }
         let cases: [(hosts: [String], ips: [String], clients: [String])] = [
             ([], [], []), (["bad host"], [], []), (["localhost"], ["300.1.1.1"], []),
-            (["localhost"], [], ["../escape"]), (["localhost"], [], ["a/b"]),
+            (["localhost"], [], ["../escape"]), (["localhost"], [], ["a/b"]), (["localhost"], [], [""]),
+            (["localhost"], [], ["tab\there"]), (["localhost"], [], [String(repeating: "x", count: 65)]),
         ]
         for (hosts, ips, clients) in cases {
             #expect(throws: DevelopmentCertificatesError.self, "\(hosts) \(ips) \(clients)") {

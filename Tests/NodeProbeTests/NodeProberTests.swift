@@ -118,6 +118,18 @@ struct NodeProberTests {
         #expect(inventory.gpuProbeError == nil)
     }
 
+    @Test("an nvidia-smi that cannot be executed is a failed command, not a missing one")
+    func notExecutableNvidiaSMI() throws {
+        try withTemporaryDirectory { directory in
+            let fake = try writeScript(directory, "nvidia-smi", "exit 0")
+            chmod(fake, 0o644)
+            let inventory = NodeProber(root: Fixture.root("cgroup-v2"), nvidiaSMI: fake).probe()
+            #expect(inventory.gpus.isEmpty)
+            #expect(inventory.gpuProbeError?.code == .commandFailed)
+            #expect(inventory.warnings.first?.hasPrefix("nvidia-smi could not run: ") == true)
+        }
+    }
+
     @Test("nvidia-smi that cannot reach the driver")
     func driverFailure() throws {
         try withTemporaryDirectory { directory in

@@ -4,6 +4,7 @@ public import CorralSupport
 import FoundationEssentials
 import Glibc
 import HTTPKit
+import LinuxSystem
 import NodeProbe
 
 /// The agent: registers the node, heartbeats, long-polls for work, launches jobs and reports on them.
@@ -390,7 +391,7 @@ public actor Agent {
         let password = try configuration.registryPassword ?? Files.readSecret(configuration.registryPasswordFile ?? "")
         let arguments = ContainerJob.loginArguments(registry: registry, username: username)
         let result = await Threads.run {
-            Result { () throws(ProbeError) in
+            Result { () throws(ProcessError) in
                 try CommandRunner.run(docker, arguments, timeout: .seconds(60), input: Array(password.utf8))
             }
         }
@@ -413,7 +414,7 @@ public actor Agent {
                 // The supervisor writes job.pid, or exit.json when the job could not start, within milliseconds:
                 // look every millisecond at first, then less often (10 s in all).
                 for attempt in 0..<1000 {
-                    let gone = supervisor.map { !JobLauncher.alive($0) } ?? false
+                    let gone = supervisor.map { !Processes.alive($0) } ?? false
                     if record.jobPID() != nil || Files.exists(record.exitPath) || gone { break }
                     try? await Task.sleep(for: .milliseconds(attempt < 20 ? 1 : 10))
                 }
@@ -426,7 +427,7 @@ public actor Agent {
             }
             running[id]?.supervisor = watched
             Threads.detach { [self] in
-                JobLauncher.waitForExit(watched, child: child)
+                Processes.waitForExit(watched, child: child)
                 Task { await self.finished(id) }
             }
         }
@@ -461,8 +462,8 @@ public actor Agent {
             }
         } else {
             // The supervisor was killed before it could write anything: what is left of the job goes too.
-            if let pid = job.pid ?? record.jobPID(), JobLauncher.groupAlive(pid) {
-                JobLauncher.signalGroup(pid, SIGKILL)
+            if let pid = job.pid ?? record.jobPID(), Processes.groupAlive(pid) {
+                Processes.signalGroup(pid, SIGKILL)
             }
             log.warning("allocation \(id): its supervisor died without a word; the job was killed")
             report = AllocationStatusRequest(

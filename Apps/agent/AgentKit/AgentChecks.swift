@@ -4,6 +4,7 @@ import CorralSupport
 import FoundationEssentials
 import Glibc
 import HTTPKit
+import LinuxSystem
 import NodeProbe
 
 /// `corral-agent status`, `stop` and `preflight`.

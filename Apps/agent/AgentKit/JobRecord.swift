@@ -3,6 +3,7 @@ import ClusterWire
 import CorralSupport
 import FoundationEssentials
 import Glibc
+import LinuxSystem
 import NodeProbe
 
 /// What a job's supervisor runs, written by the agent before it starts the supervisor.
@@ -164,12 +165,4 @@ enum LeaseFile {
         return (fields[0] + lease - fenceGrace - lease / 10, fenceGrace)
     }
 
-}
-
-enum Monotonic {
-    static func nanoseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
-    }
 }

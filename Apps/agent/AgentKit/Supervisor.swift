@@ -3,6 +3,7 @@ import ClusterCore
 import ClusterWire
 import CorralSupport
 import Glibc
+import LinuxSystem
 
 /// A job's supervisor: `corral-agent supervise DIR`, started by the agent in a session of its own for each
 /// job. It starts the job in a process group of its own, waits for it, carries out stop requests (SIGTERM to
@@ -40,7 +41,7 @@ enum Supervisor {
         var usage = rusage()
         let (status, reason) = watch(pid, plan, record, &usage)
         // The leader is gone; whatever it left in its group belongs to the job and goes with it.
-        if JobLauncher.groupAlive(pid) { JobLauncher.signalGroup(pid, SIGKILL) }
+        if Processes.groupAlive(pid) { Processes.signalGroup(pid, SIGKILL) }
         var exit = SupervisorExit(stopReason: reason, endedAtMs: SystemClock().now().milliseconds)
         // The leader's and its reaped descendants' account, from the kernel: exact CPU time, largest RSS.
         exit.cpuSeconds =
@@ -102,10 +103,10 @@ enum Supervisor {
                         )
                     )
                 } else {
-                    JobLauncher.signalGroup(pid, SIGTERM)
+                    Processes.signalGroup(pid, SIGTERM)
                 }
             } else if now >= killAt {
-                JobLauncher.signalGroup(pid, SIGKILL)
+                Processes.signalGroup(pid, SIGKILL)
                 killAt = .max
             }
         }

@@ -1,4 +1,5 @@
 import ClusterCore
+import ClusterCoreTesting
 
 /// One `Scheduler.plan` pass over `SchedulerBenchmark.makeSnapshot`: the pure scheduling cost, no I/O.
 public enum SchedulerBench {

@@ -52,6 +52,7 @@ public final class Controller: Sendable {
         serverConfiguration.idleTimeout = .seconds(90)
         // One event loop per core, up to four: they share the port through SO_REUSEPORT.
         serverConfiguration.eventLoops = max(1, min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 4))
+        serverConfiguration.threadName = "corral-http"
         if let certificate = configuration.tlsCertificate, let key = configuration.tlsKey {
             serverConfiguration.tls = TLSConfiguration(
                 certificateChainFile: certificate,

@@ -49,12 +49,18 @@ enum TLSInit {
             }
             index += 2
         }
+        for client in clients where !isValidNodeName(client) {
+            let rule = "letters, digits, '.', '_', '-'; not starting with '.'"
+            FileHandleOutput.stderr("corral-controller: invalid client name '\(client)' (\(rule))\n")
+            return 1
+        }
         do {
             let files = try DevelopmentCertificates.generate(
                 into: directory,
                 hosts: hosts,
                 ips: ips,
                 clients: clients,
+                caName: "Corral development CA",
                 validityDays: days,
                 overwrite: force
             )
@@ -81,5 +87,17 @@ enum TLSInit {
             FileHandleOutput.stderr("corral-controller: \(error.message)\n")
             return 1
         }
+    }
+
+    /// A client certificate's CN is the agent's node id, which the controller compares with the node it
+    /// acts for: the same characters, and no leading '.' since the name is also a file name.
+    static func isValidNodeName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64 && !name.hasPrefix(".")
+            && name.utf8.allSatisfy { byte in
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                    || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+            }
     }
 }

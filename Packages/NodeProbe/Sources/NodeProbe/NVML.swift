@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import LinuxSystem
 import Synchronization
 
 /// NVIDIA's management library, loaded with `dlopen` where `libnvidia-ml.so.1` exists (it ships with the
@@ -96,7 +97,7 @@ public final class NVML: @unchecked Sendable {
         if hung.withLock({ $0 }) { throw ProbeError(.timedOut, "NVML hung earlier; not used again") }
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { [self] in
+        Threads.detach { [self] in
             outcome.value.withLock { $0 = Result { () throws(ProbeError) in try query() } }
             done.signal()
         }

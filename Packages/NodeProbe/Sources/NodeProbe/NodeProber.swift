@@ -1,4 +1,5 @@
 import Glibc
+import LinuxSystem
 
 /// What a node offers to jobs: the answer of `NodeProber.probe`.
 public struct NodeInventory: Sendable, Hashable {
@@ -178,10 +179,10 @@ public struct NodeProber: Sendable {
                 )
             } else if error.code == .timedOut {
                 inventory.warnings.append("nvidia-smi timed out after \(CommandRunner.describe(timeout))")
-                inventory.gpuProbeError = error
+                inventory.gpuProbeError = ProbeError(error)
             } else {
                 inventory.warnings.append("nvidia-smi could not run: \(error.message)")
-                inventory.gpuProbeError = error
+                inventory.gpuProbeError = ProbeError(error)
             }
             return
         }

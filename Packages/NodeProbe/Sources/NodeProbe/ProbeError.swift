@@ -1,3 +1,5 @@
+import LinuxSystem
+
 /// Why a probe step failed. `code` is stable (tests and the agent switch on it); `message` is for people.
 public struct ProbeError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, RawRepresentable, CustomStringConvertible {
@@ -27,4 +29,17 @@ public struct ProbeError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+extension ProbeError {
+    /// A probe's command that did not run to the end, in the probe's codes (the ones the agent and the tests
+    /// switch on): anything that kept the program from starting but its absence is a failed command.
+    init(_ failure: ProcessError) {
+        switch failure.code {
+        case .commandNotFound: self.init(.commandNotFound, failure.message)
+        case .timedOut: self.init(.timedOut, failure.message)
+        case .io: self.init(.io, failure.message)
+        default: self.init(.commandFailed, failure.message)
+        }
+    }
 }

@@ -1,6 +1,6 @@
 internal import CCurl
-import Dispatch
 internal import Glibc
+internal import LinuxSystem
 import Synchronization
 
 /// A blocking HTTP client over libcurl easy handles, with an async bridge that never blocks the cooperative
@@ -35,7 +35,7 @@ public final class HTTPClient: Sendable {
         }
     }
 
-    /// `send` for async code: the blocking transfer runs on a Dispatch thread, and this task suspends.
+    /// `send` for async code: the blocking transfer runs on a thread of its own, and this task suspends.
     public func execute(
         _ method: HTTPMethod,
         _ path: String,
@@ -48,7 +48,7 @@ public final class HTTPClient: Sendable {
         }.get()
     }
 
-    /// Streams a response body on the calling thread (`corral logs -f`, event streams, long polls): each
+    /// Streams a response body on the calling thread (log tails, event streams, long polls): each
     /// piece of a 2xx body goes to `onChunk` as it arrives (chunk boundaries are the network's, not the
     /// server's); `onChunk` returning false ends the transfer early, which is not an error. The returned
     /// response has the status and headers, and the whole body only for a non-2xx status (the error
@@ -75,7 +75,7 @@ public final class HTTPClient: Sendable {
         }
     }
 
-    /// `sendStreaming` for async code. `onChunk` runs on the transfer's Dispatch thread, one call at a time.
+    /// `sendStreaming` for async code. `onChunk` runs on the transfer's own thread, one call at a time.
     /// Cancelling the calling task ends the stream within about a second (libcurl's progress tick) and
     /// returns the response so far.
     public func stream(
@@ -201,17 +201,11 @@ public final class HTTPClient: Sendable {
         return url
     }
 
-    /// Runs a blocking call on a fresh serial `DispatchQueue` and suspends until it returns. Serial queues
-    /// run on libdispatch's overcommit pool, which adds threads while others block, whereas a concurrent
-    /// queue is capped near the core count (a 25 s long poll would then starve every other request).
+    /// Runs a blocking call on a thread of its own and suspends until it returns: never on the cooperative
+    /// pool, and never queued behind another call (a 25 s long poll must not hold up every other request).
     private func offloaded(
         _ body: @escaping @Sendable () throws(HTTPClientError) -> HTTPClientResponse
     ) async -> Result<HTTPClientResponse, HTTPClientError> {
-        await withCheckedContinuation {
-            (continuation: CheckedContinuation<Result<HTTPClientResponse, HTTPClientError>, Never>) in
-            DispatchQueue(label: "corral.httpclient.request").async {
-                continuation.resume(returning: Result(catching: body))
-            }
-        }
+        await Threads.run { Result(catching: body) }
     }
 }

@@ -15,7 +15,8 @@ public struct HTTPClientConfiguration: Sendable {
     public var clientCertificateFile: String?
     /// The client certificate's private key (PEM, CURLOPT_SSLKEY); nil if it is in `clientCertificateFile`.
     public var clientKeyFile: String?
-    public var userAgent: String = "corral"
+    /// Sent as "User-Agent"; applications name themselves here (servers log it).
+    public var userAgent: String = "HTTPKit"
     /// How many idle easy handles (each keeping its connection alive) are kept for reuse.
     public var maxIdleHandles: Int = 8
     /// Extra attempts after a connection failure (refused, unreachable, or closed or reset before a complete

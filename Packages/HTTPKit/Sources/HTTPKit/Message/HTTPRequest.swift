@@ -12,7 +12,7 @@ public struct HTTPRequest: Sendable {
     /// The peer as "ip:port" ("[v6]:port" for IPv6); empty for in-process requests.
     public var remoteAddress: String
     /// The subject common name of the client's TLS certificate, verified against the server's client CA
-    /// (mTLS; for agents, their node id); nil over plain HTTP or when the client sent no certificate.
+    /// (mTLS); nil over plain HTTP or when the client sent no certificate.
     public var clientCertificateSubject: String?
 
     public init(

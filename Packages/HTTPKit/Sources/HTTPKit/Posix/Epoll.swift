@@ -1,6 +1,6 @@
 internal import CLinuxShims
-internal import Dispatch
 internal import Glibc
+internal import LinuxSystem
 
 /// Typed access to epoll and eventfd (through CLinuxShims, since Glibc does not expose them).
 enum Epoll {
@@ -64,15 +64,6 @@ enum EventFD {
     static func drain(_ fd: Int32) {
         var value: UInt64 = 0
         _ = try? Syscall.nonBlocking("read(eventfd)") { Glibc.read(fd, &value, 8) }
-    }
-}
-
-/// The monotonic clock in nanoseconds, for deadlines on the reactor thread.
-enum MonotonicClock {
-    static func nowNanoseconds() -> Int64 {
-        // Dispatch's clock is CLOCK_MONOTONIC on Linux. (Reading timespec here directly trips
-        // MemberImportVisibility in release builds, where the struct is attributed to another C module.)
-        Int64(clamping: DispatchTime.now().uptimeNanoseconds)
     }
 }
 

@@ -1,5 +1,6 @@
 internal import CLinuxShims
 internal import Glibc
+internal import LinuxSystem
 
 /// Thin, typed wrappers over the BSD socket calls the reactor uses. Descriptors are plain `Int32`s owned by
 /// whoever created them; nothing here closes a descriptor behind its owner's back.

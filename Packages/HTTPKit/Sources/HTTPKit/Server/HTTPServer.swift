@@ -1,4 +1,5 @@
 internal import CLinuxShims
+internal import LinuxSystem
 import Synchronization
 
 /// An HTTP/1.1 server: epoll reactor threads (`eventLoops`, each owning its connections) multiplex every
@@ -89,7 +90,8 @@ public final class HTTPServer: Sendable {
                 let responder = self.responder
                 for (index, loop) in prepared.enumerated() {
                     try posix { () throws(POSIXCallError) in
-                        try ReactorThread.spawn(name: loops > 1 ? "corral-http-\(index)" : "corral-http") {
+                        let name = loops > 1 ? "\(config.threadName)-\(index)" : config.threadName
+                        try Threads.start(name: name) {
                             [weak self] in
                             self?.state.withLock { $0.threadIDs.append(clinux_gettid()) }
                             let serverLoop = ServerLoop(

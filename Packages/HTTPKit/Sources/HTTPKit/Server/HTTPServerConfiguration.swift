@@ -33,6 +33,9 @@ public struct HTTPServerConfiguration: Sendable {
     /// (SO_REUSEPORT) and the kernel spreads new connections across them; `maxConnections` then applies to
     /// each loop.
     public var eventLoops: Int = 1
+    /// The reactor threads' name (`top -H`, debuggers), with "-N" after it when there are several loops. Linux
+    /// keeps 15 bytes of it.
+    public var threadName: String = "http"
     /// Serve HTTPS with these files (and optionally verify client certificates); nil serves plain HTTP.
     /// The files are loaded by `start()`, which throws `HTTPServerError` naming a bad file.
     public var tls: TLSConfiguration?

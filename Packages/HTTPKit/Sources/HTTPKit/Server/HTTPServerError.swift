@@ -1,3 +1,5 @@
+public import LinuxSystem
+
 /// Why the server could not start, e.g. "cannot listen on 127.0.0.1:8700: Address already in use".
 public struct HTTPServerError: Error, Sendable, CustomStringConvertible {
     public let message: String

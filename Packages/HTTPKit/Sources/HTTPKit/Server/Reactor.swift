@@ -1,4 +1,5 @@
 internal import Glibc
+internal import LinuxSystem
 import Synchronization
 
 /// The thread-safe face of the server's event loop: the epoll and eventfd descriptors and an inbox of jobs.

@@ -1,3 +1,5 @@
+internal import LinuxSystem
+
 /// Reading, dispatching and writing on one connection (reactor thread).
 extension ServerLoop {
     func handle(events: UInt32, on connection: Connection) {
@@ -38,7 +40,7 @@ extension ServerLoop {
             }
             if connection.phase == .lingering { continue }
             if connection.parser.isIdle {
-                connection.requestStartedAt = MonotonicClock.nowNanoseconds()
+                connection.requestStartedAt = Monotonic.nanoseconds()
             }
             let parsed = connection.parser.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
             process(parsed, on: connection)
@@ -79,9 +81,9 @@ extension ServerLoop {
         } else if parser.isReadingBody {
             setDeadline(connection, after: bodyTimeout)
         } else {
-            let started = connection.requestStartedAt ?? MonotonicClock.nowNanoseconds()
+            let started = connection.requestStartedAt ?? Monotonic.nanoseconds()
             connection.requestStartedAt = started
-            setDeadline(connection, after: started + headerTimeout - MonotonicClock.nowNanoseconds())
+            setDeadline(connection, after: started + headerTimeout - Monotonic.nanoseconds())
         }
     }
 
@@ -203,7 +205,7 @@ extension ServerLoop {
         setInterest(connection, Epoll.readable)
         // Serve a pipelined request that is already buffered, before reading more from the socket.
         if !connection.parser.isIdle {
-            connection.requestStartedAt = MonotonicClock.nowNanoseconds()
+            connection.requestStartedAt = Monotonic.nanoseconds()
         }
         process(connection.parser.next(), on: connection)
         if connection.phase == .reading, connection.tls?.hasBufferedInput == true {

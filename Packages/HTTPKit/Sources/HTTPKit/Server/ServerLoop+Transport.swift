@@ -1,3 +1,5 @@
+internal import LinuxSystem
+
 /// Byte transport for a connection (reactor thread): the socket itself, or OpenSSL on top of it for HTTPS.
 extension ServerLoop {
     /// Reads into `readBuffer`. `.processed(0)` is the end of input; nil means the connection failed.

@@ -1,4 +1,5 @@
 internal import Glibc
+internal import LinuxSystem
 
 /// The reactor thread's state and epoll loop: listener, connections, deadlines, shutdown. Created on the
 /// reactor thread and never shared; other threads reach it only through `Reactor.submit`.
@@ -105,7 +106,7 @@ final class ServerLoop {
             next = min(next ?? candidate, candidate)
         }
         guard let next else { return -1 }
-        let remaining = next - MonotonicClock.nowNanoseconds()
+        let remaining = next - Monotonic.nanoseconds()
         if remaining <= 0 { return 0 }
         return Int32(clamping: (remaining + 999_999) / 1_000_000)
     }
@@ -113,7 +114,7 @@ final class ServerLoop {
     func setDeadline(_ connection: Connection, after nanoseconds: Int64?) {
         connection.deadlineGeneration &+= 1
         guard let nanoseconds else { return }
-        let at = MonotonicClock.nowNanoseconds().addingReportingOverflow(nanoseconds)
+        let at = Monotonic.nanoseconds().addingReportingOverflow(nanoseconds)
         deadlines.push(
             .init(
                 at: at.overflow ? .max : at.partialValue,
@@ -127,7 +128,7 @@ final class ServerLoop {
     }
 
     private func expireDeadlines() {
-        let now = MonotonicClock.nowNanoseconds()
+        let now = Monotonic.nanoseconds()
         while let first = deadlines.first, first.at <= now {
             _ = deadlines.popFirst()
             if let connection = connections[first.id], connection.deadlineGeneration == first.generation {
@@ -168,7 +169,7 @@ final class ServerLoop {
                 switch error.errno {
                 case EMFILE, ENFILE, ENOBUFS, ENOMEM:
                     // Out of descriptors: back off instead of spinning on a level-triggered listener.
-                    listenerPausedUntil = MonotonicClock.nowNanoseconds() + 100_000_000
+                    listenerPausedUntil = Monotonic.nanoseconds() + 100_000_000
                     pauseListener()
                     return
                 default:
@@ -245,7 +246,7 @@ final class ServerLoop {
     /// (each then closes) until the grace period ends.
     func beginShutdown() {
         guard !shuttingDown else { return }
-        shutdownDeadline = MonotonicClock.nowNanoseconds() + configuration.shutdownGracePeriod.nanosecondsClamped
+        shutdownDeadline = Monotonic.nanoseconds() + configuration.shutdownGracePeriod.nanosecondsClamped
         if let listenerFD {
             Epoll.remove(reactor.epollFD, fd: listenerFD)
             Syscall.close(listenerFD)

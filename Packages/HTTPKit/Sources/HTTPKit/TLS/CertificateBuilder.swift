@@ -22,8 +22,9 @@ struct IssuedCertificate {
 
 /// X509 construction with OpenSSL's API: P-256 keys, random serials, v3 extensions, SHA-256 signatures.
 enum CertificateBuilder {
-    static func makeCA(validityDays: Int) throws(DevelopmentCertificatesError) -> IssuedCertificate {
-        let issued = try makeUnsigned(commonName: "Corral development CA", validityDays: validityDays)
+    static func makeCA(commonName: String, validityDays: Int) throws(DevelopmentCertificatesError) -> IssuedCertificate
+    {
+        let issued = try makeUnsigned(commonName: commonName, validityDays: validityDays)
         do throws(DevelopmentCertificatesError) {
             _ = X509_set_issuer_name(issued.certificate, X509_get_subject_name(issued.certificate))
             try addExtensions(

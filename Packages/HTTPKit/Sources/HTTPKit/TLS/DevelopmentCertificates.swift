@@ -2,12 +2,12 @@ internal import COpenSSL
 internal import Glibc
 
 /// A development PKI made with OpenSSL's C API (no `openssl` command): a CA, a server certificate signed by
-/// it for the given DNS names and IP addresses, and client certificates whose subject CN is a node id (for
-/// agents over mTLS). Keys are ECDSA P-256, certificates SHA-256 signed, private keys written mode 0600.
+/// it for the given DNS names and IP addresses, and client certificates whose subject CN is the client's
+/// name (for mTLS). Keys are ECDSA P-256, certificates SHA-256 signed, private keys written mode 0600.
 ///
-/// Layout in `directory`: `ca.pem`, `ca-key.pem`, `server.pem`, `server-key.pem`, and per client NODE
-/// `clients/NODE.pem`, `clients/NODE-key.pem`. `corral-controller tls init DIR --host NAME --ip ADDR
-/// --client NODE` is this call.
+/// Layout in `directory`: `ca.pem`, `ca-key.pem`, `server.pem`, `server-key.pem`, and per client NAME
+/// `clients/NAME.pem`, `clients/NAME-key.pem`. Which names an application allows for its clients is its own
+/// rule, to check before; this only refuses names that cannot be a CN and a file name.
 public enum DevelopmentCertificates {
     /// The paths written by `generate`.
     public struct Files: Sendable, Equatable {
@@ -15,7 +15,7 @@ public enum DevelopmentCertificates {
         public var caKey: String
         public var serverCertificate: String
         public var serverKey: String
-        /// Node id -> its client certificate and key.
+        /// Client name -> its client certificate and key.
         public var clients: [String: ClientFiles]
     }
 
@@ -27,12 +27,14 @@ public enum DevelopmentCertificates {
     /// Creates the directory (0700) if needed and writes a fresh CA, a server certificate for `hosts` (DNS
     /// names) and `ips` (IPv4/IPv6 literals), and one client certificate per entry of `clients`. Refuses to
     /// replace an existing `ca-key.pem` unless `overwrite` is true (a new CA invalidates every certificate
-    /// issued before). At least one host or IP is required.
+    /// issued before). At least one host or IP is required. `caName` is the CA's subject CN, which clients
+    /// show when they name the issuer.
     public static func generate(
         into directory: String,
         hosts: [String],
         ips: [String] = [],
         clients: [String] = [],
+        caName: String = "Development CA",
         validityDays: Int = 825,
         overwrite: Bool = false
     ) throws(DevelopmentCertificatesError) -> Files {
@@ -48,10 +50,14 @@ public enum DevelopmentCertificates {
         for ip in ips where !isIPAddress(ip) {
             throw DevelopmentCertificatesError(message: "invalid IP address '\(ip)'")
         }
-        for client in clients where !isValidNodeName(client) {
+        for client in clients where !isValidClientName(client) {
             throw DevelopmentCertificatesError(
-                message: "invalid client name '\(client)' (letters, digits, '.', '_', '-'; not starting with '.')"
+                message: "invalid client name '\(client)' (1-64 bytes, no '/' or control characters, "
+                    + "not starting with '.')"
             )
+        }
+        guard !caName.isEmpty, caName.utf8.count <= 64 else {
+            throw DevelopmentCertificatesError(message: "the CA's name must be 1-64 bytes, not '\(caName)'")
         }
         let base = directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
         try PEMFile.makeDirectory(base)
@@ -73,7 +79,7 @@ public enum DevelopmentCertificates {
         }
 
         OpenSSLErrors.clear()
-        let ca = try CertificateBuilder.makeCA(validityDays: validityDays)
+        let ca = try CertificateBuilder.makeCA(commonName: caName, validityDays: validityDays)
         defer { ca.free() }
         try PEMFile.write(ca.keyPEM(), to: files.caKey, mode: 0o600)
         try PEMFile.write(ca.certificatePEM(), to: files.caCertificate, mode: 0o644)
@@ -118,11 +124,12 @@ public enum DevelopmentCertificates {
         } || (name.hasPrefix("*.") && isValidHostName(String(name.dropFirst(2))))
     }
 
-    static func isValidNodeName(_ name: String) -> Bool {
+    /// A client's name becomes its certificate's subject CN, at most 64 bytes in X.509 (ub-common-name), and the
+    /// name of its two files in `clients/`: so no '/', no control characters, and no leading '.' (hidden
+    /// files, "..").
+    static func isValidClientName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 64 && !name.hasPrefix(".")
-            && name.utf8.allSatisfy {
-                isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
-            }
+            && name.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x7F && $0 != UInt8(ascii: "/") }
     }
 
     static func isIPAddress(_ text: String) -> Bool {

@@ -1,5 +1,5 @@
-/// Why `DevelopmentCertificates.generate` failed, e.g. "cannot write /etc/corral/tls/ca.pem: Permission
-/// denied" or "invalid client name 'a/b'".
+/// Why `DevelopmentCertificates.generate` failed, e.g. "cannot write /etc/pki/ca.pem: Permission denied" or
+/// "invalid client name 'a/b' (...)".
 public struct DevelopmentCertificatesError: Error, Sendable, CustomStringConvertible {
     public let message: String
 

@@ -68,7 +68,7 @@ final class TLSContext: @unchecked Sendable {
             throw HTTPServerError(message: "TLS: requireClientCertificate needs a clientCAFile")
         }
         // Session resumption with client verification needs a session id context (else resumption fails).
-        let contextID: [UInt8] = Array("corral-httpkit".utf8)
+        let contextID: [UInt8] = Array("httpkit".utf8)
         _ = SSL_CTX_set_session_id_context(raw, contextID, UInt32(contextID.count))
         OpenSSLErrors.clear()
     }

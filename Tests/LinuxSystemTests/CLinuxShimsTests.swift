@@ -2,7 +2,7 @@ import CLinuxShims
 import Glibc
 import Testing
 
-/// The shims the agent uses for job spawning and process watching.
+/// The shims the agent and HTTPKit use for spawning, process watching, pipes and epoll.
 @Suite struct CLinuxShimsTests {
     @Test func spawnInNewSessionWithChdirAndClosefrom() throws {
         let attributes = UnsafeMutablePointer<posix_spawnattr_t>.allocate(capacity: 1)

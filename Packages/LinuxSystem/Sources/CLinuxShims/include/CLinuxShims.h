@@ -49,6 +49,15 @@ int clinux_gettid(void);
 // supervisor zygote), where it is safe.
 pid_t clinux_fork(void);
 
+// MARK: processes
+
+// prctl(PR_SET_CHILD_SUBREAPER, on): orphaned descendants are reparented to the caller instead of init, so a
+// process that starts jobs can still wait for what they leave behind. prctl is variadic, which Swift cannot
+// call. Returns 0, or -1 with errno.
+int clinux_prctl_set_child_subreaper(int on);
+// prctl(PR_GET_CHILD_SUBREAPER): 1 if the caller is a subreaper, 0 if not, -1 with errno on failure.
+int clinux_prctl_get_child_subreaper(void);
+
 // MARK: threads
 
 // Names the calling thread (at most 15 bytes are kept).

@@ -1,8 +1,7 @@
 import Foundation
 import Glibc
+import LinuxSystem
 import Testing
-
-@testable import NodeProbe
 
 @Suite("CommandRunner against real processes")
 struct CommandRunnerTests {
@@ -37,19 +36,21 @@ struct CommandRunnerTests {
 
     @Test("a missing executable is commandNotFound", arguments: ["/nonexistent/nvidia-smi", "corral-no-such-tool-x9"])
     func missing(executable: String) {
-        let error = #expect(throws: ProbeError.self) {
+        let error = #expect(throws: ProcessError.self) {
             try CommandRunner.run(executable, [], timeout: .seconds(5))
         }
         #expect(error?.code == .commandNotFound)
+        #expect(error?.message == "\(executable): command not found")
     }
 
-    @Test("a file that is not executable is commandFailed")
+    @Test("a file that is not executable is permissionDenied")
     func notExecutable() throws {
         try withTemporaryDirectory { directory in
             let path = directory + "/plain"
             try "echo hi\n".write(toFile: path, atomically: true, encoding: .utf8)
-            let error = #expect(throws: ProbeError.self) { try CommandRunner.run(path, [], timeout: .seconds(5)) }
-            #expect(error?.code == .commandFailed)
+            let error = #expect(throws: ProcessError.self) { try CommandRunner.run(path, [], timeout: .seconds(5)) }
+            #expect(error?.code == .permissionDenied)
+            #expect(error?.message == "permission denied: \(path)")
         }
     }
 
@@ -58,6 +59,13 @@ struct CommandRunnerTests {
         let result = try CommandRunner.run("/bin/cat", [], timeout: .seconds(5))
         #expect(result.status == 0)
         #expect(result.stdout == "")
+    }
+
+    @Test("input reaches the child's stdin and never its arguments")
+    func input() throws {
+        let result = try CommandRunner.run("/bin/cat", [], timeout: .seconds(5), input: Array("s3cret\n".utf8))
+        #expect(result.status == 0)
+        #expect(result.stdout == "s3cret\n")
     }
 
     @Test("the environment is passed when given")
@@ -87,7 +95,7 @@ struct CommandRunnerTests {
     @Test("/bin/sleep 30 with a 300 ms timeout returns quickly")
     func sleepTimesOut() {
         let start = ContinuousClock.now
-        let error = #expect(throws: ProbeError.self) {
+        let error = #expect(throws: ProcessError.self) {
             try CommandRunner.run("/bin/sleep", ["30"], timeout: .milliseconds(300))
         }
         let elapsed = ContinuousClock.now - start
@@ -107,7 +115,7 @@ struct CommandRunnerTests {
                 "/bin/sleep 30 &\necho $$ $! > '\(pids)'\nexec /bin/sleep 30"
             )
             let start = ContinuousClock.now
-            let error = #expect(throws: ProbeError.self) {
+            let error = #expect(throws: ProcessError.self) {
                 try CommandRunner.run(script, [], timeout: .milliseconds(500))
             }
             #expect(error?.code == .timedOut)

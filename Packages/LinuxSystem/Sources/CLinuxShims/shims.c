@@ -2,6 +2,7 @@
 #include "CLinuxShims.h"
 
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -46,6 +47,16 @@ int clinux_pidfd_open(pid_t pid, unsigned int flags) { return (int)syscall(SYS_p
 int clinux_gettid(void) { return (int)syscall(SYS_gettid); }
 
 pid_t clinux_fork(void) { return fork(); }
+
+int clinux_prctl_set_child_subreaper(int on) { return prctl(PR_SET_CHILD_SUBREAPER, (unsigned long)on, 0, 0, 0); }
+
+int clinux_prctl_get_child_subreaper(void) {
+    int value = 0;
+    if (prctl(PR_GET_CHILD_SUBREAPER, (unsigned long)&value, 0, 0, 0) != 0) {
+        return -1;
+    }
+    return value;
+}
 
 int clinux_pthread_setname_self(const char *name) { return pthread_setname_np(pthread_self(), name); }
 

@@ -1,3 +1,5 @@
+public import ClusterCore
+
 /// A large, repeatable cluster for timing one pass (`just bench`) and for the scale test: nodes of
 /// `gpusPerNode` GPUs in two types and two racks, a third of their GPUs held by running jobs with expected
 /// ends, and pending jobs with mixed requests (1, 2, 4 or 8 GPUs, some CPU-only, some with a gpu_type or a

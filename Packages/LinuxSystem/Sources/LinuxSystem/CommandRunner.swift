@@ -1,29 +1,11 @@
-import Dispatch
-import FoundationEssentials
-import Glibc
-
-/// What a finished command left: its exit status (128 + the signal number when a signal ended it, as
-/// shells report it) and its output, decoded as UTF-8 (invalid bytes replaced).
-public struct CommandResult: Sendable {
-    public let status: Int32
-    public let stdout: String
-    public let stderr: String
-    /// True when stdout or stderr went past `CommandRunner.outputLimit` and the rest was dropped.
-    public let outputTruncated: Bool
-
-    public init(status: Int32, stdout: String, stderr: String, outputTruncated: Bool = false) {
-        self.status = status
-        self.stdout = stdout
-        self.stderr = stderr
-        self.outputTruncated = outputTruncated
-    }
-}
+internal import CLinuxShims
+internal import Glibc
 
 /// Runs short external commands (`nvidia-smi`, `docker info`) with a hard timeout.
 ///
-/// The child is started with `posix_spawnp` in its own process group (`POSIX_SPAWN_SETPGROUP`), with
-/// stdin on `/dev/null`, an empty signal mask and default dispositions for the usual signals. Its
-/// stdout and stderr come back through pipes, each capped at `outputLimit`. On timeout the whole process
+/// The child is started by `Processes.spawn` in its own process group, found on PATH, with stdin on
+/// `/dev/null` (or a pipe holding `input`), an empty signal mask and default dispositions for the usual
+/// signals. Its stdout and stderr come back through pipes, each capped at `outputLimit`. On timeout the whole process
 /// group gets SIGKILL, is reaped, and `run` throws `.timedOut`. A child stuck in uninterruptible sleep
 /// (a GPU driver wedged in the kernel can do that to `nvidia-smi`) cannot be reaped at once: `run` still
 /// returns, and a detached thread reaps the child whenever it finally dies. `run` never blocks forever.
@@ -40,21 +22,23 @@ public enum CommandRunner {
         timeout: Duration,
         environment: [String: String]? = nil,
         input: [UInt8]? = nil
-    ) throws(ProbeError) -> CommandResult {
+    ) throws(ProcessError) -> CommandResult {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         // Standard input is /dev/null, or a pipe holding `input` (a secret, e.g. docker login's password,
         // which must never be an argument). At most one pipe buffer: written whole before the child reads.
         var stdinPipe: (read: Int32, write: Int32)?
         if let input {
-            guard input.count <= 16384 else { throw ProbeError(.io, "standard input for \(executable) is too long") }
+            guard input.count <= 16384 else {
+                throw ProcessError(.io, "standard input for \(executable) is too long")
+            }
             stdinPipe = try makePipe()
             _ = fcntl(stdinPipe!.read, F_SETFL, fcntl(stdinPipe!.read, F_GETFL) & ~O_NONBLOCK)
             let written = input.withUnsafeBytes { write(stdinPipe!.write, $0.baseAddress, $0.count) }
             close(stdinPipe!.write)
             guard written == input.count else {
                 close(stdinPipe!.read)
-                throw ProbeError(.io, "cannot pass standard input to \(executable)")
+                throw ProcessError(.io, "cannot pass standard input to \(executable)")
             }
         }
         defer { if let stdinPipe { close(stdinPipe.read) } }
@@ -69,14 +53,20 @@ public enum CommandRunner {
             throw error
         }
 
-        let spawned = spawn(
-            executable,
-            arguments,
-            environment: environment ?? ProcessInfo.processInfo.environment,
-            stdin: stdinPipe?.read,
-            stdout: stdoutPipe.write,
-            stderr: stderrPipe.write
+        let options = SpawnOptions(
+            grouping: .newProcessGroup,
+            input: stdinPipe.map { .descriptor($0.read) } ?? .null,
+            output: .descriptors(stdout: stdoutPipe.write, stderr: stderrPipe.write),
+            searchesPath: true
         )
+        let spawned = Result { () throws(ProcessError) in
+            try Processes.spawn(
+                executable,
+                arguments: [executable] + arguments,
+                environment: environment ?? Processes.currentEnvironment(),
+                options: options
+            )
+        }
         close(stdoutPipe.write)
         close(stderrPipe.write)
         let pid: pid_t
@@ -98,7 +88,7 @@ public enum CommandRunner {
             let now = clock.now
             if now >= deadline {
                 killAndReap(pid, clock: clock)
-                throw ProbeError(
+                throw ProcessError(
                     .timedOut,
                     "\(executable) timed out after \(describe(timeout)); its process group was killed"
                 )
@@ -122,7 +112,11 @@ public enum CommandRunner {
             case .exited(let status):
                 waitStatus = status
             case .lost:
-                throw ProbeError(.io, "lost track of \(executable) (pid \(pid)): waitpid failed with ECHILD")
+                throw ProcessError(
+                    .io,
+                    "lost track of \(executable) (pid \(pid)): waitpid failed with ECHILD",
+                    underlyingErrno: ECHILD
+                )
             }
             break
         }
@@ -210,9 +204,7 @@ public enum CommandRunner {
             }
         }
         // Stuck in the kernel (D state): reap it in the background whenever it dies.
-        DispatchQueue.global(qos: .background).async {
-            _ = reap(pid, blocking: true)
-        }
+        Threads.detach { _ = reap(pid, blocking: true) }
     }
 
     /// Exit code, or 128 + signal when a signal ended the child (the W* macros are not imported).
@@ -228,84 +220,15 @@ public enum CommandRunner {
         return overflow ? Int64.max / 2 : ms + attoseconds / 1_000_000_000_000_000
     }
 
-    private static func makePipe() throws(ProbeError) -> (read: Int32, write: Int32) {
+    private static func makePipe() throws(ProcessError) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else {
-            throw ProbeError(.io, "pipe() failed: \(String(cString: strerror(errno)))")
+        // Close-on-exec, so children that other threads spawn meanwhile do not inherit (and hold open) them;
+        // the child's dup2 onto 0, 1 and 2 clears the flag there.
+        guard clinux_pipe2(&fds, O_CLOEXEC) == 0 else {
+            let code = errno
+            throw ProcessError(.io, "pipe() failed: \(String(cString: strerror(code)))", underlyingErrno: code)
         }
-        // Not inherited by other children spawned at the same time (the shim's pipe2 is not reachable
-        // from this package; the window between pipe and fcntl is tiny). dup2 in the child clears the flag.
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
         return (fds[0], fds[1])
-    }
-
-    private static func spawn(
-        _ executable: String,
-        _ arguments: [String],
-        environment: [String: String],
-        stdin: Int32?,
-        stdout: Int32,
-        stderr: Int32
-    ) -> Result<pid_t, ProbeError> {
-        var fileActions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&fileActions)
-        defer { posix_spawn_file_actions_destroy(&fileActions) }
-        if let stdin {
-            posix_spawn_file_actions_adddup2(&fileActions, stdin, 0)
-        } else {
-            posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
-        }
-        posix_spawn_file_actions_adddup2(&fileActions, stdout, 1)
-        posix_spawn_file_actions_adddup2(&fileActions, stderr, 2)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2] {
-            sigaddset(&defaults, signal)
-        }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes,
-            Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
-        )
-
-        var argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        var envp: [UnsafeMutablePointer<CChar>?] =
-            environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-
-        var pid: pid_t = 0
-        var result = posix_spawnp(&pid, executable, &fileActions, &attributes, &argv, &envp)
-        // Transient failures, retried for at most about 200 ms: EAGAIN (the process table is full) and
-        // ETXTBSY (a script that was just written is still open for writing in a child another thread is
-        // forking at the same moment, until that child execs and closes it).
-        var attempts = 1
-        while result == EAGAIN || result == EINTR || result == ETXTBSY, attempts < 10 {
-            usleep(20_000)
-            result = posix_spawnp(&pid, executable, &fileActions, &attributes, &argv, &envp)
-            attempts += 1
-        }
-        switch result {
-        case 0:
-            return .success(pid)
-        case ENOENT, ENOTDIR:
-            return .failure(ProbeError(.commandNotFound, "\(executable): command not found"))
-        default:
-            return .failure(
-                ProbeError(.commandFailed, "cannot start \(executable): \(String(cString: strerror(result)))")
-            )
-        }
     }
 }

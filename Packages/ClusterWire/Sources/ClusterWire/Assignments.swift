@@ -1,0 +1,61 @@
+/// What the agent needs to start one allocation.
+public struct LaunchSpec: Codable, Hashable, Sendable {
+    public var allocationId: String
+    public var jobId: String
+    public var attempt: Int
+    public var name: String
+    public var user: String
+    public var command: [String]
+    public var cwd: String
+    public var env: [String: String]
+    public var gpuIndices: [Int]
+    public var cpus: Int
+    public var memory: Int64
+    public var image: String?
+    public var timeLimit: Int?
+    /// Seconds between SIGTERM and SIGKILL when the job is stopped; nil means the agent's default.
+    public var killGrace: Int?
+
+    public init(
+        allocationId: String,
+        jobId: String,
+        attempt: Int,
+        name: String,
+        user: String,
+        command: [String],
+        cwd: String,
+        env: [String: String],
+        gpuIndices: [Int],
+        cpus: Int,
+        memory: Int64,
+        image: String?,
+        timeLimit: Int?,
+        killGrace: Int? = nil
+    ) {
+        self.allocationId = allocationId
+        self.jobId = jobId
+        self.attempt = attempt
+        self.name = name
+        self.user = user
+        self.command = command
+        self.cwd = cwd
+        self.env = env
+        self.gpuIndices = gpuIndices
+        self.cpus = cpus
+        self.memory = memory
+        self.image = image
+        self.timeLimit = timeLimit
+        self.killGrace = killGrace
+    }
+}
+
+/// `GET /v1/agents/{node}/assignments?wait=25`: returns at once when there is work, else after `wait` seconds
+/// with empty lists.
+public struct AssignmentsResponse: Codable, Hashable, Sendable {
+    public var launch: [LaunchSpec]
+    public var stop: [String]
+    public init(launch: [LaunchSpec], stop: [String]) {
+        self.launch = launch
+        self.stop = stop
+    }
+}
