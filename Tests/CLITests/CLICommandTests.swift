@@ -168,7 +168,7 @@ import Testing
     }
 
     /// Every command the usage lists is in the table (with its aliases), and the table has no command the
-    /// usage leaves out.
+    /// usage or the completion scripts leave out.
     @Test func theTableHasEveryCommandOfTheUsage() {
         let section = CLI.usage.components(separatedBy: "commands:\n")[1].components(separatedBy: "\n\n")[0]
         // A command's line starts with two spaces, then its names ("ls, ps"), then two spaces or more.
@@ -179,6 +179,7 @@ import Testing
         )
         let named = Set(CLICommand.commands.keys.filter { !$0.hasPrefix("-") })
         #expect(named.subtracting(["help"]) == listed)
+        #expect(Set(Completion.commands) == named, "the completion scripts offer every command")
     }
 
     /// The reader's grammar: values attached with `=`, and `--` before words that start with a dash.
