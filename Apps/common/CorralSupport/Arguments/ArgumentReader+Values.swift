@@ -2,6 +2,8 @@
 /// as given ("--gpus takes a whole number, got 'two'"), in every program alike.
 extension ArgumentReader {
     /// The option's value converted by `convert`; `expected` says what it takes ("a size such as 32G").
+    /// Assigning the result to an optional, spell `Value` out (`let seconds: Int = ...`): inferred as the
+    /// optional itself, it would accept every text.
     public mutating func value<Value>(
         for option: String,
         expecting expected: String,
