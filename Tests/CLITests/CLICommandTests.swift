@@ -1,15 +1,16 @@
 import ClusterWire
+import CorralSupport
 import Foundation
 import Testing
 
 @testable import CLIKit
 
 @Suite struct CLICommandTests {
-    static func parse(_ arguments: [String]) throws(CLIError) -> (CLICommand, GlobalOptions) {
+    static func parse(_ arguments: [String]) throws(CLIError) -> (any CorralCommand, GlobalOptions) {
         try CLICommand.parse(arguments)
     }
 
-    static func command(_ arguments: [String]) throws(CLIError) -> CLICommand { try parse(arguments).0 }
+    static func command(_ arguments: [String]) throws(CLIError) -> any CorralCommand { try parse(arguments).0 }
 
     /// The usage error a command line is refused with (nil, and an issue, when it is accepted).
     static func usageError(_ arguments: [String]) -> CLIError? {
@@ -26,60 +27,53 @@ import Testing
         }
     }
 
-    static func listOptions(all: Bool, states: [String], user: String?) -> ListOptions {
-        var options = ListOptions()
-        options.all = all
-        options.states = states
-        options.user = user
-        return options
-    }
-
     static func submitted(_ arguments: [String]) throws -> SubmitJobRequest {
-        guard case .submit(let request, _) = try command(["submit"] + arguments) else {
+        guard let submit = try command(["submit"] + arguments) as? SubmitCommand else {
             Issue.record("not a submit")
             return SubmitJobRequest(command: [])
         }
-        return request
+        return submit.request
     }
 
     // MARK: Commands
 
     @Test func noArgumentsIsHelp() throws {
         let (command, globals) = try Self.parse([])
-        #expect(command == .help(topic: nil))
+        #expect(command as? HelpCommand == HelpCommand(topic: nil))
         #expect(globals == GlobalOptions())
     }
 
     @Test func help() throws {
-        #expect(try Self.command(["help"]) == .help(topic: nil))
-        #expect(try Self.command(["--help"]) == .help(topic: nil))
-        #expect(try Self.command(["-h"]) == .help(topic: nil))
-        #expect(try Self.command(["help", "submit"]) == .help(topic: "submit"))
-        #expect(try Self.command(["submit", "--help"]) == .help(topic: "submit"))
-        #expect(try Self.command(["ls", "-h"]) == .help(topic: "ls"))
-        #expect(try Self.command(["--json", "help"]) == .help(topic: nil))
+        #expect(try Self.command(["help"]) as? HelpCommand == HelpCommand(topic: nil))
+        #expect(try Self.command(["--help"]) as? HelpCommand == HelpCommand(topic: nil))
+        #expect(try Self.command(["-h"]) as? HelpCommand == HelpCommand(topic: nil))
+        #expect(try Self.command(["help", "submit"]) as? HelpCommand == HelpCommand(topic: "submit"))
+        #expect(try Self.command(["submit", "--help"]) as? HelpCommand == HelpCommand(topic: "submit"))
+        #expect(try Self.command(["ls", "-h"]) as? HelpCommand == HelpCommand(topic: "ls"))
+        #expect(try Self.command(["--json", "help"]) as? HelpCommand == HelpCommand(topic: nil))
     }
 
     @Test func version() throws {
-        #expect(try Self.command(["version"]) == .version)
-        #expect(try Self.command(["--version"]) == .version)
+        #expect(try Self.command(["version"]) as? VersionCommand == VersionCommand())
+        #expect(try Self.command(["--version"]) as? VersionCommand == VersionCommand())
     }
 
     @Test func configure() throws {
-        #expect(try Self.command(["configure"]) == .configure(endpoint: nil, token: nil, tokenFile: nil, caFile: nil))
+        #expect(try Self.command(["configure"]) as? ConfigureCommand == ConfigureCommand(tokenFile: nil, caFile: nil))
         #expect(
-            try Self.command(["configure", "--ca-file", "/etc/corral/ca.pem"])
-                == .configure(endpoint: nil, token: nil, tokenFile: nil, caFile: "/etc/corral/ca.pem")
+            try Self.command(["configure", "--ca-file", "/etc/corral/ca.pem"]) as? ConfigureCommand
+                == ConfigureCommand(tokenFile: nil, caFile: "/etc/corral/ca.pem")
         )
-        // --endpoint and --token are global flags: they arrive through the globals, which configure also reads.
+        // --endpoint and --token are global flags: they arrive through the globals, which configure reads.
         let (command, globals) = try Self.parse(["configure", "--endpoint", "https://c:8700", "--token", "crl_x"])
-        #expect(command == .configure(endpoint: nil, token: nil, tokenFile: nil, caFile: nil))
+        #expect(command as? ConfigureCommand == ConfigureCommand(tokenFile: nil, caFile: nil))
         #expect(globals.endpoint == "https://c:8700")
         #expect(globals.token == "crl_x")
         #expect(
-            try Self.command(["configure", "--token-file", "/home/ana/token"])
-                == .configure(endpoint: nil, token: nil, tokenFile: "/home/ana/token", caFile: nil)
+            try Self.command(["configure", "--token-file", "/home/ana/token"]) as? ConfigureCommand
+                == ConfigureCommand(tokenFile: "/home/ana/token", caFile: nil)
         )
+        #expect(try Self.command(["configure", "--no-verify"]) as? ConfigureCommand == ConfigureCommand(verify: false))
         // "--token -" is a value like any other here; configure reads stdin when it runs.
         #expect(try Self.parse(["configure", "--token", "-"]).1.token == "-")
     }
@@ -93,9 +87,17 @@ import Testing
     }
 
     @Test func logs() throws {
-        #expect(try Self.command(["logs", "j1"]) == .logs("j1", follow: false, tail: nil))
-        #expect(try Self.command(["logs", "-f", "--tail", "20", "j1"]) == .logs("j1", follow: true, tail: 20))
-        #expect(try Self.command(["logs", "j1", "-n", "0"]) == .logs("j1", follow: false, tail: 0))
+        #expect(
+            try Self.command(["logs", "j1"]) as? LogsCommand == LogsCommand(target: "j1", follow: false, tail: nil)
+        )
+        #expect(
+            try Self.command(["logs", "-f", "--tail", "20", "j1"]) as? LogsCommand
+                == LogsCommand(target: "j1", follow: true, tail: 20)
+        )
+        #expect(
+            try Self.command(["logs", "j1", "-n", "0"]) as? LogsCommand
+                == LogsCommand(target: "j1", follow: false, tail: 0)
+        )
         for bad in [
             ["logs"], ["logs", "--tail", "x", "j1"], ["logs", "--tail", "-1", "j1"], ["logs", "j1", "--tail"],
         ] {
@@ -104,24 +106,24 @@ import Testing
     }
 
     @Test func list() throws {
-        #expect(try Self.command(["ls"]) == .list(Self.listOptions(all: false, states: [], user: nil)))
-        #expect(try Self.command(["ps"]) == .list(Self.listOptions(all: false, states: [], user: nil)))
-        #expect(try Self.command(["ls", "-a"]) == .list(Self.listOptions(all: true, states: [], user: nil)))
+        #expect(try Self.command(["ls"]) as? ListCommand == ListCommand(all: false, states: [], user: nil))
+        #expect(try Self.command(["ps"]) as? ListCommand == ListCommand(all: false, states: [], user: nil))
+        #expect(try Self.command(["ls", "-a"]) as? ListCommand == ListCommand(all: true, states: [], user: nil))
         #expect(
-            try Self.command(["ls", "--all", "--user", "bob"])
-                == .list(Self.listOptions(all: true, states: [], user: "bob"))
+            try Self.command(["ls", "--all", "--user", "bob"]) as? ListCommand
+                == ListCommand(all: true, states: [], user: "bob")
         )
         #expect(
-            try Self.command(["ls", "--state", "running,queued"])
-                == .list(Self.listOptions(all: false, states: ["RUNNING", "QUEUED"], user: nil))
+            try Self.command(["ls", "--state", "running,queued"]) as? ListCommand
+                == ListCommand(all: false, states: ["RUNNING", "QUEUED"], user: nil)
         )
         #expect(
-            try Self.command(["ls", "--state", "FAILED", "--state", "lost"])
-                == .list(Self.listOptions(all: false, states: ["FAILED", "LOST"], user: nil))
+            try Self.command(["ls", "--state", "FAILED", "--state", "lost"]) as? ListCommand
+                == ListCommand(all: false, states: ["FAILED", "LOST"], user: nil)
         )
         #expect(
-            try Self.command(["ls", "--state", "Canceled,"])
-                == .list(Self.listOptions(all: false, states: ["CANCELED"], user: nil))
+            try Self.command(["ls", "--state", "Canceled,"]) as? ListCommand
+                == ListCommand(all: false, states: ["CANCELED"], user: nil)
         )
     }
 
@@ -137,22 +139,25 @@ import Testing
     }
 
     @Test func show() throws {
-        #expect(try Self.command(["show", "k3xq9mz2ab"]) == .show("k3xq9mz2ab"))
-        #expect(try Self.command(["show", "3"]) == .show("3"))
+        #expect(try Self.command(["show", "k3xq9mz2ab"]) as? ShowCommand == ShowCommand(target: "k3xq9mz2ab"))
+        #expect(try Self.command(["show", "3"]) as? ShowCommand == ShowCommand(target: "3"))
         #expect(Self.usageError(["show"])?.message.contains("usage: corral show JOB") == true)
         #expect(Self.usageError(["show", "a", "b"])?.message.contains("usage: corral show JOB") == true)
         #expect(Self.usageError(["show", "-x"]) != nil)
     }
 
     @Test func cancel() throws {
-        #expect(try Self.command(["cancel", "a"]) == .cancel(["a"], yes: false))
-        #expect(try Self.command(["cancel", "a", "b", "c"]) == .cancel(["a", "b", "c"], yes: false))
+        #expect(try Self.command(["cancel", "a"]) as? CancelCommand == CancelCommand(targets: ["a"], yes: false))
+        #expect(
+            try Self.command(["cancel", "a", "b", "c"]) as? CancelCommand
+                == CancelCommand(targets: ["a", "b", "c"], yes: false)
+        )
         #expect(Self.usageError(["cancel"])?.message.contains("usage: corral cancel TARGET") == true)
         #expect(Self.usageError(["cancel", "a", "--force"]) != nil)
     }
 
     @Test func nodes() throws {
-        #expect(try Self.command(["nodes"]) == .nodes)
+        #expect(try Self.command(["nodes"]) as? NodesCommand == NodesCommand(action: .list))
         #expect(Self.usageError(["nodes", "gpu-1"])?.message.contains("usage: corral nodes") == true)
     }
 
@@ -160,6 +165,33 @@ import Testing
     func unknownCommand(_ name: String) {
         let error = Self.usageError([name])
         #expect(error?.message.contains("unknown command '\(name)'") == true)
+    }
+
+    /// Every command the usage lists is in the table (with its aliases), and the table has no command the
+    /// usage or the completion scripts leave out.
+    @Test func theTableHasEveryCommandOfTheUsage() {
+        let section = CLI.usage.components(separatedBy: "commands:\n")[1].components(separatedBy: "\n\n")[0]
+        // A command's line starts with two spaces, then its names ("ls, ps"), then two spaces or more.
+        let listed = Set(
+            section.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }.flatMap { line in
+                line.dropFirst(2).components(separatedBy: "  ")[0].components(separatedBy: ", ")
+            }
+        )
+        let named = Set(CLICommand.commands.keys.filter { !$0.hasPrefix("-") })
+        #expect(named.subtracting(["help"]) == listed)
+        #expect(Set(Completion.commands) == named, "the completion scripts offer every command")
+    }
+
+    /// The reader's grammar: values attached with `=`, and `--` before words that start with a dash.
+    @Test func attachedValuesAndDashDash() throws {
+        #expect(try Self.command(["ls", "--state=running"]) as? ListCommand == ListCommand(states: ["RUNNING"]))
+        #expect(try Self.command(["logs", "--tail=5", "j1"]) as? LogsCommand == LogsCommand(target: "j1", tail: 5))
+        #expect(try Self.submitted(["--gpus=2", "--env=A=b", "--", "x"]).gpus == 2)
+        #expect(try Self.submitted(["--env=A=b", "x"]).env == ["A": "b"])
+        #expect(try Self.command(["cancel", "--", "a"]) as? CancelCommand == CancelCommand(targets: ["a"]))
+        #expect(Self.usageError(["ls", "--all=yes"])?.message.hasPrefix("--all takes no value") == true)
+        #expect(Self.usageError(["--json=1", "ls"])?.message.hasPrefix("--json takes no value") == true)
+        #expect(Self.usageError(["submit", "-5"])?.message.contains("unknown option '-5' for submit") == true)
     }
 
     // MARK: Global options
@@ -170,10 +202,7 @@ import Testing
     func jsonAnywhere(_ arguments: [String]) throws {
         let (command, globals) = try Self.parse(arguments)
         #expect(globals.json)
-        guard case .list = command else {
-            Issue.record("\(command)")
-            return
-        }
+        #expect(command is ListCommand, "\(command)")
     }
 
     @Test func endpointAndToken() throws {
@@ -220,14 +249,13 @@ import Testing
     @Test func submitCommandMayLookLikeFlagsAfterDashDash() throws {
         let (command, globals) = try Self.parse(["submit", "--", "python", "x.py", "--json", "--token", "t", "-h"])
         #expect(
-            command
-                == .submit(
-                    try Self.submitted(["--", "python", "x.py", "--json", "--token", "t", "-h"]),
-                    SubmitOptions()
+            command as? SubmitCommand
+                == SubmitCommand(
+                    request: try Self.submitted(["--", "python", "x.py", "--json", "--token", "t", "-h"]),
+                    options: SubmitOptions()
                 )
         )
-        guard case .submit(let request, _) = command else { return }
-        #expect(request.command == ["python", "x.py", "--json", "--token", "t", "-h"])
+        #expect((command as? SubmitCommand)?.request.command == ["python", "x.py", "--json", "--token", "t", "-h"])
         #expect(!globals.json && globals.token == nil)
         #expect(try Self.submitted(["--", "--weird-program"]).command == ["--weird-program"])
         #expect(try Self.submitted(["--", "a", "--", "b"]).command == ["a", "--", "b"])
@@ -238,14 +266,14 @@ import Testing
         do {
             let (command, globals) = try Self.parse(["submit", "python", "train.py", "--json", "--token", "t"])
             #expect(
-                command
-                    == .submit(
-                        try Self.submitted(["--", "python", "train.py", "--json", "--token", "t"]),
-                        SubmitOptions()
+                command as? SubmitCommand
+                    == SubmitCommand(
+                        request: try Self.submitted(["--", "python", "train.py", "--json", "--token", "t"]),
+                        options: SubmitOptions()
                     )
             )
             #expect(!globals.json && globals.token == nil)
-            #expect(try Self.command(["submit", "python", "train.py", "--help"]) != .help(topic: "submit"))
+            #expect(try Self.command(["submit", "python", "train.py", "--help"]) as? HelpCommand == nil)
         }
     }
 
@@ -299,11 +327,11 @@ import Testing
         #expect(error?.message.contains("--kill-grace takes seconds") == true)
     }
 
-    /// `parseDuration` multiplies without overflow checking: a huge count of days traps the CLI.
+    /// `DurationText.seconds` multiplies without overflow checking: a huge count of days traps the CLI.
     @Test func submitHugeTimeLimitIsAUsageErrorNotATrap() async {
         do {
             await #expect(processExitsWith: .success) {
-                _ = SubmitParser.parseDuration("999999999999999999d")
+                _ = DurationText.seconds("999999999999999999d")
             }
         }
     }

@@ -57,92 +57,97 @@ public enum AgentCommand: Sendable, Equatable {
           corral-agent start
         """
 
+    /// A mistake comes as the agent's `ConfigurationFailure` (as a bad configuration file does), with the
+    /// shared reader's message; `main` prints it and points at --help.
     public static func parse(_ arguments: [String]) throws(ConfigurationFailure) -> AgentCommand {
-        guard let command = arguments.first else { return .help }
-        var options = Options(Array(arguments.dropFirst()))
+        var reader = ArgumentReader(arguments)
+        do {
+            return try parse(&reader)
+        } catch {
+            throw ConfigurationFailure(error.message)
+        }
+    }
+
+    static func parse(_ arguments: inout ArgumentReader) throws(UsageError) -> AgentCommand {
+        guard let command = try arguments.nextWord() else { return .help }
         switch command {
         case "configure":
             var configure = ConfigureOptions()
-            while let flag = try options.next() {
+            while let argument = try arguments.next() {
+                guard case .option(let flag) = argument, flag.hasPrefix("--") else { throw refused(argument) }
                 switch flag {
-                case "--config": configure.configPath = try options.value(flag)
-                case "--endpoint": configure.endpoint = try options.value(flag)
-                case "--cluster-token": configure.clusterToken = try options.value(flag)
-                case "--cluster-token-file": configure.clusterTokenFile = try options.value(flag)
-                case "--node-id": configure.nodeID = try options.value(flag)
-                case "--declare-gpus": configure.declareGPUs = try options.integer(flag, max: 1024)
-                case "--gpu-name": configure.gpuName = try options.value(flag)
-                case "--state-dir": configure.stateDir = try options.value(flag)
-                case "--ca-file": configure.caFile = try options.value(flag)
-                case "--client-cert": configure.clientCertificate = try options.value(flag)
-                case "--client-key": configure.clientKey = try options.value(flag)
-                case "--cpus": configure.cpus = try options.integer(flag, max: 1 << 16)
+                case "--config": configure.configPath = try arguments.value(for: flag)
+                case "--endpoint": configure.endpoint = try arguments.value(for: flag)
+                case "--cluster-token": configure.clusterToken = try arguments.value(for: flag)
+                case "--cluster-token-file": configure.clusterTokenFile = try arguments.value(for: flag)
+                case "--node-id": configure.nodeID = try arguments.value(for: flag)
+                case "--declare-gpus": configure.declareGPUs = try arguments.integer(for: flag, in: 0...1024)
+                case "--gpu-name": configure.gpuName = try arguments.value(for: flag)
+                case "--state-dir": configure.stateDir = try arguments.value(for: flag)
+                case "--ca-file": configure.caFile = try arguments.value(for: flag)
+                case "--client-cert": configure.clientCertificate = try arguments.value(for: flag)
+                case "--client-key": configure.clientKey = try arguments.value(for: flag)
+                case "--cpus": configure.cpus = try arguments.integer(for: flag, in: 0...(1 << 16))
                 case "--memory":
-                    let text = try options.value(flag)
-                    guard let bytes = ByteSize.parse(text) else {
-                        throw ConfigurationFailure("--memory takes a size such as 64G, got '\(text)'")
-                    }
+                    let bytes: Int64 = try arguments.value(for: flag, expecting: "a size such as 64G", ByteSize.parse)
                     configure.memory = bytes
                 case "--label":
-                    let text = try options.value(flag)
-                    guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
-                        throw ConfigurationFailure("--label takes KEY=VALUE, got '\(text)'")
-                    }
-                    configure.labels[String(text[..<equals])] = String(text[text.index(after: equals)...])
-                default: throw ConfigurationFailure("unknown option '\(flag)' for configure")
+                    let (key, value) = try arguments.keyValue(for: flag)
+                    configure.labels[key] = value
+                default: throw UsageError.unknownOption(flag, for: "configure")
                 }
             }
             return .configure(configure)
-        case "start":
+        case "start", "status", "stop", "preflight":
             var path = AgentConfiguration.defaultPath
-            while let flag = try options.next() {
-                guard flag == "--config" else { throw ConfigurationFailure("unknown option '\(flag)' for start") }
-                path = try options.value(flag)
-            }
-            return .start(configPath: path)
-        case "status", "stop", "preflight":
-            var path = AgentConfiguration.defaultPath
-            while let flag = try options.next() {
-                guard flag == "--config" else { throw ConfigurationFailure("unknown option '\(flag)' for \(command)") }
-                path = try options.value(flag)
+            while let argument = try arguments.next() {
+                guard case .option(let flag) = argument, flag.hasPrefix("--") else { throw refused(argument) }
+                guard flag == "--config" else { throw UsageError.unknownOption(flag, for: command) }
+                path = try arguments.value(for: flag)
             }
             switch command {
+            case "start": return .start(configPath: path)
             case "status": return .status(configPath: path)
             case "stop": return .stop(configPath: path)
             default: return .preflight(configPath: path)
             }
         case "service":
-            let rest = Array(arguments.dropFirst())
-            guard let action = rest.first, ["install", "uninstall", "status"].contains(action) else {
-                throw ConfigurationFailure(
-                    "usage: corral-agent service install|uninstall|status [--dry-run] [--config FILE]"
-                )
+            guard let action = try arguments.nextWord(), ["install", "uninstall", "status"].contains(action) else {
+                throw UsageError("usage: corral-agent service install|uninstall|status [--dry-run] [--config FILE]")
             }
             var path = AgentConfiguration.defaultPath
             var dryRun = false
-            var flags = Options(Array(rest.dropFirst()))
-            while let flag = try flags.next() {
+            while let argument = try arguments.next() {
+                guard case .option(let flag) = argument, flag.hasPrefix("--") else { throw refused(argument) }
                 switch flag {
                 case "--dry-run": dryRun = true
-                case "--config": path = try flags.value(flag)
-                default: throw ConfigurationFailure("unknown option '\(flag)' for service")
+                case "--config": path = try arguments.value(for: flag)
+                default: throw UsageError.unknownOption(flag, for: "service")
                 }
             }
             return .service(action: action, configPath: path, dryRun: dryRun)
         case "probe":
             var json = false
             var declared: Int?
-            while let flag = try options.next() {
+            while let argument = try arguments.next() {
+                guard case .option(let flag) = argument, flag.hasPrefix("--") else { throw refused(argument) }
                 switch flag {
                 case "--json": json = true
-                case "--declare-gpus": declared = try options.integer(flag, max: 1024)
-                default: throw ConfigurationFailure("unknown option '\(flag)' for probe")
+                case "--declare-gpus": declared = try arguments.integer(for: flag, in: 0...1024)
+                default: throw UsageError.unknownOption(flag, for: "probe")
                 }
             }
             return .probe(json: json, declaredGPUs: declared)
         case "version", "--version": return .version
         case "help", "--help", "-h": return .help
-        default: throw ConfigurationFailure("unknown command '\(command)'")
+        default: throw UsageError("unknown command '\(command)'")
+        }
+    }
+
+    /// A word, or a short option: the agent's commands take long options only.
+    private static func refused(_ argument: ArgumentReader.Argument) -> UsageError {
+        switch argument {
+        case .option(let word), .positional(let word): UsageError.unexpectedArgument(word)
         }
     }
 
@@ -247,45 +252,5 @@ public enum AgentCommand: Sendable, Equatable {
         }
         FileHandleOutput.stdout("wrote \(options.configPath)\nnext: corral-agent start\n")
         return 0
-    }
-}
-
-/// A small flag reader: `--flag value` and `--flag=value`.
-struct Options {
-    var arguments: [String]
-    var index = 0
-    var pendingValue: String?
-
-    init(_ arguments: [String]) { self.arguments = arguments }
-
-    mutating func next() throws(ConfigurationFailure) -> String? {
-        guard index < arguments.count else { return nil }
-        let argument = arguments[index]
-        index += 1
-        guard argument.hasPrefix("--") else { throw ConfigurationFailure("unexpected argument '\(argument)'") }
-        if let equals = argument.firstIndex(of: "=") {
-            pendingValue = String(argument[argument.index(after: equals)...])
-            return String(argument[..<equals])
-        }
-        pendingValue = nil
-        return argument
-    }
-
-    mutating func value(_ flag: String) throws(ConfigurationFailure) -> String {
-        if let pendingValue {
-            self.pendingValue = nil
-            return pendingValue
-        }
-        guard index < arguments.count else { throw ConfigurationFailure("\(flag) needs a value") }
-        index += 1
-        return arguments[index - 1]
-    }
-
-    mutating func integer(_ flag: String, max: Int) throws(ConfigurationFailure) -> Int {
-        let text = try value(flag)
-        guard let number = Int(text), number >= 0, number <= max else {
-            throw ConfigurationFailure("\(flag) takes a whole number from 0 to \(max), got '\(text)'")
-        }
-        return number
     }
 }

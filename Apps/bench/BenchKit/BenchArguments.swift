@@ -1,49 +1,55 @@
-/// `--name value` flags of one subcommand, checked against the names it knows.
+import CorralSupport
+
+/// `--name value` flags of one subcommand, checked against the names it knows, and its words (`figure`'s
+/// values). Read with the shared `ArgumentReader`; the typed getters apply the defaults.
 struct BenchArguments: Sendable {
     private var values: [String: String] = [:]
     var positional: [String] = []
 
-    init(_ arguments: [String], known: Set<String>) throws(BenchError) {
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            guard argument.hasPrefix("--") else {
-                positional.append(argument)
-                index += 1
-                continue
+    init(_ arguments: [String], known: Set<String>) throws(UsageError) {
+        var reader = ArgumentReader(arguments)
+        while let argument = try reader.next() {
+            switch argument {
+            case .positional(let word): positional.append(word)
+            case .option(let flag) where flag.hasPrefix("--") && known.contains(String(flag.dropFirst(2))):
+                values[String(flag.dropFirst(2))] = try reader.value(for: flag)
+            case .option(let flag): throw UsageError.unknownOption(flag)
             }
-            let name = String(argument.dropFirst(2))
-            guard known.contains(name) else { throw BenchError("unknown option '\(argument)'") }
-            guard index + 1 < arguments.count else { throw BenchError("\(argument) needs a value") }
-            values[name] = arguments[index + 1]
-            index += 2
         }
     }
 
-    func string(_ name: String, default value: String? = nil) throws(BenchError) -> String {
-        guard let text = values[name] ?? value else { throw BenchError("--\(name) is required") }
+    func string(_ name: String, default value: String? = nil) throws(UsageError) -> String {
+        guard let text = values[name] ?? value else { throw UsageError("--\(name) is required") }
         return text
     }
 
-    func int(_ name: String, default value: Int) throws(BenchError) -> Int {
+    func int(_ name: String, default value: Int) throws(UsageError) -> Int {
         guard let text = values[name] else { return value }
-        guard let number = Int(text), number >= 0 else { throw BenchError("--\(name) must be a whole number") }
+        guard let number = Int(text), number >= 0 else {
+            throw UsageError("--\(name) must be a whole number", code: .malformedValue)
+        }
         return number
     }
 
-    func double(_ name: String, default value: Double) throws(BenchError) -> Double {
+    func double(_ name: String, default value: Double) throws(UsageError) -> Double {
         guard let text = values[name] else { return value }
-        guard let number = Double(text), number >= 0 else { throw BenchError("--\(name) must be a number") }
+        guard let number = Double(text), number >= 0 else {
+            throw UsageError("--\(name) must be a number", code: .malformedValue)
+        }
         return number
     }
 
-    func optionalInt32(_ name: String) throws(BenchError) -> Int32? {
+    func optionalInt32(_ name: String) throws(UsageError) -> Int32? {
         guard let text = values[name] else { return nil }
-        guard let number = Int32(text) else { throw BenchError("--\(name) must be a process id") }
+        guard let number = Int32(text) else {
+            throw UsageError("--\(name) must be a process id", code: .malformedValue)
+        }
         return number
     }
 }
 
+/// A benchmark that could not run to the end (a refused registration, jobs that never finished). Mistakes on
+/// the command line are `UsageError`s instead.
 public struct BenchError: Error, Sendable, CustomStringConvertible {
     public let message: String
     init(_ message: String) { self.message = message }

@@ -87,8 +87,8 @@ public enum BenchCommand {
             return try await fleet(arguments).run().jsonLine + "\n"
         case "figure":
             let flags = try BenchArguments(arguments, known: ["name", "unit", "notes"])
-            let values = try flags.positional.map { text throws(BenchError) in
-                guard let value = Double(text) else { throw BenchError("'\(text)' is not a number") }
+            let values = try flags.positional.map { text throws(UsageError) in
+                guard let value = Double(text) else { throw UsageError("'\(text)' is not a number") }
                 return value
             }
             let stats = Stats(values)
@@ -110,7 +110,7 @@ public enum BenchCommand {
                 to: try flags.string("output")
             )
         default:
-            throw BenchError("unknown subcommand '\(name)'\n\(usage)")
+            throw UsageError("unknown subcommand '\(name)'\n\(usage)")
         }
     }
 

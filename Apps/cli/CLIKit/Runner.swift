@@ -18,7 +18,7 @@ enum Runner {
         if done.state != "SUCCEEDED" {
             FileHandleOutput.stderr("corral: job \(done.id) \(done.state)\(done.message.map { ": \($0)" } ?? "")\n")
         }
-        return CLI.exitCode(of: done)
+        return JobWaiting.exitCode(of: done)
     }
 
     static func interrupted(_ id: String, client: CorralClient) async {

@@ -48,7 +48,7 @@ enum SpecFile {
         /// A whole number of seconds, or a duration string ("90s", "30m", "2h", "1d").
         func seconds(_ what: String) throws(CLIError) -> Int {
             guard case .string(let text) = value else { return try int() }
-            guard let seconds = SubmitParser.parseDuration(text) else { throw bad(what) }
+            guard let seconds = DurationText.seconds(text) else { throw bad(what) }
             return seconds
         }
         func string() throws(CLIError) -> String {

@@ -9,7 +9,7 @@ enum SubmitPrompts {
         var request = flags
         FileHandleOutput.stderr("a new job (Enter takes the value in brackets)\n")
         guard let command = Terminal.ask("command", current: nil), !command.isEmpty else {
-            throw CLIError.usage(SubmitParser.noCommand)
+            throw CLIError.usage(JobFlags.noCommand)
         }
         request.command = ["/bin/sh", "-c", command]
         if request.name == nil { request.name = Terminal.ask("name", current: nil) }

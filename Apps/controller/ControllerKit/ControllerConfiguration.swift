@@ -70,34 +70,11 @@ public struct ControllerConfiguration: Sendable, Hashable {
 
     /// Parses the command line (without the program name), reading the config file it names or the default one.
     public static func parse(_ arguments: [String]) throws(ConfigurationError) -> ControllerConfiguration {
-        var flags: [String: String] = [:]
-        var index = 0
-        let known: Set<String> = [
-            "--config", "--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval",
-            "--allocation-lease", "--tls-cert", "--tls-key", "--client-ca",
-        ]
-        let switches: Set<String> = ["--insecure", "--require-agent-certificate"]
-        while index < arguments.count {
-            var argument = arguments[index]
-            var value: String?
-            if let equals = argument.firstIndex(of: "="), argument.hasPrefix("--") {
-                value = String(argument[argument.index(after: equals)...])
-                argument = String(argument[..<equals])
-            }
-            if argument == "--help" || argument == "-h" { throw ConfigurationError.help }
-            if switches.contains(argument) && value == nil {
-                flags[argument] = "true"
-                index += 1
-                continue
-            }
-            guard known.contains(argument) else { throw ConfigurationError("unknown option '\(argument)'") }
-            if value == nil {
-                index += 1
-                guard index < arguments.count else { throw ConfigurationError("\(argument) needs a value") }
-                value = arguments[index]
-            }
-            flags[argument] = value
-            index += 1
+        let flags: [String: String]
+        do {
+            flags = try readFlags(arguments)
+        } catch {
+            throw error.code == .helpRequested ? ConfigurationError.help : ConfigurationError(error.message)
         }
         var configuration = ControllerConfiguration()
         let file = flags["--config"] ?? "/etc/corral/controller.toml"
@@ -106,6 +83,27 @@ public struct ControllerConfiguration: Sendable, Hashable {
         }
         try configuration.apply(flags: flags)
         return configuration
+    }
+
+    /// The flags by name, as the config file's settings are (a switch as "true"); the last one given wins.
+    static func readFlags(_ arguments: [String]) throws(UsageError) -> [String: String] {
+        let known: Set<String> = [
+            "--config", "--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval",
+            "--allocation-lease", "--tls-cert", "--tls-key", "--client-ca",
+        ]
+        let switches: Set<String> = ["--insecure", "--require-agent-certificate"]
+        var flags: [String: String] = [:]
+        var reader = ArgumentReader(arguments)
+        while let argument = try reader.next() {
+            switch argument {
+            case .option("--help"), .option("-h"): throw UsageError.helpRequested
+            case .option(let flag) where switches.contains(flag): flags[flag] = "true"
+            case .option(let flag) where known.contains(flag): flags[flag] = try reader.value(for: flag)
+            // The controller takes no words: a stray one is refused like an unknown option, as it always was.
+            case .option(let word), .positional(let word): throw UsageError.unknownOption(word)
+            }
+        }
+        return flags
     }
 
     mutating func apply(file path: String) throws(ConfigurationError) {

@@ -20,34 +20,27 @@ enum TLSInit {
         var clients: [String] = []
         var days = 825
         var force = false
-        var index = 2
-        while index < arguments.count {
-            let flag = arguments[index]
-            if flag == "--force" {
-                force = true
-                index += 1
-                continue
-            }
-            guard index + 1 < arguments.count else {
-                FileHandleOutput.stderr("corral-controller: \(flag) needs a value\n\(usage)\n")
-                return 2
-            }
-            let value = arguments[index + 1]
-            switch flag {
-            case "--host": hosts.append(value)
-            case "--ip": ips.append(value)
-            case "--client": clients.append(value)
-            case "--days":
-                guard let number = Int(value) else {
-                    FileHandleOutput.stderr("corral-controller: --days takes a number\n")
-                    return 2
+        var reader = ArgumentReader(Array(arguments.dropFirst(2)))
+        do throws(UsageError) {
+            while let argument = try reader.next() {
+                switch argument {
+                case .option("--force"): force = true
+                case .option("--host"): hosts.append(try reader.value(for: "--host"))
+                case .option("--ip"): ips.append(try reader.value(for: "--ip"))
+                case .option("--client"): clients.append(try reader.value(for: "--client"))
+                case .option("--days"):
+                    guard let number = Int(try reader.value(for: "--days")) else {
+                        throw UsageError("--days takes a number", code: .malformedValue)
+                    }
+                    days = number
+                case .option(let word), .positional(let word): throw UsageError.unknownOption(word)
                 }
-                days = number
-            default:
-                FileHandleOutput.stderr("corral-controller: unknown option '\(flag)'\n\(usage)\n")
-                return 2
             }
-            index += 2
+        } catch {
+            // A bad value is named alone; any other mistake comes with the usage.
+            let usage = error.code == .malformedValue ? "" : "\n" + usage
+            FileHandleOutput.stderr("corral-controller: \(error.message)\(usage)\n")
+            return 2
         }
         for client in clients where !isValidNodeName(client) {
             let rule = "letters, digits, '.', '_', '-'; not starting with '.'"

@@ -1,0 +1,16 @@
+import CorralSupport
+
+/// `corral help [COMMAND]`, `--help`, `-h`, no command at all, and `--help` given to a command: the usage, or
+/// submit's own (its options are many).
+struct HelpCommand: CorralCommand {
+    var topic: String?
+
+    static func parse(_ arguments: inout ArgumentReader) throws(UsageError) -> HelpCommand {
+        HelpCommand(topic: arguments.rest().first)
+    }
+
+    func run(_ context: CommandContext) async throws -> Int32 {
+        FileHandleOutput.stdout((topic == "submit" ? SubmitCommand.usage : CLI.usage) + "\n")
+        return 0
+    }
+}

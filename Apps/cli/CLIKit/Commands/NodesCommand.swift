@@ -1,0 +1,45 @@
+import ClusterWire
+import CorralClient
+import CorralSupport
+
+/// `corral nodes`, `corral nodes show NODE` and (admin) `corral nodes revoke NODE`.
+struct NodesCommand: CorralCommand {
+    enum Action: Sendable, Equatable {
+        /// Every node: GPUs used and total, GPU utilization, CPUs, memory.
+        case list
+        case show(node: String)
+        /// Cuts the node's agent off until `corral resume NODE`.
+        case revoke(node: String)
+    }
+
+    var action = Action.list
+
+    static func parse(_ arguments: inout ArgumentReader) throws(UsageError) -> NodesCommand {
+        let words = arguments.rest()
+        switch words.first {
+        case "revoke" where words.count == 2: return NodesCommand(action: .revoke(node: words[1]))
+        case "show" where words.count == 2: return NodesCommand(action: .show(node: words[1]))
+        case nil: return NodesCommand()
+        default: throw UsageError("usage: corral nodes | corral nodes revoke NODE")
+        }
+    }
+
+    func run(_ context: CommandContext) async throws -> Int32 {
+        let client = try context.client()
+        switch action {
+        case .list:
+            let nodes = try await client.nodes().nodes
+            context.print(nodes, text: Tables.nodes(nodes))
+        case .show(let node):
+            let view = try await client.node(node)
+            context.print(view, text: Tables.node(view))
+        case .revoke(let node):
+            let view = try await client.revokeNode(node)
+            context.print(
+                view,
+                text: "revoked \(view.id): its agent is cut off; corral resume \(view.id) readmits it\n"
+            )
+        }
+        return 0
+    }
+}

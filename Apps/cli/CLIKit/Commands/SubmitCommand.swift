@@ -1,0 +1,56 @@
+import ClusterWire
+import CorralClient
+import CorralSupport
+
+/// `corral submit [options] -- COMMAND [ARGS...]`: prints the job's id (or the job, with --json); with
+/// `--wait`, waits for it and exits with its exit code.
+struct SubmitCommand: CorralCommand {
+    var request: SubmitJobRequest
+    var options = SubmitOptions()
+
+    static let usage = """
+        usage: corral submit [options] -- COMMAND [ARGS...]
+
+        options:
+          --name NAME          a name to find the job by
+          --gpus N             GPUs (default 0)
+          --gpu-type TYPE      only GPUs whose name contains TYPE, e.g. H100
+          --gpu-mem SIZE       only GPUs with at least SIZE of memory each, e.g. 80G
+          --cpus N             CPU cores (default 1)
+          --mem SIZE           memory, e.g. 32G (default: no limit asked)
+          --queue Q            queue (default "default")
+          --env KEY=VALUE      an environment variable (repeatable)
+          --cwd DIR            working directory on the node (default: the current directory)
+          --time-limit T       seconds, or 90s, 30m, 2h, 1d
+          --kill-grace T       time between SIGTERM and SIGKILL when stopped (default 10s)
+          --retries N          retries when the job itself fails (default 0)
+          --priority N         higher runs first (default 0)
+          --image IMAGE        run in a container image
+          --label KEY=VALUE    run only on nodes with this label (repeatable)
+          --after JOB          run after this job succeeds (repeatable)
+          -f, --file FILE      read the spec from a TOML file; flags override it
+          --wait               wait for the job to end and exit with its exit code
+
+        example:
+          corral submit --gpus 2 --mem 64G --name train -- python train.py --epochs 10
+        prints the job id.
+        """
+
+    static var takesFreeFormArguments: Bool { true }
+
+    static func parse(_ arguments: inout ArgumentReader) throws(UsageError) -> SubmitCommand {
+        var options = SubmitOptions()
+        // With no command on a terminal, `corral submit` asks for the job (never in scripts).
+        let request = try JobFlags.read(&arguments, options: &options, askable: Terminal.interactive)
+        return SubmitCommand(request: request, options: options)
+    }
+
+    func run(_ context: CommandContext) async throws -> Int32 {
+        let client = try context.client()
+        let flags = options.ask ? try SubmitPrompts.ask(request) : request
+        let job = try await client.submit(try JobFlags.request(flags, options: options))
+        context.print(job, text: job.id + "\n")
+        guard options.wait else { return 0 }
+        return try await JobWaiting.wait(for: [job], client: client, json: context.json)
+    }
+}
