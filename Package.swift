@@ -79,9 +79,12 @@ let package = Package(
         .testTarget(name: "HTTPKitTests", dependencies: [http]),
         .testTarget(name: "LinuxSystemTests", dependencies: [linux, shims]),
         .testTarget(name: "CorralSupportTests", dependencies: ["CorralSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["CLIKit", client, fixtures]),
+        .testTarget(name: "CLITests", dependencies: ["CLIKit", "CorralSupport", client, fixtures]),
         .testTarget(name: "AgentTests", dependencies: ["AgentKit", "CorralSupport", core, wire, linux]),
-        .testTarget(name: "ControllerTests", dependencies: ["ControllerKit", "CorralSupport", core, wire, store, http]),
+        .testTarget(
+            name: "ControllerTests",
+            dependencies: ["ControllerKit", "CorralSupport", core, wire, store, http]
+        ),
         .testTarget(name: "BenchTests", dependencies: ["BenchKit", "ControllerMain", "AgentMain", "CLIMain"]),
         // Starts the real binaries (built first: these dependencies make `swift test` build them).
         .testTarget(

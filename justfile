@@ -29,9 +29,9 @@ test FILTER="":
 # Modules of the cluster, which the system layer and HTTPKit must not import (arrows never point up).
 cluster_modules := "ClusterCore|ClusterCoreTesting|ClusterWire|ClusterStore|NodeProbe|CorralSupport|CorralClient"
 
-# TEMPORARY: these two are being split on other branches (the CLI's commands, the agent actor); remove them from
+# TEMPORARY: the agent actor is being split; remove it from
 # this list when that work merges, so that they are held to the 400-line limit like every other file.
-oversized_exempt := "Apps/cli/CLIKit/CLI.swift Apps/agent/AgentKit/Agent.swift"
+oversized_exempt := "Apps/agent/AgentKit/Agent.swift"
 
 # Static checks: formatting, ClusterCore imports nothing but the standard library, LinuxSystem and HTTPKit import
 # nothing of the cluster, no Swift file of Packages/ or Apps/ is over 400 lines. (The build fails on any warning,
