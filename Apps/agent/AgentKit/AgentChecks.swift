@@ -70,7 +70,7 @@ enum AgentChecks {
     }
 
     static func client(_ configuration: AgentConfiguration) -> HTTPClient {
-        Agent.makeClient(configuration, token: configuration.clusterToken, timeout: .seconds(5))
+        ControllerLink.makeClient(configuration, token: configuration.clusterToken, timeout: .seconds(5))
     }
 
     static func controllerReachable(_ configuration: AgentConfiguration) async -> (ok: Bool, detail: String) {

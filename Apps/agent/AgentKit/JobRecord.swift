@@ -6,24 +6,6 @@ import Glibc
 import LinuxSystem
 import NodeProbe
 
-/// What a job's supervisor runs, written by the agent before it starts the supervisor.
-struct SupervisorPlan: Codable, Hashable, Sendable {
-    var spec: LaunchSpec
-    var executable: String
-    var arguments: [String]
-    var environment: [String: String]
-    var cwd: String
-    var logPath: String
-    /// SIGTERM (or `stopCommand`), then this many seconds, then SIGKILL to the whole group.
-    var graceSeconds: Int
-    /// The agent's lease file: the supervisor fences the job when the agent has not renewed it in time.
-    var leasePath: String
-    /// The boot the job started in: after a reboot the job is gone, whatever the files say.
-    var bootId: String?
-    /// Container jobs stop through `docker stop -t GRACE NAME` rather than a signal to the docker client.
-    var stopCommand: [String]?
-}
-
 /// Why the supervisor stopped a job (none when the job ended by itself).
 enum StopReason: String, Codable, Hashable, Sendable {
     case cancel, timeout, fence
@@ -64,12 +46,12 @@ struct JobRecord: Sendable {
     var exitPath: String { directory + "/exit.json" }
     var supervisorLogPath: String { directory + "/supervisor.log" }
 
-    func create(_ plan: SupervisorPlan) throws(Files.Failure) {
+    func create(_ plan: LaunchPlan) throws(Files.Failure) {
         try Files.makeDirectories(directory, mode: 0o700)
         try Files.writeAtomically(planPath, Self.encode(plan), durable: false)
     }
 
-    func plan() -> SupervisorPlan? { decode(SupervisorPlan.self, planPath) }
+    func plan() -> LaunchPlan? { decode(LaunchPlan.self, planPath) }
     func exit() -> SupervisorExit? { decode(SupervisorExit.self, exitPath) }
     func jobPID() -> pid_t? { pid(jobPIDPath) }
 
@@ -144,25 +126,4 @@ struct JobRecord: Sendable {
         else { return nil }
         return pid
     }
-}
-
-/// The agent's lease file: when the agent last heard from the controller (CLOCK_MONOTONIC, which wall-clock
-/// steps do not move and which every process of the machine shares) and how long that renewal lasts.
-enum LeaseFile {
-    static func renew(_ path: String, lease: Duration, renewedAt: Int64 = Monotonic.nanoseconds()) {
-        try? Files.writeAtomically(path, "\(renewedAt) \(lease.milliseconds)\n", mode: 0o600, durable: false)
-    }
-
-    /// When the supervisor must start stopping a job so that it is dead before the controller's lease ends
-    /// (the controller may then start it elsewhere): the grace it gets (at most a quarter of the lease) and a
-    /// margin (a tenth of the lease, 250 ms of polling included) come off the lease. Nil without a lease.
-    static func fenceDeadline(_ path: String, grace: Int) -> (at: Int64, grace: Int64)? {
-        guard let text = try? Files.read(path, limit: 128) else { return nil }
-        let fields = text.split(separator: " ").compactMap { Int64(String($0).trimmingWhitespace()) }
-        guard fields.count == 2 else { return nil }
-        let lease = fields[1] * 1_000_000
-        let fenceGrace = min(Int64(grace) * 1_000_000_000, lease / 4)
-        return (fields[0] + lease - fenceGrace - lease / 10, fenceGrace)
-    }
-
 }

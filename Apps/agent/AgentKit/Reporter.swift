@@ -25,18 +25,15 @@ final class Reporter: Sendable {
     private let log: any LogSink
     private let node: String
     private let client: @Sendable () async -> HTTPClient
-    private let onStop: @Sendable (String) async -> Void
+    /// Allocations whose report the controller answered with "stop": the agent's task group stops them.
+    let stops: AsyncStream<String>
+    private let stopRequests: AsyncStream<String>.Continuation
 
-    init(
-        log: any LogSink,
-        node: String,
-        client: @escaping @Sendable () async -> HTTPClient,
-        onStop: @escaping @Sendable (String) async -> Void
-    ) {
+    init(log: any LogSink, node: String, client: @escaping @Sendable () async -> HTTPClient) {
         self.log = log
         self.node = node
         self.client = client
-        self.onStop = onStop
+        (stops, stopRequests) = AsyncStream.makeStream(of: String.self)
     }
 
     func send(_ allocationID: String, _ body: AllocationStatusRequest, then: (@Sendable () -> Void)? = nil) {
@@ -107,7 +104,7 @@ final class Reporter: Sendable {
                         + (result.error ?? "status \(result.status)")
                 )
             } else if result.response?.stop == true {
-                await onStop(report.allocationID)
+                stopRequests.yield(report.allocationID)
             }
             report.then?()
             taken += 1

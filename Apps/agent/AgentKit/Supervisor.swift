@@ -8,8 +8,9 @@ import LinuxSystem
 /// A job's supervisor: `corral-agent supervise DIR`, started by the agent in a session of its own for each
 /// job. It starts the job in a process group of its own, waits for it, carries out stop requests (SIGTERM to
 /// the group, the grace period, SIGKILL), ends the job at its time limit, fences it when the agent's lease
-/// runs out, and writes how the job ended. It outlives the agent, so restarting the agent costs no job and no
-/// exit code. It is single-threaded, holds no connection and wakes at most four times a second.
+/// runs out, and writes how the job ended once no process of the job is left. It outlives the agent, so
+/// restarting the agent costs no job and no exit code. It is single-threaded, holds no connection and wakes
+/// at most four times a second while the job runs.
 enum Supervisor {
     static let command = "supervise"
 
@@ -22,33 +23,24 @@ enum Supervisor {
         // Only the agent's files steer a supervisor; a stray signal to its session must not orphan the job.
         for number in [SIGINT, SIGHUP, SIGTERM, SIGPIPE] { signal(number, SIG_IGN) }
         wakeOnSIGUSR1()
+        // The job's orphaned descendants become this process's children rather than init's: it can reap them,
+        // so a job whose leader has exited is over only when they are gone too.
+        _ = clinux_prctl_set_child_subreaper(1)
         record.writeSupervisorIdentity()
-        let job = JobLauncher.Plan(
-            executable: plan.executable,
-            arguments: plan.arguments,
-            environment: plan.environment,
-            cwd: plan.cwd,
-            logPath: plan.logPath
-        )
         let pid: pid_t
         do {
-            pid = try JobLauncher.spawn(job)
+            pid = try plan.start()
         } catch {
             record.write(SupervisorExit(launchError: error.message, endedAtMs: SystemClock().now().milliseconds))
             return 0
         }
         record.write(pid: pid, to: record.jobPIDPath)
-        var usage = rusage()
-        let (status, reason) = watch(pid, plan, record, &usage)
-        // The leader is gone; whatever it left in its group belongs to the job and goes with it.
-        if Processes.groupAlive(pid) { Processes.signalGroup(pid, SIGKILL) }
-        var exit = SupervisorExit(stopReason: reason, endedAtMs: SystemClock().now().milliseconds)
-        // The leader's and its reaped descendants' account, from the kernel: exact CPU time, largest RSS.
-        exit.cpuSeconds =
-            Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-        exit.maxResidentBytes = Int64(usage.ru_maxrss) * 1024
-        if let status {
+        let watched = watch(pid, plan, record)
+        var exit = SupervisorExit(stopReason: watched.reason, endedAtMs: SystemClock().now().milliseconds)
+        // The job's processes' account, from the kernel: exact CPU time, the largest resident set.
+        exit.cpuSeconds = watched.cpuSeconds
+        exit.maxResidentBytes = watched.maxResidentBytes
+        if let status = watched.status {
             let outcome = JobExit(waitStatus: status)
             exit.code = outcome.code
             exit.signal = outcome.signal
@@ -59,64 +51,11 @@ enum Supervisor {
         return 0
     }
 
-    /// Waits for the job, acting meanwhile on stop requests, the time limit and the agent's lease. Returns the
-    /// wait status (nil if the process could not be waited for) and why it was stopped, if it was.
-    static func watch(
-        _ pid: pid_t,
-        _ plan: SupervisorPlan,
-        _ record: JobRecord,
-        _ usage: inout rusage
-    ) -> (Int32?, StopReason?) {
-        let pidFD = clinux_pidfd_open(pid, 0)
-        defer { if pidFD >= 0 { close(pidFD) } }
-        let deadline = plan.spec.timeLimit.map { Monotonic.nanoseconds() + Int64($0) * 1_000_000_000 }
-        var reason: StopReason?
-        var killAt = Int64.max
-        var stopper: pid_t?
-        while true {
-            if pidFD >= 0 {
-                // Readable when the job exits; SIGUSR1 from the agent (a stop request) interrupts the wait.
-                var entry = pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)
-                _ = poll(&entry, 1, 250)
-            } else {
-                usleep(100_000)
-            }
-            var status: Int32 = 0
-            let result = wait4(pid, &status, WNOHANG, &usage)
-            if result == pid { return (status, reason) }
-            if result < 0 && errno != EINTR { return (nil, reason) }
-            if let running = stopper, waitpid(running, nil, WNOHANG) != 0 { stopper = nil }
-            let now = Monotonic.nanoseconds()
-            if reason == nil, let (why, grace) = stopReason(plan, record, deadline: deadline, now: now) {
-                reason = why
-                // docker stop kills the container itself after the grace; its client goes later, as a backstop.
-                let backstop: Int64 = plan.stopCommand == nil || why == .fence ? 0 : 10_000_000_000
-                killAt = now + grace + backstop
-                if let command = plan.stopCommand {
-                    stopper = try? JobLauncher.spawn(
-                        JobLauncher.Plan(
-                            executable: command[0],
-                            arguments: command,
-                            environment: plan.environment,
-                            cwd: "/",
-                            logPath: record.supervisorLogPath
-                        )
-                    )
-                } else {
-                    Processes.signalGroup(pid, SIGTERM)
-                }
-            } else if now >= killAt {
-                Processes.signalGroup(pid, SIGKILL)
-                killAt = .max
-            }
-        }
-    }
-
     /// Why to stop the job now, if at all, and the grace (nanoseconds) before SIGKILL. Fencing starts early
     /// enough, with a grace short enough, that the job is dead before the controller's lease runs out and it
     /// may start the job elsewhere (see `LeaseFile.fenceDeadline`).
     static func stopReason(
-        _ plan: SupervisorPlan,
+        _ plan: LaunchPlan,
         _ record: JobRecord,
         deadline: Int64?,
         now: Int64

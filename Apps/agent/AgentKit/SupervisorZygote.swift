@@ -2,6 +2,7 @@ import CLinuxShims
 import ClusterWire
 import CorralSupport
 import Glibc
+import LinuxSystem
 
 /// Starts job supervisors cheaply. Executing the agent binary for every job costs a dynamic load of ~50
 /// libraries (libcurl's dependencies are most of them): about 11 ms of CPU per job on the bench machine,
@@ -68,7 +69,7 @@ enum SupervisorZygote {
             timeLimit: 1,
             killGrace: 1
         )
-        let plan = SupervisorPlan(
+        let plan = LaunchPlan(
             spec: spec,
             executable: "/bin/true",
             arguments: ["true"],
@@ -81,7 +82,7 @@ enum SupervisorZygote {
             stopCommand: ["x"]
         )
         let exit = SupervisorExit(code: 0, stopReason: .cancel, endedAtMs: 0, cpuSeconds: 0, maxResidentBytes: 0)
-        _ = JobRecord.decode(SupervisorPlan.self, Array(JobRecord.encode(plan).utf8))
+        _ = JobRecord.decode(LaunchPlan.self, Array(JobRecord.encode(plan).utf8))
         _ = JobRecord.decode(SupervisorExit.self, Array(JobRecord.encode(exit).utf8))
     }
 }
@@ -113,14 +114,20 @@ struct ZygoteHandle {
         var fds: [Int32] = [-1, -1]
         guard clinux_pipe2(&fds, Int32(O_CLOEXEC)) == 0 else { return }
         defer { close(fds[0]) }
-        let plan = JobLauncher.Plan(
-            executable: executable,
-            arguments: [executable, SupervisorZygote.command],
-            environment: ["PATH": "/usr/local/bin:/usr/bin:/bin"],
-            cwd: "/",
-            logPath: log
-        )
-        guard let spawned = try? JobLauncher.spawn(plan, stdin: fds[0]) else {
+        let spawned: pid_t
+        do {
+            spawned = try Processes.spawn(
+                executable,
+                arguments: [executable, SupervisorZygote.command],
+                environment: ["PATH": "/usr/local/bin:/usr/bin:/bin"],
+                options: SpawnOptions(
+                    grouping: .newSession,
+                    input: .descriptor(fds[0]),
+                    output: .appending(toFile: log),
+                    workingDirectory: "/"
+                )
+            )
+        } catch {
             close(fds[1])
             return
         }

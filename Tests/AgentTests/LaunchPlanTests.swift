@@ -1,4 +1,5 @@
 import ClusterCore
+import ClusterWire
 import Foundation
 import Glibc
 import LinuxSystem
@@ -6,9 +7,9 @@ import Testing
 
 @testable import AgentKit
 
-/// The agent's launcher against real processes (no GPU is touched: CUDA_VISIBLE_DEVICES is only an
-/// environment variable to the process).
-@Suite struct JobLauncherTests {
+/// The launch plan and the job's start against real processes (no GPU is touched: CUDA_VISIBLE_DEVICES is only
+/// an environment variable to the process).
+@Suite struct LaunchPlanTests {
     let directory: String
 
     init() throws {
@@ -21,18 +22,33 @@ import Testing
         cwd: String? = nil,
         env: [String: String] = [:],
         agentEnvironment: [String: String] = ["PATH": "/usr/bin:/bin"]
-    ) throws(JobLauncher.LaunchError) -> JobLauncher.Plan {
-        try JobLauncher.plan(
+    ) throws(LaunchError) -> LaunchPlan {
+        let spec = LaunchSpec(
+            allocationId: "job1.1",
+            jobId: "job1",
+            attempt: 1,
+            name: "",
+            user: "alice",
             command: command,
             cwd: cwd ?? directory,
             env: env,
             gpuIndices: [2, 3],
-            jobID: "job1",
-            allocationID: "job1.1",
-            attempt: 1,
-            logPath: directory + "/job.log",
-            agentEnvironment: agentEnvironment
+            cpus: 1,
+            memory: 0,
+            image: nil,
+            timeLimit: nil,
+            killGrace: nil
         )
+        let settings = LaunchSettings(
+            logDir: directory,
+            leasePath: directory + "/lease",
+            bootID: "boot",
+            docker: nil,
+            killGraceSeconds: 10,
+            agentEnvironment: agentEnvironment,
+            user: (getuid(), getgid())
+        )
+        return try LaunchPlan.make(spec, settings)
     }
 
     @Test func environmentHoldsTheJobsVariablesAndNoneOfTheAgentsSecrets() throws {
@@ -50,7 +66,7 @@ import Testing
     }
 
     @Test func launchFailuresSayWhatIsWrong() throws {
-        #expect(throws: JobLauncher.LaunchError.self) { try plan(["true"], cwd: directory + "/missing") }
+        #expect(throws: LaunchError.self) { try plan(["true"], cwd: directory + "/missing") }
         do {
             _ = try plan(["true"], cwd: directory + "/missing")
         } catch {
@@ -80,23 +96,21 @@ import Testing
     }
 
     @Test func exitCodesAndSignalsComeBack() throws {
-        let seven = try JobLauncher.spawn(plan(["sh", "-c", "echo out; echo err >&2; exit 7"]))
+        let seven = try plan(["sh", "-c", "echo out; echo err >&2; exit 7"]).start()
         #expect(Self.wait(for: seven) == JobExit(code: 7))
-        let killed = try JobLauncher.spawn(plan(["sh", "-c", "kill -9 $$"]))
+        let killed = try plan(["sh", "-c", "kill -9 $$"]).start()
         #expect(Self.wait(for: killed) == JobExit(signal: 9))
-        let log = try String(contentsOfFile: directory + "/job.log", encoding: .utf8)
+        let log = try String(contentsOfFile: directory + "/job1.1.log", encoding: .utf8)
         #expect(log.contains("out\n"))
         #expect(log.contains("err\n"))
     }
 
     @Test func aJobLeadsItsOwnSessionAndItsWholeGroupIsSignalled() throws {
         let marker = directory + "/children"
-        let pid = try JobLauncher.spawn(
-            plan([
-                "sh", "-c",
-                "sleep 300 & sleep 300 & sh -c 'trap \"\" TERM; sleep 300' & echo started > \(marker); wait",
-            ])
-        )
+        let pid = try plan([
+            "sh", "-c",
+            "sleep 300 & sleep 300 & sh -c 'trap \"\" TERM; sleep 300' & echo started > \(marker); wait",
+        ]).start()
         #expect(getsid(pid) == pid)
         #expect(getpgid(pid) == pid)
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: marker) { usleep(20_000) }

@@ -1,0 +1,168 @@
+import ClusterCore
+import ClusterWire
+import CorralSupport
+import HTTPKit
+import LinuxSystem
+import Synchronization
+
+/// The agent's link to the controller: registration with the join token, then heartbeats and long polls with
+/// the node's own token, and the settings the controller gives with every answer (heartbeat interval, long
+/// poll wait, allocation lease). Each answered registration or heartbeat renews the lease file the job
+/// supervisors fence by, with the lease of that answer: the agent never runs on settings learnt once.
+actor ControllerLink {
+    struct Settings: Sendable {
+        var heartbeatInterval: Duration = .seconds(5)
+        var longPollSeconds = 25
+        /// How long jobs may run without a renewal (an answered heartbeat) before their supervisors stop them.
+        var allocationLease: Duration = .seconds(120)
+    }
+
+    enum Answer<Value: Sendable>: Sendable {
+        case answered(Value)
+        /// 401 or 404: the controller no longer knows this node (its token was replaced): register again.
+        case unknownNode
+        case failed(String)
+    }
+
+    let configuration: AgentConfiguration
+    let log: any LogSink
+    private(set) var client: HTTPClient
+    private(set) var settings = Settings()
+
+    init(configuration: AgentConfiguration, log: any LogSink) {
+        self.configuration = configuration
+        self.log = log
+        client = Self.makeClient(configuration, token: configuration.clusterToken)
+    }
+
+    static func makeClient(_ configuration: AgentConfiguration, token: String, timeout: Duration? = nil) -> HTTPClient {
+        var settings = HTTPClientConfiguration(baseURL: configuration.endpoint, bearerToken: token)
+        if let timeout { settings.requestTimeout = timeout }
+        settings.caFile = configuration.caFile
+        settings.clientCertificateFile = configuration.clientCertificate
+        settings.clientKeyFile = configuration.clientKey
+        settings.userAgent = "corral-agent"
+        return HTTPClient(configuration: settings)
+    }
+
+    /// The lease the agent holds now: what its lease file says (perhaps from an earlier controller's answer).
+    var heldLease: Duration? { LeaseFile.lease(configuration.leasePath) }
+
+    /// Registers until the controller takes it (retrying with backoff), or throws when it refuses for good.
+    /// Returns the allocations the controller wants stopped.
+    func registerUntilAccepted(_ request: @Sendable () async -> RegisterRequest) async throws -> [String] {
+        var attempt = 0
+        while true {
+            do {
+                return try await register(await request())
+            } catch let error as AgentFailure where error.isFatal {
+                throw error
+            } catch {
+                let delay = Backoff(initial: .milliseconds(200), maximum: .seconds(10)).baseDelay(attempt: attempt)
+                log.warning("cannot register with \(configuration.endpoint): \(error); retrying in \(delay)")
+                attempt += 1
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    private func register(_ request: RegisterRequest) async throws -> [String] {
+        let sentAt = Monotonic.nanoseconds()
+        let registrar = Self.makeClient(configuration, token: configuration.clusterToken)
+        let response = try await registrar.execute(.post, "/v1/agents/register", body: WireJSON.encode(request))
+        guard response.status == 200 else {
+            let message = String(decoding: response.body.prefix(500), as: UTF8.self)
+            if response.status == 401 || response.status == 403 {
+                throw AgentFailure(
+                    "the controller refused the cluster token (\(response.status)): \(message)",
+                    fatal: true
+                )
+            }
+            throw AgentFailure(
+                "registration failed with status \(response.status): \(message)",
+                fatal: response.status == 400
+            )
+        }
+        let answer = try WireJSON.decode(RegisterResponse.self, from: response.body)
+        client = Self.makeClient(configuration, token: answer.nodeToken)
+        adopt(
+            heartbeatIntervalMs: answer.heartbeatIntervalMs,
+            longPollSeconds: answer.longPollSeconds,
+            allocationLeaseMs: answer.allocationLeaseMs,
+            renewedAt: sentAt
+        )
+        log.info("registered with \(configuration.endpoint) as \(answer.nodeId)")
+        return answer.stop
+    }
+
+    /// One heartbeat. An answer renews the lease (counted from before the request: the controller's lease
+    /// began no earlier) and brings the settings to follow now; it returns the allocations to stop.
+    func heartbeat(_ request: HeartbeatRequest) async -> Answer<[String]> {
+        let sentAt = Monotonic.nanoseconds()
+        do {
+            let response = try await client.execute(
+                .post,
+                "/v1/agents/\(configuration.nodeID)/heartbeat",
+                body: WireJSON.encode(request)
+            )
+            if response.status == 401 || response.status == 404 { return .unknownNode }
+            guard response.status == 200 else { return .failed("heartbeat: status \(response.status)") }
+            let answer = try WireJSON.decode(HeartbeatResponse.self, from: response.body)
+            adopt(
+                heartbeatIntervalMs: answer.heartbeatIntervalMs,
+                longPollSeconds: answer.longPollSeconds,
+                allocationLeaseMs: answer.allocationLeaseMs,
+                renewedAt: sentAt
+            )
+            return .answered(answer.stop)
+        } catch {
+            return .failed("heartbeat failed: \(error)")
+        }
+    }
+
+    /// The long poll for work. Cancelling the calling task ends it within about a second.
+    func poll() async -> Answer<AssignmentsResponse> {
+        let body = Accumulated()
+        do {
+            let response = try await client.stream(
+                .get,
+                "/v1/agents/\(configuration.nodeID)/assignments?wait=\(settings.longPollSeconds)",
+                timeout: .seconds(Int64(settings.longPollSeconds) + 15)
+            ) { chunk in
+                body.append(chunk)
+                return true
+            }
+            if response.status == 401 || response.status == 404 { return .unknownNode }
+            guard response.status == 200 else { return .failed("assignments: status \(response.status)") }
+            return .answered(try WireJSON.decode(AssignmentsResponse.self, from: body.bytes))
+        } catch {
+            return .failed("waiting for work failed: \(error)")
+        }
+    }
+
+    /// Takes the settings of an answer and renews the lease with its lease (the previous one when it gives
+    /// none: an older controller).
+    private func adopt(heartbeatIntervalMs: Int, longPollSeconds: Int?, allocationLeaseMs: Int?, renewedAt: Int64) {
+        settings.heartbeatInterval = .milliseconds(Int64(max(100, heartbeatIntervalMs)))
+        if let longPollSeconds { settings.longPollSeconds = max(1, min(longPollSeconds, 60)) }
+        if let lease = allocationLeaseMs { settings.allocationLease = .milliseconds(Int64(max(1000, lease))) }
+        LeaseFile.renew(configuration.leasePath, lease: settings.allocationLease, renewedAt: renewedAt)
+    }
+}
+
+/// A streamed body, gathered on the transfer's thread.
+private final class Accumulated: Sendable {
+    private let storage = Mutex<[UInt8]>([])
+    func append(_ chunk: [UInt8]) { storage.withLock { $0 += chunk } }
+    var bytes: [UInt8] { storage.withLock { $0 } }
+}
+
+struct AgentFailure: Error, CustomStringConvertible {
+    let message: String
+    let isFatal: Bool
+    init(_ message: String, fatal: Bool = false) {
+        self.message = message
+        self.isFatal = fatal
+    }
+    var description: String { message }
+}

@@ -1,0 +1,124 @@
+import ClusterCore
+import ClusterWire
+import CorralSupport
+import FoundationEssentials
+import Glibc
+import LinuxSystem
+
+/// The jobs on this node: launched, adopted from an earlier agent process, followed until they end, reported
+/// and forgotten. Each runs under a supervisor of its own (forked by the supervisor zygote), and agent and
+/// supervisor talk only through the job's record in the state dir, so the agent can die and come back without
+/// a job or an exit code lost (`JobTable+Follow.swift`).
+actor JobTable {
+    struct RunningJob: Sendable {
+        let spec: LaunchSpec
+        /// The job's pid, which is also its process group; nil until its supervisor has started it.
+        var pid: pid_t?
+        var supervisor: pid_t?
+        var stopping = false
+        /// Over, but the controller does not have the exit yet: still reported as ours, so that registering
+        /// meanwhile does not make the controller think the job vanished.
+        var ended = false
+    }
+
+    let configuration: AgentConfiguration
+    let log: any LogSink
+    let bootID: String?
+    let reporter: Reporter
+    let shipper: LogShipper
+    let sampler: UsageSampler
+    var running: [String: RunningJob] = [:]
+    /// Every allocation this process has seen, so a launch delivered twice starts once.
+    var seen: Set<String> = []
+    var zygote = ZygoteHandle()
+    var registryLoggedIn = false
+
+    init(
+        configuration: AgentConfiguration,
+        log: any LogSink,
+        bootID: String?,
+        reporter: Reporter,
+        shipper: LogShipper,
+        sampler: UsageSampler
+    ) {
+        self.configuration = configuration
+        self.log = log
+        self.bootID = bootID
+        self.reporter = reporter
+        self.shipper = shipper
+        self.sampler = sampler
+    }
+
+    /// Every allocation the agent holds, with its latest usage, for registration and heartbeats.
+    func runningReports() async -> [RunningAllocation] {
+        let usage = await sampler.usage
+        return running.sorted { $0.key < $1.key }.map {
+            RunningAllocation(allocationId: $0.key, pid: $0.value.pid, usage: usage[$0.key])
+        }
+    }
+
+    var settings: LaunchSettings {
+        LaunchSettings(
+            logDir: configuration.logDir,
+            leasePath: configuration.leasePath,
+            bootID: bootID,
+            docker: configuration.docker,
+            killGraceSeconds: Int(configuration.killGrace.components.seconds),
+            agentEnvironment: Processes.currentEnvironment(),
+            user: (getuid(), getgid())
+        )
+    }
+
+    /// Starts the job's supervisor, which starts the job. Launch failures found before that (cwd missing,
+    /// command not found, permission denied) are reported at once as such.
+    func launch(_ spec: LaunchSpec) async {
+        let id = spec.allocationId
+        guard !seen.contains(id) else { return }
+        seen.insert(id)
+        running[id] = RunningJob(spec: spec)
+        reporter.send(id, AllocationStatusRequest(phase: .starting))
+        let record = JobRecord(jobsDir: configuration.jobsDir, allocationID: id)
+        var supervisor: pid_t?
+        do {
+            if spec.image != nil && !registryLoggedIn {
+                registryLoggedIn = try await RegistryLogin.logIn(configuration, log: log)
+            }
+            try record.create(try LaunchPlan.make(spec, settings))
+            await shipper.track(id)
+            let zygoteLog = configuration.stateDir + "/zygote.log"
+            if !zygote.start(record.directory, executable: Agent.executable, log: zygoteLog) {
+                // No zygote: execute a supervisor directly (slower to start, the same otherwise).
+                supervisor = try Processes.spawn(
+                    Agent.executable,
+                    arguments: [Agent.executable, Supervisor.command, record.directory],
+                    environment: ["PATH": "/usr/local/bin:/usr/bin:/bin"],
+                    options: SpawnOptions(
+                        grouping: .newSession,
+                        output: .appending(toFile: record.supervisorLogPath),
+                        workingDirectory: "/"
+                    )
+                )
+            }
+        } catch {
+            running[id] = nil
+            record.remove()
+            log.warning("allocation \(id): launch failed: \(error)")
+            reporter.send(id, AllocationStatusRequest(phase: .launchFailed, message: "\(error)"))
+            return
+        }
+        running[id]?.supervisor = supervisor
+        follow(id, record, supervisor: supervisor, child: supervisor != nil)
+    }
+
+    /// Asks the job's supervisor to stop it: SIGTERM to its process group, the grace period, then SIGKILL.
+    func stop(_ id: String) {
+        guard let job = running[id], !job.stopping, !job.ended else { return }
+        running[id]?.stopping = true
+        log.info("allocation \(id): stopping")
+        let record = JobRecord(jobsDir: configuration.jobsDir, allocationID: id)
+        record.requestCancel()
+        // Only a supervisor that has recorded itself has its SIGUSR1 handler in place (before that the signal
+        // would end it); one that has not yet will read the stop file when it starts.
+        if let supervisor = record.liveSupervisor() { kill(supervisor, SIGUSR1) }
+    }
+}

@@ -1,0 +1,106 @@
+import CLinuxShims
+import ClusterCore
+import ClusterWire
+import Glibc
+import LinuxSystem
+
+extension Supervisor {
+    /// How the job ended: the leader's wait status (nil if it could not be waited for), why it was stopped if
+    /// it was, and what all its reaped processes used.
+    struct Watched {
+        var status: Int32?
+        var reason: StopReason?
+        var cpuSeconds = 0.0
+        var maxResidentBytes: Int64 = 0
+    }
+
+    /// Waits until no process of the job is left, acting meanwhile on stop requests, the time limit and the
+    /// agent's lease. When the leader ends by itself, what it left in its group is killed at once; when it ends
+    /// on a stop, the rest get the grace, then SIGKILL. Either way the job is over only when its process group
+    /// is empty, so a cancel never reports an end while a grandchild that ignores SIGTERM still runs.
+    static func watch(_ pid: pid_t, _ plan: LaunchPlan, _ record: JobRecord) -> Watched {
+        let pidFD = clinux_pidfd_open(pid, 0)
+        defer { if pidFD >= 0 { close(pidFD) } }
+        let deadline = plan.spec.timeLimit.map { Monotonic.nanoseconds() + Int64($0) * 1_000_000_000 }
+        var watched = Watched()
+        var leaderDone = false
+        var killAt = Int64.max
+        var stopper: pid_t?
+        while true {
+            if pidFD >= 0 && !leaderDone {
+                // Readable when the leader exits; SIGUSR1 from the agent (a stop request) interrupts the wait.
+                var entry = pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)
+                _ = poll(&entry, 1, 250)
+            } else {
+                usleep(leaderDone ? 20_000 : 100_000)
+            }
+            switch reap(leader: pid, stopper: &stopper, into: &watched) {
+            case .leaderEnded: leaderDone = true
+            case .lostTrack: return watched
+            case .nothing: break
+            }
+            let now = Monotonic.nanoseconds()
+            if leaderDone && !Processes.groupAlive(pid) { return watched }
+            if watched.reason == nil, !leaderDone,
+                let (why, grace) = stopReason(plan, record, deadline: deadline, now: now)
+            {
+                watched.reason = why
+                // docker stop kills the container itself after the grace; its client goes later, as a backstop.
+                let backstop: Int64 = plan.stopCommand == nil || why == .fence ? 0 : 10_000_000_000
+                killAt = now + grace + backstop
+                if let command = plan.stopCommand {
+                    stopper = try? Processes.spawn(
+                        command[0],
+                        arguments: command,
+                        environment: plan.environment,
+                        options: SpawnOptions(
+                            grouping: .newSession,
+                            output: .appending(toFile: record.supervisorLogPath),
+                            workingDirectory: "/"
+                        )
+                    )
+                } else {
+                    Processes.signalGroup(pid, SIGTERM)
+                }
+            } else if leaderDone && watched.reason == nil {
+                // The job ended by itself: whatever it left in its group goes with it, now.
+                Processes.signalGroup(pid, SIGKILL)
+            } else if now >= killAt {
+                Processes.signalGroup(pid, SIGKILL)
+                killAt = now + 1_000_000_000  // again each second, until the group is empty
+            }
+        }
+    }
+
+    enum Reaped { case nothing, leaderEnded, lostTrack }
+
+    /// Reaps every child that has ended: the leader (its status is the job's), the job's orphaned
+    /// descendants (this process is their subreaper) and the stop command. The job's account is the sum of
+    /// its processes' CPU time and the largest resident set among them.
+    static func reap(leader: pid_t, stopper: inout pid_t?, into watched: inout Watched) -> Reaped {
+        var outcome = Reaped.nothing
+        while true {
+            var status: Int32 = 0
+            var usage = rusage()
+            let child = wait4(-1, &status, WNOHANG, &usage)
+            if child < 0 {
+                if errno == EINTR { continue }
+                // No child at all while the leader's status is still unknown: it cannot be waited for.
+                return errno == ECHILD && watched.status == nil && outcome != .leaderEnded ? .lostTrack : outcome
+            }
+            if child == 0 { return outcome }
+            if child == stopper {
+                stopper = nil
+                continue
+            }
+            watched.cpuSeconds +=
+                Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+                + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+            watched.maxResidentBytes = max(watched.maxResidentBytes, Int64(usage.ru_maxrss) * 1024)
+            if child == leader {
+                watched.status = status
+                outcome = .leaderEnded
+            }
+        }
+    }
+}
