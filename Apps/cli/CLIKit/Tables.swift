@@ -35,7 +35,8 @@ enum Tables {
             jobs.map { job in
                 [
                     job.id, job.name.isEmpty ? "-" : job.name, job.user, job.queue, job.state, "\(job.gpus)",
-                    job.node ?? "-", time(job, now: now), job.reason ?? job.exitCode.map { "exit \($0)" } ?? "-",
+                    job.node ?? "-", time(job, now: now),
+                    job.reason ?? job.stopping.map { "stopping: \($0)" } ?? job.exitCode.map { "exit \($0)" } ?? "-",
                 ]
             }
         )
@@ -206,6 +207,11 @@ enum Tables {
         var lines: [(String, String)] = [
             ("id", job.id), ("name", job.name.isEmpty ? "-" : job.name), ("user", job.user), ("queue", job.queue),
             ("state", job.state + (job.reason.map { " (\($0))" } ?? "")),
+        ]
+        if let stopping = job.stopping {
+            lines.append(("stopping", "\(stopping): it ends when its node says its processes are gone"))
+        }
+        lines += [
             ("command", job.command.map(quote).joined(separator: " ")), ("cwd", job.cwd),
             (
                 "resources",

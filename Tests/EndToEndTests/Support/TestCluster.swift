@@ -257,12 +257,18 @@ final class TestCluster: @unchecked Sendable {
         return try JSONDecoder.wire.decode([JobView].self, from: Data(result.stdout.utf8))
     }
 
-    func waitForState(_ id: String, _ states: Set<String>, timeout: Double = 30) async throws -> JobView {
+    /// Waits for the job to reach one of `states` (in attempt `attempt` or a later one, when given).
+    func waitForState(
+        _ id: String,
+        _ states: Set<String>,
+        timeout: Double = 30,
+        attempt: Int = 0
+    ) async throws -> JobView {
         var last: JobView?
         do {
             try await waitUntil("job \(id) reaches \(states.sorted())", timeout: timeout) {
                 last = try? await job(id)
-                return last.map { states.contains($0.state) } ?? false
+                return last.map { states.contains($0.state) && $0.attempt >= attempt } ?? false
             }
         } catch {
             throw TestFailure("\(error); last state \(last?.state ?? "?")\n\(logs())")

@@ -41,7 +41,14 @@ struct CancelCommand: CorralCommand {
             do {
                 let done = try await client.cancel(job.id)
                 canceled.append(done)
-                if !context.json { FileHandleOutput.stdout("canceled \(done.id)\n") }
+                if !context.json {
+                    // A job that may be running ends CANCELED only once its processes are gone.
+                    FileHandleOutput.stdout(
+                        done.state == "CANCELED"
+                            ? "canceled \(done.id)\n"
+                            : "canceling \(done.id): stopping its processes (CANCELED once they are gone)\n"
+                    )
+                }
             } catch {
                 // One refusal does not stop the others; the exit code says something failed.
                 failed = true

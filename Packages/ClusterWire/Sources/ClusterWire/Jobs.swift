@@ -194,6 +194,9 @@ public struct JobView: Codable, Hashable, Sendable {
     public var labels: [String: String]
     public var dependsOn: [String]
     public var attempts: [AttemptView]
+    /// Set while the job's processes are being stopped ("canceled by bob", "time limit reached (TIMEOUT)"): the
+    /// job keeps its state until its node says they are gone, then ends as this says.
+    public var stopping: String?
 
     public init(_ job: Job) {
         let current = job.currentAttempt
@@ -228,6 +231,7 @@ public struct JobView: Codable, Hashable, Sendable {
         priority = job.spec.priority
         labels = job.spec.labels
         dependsOn = job.spec.dependsOn.map(\.rawValue)
+        stopping = job.liveAttempt == nil ? nil : job.stopRequest?.description
         attempts = job.attempts.map { attempt in
             AttemptView(
                 attempt: attempt.number,
