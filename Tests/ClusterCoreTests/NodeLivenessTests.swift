@@ -180,10 +180,22 @@ import Testing
         let harness = LifecycleHarness.running()
         let view = Self.view(harness, at: Self.start)
         #expect(
-            NodeLiveness.registration(node: NodeID("gpu-1"), reported: [Self.allocation], rebooted: false, view: view)
+            NodeLiveness.registration(
+                node: NodeID("gpu-1"),
+                reported: [Self.allocation],
+                rebooted: false,
+                held: Array((view).allocations.values),
+                view: view
+            )
                 == [.renewLease(Self.allocation)]
         )
-        let gone = NodeLiveness.registration(node: NodeID("gpu-1"), reported: [], rebooted: false, view: view)
+        let gone = NodeLiveness.registration(
+            node: NodeID("gpu-1"),
+            reported: [],
+            rebooted: false,
+            held: Array((view).allocations.values),
+            view: view
+        )
         #expect(
             gone == [.job(Self.job, .allocationGone(attempt: 1, reason: "the agent on gpu-1 restarted without it"))]
         )
@@ -192,6 +204,7 @@ import Testing
             node: NodeID("gpu-1"),
             reported: [Self.allocation],
             rebooted: true,
+            held: Array((view).allocations.values),
             view: view
         )
         #expect(rebooted == [.job(Self.job, .allocationGone(attempt: 1, reason: "node gpu-1 rebooted"))])
@@ -204,6 +217,7 @@ import Testing
                 node: NodeID("gpu-1"),
                 reported: [],
                 rebooted: false,
+                held: Array((Self.view(allocated, at: Self.start)).allocations.values),
                 view: Self.view(allocated, at: Self.start)
             ) == [.redeliver(Self.allocation)]
         )
@@ -213,6 +227,7 @@ import Testing
                 node: NodeID("gpu-1"),
                 reported: [Self.allocation],
                 rebooted: false,
+                held: Array((Self.view(lost, at: Self.start)).allocations.values),
                 view: Self.view(lost, at: Self.start)
             ) == [.stop(Self.allocation)]
         )
@@ -221,6 +236,7 @@ import Testing
                 node: NodeID("gpu-1"),
                 reported: [],
                 rebooted: false,
+                held: Array((Self.view(lost, at: Self.start)).allocations.values),
                 view: Self.view(lost, at: Self.start)
             )
                 == [
@@ -239,6 +255,7 @@ import Testing
                 node: NodeID("gpu-9"),
                 reported: [],
                 rebooted: true,
+                held: Array((Self.view(lost, at: Self.start)).allocations.values),
                 view: Self.view(lost, at: Self.start)
             ).isEmpty
         )
@@ -250,19 +267,41 @@ import Testing
         let running = LifecycleHarness.running()
         let node = NodeID("gpu-1")
         #expect(
-            NodeLiveness.heartbeat(node: node, reported: [Self.allocation], view: Self.view(running, at: Self.start))
+            NodeLiveness.heartbeat(
+                node: node,
+                reported: [Self.allocation],
+                held: Array((Self.view(running, at: Self.start)).allocations.values),
+                view: Self.view(running, at: Self.start)
+            )
                 == [.renewLease(Self.allocation)]
         )
         // A RUNNING job missing from one heartbeat is not judged: that heartbeat may predate its launch.
-        #expect(NodeLiveness.heartbeat(node: node, reported: [], view: Self.view(running, at: Self.start)).isEmpty)
+        #expect(
+            NodeLiveness.heartbeat(
+                node: node,
+                reported: [],
+                held: Array((Self.view(running, at: Self.start)).allocations.values),
+                view: Self.view(running, at: Self.start)
+            ).isEmpty
+        )
         let lost = LifecycleHarness.lost()
         #expect(
-            NodeLiveness.heartbeat(node: node, reported: [Self.allocation], view: Self.view(lost, at: Self.start)) == [
+            NodeLiveness.heartbeat(
+                node: node,
+                reported: [Self.allocation],
+                held: Array((Self.view(lost, at: Self.start)).allocations.values),
+                view: Self.view(lost, at: Self.start)
+            ) == [
                 .renewLease(Self.allocation), .stop(Self.allocation),
             ]
         )
         #expect(
-            NodeLiveness.heartbeat(node: node, reported: [], view: Self.view(lost, at: Self.start)) == [
+            NodeLiveness.heartbeat(
+                node: node,
+                reported: [],
+                held: Array((Self.view(lost, at: Self.start)).allocations.values),
+                view: Self.view(lost, at: Self.start)
+            ) == [
                 .job(Self.job, .allocationGone(attempt: 1, reason: "the agent on gpu-1 no longer runs it"))
             ]
         )
@@ -274,13 +313,19 @@ import Testing
         let node = NodeID("gpu-1")
         let grace = Self.settings.stopGrace
         #expect(
-            NodeLiveness.heartbeat(node: node, reported: [], view: Self.view(canceling, at: canceling.now + grace))
-                .isEmpty
+            NodeLiveness.heartbeat(
+                node: node,
+                reported: [],
+                held: Array((Self.view(canceling, at: canceling.now + grace)).allocations.values),
+                view: Self.view(canceling, at: canceling.now + grace)
+            )
+            .isEmpty
         )
         #expect(
             NodeLiveness.heartbeat(
                 node: node,
                 reported: [],
+                held: Array((Self.view(canceling, at: canceling.now + grace + .milliseconds(1))).allocations.values),
                 view: Self.view(canceling, at: canceling.now + grace + .milliseconds(1))
             ) == [.job(Self.job, .allocationGone(attempt: 1, reason: "the agent on gpu-1 no longer runs it"))]
         )
@@ -292,17 +337,32 @@ import Testing
         let stranger = AllocationID(job: JobID("other"), attempt: 3)
         let node = NodeID("gpu-1")
         #expect(
-            NodeLiveness.stopList(node: node, reported: [stranger], allocations: canceling.allocations) == [
+            NodeLiveness.stopList(
+                node: node,
+                reported: [stranger],
+                held: Array(canceling.allocations.values),
+                allocations: canceling.allocations
+            ) == [
                 stranger, Self.allocation,
             ]
         )
         let running = LifecycleHarness.running()
         #expect(
-            NodeLiveness.stopList(node: node, reported: [Self.allocation], allocations: running.allocations).isEmpty
+            NodeLiveness.stopList(
+                node: node,
+                reported: [Self.allocation],
+                held: Array(running.allocations.values),
+                allocations: running.allocations
+            ).isEmpty
         )
         // Reported from the wrong node: stop it there.
         #expect(
-            NodeLiveness.stopList(node: NodeID("gpu-2"), reported: [Self.allocation], allocations: running.allocations)
+            NodeLiveness.stopList(
+                node: NodeID("gpu-2"),
+                reported: [Self.allocation],
+                held: [],
+                allocations: running.allocations
+            )
                 == [Self.allocation]
         )
     }

@@ -129,3 +129,25 @@ import Testing
         #expect(reap(other) == 0)
     }
 }
+
+/// `groupRuns` tells a group whose processes are only zombies (which a caller that is not their parent cannot
+/// remove) from one with a process still running; `groupAlive`, a plain `kill(-pgid, 0)`, counts zombies.
+@Suite struct GroupRunsTests {
+    @Test func zombiesDoNotRun() throws {
+        let pid = try Processes.spawn(
+            "/bin/sleep",
+            arguments: ["/bin/sleep", "30"],
+            environment: ["PATH": "/usr/bin:/bin"],
+            options: SpawnOptions(grouping: .newSession, output: .appending(toFile: "/dev/null"))
+        )
+        #expect(Processes.groupRuns(pid))
+        kill(pid, SIGKILL)
+        // Dead and not reaped yet: a zombie, still in its group for kill(2), not running.
+        for _ in 0..<100 where Processes.groupRuns(pid) { usleep(10_000) }
+        #expect(!Processes.groupRuns(pid))
+        #expect(Processes.groupAlive(pid))
+        _ = reap(pid)
+        #expect(!Processes.groupAlive(pid))
+        #expect(!Processes.groupRuns(1) && !Processes.groupRuns(0) && !Processes.groupRuns(-1))
+    }
+}

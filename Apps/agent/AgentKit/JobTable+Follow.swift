@@ -29,7 +29,7 @@ extension JobTable {
                 return
             }
             running[id]?.supervisor = watched
-            await Threads.run { Processes.waitForExit(watched, child: child) }
+            await Threads.runDedicated { Processes.waitForExit(watched, child: child) }
             await finished(id)
         }
     }
@@ -65,10 +65,10 @@ extension JobTable {
             }
         } else {
             // The supervisor was killed before it could write anything: what is left of the job goes too, and the
-            // job is reported ended only once none of it is left.
+            // job is reported ended only once none of it runs (its zombies are not ours to reap).
             if let pid = job.pid ?? record.jobPID() {
-                await Threads.run {
-                    while Processes.groupAlive(pid) {
+                await Threads.runDedicated {
+                    while Processes.groupRuns(pid) {
                         Processes.signalGroup(pid, SIGKILL)
                         usleep(20_000)
                     }

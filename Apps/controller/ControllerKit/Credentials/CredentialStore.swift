@@ -19,8 +19,17 @@ actor CredentialStore {
 
     private struct Cache {
         var byHash: [String: Credential] = [:]
+        /// Hashes by kind and subject (a node's tokens), so registering a node does not scan every credential.
+        var bySubject: [String: Set<String>] = [:]
         /// Credentials used since their last-use time was last written.
         var used: Set<String> = []
+
+        static func key(_ kind: CredentialKind, _ subject: String) -> String { "\(kind.rawValue):\(subject)" }
+
+        mutating func put(_ credential: Credential) {
+            byHash[credential.hash] = credential
+            bySubject[Self.key(credential.kind, credential.subject), default: []].insert(credential.hash)
+        }
     }
 
     private let database: ClusterDatabase
@@ -33,7 +42,7 @@ actor CredentialStore {
         self.clock = clock
         self.log = log
         var cache = Cache()
-        for credential in try database.loadCredentials() { cache.byHash[credential.hash] = credential }
+        for credential in try database.loadCredentials() { cache.put(credential) }
         self.cache = Mutex(cache)
     }
 
@@ -162,19 +171,22 @@ actor CredentialStore {
     }
 
     private func revoked(kind: CredentialKind, subject: String) -> [Credential] {
-        cache.withLock { Array($0.byHash.values) }.filter { $0.kind == kind && $0.subject == subject && !$0.revoked }
-            .map {
-                var credential = $0
-                credential.revoked = true
-                return credential
-            }
+        cache.withLock { cache in
+            (cache.bySubject[Cache.key(kind, subject)] ?? []).compactMap { cache.byHash[$0] }
+        }
+        .filter { !$0.revoked }
+        .map {
+            var credential = $0
+            credential.revoked = true
+            return credential
+        }
     }
 
     /// Stores the credentials in one transaction, then puts them in the map.
     private func save(_ credentials: [Credential]) throws {
         guard !credentials.isEmpty else { return }
         try database.transaction { for credential in credentials { try database.saveCredential(credential) } }
-        cache.withLock { cache in for credential in credentials { cache.byHash[credential.hash] = credential } }
+        cache.withLock { cache in for credential in credentials { cache.put(credential) } }
     }
 
     static func view(_ credential: Credential) -> TokenView {

@@ -47,12 +47,14 @@ extension ClusterState {
         let reported = request.running.compactMap { AllocationID(parsing: $0.allocationId) }
         var changes = ChangeSet()
         changes.nodes[id] = node
-        var view = livenessView(now: now)
-        view.nodes[id] = node
-        stage(
-            NodeLiveness.registration(node: id, reported: Set(reported), rebooted: rebooted, view: view),
-            in: &changes
+        let actions = NodeLiveness.registration(
+            node: id,
+            reported: Set(reported),
+            rebooted: rebooted,
+            held: allocations(on: id),
+            view: livenessView(now: now)
         )
+        stage(actions, in: &changes)
         try commit(changes)
         // Polls still waiting from the agent's previous process must not take launches meant for this one.
         pollGeneration[id, default: 0] += 1
@@ -61,7 +63,12 @@ extension ClusterState {
         requestSchedulingPass()
         return Registration(
             node: nodes[id] ?? node,
-            stop: NodeLiveness.stopList(node: id, reported: reported, allocations: allocations)
+            stop: NodeLiveness.stopList(
+                node: id,
+                reported: reported,
+                held: allocations(on: id),
+                allocations: allocations
+            )
         )
     }
 
@@ -109,9 +116,13 @@ extension ClusterState {
             || node.agentLease != before.agentLease
         if durable { changes.nodes[id] = node }
         let reported = request.running.compactMap { AllocationID(parsing: $0.allocationId) }
-        var view = livenessView(now: now)
-        view.nodes[id] = node
-        stage(NodeLiveness.heartbeat(node: id, reported: Set(reported), view: view), in: &changes)
+        let actions = NodeLiveness.heartbeat(
+            node: id,
+            reported: Set(reported),
+            held: allocations(on: id),
+            view: livenessView(now: now)
+        )
+        stage(actions, in: &changes)
         for running in request.running {
             guard let usage = running.usage?.usage, let allocation = AllocationID(parsing: running.allocationId),
                 allocations[allocation]?.node == id
@@ -124,7 +135,13 @@ extension ClusterState {
             requestSchedulingPass()
         }
         return HeartbeatResponse(
-            stop: NodeLiveness.stopList(node: id, reported: reported, allocations: allocations).map(\.description),
+            stop: NodeLiveness.stopList(
+                node: id,
+                reported: reported,
+                held: allocations(on: id),
+                allocations: allocations
+            )
+            .map(\.description),
             heartbeatIntervalMs: Int(settings.heartbeatInterval.milliseconds),
             allocationLeaseMs: Int(settings.allocationLease.milliseconds),
             longPollSeconds: settings.longPollSeconds

@@ -56,16 +56,19 @@ public enum NodeLiveness {
     }
 
     /// An agent (re)registers and lists every allocation it still runs; anything else it had is gone.
-    /// `rebooted`: the node came back with a new boot id, so nothing of before runs there.
+    /// `rebooted`: the node came back with a new boot id, so nothing of before runs there. `held`: the node's
+    /// allocations (the controller's index by node: a registration costs the node's allocations, not the
+    /// cluster's).
     public static func registration(
         node: NodeID,
         reported: Set<AllocationID>,
         rebooted: Bool,
+        held: [Allocation],
         view: LivenessView
     ) -> [LivenessAction] {
         let why = rebooted ? "node \(node) rebooted" : "the agent on \(node) restarted without it"
         var actions: [LivenessAction] = []
-        for allocation in view.allocations.values.sorted(by: { $0.id < $1.id }) where allocation.node == node {
+        for allocation in held.sorted(by: { $0.id < $1.id }) where allocation.node == node {
             let id = allocation.id
             let running = reported.contains(id) && !rebooted
             guard let job = view.liveJob(id) else {
@@ -91,10 +94,15 @@ public enum NodeLiveness {
 
     /// A heartbeat lists what the agent runs: those leases are renewed; a LOST job it no longer runs is surely
     /// gone (retried now); a stopping allocation it has stopped listing for a while is gone.
-    public static func heartbeat(node: NodeID, reported: Set<AllocationID>, view: LivenessView) -> [LivenessAction] {
+    public static func heartbeat(
+        node: NodeID,
+        reported: Set<AllocationID>,
+        held: [Allocation],
+        view: LivenessView
+    ) -> [LivenessAction] {
         var actions: [LivenessAction] = []
         let reason = "the agent on \(node) no longer runs it"
-        for allocation in view.allocations.values.sorted(by: { $0.id < $1.id }) where allocation.node == node {
+        for allocation in held.sorted(by: { $0.id < $1.id }) where allocation.node == node {
             let id = allocation.id
             let lost = view.liveJob(id)?.state == .lost
             if reported.contains(id) {
@@ -110,10 +118,11 @@ public enum NodeLiveness {
     }
 
     /// What the agent must stop: allocations it reports that the controller does not want running there, and
-    /// every allocation of the node the controller asked to stop.
+    /// every allocation of the node (`held`) the controller asked to stop.
     public static func stopList(
         node: NodeID,
         reported: [AllocationID],
+        held: [Allocation],
         allocations: [AllocationID: Allocation]
     ) -> [AllocationID] {
         var stop: [AllocationID] = []
@@ -121,7 +130,7 @@ public enum NodeLiveness {
             if let allocation = allocations[id], allocation.node == node, !allocation.isStopping { continue }
             if !stop.contains(id) { stop.append(id) }
         }
-        for allocation in allocations.values.sorted(by: { $0.id < $1.id })
+        for allocation in held.sorted(by: { $0.id < $1.id })
         where allocation.node == node && allocation.isStopping && !stop.contains(allocation.id) {
             stop.append(allocation.id)
         }
