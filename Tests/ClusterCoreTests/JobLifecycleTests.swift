@@ -351,16 +351,22 @@ import Testing
             check: { harness, _ in #expect(harness.job.infraRetriesUsed == 0) }
         ),
         Case(
-            name: "node lost before the launch was taken: QUEUED",
-            start: { H.allocated(delivered: true) },
+            name: "node lost before the launch was handed out: QUEUED",
+            start: { H.allocated() },
             event: .nodeLost(H.node, reason: "silent"),
             state: .queued,
             edges: ["ALLOCATED>QUEUED"],
             held: false,
-            check: {
-                harness,
-                _ in #expect(harness.job.message?.hasPrefix("node gpu-1 was lost") == true)
-            }
+            check: { harness, _ in #expect(harness.job.message?.hasPrefix("node gpu-1 was lost") == true) }
+        ),
+        Case(
+            name: "node lost after its agent had the launch: held, it may be running there",
+            start: { H.allocated(delivered: true) },
+            event: .nodeLost(H.node, reason: "silent"),
+            state: .allocated,
+            edges: [],
+            held: true,
+            check: { harness, _ in #expect(harness.job.infraRetriesUsed == 0) }
         ),
         Case(
             name: "node lost while STARTING: LOST, still held",

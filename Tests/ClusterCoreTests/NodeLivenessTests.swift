@@ -49,18 +49,36 @@ import Testing
 
     // MARK: The tick
 
-    @Test func aLaunchNotTakenWithinTheLaunchLeaseGoesBack() {
-        let harness = LifecycleHarness.allocated(delivered: true)
+    @Test func aLaunchNeverHandedOutGoesBackAfterTheLaunchLease() {
+        let harness = LifecycleHarness.allocated()
         #expect(NodeLiveness.tick(Self.view(harness, at: Self.start + .seconds(29))).isEmpty)
         let actions = NodeLiveness.tick(Self.view(harness, at: Self.start + .seconds(31)))
-        #expect(
-            actions == [
-                .job(
-                    Self.job,
-                    .launchLeaseExpired(reason: "the agent on gpu-1 did not accept the launch within 30.0 seconds")
-                )
-            ]
+        let reason = "the agent on gpu-1 did not accept the launch within 30.0 seconds"
+        #expect(actions == [.job(Self.job, .launchLeaseExpired(reason: reason))])
+    }
+
+    /// A launch handed to the agent may have started there. It goes back only when the agent's heartbeats,
+    /// well after the delivery, do not list it, or once its lease has run out: a silent agent may run it.
+    @Test func aLaunchHandedOutGoesBackOnlyWhenNoCopyCanRun() {
+        let harness = LifecycleHarness.allocated(delivered: true)
+        let expired = LifecycleEvent.launchLeaseExpired(
+            reason: "the agent on gpu-1 did not accept the launch within 30.0 seconds"
         )
+        let at31 = Self.start + .seconds(31)
+        // Silent since the delivery: wait for the lease (120 s).
+        let silent = Self.node("gpu-1", heartbeat: Self.start)
+        #expect(!NodeLiveness.tick(Self.view(harness, nodes: [silent], at: at31)).contains(.job(Self.job, expired)))
+        #expect(
+            NodeLiveness.tick(Self.view(harness, nodes: [silent], at: Self.start + .seconds(121)))
+                .contains(.job(Self.job, expired))
+        )
+        // Heartbeating 20 s after the delivery without listing it: the agent does not have it.
+        let talking = Self.node("gpu-1", heartbeat: Self.start + .seconds(20))
+        #expect(NodeLiveness.tick(Self.view(harness, nodes: [talking], at: at31)).contains(.job(Self.job, expired)))
+        // A heartbeat that lists it renews its lease: the agent has it, it stays.
+        var listed = harness
+        listed.allocations[Self.allocation]?.leaseRenewedAt = Self.start + .seconds(20)
+        #expect(!NodeLiveness.tick(Self.view(listed, nodes: [talking], at: at31)).contains(.job(Self.job, expired)))
     }
 
     @Test func aSilentNodeIsLostWithItsJobs() {

@@ -1,3 +1,4 @@
+import ClusterCore
 import ClusterWire
 import Foundation
 import Glibc
@@ -60,6 +61,34 @@ import Testing
         // The other agent renewed its lease with the new controller's answers, not the registration's.
         let other = node == "a" ? "b" : "a"
         #expect(cluster.read(cluster.stateDir(agent: other) + "/lease").hasSuffix(" 4000"))
+    }
+
+    /// A launch handed to an agent that then falls silent may have started there: the job goes back to the queue
+    /// only once the agent's lease has run out, never at the (shorter) launch lease.
+    @Test func aLaunchHandedToASilentAgentWaitsForItsLease() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController(extra: [
+            "--node-timeout", "2", "--allocation-lease", "6", "--launch-lease", "1",
+        ])
+        try await cluster.configureCLI()
+        let agent = try await StandInAgent.register(cluster, node: "quiet")
+        let id = try await cluster.submit(["--gpus", "1"], ["true"])
+        var launched: LaunchSpec?
+        for _ in 0..<10 where launched == nil { launched = try await agent.assignments().launch.first }
+        #expect(launched?.jobId == id)
+        let delivered = cluster.now()
+        // The agent says nothing more: no STARTING report, no heartbeat. The job goes back to the queue (the
+        // event log's first ALLOCATED -> QUEUED) only once the agent's 6 s lease has run out since the delivery.
+        var requeuedAt: Timestamp?
+        try await waitUntil("the job goes back to the queue", timeout: 30) {
+            let events = try await cluster.events(id)
+            requeuedAt = events.first { $0.from == "ALLOCATED" && $0.to == "QUEUED" }.flatMap { WireTime.parse($0.at) }
+            return requeuedAt != nil
+        }
+        let waited = try #require(requeuedAt) - delivered
+        #expect(waited > .milliseconds(5500), "requeued \(waited) after the delivery, before the agent's lease ran out")
+        let events = try await cluster.events(id)
+        #expect(events.contains { $0.reason.contains("did not accept the launch") })
     }
 
     /// A lease under four heartbeat intervals fences every job at the first late heartbeat, and the retry is

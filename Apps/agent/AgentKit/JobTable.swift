@@ -101,6 +101,7 @@ actor JobTable {
             }
         } catch {
             running[id] = nil
+            await shipper.forget(id)
             record.remove()
             log.warning("allocation \(id): launch failed: \(error)")
             reporter.send(id, AllocationStatusRequest(phase: .launchFailed, message: "\(error)"))

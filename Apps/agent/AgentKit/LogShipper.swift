@@ -30,6 +30,9 @@ actor LogShipper {
 
     func track(_ id: String) { if logs[id] == nil { logs[id] = Log() } }
 
+    /// Stops tracking a log that will never have bytes (a launch that failed before its job started).
+    func forget(_ id: String) { logs[id] = nil }
+
     func run() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(250))

@@ -1,6 +1,8 @@
+import ClusterCore
 import ClusterWire
 import Foundation
 import Glibc
+import HTTPKit
 import Testing
 
 /// A real local cluster for end-to-end tests: the real `corral-controller`, `corral-agent` and `corral`
@@ -256,6 +258,16 @@ final class TestCluster: @unchecked Sendable {
         guard result.status == 0 else { throw TestFailure("corral ls failed: \(result.stderr)") }
         return try JSONDecoder.wire.decode([JobView].self, from: Data(result.stdout.utf8))
     }
+
+    /// The job's event log, oldest first (through the API with the admin token).
+    func events(_ id: String) async throws -> [EventView] {
+        let client = HTTPClient(configuration: HTTPClientConfiguration(baseURL: endpoint, bearerToken: adminToken))
+        let response = try await client.execute(.get, "/v1/jobs/\(id)/events")
+        return try JSONDecoder.wire.decode(EventListResponse.self, from: Data(response.body)).events
+    }
+
+    /// The wall clock, as the controller reads it (same machine).
+    func now() -> Timestamp { Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)) }
 
     /// Waits for the job to reach one of `states` (in attempt `attempt` or a later one, when given).
     func waitForState(

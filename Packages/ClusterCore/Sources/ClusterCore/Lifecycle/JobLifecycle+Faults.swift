@@ -26,12 +26,16 @@ extension JobLifecycle {
         }
     }
 
-    /// The node went silent (or was revoked): a launch not yet taken goes back to the queue; a job that may
-    /// be running becomes LOST and keeps its allocation until its processes are surely gone.
+    /// The node went silent (or was revoked): a launch never handed out goes back to the queue; a job that may
+    /// be running (a launch handed out included) keeps its allocation until its processes are surely gone,
+    /// STARTING and RUNNING ones as LOST.
     static func nodeLost(_ draft: inout LifecycleDraft, node: NodeID, reason: String) {
         guard let live = draft.job.liveAttempt, live.node == node else { return }
         switch draft.job.state {
         case .allocated:
+            // Handed to its agent, the launch may have started there: the job waits for the agent's lease like a
+            // LOST one (node liveness gives it back once no copy can run). Never handed out: back at once.
+            guard draft.context.allocation?.delivered != true else { return }
             launchNotTaken(&draft, reason: "node \(node) was lost before it accepted the launch")
         case .starting, .running:
             draft.edit(attempt: live.number) { $0.finalState = .lost }

@@ -12,8 +12,9 @@
 ///   budget; exit 0 is SUCCEEDED. A report for an attempt the job has left is recorded as refused.
 /// - cancel: QUEUED, or ALLOCATED before the agent had it, end CANCELED at once. A placed job that may be
 ///   running gets a stop request and ends CANCELED only when its processes are gone.
-/// - launch lease expired, node lost before the launch was taken: back to QUEUED from the node-fault budget
-///   (FAILED once it is spent, CANCELED when a cancel is pending).
+/// - launch lease expired, or node lost before a launch was handed out: back to QUEUED from the node-fault
+///   budget (FAILED once it is spent, CANCELED when a cancel is pending). A launch handed to a lost node's
+///   agent waits, like a LOST job, until node liveness finds no copy can run.
 /// - node lost: STARTING or RUNNING -> LOST; its allocation stays held until its processes are surely gone
 ///   (`allocationGone`), then the job is retried from the node-fault budget, or ends CANCELED if a cancel is
 ///   pending.

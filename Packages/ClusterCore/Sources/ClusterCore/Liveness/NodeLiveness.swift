@@ -12,7 +12,9 @@ public enum NodeLiveness {
         let allocations = view.allocations.values.sorted { $0.id < $1.id }
         let settings = view.settings
         for allocation in allocations where allocation.allocatedAt + settings.launchLease < view.now {
-            guard let job = view.liveJob(allocation.id), job.state == .allocated else { continue }
+            guard let job = view.liveJob(allocation.id), job.state == .allocated,
+                launchMayBeAbandoned(allocation, view)
+            else { continue }
             let reason = "the agent on \(allocation.node) did not accept the launch within \(settings.launchLease)"
             actions.append(.job(job.id, .launchLeaseExpired(reason: reason)))
         }
@@ -30,6 +32,17 @@ public enum NodeLiveness {
             actions.append(.job(job.id, .timeLimitReached))
         }
         return actions
+    }
+
+    /// A launch its agent has not taken may go back to the queue only when no copy of it can be running: the
+    /// agent never had it; or its heartbeats, well after the last delivery, do not list it (a heartbeat that
+    /// lists it renews its lease); or whatever the agent had is fenced by now (its lease ran out since the last
+    /// delivery). A silent agent may have taken the launch and started the job without being able to say so.
+    static func launchMayBeAbandoned(_ allocation: Allocation, _ view: LivenessView) -> Bool {
+        guard allocation.delivered else { return true }
+        if allocation.leaseRenewedAt + view.lease(on: allocation.node) < view.now { return true }
+        guard let node = view.nodes[allocation.node], node.status != .lost else { return false }
+        return node.lastHeartbeat > allocation.leaseRenewedAt + view.settings.stopGrace
     }
 
     /// Nodes silent past the node timeout are lost, with their placed jobs; none within a lease of this
