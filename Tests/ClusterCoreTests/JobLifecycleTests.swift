@@ -583,6 +583,21 @@ import Testing
         #expect(outcome.touchedAttempts == [1] && outcome.storage == .durable)
     }
 
+    /// An attempt ended without a word from its agent (its lease ran out on a lost node) keeps the exit its
+    /// agent reports later, recorded as refused; a repeat of that report changes nothing more.
+    @Test func aLateExitForAnAttemptEndedByItsLeaseIsKept() {
+        var harness = LifecycleHarness.lost()
+        harness.apply(JobLifecycleTests.gone)
+        #expect(harness.job.state == .queued && harness.job.attempts[0].exit == nil)
+        let late = harness.apply(.ended(attempt: 1, JobLifecycleTests.fenced))
+        #expect(harness.job.state == .queued && !late.transitioned)
+        #expect(harness.job.attempts[0].exit?.signal == 15)
+        #expect(late.records.map(\.applied) == [false])
+        #expect(late.records.first?.reason.contains("already ended") == true)
+        let again = harness.apply(.ended(attempt: 1, JobLifecycleTests.fenced))
+        #expect(again.records.isEmpty && again.storage == .none)
+    }
+
     /// The final account keeps the peaks and GPU memory that only the samples saw.
     @Test func theFinalUsageKeepsTheSampledPeaks() {
         var harness = LifecycleHarness.running()

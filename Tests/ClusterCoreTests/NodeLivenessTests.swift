@@ -239,6 +239,16 @@ import Testing
                 view: Self.view(allocated, at: Self.start)
             ) == [.redeliver(Self.allocation)]
         )
+        // Listed by the agent (it took the launch; its STARTING report is on its way): it has it, never requeued.
+        #expect(
+            NodeLiveness.registration(
+                node: NodeID("gpu-1"),
+                reported: [Self.allocation],
+                rebooted: false,
+                held: Array((Self.view(allocated, at: Self.start)).allocations.values),
+                view: Self.view(allocated, at: Self.start)
+            ) == [.renewLease(Self.allocation)]
+        )
         let lost = LifecycleHarness.lost()
         #expect(
             NodeLiveness.registration(
@@ -247,7 +257,7 @@ import Testing
                 rebooted: false,
                 held: Array((Self.view(lost, at: Self.start)).allocations.values),
                 view: Self.view(lost, at: Self.start)
-            ) == [.stop(Self.allocation)]
+            ) == [.renewLease(Self.allocation), .stop(Self.allocation)]
         )
         #expect(
             NodeLiveness.registration(

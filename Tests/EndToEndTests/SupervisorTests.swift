@@ -93,6 +93,25 @@ struct SupervisorTests {
         try await waitUntil("the job's child is gone too", timeout: 10) { !processRuns(child) }
     }
 
+    /// A stop already under way with a long grace (a checkpointing job's) still ends by the fence when the
+    /// agent's lease runs out meanwhile: the job must be dead before the controller may run it elsewhere.
+    @Test func aStopUnderWayStillEndsByTheFence() async throws {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let renewed = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+        // A 4 s lease renewed now: fencing starts at 4 - 1 (a quarter) - 0.4 (a tenth) = 2.6 s, SIGKILL 1 s later.
+        let started = Date()
+        let (_, exit) = try await supervise(
+            ["/bin/sh", "-c", "trap '' TERM; sleep 600"],
+            grace: 600,
+            lease: "\(renewed) 4000\n",
+            stop: "cancel\n"
+        )
+        #expect(exit["stopReason"] as? String == "cancel")
+        #expect(exit["signal"] as? Int == Int(SIGKILL))
+        #expect(Date().timeIntervalSince(started) < 30, "killed by the fence, not after the 600 s grace")
+    }
+
     @Test func aProgramThatCannotStartIsALaunchError() async throws {
         let (status, exit) = try await supervise(["/nonexistent/program"])
         #expect(status == 0)

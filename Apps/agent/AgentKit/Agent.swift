@@ -146,7 +146,7 @@ public struct Agent: Sendable {
             case .answered(let work):
                 failures = 0
                 for id in work.stop { await jobs.stop(id) }
-                for spec in work.launch { await jobs.launch(spec) }
+                await jobs.receive(work.launch)
             case .unknownNode:
                 await registerAgain()
             case .failed(let message):

@@ -50,6 +50,15 @@ enum ContainerJob {
         [docker, "stop", "--time", "\(grace)", name(allocationID)]
     }
 
+    /// The stop command with the grace in force now: fencing cuts the job's grace to fit in the lease, and
+    /// docker must not wait longer than the supervisor will.
+    static func withGrace(_ command: [String], seconds: Int) -> [String] {
+        guard let flag = command.firstIndex(of: "--time"), flag + 1 < command.count else { return command }
+        var command = command
+        command[flag + 1] = "\(max(0, seconds))"
+        return command
+    }
+
     /// `docker login --username USER --password-stdin REGISTRY`: the password goes through standard input.
     static func loginArguments(registry: String, username: String) -> [String] {
         ["login", "--username", username, "--password-stdin", registry]

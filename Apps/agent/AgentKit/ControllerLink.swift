@@ -49,8 +49,28 @@ actor ControllerLink {
     var heldLease: Duration? { LeaseFile.lease(configuration.leasePath) }
 
     /// Registers until the controller takes it (retrying with backoff), or throws when it refuses for good.
-    /// Returns the allocations the controller wants stopped.
-    func registerUntilAccepted(_ request: @Sendable () async -> RegisterRequest) async throws -> [String] {
+    /// Returns the allocations the controller wants stopped. One registration at a time: the heartbeat and poll
+    /// loops that both find the node's token refused share it (two at once would each replace the other's
+    /// token). Cancelling the caller cancels it.
+    func registerUntilAccepted(_ request: @escaping @Sendable () async -> RegisterRequest) async throws -> [String] {
+        let task: Task<[String], any Error>
+        if let registering {
+            task = registering
+        } else {
+            task = Task { try await self.registerLoop(request) }
+            registering = task
+        }
+        defer { if registering == task { registering = nil } }
+        return try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
+        }
+    }
+
+    private var registering: Task<[String], any Error>?
+
+    private func registerLoop(_ request: @Sendable () async -> RegisterRequest) async throws -> [String] {
         var attempt = 0
         while true {
             do {

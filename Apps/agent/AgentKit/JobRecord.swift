@@ -46,8 +46,11 @@ struct JobRecord: Sendable {
     var exitPath: String { directory + "/exit.json" }
     var supervisorLogPath: String { directory + "/supervisor.log" }
 
+    /// The record's directory, before its plan: a stop request can land in it while the launch is prepared.
+    func prepare() throws(Files.Failure) { try Files.makeDirectories(directory, mode: 0o700) }
+
     func create(_ plan: LaunchPlan) throws(Files.Failure) {
-        try Files.makeDirectories(directory, mode: 0o700)
+        try prepare()
         try Files.writeAtomically(planPath, Self.encode(plan), durable: false)
     }
 
@@ -63,6 +66,7 @@ struct JobRecord: Sendable {
     /// The agent's stop request (time limits and fencing are the supervisor's own).
     func requestCancel() {
         guard !Files.exists(stopPath) else { return }
+        try? prepare()
         try? Files.writeAtomically(stopPath, StopReason.cancel.rawValue + "\n", durable: false)
     }
 

@@ -69,21 +69,38 @@ actor JobTable {
         )
     }
 
+    /// Takes the launches of one answer: every new one is the agent's at once (listed in heartbeats, its record
+    /// there for a stop to land in, its STARTING report on its way), before any of them waits for anything (a
+    /// registry login, a slow filesystem), so the controller never gives up a launch the agent is about to
+    /// start. Each then starts on its own.
+    func receive(_ specs: [LaunchSpec]) {
+        for spec in specs where !seen.contains(spec.allocationId) {
+            let id = spec.allocationId
+            seen.insert(id)
+            running[id] = RunningJob(spec: spec)
+            try? JobRecord(jobsDir: configuration.jobsDir, allocationID: id).prepare()
+            reporter.send(id, AllocationStatusRequest(phase: .starting))
+            Task { await launch(spec) }
+        }
+    }
+
     /// Starts the job's supervisor, which starts the job. Launch failures found before that (cwd missing,
     /// command not found, permission denied) are reported at once as such.
     func launch(_ spec: LaunchSpec) async {
         let id = spec.allocationId
-        guard !seen.contains(id) else { return }
-        seen.insert(id)
-        running[id] = RunningJob(spec: spec)
-        reporter.send(id, AllocationStatusRequest(phase: .starting))
         let record = JobRecord(jobsDir: configuration.jobsDir, allocationID: id)
         var supervisor: pid_t?
         do {
             if spec.image != nil && !registryLoggedIn {
                 registryLoggedIn = try await RegistryLogin.logIn(configuration, log: log)
             }
-            try record.create(try LaunchPlan.make(spec, settings))
+            // The checks touch the job's filesystem (an NFS cwd can hang): off this actor, which heartbeats need.
+            let settings = settings
+            let plan = try await Threads.run {
+                Result { () throws(LaunchError) in try LaunchPlan.make(spec, settings) }
+            }
+            .get()
+            try record.create(plan)
             await shipper.track(id)
             let zygoteLog = configuration.stateDir + "/zygote.log"
             if !zygote.start(record.directory, executable: Agent.executable, log: zygoteLog) {

@@ -36,7 +36,10 @@ actor LogShipper {
     func run() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(250))
-            for id in logs.keys.sorted() { _ = await ship(id) }
+            for id in logs.keys.sorted() {
+                guard !Task.isCancelled else { return }  // a shutdown waits for no controller
+                _ = await ship(id)
+            }
         }
     }
 

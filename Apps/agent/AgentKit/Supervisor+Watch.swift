@@ -24,6 +24,7 @@ extension Supervisor {
         let deadline = plan.spec.timeLimit.map { Monotonic.nanoseconds() + Int64($0) * 1_000_000_000 }
         var watched = Watched()
         var leaderDone = false
+        var emptyChecks = 0
         var killAt = Int64.max
         var stopper: pid_t?
         while true {
@@ -32,7 +33,9 @@ extension Supervisor {
                 var entry = pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)
                 _ = poll(&entry, 1, 250)
             } else {
-                usleep(leaderDone ? 20_000 : 100_000)
+                // What the leader left usually goes at once: look often at first, then four times a second.
+                usleep(leaderDone && emptyChecks < 50 ? 20_000 : 250_000)
+                if leaderDone { emptyChecks += 1 }
             }
             switch reap(leader: pid, stopper: &stopper, into: &watched) {
             case .leaderEnded: leaderDone = true
@@ -51,7 +54,7 @@ extension Supervisor {
                 if let command = plan.stopCommand {
                     stopper = try? Processes.spawn(
                         command[0],
-                        arguments: command,
+                        arguments: ContainerJob.withGrace(command, seconds: Int(grace / 1_000_000_000)),
                         environment: plan.environment,
                         options: SpawnOptions(
                             grouping: .newSession,
@@ -59,15 +62,22 @@ extension Supervisor {
                             workingDirectory: "/"
                         )
                     )
-                } else {
-                    Processes.signalGroup(pid, SIGTERM)
                 }
+                // Without a stop command, or when it could not be started: the signal does it.
+                if stopper == nil { Processes.signalGroup(pid, SIGTERM) }
             } else if leaderDone && watched.reason == nil {
                 // The job ended by itself: whatever it left in its group goes with it, now.
                 Processes.signalGroup(pid, SIGKILL)
             } else if now >= killAt {
                 Processes.signalGroup(pid, SIGKILL)
                 killAt = now + 1_000_000_000  // again each second, until the group is empty
+            }
+            // A stop already under way (a cancel or the time limit, with a long grace) still ends by the fence:
+            // the job must be dead before the controller may run it elsewhere.
+            if watched.reason != nil && watched.reason != .fence,
+                let fence = LeaseFile.fenceDeadline(plan.leasePath, grace: plan.graceSeconds), now >= fence.at
+            {
+                killAt = min(killAt, fence.at + fence.grace)
             }
         }
     }

@@ -24,9 +24,12 @@ public enum Threads {
     }
 
     /// Runs blocking work on a thread of its own and returns its result (work that may block indefinitely).
+    /// When no thread can be made (resource limits), it takes a pool thread: never the caller's, which would
+    /// hold one of Swift's cooperative threads for as long as the work blocks.
     public static func runDedicated<T: Sendable>(name: String? = nil, _ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            detach(name: name) { continuation.resume(returning: body()) }
+            let work = { @Sendable in continuation.resume(returning: body()) }
+            if (try? start(name: name, work)) == nil { pool.submit(work) }
         }
     }
 

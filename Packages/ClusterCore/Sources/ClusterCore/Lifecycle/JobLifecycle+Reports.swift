@@ -25,8 +25,22 @@ extension JobLifecycle {
     /// The attempt's processes are gone: record how they ended, free what they held, and decide the job.
     static func ended(_ draft: inout LifecycleDraft, attempt number: Int, _ end: AttemptEnd) {
         let now = draft.now
-        guard let attempt = draft.job.attempts.first(where: { $0.number == number }), attempt.endedAt == nil else {
-            return  // unknown, or a repeat of a report already taken
+        guard let attempt = draft.job.attempts.first(where: { $0.number == number }) else { return }
+        guard attempt.endedAt == nil else {
+            // Ended here before its agent could say how (a lost node's lease ran out, a launch given up): the
+            // report is late, not a repeat, when the attempt has no exit yet. Keep it, change nothing else.
+            guard attempt.exit == nil else { return }  // a repeat of a report already taken
+            draft.edit(attempt: number) {
+                $0.exit = end.exit
+                if let final = end.usage { $0.usage = $0.usage.map { $0.ended(with: final) } ?? final }
+            }
+            let what = end.kind == .launchFailed ? "launch failed" : JobStateMachine.describe(end.exit)
+            draft.refuse(
+                "late report '\(what)' for an attempt that had already ended",
+                attempt: number,
+                node: attempt.node
+            )
+            return
         }
         let allocation = AllocationID(job: draft.job.id, attempt: number)
         let isLive = draft.job.liveAttempt?.number == number

@@ -90,14 +90,20 @@ public enum NodeLiveness {
             }
             switch job.state {
             case .allocated:
-                // Handed to the agent's previous process but not taken: hand it out again (the agent ignores
-                // allocation ids it has already seen).
-                actions.append(.redeliver(id))
+                // The agent has it (its STARTING report is on its way): its lease starts again. Handed to the
+                // agent's previous process but not taken: hand it out again (the agent ignores allocation ids it
+                // has already seen).
+                actions.append(running ? .renewLease(id) : .redeliver(id))
             case .starting, .running:
                 actions.append(running ? .renewLease(id) : .job(job.id, gone(id, why)))
             case .lost:
-                // Still running on a node the job was given up on: stop this copy; it is retried once gone.
-                actions.append(running ? .stop(id) : .job(job.id, gone(id, "its process is gone (\(why))")))
+                // Still running on a node the job was given up on: stop this copy, whose lease the agent holds
+                // again; the job is retried once it is gone.
+                if running {
+                    actions += [.renewLease(id), .stop(id)]
+                } else {
+                    actions.append(.job(job.id, gone(id, "its process is gone (\(why))")))
+                }
             default:
                 if !running { actions.append(.job(job.id, gone(id, why))) }
             }

@@ -201,8 +201,10 @@ public final class HTTPClient: Sendable {
         return url
     }
 
-    /// Runs a blocking call on a thread of its own and suspends until it returns: never on the cooperative
-    /// pool, and never queued behind another call (a 25 s long poll must not hold up every other request).
+    /// Runs a blocking call on a thread of LinuxSystem's pool (at most `Threads.poolLimit` at once, so a burst
+    /// of thousands of requests waits its turn instead of exhausting the process) and suspends until it
+    /// returns: never on the cooperative pool. A long poll holds a pool thread for its wait, so a program keeps
+    /// its long polls well under the limit (an agent has one).
     private func offloaded(
         _ body: @escaping @Sendable () throws(HTTPClientError) -> HTTPClientResponse
     ) async -> Result<HTTPClientResponse, HTTPClientError> {
