@@ -1,3 +1,4 @@
+import CLinuxShims
 import Glibc
 import Synchronization
 import Testing
@@ -37,6 +38,20 @@ import Testing
         #expect(counters.done.load(ordering: .relaxed) == 40)
         #expect(counters.most.load(ordering: .relaxed) <= 4)
         #expect(counters.most.load(ordering: .relaxed) >= 2, "calls ran side by side")
+    }
+
+    /// An idle thread takes the next call: a burst reuses the threads of the last one instead of making new ones.
+    @Test func anIdleThreadTakesTheNextCall() async {
+        let pool = ThreadPool(limit: 4, idleTimeout: .seconds(5))
+        func thread() async -> Int32 {
+            await withCheckedContinuation { continuation in
+                pool.submit { continuation.resume(returning: clinux_gettid()) }
+            }
+        }
+        let first = await thread()
+        let second = await thread()
+        #expect(first == second)
+        #expect(first != clinux_gettid())
     }
 
     @Test func runReturnsTheResult() async {

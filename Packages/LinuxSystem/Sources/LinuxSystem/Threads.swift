@@ -1,6 +1,5 @@
 internal import CLinuxShims
 internal import Glibc
-import Synchronization
 
 /// OS threads for blocking work (libcurl, waitpid, NVML, an epoll loop) that must never occupy one of Swift's
 /// few cooperative threads, without linking all of Foundation for `Thread`.
@@ -79,56 +78,120 @@ public enum Threads {
 }
 
 /// A pool that grows a thread per waiting call up to its limit, runs queued calls in order on the threads it
-/// has, and lets a thread end when nothing waits.
-final class ThreadPool: Sendable {
-    private struct State {
-        var running = 0
-        /// Waiting calls: taken from `out` (reversed), added to `in`, so both ends are O(1).
-        var incoming: [@Sendable () -> Void] = []
-        var outgoing: [@Sendable () -> Void] = []
-
-        mutating func next() -> (@Sendable () -> Void)? {
-            if outgoing.isEmpty {
-                outgoing = incoming.reversed()
-                incoming = []
-            }
-            return outgoing.popLast()
-        }
-    }
-
+/// has, and keeps an idle thread for `idleTimeout` before letting it end: making a thread per call costs more
+/// than most calls (an HTTP request on loopback), and a burst reuses the threads of the last one.
+///
+/// `@unchecked Sendable`: every mutable field is read and written only with `condition` locked.
+final class ThreadPool: @unchecked Sendable {
     let limit: Int
-    private let state = Mutex(State())
+    let idleTimeout: Duration
+    private let condition = Condition()
+    private var threads = 0
+    private var idle = 0
+    /// Waiting calls: taken from `outgoing` (reversed), added to `incoming`, so both ends are O(1).
+    private var incoming: [@Sendable () -> Void] = []
+    private var outgoing: [@Sendable () -> Void] = []
 
-    init(limit: Int) { self.limit = max(1, limit) }
+    init(limit: Int, idleTimeout: Duration = .seconds(2)) {
+        self.limit = max(1, limit)
+        self.idleTimeout = idleTimeout
+    }
 
     func submit(_ body: @escaping @Sendable () -> Void) {
-        let grow = state.withLock { state -> Bool in
-            guard state.running < limit else {
-                state.incoming.append(body)
-                return false
-            }
-            state.running += 1
-            return true
+        condition.lock()
+        incoming.append(body)
+        // Enough idle threads for every waiting call (a woken thread leaves `idle` only as it takes a call):
+        // wake one. Otherwise a thread more, so calls never queue behind each other below the limit.
+        if idle >= incoming.count + outgoing.count {
+            condition.signal()
+            condition.unlock()
+            return
         }
-        guard grow else { return }
+        guard threads < limit else {
+            condition.unlock()  // a thread takes it when it is done with its call
+            return
+        }
+        threads += 1
+        condition.unlock()
         do {
-            try Threads.start { self.serve(body) }
+            try Threads.start { self.serve() }
         } catch {
-            // No thread could be made: this call runs here rather than wait for a thread that may never come.
-            state.withLock { $0.running -= 1 }
-            body()
+            // No thread could be made. With none left to take the call, it runs here rather than wait for a
+            // thread that may never come.
+            condition.lock()
+            threads -= 1
+            let orphaned = threads == 0 ? next() : nil
+            condition.unlock()
+            orphaned?()
         }
     }
 
-    private func serve(_ first: @escaping @Sendable () -> Void) {
-        var work: (@Sendable () -> Void)? = first
-        while let body = work {
-            body()
-            work = state.withLock { state in
-                let next = state.next()
-                if next == nil { state.running -= 1 }
-                return next
+    private func serve() {
+        condition.lock()
+        while true {
+            if let work = next() {
+                condition.unlock()
+                work()
+                condition.lock()
+                continue
+            }
+            idle += 1
+            let signalled = condition.wait(for: idleTimeout)
+            idle -= 1
+            if !signalled && incoming.isEmpty && outgoing.isEmpty {
+                threads -= 1
+                condition.unlock()
+                return
             }
         }
+    }
+
+    /// The next waiting call, oldest first; call with `condition` locked.
+    private func next() -> (@Sendable () -> Void)? {
+        if outgoing.isEmpty {
+            outgoing = incoming.reversed()
+            incoming = []
+        }
+        return outgoing.popLast()
+    }
+}
+
+/// A pthread mutex and condition variable (on CLOCK_MONOTONIC, so a wall-clock step never stretches a wait).
+/// Their storage is allocated once and never moves, as pthread requires.
+final class Condition: @unchecked Sendable {
+    // @unchecked Sendable: the pthread objects are made for use from any thread.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(cond, &attributes)
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_cond_destroy(cond)
+        pthread_mutex_destroy(mutex)
+        cond.deallocate()
+        mutex.deallocate()
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+    func signal() { pthread_cond_signal(cond) }
+
+    /// Waits (the mutex locked) until signalled or `duration` has passed; false when the time ran out.
+    func wait(for duration: Duration) -> Bool {
+        var deadline = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &deadline)
+        let (seconds, attoseconds) = duration.components
+        var nanoseconds = Int(deadline.tv_nsec) + Int(attoseconds / 1_000_000_000)
+        deadline.tv_sec += Int(seconds) + nanoseconds / 1_000_000_000
+        nanoseconds %= 1_000_000_000
+        deadline.tv_nsec = nanoseconds
+        return pthread_cond_timedwait(cond, mutex, &deadline) == 0
     }
 }
