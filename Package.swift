@@ -75,9 +75,11 @@ let package = Package(
         .testTarget(name: "ClusterCoreTests", dependencies: [core, fixtures]),
         .testTarget(name: "ClusterWireTests", dependencies: [core, fixtures, wire]),
         .testTarget(name: "ClusterStoreTests", dependencies: [core, store]),
-        .testTarget(name: "NodeProbeTests", dependencies: [probe], resources: [.copy("Fixtures")]),
+        // Helpers of the process-level tests (scripts, temporary directories, waiting for processes).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "NodeProbeTests", dependencies: [probe, "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HTTPKitTests", dependencies: [http]),
-        .testTarget(name: "LinuxSystemTests", dependencies: [linux, shims]),
+        .testTarget(name: "LinuxSystemTests", dependencies: [linux, shims, "TestSupport"]),
         .testTarget(name: "CorralSupportTests", dependencies: ["CorralSupport"]),
         .testTarget(name: "CLITests", dependencies: ["CLIKit", "CorralSupport", client, fixtures]),
         .testTarget(name: "AgentTests", dependencies: ["AgentKit", "CorralSupport", core, wire, linux]),

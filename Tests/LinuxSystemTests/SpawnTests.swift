@@ -2,6 +2,7 @@ import CLinuxShims
 import Foundation
 import Glibc
 import LinuxSystem
+import TestSupport
 import Testing
 
 /// `Processes.spawn` against real processes: both groupings, the file actions, and the error messages.

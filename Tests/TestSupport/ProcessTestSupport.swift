@@ -1,9 +1,11 @@
-import Foundation
+// Helpers the process-level test targets share (LinuxSystemTests, NodeProbeTests): temporary directories,
+// executable scripts written safely while other tests spawn, and waiting for processes.
+public import Foundation
 import Glibc
 
 /// A fresh temporary directory, removed when `body` returns.
-func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("linuxsystem-\(UUID().uuidString)").path
+public func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("corral-test-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: path) }
     return try body(path)
@@ -14,7 +16,7 @@ func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
 /// Written through an `O_CLOEXEC` descriptor: tests run in parallel, and a descriptor open for writing
 /// that leaks into a child spawned by another test at that moment (Foundation's file writing does not
 /// set `O_CLOEXEC`) would make running the script fail with ETXTBSY for as long as that child lives.
-func writeScript(_ directory: String, _ name: String, _ body: String) throws -> String {
+public func writeScript(_ directory: String, _ name: String, _ body: String) throws -> String {
     let path = directory + "/" + name
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
     guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
@@ -27,7 +29,7 @@ func writeScript(_ directory: String, _ name: String, _ body: String) throws -> 
 }
 
 /// True when no process `pid` is running: it does not exist, or it is a zombie waiting for its parent.
-func processIsGone(_ pid: pid_t) -> Bool {
+public func processIsGone(_ pid: pid_t) -> Bool {
     if kill(pid, 0) == -1 && errno == ESRCH { return true }
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
     // "pid (comm) S ...": the state follows the last ')'.
@@ -37,7 +39,7 @@ func processIsGone(_ pid: pid_t) -> Bool {
 }
 
 /// Polls `condition` for up to `seconds`.
-func eventually(within seconds: Double, _ condition: () -> Bool) -> Bool {
+public func eventually(within seconds: Double, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if condition() { return true }
@@ -47,7 +49,7 @@ func eventually(within seconds: Double, _ condition: () -> Bool) -> Bool {
 }
 
 /// Reaps a child and returns its raw wait status.
-func reap(_ pid: pid_t) -> Int32 {
+public func reap(_ pid: pid_t) -> Int32 {
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     return status
