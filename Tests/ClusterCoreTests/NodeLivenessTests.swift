@@ -228,6 +228,13 @@ import Testing
         #expect(rebooted == [.job(Self.job, .allocationGone(attempt: 1, reason: "node gpu-1 rebooted"))])
     }
 
+    @Test func aNewBootIdIsAReboot() {
+        #expect(NodeLiveness.rebooted(previous: "a", now: "b"))
+        #expect(!NodeLiveness.rebooted(previous: "a", now: "a"))
+        #expect(!NodeLiveness.rebooted(previous: nil, now: "a"))  // a first registration
+        #expect(!NodeLiveness.rebooted(previous: "a", now: nil))  // a node that cannot tell
+    }
+
     @Test func registrationHandsOutALaunchAgainAndStopsALostCopy() {
         let allocated = LifecycleHarness.allocated(delivered: true)
         #expect(

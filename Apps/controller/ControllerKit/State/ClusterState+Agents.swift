@@ -43,7 +43,7 @@ extension ClusterState {
         node.registeredAt = now
         node.lastHeartbeat = now
         node.agentLease = .agentLease(reported: Self.lease(request.allocationLeaseMs), told: settings.allocationLease)
-        let rebooted = previousBoot != nil && request.bootId != nil && previousBoot != request.bootId
+        let rebooted = NodeLiveness.rebooted(previous: previousBoot, now: request.bootId)
         let reported = request.running.compactMap { AllocationID(parsing: $0.allocationId) }
         var changes = ChangeSet()
         changes.nodes[id] = node

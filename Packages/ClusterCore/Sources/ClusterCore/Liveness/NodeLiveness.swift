@@ -68,10 +68,16 @@ public enum NodeLiveness {
         return actions
     }
 
+    /// Whether a node came back from a reboot: it had a boot id and now reports another (then nothing of
+    /// before runs there, whatever its agent's records say).
+    public static func rebooted(previous: String?, now: String?) -> Bool {
+        previous != nil && now != nil && previous != now
+    }
+
     /// An agent (re)registers and lists every allocation it still runs; anything else it had is gone.
-    /// `rebooted`: the node came back with a new boot id, so nothing of before runs there. `held`: the node's
-    /// allocations (the controller's index by node: a registration costs the node's allocations, not the
-    /// cluster's).
+    /// `rebooted`: the node came back with a new boot id (`rebooted(previous:now:)`), so nothing of before runs
+    /// there. `held`: the node's allocations (the controller's index by node: a registration costs the node's
+    /// allocations, not the cluster's).
     public static func registration(
         node: NodeID,
         reported: Set<AllocationID>,
