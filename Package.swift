@@ -77,7 +77,11 @@ let package = Package(
         .testTarget(name: "ClusterStoreTests", dependencies: [core, store]),
         // Helpers of the process-level tests (scripts, temporary directories, waiting for processes).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "NodeProbeTests", dependencies: [probe, "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "NodeProbeTests",
+            dependencies: [probe, linux, "TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "HTTPKitTests", dependencies: [http]),
         .testTarget(name: "LinuxSystemTests", dependencies: [linux, shims, "TestSupport"]),
         .testTarget(name: "CorralSupportTests", dependencies: ["CorralSupport"]),
@@ -91,7 +95,7 @@ let package = Package(
         // Starts the real binaries (built first: these dependencies make `swift test` build them).
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ControllerMain", "AgentMain", "CLIMain", core, wire, http]
+            dependencies: ["ControllerMain", "AgentMain", "CLIMain", core, wire, http, linux]
         ),
     ]
 )

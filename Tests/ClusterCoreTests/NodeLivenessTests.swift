@@ -144,30 +144,19 @@ import Testing
         var harness = LifecycleHarness.lost()
         harness.allocations[Self.allocation]?.leaseRenewedAt = Self.start
         let expired = LifecycleEvent.allocationGone(attempt: 1, reason: "its allocation lease on gpu-1 expired")
-        let node = Self.node("gpu-1", heartbeat: .zero)
-        node.status == .ready ? () : ()
-        #expect(
-            NodeLiveness.tick(Self.view(harness, nodes: [node], at: Self.start + .seconds(119), startedAt: .zero))
-                .isEmpty == false
-        )
-        #expect(
-            !NodeLiveness.tick(Self.view(harness, nodes: [node], at: Self.start + .seconds(119), startedAt: .zero))
-                .contains(.job(Self.job, expired))
-        )
-        #expect(
-            NodeLiveness.tick(Self.view(harness, nodes: [node], at: Self.start + .seconds(121), startedAt: .zero))
-                .contains(.job(Self.job, expired))
-        )
+        // The node was judged lost already: the tick's only business with it is this job's lease.
+        var node = Self.node("gpu-1", heartbeat: .zero)
+        node.status = .lost
+        func tick(_ node: Node, at seconds: Int64) -> [LivenessAction] {
+            NodeLiveness.tick(Self.view(harness, nodes: [node], at: Self.start + .seconds(seconds), startedAt: .zero))
+        }
+        #expect(tick(node, at: 119).isEmpty)
+        #expect(tick(node, at: 121) == [.job(Self.job, expired)])
         // The agent was told 300 s by an earlier controller: 121 s is not enough.
-        let longer = Self.node("gpu-1", heartbeat: .zero, agentLease: .seconds(300))
-        #expect(
-            !NodeLiveness.tick(Self.view(harness, nodes: [longer], at: Self.start + .seconds(299), startedAt: .zero))
-                .contains(.job(Self.job, expired))
-        )
-        #expect(
-            NodeLiveness.tick(Self.view(harness, nodes: [longer], at: Self.start + .seconds(301), startedAt: .zero))
-                .contains(.job(Self.job, expired))
-        )
+        var longer = Self.node("gpu-1", heartbeat: .zero, agentLease: .seconds(300))
+        longer.status = .lost
+        #expect(tick(longer, at: 299).isEmpty)
+        #expect(tick(longer, at: 301) == [.job(Self.job, expired)])
     }
 
     @Test func aJobPastItsTimeLimitIsStoppedOnce() {
@@ -205,7 +194,7 @@ import Testing
                 held: Array((view).allocations.values),
                 view: view
             )
-                == [.renewLease(Self.allocation)]
+                == [.effect(.renewLease(Self.allocation))]
         )
         let gone = NodeLiveness.registration(
             node: NodeID("gpu-1"),
@@ -244,7 +233,7 @@ import Testing
                 rebooted: false,
                 held: Array((Self.view(allocated, at: Self.start)).allocations.values),
                 view: Self.view(allocated, at: Self.start)
-            ) == [.redeliver(Self.allocation)]
+            ) == [.effect(.redeliver(Self.allocation))]
         )
         // Listed by the agent (it took the launch; its STARTING report is on its way): it has it, never requeued.
         #expect(
@@ -254,7 +243,7 @@ import Testing
                 rebooted: false,
                 held: Array((Self.view(allocated, at: Self.start)).allocations.values),
                 view: Self.view(allocated, at: Self.start)
-            ) == [.renewLease(Self.allocation)]
+            ) == [.effect(.renewLease(Self.allocation))]
         )
         let lost = LifecycleHarness.lost()
         #expect(
@@ -264,7 +253,9 @@ import Testing
                 rebooted: false,
                 held: Array((Self.view(lost, at: Self.start)).allocations.values),
                 view: Self.view(lost, at: Self.start)
-            ) == [.renewLease(Self.allocation), .stop(Self.allocation)]
+            ) == [
+                .effect(.renewLease(Self.allocation)), .effect(.stop(Self.allocation)), .effect(.wake(NodeID("gpu-1"))),
+            ]
         )
         #expect(
             NodeLiveness.registration(
@@ -308,7 +299,7 @@ import Testing
                 held: Array((Self.view(running, at: Self.start)).allocations.values),
                 view: Self.view(running, at: Self.start)
             )
-                == [.renewLease(Self.allocation)]
+                == [.effect(.renewLease(Self.allocation))]
         )
         // A RUNNING job missing from one heartbeat is not judged: that heartbeat may predate its launch.
         #expect(
@@ -327,7 +318,7 @@ import Testing
                 held: Array((Self.view(lost, at: Self.start)).allocations.values),
                 view: Self.view(lost, at: Self.start)
             ) == [
-                .renewLease(Self.allocation), .stop(Self.allocation),
+                .effect(.renewLease(Self.allocation)), .effect(.stop(Self.allocation)), .effect(.wake(NodeID("gpu-1"))),
             ]
         )
         #expect(

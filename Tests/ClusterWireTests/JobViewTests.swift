@@ -111,6 +111,23 @@ import Testing
         #expect(view.reason == nil)
     }
 
+    /// `stopping` says why a job's processes are being stopped, only while they may still run.
+    @Test func stoppingOnlyWhileTheAttemptIsLive() {
+        var job = Job(id: JobID("abc"), spec: Self.spec(), user: "bob", submittedAt: Self.submitted)
+        job.stopRequest = StopRequest(.cancel(by: "bob"), at: Self.submitted)
+        #expect(JobView(job).stopping == nil, "no attempt: nothing to stop")
+        job.state = .running
+        job.attempts = [
+            Attempt(number: 1, node: NodeID("gpu-1"), gpuIndices: [0], resources: .zero, allocatedAt: Self.submitted)
+        ]
+        #expect(JobView(job).stopping == "canceled by bob")
+        job.stopRequest = StopRequest(.timeLimit, at: Self.submitted)
+        #expect(JobView(job).stopping == "time limit reached (TIMEOUT)")
+        job.attempts[0].endedAt = Self.submitted
+        job.state = .failed
+        #expect(JobView(job).stopping == nil)
+    }
+
     @Test func succeededJobHasExitCodeZero() {
         var job = Self.finishedJob()
         job.attempts[1].exit = JobExit(code: 0)

@@ -42,13 +42,16 @@ import Testing
 
     /// An idle thread takes the next call: a burst reuses the threads of the last one instead of making new ones.
     @Test func anIdleThreadTakesTheNextCall() async {
-        let pool = ThreadPool(limit: 4, idleTimeout: .seconds(5))
+        let pool = ThreadPool(limit: 4, idleTimeout: .seconds(300))  // longer than a loaded test run can stall
         func thread() async -> Int32 {
             await withCheckedContinuation { continuation in
                 pool.submit { continuation.resume(returning: clinux_gettid()) }
             }
         }
         let first = await thread()
+        // The call's thread answers before it is idle again: wait until it waits for the next call.
+        for _ in 0..<3000 where pool.idleThreads == 0 { try? await Task.sleep(for: .milliseconds(10)) }
+        #expect(pool.idleThreads == 1)
         let second = await thread()
         #expect(first == second)
         #expect(first != clinux_gettid())

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import LinuxSystem
 import TestSupport
 import Testing
 

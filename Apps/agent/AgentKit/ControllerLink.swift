@@ -33,6 +33,7 @@ actor ControllerLink {
         self.configuration = configuration
         self.log = log
         client = Self.makeClient(configuration, token: configuration.clusterToken)
+        heldLease = LeaseFile.lease(configuration.leasePath)
     }
 
     static func makeClient(_ configuration: AgentConfiguration, token: String, timeout: Duration? = nil) -> HTTPClient {
@@ -45,8 +46,9 @@ actor ControllerLink {
         return HTTPClient(configuration: settings)
     }
 
-    /// The lease the agent holds now: what its lease file says (perhaps from an earlier controller's answer).
-    var heldLease: Duration? { LeaseFile.lease(configuration.leasePath) }
+    /// The lease the agent holds now: what its lease file says. Read from the file once, at start (a lease an
+    /// earlier agent process was given), then kept as each answer renews it.
+    private(set) var heldLease: Duration?
 
     /// Registers until the controller takes it (retrying with backoff), or throws when it refuses for good.
     /// Returns the allocations the controller wants stopped. One registration at a time: the heartbeat and poll
@@ -166,7 +168,10 @@ actor ControllerLink {
         settings.heartbeatInterval = .milliseconds(Int64(max(100, heartbeatIntervalMs)))
         if let longPollSeconds { settings.longPollSeconds = max(1, min(longPollSeconds, 60)) }
         if let lease = allocationLeaseMs { settings.allocationLease = .milliseconds(Int64(max(1000, lease))) }
-        LeaseFile.renew(configuration.leasePath, lease: settings.allocationLease, renewedAt: renewedAt)
+        // What the agent tells the controller it holds is what the supervisors will fence by: the file's.
+        if LeaseFile.renew(configuration.leasePath, lease: settings.allocationLease, renewedAt: renewedAt) {
+            heldLease = settings.allocationLease
+        }
     }
 }
 

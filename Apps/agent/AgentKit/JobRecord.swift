@@ -4,7 +4,6 @@ import CorralSupport
 import FoundationEssentials
 import Glibc
 import LinuxSystem
-import NodeProbe
 
 /// Why the supervisor stopped a job (none when the job ended by itself).
 enum StopReason: String, Codable, Hashable, Sendable {
@@ -100,7 +99,7 @@ struct JobRecord: Sendable {
         return pid
     }
 
-    /// When the process started (clock ticks since boot), from NodeProbe's /proc/PID/stat parser.
+    /// When the process started (clock ticks since boot), from LinuxSystem's /proc/PID/stat parser.
     static func startTime(of pid: pid_t) -> String? {
         let stat = String(decoding: Files.read("/proc/\(pid)/stat", from: 0, limit: 1024, size: 1024), as: UTF8.self)
         return ProcessStat(stat).map { String($0.startTicks) }

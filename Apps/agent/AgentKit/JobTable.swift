@@ -27,6 +27,7 @@ actor JobTable {
     let reporter: Reporter
     let shipper: LogShipper
     let sampler: UsageSampler
+    let settings: LaunchSettings
     var running: [String: RunningJob] = [:]
     /// Every allocation this process has seen, so a launch delivered twice starts once.
     var seen: Set<String> = []
@@ -47,18 +48,8 @@ actor JobTable {
         self.reporter = reporter
         self.shipper = shipper
         self.sampler = sampler
-    }
-
-    /// Every allocation the agent holds, with its latest usage, for registration and heartbeats.
-    func runningReports() async -> [RunningAllocation] {
-        let usage = await sampler.usage
-        return running.sorted { $0.key < $1.key }.map {
-            RunningAllocation(allocationId: $0.key, pid: $0.value.pid, usage: usage[$0.key])
-        }
-    }
-
-    var settings: LaunchSettings {
-        LaunchSettings(
+        // What every plan reads of the node: fixed for the agent's life, read once.
+        settings = LaunchSettings(
             logDir: configuration.logDir,
             leasePath: configuration.leasePath,
             bootID: bootID,
@@ -67,6 +58,14 @@ actor JobTable {
             agentEnvironment: Processes.currentEnvironment(),
             user: (getuid(), getgid())
         )
+    }
+
+    /// Every allocation the agent holds, with its latest usage, for registration and heartbeats.
+    func runningReports() async -> [RunningAllocation] {
+        let usage = await sampler.usage
+        return running.sorted { $0.key < $1.key }.map {
+            RunningAllocation(allocationId: $0.key, pid: $0.value.pid, usage: usage[$0.key])
+        }
     }
 
     /// Takes the launches of one answer: every new one is the agent's at once (listed in heartbeats, its record

@@ -5,8 +5,10 @@ import LinuxSystem
 /// The agent's lease file: when the agent last heard from the controller (CLOCK_MONOTONIC, which wall-clock
 /// steps do not move and which every process of the machine shares) and how long that renewal lasts.
 enum LeaseFile {
-    static func renew(_ path: String, lease: Duration, renewedAt: Int64 = Monotonic.nanoseconds()) {
-        try? Files.writeAtomically(path, "\(renewedAt) \(lease.milliseconds)\n", mode: 0o600, durable: false)
+    /// Returns whether the file now holds this renewal (a failed write leaves the one before, lease and all).
+    @discardableResult
+    static func renew(_ path: String, lease: Duration, renewedAt: Int64 = Monotonic.nanoseconds()) -> Bool {
+        (try? Files.writeAtomically(path, "\(renewedAt) \(lease.milliseconds)\n", mode: 0o600, durable: false)) != nil
     }
 
     /// When the supervisor must start stopping a job so that it is dead before the controller's lease ends

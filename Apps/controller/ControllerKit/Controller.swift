@@ -29,7 +29,6 @@ public final class Controller: Sendable {
                     + "development CA and certificates), or --insecure if the network is trusted"
             )
         }
-        if let problem = configuration.liveness.problem { throw ConfigurationError(problem) }
         try Files.makeDirectories(configuration.dataDir, mode: 0o700)
         // Two connections to one SQLite file: the cluster state's, and the credentials' own, so checking a
         // token never waits behind job work (WAL lets them read at once; writes take turns).

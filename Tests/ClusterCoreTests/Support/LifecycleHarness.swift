@@ -43,6 +43,7 @@ struct LifecycleHarness {
             case .renewLease(let id):
                 allocations[id]?.delivered = true
                 allocations[id]?.leaseRenewedAt = now
+            case .redeliver(let id): allocations[id]?.delivered = false
             case .wake(let node): woken.append(node)
             case .requestPass: passes += 1
             }

@@ -3,6 +3,7 @@ import ClusterWire
 import Foundation
 import Glibc
 import HTTPKit
+import LinuxSystem
 import Testing
 
 /// A real local cluster for end-to-end tests: the real `corral-controller`, `corral-agent` and `corral`
@@ -317,24 +318,12 @@ func writeExecutable(_ path: String, _ text: String) throws {
 
 /// Whether the process is alive and not a zombie.
 func processRuns(_ pid: Int32) -> Bool {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-        let close = stat.lastIndex(of: ")")
-    else { return false }
-    return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+    var buffer = [UInt8](repeating: 0, count: 1024)
+    return ProcessStat.read("/proc/\(pid)/stat", buffer: &buffer).map { $0.state != "Z" } ?? false
 }
 
 /// Whether a process of the group is alive (zombies, dead and waiting to be reaped, do not count).
-func processGroupRuns(_ group: Int32) -> Bool {
-    for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int32(name) != nil {
-        guard let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { continue }
-        // After "pid (comm) ": state, ppid, pgrp.
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        if fields.count > 2, Int32(fields[2]) == group, fields[0] != "Z" { return true }
-    }
-    return false
-}
+func processGroupRuns(_ group: Int32) -> Bool { Processes.groupRuns(group) }
 
 /// Polls `condition` every 50 ms until it holds or `timeout` seconds pass.
 func waitUntil(_ what: String, timeout: Double, _ condition: () async throws -> Bool) async throws {

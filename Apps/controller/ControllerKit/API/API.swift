@@ -43,12 +43,9 @@ struct API: Sendable {
         return principal
     }
 
-    func decode<T: Decodable>(_ type: T.Type, _ request: HTTPRequest) throws(APIError) -> T {
-        do {
-            return try WireJSON.decode(type, from: request.body)
-        } catch {
-            throw APIError(.badRequest, "invalid_request", error.description)
-        }
+    /// The body, decoded strictly (a malformed one becomes a 400 in `APIError(mapping:)`).
+    func decode<T: Decodable>(_ type: T.Type, _ request: HTTPRequest) throws(WireDecodingError) -> T {
+        try WireJSON.decode(type, from: request.body)
     }
 
     /// A non-negative integer query parameter, or nil when absent.

@@ -111,10 +111,8 @@ extension ClusterState {
         node.agentLease = .agentLease(reported: Self.lease(request.allocationLeaseMs), told: settings.allocationLease)
         var changes = ChangeSet()
         // Written only when something durable changed: a heartbeat is otherwise memory only.
-        let durable =
-            node.status != before.status || node.gpus.map(\.healthy) != before.gpus.map(\.healthy)
-            || node.agentLease != before.agentLease
-        if durable { changes.nodes[id] = node }
+        let schedulable = node.status != before.status || node.gpus.map(\.healthy) != before.gpus.map(\.healthy)
+        if schedulable || node.agentLease != before.agentLease { changes.nodes[id] = node }
         let reported = request.running.compactMap { AllocationID(parsing: $0.allocationId) }
         let actions = NodeLiveness.heartbeat(
             node: id,
@@ -131,9 +129,7 @@ extension ClusterState {
         }
         try commit(changes)
         nodes[id] = node
-        if node.status != before.status || node.gpus.map(\.healthy) != before.gpus.map(\.healthy) {
-            requestSchedulingPass()
-        }
+        if schedulable { requestSchedulingPass() }
         return HeartbeatResponse(
             stop: NodeLiveness.stopList(
                 node: id,

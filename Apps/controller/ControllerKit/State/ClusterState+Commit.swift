@@ -12,10 +12,8 @@ struct ChangeSet {
     /// Allocations as the staged effects left them (nil: released).
     private(set) var stagedAllocations: [AllocationID: Allocation?] = [:]
     var nodes: [NodeID: Node] = [:]
-    /// Liveness actions on allocations (redeliver, renew, stop, release), carried out after the outcomes' effects.
-    private(set) var actions: [LivenessAction] = []
-
-    var isEmpty: Bool { outcomes.isEmpty && nodes.isEmpty && actions.isEmpty }
+    /// Liveness's effects on allocations (redeliver, renew, stop, release), carried out after the outcomes'.
+    private(set) var effects: [LifecycleEffect] = []
 
     mutating func add(_ outcome: LifecycleOutcome, new: Bool = false) {
         outcomes.append(outcome)
@@ -30,7 +28,7 @@ struct ChangeSet {
         }
     }
 
-    mutating func add(_ action: LivenessAction) { actions.append(action) }
+    mutating func add(_ effect: LifecycleEffect) { effects.append(effect) }
 }
 
 extension ClusterState {
@@ -64,7 +62,12 @@ extension ClusterState {
     /// store fails nothing changes in memory, and the error is thrown.
     func commit(_ changes: ChangeSet) throws {
         try store(changes)
-        for node in changes.nodes.values { nodes[node.id] = node }
+        for node in changes.nodes.values {
+            if node.status == .lost && !node.revoked && nodes[node.id]?.status != .lost {
+                log.warning("node \(node.id) is lost: no heartbeat for \(settings.nodeTimeout)")
+            }
+            nodes[node.id] = node
+        }
         for outcome in changes.outcomes where outcome.storage != .none {
             let job = outcome.job
             if changes.newJobs.contains(job.id) && orderIndex[job.id] == nil {
@@ -74,7 +77,7 @@ extension ClusterState {
             keep(job)
         }
         for outcome in changes.outcomes { for effect in outcome.effects { carryOut(effect) } }
-        for action in changes.actions { carryOut(action) }
+        for effect in changes.effects { carryOut(effect) }
     }
 
     /// The durable part: each changed job written once (its last version, every attempt any outcome touched),
@@ -116,26 +119,12 @@ extension ClusterState {
         case .renewLease(let id):
             allocations[id]?.delivered = true
             allocations[id]?.leaseRenewedAt = clock.now()
+        case .redeliver(let id):
+            allocations[id]?.delivered = false
         case .wake(let node):
             wakeAll(node: node)
         case .requestPass:
             requestSchedulingPass()
-        }
-    }
-
-    func carryOut(_ action: LivenessAction) {
-        switch action {
-        case .redeliver(let id):
-            allocations[id]?.delivered = false
-        case .renewLease(let id):
-            carryOut(LifecycleEffect.renewLease(id))
-        case .stop(let id):
-            carryOut(LifecycleEffect.stop(id))
-            if let node = allocations[id]?.node { wakeAll(node: node) }
-        case .release(let id):
-            release(id)
-        case .markLost, .suspectSelf, .job:
-            break  // staged before the commit
         }
     }
 
@@ -150,14 +139,13 @@ extension ClusterState {
                 guard var node = changes.nodes[id] ?? nodes[id] else { continue }
                 node.status = .lost
                 changes.nodes[id] = node
-                log.warning("node \(id) is lost: no heartbeat for \(settings.nodeTimeout)")
             case .suspectSelf(let silent, let alive):
                 log.warning(
                     "\(silent) of \(alive) nodes went silent at once: suspecting this controller's network, "
                         + "marking none lost"
                 )
-            case .redeliver, .renewLease, .stop, .release:
-                changes.add(action)
+            case .effect(let effect):
+                changes.add(effect)
             }
         }
     }

@@ -42,12 +42,15 @@ public enum Processes {
     public static func groupRuns(_ group: Int32) -> Bool {
         guard group > 1, groupAlive(group), let directory = opendir("/proc") else { return false }
         defer { closedir(directory) }
+        var buffer = [UInt8](repeating: 0, count: 1024)
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) {
                 String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
             }
-            guard let pid = Int32(name), let stat = ProcessStatFile.read(pid) else { continue }
-            if stat.group == group && stat.state != "Z" { return true }
+            guard Int32(name) != nil, let stat = ProcessStat.read("/proc/\(name)/stat", buffer: &buffer) else {
+                continue
+            }
+            if stat.processGroup == group && stat.state != "Z" { return true }
         }
         return false
     }
@@ -65,23 +68,5 @@ public enum Processes {
             entry += 1
         }
         return variables
-    }
-}
-
-/// The fields of /proc/PID/stat a group scan needs: the state and the process group.
-enum ProcessStatFile {
-    static func read(_ pid: Int32) -> (state: Character, group: Int32)? {
-        let descriptor = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var buffer = [UInt8](repeating: 0, count: 512)
-        let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-        guard count > 0 else { return nil }
-        // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so read after the last ')'.
-        let text = String(decoding: buffer[..<count], as: UTF8.self)
-        guard let close = text.lastIndex(of: ")") else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 2, let state = fields[0].first, let group = Int32(fields[2]) else { return nil }
-        return (state, group)
     }
 }

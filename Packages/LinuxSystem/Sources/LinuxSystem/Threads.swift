@@ -126,6 +126,13 @@ final class ThreadPool: @unchecked Sendable {
         }
     }
 
+    /// Threads waiting for a call now.
+    var idleThreads: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return idle
+    }
+
     private func serve() {
         condition.lock()
         while true {

@@ -9,6 +9,8 @@ public enum LifecycleEffect: Hashable, Sendable {
     case stop(AllocationID)
     /// The agent just showed it holds the allocation: its lease starts again.
     case renewLease(AllocationID)
+    /// The agent's previous process had the launch and is gone: hand it out again (node liveness).
+    case redeliver(AllocationID)
     /// Answer the node's waiting long polls now (a launch or a stop is there for it).
     case wake(NodeID)
     /// Something the scheduler reads changed (the queue, free resources, a dependency's state).
@@ -43,9 +45,6 @@ public struct LifecycleOutcome: Hashable, Sendable {
     public var rejection: LifecycleRejection?
 
     public init(job: Job) { self.job = job }
-
-    /// Another attempt's or stale event: nothing to do.
-    public static func unchanged(_ job: Job) -> LifecycleOutcome { LifecycleOutcome(job: job) }
 }
 
 /// The settings the lifecycle's rules read.

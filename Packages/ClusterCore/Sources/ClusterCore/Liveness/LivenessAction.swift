@@ -1,5 +1,5 @@
-/// What node liveness asks the controller to do. Job events go through `JobLifecycle`; the rest change the
-/// controller's view of nodes and allocations.
+/// What node liveness asks the controller to do. Job events go through `JobLifecycle`; allocation effects are
+/// the lifecycle's own, carried out the same way.
 public enum LivenessAction: Hashable, Sendable {
     /// The node has been silent past the node timeout.
     case markLost(NodeID)
@@ -7,14 +7,8 @@ public enum LivenessAction: Hashable, Sendable {
     case suspectSelf(silent: Int, alive: Int)
     /// An event for the job's lifecycle.
     case job(JobID, LifecycleEvent)
-    /// The agent's previous process had the launch and is gone: hand it out again.
-    case redeliver(AllocationID)
-    /// The agent shows it holds the allocation: its lease starts again.
-    case renewLease(AllocationID)
-    /// Ask the agent to stop this copy (it runs on a node the job has left).
-    case stop(AllocationID)
-    /// Free an allocation no job owns any more.
-    case release(AllocationID)
+    /// An effect on an allocation (renew its lease, stop it, hand it out again, release it).
+    case effect(LifecycleEffect)
 }
 
 /// What liveness reads: a value, so each rule is a pure function of it.

@@ -91,7 +91,9 @@ public enum NodeLiveness {
             let id = allocation.id
             let running = reported.contains(id) && !rebooted
             guard let job = view.liveJob(id) else {
-                if !running { actions.append(view.jobs[id.job] == nil ? .release(id) : .job(id.job, gone(id, why))) }
+                if !running {
+                    actions.append(view.jobs[id.job] == nil ? .effect(.release(id)) : .job(id.job, gone(id, why)))
+                }
                 continue
             }
             switch job.state {
@@ -99,14 +101,14 @@ public enum NodeLiveness {
                 // The agent has it (its STARTING report is on its way): its lease starts again. Handed to the
                 // agent's previous process but not taken: hand it out again (the agent ignores allocation ids it
                 // has already seen).
-                actions.append(running ? .renewLease(id) : .redeliver(id))
+                actions.append(.effect(running ? .renewLease(id) : .redeliver(id)))
             case .starting, .running:
-                actions.append(running ? .renewLease(id) : .job(job.id, gone(id, why)))
+                actions.append(running ? .effect(.renewLease(id)) : .job(job.id, gone(id, why)))
             case .lost:
                 // Still running on a node the job was given up on: stop this copy, whose lease the agent holds
                 // again; the job is retried once it is gone.
                 if running {
-                    actions += [.renewLease(id), .stop(id)]
+                    actions += [.effect(.renewLease(id)), .effect(.stop(id)), .effect(.wake(node))]
                 } else {
                     actions.append(.job(job.id, gone(id, "its process is gone (\(why))")))
                 }
@@ -131,12 +133,12 @@ public enum NodeLiveness {
             let id = allocation.id
             let lost = view.liveJob(id)?.state == .lost
             if reported.contains(id) {
-                actions.append(.renewLease(id))
-                if lost { actions.append(.stop(id)) }
+                actions.append(.effect(.renewLease(id)))
+                if lost { actions += [.effect(.stop(id)), .effect(.wake(node))] }
             } else if lost {
                 actions.append(.job(id.job, gone(id, reason)))
             } else if let stopAt = allocation.stopRequestedAt, stopAt + view.settings.stopGrace < view.now {
-                actions.append(view.jobs[id.job] == nil ? .release(id) : .job(id.job, gone(id, reason)))
+                actions.append(view.jobs[id.job] == nil ? .effect(.release(id)) : .job(id.job, gone(id, reason)))
             }
         }
         return actions
