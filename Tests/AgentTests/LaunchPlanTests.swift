@@ -46,7 +46,11 @@ import Testing
             docker: nil,
             killGraceSeconds: 10,
             agentEnvironment: agentEnvironment,
-            user: (getuid(), getgid())
+            nodeID: "n1",
+            agentUID: getuid(),
+            containment: nil,
+            gpuDevices: [:],
+            deviceMask: directory + "/mask"
         )
         return try LaunchPlan.make(spec, settings)
     }

@@ -146,7 +146,8 @@ struct ContainerJobTests {
             (try await cluster.corral(["logs", long])).stdout.contains("started")
         }
         #expect((try await cluster.corral(["cancel", long])).status == 0)
-        try await waitUntil("docker stop was called", timeout: 20) { !Self.calls(tools, "stop").isEmpty }
+        // The stand-in creates its record before it writes it: wait for the arguments, not the file.
+        try await waitUntil("docker stop was called", timeout: 20) { Self.calls(tools, "stop").first?.isEmpty == false }
         #expect(Self.calls(tools, "stop") == [["stop", "--time", "3", "corral-\(long)-1"]])
         // The job is CANCELED once the agent reports the container gone, not before.
         #expect(try await cluster.waitForState(long, ["CANCELED"], timeout: 20).state == "CANCELED")

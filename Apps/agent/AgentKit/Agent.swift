@@ -13,6 +13,8 @@ public struct Agent: Sendable {
     let log: any LogSink
     let inventory: NodeInventory
     let bootID: String?
+    /// How jobs are contained here (cgroups), decided once at start.
+    let containment: Containment
     let link: ControllerLink
     let reporter: Reporter
     let shipper: LogShipper
@@ -32,6 +34,7 @@ public struct Agent: Sendable {
             memoryOverride: configuration.memory
         )
         bootID = NodeProber.bootID()
+        containment = Containment.prepare(parent: configuration.cgroupParent)
         let measured = ["nvidia-smi", "nvml"].contains(inventory.gpuSource)
         let link = ControllerLink(configuration: configuration, log: log)
         self.link = link
@@ -45,6 +48,8 @@ public struct Agent: Sendable {
             configuration: configuration,
             log: log,
             bootID: bootID,
+            containment: containment.problem == nil ? containment : nil,
+            gpuIndices: inventory.gpus.map(\.index),
             reporter: reporter,
             shipper: shipper,
             sampler: sampler
@@ -60,8 +65,24 @@ public struct Agent: Sendable {
             "node \(configuration.nodeID): \(inventory.gpus.count) GPUs (\(inventory.gpuSource)), "
                 + "\(inventory.cpus) CPUs, \(ByteSize.format(inventory.memoryBytes)) memory"
         )
-        try Files.makeDirectories(configuration.logDir, mode: 0o750)
+        if let problem = containment.problem {
+            guard configuration.allowUncontained else {
+                throw ConfigurationFailure(
+                    "jobs cannot be contained in cgroups on this node (\(problem)); an admin who accepts running "
+                        + "them uncontained sets allow_uncontained = true in [isolation] (corral-agent configure "
+                        + "--allow-uncontained)"
+                )
+            }
+            log.warning("running jobs WITHOUT cgroups (\(problem)): allowed by [isolation] allow_uncontained")
+        } else {
+            log.info("jobs are contained: \(containment.summary)")
+        }
+        // Jobs run as other accounts: nothing of the agent's (tokens, records, logs) may be readable to them.
+        try Files.makeDirectories(configuration.stateDir, mode: 0o700)
+        chmod(configuration.stateDir, 0o700)
+        try Files.makeDirectories(configuration.logDir, mode: 0o700)
         try Files.makeDirectories(configuration.jobsDir, mode: 0o700)
+        JobTable.makeDeviceMask(configuration.deviceMaskPath)
         await jobs.adopt()
         try await register()
         await withTaskGroup(of: Void.self) { group in
@@ -107,7 +128,8 @@ public struct Agent: Sendable {
             agentVersion: AgentVersion.current,
             running: await jobs.runningReports(),
             gpuTopology: inventory.gpuTopology,
-            allocationLeaseMs: await link.heldLease.map { Int($0.milliseconds) }
+            allocationLeaseMs: await link.heldLease.map { Int($0.milliseconds) },
+            containment: containment.summary
         )
     }
 

@@ -121,6 +121,18 @@ enum AgentChecks {
             checks.append(writable(directory))
         }
         checks.append(diskSpace(configuration.logDir))
+        let containment = Containment.prepare(parent: configuration.cgroupParent)
+        checks.append(
+            Check(
+                name: "cgroups",
+                required: !configuration.allowUncontained,
+                ok: containment.problem == nil,
+                detail: containment.problem == nil
+                    ? "\(containment.summary); jobs under \(containment.tracking?.directory ?? "?")"
+                    : "\(containment.summary)"
+                        + (configuration.allowUncontained ? " (allowed: allow_uncontained)" : "; or set allow_uncontained")
+            )
+        )
         if let declared = configuration.declaredGPUs {
             checks.append(Check(name: "GPUs", required: true, ok: true, detail: "\(declared) declared in agent.toml"))
         } else {

@@ -30,6 +30,9 @@ public enum AgentCommand: Sendable, Equatable {
         public var cpus: Int?
         public var memory: Int64?
         public var labels: [String: String] = [:]
+        public var cgroupParent: String?
+        public var allowUncontained = false
+        public var deviceDir: String?
     }
 
     public static let usage = """
@@ -39,6 +42,7 @@ public enum AgentCommand: Sendable, Equatable {
           configure --endpoint URL --cluster-token-file FILE [--node-id ID] [--declare-gpus N] [--gpu-name NAME]
                     [--state-dir DIR] [--ca-file FILE] [--client-cert FILE --client-key FILE]
                     [--cpus N] [--memory SIZE] [--label KEY=VALUE]
+                    [--cgroup-parent PATH] [--allow-uncontained] [--gpu-device-dir DIR]
                     [--config FILE]
                     writes ~/.corral/agent.toml (mode 0600); on a terminal it asks for what no flag gave;
                     --cluster-token - reads the token from stdin (--cluster-token TOKEN would show in ps)
@@ -94,6 +98,17 @@ public enum AgentCommand: Sendable, Equatable {
                 case "--label":
                     let (key, value) = try arguments.keyValue(for: flag)
                     configure.labels[key] = value
+                case "--cgroup-parent":
+                    configure.cgroupParent = try arguments.value(for: flag)
+                    guard AgentConfiguration.isCgroupPath(configure.cgroupParent ?? "") else {
+                        throw UsageError.malformedValue(
+                            flag,
+                            expected: "a relative cgroup path such as corral/jobs",
+                            got: configure.cgroupParent ?? ""
+                        )
+                    }
+                case "--allow-uncontained": configure.allowUncontained = true
+                case "--gpu-device-dir": configure.deviceDir = try arguments.value(for: flag)
                 default: throw UsageError.unknownOption(flag, for: "configure")
                 }
             }
@@ -243,6 +258,9 @@ public enum AgentCommand: Sendable, Equatable {
         if let value = options.cpus { configuration.cpus = value }
         if let value = options.memory { configuration.memory = value }
         for (key, value) in options.labels { configuration.labels[key] = value }
+        if let value = options.cgroupParent { configuration.cgroupParent = value }
+        if options.allowUncontained { configuration.allowUncontained = true }
+        if let value = options.deviceDir { configuration.deviceDir = value }
         do {
             try configuration.validate()
             try Files.writeAtomically(options.configPath, configuration.render(), mode: 0o600)

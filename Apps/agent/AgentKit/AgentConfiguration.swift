@@ -34,6 +34,12 @@ public struct AgentConfiguration: Sendable, Hashable {
     public var registryPasswordFile: String?
     /// From CORRAL_REGISTRY_PASSWORD only: never written to the file.
     public var registryPassword: String?
+    /// `[isolation]`: the agent's cgroup for jobs, below its own cgroup in each hierarchy.
+    public var cgroupParent: String = "corral"
+    /// Run jobs without cgroups where they cannot be used (an admin's explicit choice; off by default).
+    public var allowUncontained = false
+    /// Where the GPUs' device nodes are (`nvidia0`...); only tests point it elsewhere, at stand-ins.
+    public var deviceDir: String = "/dev"
 
     public init() {}
 
@@ -46,6 +52,8 @@ public struct AgentConfiguration: Sendable, Hashable {
     public var leasePath: String { stateDir + "/lease" }
     /// The running agent's pid, for `corral-agent status` and `stop`.
     public var pidPath: String { stateDir + "/agent.pid" }
+    /// An empty file of mode 0000, mounted over the GPU device nodes a job was not given.
+    public var deviceMaskPath: String { stateDir + "/device-mask" }
 
     public static var defaultPath: String { Files.home() + "/.corral/agent.toml" }
 
@@ -98,7 +106,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         let known: Set<String> = [
             "endpoint", "cluster_token", "node_id", "state_dir", "ca_file", "client_cert", "client_key", "gpus", "cpus",
             "memory", "labels",
-            "kill_grace_seconds", "nvidia_smi", "nvml", "containers",
+            "kill_grace_seconds", "nvidia_smi", "nvml", "containers", "isolation",
         ]
         for key in table.keys where !known.contains(key) {
             throw ConfigurationFailure("\(path): unknown setting '\(key)'")
@@ -155,6 +163,7 @@ public struct AgentConfiguration: Sendable, Hashable {
                 }
             }
         }
+        if let value = table["isolation"] { try applyIsolation(value, path: path) }
         if let value = table["labels"] {
             guard case .table(let labels) = value else {
                 throw ConfigurationFailure("\(path): [labels] must be a table")
@@ -222,6 +231,7 @@ public struct AgentConfiguration: Sendable, Hashable {
             if let registryPasswordFile { containers.set("password_file", .string(registryPasswordFile)) }
             table.set("containers", .table(containers))
         }
+        if let isolation = renderIsolation() { table.set("isolation", .table(isolation)) }
         if !labels.isEmpty {
             var labelTable = TOMLTable()
             for (key, value) in labels.sorted(by: { $0.key < $1.key }) { labelTable.set(key, .string(value)) }

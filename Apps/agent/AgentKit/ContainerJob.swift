@@ -1,5 +1,6 @@
 import ClusterWire
 import Glibc
+import LinuxSystem
 
 /// Container jobs (`image` set) through the `docker` CLI: the command lines, built apart from running them
 /// so that tests can check them argument by argument (no Docker engine runs on the build machine).
@@ -16,12 +17,13 @@ enum ContainerJob {
     /// one option); none at all when it asked for none (`NVIDIA_VISIBLE_DEVICES=void`, since CUDA images set
     /// it to `all`). Its cwd is mounted at the same path and is the working directory; it runs as the agent's
     /// user, as a job without an image does, so files it writes there are the user's; CPUs and memory are
-    /// capped at what it asked for.
+    /// capped at what it asked for. It runs as the job's account (`--user UID:GID`, its other groups added), as a
+    /// job without an image does.
     static func runArguments(
         docker: String,
         spec: LaunchSpec,
         environmentNames: [String],
-        user: (uid: uid_t, gid: gid_t)
+        account: UnixAccount
     ) -> [String] {
         var arguments = [docker, "run", "--rm", "--name", name(spec.allocationId), "--init"]
         arguments += ["--label", "corral.job=\(spec.jobId)", "--label", "corral.allocation=\(spec.allocationId)"]
@@ -30,7 +32,8 @@ enum ContainerJob {
         }
         arguments += ["--cpus", "\(spec.cpus)"]
         if spec.memory > 0 { arguments += ["--memory", "\(spec.memory)"] }
-        arguments += ["--user", "\(user.uid):\(user.gid)"]
+        arguments += ["--user", "\(account.uid):\(account.gid)"]
+        for group in account.groups where group != account.gid { arguments += ["--group-add", "\(group)"] }
         arguments += ["--volume", "\(spec.cwd):\(spec.cwd)", "--workdir", spec.cwd]
         for name in environmentNames.sorted() { arguments += ["--env", name] }
         arguments.append(spec.image ?? "")

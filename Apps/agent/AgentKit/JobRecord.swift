@@ -22,6 +22,8 @@ struct SupervisorExit: Codable, Hashable, Sendable {
     var cpuSeconds: Double?
     /// The largest resident set of any one of those processes.
     var maxResidentBytes: Int64?
+    /// The kernel's OOM killer killed a process of the job at its cgroup's memory limit.
+    var outOfMemory: Bool?
 }
 
 /// One allocation's directory in the agent's state dir. The agent and the job's supervisor (another process)

@@ -37,7 +37,10 @@ extension JobTable {
     func started(_ id: String, _ pid: pid_t?) async {
         guard let pid, let job = running[id], job.pid == nil else { return }
         running[id]?.pid = pid
-        if job.spec.image == nil { await sampler.watch(id, group: pid) }
+        if job.spec.image == nil {
+            let cgroup = JobRecord(jobsDir: configuration.jobsDir, allocationID: id).plan()?.cgroup
+            await sampler.watch(id, group: pid, cgroup: cgroup)
+        }
         log.info("allocation \(id): started pid \(pid) on GPUs \(job.spec.gpuIndices)")
         reporter.send(id, AllocationStatusRequest(phase: .running, pid: pid))
     }
@@ -100,6 +103,8 @@ extension JobTable {
         switch exit.stopReason {
         case .fence:
             message = "stopped by its agent: the controller was out of reach for longer than the allocation lease"
+        case nil where exit.outOfMemory == true:
+            message = "the kernel killed it at the memory limit it asked for (--mem): ask for more memory"
         case nil where exit.signal == SIGKILL: message = "killed, possibly out of memory"
         case nil where exit.launchError != nil: message = exit.launchError
         default: message = nil
@@ -116,7 +121,8 @@ extension JobTable {
                 memory: sampled?.memory ?? 0,
                 peakMemory: max(exit.maxResidentBytes ?? 0, sampled?.peakMemory ?? 0),
                 gpuMemoryMib: sampled?.gpuMemoryMib
-            )
+            ),
+            outOfMemory: exit.outOfMemory == true ? true : nil
         )
     }
 

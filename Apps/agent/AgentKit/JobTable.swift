@@ -38,6 +38,8 @@ actor JobTable {
         configuration: AgentConfiguration,
         log: any LogSink,
         bootID: String?,
+        containment: Containment?,
+        gpuIndices: [Int],
         reporter: Reporter,
         shipper: LogShipper,
         sampler: UsageSampler
@@ -56,8 +58,33 @@ actor JobTable {
             docker: configuration.docker,
             killGraceSeconds: Int(configuration.killGrace.components.seconds),
             agentEnvironment: Processes.currentEnvironment(),
-            user: (getuid(), getgid())
+            nodeID: configuration.nodeID,
+            agentUID: getuid(),
+            containment: containment,
+            gpuDevices: Self.deviceNodes(gpuIndices, in: configuration.deviceDir),
+            deviceMask: configuration.deviceMaskPath
         )
+    }
+
+    /// `DIR/nvidiaN` for each GPU index whose device node exists (the minor number of NVIDIA's device nodes
+    /// is the GPU's index in nvidia-smi's order on the nodes we know; a node where it is not should name its
+    /// GPUs by declaring them).
+    static func deviceNodes(_ indices: [Int], in directory: String) -> [Int: String] {
+        var nodes: [Int: String] = [:]
+        for index in indices {
+            let path = "\(directory)/nvidia\(index)"
+            if access(path, F_OK) == 0 { nodes[index] = path }
+        }
+        return nodes
+    }
+
+    /// The empty file of mode 0000 a job's hidden devices are mounted over.
+    static func makeDeviceMask(_ path: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0)
+        if fd >= 0 {
+            fchmod(fd, 0)
+            close(fd)
+        }
     }
 
     /// Every allocation the agent holds, with its latest usage, for registration and heartbeats.

@@ -22,6 +22,14 @@ struct LaunchPlan: Codable, Hashable, Sendable {
     var bootId: String?
     /// Container jobs stop through `docker stop -t GRACE NAME` rather than a signal to the docker client.
     var stopCommand: [String]?
+    /// The account the job runs as (nil: the agent's own, for a job from a controller that names none, or an
+    /// agent that is not root and runs jobs as itself).
+    var account: UnixAccount?
+    /// The job's cgroups (nil where the node runs jobs uncontained, and for container jobs: docker contains those).
+    var cgroup: JobCgroup?
+    /// The node's GPU device nodes the job was not given, hidden from it, and the file mounted over them.
+    var hiddenDevices: [String]?
+    var deviceMask: String?
 }
 
 /// Why a launch cannot go ahead, in words for the job's owner ("command not found: trian").
@@ -42,18 +50,32 @@ struct LaunchSettings: Sendable {
     var killGraceSeconds: Int
     /// The agent's own environment, of which a job inherits only `LaunchPlan.inherited`.
     var agentEnvironment: [String: String]
-    /// Who container jobs run as.
-    var user: (uid: uid_t, gid: gid_t)
+    /// The node, for messages ("no Unix account 'x' on node gpu-7").
+    var nodeID: String
+    /// The agent's own uid: only root switches accounts, makes cgroups and hides devices.
+    var agentUID: uid_t
+    /// How jobs are contained here; nil: uncontained (an admin allowed it).
+    var containment: Containment?
+    /// The node's GPU device nodes by index (`/dev/nvidia3` for GPU 3), those that exist.
+    var gpuDevices: [Int: String]
+    /// An empty file of mode 0000, mounted over the device nodes of GPUs a job was not given.
+    var deviceMask: String
+    /// Looks an account up in the node's user database (getpwnam_r; tests may answer otherwise).
+    var lookup: @Sendable (String) -> UnixAccount? = { UnixAccount.lookup($0) }
 }
 
 extension LaunchPlan {
     /// Variables of the agent's own environment a job inherits; everything else (tokens included) stays out.
     static let inherited = ["PATH", "LANG", "LC_ALL", "TZ", "TERM", "HOME", "USER", "LOGNAME", "SHELL", "TMPDIR"]
+    /// What a job running as an account of its own gets from that account instead of from the agent.
+    static let fromAccount: Set<String> = ["HOME", "USER", "LOGNAME", "SHELL", "TMPDIR"]
 
     /// The plan for `spec` on this node. Checks what can be checked before anything starts: the working
     /// directory exists, the command can be found and executed, the node runs container jobs if asked to.
     static func make(_ spec: LaunchSpec, _ settings: LaunchSettings) throws(LaunchError) -> LaunchPlan {
         guard let first = spec.command.first, !first.isEmpty else { throw LaunchError("the job has no command") }
+        let account = try account(spec, settings)
+        let switching = settings.agentUID == 0
         var command = spec.command
         var env = spec.env
         if spec.image != nil {
@@ -64,12 +86,12 @@ extension LaunchPlan {
                 docker: docker,
                 spec: spec,
                 environmentNames: ContainerJob.environmentNames(spec),
-                user: settings.user
+                account: account ?? UnixAccount(name: "", uid: settings.agentUID, gid: getgid(), groups: [], home: "/", shell: "")
             )
             if spec.gpuIndices.isEmpty { env["NVIDIA_VISIBLE_DEVICES"] = "void" }
         }
         try checkDirectory(spec.cwd)
-        let environment = environment(spec, env: env, agentEnvironment: settings.agentEnvironment)
+        let environment = environment(spec, env: env, agentEnvironment: settings.agentEnvironment, account: account)
         let executable = try resolve(command[0], cwd: spec.cwd, path: environment["PATH"] ?? "")
         let grace = spec.killGrace ?? settings.killGraceSeconds
         return LaunchPlan(
@@ -83,18 +105,50 @@ extension LaunchPlan {
             leasePath: settings.leasePath,
             bootId: settings.bootID,
             stopCommand: spec.image == nil
-                ? nil : ContainerJob.stopArguments(docker: executable, allocationID: spec.allocationId, grace: grace)
+                ? nil : ContainerJob.stopArguments(docker: executable, allocationID: spec.allocationId, grace: grace),
+            account: switching && spec.image == nil ? account : nil,
+            cgroup: spec.image == nil ? settings.containment?.cgroup(for: spec.allocationId) : nil,
+            hiddenDevices: spec.image == nil && settings.agentUID == 0
+                ? settings.gpuDevices.filter { !spec.gpuIndices.contains($0.key) }.sorted { $0.key < $1.key }.map(\.value)
+                : nil,
+            deviceMask: settings.deviceMask
         )
+    }
+
+    /// The account the job runs as, from the node's user database; a launch failure naming the account and
+    /// the node where it has none (STARTING -> FAILED, not retried forever).
+    static func account(_ spec: LaunchSpec, _ settings: LaunchSettings) throws(LaunchError) -> UnixAccount? {
+        guard let name = spec.unixUser else { return nil }
+        guard UnixAccountName.isValid(name) else { throw LaunchError("'\(name.prefix(64))' is not a Unix account name") }
+        guard let account = settings.lookup(name) else {
+            throw LaunchError("no Unix account '\(name)' on node \(settings.nodeID): create it, or map the user to another")
+        }
+        if settings.agentUID != 0 && account.uid != settings.agentUID {
+            throw LaunchError(
+                "the agent on node \(settings.nodeID) does not run as root, so it cannot start jobs as \(name) "
+                    + "(uid \(account.uid)); it runs jobs only as uid \(settings.agentUID)"
+            )
+        }
+        return account
     }
 
     /// The job's environment: a few of the agent's variables, the job's own, and Corral's.
     static func environment(
         _ spec: LaunchSpec,
         env: [String: String],
-        agentEnvironment: [String: String]
+        agentEnvironment: [String: String],
+        account: UnixAccount? = nil
     ) -> [String: String] {
         var environment: [String: String] = [:]
-        for name in inherited { if let value = agentEnvironment[name] { environment[name] = value } }
+        for name in inherited where account == nil || !fromAccount.contains(name) {
+            if let value = agentEnvironment[name] { environment[name] = value }
+        }
+        if let account {
+            environment["HOME"] = account.home
+            environment["USER"] = account.name
+            environment["LOGNAME"] = account.name
+            if !account.shell.isEmpty { environment["SHELL"] = account.shell }
+        }
         if environment["PATH"] == nil { environment["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
         for (key, value) in env { environment[key] = value }
         environment["CUDA_VISIBLE_DEVICES"] = spec.gpuIndices.map(String.init).joined(separator: ",")
@@ -135,15 +189,42 @@ extension LaunchPlan {
         throw LaunchError(denied ? "permission denied: \(program)" : "command not found: \(program)")
     }
 
-    /// Starts the job's process in a new session (pgid = sid = pid, so a signal to `-pid` reaches every
-    /// descendant), in its cwd, stdout and stderr appended to its log; returns the pid.
+    /// Starts the job's process: in its cgroups (made here, with the limits it asked for), with the GPUs it
+    /// was not given hidden, as its account, in a new session (pgid = sid = pid), in its cwd, stdout and stderr
+    /// appended to its log (which belongs to the account); returns the pid.
     func start() throws(LaunchError) -> pid_t {
-        let options = SpawnOptions(grouping: .newSession, output: .appending(toFile: logPath), workingDirectory: cwd)
-        do {
-            return try Processes.spawn(executable, arguments: arguments, environment: environment, options: options)
-        } catch {
-            throw LaunchError(error.message)
+        let log = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        guard log >= 0 else { throw LaunchError("cannot open log file \(logPath): \(String(cString: strerror(errno)))") }
+        defer { close(log) }
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { if null >= 0 { close(null) } }
+        if let account { _ = fchown(log, account.uid, account.gid) }
+        if let cgroup {
+            do {
+                try cgroup.create(memory: spec.memory, cpus: spec.cpus)
+            } catch {
+                throw LaunchError("cannot make the job's cgroup: \(error)")
+            }
         }
+        var spawn = JobSpawn(executable: executable, arguments: arguments, environment: environment)
+        spawn.workingDirectory = cwd
+        spawn.input = null >= 0 ? null : nil
+        spawn.output = log
+        spawn.account = account
+        spawn.cgroupProcs = cgroup?.procsFiles ?? []
+        spawn.hiddenDevices = hiddenDevices ?? []
+        spawn.mask = deviceMask
+        for attempt in 0..<10 {
+            do {
+                return try Processes.spawn(spawn)
+            } catch where attempt < 9 && [EAGAIN, ETXTBSY, EINTR].contains(error.underlyingErrno ?? 0) {
+                usleep(20_000)
+            } catch {
+                cgroup?.remove()
+                throw LaunchError(error.message)
+            }
+        }
+        throw LaunchError("cannot start \(arguments.first ?? executable)")
     }
 }
 

@@ -15,9 +15,10 @@ extension Supervisor {
     }
 
     /// Waits until no process of the job is left, acting meanwhile on stop requests, the time limit and the
-    /// agent's lease. When the leader ends by itself, what it left in its group is killed at once; when it ends
-    /// on a stop, the rest get the grace, then SIGKILL. Either way the job is over only when its process group
-    /// is empty, so a cancel never reports an end while a grandchild that ignores SIGTERM still runs.
+    /// agent's lease. When the leader ends by itself, what it left behind is killed at once; when it ends on a
+    /// stop, the rest get the grace, then SIGKILL. Either way the job is over only when its cgroup (or, on a
+    /// node without cgroups, its process group) is empty, so a cancel never reports an end while a grandchild
+    /// that ignores SIGTERM, or one that left the session with setsid, still runs.
     static func watch(_ pid: pid_t, _ plan: LaunchPlan, _ record: JobRecord) -> Watched {
         let pidFD = clinux_pidfd_open(pid, 0)
         defer { if pidFD >= 0 { close(pidFD) } }
@@ -43,7 +44,7 @@ extension Supervisor {
             case .nothing: break
             }
             let now = Monotonic.nanoseconds()
-            if leaderDone && !Processes.groupAlive(pid) { return watched }
+            if leaderDone && !jobAlive(pid, plan.cgroup) { return watched }
             if watched.reason == nil, !leaderDone,
                 let (why, grace) = stopReason(plan, record, deadline: deadline, now: now)
             {
@@ -64,12 +65,12 @@ extension Supervisor {
                     )
                 }
                 // Without a stop command, or when it could not be started: the signal does it.
-                if stopper == nil { Processes.signalGroup(pid, SIGTERM) }
+                if stopper == nil { signalJob(pid, plan.cgroup, SIGTERM) }
             } else if leaderDone && watched.reason == nil {
-                // The job ended by itself: whatever it left in its group goes with it, now.
-                Processes.signalGroup(pid, SIGKILL)
+                // The job ended by itself: whatever it left behind goes with it, now.
+                signalJob(pid, plan.cgroup, SIGKILL)
             } else if now >= killAt {
-                Processes.signalGroup(pid, SIGKILL)
+                signalJob(pid, plan.cgroup, SIGKILL)
                 killAt = now + 1_000_000_000  // again each second, until the group is empty
             }
             // A stop already under way (a cancel or the time limit, with a long grace) still ends by the fence:
@@ -80,6 +81,20 @@ extension Supervisor {
                 killAt = min(killAt, fence.at + fence.grace)
             }
         }
+    }
+
+    /// Whether any process of the job is left: in its cgroup where it has one, else in its process group.
+    static func jobAlive(_ pid: pid_t, _ cgroup: JobCgroup?) -> Bool {
+        if let cgroup { return cgroup.populated() || Processes.groupAlive(pid) }
+        return Processes.groupAlive(pid)
+    }
+
+    /// A signal to every process of the job: its process group, and every process in its cgroup (SIGKILL
+    /// through `cgroup.kill` where the kernel has it), so a process that left the group is not missed.
+    static func signalJob(_ pid: pid_t, _ cgroup: JobCgroup?, _ signal: Int32) {
+        Processes.signalGroup(pid, signal)
+        guard let cgroup else { return }
+        if signal == SIGKILL { cgroup.kill() } else { cgroup.signalAll(signal) }
     }
 
     enum Reaped { case nothing, leaderEnded, lostTrack }

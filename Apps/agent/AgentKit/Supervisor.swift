@@ -37,9 +37,17 @@ enum Supervisor {
         record.write(pid: pid, to: record.jobPIDPath)
         let watched = watch(pid, plan, record)
         var exit = SupervisorExit(stopReason: watched.reason, endedAtMs: SystemClock().now().milliseconds)
-        // The job's processes' account, from the kernel: exact CPU time, the largest resident set.
+        // The job's processes' account, from the kernel: exact CPU time, the largest resident set; from its
+        // cgroup's own counters where it has one (they count what escaped the process group too).
         exit.cpuSeconds = watched.cpuSeconds
         exit.maxResidentBytes = watched.maxResidentBytes
+        if let cgroup = plan.cgroup {
+            if let seconds = cgroup.cpuSeconds() { exit.cpuSeconds = max(seconds, watched.cpuSeconds) }
+            if let peak = cgroup.memoryBytes()?.peak { exit.maxResidentBytes = peak }
+            if cgroup.oomKills() > 0 { exit.outOfMemory = true }
+            // Empty now (the watch ends only then); a job that made cgroups of its own below leaves them.
+            cgroup.remove()
+        }
         if let status = watched.status {
             let outcome = JobExit(waitStatus: status)
             exit.code = outcome.code

@@ -79,7 +79,11 @@ enum SupervisorZygote {
             graceSeconds: 1,
             leasePath: "/nonexistent",
             bootId: nil,
-            stopCommand: ["x"]
+            stopCommand: ["x"],
+            account: UnixAccount(name: "w", uid: 1, gid: 1, groups: [1], home: "/", shell: "/bin/sh"),
+            cgroup: JobCgroup(tracking: .init(directory: "/x", unified: true), memory: nil, cpu: nil, cpuacct: nil),
+            hiddenDevices: [],
+            deviceMask: "/x"
         )
         let exit = SupervisorExit(code: 0, stopReason: .cancel, endedAtMs: 0, cpuSeconds: 0, maxResidentBytes: 0)
         _ = JobRecord.decode(LaunchPlan.self, Array(JobRecord.encode(plan).utf8))

@@ -5,8 +5,10 @@ import NodeProbe
 
 /// What the node's jobs and GPUs use, measured on a cadence of its own so that a GPU query hanging up to its
 /// timeout never delays a heartbeat (which would let the controller judge the node lost): heartbeats send the
-/// latest figures. Each sample is one pass over /proc for every watched job's process group, and, where the
-/// GPUs were detected rather than declared, NVML or nvidia-smi for the GPUs and the processes on them.
+/// latest figures. Each sample reads a contained job's cgroup counters (CPU time, memory now and at its peak),
+/// and makes one pass over /proc for the process groups of jobs without a cgroup (and for the pids that GPU
+/// memory is counted by); where the GPUs were detected rather than declared, NVML or nvidia-smi for the GPUs
+/// and the processes on them.
 actor UsageSampler {
     /// Measures the GPUs again for each sample; nil where they were declared rather than detected.
     let gpuProber: NodeProber?
@@ -15,6 +17,8 @@ actor UsageSampler {
     /// The process group of each allocation being sampled (container jobs are not: their group is only the
     /// docker client, whose figures would say nothing of the job).
     private var groups: [String: pid_t] = [:]
+    /// The cgroup of each contained allocation: its counters are the job's figures.
+    private var cgroups: [String: JobCgroup] = [:]
     /// The latest sample of each allocation (peaks carried from sample to sample).
     private(set) var usage: [String: UsageReport] = [:]
 
@@ -26,13 +30,20 @@ actor UsageSampler {
     /// The GPU query failed or hung at its last try (only where the GPUs are measured at all).
     var gpuQueryFailed: Bool { gpuProber != nil && latestGPUs == nil }
 
-    func watch(_ allocation: String, group: pid_t) { groups[allocation] = group }
+    func watch(_ allocation: String, group: pid_t, cgroup: JobCgroup? = nil) {
+        groups[allocation] = group
+        cgroups[allocation] = cgroup
+    }
 
     /// Stops sampling the allocation (its job ended); its last sample stays until `forget`.
-    func unwatch(_ allocation: String) { groups[allocation] = nil }
+    func unwatch(_ allocation: String) {
+        groups[allocation] = nil
+        cgroups[allocation] = nil
+    }
 
     func forget(_ allocation: String) {
         groups[allocation] = nil
+        cgroups[allocation] = nil
         usage[allocation] = nil
     }
 
@@ -48,19 +59,28 @@ actor UsageSampler {
     /// One sample: blocking work, on a thread of its own.
     func sample() async {
         let watched = groups
+        let contained = cgroups
         let prober = gpuProber
         let wanted = Set(watched.values)
-        let (processes, gpus) = await Threads.run { (ProcessSampler.sample(groups: wanted), prober?.sampleGPUs()) }
+        let (processes, counters, gpus) = await Threads.run {
+            (
+                ProcessSampler.sample(groups: wanted),
+                contained.mapValues { ($0.cpuSeconds(), $0.memoryBytes()) },
+                prober?.sampleGPUs()
+            )
+        }
         var gpuMemory: [pid_t: Int] = [:]
         for app in gpus?.apps ?? [] { gpuMemory[app.pid, default: 0] += app.usedMemoryMiB ?? 0 }
         for (allocation, group) in watched {
             // The job may have ended (and been unwatched) while the sample was taken.
             guard let sample = processes[group], groups[allocation] == group else { continue }
             let onGPU = sample.pids.compactMap { gpuMemory[$0] }
+            let counted = counters[allocation]
+            let memory = counted?.1?.current ?? sample.residentBytes
             usage[allocation] = UsageReport(
-                cpuSeconds: sample.cpuSeconds,
-                memory: sample.residentBytes,
-                peakMemory: max(usage[allocation]?.peakMemory ?? 0, sample.residentBytes),
+                cpuSeconds: counted?.0 ?? sample.cpuSeconds,
+                memory: memory,
+                peakMemory: max(usage[allocation]?.peakMemory ?? 0, counted?.1?.peak ?? memory),
                 gpuMemoryMib: onGPU.isEmpty ? (gpus == nil ? nil : 0) : onGPU.reduce(0, +)
             )
         }

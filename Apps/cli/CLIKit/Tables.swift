@@ -139,10 +139,18 @@ enum Tables {
                     node.id, node.revoked == true ? "REVOKED" : node.drained ? "DRAINED" : node.status,
                     "\(node.gpusUsed)/\(node.gpus.count)", gpuUtilization(node), "\(node.cpusUsed)/\(node.cpus)",
                     "\(ByteSize.format(node.memoryUsed))/\(ByteSize.format(node.memory))", node.lastHeartbeat,
-                    node.drainReason ?? (node.status == "LOST" ? "no heartbeat" : node.message ?? ""),
+                    note(node),
                 ]
             }
         )
+    }
+
+    /// Why it takes no work, or that it runs jobs without cgroups (an admin allowed that).
+    static func note(_ node: NodeView) -> String {
+        let why = node.drainReason ?? (node.status == "LOST" ? "no heartbeat" : node.message ?? "")
+        guard let containment = node.containment, containment.hasPrefix("none") else { return why }
+        let uncontained = "UNCONTAINED (" + containment + ")"
+        return why.isEmpty ? uncontained : why + "; " + uncontained
     }
 
     /// The mean utilization of the node's GPUs at its last heartbeat; "-" where nothing measures it (declared
@@ -177,10 +185,10 @@ enum Tables {
 
     static func tokens(_ tokens: [TokenView]) -> String {
         render(
-            ["PREFIX", "USER", "ROLE", "CREATED", "LAST USED", "EXPIRES", "STATE"],
+            ["PREFIX", "USER", "UNIX USER", "ROLE", "CREATED", "LAST USED", "EXPIRES", "STATE"],
             tokens.map {
                 [
-                    $0.prefix, $0.user, $0.role, $0.createdAt, $0.lastUsedAt ?? "never", $0.expiresAt ?? "never",
+                    $0.prefix, $0.user, $0.unixUser ?? "-", $0.role, $0.createdAt, $0.lastUsedAt ?? "never", $0.expiresAt ?? "never",
                     $0.revoked ? "revoked" : "active",
                 ]
             }
@@ -205,7 +213,8 @@ enum Tables {
 
     static func show(_ job: JobView, _ events: [EventView]) -> String {
         var lines: [(String, String)] = [
-            ("id", job.id), ("name", job.name.isEmpty ? "-" : job.name), ("user", job.user), ("queue", job.queue),
+            ("id", job.id), ("name", job.name.isEmpty ? "-" : job.name), ("user", job.user),
+            ("runs as", job.unixUser.map { "Unix account \($0)" } ?? "the agent's account"), ("queue", job.queue),
             ("state", job.state + (job.reason.map { " (\($0))" } ?? "")),
         ]
         if let stopping = job.stopping {
@@ -225,6 +234,7 @@ enum Tables {
         if let ended = job.endedAt { lines.append(("ended", ended)) }
         if let code = job.exitCode { lines.append(("exit code", "\(code)")) }
         if let signal = job.signal { lines.append(("signal", signal)) }
+        if let reason = job.exitReason { lines.append(("ended by", reason)) }
         if let message = job.message { lines.append(("message", message)) }
         if let usage = job.usage {
             let running = job.state == "RUNNING"

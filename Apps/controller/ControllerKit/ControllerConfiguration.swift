@@ -29,6 +29,8 @@ public struct ControllerConfiguration: Sendable, Hashable {
     public var requireAgentCertificate = false
     /// Allow plain HTTP on an address other than loopback (tokens then cross the network in the clear).
     public var insecure = false
+    /// Which Unix account each user's jobs run as (`[accounts]`, `--default-unix-user`, `--root-users`).
+    public var accounts = AccountPolicy()
 
     public var tlsEnabled: Bool { tlsCertificate != nil && tlsKey != nil }
 
@@ -58,7 +60,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
                                  [--node-timeout SECONDS] [--launch-lease SECONDS] [--allocation-lease SECONDS]
                                  [--heartbeat-interval SECONDS]
                                  [--tls-cert FILE --tls-key FILE [--client-ca FILE] [--require-agent-certificate]]
-                                 [--insecure]
+                                 [--insecure] [--default-unix-user ACCOUNT] [--root-users USER,...]
                corral-controller tls init DIR --host NAME [--host ...] [--ip ADDR ...] [--client NODE ...] [--force]
 
         Runs the Corral controller: the JSON API, the scheduler and the cluster's SQLite state.
@@ -89,7 +91,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
     static func readFlags(_ arguments: [String]) throws(UsageError) -> [String: String] {
         let known: Set<String> = [
             "--config", "--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval",
-            "--allocation-lease", "--tls-cert", "--tls-key", "--client-ca",
+            "--allocation-lease", "--tls-cert", "--tls-key", "--client-ca", "--default-unix-user", "--root-users",
         ]
         let switches: Set<String> = ["--insecure", "--require-agent-certificate"]
         var flags: [String: String] = [:]
@@ -118,6 +120,10 @@ public struct ControllerConfiguration: Sendable, Hashable {
         var values: [String: String] = [:]
         for key in table.keys {
             guard let value = table[key] else { continue }
+            if key == "accounts" {
+                accounts = try Self.accounts(from: value, path: path)
+                continue
+            }
             if key == "queues" {
                 policy = try Self.policy(from: value, defaultTimeLimit: policy.defaultTimeLimit, path: path)
                 continue
@@ -182,6 +188,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
         if let value = flags["--client-ca"] { clientCA = value }
         if flags["--require-agent-certificate"] == "true" { requireAgentCertificate = true }
         if flags["--insecure"] == "true" { insecure = true }
+        try applyAccountFlags(flags)
         if (tlsCertificate == nil) != (tlsKey == nil) {
             throw ConfigurationError("--tls-cert and --tls-key go together")
         }

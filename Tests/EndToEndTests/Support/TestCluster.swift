@@ -28,10 +28,16 @@ final class TestCluster: @unchecked Sendable {
         return URL(fileURLWithPath: exe).deletingLastPathComponent().path
     }
 
+    /// This cluster's agents put their jobs' cgroups below this one (below the test's own cgroup in each
+    /// hierarchy), which the cluster removes when it goes.
+    let cgroupRoot: String
+
     init() throws {
+        let id = UUID().uuidString.prefix(8).lowercased()
+        cgroupRoot = "corral-e2e-\(id)"
         root =
             FileManager.default.temporaryDirectory
-            .appendingPathComponent("corral-e2e-\(UUID().uuidString.prefix(8))").path
+            .appendingPathComponent("corral-e2e-\(id)").path
         home = root + "/home"
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
     }
@@ -40,6 +46,7 @@ final class TestCluster: @unchecked Sendable {
         for agent in agents.values where agent.isRunning { kill(agent.processIdentifier, SIGKILL) }
         if let controller, controller.isRunning { kill(controller.processIdentifier, SIGKILL) }
         killSupervisors()
+        removeCgroups(named: cgroupRoot)
         try? FileManager.default.removeItem(atPath: root)
     }
 
@@ -75,13 +82,18 @@ final class TestCluster: @unchecked Sendable {
         ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmed
     }
 
+    /// The controller settings of the tests written before jobs ran as their users' accounts: every user's
+    /// jobs run as root, as they did then (a single trusted team's setting, named as such in controller.toml).
+    static let trustedTeam = ["--default-unix-user", "root", "--root-users", "*"]
+
     /// Starts the controller (port 0 the first time, so the kernel picks one; the same port on restarts).
-    func startController(extra: [String] = []) async throws {
+    /// `accounts` are its account-mapping flags (by default `trustedTeam`).
+    func startController(extra: [String] = [], accounts: [String] = TestCluster.trustedTeam) async throws {
         let endpointFile = dataDir + "/endpoint"
         try? FileManager.default.removeItem(atPath: endpointFile)
         controller = try launch(
             "corral-controller",
-            ["--data-dir", dataDir, "--listen", "127.0.0.1:\(port)", "--heartbeat-interval", "0.5"] + extra,
+            ["--data-dir", dataDir, "--listen", "127.0.0.1:\(port)", "--heartbeat-interval", "0.5"] + accounts + extra,
             log: root + "/controller.log"
         )
         try await waitUntil("the controller writes its endpoint", timeout: 20) {
@@ -118,7 +130,8 @@ final class TestCluster: @unchecked Sendable {
                 "configure", "--config", config, "--endpoint", endpoint, "--cluster-token-file",
                 dataDir + "/cluster.token",
                 "--node-id", name, "--cpus", "\(cpus)", "--memory", "16G", "--state-dir", stateDir(agent: name),
-            ] + declare + extra
+                "--cgroup-parent", "\(cgroupRoot)/\(name)",
+            ] + declare + (getuid() == 0 ? [] : ["--allow-uncontained"]) + extra
         )
         #expect(configure.status == 0, "\(configure.stderr)")
         if let nvidiaSMI {
@@ -373,4 +386,35 @@ final class LockedData: @unchecked Sendable {
         while data == nil { condition.wait() }
         return data!
     }
+}
+
+/// Kills what is left in the cgroup trees named `name` below this process's own cgroups, and removes them.
+func removeCgroups(named name: String) {
+    let layout = CgroupLayout.detect()
+    var tops: [String] = []
+    if let unified = layout.unified { tops.append(unified + (layout.own[""] == "/" ? "" : layout.own[""] ?? "")) }
+    for (controller, mount) in layout.v1 {
+        let own = layout.own[controller] ?? "/"
+        tops.append(mount + (own == "/" ? "" : own))
+    }
+    for top in Set(tops) { removeCgroupTree(top + "/" + name) }
+}
+
+private func removeCgroupTree(_ path: String) {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return }
+    for child in names where isDirectory(path + "/" + child) { removeCgroupTree(path + "/" + child) }
+    for _ in 0..<50 {
+        if (try? FileText.write("1", to: path + "/cgroup.kill")) == nil {
+            for line in (FileText.read(path + "/cgroup.procs") ?? "").split(separator: "\n") {
+                if let pid = Int32(line) { kill(pid, SIGKILL) }
+            }
+        }
+        if rmdir(path) == 0 || errno == ENOENT { return }
+        usleep(20_000)
+    }
+}
+
+private func isDirectory(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
 }

@@ -2,11 +2,12 @@ import ClusterWire
 import CorralClient
 import CorralSupport
 
-/// (admin) `corral tokens create --user NAME [--admin] [--expires 30d] | tokens list | tokens revoke PREFIX`.
+/// (admin) `corral tokens create --user NAME [--unix-user ACCOUNT] [--admin] [--expires 30d] | tokens list |
+/// tokens revoke PREFIX`.
 struct TokensCommand: CorralCommand {
     enum Action: Sendable, Equatable {
         /// A new token, shown once; `expiresIn` in seconds (nil: it does not expire).
-        case create(user: String, admin: Bool, expiresIn: Int?)
+        case create(user: String, admin: Bool, expiresIn: Int?, unixUser: String? = nil)
         case list
         case revoke(prefix: String)
     }
@@ -14,7 +15,8 @@ struct TokensCommand: CorralCommand {
     var action: Action
 
     static let usage = UsageError(
-        "usage: corral tokens create --user NAME [--admin] [--expires 30d] | tokens list | tokens revoke PREFIX"
+        "usage: corral tokens create --user NAME [--unix-user ACCOUNT] [--admin] [--expires 30d] | tokens list | "
+            + "tokens revoke PREFIX"
     )
 
     static func parse(_ arguments: inout ArgumentReader) throws(UsageError) -> TokensCommand {
@@ -35,6 +37,7 @@ struct TokensCommand: CorralCommand {
         var user: String?
         var admin = false
         var expires: Int?
+        var unixUser: String?
         while let argument = try arguments.next() {
             switch argument {
             case .option("--admin"): admin = true
@@ -42,6 +45,9 @@ struct TokensCommand: CorralCommand {
             case .option("--user"):
                 guard let name = try? arguments.value(for: "--user") else { throw usage }
                 user = name
+            case .option("--unix-user"):
+                guard let name = try? arguments.value(for: "--unix-user") else { throw usage }
+                unixUser = name
             case .option("--expires"):
                 guard let text = try? arguments.value(for: "--expires") else { throw usage }
                 guard let seconds = DurationText.seconds(text) else {
@@ -52,14 +58,19 @@ struct TokensCommand: CorralCommand {
             }
         }
         guard let user else { throw usage }
-        return .create(user: user, admin: admin, expiresIn: expires)
+        return .create(user: user, admin: admin, expiresIn: expires, unixUser: unixUser)
     }
 
     func run(_ context: CommandContext) async throws -> Int32 {
         let client = try context.client()
         switch action {
-        case .create(let user, let admin, let expiresIn):
-            let created = try await client.createToken(user: user, role: admin ? "admin" : "user", expiresIn: expiresIn)
+        case .create(let user, let admin, let expiresIn, let unixUser):
+            let created = try await client.createToken(
+                user: user,
+                role: admin ? "admin" : "user",
+                expiresIn: expiresIn,
+                unixUser: unixUser
+            )
             context.print(
                 created,
                 text:

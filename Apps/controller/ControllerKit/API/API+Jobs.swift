@@ -33,7 +33,8 @@ extension API {
     func submit(_ request: HTTPRequest) async throws -> HTTPResponse {
         let principal = try user(request)
         let spec = try decode(SubmitJobRequest.self, request).toSpec()
-        let job = try await state.submit(spec, user: principal.subject)
+        let account = try settings.accounts.account(for: principal.subject, tokenAccount: principal.unixUser)
+        let job = try await state.submit(spec, user: principal.subject, unixUser: account)
         return .json(WireJSON.encode(JobView(job)), status: .created)
     }
 

@@ -30,13 +30,17 @@ extension API {
         guard let kind = CredentialKind(rawValue: role), kind == .user || kind == .admin else {
             throw APIError.badRequest("must be 'user' or 'admin'", field: "role")
         }
+        if let account = body.unixUser {
+            try settings.accounts.check(account, for: body.user)
+        }
         if let expiresIn = body.expiresIn, expiresIn <= 0 || expiresIn > 10 * 366 * 86400 {
             throw APIError.badRequest("must be between 1 second and 10 years", field: "expires_in")
         }
         let (token, credential) = try await credentials.createToken(
             user: body.user,
             kind: kind,
-            expiresIn: body.expiresIn
+            expiresIn: body.expiresIn,
+            unixUser: body.unixUser
         )
         let response = CreateTokenResponse(token: token, prefix: credential.prefix, user: body.user, role: role)
         return .json(WireJSON.encode(response), status: .created)

@@ -41,6 +41,9 @@ extension APIError {
         case let error as CredentialStore.Failure: self.init(error)
         case let error as WireDecodingError: self.init(.badRequest, "invalid_request", error.description)
         case let error as SpecError: self.init(.badRequest, "invalid_spec", error.description)
+        case AccountPolicy.Refusal.invalidName(let name):
+            self = .badRequest(AccountPolicy.Refusal.invalidName(name).description, field: "unix_user")
+        case let error as AccountPolicy.Refusal: self = .forbidden(error.description)
         default: self.init(.internalServerError, "internal", "internal server error")
         }
     }

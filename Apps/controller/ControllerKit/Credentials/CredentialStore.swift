@@ -58,7 +58,7 @@ actor CredentialStore {
                 cache.byHash[hash]?.lastUsedAt = now
                 cache.used.insert(hash)
             }
-            return Principal(kind: credential.kind, subject: credential.subject)
+            return Principal(kind: credential.kind, subject: credential.subject, unixUser: credential.unixUser)
         }
     }
 
@@ -83,7 +83,12 @@ actor CredentialStore {
     }
 
     /// A new token, shown once; only its hash is kept.
-    func createToken(user: String, kind: CredentialKind, expiresIn: Int?) throws -> (String, Credential) {
+    func createToken(
+        user: String,
+        kind: CredentialKind,
+        expiresIn: Int?,
+        unixUser: String? = nil
+    ) throws -> (String, Credential) {
         let token = SecureRandom.token(prefix: kind == .node ? "crn_" : "cru_", bytes: 24)
         var credential = Credential(
             hash: Digest.sha256Hex(token),
@@ -93,6 +98,7 @@ actor CredentialStore {
             createdAt: clock.now()
         )
         credential.expiresAt = expiresIn.map { clock.now() + .seconds($0) }
+        credential.unixUser = unixUser
         try save([credential])
         return (token, credential)
     }
@@ -197,7 +203,8 @@ actor CredentialStore {
             createdAt: WireTime.format(credential.createdAt),
             lastUsedAt: credential.lastUsedAt.map(WireTime.format),
             expiresAt: credential.expiresAt.map(WireTime.format),
-            revoked: credential.revoked
+            revoked: credential.revoked,
+            unixUser: credential.unixUser
         )
     }
 }

@@ -43,6 +43,7 @@ extension ClusterState {
         node.registeredAt = now
         node.lastHeartbeat = now
         node.agentLease = .agentLease(reported: Self.lease(request.allocationLeaseMs), told: settings.allocationLease)
+        node.containment = request.containment.map { String($0.prefix(200)) }
         let rebooted = NodeLiveness.rebooted(previous: previousBoot, now: request.bootId)
         let reported = request.running.compactMap { AllocationID(parsing: $0.allocationId) }
         var changes = ChangeSet()

@@ -95,7 +95,8 @@ extension ClusterState {
             revoked: node.revoked ? true : nil,
             message: node.status == .unhealthy ? node.healthMessage : nil,
             diskFree: node.diskFreeBytes,
-            gpuTopology: node.gpuTopology
+            gpuTopology: node.gpuTopology,
+            containment: node.containment
         )
     }
 }

@@ -58,7 +58,8 @@ extension ClusterState {
             memory: job.spec.resources.memory,
             image: job.spec.image,
             timeLimit: job.spec.timeLimit,
-            killGrace: job.spec.killGrace
+            killGrace: job.spec.killGrace,
+            unixUser: job.unixUser
         )
     }
 
@@ -129,7 +130,8 @@ extension ClusterState {
             code: report.exitCode,
             signal: report.signal,
             message: message,
-            timedOut: report.timedOut ?? false
+            timedOut: report.timedOut ?? false,
+            outOfMemory: report.outOfMemory ?? false
         )
         let event: LifecycleEvent
         switch report.phase {

@@ -15,6 +15,8 @@ public struct LaunchSpec: Codable, Hashable, Sendable {
     public var timeLimit: Int?
     /// Seconds between SIGTERM and SIGKILL when the job is stopped; nil means the agent's default.
     public var killGrace: Int?
+    /// The Unix account to run as; nil: the agent's own (a controller from before accounts were mapped).
+    public var unixUser: String?
 
     public init(
         allocationId: String,
@@ -30,8 +32,10 @@ public struct LaunchSpec: Codable, Hashable, Sendable {
         memory: Int64,
         image: String?,
         timeLimit: Int?,
-        killGrace: Int? = nil
+        killGrace: Int? = nil,
+        unixUser: String? = nil
     ) {
+        self.unixUser = unixUser
         self.allocationId = allocationId
         self.jobId = jobId
         self.attempt = attempt

@@ -154,6 +154,8 @@ public struct AttemptView: Codable, Hashable, Sendable {
     public var pid: Int32?
     public var exitCode: Int32?
     public var signal: String?
+    /// OUT_OF_MEMORY or TIMEOUT, where that is how it ended.
+    public var exitReason: String?
     public var message: String?
     public var usage: UsageReport?
 }
@@ -163,6 +165,8 @@ public struct JobView: Codable, Hashable, Sendable {
     public var id: String
     public var name: String
     public var user: String
+    /// The Unix account its processes run as on the nodes.
+    public var unixUser: String?
     public var queue: String
     public var state: String
     public var reason: String?
@@ -171,6 +175,8 @@ public struct JobView: Codable, Hashable, Sendable {
     public var gpuIndices: [Int]
     public var exitCode: Int32?
     public var signal: String?
+    /// OUT_OF_MEMORY or TIMEOUT, where that is how the current attempt ended.
+    public var exitReason: String?
     /// What the current attempt's processes use (running) or used (ended), as its node measured it.
     public var usage: UsageReport?
     public var attempt: Int
@@ -203,6 +209,7 @@ public struct JobView: Codable, Hashable, Sendable {
         id = job.id.rawValue
         name = job.spec.name
         user = job.user
+        unixUser = job.unixUser
         queue = job.spec.queue
         state = job.state.rawValue
         reason = job.state == .queued ? job.pendingReason?.rawValue : nil
@@ -211,6 +218,7 @@ public struct JobView: Codable, Hashable, Sendable {
         gpuIndices = current?.gpuIndices ?? []
         exitCode = current?.exit?.code
         signal = current?.exit?.signal.map(SignalName.name)
+        exitReason = current?.exit?.reason
         usage = current?.usage.map(UsageReport.init)
         attempt = current?.number ?? 0
         submittedAt = WireTime.format(job.submittedAt)
@@ -244,6 +252,7 @@ public struct JobView: Codable, Hashable, Sendable {
                 pid: attempt.pid,
                 exitCode: attempt.exit?.code,
                 signal: attempt.exit?.signal.map(SignalName.name),
+                exitReason: attempt.exit?.reason,
                 message: attempt.exit.map(JobStateMachine.describe),
                 usage: attempt.usage.map(UsageReport.init)
             )
@@ -277,7 +286,10 @@ public struct CreateTokenRequest: Codable, Hashable, Sendable {
     public var role: String?
     /// Seconds until the token stops working; nil for no expiry.
     public var expiresIn: Int?
-    public init(user: String, role: String? = nil, expiresIn: Int? = nil) {
+    /// The Unix account the holder's jobs run as; nil: the controller's mapping, else the user's own name.
+    public var unixUser: String?
+    public init(user: String, role: String? = nil, expiresIn: Int? = nil, unixUser: String? = nil) {
+        self.unixUser = unixUser
         self.user = user
         self.role = role
         self.expiresIn = expiresIn
@@ -293,6 +305,7 @@ public struct TokenView: Codable, Hashable, Sendable {
     public var lastUsedAt: String?
     public var expiresAt: String?
     public var revoked: Bool
+    public var unixUser: String?
     public init(
         prefix: String,
         user: String,
@@ -300,8 +313,10 @@ public struct TokenView: Codable, Hashable, Sendable {
         createdAt: String,
         lastUsedAt: String?,
         expiresAt: String?,
-        revoked: Bool
+        revoked: Bool,
+        unixUser: String? = nil
     ) {
+        self.unixUser = unixUser
         self.prefix = prefix
         self.user = user
         self.role = role

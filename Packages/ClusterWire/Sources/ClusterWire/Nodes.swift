@@ -21,6 +21,8 @@ public struct NodeView: Codable, Hashable, Sendable {
     public var diskFree: Int64?
     /// How its GPUs are connected, by index (see `RegisterRequest.gpuTopology`).
     public var gpuTopology: [[String]]?
+    /// How its agent contains jobs (`RegisterRequest.containment`).
+    public var containment: String?
 
     public init(
         id: String,
@@ -39,8 +41,10 @@ public struct NodeView: Codable, Hashable, Sendable {
         revoked: Bool? = nil,
         message: String? = nil,
         diskFree: Int64? = nil,
-        gpuTopology: [[String]]? = nil
+        gpuTopology: [[String]]? = nil,
+        containment: String? = nil
     ) {
+        self.containment = containment
         self.gpuTopology = gpuTopology
         self.message = message
         self.diskFree = diskFree

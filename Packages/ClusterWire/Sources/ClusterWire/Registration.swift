@@ -19,6 +19,9 @@ public struct RegisterRequest: Codable, Hashable, Sendable {
     /// process perhaps), so a controller with a shorter one waits for it before running the node's jobs
     /// elsewhere.
     public var allocationLeaseMs: Int?
+    /// How the agent contains jobs: "cgroup v2", "cgroup v2 (+ v1 memory, cpu)", or "none: WHY" where an
+    /// operator let it run jobs without cgroups.
+    public var containment: String?
 
     public init(
         nodeId: String,
@@ -31,8 +34,10 @@ public struct RegisterRequest: Codable, Hashable, Sendable {
         agentVersion: String,
         running: [RunningAllocation],
         gpuTopology: [[String]]? = nil,
-        allocationLeaseMs: Int? = nil
+        allocationLeaseMs: Int? = nil,
+        containment: String? = nil
     ) {
+        self.containment = containment
         self.gpuTopology = gpuTopology
         self.allocationLeaseMs = allocationLeaseMs
         self.nodeId = nodeId

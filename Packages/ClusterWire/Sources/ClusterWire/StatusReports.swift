@@ -16,6 +16,8 @@ public struct AllocationStatusRequest: Codable, Hashable, Sendable {
     public var fenced: Bool?
     /// The final account of what the job used (exit reports).
     public var usage: UsageReport?
+    /// The kernel killed a process of the job at its cgroup's memory limit.
+    public var outOfMemory: Bool?
 
     public init(
         phase: Phase,
@@ -25,8 +27,10 @@ public struct AllocationStatusRequest: Codable, Hashable, Sendable {
         message: String? = nil,
         timedOut: Bool? = nil,
         fenced: Bool? = nil,
-        usage: UsageReport? = nil
+        usage: UsageReport? = nil,
+        outOfMemory: Bool? = nil
     ) {
+        self.outOfMemory = outOfMemory
         self.usage = usage
         self.fenced = fenced
         self.phase = phase

@@ -176,11 +176,12 @@ public struct CorralClient: Sendable {
     public func createToken(
         user: String,
         role: String = "user",
-        expiresIn: Int? = nil
+        expiresIn: Int? = nil,
+        unixUser: String? = nil
     ) async throws(CorralError)
         -> CreateTokenResponse
     {
-        let request = CreateTokenRequest(user: user, role: role, expiresIn: expiresIn)
+        let request = CreateTokenRequest(user: user, role: role, expiresIn: expiresIn, unixUser: unixUser)
         return try await call(.post, "/v1/tokens", body: WireJSON.encode(request))
     }
 

@@ -22,6 +22,9 @@ public struct Credential: Hashable, Sendable {
     public var revoked: Bool
     /// When it last authenticated a request (kept in memory, written now and then).
     public var lastUsedAt: Timestamp?
+    /// The Unix account the holder's jobs run as (user and admin tokens); nil: the controller's mapping, or the
+    /// account of the user's own name.
+    public var unixUser: String?
 
     public init(
         hash: String,

@@ -69,3 +69,21 @@ public struct AllocationID: Hashable, Comparable, Sendable, CustomStringConverti
         self.init(job: JobID(job), attempt: attempt)
     }
 }
+
+/// The name of a Unix account a job runs as.
+public enum UnixAccountName {
+    /// POSIX's portable user names: letters, digits, `.`, `_`, `-`, not starting with `-` or `.`, at most 32
+    /// bytes. No path, shell or NSS-query characters get through.
+    public static func isValid(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (1...32).contains(bytes.count), bytes[0] != UInt8(ascii: "-"), bytes[0] != UInt8(ascii: ".") else {
+            return false
+        }
+        return bytes.allSatisfy { byte in
+            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
+                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+        }
+    }
+
+    public static let rule = "1-32 letters, digits, '.', '_' or '-', not starting with '-' or '.'"
+}

@@ -3,6 +3,9 @@ public struct Job: Hashable, Sendable {
     public let id: JobID
     public var spec: JobSpec
     public var user: String
+    /// The Unix account its processes run as on the nodes, decided at submission from the user's mapping;
+    /// nil for jobs from before accounts were mapped (they ran as the agent's account).
+    public var unixUser: String?
     public var state: JobState
     /// Why the job waits, while it is QUEUED.
     public var pendingReason: PendingReason?

@@ -53,6 +53,8 @@ public struct Node: Hashable, Sendable {
     /// controller last told it, whichever is longer). Kept durable: after a restart with a shorter lease the
     /// controller still waits for the agent's own before it runs the node's jobs elsewhere.
     public var agentLease: Duration?
+    /// How its agent contains jobs ("cgroup v2", "none: not root"), as it last registered.
+    public var containment: String?
     public var registeredAt: Timestamp
     public var lastHeartbeat: Timestamp
 

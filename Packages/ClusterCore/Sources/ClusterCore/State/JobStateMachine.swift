@@ -31,13 +31,25 @@ public struct JobExit: Hashable, Sendable {
     public var message: String?
     /// True when the controller or agent ended it for exceeding its time limit.
     public var timedOut: Bool
+    /// The kernel's OOM killer ended it at its memory limit (its cgroup's `oom_kill` count went up).
+    public var outOfMemory: Bool
 
-    public init(code: Int32? = nil, signal: Int32? = nil, message: String? = nil, timedOut: Bool = false) {
+    public init(
+        code: Int32? = nil,
+        signal: Int32? = nil,
+        message: String? = nil,
+        timedOut: Bool = false,
+        outOfMemory: Bool = false
+    ) {
         self.code = code
         self.signal = signal
         self.message = message
         self.timedOut = timedOut
+        self.outOfMemory = outOfMemory
     }
+
+    /// Why it ended, as a word scripts can switch on: OUT_OF_MEMORY, TIMEOUT, or nil.
+    public var reason: String? { outOfMemory ? "OUT_OF_MEMORY" : timedOut ? "TIMEOUT" : nil }
 
     public var isSuccess: Bool { code == 0 && signal == nil && !timedOut }
 }
@@ -152,7 +164,9 @@ public struct JobStateMachine: Hashable, Sendable {
     public static func describe(_ exit: JobExit) -> String {
         if exit.timedOut { return "time limit reached (TIMEOUT)" }
         var text: String
-        if let signal = exit.signal {
+        if exit.outOfMemory {
+            text = "out of memory (OUT_OF_MEMORY): the kernel killed it at its memory limit"
+        } else if let signal = exit.signal {
             text = "killed by \(SignalName.name(signal))"
             if signal == 9 { text += " (possibly out of memory)" }
         } else if let code = exit.code {

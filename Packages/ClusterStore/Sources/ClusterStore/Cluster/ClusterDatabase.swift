@@ -25,8 +25,8 @@ public final class ClusterDatabase {
         try connection.run(
             """
             INSERT INTO jobs (id, user, name, queue, state, pending_reason, message, priority, submitted_at,
-                updated_at, retries_used, infra_retries_used, spec, stop_request)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                updated_at, retries_used, infra_retries_used, spec, stop_request, unix_user)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 .text(job.id.rawValue), .text(job.user), .text(job.spec.name), .text(job.spec.queue),
@@ -34,6 +34,7 @@ public final class ClusterDatabase {
                 SQLValue(job.spec.priority), .integer(job.submittedAt.milliseconds),
                 .integer(job.updatedAt.milliseconds), SQLValue(job.retriesUsed), SQLValue(job.infraRetriesUsed),
                 .text(try StoredSpec.encode(StoredSpec(job.spec))), try Self.stopRequest(job),
+                SQLValue(job.unixUser),
             ]
         )
         for attempt in job.attempts { try saveAttempt(attempt, of: job.id) }
@@ -70,12 +71,13 @@ public final class ClusterDatabase {
         try connection.run(
             """
             INSERT INTO attempts (job_id, number, node_id, gpu_indices, gpus, cpus, memory, allocated_at,
-                started_at, ended_at, pid, exit_code, signal, exit_message, timed_out, final_state, usage)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                started_at, ended_at, pid, exit_code, signal, exit_message, timed_out, final_state, usage,
+                out_of_memory)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (job_id, number) DO UPDATE SET started_at = excluded.started_at,
                 ended_at = excluded.ended_at, pid = excluded.pid, exit_code = excluded.exit_code,
                 signal = excluded.signal, exit_message = excluded.exit_message, timed_out = excluded.timed_out,
-                final_state = excluded.final_state, usage = excluded.usage
+                final_state = excluded.final_state, usage = excluded.usage, out_of_memory = excluded.out_of_memory
             """,
             [
                 .text(job.rawValue), SQLValue(attempt.number), .text(attempt.node.rawValue),
@@ -89,6 +91,7 @@ public final class ClusterDatabase {
                 SQLValue(
                     try attempt.usage.map { usage throws(StoreError) in try StoredSpec.encode(StoredUsage(usage)) }
                 ),
+                SQLValue(attempt.exit?.outOfMemory ?? false),
             ]
         )
     }
@@ -116,6 +119,7 @@ public final class ClusterDatabase {
             job.pendingReason = row.string("pending_reason").flatMap(PendingReason.init(rawValue:))
             job.message = row.string("message")
             job.updatedAt = Timestamp(milliseconds: row.int64("updated_at") ?? 0)
+            job.unixUser = row.string("unix_user")
             job.retriesUsed = row.int("retries_used") ?? 0
             job.infraRetriesUsed = row.int("infra_retries_used") ?? 0
             if let text = row.string("stop_request") {
@@ -146,7 +150,13 @@ public final class ClusterDatabase {
         let signal = row.int64("signal").map { Int32(truncatingIfNeeded: $0) }
         let timedOut = row.bool("timed_out") ?? false
         if code != nil || signal != nil || timedOut || row.string("exit_message") != nil {
-            attempt.exit = JobExit(code: code, signal: signal, message: row.string("exit_message"), timedOut: timedOut)
+            attempt.exit = JobExit(
+                code: code,
+                signal: signal,
+                message: row.string("exit_message"),
+                timedOut: timedOut,
+                outOfMemory: row.bool("out_of_memory") ?? false
+            )
         }
         attempt.finalState = row.string("final_state").flatMap(JobState.init(rawValue:))
         if let text = row.string("usage") { attempt.usage = try StoredSpec.decode(StoredUsage.self, text).usage }
@@ -196,14 +206,14 @@ public final class ClusterDatabase {
         try connection.run(
             """
             INSERT INTO nodes (id, hostname, cpus, memory, labels, status, drained, drain_reason, boot_id,
-                registered_at, last_heartbeat, revoked, gpu_topology, agent_lease_ms)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                registered_at, last_heartbeat, revoked, gpu_topology, agent_lease_ms, containment)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, cpus = excluded.cpus,
                 memory = excluded.memory, labels = excluded.labels, status = excluded.status,
                 drained = excluded.drained, drain_reason = excluded.drain_reason, boot_id = excluded.boot_id,
                 registered_at = excluded.registered_at, last_heartbeat = excluded.last_heartbeat,
                 revoked = excluded.revoked, gpu_topology = excluded.gpu_topology,
-                agent_lease_ms = excluded.agent_lease_ms
+                agent_lease_ms = excluded.agent_lease_ms, containment = excluded.containment
             """,
             [
                 .text(node.id.rawValue), .text(node.hostname), SQLValue(node.cpus), .integer(node.memory),
@@ -211,7 +221,7 @@ public final class ClusterDatabase {
                 SQLValue(node.drainReason), SQLValue(node.bootID), .integer(node.registeredAt.milliseconds),
                 .integer(node.lastHeartbeat.milliseconds), SQLValue(node.revoked),
                 SQLValue(try node.gpuTopology.map { links throws(StoreError) in try StoredSpec.encode(links) }),
-                SQLValue(node.agentLease?.milliseconds),
+                SQLValue(node.agentLease?.milliseconds), SQLValue(node.containment),
             ]
         )
         try connection.run("DELETE FROM gpus WHERE node_id = ?", [.text(node.id.rawValue)])
@@ -259,6 +269,7 @@ public final class ClusterDatabase {
             node.revoked = row.bool("revoked") ?? false
             if let text = row.string("gpu_topology") { node.gpuTopology = try StoredSpec.decode([[String]].self, text) }
             node.agentLease = row.int64("agent_lease_ms").map { Duration.milliseconds($0) }
+            node.containment = row.string("containment")
             nodes.append(node)
         }
         return nodes
@@ -269,8 +280,9 @@ public final class ClusterDatabase {
     public func saveCredential(_ credential: Credential) throws(StoreError) {
         try connection.run(
             """
-            INSERT INTO credentials (hash, prefix, kind, subject, created_at, expires_at, revoked, last_used_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO credentials (hash, prefix, kind, subject, created_at, expires_at, revoked, last_used_at,
+                unix_user)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (hash) DO UPDATE SET revoked = excluded.revoked, expires_at = excluded.expires_at,
                 last_used_at = excluded.last_used_at
             """,
@@ -278,7 +290,7 @@ public final class ClusterDatabase {
                 .text(credential.hash), .text(credential.prefix), .text(credential.kind.rawValue),
                 .text(credential.subject), .integer(credential.createdAt.milliseconds),
                 SQLValue(credential.expiresAt?.milliseconds), SQLValue(credential.revoked),
-                SQLValue(credential.lastUsedAt?.milliseconds),
+                SQLValue(credential.lastUsedAt?.milliseconds), SQLValue(credential.unixUser),
             ]
         )
     }
@@ -299,6 +311,7 @@ public final class ClusterDatabase {
                 )
             )
             credentials[credentials.count - 1].lastUsedAt = row.int64("last_used_at").map(Timestamp.init(milliseconds:))
+            credentials[credentials.count - 1].unixUser = row.string("unix_user")
         }
         return credentials
     }

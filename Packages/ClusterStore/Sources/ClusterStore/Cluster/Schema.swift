@@ -110,5 +110,16 @@ enum Schema {
                 ALTER TABLE nodes ADD COLUMN agent_lease_ms INTEGER;
                 """
         ),
+        // Jobs run as their users' Unix accounts: the account a job runs as, the one a token maps its user to,
+        // how a node contains its jobs, and whether an attempt ended out of memory.
+        Migration(
+            id: "0005-unix-accounts-and-containment",
+            sql: """
+                ALTER TABLE jobs ADD COLUMN unix_user TEXT;
+                ALTER TABLE credentials ADD COLUMN unix_user TEXT;
+                ALTER TABLE nodes ADD COLUMN containment TEXT;
+                ALTER TABLE attempts ADD COLUMN out_of_memory INTEGER NOT NULL DEFAULT 0;
+                """
+        ),
     ]
 }

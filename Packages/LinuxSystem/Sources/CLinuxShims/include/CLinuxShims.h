@@ -69,4 +69,50 @@ extern const short clinux_spawn_setsid;
 int clinux_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path);
 int clinux_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 
+// MARK: starting a job's process (job_spawn.c)
+
+enum {
+    CLINUX_STAGE_FORK = 1,
+    CLINUX_STAGE_SESSION = 2,
+    CLINUX_STAGE_CGROUP = 3,
+    CLINUX_STAGE_NAMESPACE = 4,
+    CLINUX_STAGE_HIDE_DEVICE = 5,
+    CLINUX_STAGE_OUTPUT = 6,
+    CLINUX_STAGE_GROUPS = 7,
+    CLINUX_STAGE_GID = 8,
+    CLINUX_STAGE_UID = 9,
+    CLINUX_STAGE_CWD = 10,
+    CLINUX_STAGE_EXEC = 11,
+};
+
+// What the child does between fork and exec, in this order: a new session; joins each cgroup by writing "0"
+// to its procs file; enters `mount_namespace` (a /proc/PID/ns/mnt path) or, with hidden devices, a private
+// mount namespace of its own where `mask_path` is bind-mounted over each hidden device node; stdout and
+// stderr onto `output_fd`, stdin from `input_fd` (-1 keeps them); setgroups, setgid, setuid; chdir to `cwd`
+// as that account; every other descriptor closed; execve.
+struct clinux_job_spawn {
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    const char *cwd;
+    int input_fd;
+    int output_fd;
+    int new_session;
+    int set_identity;
+    uid_t uid;
+    gid_t gid;
+    const gid_t *groups;
+    int group_count;
+    const char *const *cgroup_procs;
+    int cgroup_count;
+    const char *mount_namespace;
+    const char *const *hidden_devices;
+    int hidden_count;
+    const char *mask_path;
+};
+
+// Forks and execs as `spec` says. Returns the child's pid once it has exec'd, or -1 with the stage that
+// failed (CLINUX_STAGE_*) and its errno (the child is reaped then).
+pid_t clinux_job_spawn(const struct clinux_job_spawn *spec, int *failed_stage, int *failed_errno);
+
 #endif
