@@ -19,10 +19,11 @@ import Testing
     }
 
     enum Outcome: Equatable, CustomStringConvertible {
-        case ok, unauthorized, forbidden, notFound
+        case ok, unauthorized, forbidden, notFound, conflict
         var description: String {
             switch self {
             case .ok: "2xx"
+            case .conflict: "409"
             case .unauthorized: "401"
             case .forbidden: "403"
             case .notFound: "404"
@@ -34,6 +35,7 @@ import Testing
             case 401: .unauthorized
             case 403: .forbidden
             case 404: .notFound
+            case 409: .conflict
             default: nil
             }
         }
@@ -70,6 +72,16 @@ import Testing
             "GET /v1/jobs/{id}/events": user(other: .notFound),
             "GET /v1/jobs/{id}/logs": user(other: .notFound),
             "GET /v1/jobs/{id}/explain": user(other: .notFound),
+            // The job is not running yet: its owner and admins get as far as that (409), others not even to it.
+            "POST /v1/jobs/{id}/exec": [
+                .alice: .conflict, .bob: .notFound, .admin: .conflict, .node: .forbidden, .cluster: .forbidden,
+            ],
+            "GET /v1/exec/{session}": [
+                .alice: .notFound, .bob: .notFound, .admin: .notFound, .node: .forbidden, .cluster: .forbidden,
+            ],
+            "POST /v1/agents/{node}/exec/{session}": [
+                .alice: .forbidden, .bob: .forbidden, .admin: .forbidden, .node: .notFound, .cluster: .forbidden,
+            ],
             "GET /metrics": user(),
             "GET /v1/queues": user(),
             "GET /v1/nodes": user(),
@@ -118,7 +130,13 @@ import Testing
             log: MemoryLog()
         )
         let logs = try LogStore(directory: directory + "/logs")
-        let api = API(state: state, credentials: credentials, logs: logs, settings: settings)
+        let api = API(
+            state: state,
+            credentials: credentials,
+            logs: logs,
+            settings: settings,
+            exec: ExecSessions(clock: clock)
+        )
         let router = api.router()
         var serving = HTTPServerConfiguration()
         serving.host = "127.0.0.1"
@@ -185,6 +203,8 @@ import Testing
             switch route {
             case "POST /v1/jobs": body = Array(#"{"command":["true"]}"#.utf8)
             case "POST /v1/tokens": body = Array(#"{"user":"frank"}"#.utf8)
+            case "POST /v1/jobs/{id}/exec": body = Array(#"{"command":["true"]}"#.utf8)
+            case "POST /v1/agents/{node}/exec/{session}": body = WireJSON.encode(ExecReport(data: [1], done: false))
             case "POST /v1/nodes/{id}/revoke": path = path.replacingOccurrences(of: "{id}", with: "node-2")
             case "POST /v1/tokens/{prefix}/revoke": path = path.replacingOccurrences(of: "{prefix}", with: throwaway)
             case "POST /v1/agents/register":
@@ -219,6 +239,7 @@ import Testing
             default: break
             }
             path = path.replacingOccurrences(of: "{node}", with: "node-1")
+            path = path.replacingOccurrences(of: "{session}", with: "xnosuchsession")
             path = path.replacingOccurrences(of: "/v1/allocations/{id}", with: "/v1/allocations/\(allocation)")
             path = path.replacingOccurrences(of: "/v1/nodes/{id}", with: "/v1/nodes/node-1")
             path = path.replacingOccurrences(of: "{id}", with: job)

@@ -20,6 +20,7 @@ public struct Agent: Sendable {
     let shipper: LogShipper
     let sampler: UsageSampler
     let jobs: JobTable
+    let execRunner: ExecRunner
 
     public init(configuration: AgentConfiguration, log: any LogSink) {
         self.configuration = configuration
@@ -44,6 +45,7 @@ public struct Agent: Sendable {
             gpuProber: measured ? prober : nil,
             initialGPUs: measured ? GPUReports.from(inventory.gpus) : nil
         )
+        execRunner = ExecRunner(node: configuration.nodeID, log: log, client: { await link.client })
         jobs = JobTable(
             configuration: configuration,
             log: log,
@@ -169,6 +171,12 @@ public struct Agent: Sendable {
                 failures = 0
                 for id in work.stop { await jobs.stop(id) }
                 await jobs.receive(work.launch)
+                for request in work.exec ?? [] {
+                    Task { [jobs, execRunner] in
+                        let (plan, pid) = await jobs.execContext(request.allocationId)
+                        await execRunner.run(request, plan: plan, pid: pid)
+                    }
+                }
             case .unknownNode:
                 await registerAgain()
             case .failed(let message):

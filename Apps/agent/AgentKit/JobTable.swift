@@ -154,6 +154,12 @@ actor JobTable {
         follow(id, record, supervisor: supervisor, child: supervisor != nil)
     }
 
+    /// What `corral exec` into the allocation needs: its plan and its running pid (nil when it does not run).
+    func execContext(_ id: String) -> (LaunchPlan?, pid_t?) {
+        guard let job = running[id], !job.ended, !job.stopping, let pid = job.pid else { return (nil, nil) }
+        return (JobRecord(jobsDir: configuration.jobsDir, allocationID: id).plan(), pid)
+    }
+
     /// Asks the job's supervisor to stop it: SIGTERM to its process group, the grace period, then SIGKILL.
     func stop(_ id: String) {
         guard let job = running[id], !job.stopping, !job.ended else { return }

@@ -24,10 +24,13 @@ public enum CLI {
           wait        wait for jobs to end; exits with the job's exit code
           cancel      cancel jobs
           logs        a job's output: corral logs [-f] [--tail N] JOB (-f follows it to the end)
+          exec        run a command in a running job: corral exec JOB [--rank N] -- COMMAND [ARGS...]
+                      (as the job's user, in its cgroup, with its GPUs and environment; its exit code)
           explain     why a job waits: its reason and one line per node
           queues      the cluster's queues, their depth and GPU use
           nodes       list the cluster's nodes; nodes show NODE
-          tokens      (admin) tokens create --user NAME [--admin] [--expires 30d] | list | revoke PREFIX
+          tokens      (admin) tokens create --user NAME [--unix-user ACCOUNT] [--admin] [--expires 30d] | list |
+                      revoke PREFIX
           whoami      who your token says you are
           drain       stop placing new work on a node (admin): corral drain NODE [--reason TEXT]
           resume      let a drained node take work again (admin)

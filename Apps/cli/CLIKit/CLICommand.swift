@@ -15,6 +15,7 @@ enum CLICommand {
         "logs": LogsCommand.self,
         "wait": WaitCommand.self,
         "cancel": CancelCommand.self,
+        "exec": ExecCommand.self,
         "explain": ExplainCommand.self,
         "queues": QueuesCommand.self,
         "nodes": NodesCommand.self,

@@ -64,7 +64,8 @@ public final class Controller: Sendable {
             state: state,
             credentials: credentials,
             logs: try LogStore(directory: configuration.dataDir + "/logs"),
-            settings: configuration
+            settings: configuration,
+            exec: ExecSessions(clock: clock)
         )
         server = HTTPServer(configuration: serverConfiguration, responder: api.responder(log: log))
     }

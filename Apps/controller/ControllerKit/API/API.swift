@@ -12,6 +12,7 @@ struct API: Sendable {
     let credentials: CredentialStore
     let logs: LogStore
     let settings: ControllerConfiguration
+    let exec: ExecSessions
 
     func router() -> Router {
         var router = Router()
@@ -21,6 +22,7 @@ struct API: Sendable {
         addNodeRoutes(to: &router)
         addTokenRoutes(to: &router)
         addAgentRoutes(to: &router)
+        addExecRoutes(to: &router)
         return router
     }
 

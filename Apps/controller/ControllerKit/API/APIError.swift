@@ -75,6 +75,8 @@ extension APIError {
                 "unknown queue '\(name.prefix(64))'; this cluster has: \(known.joined(separator: ", "))",
                 field: "queue"
             )
+        case .notRunning(let id, let state):
+            self.init(.conflict, "not_running", "job \(id) is \(state), not RUNNING: there is nothing to exec into")
         case .noSuchAttempt(let job, let number):
             self = .badRequest("job \(job) has no attempt \(number)", field: "attempt")
         }

@@ -19,4 +19,6 @@ enum ClusterError: Error, Sendable {
     case allocationOfAnotherNode(AllocationID, NodeID)
     case unknownQueue(String, known: [String])
     case noSuchAttempt(JobID, Int)
+    /// `corral exec` into a job that is not running.
+    case notRunning(JobID, JobState)
 }

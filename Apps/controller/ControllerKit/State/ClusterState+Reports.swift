@@ -34,8 +34,9 @@ extension ClusterState {
                     allocations[allocationID]?.leaseRenewedAt = now
                 }
             }
-            if !launch.isEmpty || !stop.isEmpty || now >= deadline {
-                return AssignmentsResponse(launch: launch, stop: stop)
+            let exec = pendingExec.removeValue(forKey: id) ?? []
+            if !launch.isEmpty || !stop.isEmpty || !exec.isEmpty || now >= deadline {
+                return AssignmentsResponse(launch: launch, stop: stop, exec: exec.isEmpty ? nil : exec)
             }
             await waitForWork(node: id, until: deadline)
         }

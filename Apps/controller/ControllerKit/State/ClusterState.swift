@@ -1,5 +1,6 @@
 import ClusterCore
 import ClusterStore
+import ClusterWire
 import CorralSupport
 
 /// The live cluster in memory, written through to SQLite: the indexes the API and the scheduler read, and the
@@ -39,6 +40,8 @@ actor ClusterState {
     var submitFlushScheduled = false
     /// Bumped at each registration of a node; long polls from before it return empty.
     var pollGeneration: [NodeID: Int] = [:]
+    /// `corral exec` requests for each node's next long poll (not stored: a session ends with the controller).
+    var pendingExec: [NodeID: [ExecAssignment]] = [:]
 
     struct PendingSubmit {
         let job: Job

@@ -58,8 +58,11 @@ public struct LaunchSpec: Codable, Hashable, Sendable {
 public struct AssignmentsResponse: Codable, Hashable, Sendable {
     public var launch: [LaunchSpec]
     public var stop: [String]
-    public init(launch: [LaunchSpec], stop: [String]) {
+    /// Commands to run in running jobs' contexts (`corral exec`).
+    public var exec: [ExecAssignment]?
+    public init(launch: [LaunchSpec], stop: [String], exec: [ExecAssignment]? = nil) {
         self.launch = launch
         self.stop = stop
+        self.exec = exec
     }
 }

@@ -52,6 +52,20 @@ public struct CorralClient: Sendable {
         try await call(.post, "/v1/jobs/\(try Self.jobSegment(id))/cancel")
     }
 
+    /// Starts `corral exec` in a running job: the session to read its output from.
+    public func exec(_ id: String, command: [String], rank: Int? = nil) async throws(CorralError) -> ExecSessionView {
+        let body = WireJSON.encode(ExecRequest(command: command, rank: rank))
+        return try await call(.post, "/v1/jobs/\(try Self.jobSegment(id))/exec", body: body)
+    }
+
+    /// An exec session's output from `offset` (the controller waits a while for some).
+    public func execOutput(_ session: String, offset: Int) async throws(CorralError) -> ExecOutputResponse {
+        guard session.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) }) else {
+            throw CorralError(kind: .notFound, message: "'\(session.prefix(64))' is not an exec session")
+        }
+        return try await call(.get, "/v1/exec/\(session)?offset=\(offset)&wait=10")
+    }
+
     public func events(_ id: String) async throws(CorralError) -> EventListResponse {
         try await call(.get, "/v1/jobs/\(try Self.jobSegment(id))/events")
     }

@@ -1,0 +1,33 @@
+import ClusterCore
+import ClusterStore
+import ClusterWire
+
+/// `corral exec`: hands a command to the node of a running job with its next long poll, and records it in the
+/// job's events.
+extension ClusterState {
+    /// The node and allocation a command for `job` goes to: its current attempt, while it runs.
+    func execTarget(_ id: JobID) throws(ClusterError) -> (node: NodeID, allocation: AllocationID) {
+        guard let job = jobs[id] else { throw .jobNotFound(id.rawValue) }
+        guard job.state == .running, let attempt = job.liveAttempt else { throw .notRunning(id, job.state) }
+        return (attempt.node, AllocationID(job: id, attempt: attempt.number))
+    }
+
+    /// Queues the command for the node's long poll (waking it), and writes who ran what into the job's events.
+    func requestExec(_ assignment: ExecAssignment, job id: JobID, node: NodeID, by user: String) throws {
+        guard let job = jobs[id] else { throw ClusterError.jobNotFound(id.rawValue) }
+        let shown = assignment.command.joined(separator: " ")
+        try database.appendEvent(
+            JobEventRecord(
+                job: id,
+                attempt: job.currentAttempt?.number ?? 0,
+                from: job.state,
+                to: job.state,
+                reason: "exec by \(user) (session \(assignment.sessionId)): \(shown.prefix(200))",
+                node: node,
+                at: clock.now()
+            )
+        )
+        pendingExec[node, default: []].append(assignment)
+        wakeAll(node: node)
+    }
+}
