@@ -130,7 +130,8 @@ enum AgentChecks {
                 detail: containment.problem == nil
                     ? "\(containment.summary); jobs under \(containment.tracking?.directory ?? "?")"
                     : "\(containment.summary)"
-                        + (configuration.allowUncontained ? " (allowed: allow_uncontained)" : "; or set allow_uncontained")
+                        + (configuration.allowUncontained
+                            ? " (allowed: allow_uncontained)" : "; or set allow_uncontained")
             )
         )
         if let declared = configuration.declaredGPUs {

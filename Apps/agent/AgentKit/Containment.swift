@@ -29,7 +29,14 @@ struct Containment: Sendable, Hashable {
     /// controllers its jobs need on the way down.
     static func prepare(parent: String, layout: CgroupLayout = .detect()) -> Containment {
         guard getuid() == 0 else {
-            return Containment(layout: layout, tracking: nil, memory: nil, cpu: nil, cpuacct: nil, problem: "the agent does not run as root")
+            return Containment(
+                layout: layout,
+                tracking: nil,
+                memory: nil,
+                cpu: nil,
+                cpuacct: nil,
+                problem: "the agent does not run as root"
+            )
         }
         func directory(mount: String, own: String) -> String {
             (mount + (own == "/" ? "" : own) + "/" + parent)
@@ -45,7 +52,8 @@ struct Containment: Sendable, Hashable {
             if (try? Files.makeDirectories(path)) != nil { tracking = .init(directory: path, unified: false) }
         }
         guard let tracking else {
-            let problem = layout.unified == nil && layout.v1.isEmpty
+            let problem =
+                layout.unified == nil && layout.v1.isEmpty
                 ? "no cgroup hierarchy is mounted" : "cannot create the agent's cgroup \(parent)"
             return Containment(layout: layout, tracking: nil, memory: nil, cpu: nil, cpuacct: nil, problem: problem)
         }

@@ -16,7 +16,10 @@ struct ExecRunner: Sendable {
     /// Runs `request` in the job whose plan and pid are given (nil when the job is not running here).
     func run(_ request: ExecAssignment, plan: LaunchPlan?, pid: pid_t?) async {
         guard let plan, let pid, Processes.alive(pid) else {
-            await post(request.sessionId, ExecReport(data: [], done: true, error: "the job is not running on node \(node)"))
+            await post(
+                request.sessionId,
+                ExecReport(data: [], done: true, error: "the job is not running on node \(node)")
+            )
             return
         }
         let started: (pid: pid_t, output: Int32)
@@ -35,7 +38,10 @@ struct ExecRunner: Sendable {
             ended = finished
             if !pending.isEmpty && (pending.count >= 64 * 1024 || chunk.isEmpty || ended) {
                 while pending.count > ExecReport.maxChunk {
-                    await post(request.sessionId, ExecReport(data: Array(pending.prefix(ExecReport.maxChunk)), done: false))
+                    await post(
+                        request.sessionId,
+                        ExecReport(data: Array(pending.prefix(ExecReport.maxChunk)), done: false)
+                    )
                     pending.removeFirst(ExecReport.maxChunk)
                 }
                 await post(request.sessionId, ExecReport(data: pending, done: false))
@@ -51,7 +57,12 @@ struct ExecRunner: Sendable {
         let signal = status & 0x7f
         await post(
             request.sessionId,
-            ExecReport(data: [], done: true, exitCode: signal == 0 ? (status >> 8) & 0xff : nil, signal: signal == 0 ? nil : signal)
+            ExecReport(
+                data: [],
+                done: true,
+                exitCode: signal == 0 ? (status >> 8) & 0xff : nil,
+                signal: signal == 0 ? nil : signal
+            )
         )
     }
 
@@ -94,7 +105,9 @@ struct ExecRunner: Sendable {
         }
         // No output now: done if the command has exited (its status stays for the final waitpid).
         var info = siginfo_t()
-        let exited = waitid(P_PID, id_t(child), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info._sifields._sigchld.si_pid == child
+        let exited =
+            waitid(P_PID, id_t(child), &info, WEXITED | WNOHANG | WNOWAIT) == 0
+            && info._sifields._sigchld.si_pid == child
         return ([], exited)
     }
 

@@ -67,15 +67,18 @@ extension JobTable {
                 log.info("allocation \(id): \(outcome)\(exit.stopReason.map { " (\($0.rawValue))" } ?? "")")
             }
         } else {
-            // The supervisor was killed before it could write anything: what is left of the job goes too, and the
-            // job is reported ended only once none of it runs (its zombies are not ours to reap).
-            if let pid = job.pid ?? record.jobPID() {
-                await Threads.runDedicated {
-                    while Processes.groupRuns(pid) {
-                        Processes.signalGroup(pid, SIGKILL)
-                        usleep(20_000)
-                    }
+            // The supervisor was killed before it could write anything: what is left of the job goes too (its
+            // process group and its cgroup, whatever left the group), and the job is reported ended only once none
+            // of it runs (its zombies are not ours to reap).
+            let pid = job.pid ?? record.jobPID()
+            let cgroup = record.plan()?.cgroup
+            await Threads.runDedicated {
+                while pid.map(Processes.groupRuns) ?? false || cgroup?.populated() ?? false {
+                    if let pid { Processes.signalGroup(pid, SIGKILL) }
+                    cgroup?.kill()
+                    usleep(20_000)
                 }
+                cgroup?.remove()
             }
             log.warning("allocation \(id): its supervisor died without a word; the job was killed")
             report = AllocationStatusRequest(

@@ -86,7 +86,8 @@ extension LaunchPlan {
                 docker: docker,
                 spec: spec,
                 environmentNames: ContainerJob.environmentNames(spec),
-                account: account ?? UnixAccount(name: "", uid: settings.agentUID, gid: getgid(), groups: [], home: "/", shell: "")
+                account: account
+                    ?? UnixAccount(name: "", uid: settings.agentUID, gid: getgid(), groups: [], home: "/", shell: "")
             )
             if spec.gpuIndices.isEmpty { env["NVIDIA_VISIBLE_DEVICES"] = "void" }
         }
@@ -109,7 +110,9 @@ extension LaunchPlan {
             account: switching && spec.image == nil ? account : nil,
             cgroup: spec.image == nil ? settings.containment?.cgroup(for: spec.allocationId) : nil,
             hiddenDevices: spec.image == nil && settings.agentUID == 0
-                ? settings.gpuDevices.filter { !spec.gpuIndices.contains($0.key) }.sorted { $0.key < $1.key }.map(\.value)
+                ? settings.gpuDevices.filter { !spec.gpuIndices.contains($0.key) }.sorted { $0.key < $1.key }.map(
+                    \.value
+                )
                 : nil,
             deviceMask: settings.deviceMask
         )
@@ -119,9 +122,13 @@ extension LaunchPlan {
     /// the node where it has none (STARTING -> FAILED, not retried forever).
     static func account(_ spec: LaunchSpec, _ settings: LaunchSettings) throws(LaunchError) -> UnixAccount? {
         guard let name = spec.unixUser else { return nil }
-        guard UnixAccountName.isValid(name) else { throw LaunchError("'\(name.prefix(64))' is not a Unix account name") }
+        guard UnixAccountName.isValid(name) else {
+            throw LaunchError("'\(name.prefix(64))' is not a Unix account name")
+        }
         guard let account = settings.lookup(name) else {
-            throw LaunchError("no Unix account '\(name)' on node \(settings.nodeID): create it, or map the user to another")
+            throw LaunchError(
+                "no Unix account '\(name)' on node \(settings.nodeID): create it, or map the user to another"
+            )
         }
         if settings.agentUID != 0 && account.uid != settings.agentUID {
             throw LaunchError(
@@ -194,7 +201,9 @@ extension LaunchPlan {
     /// appended to its log (which belongs to the account); returns the pid.
     func start() throws(LaunchError) -> pid_t {
         let log = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        guard log >= 0 else { throw LaunchError("cannot open log file \(logPath): \(String(cString: strerror(errno)))") }
+        guard log >= 0 else {
+            throw LaunchError("cannot open log file \(logPath): \(String(cString: strerror(errno)))")
+        }
         defer { close(log) }
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { if null >= 0 { close(null) } }
@@ -217,7 +226,7 @@ extension LaunchPlan {
         for attempt in 0..<10 {
             do {
                 return try Processes.spawn(spawn)
-            } catch where attempt < 9 && [EAGAIN, ETXTBSY, EINTR].contains(error.underlyingErrno ?? 0) {
+            } catch  where attempt < 9 && [EAGAIN, ETXTBSY, EINTR].contains(error.underlyingErrno ?? 0) {
                 usleep(20_000)
             } catch {
                 cgroup?.remove()

@@ -29,8 +29,8 @@ public enum CLI {
           explain     why a job waits: its reason and one line per node
           queues      the cluster's queues, their depth and GPU use
           nodes       list the cluster's nodes; nodes show NODE
-          tokens      (admin) tokens create --user NAME [--unix-user ACCOUNT] [--admin] [--expires 30d] | list |
-                      revoke PREFIX
+          tokens      (admin) tokens create --user NAME [--unix-user ACCOUNT] [--admin] [--expires 30d]
+                      | list | revoke PREFIX
           whoami      who your token says you are
           drain       stop placing new work on a node (admin): corral drain NODE [--reason TEXT]
           resume      let a drained node take work again (admin)

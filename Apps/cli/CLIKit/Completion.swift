@@ -1,7 +1,8 @@
 /// `corral completion bash|zsh|fish`: scripts that complete commands and flags.
 enum Completion {
     static let commands = [
-        "configure", "config", "submit", "run", "ls", "ps", "show", "logs", "exec", "cancel", "wait", "explain", "queues",
+        "configure", "config", "submit", "run", "ls", "ps", "show", "logs", "exec", "cancel", "wait", "explain",
+        "queues",
         "nodes", "drain", "resume", "tokens", "whoami", "completion", "version", "help",
     ]
 

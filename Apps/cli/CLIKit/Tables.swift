@@ -188,7 +188,8 @@ enum Tables {
             ["PREFIX", "USER", "UNIX USER", "ROLE", "CREATED", "LAST USED", "EXPIRES", "STATE"],
             tokens.map {
                 [
-                    $0.prefix, $0.user, $0.unixUser ?? "-", $0.role, $0.createdAt, $0.lastUsedAt ?? "never", $0.expiresAt ?? "never",
+                    $0.prefix, $0.user, $0.unixUser ?? "-", $0.role, $0.createdAt, $0.lastUsedAt ?? "never",
+                    $0.expiresAt ?? "never",
                     $0.revoked ? "revoked" : "active",
                 ]
             }

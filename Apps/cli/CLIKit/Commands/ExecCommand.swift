@@ -40,7 +40,9 @@ struct ExecCommand: CorralCommand {
         var offset = 0
         while true {
             let output = try await client.execOutput(session.id, offset: offset)
-            if let bytes = Data(base64Encoded: output.data), !bytes.isEmpty { FileHandleOutput.stdoutBytes([UInt8](bytes)) }
+            if let bytes = Data(base64Encoded: output.data), !bytes.isEmpty {
+                FileHandleOutput.stdoutBytes([UInt8](bytes))
+            }
             offset = output.offset
             guard output.done else { continue }
             if let error = output.error {

@@ -131,7 +131,8 @@ public struct JobCgroup: Sendable, Hashable, Codable {
     public func memoryBytes() -> (current: Int64, peak: Int64?)? {
         guard let memory else { return nil }
         let (current, peak) =
-            memory.unified ? ("/memory.current", "/memory.peak") : ("/memory.usage_in_bytes", "/memory.max_usage_in_bytes")
+            memory.unified
+            ? ("/memory.current", "/memory.peak") : ("/memory.usage_in_bytes", "/memory.max_usage_in_bytes")
         guard let now = FileText.read(memory.directory + current).flatMap({ Int64($0.trimmingNewline) }) else {
             return nil
         }

@@ -89,7 +89,11 @@ extension Processes {
         case Int32(CLINUX_STAGE_CGROUP):
             return ProcessError(.cannotStart, "cannot put \(name) in its cgroup: \(reason)", underlyingErrno: code)
         case Int32(CLINUX_STAGE_NAMESPACE), Int32(CLINUX_STAGE_HIDE_DEVICE):
-            return ProcessError(.cannotStart, "cannot hide other jobs' GPUs from \(name): \(reason)", underlyingErrno: code)
+            return ProcessError(
+                .cannotStart,
+                "cannot hide other jobs' GPUs from \(name): \(reason)",
+                underlyingErrno: code
+            )
         case Int32(CLINUX_STAGE_GROUPS), Int32(CLINUX_STAGE_GID), Int32(CLINUX_STAGE_UID):
             return ProcessError(.cannotStart, "cannot become \(who): \(reason)", underlyingErrno: code)
         case Int32(CLINUX_STAGE_CWD):
