@@ -68,6 +68,9 @@ import Testing
         configuration.registry = "registry.example.com"
         configuration.registryUsername = "bot"
         configuration.registryPasswordFile = "/etc/corral/registry.password"
+        configuration.cgroupParent = "corral/gpu-7"
+        configuration.allowUncontained = true
+        configuration.deviceDir = "/srv/dev"
         let path = try write(configuration.render())
         #expect(try AgentConfiguration.load(path: path, environment: [:]) == configuration)
     }
@@ -108,6 +111,13 @@ import Testing
         ("cluster_token = \"t\"\ncontainers = \"docker\"\n", "[containers] must be a table"),
         ("cluster_token = \"t\"\nkill_grace_seconds = 10000000000\n", "kill_grace_seconds must be at most 3600"),
         ("cluster_token = \"t\"\nkill_grace_seconds = -1\n", "kill_grace_seconds"),
+        ("cluster_token = \"t\"\n[isolation]\ncgroup_parent = \"../escape\"\n", "cgroup_parent"),
+        ("cluster_token = \"t\"\n[isolation]\ncgroup_parent = \"/abs\"\n", "cgroup_parent"),
+        ("cluster_token = \"t\"\n[isolation]\ncgroup_parent = \"a b\"\n", "cgroup_parent"),
+        ("cluster_token = \"t\"\n[isolation]\nallow_uncontained = \"yes\"\n", "allow_uncontained"),
+        ("cluster_token = \"t\"\n[isolation]\ndevice_dir = \"dev\"\n", "device_dir"),
+        ("cluster_token = \"t\"\n[isolation]\ncgroups = 1\n", "[isolation] cgroups"),
+        ("cluster_token = \"t\"\nisolation = 1\n", "[isolation] must be a table"),
         ("cluster_token = \"t\"\nkill_grace_seconds = \"10s\"\n", "kill_grace_seconds"),
         ("cluster_token = \"t\"\n[containers]\nengine = \"podman\"\n", "unknown setting 'engine' in [containers]"),
         ("cluster_token = \"t\"\n[containers]\ndocker = \"\"\n", "non-empty string"),

@@ -33,13 +33,21 @@ import Testing
             docker: "/usr/bin/docker",
             spec: spec,
             environmentNames: ContainerJob.environmentNames(spec),
-            account: UnixAccount(name: "ada", uid: 1000, gid: 1001, groups: [1001, 27], home: "/home/ada", shell: "/bin/sh")
+            account: UnixAccount(
+                name: "ada",
+                uid: 1000,
+                gid: 1001,
+                groups: [1001, 27],
+                home: "/home/ada",
+                shell: "/bin/sh"
+            )
         )
         #expect(
             arguments == [
                 "/usr/bin/docker", "run", "--rm", "--name", "corral-k3xq9mz2ab-2", "--init",
                 "--label", "corral.job=k3xq9mz2ab", "--label", "corral.allocation=k3xq9mz2ab.2",
-                "--gpus", "\"device=2,3\"", "--cpus", "8", "--memory", "\(64 << 30)", "--user", "1000:1001", "--group-add", "27",
+                "--gpus", "\"device=2,3\"", "--cpus", "8", "--memory", "\(64 << 30)", "--user", "1000:1001",
+                "--group-add", "27",
                 "--volume", "/home/ada/run 1:/home/ada/run 1", "--workdir", "/home/ada/run 1",
                 "--env", "A", "--env", "CORRAL_ALLOCATION_ID", "--env", "CORRAL_ATTEMPT", "--env", "CORRAL_JOB_ID",
                 "--env", "WANDB_API_KEY",

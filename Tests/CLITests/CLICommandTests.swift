@@ -156,6 +156,25 @@ import Testing
         #expect(Self.usageError(["cancel", "a", "--force"]) != nil)
     }
 
+    @Test func exec() throws {
+        let parsed = try Self.command(["exec", "abc", "--", "nvidia-smi", "-L"]) as? ExecCommand
+        #expect(parsed?.job == "abc" && parsed?.command == ["nvidia-smi", "-L"] && parsed?.rank == nil)
+        let ranked = try Self.command(["exec", "abc", "--rank", "0", "ls", "-la"]) as? ExecCommand
+        #expect(ranked?.rank == 0 && ranked?.command == ["ls", "-la"])
+        #expect(Self.usageError(["exec"]) != nil)
+        #expect(Self.usageError(["exec", "abc"]) != nil)
+        #expect(Self.usageError(["exec", "abc", "--"]) != nil)
+        #expect(Self.usageError(["exec", "-t", "abc", "--", "sh"])?.message.contains("without a terminal") == true)
+        #expect(Self.usageError(["exec", "abc", "--rank", "-1", "--", "sh"]) != nil)
+        #expect(Self.usageError(["exec", "abc", "--bogus", "--", "sh"]) != nil)
+    }
+
+    @Test func tokensCreateWithAUnixAccount() throws {
+        let parsed = try Self.command(["tokens", "create", "--user", "ana", "--unix-user", "ana2"]) as? TokensCommand
+        #expect(parsed?.action == .create(user: "ana", admin: false, expiresIn: nil, unixUser: "ana2"))
+        #expect(Self.usageError(["tokens", "create", "--user", "ana", "--unix-user"]) != nil)
+    }
+
     @Test func nodes() throws {
         #expect(try Self.command(["nodes"]) as? NodesCommand == NodesCommand(action: .list))
         #expect(Self.usageError(["nodes", "gpu-1"])?.message.contains("usage: corral nodes") == true)

@@ -217,16 +217,25 @@ struct IdentityTests {
         let id = try await Self.submit(cluster, ghost, ["--cwd", "/"], "echo never")
         let failed = try await cluster.waitForState(id, ["FAILED", "SUCCEEDED"])
         #expect(failed.state == "FAILED")
-        #expect(failed.message?.contains("no Unix account 'ctnosuchaccount' on node n1") == true, "\(failed.message ?? "")")
+        #expect(
+            failed.message?.contains("no Unix account 'ctnosuchaccount' on node n1") == true,
+            "\(failed.message ?? "")"
+        )
         #expect(failed.attempts.count == 1)
 
         // A controller setting with path or shell characters does not start.
-        let bad = try await cluster.run("corral-controller", ["--data-dir", cluster.root + "/bad", "--default-unix-user", "a/b"])
+        let bad = try await cluster.run(
+            "corral-controller",
+            ["--data-dir", cluster.root + "/bad", "--default-unix-user", "a/b"]
+        )
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("--default-unix-user"), "\(bad.stderr)")
         let file = cluster.root + "/bad.toml"
         try "[accounts.map]\nbob = \"$(reboot)\"\n".write(toFile: file, atomically: true, encoding: .utf8)
-        let badFile = try await cluster.run("corral-controller", ["--config", file, "--data-dir", cluster.root + "/bad"])
+        let badFile = try await cluster.run(
+            "corral-controller",
+            ["--config", file, "--data-dir", cluster.root + "/bad"]
+        )
         #expect(badFile.status != 0)
         #expect(badFile.stderr.contains("accounts.map.bob"), "\(badFile.stderr)")
     }

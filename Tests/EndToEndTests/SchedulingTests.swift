@@ -74,7 +74,7 @@ struct SchedulingTests {
         try await cluster.startController()
         try await cluster.startAgent("node", gpus: 1)
         try await cluster.configureCLI()
-        let first = try await cluster.submit([], ["sleep", "1"])
+        let first = try await cluster.submit([], ["sleep", "5"])
         let after = try await cluster.submit(["--after", first], ["true"])
         let broken = try await cluster.submit([], ["sh", "-c", "exit 2"])
         let doomed = try await cluster.submit(["--after", broken], ["true"])

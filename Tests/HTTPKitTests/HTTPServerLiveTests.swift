@@ -191,10 +191,21 @@ func threadCount() -> Int {
     (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1
 }
 
+/// The threads of this process whose name is `name` (servers name theirs after their configuration, "http").
+func threadCount(named name: String) -> Int {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return tasks.filter { task in
+        let comm = (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)) ?? ""
+        return comm.trimmingCharacters(in: .whitespacesAndNewlines) == name
+    }.count
+}
+
+/// At least 8192 descriptors: never lowers the limit, which another suite (ManyConnectionsTests, holding
+/// 10,000 at once) may have raised while this one runs in the same process.
 func raiseDescriptorLimit() {
     var limit = rlimit()
     getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-    limit.rlim_cur = min(limit.rlim_max, 8192)
+    limit.rlim_cur = max(limit.rlim_cur, min(limit.rlim_max, 8192))
     setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
 }
 
