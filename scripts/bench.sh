@@ -36,7 +36,8 @@ note() { echo "[$(date +%T)] $*" >&2; }
 
 start_controller() {  # NAME: a fresh controller with its own data dir; sets ctl_pid, endpoint, admin, cluster
     local dir="$work/$1"
-    "$bin/corral-controller" --data-dir "$dir" --listen 127.0.0.1:0 >"$dir.log" 2>&1 &
+    "$bin/corral-controller" --data-dir "$dir" --listen 127.0.0.1:0 --default-unix-user "$(id -un)" \
+        $([ "$(id -u)" = 0 ] && echo --root-users admin) >"$dir.log" 2>&1 &
     ctl_pid=$!; pids+=("$ctl_pid")
     for _ in $(seq 200); do [ -s "$dir/endpoint" ] && break; sleep 0.05; done
     endpoint="$(cat "$dir/endpoint")"; admin="$(cat "$dir/admin.token")"; cluster="$(cat "$dir/cluster.token")"
@@ -98,7 +99,8 @@ start_controller drain
 agents=()
 for a in 1 2; do
     "$bin/corral-agent" configure --config "$work/agent$a.toml" --endpoint "$endpoint" --cluster-token "$cluster" \
-        --node-id "agent$a" --declare-gpus 0 --cpus 16 --memory 32G --state-dir "$work/agent$a" >/dev/null
+        --node-id "agent$a" --declare-gpus 0 --cpus 16 --memory 32G --state-dir "$work/agent$a" \
+        $([ "$(id -u)" = 0 ] && echo --cgroup-parent "corral-bench-$$/agent$a" || echo --allow-uncontained) >/dev/null
     "$bin/corral-agent" start --config "$work/agent$a.toml" >"$work/agent$a.log" 2>&1 &
     agents+=("$!"); pids+=("$!")
 done

@@ -19,11 +19,19 @@ stop() {
     done
 }
 
+# Jobs run as a Unix account: here, the one running this script (root only for the admin, if that is root).
+me="$(id -un)"
+accounts=(--default-unix-user "$me")
+[ "$(id -u)" = 0 ] && accounts+=(--root-users admin)
+# Without root the agent cannot make cgroups or switch accounts: it runs jobs as you, uncontained.
+uncontained=()
+[ "$(id -u)" = 0 ] || uncontained=(--allow-uncontained)
+
 case "${1:-up}" in
 down) stop ;;
 up)
     stop
-    "$bin/corral-controller" --data-dir "$data" --listen "127.0.0.1:$port" >>"$logs/controller.log" 2>&1 &
+    "$bin/corral-controller" --data-dir "$data" --listen "127.0.0.1:$port" "${accounts[@]}" >>"$logs/controller.log" 2>&1 &
     echo $! >"$home/controller.pid"
     for _ in $(seq 100); do [ -f "$data/cluster.token" ] && curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
     curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || { echo "the controller did not start; see $logs/controller.log"; exit 1; }
@@ -36,7 +44,7 @@ up)
     fi
     "$bin/corral-agent" configure --config "$home/agent.toml" --endpoint "http://127.0.0.1:$port" \
         --cluster-token-file "$data/cluster.token" --node-id "$(hostname -s 2>/dev/null || echo local)" \
-        --state-dir "$home/agent" "${gpus[@]}" >/dev/null
+        --state-dir "$home/agent" "${gpus[@]}" "${uncontained[@]}" >/dev/null
     "$bin/corral-agent" start --config "$home/agent.toml" >>"$logs/agent.log" 2>&1 &
     echo $! >"$home/agent.pid"
     "$bin/corral" configure --endpoint "http://127.0.0.1:$port" --token-file "$data/admin.token" >/dev/null
@@ -46,7 +54,7 @@ up)
     for b in corral corral-agent corral-controller; do ln -sf "$bin/$b" "$prefix/bin/$b"; done
     for _ in $(seq 50); do "$bin/corral" nodes 2>/dev/null | grep -q READY && break; sleep 0.1; done
     cat <<MSG
-Corral is up: controller on http://127.0.0.1:$port, one agent, the CLI configured as admin.
+Corral is up: controller on http://127.0.0.1:$port, one agent, the CLI configured as admin (jobs run as $me).
   logs:    $logs/{controller,agent}.log
   state:   $data (admin.token and cluster.token are there)
   binaries linked into $prefix/bin$(case ":$PATH:" in *":$prefix/bin:"*) ;; *) printf '%s' " (add it to PATH: export PATH=\"$prefix/bin:\$PATH\")" ;; esac)

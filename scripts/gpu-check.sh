@@ -9,7 +9,8 @@ say() { echo "== $*"; }
 
 say "probe"; "$bin/corral-agent" probe; "$bin/corral-agent" probe --json > "$out/probe.json"; cat "$out/probe.json"
 
-"$bin/corral-controller" --data-dir "$work/ctl" --listen 127.0.0.1:$port --heartbeat-interval 1 >"$out/controller.log" 2>&1 &
+"$bin/corral-controller" --data-dir "$work/ctl" --listen 127.0.0.1:$port --heartbeat-interval 1 \
+    --default-unix-user "$(id -un)" --root-users admin >"$out/controller.log" 2>&1 &
 for _ in $(seq 100); do [ -f "$work/ctl/endpoint" ] && break; sleep 0.1; done
 "$bin/corral-agent" configure --endpoint http://127.0.0.1:$port --cluster-token "$(cat "$work/ctl/cluster.token")" \
     --node-id gpu-node --state-dir "$work/agent"

@@ -6,11 +6,13 @@ set -euo pipefail
 n="${1:-20}"; bin="${2:-$(swift build --show-bin-path)}"
 work="$(mktemp -d)"; export HOME="$work/home"; mkdir -p "$HOME"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
-"$bin/corral-controller" --data-dir "$work/ctl" --listen 127.0.0.1:0 >"$work/ctl.log" 2>&1 &
+roots=(); [ "$(id -u)" = 0 ] && roots=(--root-users admin)
+"$bin/corral-controller" --data-dir "$work/ctl" --listen 127.0.0.1:0 --default-unix-user "$(id -un)" "${roots[@]}" >"$work/ctl.log" 2>&1 &
 for _ in $(seq 100); do [ -f "$work/ctl/endpoint" ] && break; sleep 0.05; done
 endpoint=$(cat "$work/ctl/endpoint")
 "$bin/corral-agent" configure --config "$work/agent.toml" --endpoint "$endpoint" \
-    --cluster-token "$(cat "$work/ctl/cluster.token")" --node-id bench --declare-gpus 8 --cpus 64 --state-dir "$work/agent" >/dev/null
+    --cluster-token "$(cat "$work/ctl/cluster.token")" --node-id bench --declare-gpus 8 --cpus 64 --state-dir "$work/agent" \
+    $([ "$(id -u)" = 0 ] && echo --cgroup-parent "corral-latency-$$" || echo --allow-uncontained) >/dev/null
 "$bin/corral-agent" start --config "$work/agent.toml" >"$work/agent.log" 2>&1 &
 "$bin/corral" configure --endpoint "$endpoint" --token "$(cat "$work/ctl/admin.token")" >/dev/null
 for _ in $(seq 100); do "$bin/corral" nodes 2>/dev/null | grep -q READY && break; sleep 0.05; done
