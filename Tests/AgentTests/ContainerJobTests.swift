@@ -47,7 +47,7 @@ import Testing
                 "/usr/bin/docker", "run", "--rm", "--name", "corral-k3xq9mz2ab-2", "--init",
                 "--label", "corral.job=k3xq9mz2ab", "--label", "corral.allocation=k3xq9mz2ab.2",
                 "--gpus", "\"device=2,3\"", "--cpus", "8", "--memory", "\(64 << 30)", "--user", "1000:1001",
-                "--group-add", "27",
+                "--group-add", "27", "--security-opt", "no-new-privileges", "--cap-drop", "ALL",
                 "--volume", "/home/ada/run 1:/home/ada/run 1", "--workdir", "/home/ada/run 1",
                 "--env", "A", "--env", "CORRAL_ALLOCATION_ID", "--env", "CORRAL_ATTEMPT", "--env", "CORRAL_JOB_ID",
                 "--env", "WANDB_API_KEY",

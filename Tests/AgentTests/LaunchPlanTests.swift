@@ -21,7 +21,9 @@ import Testing
         _ command: [String],
         cwd: String? = nil,
         env: [String: String] = [:],
-        agentEnvironment: [String: String] = ["PATH": "/usr/bin:/bin"]
+        agentEnvironment: [String: String] = ["PATH": "/usr/bin:/bin"],
+        unixUser: String? = getuid() == 0 ? "root" : nil,
+        lookup: (@Sendable (String) -> UnixAccount?)? = nil
     ) throws(LaunchError) -> LaunchPlan {
         let spec = LaunchSpec(
             allocationId: "job1.1",
@@ -37,9 +39,10 @@ import Testing
             memory: 0,
             image: nil,
             timeLimit: nil,
-            killGrace: nil
+            killGrace: nil,
+            unixUser: unixUser
         )
-        let settings = LaunchSettings(
+        var settings = LaunchSettings(
             logDir: directory,
             leasePath: directory + "/lease",
             bootID: "boot",
@@ -52,7 +55,42 @@ import Testing
             gpuDevices: [:],
             deviceMask: directory + "/mask"
         )
+        if let lookup { settings.lookup = lookup }
         return try LaunchPlan.make(spec, settings)
+    }
+
+    /// A container's working directory is mounted as it is: the account must be able to reach it on the node,
+    /// and the variables that would steer the root-run docker client go to the container by value instead.
+    @Test func containerJobsCannotReachPastTheirAccountOrSteerTheClient() throws {
+        let nobody = UnixAccount(name: "nobody", uid: 65534, gid: 65534, groups: [65534], home: "/", shell: "")
+        let closed = directory + "/closed"
+        try FileManager.default.createDirectory(atPath: closed + "/inside", withIntermediateDirectories: true)
+        chmod(closed, 0o700)
+        chmod(directory, 0o755)
+        #expect(throws: LaunchError.self) { try LaunchPlan.checkReachable(closed + "/inside", by: nobody) }
+        try LaunchPlan.checkReachable(directory, by: nobody)
+        #expect(ContainerJob.steersClient("LD_PRELOAD") && ContainerJob.steersClient("DOCKER_HOST"))
+        #expect(ContainerJob.steersClient("PATH") && !ContainerJob.steersClient("WANDB_API_KEY"))
+    }
+
+    /// What a root agent refuses about accounts, whatever the controller sent.
+    @Test(.enabled(if: getuid() == 0, "the agent's root-only rules"))
+    func accountsARootAgentRefuses() throws {
+        let toor = UnixAccount(name: "toor", uid: 0, gid: 0, groups: [0], home: "/root", shell: "/bin/sh")
+        let cases: [(String?, String)] = [
+            (nil, "named no Unix account"),
+            ("toor", "has uid 0"),
+            ("ghost", "no Unix account 'ghost' on node n1"),
+            ("a/b", "not a Unix account name"),
+        ]
+        for (name, expected) in cases {
+            do {
+                _ = try plan(["true"], unixUser: name, lookup: { $0 == "toor" ? toor : nil })
+                Issue.record("\(name ?? "no account") should be refused")
+            } catch {
+                #expect(error.message.contains(expected), "\(error.message)")
+            }
+        }
     }
 
     @Test func environmentHoldsTheJobsVariablesAndNoneOfTheAgentsSecrets() throws {

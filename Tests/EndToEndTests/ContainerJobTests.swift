@@ -120,7 +120,8 @@ struct ContainerJobTests {
             run == [
                 "run", "--rm", "--name", "corral-\(id)-1", "--init", "--label", "corral.job=\(id)", "--label",
                 "corral.allocation=\(id).1", "--gpus", "\"device=\(gpu)\"", "--cpus", "1", "--user",
-                "\(getuid()):\(getgid())", "--volume", "\(work):\(work)", "--workdir", work, "--env",
+                "\(getuid()):\(getgid())", "--security-opt", "no-new-privileges", "--cap-drop", "ALL", "--volume",
+                "\(work):\(work)", "--workdir", work, "--env",
                 "CORRAL_ALLOCATION_ID", "--env", "CORRAL_ATTEMPT", "--env", "CORRAL_JOB_ID", "--env", "FOO", image,
                 "sh",
                 "-c", "echo foo=$FOO in $(pwd) as job $CORRAL_JOB_ID",
@@ -145,6 +146,9 @@ struct ContainerJobTests {
         try await waitUntil("the container job has started", timeout: 20) {
             (try await cluster.corral(["logs", long])).stdout.contains("started")
         }
+        // Its process on the node is the docker client, in the node's context: nothing of the job to enter.
+        let exec = try await cluster.corral(["exec", long, "--", "true"])
+        #expect(exec.status == 1 && exec.stderr.contains("runs in a container"), "\(exec.stderr)")
         #expect((try await cluster.corral(["cancel", long])).status == 0)
         // The stand-in creates its record before it writes it: wait for the arguments, not the file.
         try await waitUntil("docker stop was called", timeout: 20) { Self.calls(tools, "stop").first?.isEmpty == false }

@@ -7,7 +7,8 @@ import Testing
 /// Jobs belong to their users: real Unix accounts (made here with useradd, removed afterwards), the real
 /// binaries, real cgroups (a tree of this test's own below the test process's cgroup), and a private mount
 /// namespace per job. Needs root, as CI has. GPUs are stand-ins: this machine has none, so the agent's device
-/// directory holds character devices made here with /dev/null's numbers (opening a visible one succeeds).
+/// directory holds character devices made here with the numbers of /dev/full and /dev/random (opening a visible
+/// one succeeds; a job needs neither).
 @Suite(.serialized, .timeLimit(.minutes(4)), .enabled(if: getuid() == 0, "needs root: Unix accounts and cgroups"))
 struct IdentityTests {
     struct Setup {
@@ -30,8 +31,8 @@ struct IdentityTests {
         let bob = try accounts.make("bob")
         let devices = cluster.root + "/dev"
         try FileManager.default.createDirectory(atPath: devices, withIntermediateDirectories: true)
-        for index in 0..<2 {
-            #expect(mknod(devices + "/nvidia\(index)", S_IFCHR | 0o666, (1 << 8) | 3) == 0)
+        for (index, minor) in [(0, 7), (1, 8)] {
+            #expect(mknod(devices + "/nvidia\(index)", S_IFCHR | 0o666, dev_t((1 << 8) | minor)) == 0)
             chmod(devices + "/nvidia\(index)", 0o666)
         }
         let work = cluster.root + "/work"
@@ -54,6 +55,9 @@ struct IdentityTests {
             devices: devices
         )
     }
+
+    /// Whether this machine mounts cgroup v1's devices controller (the hybrid layout here does).
+    static var hasDevicesController: Bool { CgroupLayout.detect().v1["devices"] != nil }
 
     static func token(_ cluster: TestCluster, user: String, account: String) async throws -> String {
         let created = try await cluster.corral(["tokens", "create", "--user", user, "--unix-user", account, "--json"])
@@ -176,9 +180,21 @@ struct IdentityTests {
     @Test func aJobCanOpenOnlyTheGPUsItWasGiven() async throws {
         let setup = try await Self.setUp()
         let cluster = setup.cluster
+        // A process of alice's own outside any job: its /proc/PID/root is the node's, mount namespace or not.
+        var outside = JobSpawn(executable: "/bin/sleep", arguments: ["sleep", "60"], environment: [:])
+        outside.account = setup.alice
+        outside.workingDirectory = "/"
+        let bystander = try Processes.spawn(outside)
+        defer {
+            kill(bystander, SIGKILL)
+            var status: Int32 = 0
+            waitpid(bystander, &status, 0)
+        }
         let probe = """
             for i in 0 1; do
                 if (exec 3<\(setup.devices)/nvidia$i) 2>/dev/null; then echo gpu$i=open; else echo gpu$i=denied; fi
+                if (exec 3</proc/\(bystander)/root\(setup.devices)/nvidia$i) 2>/dev/null; then echo around$i=open
+                else echo around$i=denied; fi
             done
             echo visible=$CUDA_VISIBLE_DEVICES
             sleep 2
@@ -193,6 +209,11 @@ struct IdentityTests {
             let output = try await Self.logs(cluster, setup.aliceToken, id)
             #expect(output.contains("gpu\(mine)=open\n"), "\(output)")
             #expect(output.contains("gpu\(1 - mine)=denied\n"), "\(output)")
+            // Around the mount namespace (through another process's root), v1's devices cgroup still says no.
+            if Self.hasDevicesController {
+                #expect(output.contains("around\(1 - mine)=denied\n"), "\(output)")
+                #expect(output.contains("around\(mine)=open\n"), "\(output)")
+            }
             #expect(output.contains("visible=\(mine)\n"), "\(output)")
         }
         // On the node itself nothing was hidden: the stand-ins are still open to everyone.

@@ -19,6 +19,8 @@ enum AgentService {
         RestartSec=5
         # Jobs run in their own sessions; let them finish their SIGTERM grace when the agent stops.
         KillMode=process
+        # The agent makes its jobs' cgroups below its own (cgroup v2 delegation).
+        Delegate=yes
         TimeoutStopSec=30
         LimitNOFILE=65536
 

@@ -23,6 +23,7 @@ enum ContainerJob {
         docker: String,
         spec: LaunchSpec,
         environmentNames: [String],
+        explicitEnvironment: [String: String] = [:],
         account: UnixAccount
     ) -> [String] {
         var arguments = [docker, "run", "--rm", "--name", name(spec.allocationId), "--init"]
@@ -34,8 +35,13 @@ enum ContainerJob {
         if spec.memory > 0 { arguments += ["--memory", "\(spec.memory)"] }
         arguments += ["--user", "\(account.uid):\(account.gid)"]
         for group in account.groups where group != account.gid { arguments += ["--group-add", "\(group)"] }
+        // No way back to more privilege inside: setuid binaries of the image stay the user's, no capabilities.
+        arguments += ["--security-opt", "no-new-privileges", "--cap-drop", "ALL"]
         arguments += ["--volume", "\(spec.cwd):\(spec.cwd)", "--workdir", spec.cwd]
         for name in environmentNames.sorted() { arguments += ["--env", name] }
+        for (name, value) in explicitEnvironment.sorted(by: { $0.key < $1.key }) {
+            arguments += ["--env", "\(name)=\(value)"]
+        }
         arguments.append(spec.image ?? "")
         return arguments + spec.command
     }
@@ -46,6 +52,13 @@ enum ContainerJob {
         var names = Array(spec.env.keys) + ["CORRAL_JOB_ID", "CORRAL_ALLOCATION_ID", "CORRAL_ATTEMPT"]
         if spec.gpuIndices.isEmpty { names.append("NVIDIA_VISIBLE_DEVICES") }
         return names
+    }
+
+    /// Whether a variable of that name, in the docker client's environment, would steer the client itself (run as
+    /// root on the node): its dynamic loader, the daemon it talks to and its configuration, what it executes.
+    static func steersClient(_ name: String) -> Bool {
+        name.hasPrefix("LD_") || name.hasPrefix("DOCKER_") || name.hasPrefix("BUILDKIT_")
+            || LaunchPlan.inherited.contains(name) || ["GCONV_PATH", "NLSPATH", "MALLOC_CONF"].contains(name)
     }
 
     /// `docker stop -t GRACE NAME`: SIGTERM to the container's init, SIGKILL after the grace period.

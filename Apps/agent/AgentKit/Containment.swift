@@ -13,6 +13,8 @@ struct Containment: Sendable, Hashable {
     let cpu: JobCgroup.Controller?
     /// v1 only, where tracking is not in v2 (whose cpu.stat counts CPU time without any controller).
     let cpuacct: String?
+    /// v1's devices controller, where mounted: a second wall around the GPUs a job was not given.
+    var devices: String? = nil
     /// Why jobs cannot be contained here; nil when they can.
     let problem: String?
 
@@ -63,10 +65,23 @@ struct Containment: Sendable, Hashable {
             guard (try? Files.makeDirectories(path)) != nil else { return nil }
             guard unified else { return .init(directory: path, unified: false) }
             // Each level from the agent's own cgroup down hands the controller to its children.
+            func enable(_ level: String) -> Bool {
+                (try? FileText.write("+\(name)", to: level + "/cgroup.subtree_control")) != nil
+            }
             var level = mount + (own == "/" ? "" : own)
-            for segment in [""] + parent.split(separator: "/").map(String.init) {
-                if !segment.isEmpty { level += "/" + segment }
-                try? FileText.write("+\(name)", to: level + "/cgroup.subtree_control")
+            if !enable(level) && own != "/" {
+                // v2 lets a cgroup with processes (the agent, under systemd with Delegate=yes) hand no controller
+                // down: its processes move to a leaf of their own first.
+                let leaf = level + "/agent"
+                _ = try? Files.makeDirectories(leaf)
+                for pid in (FileText.read(level + "/cgroup.procs") ?? "").split(separator: "\n") {
+                    try? FileText.write(String(pid), to: leaf + "/cgroup.procs")
+                }
+                _ = enable(level)
+            }
+            for segment in parent.split(separator: "/").map(String.init) {
+                level += "/" + segment
+                _ = enable(level)
             }
             let enabled = FileText.read(path + "/cgroup.subtree_control") ?? ""
             return enabled.split(whereSeparator: \.isWhitespace).contains { $0 == name }
@@ -77,7 +92,7 @@ struct Containment: Sendable, Hashable {
             let path = directory(mount: mount, own: layout.own["cpuacct"] ?? "/")
             if (try? Files.makeDirectories(path)) != nil { cpuacct = path }
         }
-        return Containment(
+        var containment = Containment(
             layout: layout,
             tracking: tracking,
             memory: controller("memory"),
@@ -85,6 +100,11 @@ struct Containment: Sendable, Hashable {
             cpuacct: cpuacct,
             problem: nil
         )
+        if let mount = layout.v1["devices"] {
+            let path = directory(mount: mount, own: layout.own["devices"] ?? "/")
+            if (try? Files.makeDirectories(path)) != nil { containment.devices = path }
+        }
+        return containment
     }
 
     /// The cgroup of one allocation, below the agent's.
@@ -97,7 +117,8 @@ struct Containment: Sendable, Hashable {
             tracking: below(tracking)!,
             memory: below(memory),
             cpu: below(cpu),
-            cpuacct: cpuacct.map { $0 + "/" + allocation }
+            cpuacct: cpuacct.map { $0 + "/" + allocation },
+            devices: devices.map { $0 + "/" + allocation }
         )
     }
 }

@@ -12,16 +12,28 @@ struct ExecRunner: Sendable {
     let node: String
     let log: any LogSink
     let client: @Sendable () async -> HTTPClient
+    let slots = ExecSlots()
 
     /// Runs `request` in the job whose plan and pid are given (nil when the job is not running here).
     func run(_ request: ExecAssignment, plan: LaunchPlan?, pid: pid_t?) async {
-        guard let plan, let pid, Processes.alive(pid) else {
+        // Never the node's own context: not a container job (its process is the docker client), and from a root
+        // agent only into a job that runs as an account of its own.
+        guard let plan, let pid, Processes.alive(pid), plan.spec.image == nil, getuid() != 0 || plan.account != nil
+        else {
             await post(
                 request.sessionId,
                 ExecReport(data: [], done: true, error: "the job is not running on node \(node)")
             )
             return
         }
+        guard await slots.take() else {
+            await post(
+                request.sessionId,
+                ExecReport(data: [], done: true, error: "node \(node) runs \(ExecSlots.limit) execs already: try again")
+            )
+            return
+        }
+        defer { Task { await slots.give() } }
         let started: (pid: pid_t, output: Int32)
         do {
             started = try Self.start(request.command, plan: plan, jobPID: pid)
@@ -32,21 +44,23 @@ struct ExecRunner: Sendable {
         log.info("allocation \(request.allocationId): exec session \(request.sessionId) started pid \(started.pid)")
         var pending: [UInt8] = []
         var ended = false
-        while !ended {
+        var delivered = true
+        while !ended && delivered {
             let (chunk, finished) = await Threads.run { Self.readSome(started.output, child: started.pid) }
             pending += chunk
             ended = finished
             if !pending.isEmpty && (pending.count >= 64 * 1024 || chunk.isEmpty || ended) {
-                while pending.count > ExecReport.maxChunk {
-                    await post(
-                        request.sessionId,
-                        ExecReport(data: Array(pending.prefix(ExecReport.maxChunk)), done: false)
-                    )
-                    pending.removeFirst(ExecReport.maxChunk)
+                while delivered && !pending.isEmpty {
+                    let part = Array(pending.prefix(ExecReport.maxChunk))
+                    delivered = await post(request.sessionId, ExecReport(data: part, done: false))
+                    pending.removeFirst(part.count)
                 }
-                await post(request.sessionId, ExecReport(data: pending, done: false))
-                pending = []
             }
+        }
+        // Nobody can read its output any more (the session is gone, the controller out of reach): it ends.
+        if !delivered {
+            log.warning("exec session \(request.sessionId): its output cannot be delivered; killing it")
+            Processes.signalGroup(started.pid, SIGKILL)
         }
         close(started.output)
         let status = await Threads.run { () -> Int32 in
@@ -83,7 +97,22 @@ struct ExecRunner: Sendable {
         spawn.output = fds[1]
         spawn.account = plan.account
         spawn.cgroupProcs = plan.cgroup?.procsFiles ?? []
-        if getuid() == 0 { spawn.mountNamespace = "/proc/\(jobPID)/ns/mnt" }
+        var namespace: Int32 = -1
+        defer { if namespace >= 0 { close(namespace) } }
+        if getuid() == 0 {
+            // Opened first, then checked: if the job's pid was reused by another process in between, that one is
+            // not in the job's cgroup, and nothing is entered.
+            namespace = open("/proc/\(jobPID)/ns/mnt", O_RDONLY | O_CLOEXEC)
+            let cgroups = FileText.read("/proc/\(jobPID)/cgroup") ?? ""
+            let name = "/" + (plan.cgroup?.tracking.directory.split(separator: "/").last.map(String.init) ?? "")
+            guard namespace >= 0,
+                plan.cgroup == nil || cgroups.split(separator: "\n").contains(where: { $0.hasSuffix(name) })
+            else {
+                close(fds[0])
+                throw LaunchError("the job is not running any more")
+            }
+            spawn.mountNamespace = "/proc/self/fd/\(namespace)"
+        }
         do {
             return (try Processes.spawn(spawn), fds[0])
         } catch {
@@ -111,7 +140,9 @@ struct ExecRunner: Sendable {
         return ([], exited)
     }
 
-    private func post(_ session: String, _ report: ExecReport) async {
+    /// Whether the controller took the report: false when the session is gone (404) or it stayed out of reach.
+    @discardableResult
+    private func post(_ session: String, _ report: ExecReport) async -> Bool {
         for attempt in 0..<5 {
             do {
                 let response = try await client().execute(
@@ -119,11 +150,27 @@ struct ExecRunner: Sendable {
                     "/v1/agents/\(node)/exec/\(session)",
                     body: WireJSON.encode(report)
                 )
-                if response.status == 200 || response.status == 404 { return }
+                if response.status == 200 { return true }
+                if response.status == 404 { return false }
             } catch {
                 log.warning("exec session \(session): cannot post output: \(error)")
             }
             try? await Task.sleep(for: .milliseconds(200 << attempt))
         }
+        return false
     }
+}
+
+/// At most `limit` execs run on a node at once.
+actor ExecSlots {
+    static let limit = 32
+    private var running = 0
+
+    func take() -> Bool {
+        guard running < Self.limit else { return false }
+        running += 1
+        return true
+    }
+
+    func give() { running = max(0, running - 1) }
 }

@@ -79,20 +79,18 @@ extension LaunchPlan {
         var command = spec.command
         var env = spec.env
         if spec.image != nil {
-            guard let docker = settings.docker else {
-                throw LaunchError("this node runs no container jobs: set [containers] docker in its agent.toml")
-            }
-            command = ContainerJob.runArguments(
-                docker: docker,
-                spec: spec,
-                environmentNames: ContainerJob.environmentNames(spec),
-                account: account
-                    ?? UnixAccount(name: "", uid: settings.agentUID, gid: getgid(), groups: [], home: "/", shell: "")
-            )
-            if spec.gpuIndices.isEmpty { env["NVIDIA_VISIBLE_DEVICES"] = "void" }
+            (command, env) = try containerCommand(spec, settings, account: account)
         }
         try checkDirectory(spec.cwd)
-        let environment = environment(spec, env: env, agentEnvironment: settings.agentEnvironment, account: account)
+        if spec.image != nil, let account { try checkReachable(spec.cwd, by: account) }
+        // The docker client runs as root in the node's context: it gets the agent's PATH, HOME and the like, never
+        // the job's values of them (those reach the container by `--env NAME=VALUE`).
+        let environment = environment(
+            spec,
+            env: env,
+            agentEnvironment: settings.agentEnvironment,
+            account: spec.image == nil ? account : nil
+        )
         let executable = try resolve(command[0], cwd: spec.cwd, path: environment["PATH"] ?? "")
         let grace = spec.killGrace ?? settings.killGraceSeconds
         return LaunchPlan(
@@ -108,26 +106,52 @@ extension LaunchPlan {
             stopCommand: spec.image == nil
                 ? nil : ContainerJob.stopArguments(docker: executable, allocationID: spec.allocationId, grace: grace),
             account: switching && spec.image == nil ? account : nil,
-            cgroup: spec.image == nil ? settings.containment?.cgroup(for: spec.allocationId) : nil,
-            hiddenDevices: spec.image == nil && settings.agentUID == 0
-                ? settings.gpuDevices.filter { !spec.gpuIndices.contains($0.key) }.sorted { $0.key < $1.key }.map(
-                    \.value
-                )
-                : nil,
+            cgroup: spec.image == nil ? cgroup(spec, settings) : nil,
+            hiddenDevices: spec.image == nil && settings.agentUID == 0 ? hiddenDevices(spec, settings) : nil,
             deviceMask: settings.deviceMask
         )
+    }
+
+    /// The device nodes of the node's GPUs the job was not given.
+    static func hiddenDevices(_ spec: LaunchSpec, _ settings: LaunchSettings) -> [String] {
+        settings.gpuDevices.filter { !spec.gpuIndices.contains($0.key) }.sorted { $0.key < $1.key }.map(\.value)
+    }
+
+    /// The job's cgroups; with v1's devices controller, denying the GPUs it was not given.
+    static func cgroup(_ spec: LaunchSpec, _ settings: LaunchSettings) -> JobCgroup? {
+        guard var cgroup = settings.containment?.cgroup(for: spec.allocationId) else { return nil }
+        if cgroup.devices != nil {
+            cgroup.deniedDevices = hiddenDevices(spec, settings).compactMap(JobCgroup.denyRule(for:))
+        }
+        return cgroup
     }
 
     /// The account the job runs as, from the node's user database; a launch failure naming the account and
     /// the node where it has none (STARTING -> FAILED, not retried forever).
     static func account(_ spec: LaunchSpec, _ settings: LaunchSettings) throws(LaunchError) -> UnixAccount? {
-        guard let name = spec.unixUser else { return nil }
+        guard let name = spec.unixUser else {
+            // An older controller names no account: a root agent would run the job as root. It does not.
+            guard settings.agentUID != 0 else {
+                throw LaunchError(
+                    "the controller named no Unix account for this job, and node \(settings.nodeID) runs no job as "
+                        + "root unasked: upgrade the controller"
+                )
+            }
+            return nil
+        }
         guard UnixAccountName.isValid(name) else {
             throw LaunchError("'\(name.prefix(64))' is not a Unix account name")
         }
         guard let account = settings.lookup(name) else {
             throw LaunchError(
                 "no Unix account '\(name)' on node \(settings.nodeID): create it, or map the user to another"
+            )
+        }
+        // Only the account named root is root, and only where the controller allowed it (`root_users`): an alias
+        // with uid 0 (toor, an LDAP entry) does not slip past that check.
+        if account.uid == 0 && name != "root" {
+            throw LaunchError(
+                "Unix account '\(name)' on node \(settings.nodeID) has uid 0: it is refused as root would be"
             )
         }
         if settings.agentUID != 0 && account.uid != settings.agentUID {

@@ -145,12 +145,19 @@ enum Tables {
         )
     }
 
-    /// Why it takes no work, or that it runs jobs without cgroups (an admin allowed that).
+    /// Why it takes no work, or that it runs jobs without cgroups (an admin allowed that) or without limits.
     static func note(_ node: NodeView) -> String {
         let why = node.drainReason ?? (node.status == "LOST" ? "no heartbeat" : node.message ?? "")
-        guard let containment = node.containment, containment.hasPrefix("none") else { return why }
-        let uncontained = "UNCONTAINED (" + containment + ")"
-        return why.isEmpty ? uncontained : why + "; " + uncontained
+        guard let containment = node.containment else { return why }
+        let weak: String
+        if containment.hasPrefix("none") {
+            weak = "UNCONTAINED (" + containment + ")"
+        } else if containment.contains("no memory limit") || containment.contains("no CPU limit") {
+            weak = containment
+        } else {
+            return why
+        }
+        return why.isEmpty ? weak : why + "; " + weak
     }
 
     /// The mean utilization of the node's GPUs at its last heartbeat; "-" where nothing measures it (declared

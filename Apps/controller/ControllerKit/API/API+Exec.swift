@@ -52,7 +52,13 @@ extension API {
             throw APIError.badRequest("job \(job.id) has one rank (0); there is no rank \(rank)", field: "rank")
         }
         let target = try await state.execTarget(job.id)
-        let id = await exec.create(job: job.id, user: principal.subject, node: target.node)
+        guard let id = await exec.create(job: job.id, user: principal.subject, node: target.node) else {
+            throw APIError(
+                .tooManyRequests,
+                "too_many_exec_sessions",
+                "you have \(ExecSessions.maxOpenPerUser) exec sessions running: wait for one to end"
+            )
+        }
         let assignment = ExecAssignment(
             sessionId: id,
             allocationId: target.allocation.description,

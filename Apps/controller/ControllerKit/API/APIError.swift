@@ -77,6 +77,12 @@ extension APIError {
             )
         case .notRunning(let id, let state):
             self.init(.conflict, "not_running", "job \(id) is \(state), not RUNNING: there is nothing to exec into")
+        case .execIntoContainer(let id):
+            self.init(
+                .conflict,
+                "exec_into_container",
+                "job \(id) runs in a container: corral exec enters only jobs without an image"
+            )
         case .noSuchAttempt(let job, let number):
             self = .badRequest("job \(job) has no attempt \(number)", field: "attempt")
         }

@@ -29,6 +29,8 @@ actor ExecSessions {
     static let pickupTimeout: Duration = .seconds(30)
     static let keepEnded: Duration = .seconds(300)
     static let maxOutput = 16 << 20
+    /// Sessions not yet ended, per user.
+    static let maxOpenPerUser = 16
 
     private var sessions: [String: Session] = [:]
     private var readers: [String: [CheckedContinuation<Void, Never>]] = [:]
@@ -36,8 +38,10 @@ actor ExecSessions {
 
     init(clock: any WallClock) { self.clock = clock }
 
-    func create(job: JobID, user: String, node: NodeID) -> String {
+    /// A new session, or nil when the user has `maxOpenPerUser` sessions not yet ended.
+    func create(job: JobID, user: String, node: NodeID) -> String? {
         expire()
+        guard sessions.values.filter({ $0.user == user && !$0.done }).count < Self.maxOpenPerUser else { return nil }
         let id = SecureRandom.token(prefix: "x", bytes: 12)
         sessions[id] = Session(id: id, job: job, user: user, node: node, createdAt: clock.now())
         return id
@@ -74,6 +78,7 @@ actor ExecSessions {
 
     /// The output from `offset`, waiting up to `wait` for some when there is none yet.
     func read(_ id: String, from offset: Int, wait: Duration) async -> ExecOutputResponse? {
+        expire()
         let deadline = clock.now() + wait
         while true {
             guard var session = sessions[id] else { return nil }
@@ -112,8 +117,12 @@ actor ExecSessions {
 
     private func expire() {
         let now = clock.now()
+        // Ended ones after `keepEnded`; one the node never answered after `pickupTimeout` and `keepEnded`;
+        // one still running after a day (its node went away mid-command).
         sessions = sessions.filter { _, session in
-            session.endedAt.map { now - $0 < Self.keepEnded } ?? (now - session.createdAt < .seconds(86400))
+            if let ended = session.endedAt { return now - ended < Self.keepEnded }
+            if !session.answered { return now - session.createdAt < Self.pickupTimeout + Self.keepEnded }
+            return now - session.createdAt < .seconds(86400)
         }
     }
 }

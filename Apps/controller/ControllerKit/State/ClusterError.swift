@@ -21,4 +21,6 @@ enum ClusterError: Error, Sendable {
     case noSuchAttempt(JobID, Int)
     /// `corral exec` into a job that is not running.
     case notRunning(JobID, JobState)
+    /// `corral exec` into a container job.
+    case execIntoContainer(JobID)
 }

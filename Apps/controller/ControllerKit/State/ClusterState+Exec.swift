@@ -9,6 +9,9 @@ extension ClusterState {
     func execTarget(_ id: JobID) throws(ClusterError) -> (node: NodeID, allocation: AllocationID) {
         guard let job = jobs[id] else { throw .jobNotFound(id.rawValue) }
         guard job.state == .running, let attempt = job.liveAttempt else { throw .notRunning(id, job.state) }
+        // A container job's process on the node is the docker client, in the node's own context: nothing of the
+        // job's to enter (docker exec on the node does that).
+        guard job.spec.image == nil else { throw .execIntoContainer(id) }
         return (attempt.node, AllocationID(job: id, attempt: attempt.number))
     }
 

@@ -29,7 +29,7 @@ extension ClusterState {
                     job.liveAttempt?.number == allocationID.attempt,
                     !allocation.delivered || allocation.leaseRenewedAt + Self.redeliverAfter < now
                 {
-                    launch.append(Self.launchSpec(job, allocation))
+                    launch.append(Self.launchSpec(job, allocation, accounts: settings.accounts))
                     allocations[allocationID]?.delivered = true
                     allocations[allocationID]?.leaseRenewedAt = now
                 }
@@ -44,7 +44,10 @@ extension ClusterState {
 
     static let redeliverAfter: Duration = .seconds(3)
 
-    static func launchSpec(_ job: Job, _ allocation: Allocation) -> LaunchSpec {
+    /// What the agent is told to run. A job stored before accounts were mapped gets its account from the
+    /// policy now (an account the policy refuses, such as root for a user not allowed it, is sent as none, and a
+    /// root agent then refuses the launch).
+    static func launchSpec(_ job: Job, _ allocation: Allocation, accounts: AccountPolicy) -> LaunchSpec {
         LaunchSpec(
             allocationId: allocation.id.description,
             jobId: job.id.rawValue,
@@ -60,7 +63,7 @@ extension ClusterState {
             image: job.spec.image,
             timeLimit: job.spec.timeLimit,
             killGrace: job.spec.killGrace,
-            unixUser: job.unixUser
+            unixUser: job.unixUser ?? (try? accounts.account(for: job.user, tokenAccount: nil))
         )
     }
 

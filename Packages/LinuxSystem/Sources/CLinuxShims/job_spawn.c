@@ -74,8 +74,9 @@ static void child(const struct clinux_job_spawn *spec, int report) {
         if (unshare(CLONE_NEWNS) != 0) {
             fail(report, CLINUX_STAGE_NAMESPACE);
         }
-        // Mounts made here must not propagate back to the node's namespace.
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+        // Mounts made here must not propagate back to the node's namespace; the node's later mounts (autofs,
+        // NFS home directories) still reach the job.
+        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0) {
             fail(report, CLINUX_STAGE_NAMESPACE);
         }
         for (int i = 0; i < spec->hidden_count; i++) {

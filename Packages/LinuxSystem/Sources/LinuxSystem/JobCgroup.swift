@@ -19,18 +19,30 @@ public struct JobCgroup: Sendable, Hashable, Codable {
     public var cpu: Controller?
     /// v1 only: CPU time (v2 keeps it in the tracking cgroup's cpu.stat).
     public var cpuacct: String?
+    /// v1 only: the devices cgroup, and the rules it denies ("c 195:1 rwm": the node's other GPUs).
+    public var devices: String?
+    public var deniedDevices: [String]?
 
-    public init(tracking: Controller, memory: Controller?, cpu: Controller?, cpuacct: String?) {
+    public init(
+        tracking: Controller,
+        memory: Controller?,
+        cpu: Controller?,
+        cpuacct: String?,
+        devices: String? = nil,
+        deniedDevices: [String]? = nil
+    ) {
         self.tracking = tracking
         self.memory = memory
         self.cpu = cpu
         self.cpuacct = cpuacct
+        self.devices = devices
+        self.deniedDevices = deniedDevices
     }
 
     /// Every directory, once each, the tracking one first.
     public var directories: [String] {
         var seen: [String] = []
-        for directory in [tracking.directory, memory?.directory, cpu?.directory, cpuacct].compactMap({ $0 })
+        for directory in [tracking.directory, memory?.directory, cpu?.directory, cpuacct, devices].compactMap({ $0 })
         where !seen.contains(directory) {
             seen.append(directory)
         }
@@ -53,6 +65,9 @@ public struct JobCgroup: Sendable, Hashable, Codable {
                 try FileText.write("\(limit)", to: memory.directory + "/memory.limit_in_bytes")
                 try? FileText.write("\(limit)", to: memory.directory + "/memory.memsw.limit_in_bytes")
             }
+        }
+        if let devices {
+            for rule in deniedDevices ?? [] { try FileText.write(rule, to: devices + "/devices.deny") }
         }
         if let cpu, cpus > 0 {
             let period = 100_000
@@ -137,6 +152,19 @@ public struct JobCgroup: Sendable, Hashable, Codable {
             return nil
         }
         return (now, FileText.read(memory.directory + peak).flatMap { Int64($0.trimmingNewline) })
+    }
+
+    /// The devices cgroup rule that denies the character or block device at `path` ("c 195:1 rwm"); nil when
+    /// it is not a device node.
+    public static func denyRule(for path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        let kind = info.st_mode & S_IFMT
+        guard kind == S_IFCHR || kind == S_IFBLK else { return nil }
+        let device = UInt64(info.st_rdev)
+        let major = ((device >> 8) & 0xfff) | ((device >> 32) & ~UInt64(0xfff))
+        let minor = (device & 0xff) | ((device >> 12) & ~UInt64(0xff))
+        return "\(kind == S_IFCHR ? "c" : "b") \(major):\(minor) rwm"
     }
 
     /// Removes the directories (each must be empty of processes); what cannot go yet is left for a later try.
