@@ -58,6 +58,22 @@ say "compute apps while the job runs"; cat "$out/compute-apps-running.csv"
 for _ in $(seq 200); do "$bin/corral" show "$job" --json | grep -qE '"state" : "(SUCCEEDED|FAILED)"' && break; sleep 0.1; done
 say "show"; "$bin/corral" show "$job"; "$bin/corral" show "$job" --json > "$out/job.json"
 say "job log"; cat "$work/agent/logs/$job.1.log" | tee "$out/job.log"
+# GPU isolation on the real device: a job given no GPU, run as an unprivileged account of its own, must not
+# open the GPU's device node (both walls: the mount namespace and, on v1/hybrid nodes, the devices cgroup),
+# and CUDA inside it must see no device; the same account given the GPU must see it.
+probe_user="corralgpu$$"
+if useradd --no-create-home --home-dir /nonexistent --shell /bin/sh --user-group "$probe_user" 2>/dev/null; then
+    token=$("$bin/corral" tokens create --user gpuprobe --unix-user "$probe_user" --json | sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p')
+    chmod 755 "$work" "$work/job"
+    probe='for d in /dev/nvidia[0-9]*; do (exec 3<"$d") 2>/dev/null && echo "$d: open" || echo "$d: denied"; done; '
+    probe+='id -un; nvidia-smi -L 2>&1 | head -3; [ -x ./check ] && ./check'
+    for gpus in 0 1; do
+        j=$(CORRAL_TOKEN="$token" "$bin/corral" submit --gpus "$gpus" --cwd "$work/job" -- sh -c "$probe")
+        for _ in $(seq 200); do "$bin/corral" show "$j" --json | grep -qE '"state" : "(SUCCEEDED|FAILED)"' && break; sleep 0.1; done
+        say "isolation: a job of $probe_user with --gpus $gpus"; cat "$work/agent/logs/$j.1.log" | tee "$out/isolation-gpus-$gpus.log"
+    done
+    userdel "$probe_user" 2>/dev/null
+fi
 big=$("$bin/corral" submit --gpus 2 -- true); sleep 0.5
 say "a 2-GPU job on a 1-GPU node"; "$bin/corral" ls; "$bin/corral" show "$big" --json | grep -E '"(state|reason)"'
 say "ls"; "$bin/corral" ls --all

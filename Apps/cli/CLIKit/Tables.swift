@@ -98,6 +98,7 @@ enum Tables {
             "last seen: \(node.lastHeartbeat)",
         ]
         if let free = node.diskFree { lines.append("disk free: \(ByteSize.format(free)) (job logs)") }
+        if let containment = node.containment { lines.append("jobs in:   \(containment)") }
         if let reason = node.drainReason { lines.append("drained:   \(reason)") }
         if let message = node.message { lines.append("unhealthy: \(message)") }
         if !node.labels.isEmpty {
