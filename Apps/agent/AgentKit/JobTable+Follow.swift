@@ -37,10 +37,7 @@ extension JobTable {
     func started(_ id: String, _ pid: pid_t?) async {
         guard let pid, let job = running[id], job.pid == nil else { return }
         running[id]?.pid = pid
-        if job.spec.image == nil {
-            let cgroup = JobRecord(jobsDir: configuration.jobsDir, allocationID: id).plan()?.cgroup
-            await sampler.watch(id, group: pid, cgroup: cgroup)
-        }
+        if job.spec.image == nil { await sampler.watch(id, group: pid, cgroup: job.cgroup) }
         log.info("allocation \(id): started pid \(pid) on GPUs \(job.spec.gpuIndices)")
         reporter.send(id, AllocationStatusRequest(phase: .running, pid: pid))
     }
@@ -156,7 +153,7 @@ extension JobTable {
             await shipper.track(id)
             // The pid is learnt again by `follow`, which reports the job running (a no-op for the controller
             // unless the earlier agent died before it could say so).
-            running[id] = RunningJob(spec: plan.spec)
+            running[id] = RunningJob(spec: plan.spec, cgroup: plan.cgroup)
             if record.exit() != nil {
                 log.info("allocation \(id): ended while the agent was away")
                 await finished(id)

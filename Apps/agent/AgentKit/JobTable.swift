@@ -15,6 +15,8 @@ actor JobTable {
         /// The job's pid, which is also its process group; nil until its supervisor has started it.
         var pid: pid_t?
         var supervisor: pid_t?
+        /// The job's cgroups, as its plan decided them (nil until planned, or where it has none).
+        var cgroup: JobCgroup?
         var stopping = false
         /// Over, but the controller does not have the exit yet: still reported as ours, so that registering
         /// meanwhile does not make the controller think the job vanished.
@@ -127,6 +129,7 @@ actor JobTable {
             }
             .get()
             try record.create(plan)
+            running[id]?.cgroup = plan.cgroup
             await shipper.track(id)
             let zygoteLog = configuration.stateDir + "/zygote.log"
             if !zygote.start(record.directory, executable: Agent.executable, log: zygoteLog) {
