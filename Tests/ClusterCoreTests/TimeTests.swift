@@ -146,11 +146,14 @@ import Testing
         ("k3xq9mz2ab.12", "k3xq9mz2ab", 12),
         ("Job_A-1.7", "Job_A-1", 7),
         ("x.999999", "x", 999_999),
+        ("abc.1.1", "abc", 1),
+        ("abc_7.2.15", "abc_7", 2),
     ])
     func allocationIDParses(_ text: String, _ job: String, _ attempt: Int) throws {
         let id = try #require(AllocationID(parsing: text))
         #expect(id.job == JobID(job))
         #expect(id.attempt == attempt)
+        #expect(id.rank == (text.split(separator: ".").count == 3 ? Int(text.split(separator: ".")[2])! : 0))
         #expect(id.description == text)
         #expect(AllocationID(parsing: id.description) == id)
     }
@@ -159,6 +162,8 @@ import Testing
         "", "x", ".", ".1", "job.", "job.0", "job.-1", "job.abc", "job.1x", "job. 1", "job.1 ", " job.1",
         // The job part may not contain a dot: "a.b" is not a job id.
         "a.b.2",
+        // Rank 0 has only the plain form; ranks are canonical decimals.
+        "job.1.0", "job.1.01", "job.1.", "job.1.1.1", "job.1.-1", "job..1",
         "job 1.1", "job/1.1", "../etc.1", "job;drop.1", "jöb.1", "job\u{0}.1",
         "job.99999999999999999999999",
         String(repeating: "a", count: 65) + ".1",

@@ -41,12 +41,12 @@ public struct Allocation: Hashable, Sendable {
         self.leaseRenewedAt = leaseRenewedAt
     }
 
-    /// The allocation of a job's attempt, as placed.
-    public init(of job: JobID, _ attempt: Attempt) {
+    /// The allocation of a job's attempt (of one rank of a gang's), as placed.
+    public init(of job: JobID, _ attempt: Attempt, rank: Int = 0) {
         self.init(
-            id: AllocationID(job: job, attempt: attempt.number),
-            node: attempt.node,
-            gpuIndices: attempt.gpuIndices,
+            id: AllocationID(job: job, attempt: attempt.number, rank: rank),
+            node: attempt.node(ofRank: rank) ?? attempt.node,
+            gpuIndices: attempt.gpuIndices(ofRank: rank),
             resources: attempt.resources,
             allocatedAt: attempt.allocatedAt,
             leaseRenewedAt: attempt.allocatedAt

@@ -26,14 +26,51 @@ public enum JobLifecycle {
         switch event {
         case .submitted: submitted(&draft)
         case .placed(let node, let gpus): placed(&draft, node: node, gpus: gpus)
-        case .accepted(let attempt): accepted(&draft, attempt: attempt)
-        case .started(let attempt, let pid): started(&draft, attempt: attempt, pid: pid)
-        case .ended(let attempt, let end): ended(&draft, attempt: attempt, end)
-        case .sampled(let attempt, let usage): sampled(&draft, attempt: attempt, usage)
-        case .cancel(let user): cancel(&draft, by: user)
-        case .launchLeaseExpired(let reason): launchNotTaken(&draft, reason: reason)
-        case .nodeLost(let node, let reason): nodeLost(&draft, node: node, reason: reason)
-        case .allocationGone(let attempt, let reason): allocationGone(&draft, attempt: attempt, reason: reason)
+        case .placedGang(let ranks, let port): placedGang(&draft, ranks, port: port)
+        case .accepted(let attempt, let rank):
+            if draft.isGang(attempt) {
+                gangAccepted(&draft, attempt: attempt, rank: rank)
+            } else if rank == 0 {
+                accepted(&draft, attempt: attempt)
+            }
+        case .started(let attempt, let pid, let rank):
+            if draft.isGang(attempt) {
+                gangStarted(&draft, attempt: attempt, rank: rank, pid: pid)
+            } else if rank == 0 {
+                started(&draft, attempt: attempt, pid: pid)
+            }
+        case .ended(let attempt, let end, let rank):
+            if draft.isGang(attempt) {
+                gangEnded(&draft, attempt: attempt, rank: rank, end)
+            } else if rank == 0 {
+                ended(&draft, attempt: attempt, end)
+            }
+        case .sampled(let attempt, let usage, let rank):
+            if draft.isGang(attempt) {
+                gangSampled(&draft, attempt: attempt, rank: rank, usage)
+            } else if rank == 0 {
+                sampled(&draft, attempt: attempt, usage)
+            }
+        case .cancel(let user):
+            if draft.job.liveAttempt?.isGang == true { gangCancel(&draft, by: user) } else { cancel(&draft, by: user) }
+        case .launchLeaseExpired(let reason, let rank):
+            if draft.job.liveAttempt?.isGang == true {
+                gangLaunchNotTaken(&draft, rank: rank, reason: reason)
+            } else {
+                launchNotTaken(&draft, reason: reason)
+            }
+        case .nodeLost(let node, let reason):
+            if draft.job.liveAttempt?.isGang == true {
+                gangNodeLost(&draft, node: node, reason: reason)
+            } else {
+                nodeLost(&draft, node: node, reason: reason)
+            }
+        case .allocationGone(let attempt, let reason, let rank):
+            if draft.isGang(attempt) {
+                gangGone(&draft, attempt: attempt, rank: rank, reason: reason)
+            } else if rank == 0 {
+                allocationGone(&draft, attempt: attempt, reason: reason)
+            }
         case .timeLimitReached: timeLimitReached(&draft)
         case .dependencyFailed(let dependency, let state): dependencyFailed(&draft, dependency, state)
         }
@@ -127,6 +164,7 @@ public enum JobLifecycle {
         else { return }
         draft.job.stopRequest = StopRequest(.timeLimit, at: draft.now)
         draft.note("time limit reached (TIMEOUT): stopping its processes")
+        if attempt.isGang { return stopLiveRanks(&draft) }
         draft.effect(.stop(AllocationID(job: job.id, attempt: attempt.number)))
         draft.effect(.wake(attempt.node))
     }

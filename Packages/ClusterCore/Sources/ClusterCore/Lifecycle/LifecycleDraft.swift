@@ -66,6 +66,17 @@ struct LifecycleDraft {
         if outcome.storage == .none { outcome.storage = .durable }
     }
 
+    /// Whether attempt `number` is a gang's.
+    func isGang(_ number: Int) -> Bool { job.attempts.first { $0.number == number }?.isGang == true }
+
+    /// Changes one rank of one attempt.
+    mutating func edit(attempt number: Int, rank: Int, _ change: (inout RankRun) -> Void) {
+        edit(attempt: number) { attempt in
+            guard let index = attempt.ranks.firstIndex(where: { $0.rank == rank }) else { return }
+            change(&attempt.ranks[index])
+        }
+    }
+
     /// Changes the live attempt, if there is one.
     mutating func editLive(_ change: (inout Attempt) -> Void) {
         guard let live = job.liveAttempt else { return }

@@ -6,23 +6,25 @@ public enum LifecycleEvent: Hashable, Sendable {
     case submitted
     /// The scheduler placed it on `node` with these GPUs: a new attempt and a launch lease start.
     case placed(node: NodeID, gpus: [Int])
-    /// The agent took the launch of `attempt` (its STARTING report).
-    case accepted(attempt: Int)
+    /// The scheduler placed a gang: one rank on each of these nodes, all at once; rank 0 listens on `port`.
+    case placedGang([Placement], port: Int)
+    /// The agent took the launch of `attempt` (its STARTING report); `rank` is the gang rank it runs.
+    case accepted(attempt: Int, rank: Int = 0)
     /// The agent started the process of `attempt` (its RUNNING report).
-    case started(attempt: Int, pid: Int32)
+    case started(attempt: Int, pid: Int32, rank: Int = 0)
     /// The agent reports that `attempt`'s processes are gone, and how they ended.
-    case ended(attempt: Int, AttemptEnd)
+    case ended(attempt: Int, AttemptEnd, rank: Int = 0)
     /// Live usage of `attempt` from a heartbeat: kept in memory until the final account arrives.
-    case sampled(attempt: Int, ResourceUsage)
+    case sampled(attempt: Int, ResourceUsage, rank: Int = 0)
     /// A user or admin cancels the job.
     case cancel(by: String)
     /// The agent did not take the launch within the launch lease (`reason` says so, for people).
-    case launchLeaseExpired(reason: String)
+    case launchLeaseExpired(reason: String, rank: Int = 0)
     /// The job's node stopped sending heartbeats, or an admin revoked it.
     case nodeLost(NodeID, reason: String)
     /// `attempt`'s processes are surely gone without a report: its lease ran out on a lost node, the node
     /// rebooted, or its agent no longer runs it.
-    case allocationGone(attempt: Int, reason: String)
+    case allocationGone(attempt: Int, reason: String, rank: Int = 0)
     /// A RUNNING job passed its time limit (the controller's backstop to the node's own enforcement).
     case timeLimitReached
     /// A job in `depends_on` ended without succeeding, so this one can never run.

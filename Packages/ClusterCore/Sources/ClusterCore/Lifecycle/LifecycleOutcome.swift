@@ -55,16 +55,24 @@ public struct LifecyclePolicy: Hashable, Sendable {
     public init(infrastructureRetries: Int = 5) { self.infrastructureRetries = infrastructureRetries }
 }
 
-/// What the lifecycle reads besides the job: the time, the policy, and the live allocation of the job's
-/// current attempt (nil when no resources are held for it).
+/// What the lifecycle reads besides the job: the time, the policy, and the live allocations of the job's
+/// current attempt (one per rank still held; none when no resources are held for it).
 public struct LifecycleContext: Hashable, Sendable {
     public var now: Timestamp
     public var policy: LifecyclePolicy
-    public var allocation: Allocation?
+    /// Held allocations of the live attempt, by rank.
+    public var allocations: [Int: Allocation]
 
     public init(now: Timestamp, policy: LifecyclePolicy = LifecyclePolicy(), allocation: Allocation? = nil) {
+        self.init(now: now, policy: policy, allocations: allocation.map { [$0.id.rank: $0] } ?? [:])
+    }
+
+    public init(now: Timestamp, policy: LifecyclePolicy = LifecyclePolicy(), allocations: [Int: Allocation]) {
         self.now = now
         self.policy = policy
-        self.allocation = allocation
+        self.allocations = allocations
     }
+
+    /// Rank 0's allocation: a one-node job's only one.
+    public var allocation: Allocation? { allocations[0] }
 }

@@ -16,13 +16,15 @@ public enum NodeLiveness {
                 launchMayBeAbandoned(allocation, view)
             else { continue }
             let reason = "the agent on \(allocation.node) did not accept the launch within \(settings.launchLease)"
-            actions.append(.job(job.id, .launchLeaseExpired(reason: reason)))
+            actions.append(.job(job.id, .launchLeaseExpired(reason: reason, rank: allocation.id.rank)))
         }
         actions += silentNodes(view, allocations)
         for allocation in allocations where allocation.leaseRenewedAt + view.lease(on: allocation.node) < view.now {
             guard let job = view.liveJob(allocation.id), job.state == .lost else { continue }
             let reason = "its allocation lease on \(allocation.node) expired"
-            actions.append(.job(job.id, .allocationGone(attempt: allocation.id.attempt, reason: reason)))
+            actions.append(
+                .job(job.id, .allocationGone(attempt: allocation.id.attempt, reason: reason, rank: allocation.id.rank))
+            )
         }
         for allocation in allocations where !allocation.isStopping {
             guard let job = view.liveJob(allocation.id), job.state == .running, job.stopRequest == nil,
@@ -165,6 +167,6 @@ public enum NodeLiveness {
     }
 
     private static func gone(_ id: AllocationID, _ reason: String) -> LifecycleEvent {
-        .allocationGone(attempt: id.attempt, reason: reason)
+        .allocationGone(attempt: id.attempt, reason: reason, rank: id.rank)
     }
 }

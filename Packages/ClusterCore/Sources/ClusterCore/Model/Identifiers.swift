@@ -48,25 +48,41 @@ public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
 }
 
 /// One attempt of one job on one node: `<job>.<attempt>`, so an allocation id names its job and its attempt.
+/// A gang job's attempt has one allocation per rank: rank 0 keeps the plain form, rank r > 0 is
+/// `<job>.<attempt>.<r>` (job ids have no dots, so the forms cannot be confused).
 public struct AllocationID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let job: JobID
     public let attempt: Int
-    public init(job: JobID, attempt: Int) {
+    public let rank: Int
+    public init(job: JobID, attempt: Int, rank: Int = 0) {
         self.job = job
         self.attempt = attempt
+        self.rank = rank
     }
-    public var description: String { "\(job.rawValue).\(attempt)" }
+    public var description: String { rank == 0 ? "\(job.rawValue).\(attempt)" : "\(job.rawValue).\(attempt).\(rank)" }
     public static func < (lhs: AllocationID, rhs: AllocationID) -> Bool {
-        (lhs.job, lhs.attempt) < (rhs.job, rhs.attempt)
+        (lhs.job, lhs.attempt, lhs.rank) < (rhs.job, rhs.attempt, rhs.rank)
     }
 
     public init?(parsing text: String) {
-        guard let dot = text.lastIndex(of: "."), let attempt = Int(text[text.index(after: dot)...]), attempt > 0,
-            String(attempt) == text[text.index(after: dot)...]
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2 || parts.count == 3, JobID.isValid(String(parts[0])),
+            let attempt = Self.number(parts[1]), attempt > 0
         else { return nil }
-        let job = String(text[..<dot])
-        guard JobID.isValid(job) else { return nil }
-        self.init(job: JobID(job), attempt: attempt)
+        var rank = 0
+        if parts.count == 3 {
+            guard let parsed = Self.number(parts[2]), parsed > 0 else { return nil }
+            rank = parsed
+        }
+        self.init(job: JobID(String(parts[0])), attempt: attempt, rank: rank)
+    }
+
+    /// A canonical decimal (no sign, no leading zero), at most 9 digits.
+    private static func number(_ text: Substring) -> Int? {
+        guard !text.isEmpty, text.count <= 9, text.allSatisfy({ $0.isASCII && $0.isNumber }),
+            let value = Int(text), String(value) == text
+        else { return nil }
+        return value
     }
 }
 

@@ -22,6 +22,8 @@ public struct Job: Hashable, Sendable {
     /// Set while the controller waits for a placed job's processes to stop (cancel, time limit); cleared when
     /// a new attempt starts.
     public var stopRequest: StopRequest?
+    /// Set for a task of a job array.
+    public var array: ArrayTask?
 
     public init(id: JobID, spec: JobSpec, user: String, submittedAt: Timestamp) {
         self.id = id
@@ -36,6 +38,7 @@ public struct Job: Hashable, Sendable {
         self.infraRetriesUsed = 0
         self.message = nil
         self.stopRequest = nil
+        self.array = nil
     }
 
     public var currentAttempt: Attempt? { attempts.last }
@@ -46,6 +49,9 @@ public struct Job: Hashable, Sendable {
         return last
     }
     public var allocationID: AllocationID? { currentAttempt.map { AllocationID(job: id, attempt: $0.number) } }
+
+    /// The allocations of the live attempt whose processes may still run, one per live rank.
+    public var liveAllocationIDs: [AllocationID] { liveAttempt?.liveAllocationIDs(of: id) ?? [] }
 }
 
 /// One try at running a job: where, on which GPUs, and how it ended.
@@ -63,6 +69,12 @@ public struct Attempt: Hashable, Sendable {
     public var finalState: JobState?
     /// What its processes used: the latest sample while it runs, the final account once it ended.
     public var usage: ResourceUsage?
+    /// A gang's ranks, rank 0 first (`node` and `gpuIndices` are rank 0's); empty for a one-node attempt.
+    public var ranks: [RankRun] = []
+    /// The port rank 0 listens on for its gang's rendezvous (`MASTER_PORT`).
+    public var masterPort: Int?
+    /// The rank whose end doomed the gang (the others were stopped because of it).
+    public var failedRank: Int?
 
     public init(number: Int, node: NodeID, gpuIndices: [Int], resources: Resources, allocatedAt: Timestamp) {
         self.number = number
@@ -70,6 +82,21 @@ public struct Attempt: Hashable, Sendable {
         self.gpuIndices = gpuIndices
         self.resources = resources
         self.allocatedAt = allocatedAt
+    }
+
+    /// A gang attempt: rank 0's placement is the attempt's node and GPUs.
+    public init(number: Int, ranks placements: [Placement], resources: Resources, allocatedAt: Timestamp, port: Int?) {
+        self.init(
+            number: number,
+            node: placements.first?.node ?? NodeID(""),
+            gpuIndices: placements.first?.gpuIndices ?? [],
+            resources: resources,
+            allocatedAt: allocatedAt
+        )
+        ranks = placements.enumerated().map {
+            RankRun(rank: $0.offset, node: $0.element.node, gpuIndices: $0.element.gpuIndices)
+        }
+        masterPort = port
     }
 }
 

@@ -6,7 +6,10 @@ public struct JobSpec: Hashable, Sendable {
     public var cwd: String
     public var env: [String: String]
     public var queue: String
+    /// What each node of the job gets: all of it for a one-node job, each rank's share for a gang.
     public var resources: Resources
+    /// Nodes the job runs on at once: 1, or a gang of that many ranks, one per node, placed all or nothing.
+    public var nodes: Int
     public var gpuType: String?
     /// At least this much memory on each GPU (MiB), e.g. 80000 for 80 GB cards; nil means any.
     public var gpuMemoryMiB: Int?
@@ -28,6 +31,7 @@ public struct JobSpec: Hashable, Sendable {
         env: [String: String] = [:],
         queue: String = "default",
         resources: Resources = Resources(gpus: 0, cpus: 1, memory: 0),
+        nodes: Int = 1,
         gpuType: String? = nil,
         gpuMemoryMiB: Int? = nil,
         image: String? = nil,
@@ -44,6 +48,7 @@ public struct JobSpec: Hashable, Sendable {
         self.env = env
         self.queue = queue
         self.resources = resources
+        self.nodes = nodes
         self.gpuType = gpuType
         self.gpuMemoryMiB = gpuMemoryMiB
         self.image = image
@@ -85,12 +90,25 @@ public enum SpecLimits {
     public static let maxKillGrace = 3600
     public static let maxLabels = 64
     public static let maxDependencies = 256
+    /// Ranks of one gang job. More than any single job here needs; each rank is an allocation to track.
+    public static let maxNodes = 1024
     /// Variables the agent sets itself; a job may not override them.
     public static let reservedEnvPrefixes = ["CORRAL_"]
     public static let reservedEnvNames: Set<String> = ["CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES"]
+    /// Variables the agent sets for each rank of a gang job (torchrun, DeepSpeed, Horovod and MPI read them);
+    /// a one-node job may set them itself.
+    public static let gangEnvNames: Set<String> = [
+        "MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK", "NODE_RANK", "NNODES", "GPUS_PER_NODE",
+    ]
 }
 
 extension JobSpec {
+    /// A job of more than one node: its ranks are placed all or nothing and live and die together.
+    public var isGang: Bool { nodes > 1 }
+
+    /// What the whole job holds: `resources` on each of its nodes.
+    public var totalGPUs: Int { resources.gpus * nodes }
+
     /// Checks every field; the first problem found is thrown, naming the field.
     public func validate() throws(SpecError) {
         typealias L = SpecLimits
@@ -178,6 +196,9 @@ extension JobSpec {
         }
         if resources.memory < 0 { throw SpecError(field: "memory", message: "must not be negative") }
         if resources.memory > L.maxMemory { throw SpecError(field: "memory", message: "must be at most 1P (1 PiB)") }
+        if nodes < 1 || nodes > L.maxNodes {
+            throw SpecError(field: "nodes", message: "must be between 1 and \(L.maxNodes)")
+        }
     }
 
     private func validateEnvironment() throws(SpecError) {
@@ -189,7 +210,9 @@ extension JobSpec {
             guard Self.isEnvName(key) else {
                 throw SpecError(field: "env", message: "'\(key.prefix(64))' is not a valid variable name")
             }
-            if L.reservedEnvNames.contains(key) || L.reservedEnvPrefixes.contains(where: { key.hasPrefix($0) }) {
+            if L.reservedEnvNames.contains(key) || L.reservedEnvPrefixes.contains(where: { key.hasPrefix($0) })
+                || (isGang && L.gangEnvNames.contains(key))
+            {
                 throw SpecError(field: "env", message: "\(key) is set by Corral and cannot be overridden")
             }
             if value.utf8.contains(0) {

@@ -55,6 +55,9 @@ public struct Node: Hashable, Sendable {
     public var agentLease: Duration?
     /// How its agent contains jobs ("cgroup v2", "none: not root"), as it last registered.
     public var containment: String?
+    /// The address other nodes reach it at (its agent's `address` setting, else where its registration came
+    /// from): gang jobs' `MASTER_ADDR` and node list.
+    public var address: String?
     public var registeredAt: Timestamp
     public var lastHeartbeat: Timestamp
 

@@ -10,18 +10,23 @@ public struct QueueConfig: Hashable, Sendable {
     public var maxRunningGPUsPerUser: Int?
     /// Seconds: the time limit assumed by backfill for this queue's jobs that have none.
     public var defaultTimeLimit: Int?
+    /// A node label (`rack`, `fabric`) that gang jobs should keep to: their ranks go to nodes sharing one value
+    /// of it when enough such nodes are free. Nil: any nodes.
+    public var topologyLabel: String?
 
     public init(
         name: String,
         priority: Int = 0,
         nodeSelector: [String: String] = [:],
         maxRunningGPUsPerUser: Int? = nil,
-        defaultTimeLimit: Int? = nil
+        defaultTimeLimit: Int? = nil,
+        topologyLabel: String? = nil
     ) {
         self.name = name
         self.priority = priority
         self.nodeSelector = nodeSelector
         self.maxRunningGPUsPerUser = maxRunningGPUsPerUser
         self.defaultTimeLimit = defaultTimeLimit
+        self.topologyLabel = topologyLabel
     }
 }

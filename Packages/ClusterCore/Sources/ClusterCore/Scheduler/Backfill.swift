@@ -7,32 +7,44 @@ struct Release {
 }
 
 /// EASY backfill: the first job in order that cannot start gets a reservation on the node where it can
-/// start soonest, judged by the expected ends of what runs there. Later jobs may start now if they leave
-/// the reservation intact: they run elsewhere, end by its start, or leave enough of the node for it.
+/// start soonest (a gang: on the nodes where its ranks can start soonest, at the latest of those moments),
+/// judged by the expected ends of what runs there. Later jobs may start now if they leave the reservation
+/// intact: they run elsewhere, end by its start, or leave enough of each reserved node for it.
 struct ActiveReservation {
-    let job: JobID
-    let ordinal: Int
-    let start: Timestamp
-    let need: Resources
-    /// What will be free on the node at `start` (GPUs of the reserved job's type only), less what jobs
-    /// backfilled onto the node past `start` take.
-    var gpusAtStart: GPUMask
-    var cpusAtStart: Int
-    var memoryAtStart: Int64
-
-    /// Whether a job placed now on this node, holding these GPUs until `end`, keeps the reservation whole.
-    func allows(gpus: GPUMask, resources: Resources, end: Timestamp) -> Bool {
-        if end <= start { return true }
-        return gpusAtStart.subtracting(gpus).count >= need.gpus && cpusAtStart - resources.cpus >= need.cpus
-            && memoryAtStart - resources.memory >= need.memory
+    /// What will be free on one reserved node at `start` (GPUs of the reserved job's type only), less what
+    /// jobs backfilled onto the node past `start` take.
+    struct Hold {
+        var gpusAtStart: GPUMask
+        var cpusAtStart: Int
+        var memoryAtStart: Int64
     }
 
-    /// Records a job placed on the reserved node.
-    mutating func take(gpus: GPUMask, resources: Resources, end: Timestamp) {
-        guard end > start else { return }
-        gpusAtStart = gpusAtStart.subtracting(gpus)
-        cpusAtStart -= resources.cpus
-        memoryAtStart -= resources.memory
+    let job: JobID
+    let start: Timestamp
+    /// What the job needs on each reserved node.
+    let need: Resources
+    /// By node ordinal: one node for a one-node job, one per rank for a gang.
+    var holds: [Int: Hold]
+
+    /// The first reserved node.
+    var ordinal: Int { holds.keys.min() ?? 0 }
+
+    func reserves(_ ordinal: Int) -> Bool { holds[ordinal] != nil }
+
+    /// Whether a job placed now on this node, holding these GPUs until `end`, keeps the reservation whole.
+    func allows(_ ordinal: Int, gpus: GPUMask, resources: Resources, end: Timestamp) -> Bool {
+        guard let hold = holds[ordinal], end > start else { return true }
+        return hold.gpusAtStart.subtracting(gpus).count >= need.gpus && hold.cpusAtStart - resources.cpus >= need.cpus
+            && hold.memoryAtStart - resources.memory >= need.memory
+    }
+
+    /// Records a job placed on a reserved node.
+    mutating func take(_ ordinal: Int, gpus: GPUMask, resources: Resources, end: Timestamp) {
+        guard end > start, var hold = holds[ordinal] else { return }
+        hold.gpusAtStart = hold.gpusAtStart.subtracting(gpus)
+        hold.cpusAtStart -= resources.cpus
+        hold.memoryAtStart -= resources.memory
+        holds[ordinal] = hold
     }
 }
 
@@ -77,10 +89,24 @@ enum Backfill {
         releases: [[Release]],
         now: Timestamp
     ) -> ActiveReservation? {
-        var best: ActiveReservation?
+        reserveGang(job: job, request: request, nodes: 1, index: index, free: free, releases: releases, now: now)
+    }
+
+    /// The reservation for a gang of `nodes` ranks: the nodes where a rank starts soonest (ties by node
+    /// order), all held from the latest of their moments; nil when too few nodes ever free enough.
+    static func reserveGang(
+        job: JobID,
+        request: Resources,
+        nodes: Int,
+        index: FitIndex,
+        free: FreeState,
+        releases: [[Release]],
+        now: Timestamp
+    ) -> ActiveReservation? {
+        var found: [(start: Timestamp, ordinal: Int, hold: ActiveReservation.Hold)] = []
         for ordinal in index.eligible.indices where index.eligible[ordinal] {
             guard
-                let found = earliestStart(
+                let earliest = earliestStart(
                     request,
                     usable: index.usable[ordinal],
                     free: free[ordinal],
@@ -88,17 +114,18 @@ enum Backfill {
                     now: now
                 )
             else { continue }
-            if let current = best, current.start <= found.start { continue }
-            best = ActiveReservation(
-                job: job,
-                ordinal: ordinal,
-                start: found.start,
-                need: request,
-                gpusAtStart: found.gpus,
-                cpusAtStart: found.cpus,
-                memoryAtStart: found.memory
+            let hold = ActiveReservation.Hold(
+                gpusAtStart: earliest.gpus,
+                cpusAtStart: earliest.cpus,
+                memoryAtStart: earliest.memory
             )
+            found.append((earliest.start, ordinal, hold))
         }
-        return best
+        guard found.count >= nodes, nodes > 0 else { return nil }
+        found.sort { ($0.start, $0.ordinal) < ($1.start, $1.ordinal) }
+        let chosen = found.prefix(nodes)
+        var holds: [Int: ActiveReservation.Hold] = [:]
+        for entry in chosen { holds[entry.ordinal] = entry.hold }
+        return ActiveReservation(job: job, start: chosen.last!.start, need: request, holds: holds)
     }
 }

@@ -9,6 +9,8 @@ public struct ClusterSnapshot: Sendable {
     /// The states of other jobs, for `depends_on`; a missing job counts as not finished yet.
     public var jobStates: [JobID: JobState]
     public var usage: FairShareUsage
+    /// Placed tasks of each job array (by array id), for `%limit`.
+    public var runningArrayTasks: [JobID: Int]
     public var now: Timestamp
 
     public init(
@@ -17,6 +19,7 @@ public struct ClusterSnapshot: Sendable {
         held: [HeldResources] = [],
         jobStates: [JobID: JobState] = [:],
         usage: FairShareUsage = FairShareUsage(),
+        runningArrayTasks: [JobID: Int] = [:],
         now: Timestamp
     ) {
         self.pending = pending
@@ -24,6 +27,7 @@ public struct ClusterSnapshot: Sendable {
         self.held = held
         self.jobStates = jobStates
         self.usage = usage
+        self.runningArrayTasks = runningArrayTasks
         self.now = now
     }
 }

@@ -65,3 +65,38 @@ extension Scheduler {
         }
     }
 }
+
+extension Scheduler {
+    /// For a gang, one line over the per-node ones: how many nodes could take a rank now and ever, against how
+    /// many it needs, and, where its queue prefers a topology label, how the fitting nodes group by it.
+    public static func gangSummary(
+        job: Job,
+        lines: [NodeExplanation],
+        snapshot: ClusterSnapshot,
+        policy: SchedulingPolicy
+    ) -> String? {
+        guard job.spec.isGang else { return nil }
+        let ranks = job.spec.nodes
+        let fitting = lines.filter { $0.verdict == .fits }
+        let possible = lines.filter { $0.verdict != .never }.count
+        let kind = job.spec.gpuType.map { "\($0) " } ?? ""
+        var text =
+            "gang of \(ranks) ranks, \(job.spec.resources.gpus) \(kind)GPUs each: \(fitting.count) node"
+            + "\(fitting.count == 1 ? "" : "s") could take a rank now, \(possible) could ever"
+        if possible < ranks {
+            text += "; it needs \(ranks) nodes and the cluster has \(possible) that could run a rank"
+        } else if fitting.count < ranks {
+            text += "; it starts when \(ranks) are free at once (it holds nothing meanwhile)"
+        }
+        if let label = policy.queue(named: job.spec.queue).topologyLabel {
+            let labels = Dictionary(snapshot.nodes.map { ($0.id, $0.labels[label]) }, uniquingKeysWith: { a, _ in a })
+            var groups: [String: Int] = [:]
+            for line in fitting { groups[labels[line.node].flatMap { $0 } ?? "(none)", default: 0] += 1 }
+            let listed = groups.sorted { $0.key < $1.key }.map { "\(label)=\($0.key): \($0.value)" }
+            text +=
+                "; queue \(job.spec.queue) prefers nodes sharing \(label)"
+                + (listed.isEmpty ? "" : " (fitting now: \(listed.joined(separator: ", ")))")
+        }
+        return text
+    }
+}

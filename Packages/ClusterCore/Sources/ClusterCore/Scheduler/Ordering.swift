@@ -1,10 +1,12 @@
 /// The order in which a pass considers jobs: queue priority, then job priority (both higher first), then
-/// fair share (less recent decayed GPU use first), then submit time, then id, so the order is total.
+/// fair share (less recent decayed GPU use first), then submit time, then array index (tasks of one array run
+/// in index order), then id, so the order is total.
 struct OrderKey {
     var queuePriority: Int
     var priority: Int
     var usage: Double
     var submittedAt: Timestamp
+    var arrayIndex: Int
     var id: JobID
 
     init(_ job: Job, policy: SchedulingPolicy, usage: Double) {
@@ -12,6 +14,7 @@ struct OrderKey {
         priority = job.spec.priority
         self.usage = usage
         submittedAt = job.submittedAt
+        arrayIndex = job.array?.index ?? -1
         id = job.id
     }
 
@@ -20,6 +23,7 @@ struct OrderKey {
         if a.priority != b.priority { return a.priority > b.priority }
         if a.usage != b.usage { return a.usage < b.usage }
         if a.submittedAt != b.submittedAt { return a.submittedAt < b.submittedAt }
+        if a.arrayIndex != b.arrayIndex { return a.arrayIndex < b.arrayIndex }
         return a.id < b.id
     }
 }

@@ -37,12 +37,15 @@ struct Planner {
     var blockedShapes: Set<Shape> = []
     var names = NameCache()
     var reservation: ActiveReservation?
+    /// Placed tasks per job array, counted up as the pass places more.
+    var arrayRunning: [JobID: Int]
     var schedule = Schedule()
 
     init(_ snapshot: ClusterSnapshot, policy: SchedulingPolicy) {
         self.policy = policy
         now = snapshot.now
         jobStates = snapshot.jobStates
+        arrayRunning = snapshot.runningArrayTasks
         views = Self.views(of: snapshot.nodes, names: &names)
         schedule.pending.reserveCapacity(snapshot.pending.count)
         var ordinalOf: [NodeID: Int] = [:]
@@ -95,7 +98,8 @@ struct Planner {
             schedule.reservation = Schedule.Reservation(
                 job: reservation.job,
                 node: views[reservation.ordinal].id,
-                start: reservation.start
+                start: reservation.start,
+                nodes: reservation.holds.keys.sorted().map { views[$0].id }
             )
         }
         return schedule
@@ -106,6 +110,11 @@ struct Planner {
             schedule.pending[job.id] = reason
             return
         }
+        if let task = job.array, let limit = task.limit, arrayRunning[task.array, default: 0] >= limit {
+            schedule.pending[job.id] = .arrayLimit
+            return
+        }
+        if job.spec.isGang { return considerGang(job) }
         let queue = policy.queue(named: job.spec.queue)
         let request = job.spec.resources
         let classIndex = index(for: job.spec, queue: queue)
@@ -146,11 +155,10 @@ struct Planner {
             return
         }
         var gpus = pickGPUs(request.gpus, classIndex: classIndex, ordinal: ordinal)
-        if let reservation, reservation.ordinal == ordinal,
-            !reservation.allows(gpus: gpus, resources: request, end: end)
-        {
-            // It would delay the reserved job there: only another node will do.
-            guard let other = indexes[classIndex].bestFit(request, free: free, excluding: ordinal) else {
+        if let reservation, !reservation.allows(ordinal, gpus: gpus, resources: request, end: end) {
+            // It would delay the reserved job there: only a node it does not reserve will do.
+            guard let other = indexes[classIndex].bestFit(request, free: free, excluding: reservation.reserves)
+            else {
                 blockedShapes.insert(shape)
                 schedule.pending[job.id] = .priority
                 return
@@ -203,7 +211,16 @@ struct Planner {
     }
 
     mutating func place(_ job: Job, on ordinal: Int, gpus: GPUMask, end: Timestamp, userQueue: UserQueue) {
-        let request = job.spec.resources
+        take(ordinal, gpus: gpus, request: job.spec.resources, end: end, userQueue: userQueue)
+        if let task = job.array { arrayRunning[task.array, default: 0] += 1 }
+        schedule.assignments.append(
+            Schedule.Assignment(job: job.id, node: views[ordinal].id, gpuIndices: views[ordinal].indices(of: gpus))
+        )
+    }
+
+    /// Takes one node's share of a placement out of the free state, the indexes, the queue usage and the
+    /// reservation.
+    mutating func take(_ ordinal: Int, gpus: GPUMask, request: Resources, end: Timestamp, userQueue: UserQueue) {
         let before = free[ordinal]
         free.taken[ordinal] = before.taken.union(gpus)
         free.cpus[ordinal] -= request.cpus
@@ -212,10 +229,7 @@ struct Planner {
         for position in indexes.indices { indexes[position].update(ordinal, before: before, after: after) }
         releases[ordinal].append(Release(gpus: gpus, cpus: request.cpus, memory: request.memory, end: end))
         if request.gpus > 0 { runningGPUs[userQueue, default: 0] += request.gpus }
-        if reservation?.ordinal == ordinal { reservation?.take(gpus: gpus, resources: request, end: end) }
-        schedule.assignments.append(
-            Schedule.Assignment(job: job.id, node: views[ordinal].id, gpuIndices: views[ordinal].indices(of: gpus))
-        )
+        reservation?.take(ordinal, gpus: gpus, resources: request, end: end)
     }
 }
 

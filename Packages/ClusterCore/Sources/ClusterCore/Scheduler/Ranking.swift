@@ -7,6 +7,9 @@ struct FitIndex {
     /// By node ordinal: the healthy GPUs of the wanted type (empty for nodes outside the class).
     var usable: [GPUMask]
     var eligible: [Bool]
+    /// By node ordinal: the node's CPUs and memory, for gangs counting the nodes that could take a rank.
+    var nodeCPUs: [Int]
+    var nodeMemory: [Int64]
     /// The distinct capacities (usable GPUs, CPUs, memory) of the class's nodes, to answer "could it ever fit".
     var hardware: [Resources]
     /// buckets[k]: keys of the nodes with k usable GPUs free, ascending (free CPUs, then ordinal).
@@ -16,6 +19,8 @@ struct FitIndex {
         self.requirement = requirement
         usable = Array(repeating: GPUMask(), count: views.count)
         eligible = Array(repeating: false, count: views.count)
+        nodeCPUs = views.map(\.node.cpus)
+        nodeMemory = views.map(\.node.memory)
         var hardware = Set<Resources>()
         var maxUsable = 0
         for (ordinal, view) in views.enumerated() {
@@ -53,7 +58,7 @@ struct FitIndex {
     }
 
     /// The best-fit node for the request in the current free state, skipping `excluded`.
-    func bestFit(_ request: Resources, free: FreeState, excluding excluded: Int? = nil) -> Int? {
+    func bestFit(_ request: Resources, free: FreeState, excluding excluded: (Int) -> Bool = { _ in false }) -> Int? {
         let first = max(request.gpus, 0)
         guard first < buckets.count else { return nil }
         let lowest = Self.key(cpus: request.cpus, ordinal: 0)
@@ -64,7 +69,7 @@ struct FitIndex {
             while position < bucket.count {
                 let ordinal = Int(bucket[position] & 0xFFFF_FFFF)
                 position += 1
-                if ordinal == excluded { continue }
+                if excluded(ordinal) { continue }
                 if free.cpus[ordinal] >= request.cpus && free.memory[ordinal] >= request.memory { return ordinal }
             }
         }

@@ -13,21 +13,39 @@ public struct Schedule: Hashable, Sendable {
         }
     }
 
+    /// A gang placed whole: rank r on `ranks[r]`.
+    public struct GangAssignment: Hashable, Sendable {
+        public let job: JobID
+        public let ranks: [Placement]
+        /// The topology label value all ranks share, when the queue asks for one and they do.
+        public let topology: String?
+
+        public init(job: JobID, ranks: [Placement], topology: String? = nil) {
+            self.job = job
+            self.ranks = ranks
+            self.topology = topology
+        }
+    }
+
     /// The first job in order that could not start: it will start on `node` at `start` at the latest
     /// (by the time limits of what runs there), and no backfilled job delays that.
     public struct Reservation: Hashable, Sendable {
         public let job: JobID
+        /// The first reserved node (a gang's reservation holds one node per rank: `nodes`).
         public let node: NodeID
+        public let nodes: [NodeID]
         public let start: Timestamp
 
-        public init(job: JobID, node: NodeID, start: Timestamp) {
+        public init(job: JobID, node: NodeID, start: Timestamp, nodes: [NodeID]? = nil) {
             self.job = job
             self.node = node
+            self.nodes = nodes ?? [node]
             self.start = start
         }
     }
 
     public var assignments: [Assignment]
+    public var gangAssignments: [GangAssignment]
     /// Exactly one reason for every pending job that was not assigned.
     public var pending: [JobID: PendingReason]
     public var reservation: Reservation?
@@ -37,11 +55,13 @@ public struct Schedule: Hashable, Sendable {
 
     public init(
         assignments: [Assignment] = [],
+        gangAssignments: [GangAssignment] = [],
         pending: [JobID: PendingReason] = [:],
         reservation: Reservation? = nil,
         failedDependencies: [JobID: JobID] = [:]
     ) {
         self.assignments = assignments
+        self.gangAssignments = gangAssignments
         self.pending = pending
         self.reservation = reservation
         self.failedDependencies = failedDependencies

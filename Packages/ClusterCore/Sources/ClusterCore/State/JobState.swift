@@ -36,4 +36,6 @@ public enum PendingReason: String, CaseIterable, Hashable, Sendable {
     case queueLimit = "QueueLimit"
     case noFeasibleNode = "NoFeasibleNode"
     case held = "Held"
+    /// A task of a job array whose `%limit` tasks already run.
+    case arrayLimit = "ArrayLimit"
 }

@@ -2,6 +2,8 @@
 public enum JobEvent: Hashable, Sendable {
     /// The scheduler placed the job; a launch lease starts.
     case allocate(node: NodeID, gpus: [Int])
+    /// The scheduler placed a gang job: one rank on each node, all at once.
+    case allocateGang([Placement])
     /// The launch lease expired, or the node was lost, before the agent accepted the launch.
     case launchAbandoned(reason: String)
     /// As `launchAbandoned`, with the infrastructure retry budget spent: the job fails instead of waiting again.
@@ -129,6 +131,12 @@ public struct JobStateMachine: Hashable, Sendable {
                 [.queued], { _ in .allocated },
                 "placed on \(node) with GPUs \(gpus.map(String.init).joined(separator: ","))"
             )
+        case .allocateGang(let ranks):
+            let where_ = ranks.map { "\($0.node) (GPUs \($0.gpuIndices.map(String.init).joined(separator: ",")))" }
+            return (
+                [.queued], { _ in .allocated },
+                "placed as a gang of \(ranks.count) on \(where_.joined(separator: ", "))"
+            )
         case .launchAbandoned(let reason): return ([.allocated], { _ in .queued }, reason)
         case .launchGaveUp(let reason): return ([.allocated], { _ in .failed }, reason)
         case .accepted: return ([.allocated], { _ in .starting }, "agent accepted the launch")
@@ -146,7 +154,7 @@ public struct JobStateMachine: Hashable, Sendable {
 
     private static func name(of event: JobEvent) -> String {
         switch event {
-        case .allocate: "allocate"
+        case .allocate, .allocateGang: "allocate"
         case .launchAbandoned: "launch abandoned"
         case .launchGaveUp: "launch given up"
         case .accepted: "accepted"

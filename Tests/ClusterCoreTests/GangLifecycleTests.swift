@@ -1,0 +1,200 @@
+import ClusterCore
+import Testing
+
+/// The lifecycle of gang jobs: ranks live and die together, and no rank's resources are freed while its
+/// processes may run. A small stand-in for the controller keeps the allocations the effects hold, stop and
+/// release, and gives the lifecycle the context the real one does.
+@Suite struct GangLifecycleTests {
+    struct World {
+        var job: Job
+        var allocations: [AllocationID: Allocation] = [:]
+        var stopped: Set<AllocationID> = []
+        var now = Timestamp(milliseconds: 1_000_000)
+        var policy = LifecyclePolicy(infrastructureRetries: 2)
+
+        init(nodes: Int = 3, maxRetries: Int = 0) {
+            var spec = JobSpec(command: ["torchrun"], resources: Resources(gpus: 2, cpus: 1), nodes: nodes)
+            spec.maxRetries = maxRetries
+            job = Job(id: JobID("g"), spec: spec, user: "alice", submittedAt: Timestamp(milliseconds: 1))
+        }
+
+        @discardableResult
+        mutating func handle(_ event: LifecycleEvent) -> LifecycleOutcome {
+            now = now + .seconds(1)
+            var held: [Int: Allocation] = [:]
+            for id in job.liveAttempt?.allocationIDs(of: job.id) ?? [] { held[id.rank] = allocations[id] }
+            let outcome = JobLifecycle.handle(
+                event,
+                job: job,
+                context: LifecycleContext(now: now, policy: policy, allocations: held)
+            )
+            job = outcome.job
+            for effect in outcome.effects {
+                switch effect {
+                case .hold(let allocation): allocations[allocation.id] = allocation
+                case .release(let id): allocations[id] = nil
+                case .stop(let id): stopped.insert(id)
+                case .renewLease(let id): allocations[id]?.delivered = true
+                default: break
+                }
+            }
+            return outcome
+        }
+
+        mutating func place() {
+            let ranks = (0..<job.spec.nodes).map { Placement(node: NodeID("n\($0)"), gpuIndices: [0, 1]) }
+            handle(.placedGang(ranks, port: 29_500))
+        }
+
+        mutating func startAll(attempt: Int = 1) {
+            for rank in 0..<job.spec.nodes { handle(.accepted(attempt: attempt, rank: rank)) }
+            for rank in 0..<job.spec.nodes { handle(.started(attempt: attempt, pid: Int32(100 + rank), rank: rank)) }
+        }
+
+        func id(_ rank: Int, attempt: Int = 1) -> AllocationID {
+            AllocationID(job: job.id, attempt: attempt, rank: rank)
+        }
+    }
+
+    static func exit(_ code: Int32) -> AttemptEnd { AttemptEnd(.exited, exit: JobExit(code: code)) }
+    static let terminated = AttemptEnd(.exited, exit: JobExit(signal: 15))
+
+    @Test func aGangRunsOnlyOnceEveryRankRunsAndSucceedsWhenAllExitZero() {
+        var world = World()
+        world.place()
+        #expect(world.job.state == .allocated)
+        #expect(world.allocations.count == 3)
+        #expect(world.job.currentAttempt?.masterPort == 29_500)
+        world.handle(.accepted(attempt: 1, rank: 0))
+        world.handle(.accepted(attempt: 1, rank: 1))
+        #expect(world.job.state == .allocated)
+        world.handle(.accepted(attempt: 1, rank: 2))
+        #expect(world.job.state == .starting)
+        world.handle(.started(attempt: 1, pid: 10, rank: 0))
+        world.handle(.started(attempt: 1, pid: 11, rank: 2))
+        #expect(world.job.state == .starting)
+        world.handle(.started(attempt: 1, pid: 12, rank: 1))
+        #expect(world.job.state == .running)
+        #expect(world.job.currentAttempt?.pid == 10)
+        world.handle(.ended(attempt: 1, Self.exit(0), rank: 1))
+        world.handle(.ended(attempt: 1, Self.exit(0), rank: 0))
+        #expect(world.job.state == .running)
+        #expect(world.stopped.isEmpty)
+        world.handle(.ended(attempt: 1, Self.exit(0), rank: 2))
+        #expect(world.job.state == .succeeded)
+        #expect(world.allocations.isEmpty)
+        #expect(world.job.currentAttempt?.endedAt != nil)
+    }
+
+    @Test func aFailedRankStopsTheOthersAndTheWholeGangIsRetried() {
+        var world = World(maxRetries: 1)
+        world.place()
+        world.startAll()
+        world.handle(.ended(attempt: 1, Self.exit(3), rank: 1))
+        #expect(world.job.state == .running)
+        #expect(world.stopped == [world.id(0), world.id(2)])
+        #expect(world.allocations.count == 2)  // ranks 0 and 2 may still run
+        #expect(world.job.currentAttempt?.failedRank == 1)
+        world.handle(.ended(attempt: 1, Self.terminated, rank: 0))
+        #expect(world.job.state == .running)
+        world.handle(.ended(attempt: 1, Self.terminated, rank: 2))
+        // Retried as a whole: a new attempt will place every rank again.
+        #expect(world.job.state == .queued)
+        #expect(world.job.retriesUsed == 1)
+        #expect(world.allocations.isEmpty)
+        #expect(world.job.attempts[0].finalState == .failed)
+        #expect(world.job.attempts[0].exit?.message?.contains("rank 1 on n1") == true)
+        world.place()
+        #expect(world.job.attempts.count == 2 && world.job.state == .allocated)
+        world.startAll(attempt: 2)
+        world.handle(.ended(attempt: 2, Self.exit(1), rank: 0))
+        world.handle(.ended(attempt: 2, Self.terminated, rank: 1))
+        world.handle(.ended(attempt: 2, Self.terminated, rank: 2))
+        #expect(world.job.state == .failed)
+        #expect(world.job.message?.contains("exit code 1: rank 0 on n0") == true)
+    }
+
+    @Test func cancelStopsEveryRankAndEndsCanceledWhenAllAreGone() {
+        var world = World(nodes: 2)
+        world.place()
+        world.startAll()
+        world.handle(.cancel(by: "alice"))
+        #expect(world.job.state == .running && world.job.stopRequest?.isCancel == true)
+        #expect(world.stopped == [world.id(0), world.id(1)])
+        world.handle(.ended(attempt: 1, Self.terminated, rank: 0))
+        #expect(world.job.state == .running)
+        world.handle(.ended(attempt: 1, Self.terminated, rank: 1))
+        #expect(world.job.state == .canceled)
+        #expect(world.allocations.isEmpty)
+    }
+
+    @Test func aCancelBeforeAnyAgentHadTheLaunchEndsAtOnce() {
+        var world = World(nodes: 2)
+        world.place()
+        world.handle(.cancel(by: "alice"))
+        #expect(world.job.state == .canceled)
+        #expect(world.allocations.isEmpty)
+        #expect(world.stopped.isEmpty)
+    }
+
+    @Test func aLostNodeMakesTheGangLostAndItIsRetriedOnlyOnceEveryRankIsGone() {
+        var world = World()
+        world.place()
+        world.startAll()
+        world.handle(.nodeLost(NodeID("n1"), reason: "node n1 stopped sending heartbeats"))
+        #expect(world.job.state == .lost)
+        #expect(world.stopped == [world.id(0), world.id(2)])
+        world.handle(.ended(attempt: 1, Self.terminated, rank: 0))
+        world.handle(.ended(attempt: 1, Self.terminated, rank: 2))
+        // Rank 1 may still run on the silent node: held until its lease runs out.
+        #expect(world.job.state == .lost)
+        #expect(world.allocations.keys.sorted() == [world.id(1)])
+        world.handle(.allocationGone(attempt: 1, reason: "its allocation lease on n1 expired", rank: 1))
+        #expect(world.job.state == .queued)
+        #expect(world.job.infraRetriesUsed == 1 && world.job.retriesUsed == 0)
+        #expect(world.allocations.isEmpty)
+    }
+
+    @Test func aLaunchOneAgentNeverTookStopsTheRanksThatStartedAndRequeues() {
+        var world = World(nodes: 2)
+        world.place()
+        world.handle(.accepted(attempt: 1, rank: 0))
+        world.handle(.started(attempt: 1, pid: 7, rank: 0))
+        #expect(world.job.state == .allocated)  // rank 1 was never taken
+        world.handle(.launchLeaseExpired(reason: "the agent on n1 did not accept the launch", rank: 1))
+        #expect(world.job.state == .allocated)
+        #expect(world.stopped == [world.id(0)])
+        #expect(world.allocations.keys.sorted() == [world.id(0)])
+        world.handle(.ended(attempt: 1, Self.terminated, rank: 0))
+        #expect(world.job.state == .queued)
+        #expect(world.job.infraRetriesUsed == 1)
+        #expect(world.allocations.isEmpty)
+    }
+
+    @Test func aLateReportForARankThatEndedIsRefusedAndChangesNothing() {
+        var world = World(nodes: 2)
+        world.place()
+        world.startAll()
+        world.handle(.ended(attempt: 1, Self.exit(0), rank: 0))
+        let repeated = world.handle(.ended(attempt: 1, Self.exit(0), rank: 0))
+        #expect(repeated.storage == .none)
+        #expect(world.job.state == .running)
+        // A report naming a rank the gang does not have is ignored.
+        let unknown = world.handle(.ended(attempt: 1, Self.exit(0), rank: 9))
+        #expect(unknown.storage == .none)
+    }
+
+    @Test func theTimeLimitStopsEveryRankAndEndsInTimeout() {
+        var world = World(nodes: 2)
+        world.job.spec.timeLimit = 10
+        world.place()
+        world.startAll()
+        world.now = world.now + .seconds(60)
+        world.handle(.timeLimitReached)
+        #expect(world.stopped == [world.id(0), world.id(1)])
+        world.handle(.ended(attempt: 1, Self.terminated, rank: 0))
+        world.handle(.ended(attempt: 1, Self.terminated, rank: 1))
+        #expect(world.job.state == .failed)
+        #expect(world.job.currentAttempt?.exit?.timedOut == true)
+    }
+}
