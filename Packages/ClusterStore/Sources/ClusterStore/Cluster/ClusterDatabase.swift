@@ -25,8 +25,8 @@ public final class ClusterDatabase {
         try connection.run(
             """
             INSERT INTO jobs (id, user, name, queue, state, pending_reason, message, priority, submitted_at,
-                updated_at, retries_used, infra_retries_used, spec, stop_request, unix_user)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                updated_at, retries_used, infra_retries_used, spec, stop_request, unix_user, array_task)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 .text(job.id.rawValue), .text(job.user), .text(job.spec.name), .text(job.spec.queue),
@@ -35,6 +35,9 @@ public final class ClusterDatabase {
                 .integer(job.updatedAt.milliseconds), SQLValue(job.retriesUsed), SQLValue(job.infraRetriesUsed),
                 .text(try StoredSpec.encode(StoredSpec(job.spec))), try Self.stopRequest(job),
                 SQLValue(job.unixUser),
+                SQLValue(
+                    try job.array.map { task throws(StoreError) in try StoredSpec.encode(StoredArrayTask(task)) }
+                ),
             ]
         )
         for attempt in job.attempts { try saveAttempt(attempt, of: job.id) }
@@ -72,12 +75,13 @@ public final class ClusterDatabase {
             """
             INSERT INTO attempts (job_id, number, node_id, gpu_indices, gpus, cpus, memory, allocated_at,
                 started_at, ended_at, pid, exit_code, signal, exit_message, timed_out, final_state, usage,
-                out_of_memory)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                out_of_memory, gang)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (job_id, number) DO UPDATE SET started_at = excluded.started_at,
                 ended_at = excluded.ended_at, pid = excluded.pid, exit_code = excluded.exit_code,
                 signal = excluded.signal, exit_message = excluded.exit_message, timed_out = excluded.timed_out,
-                final_state = excluded.final_state, usage = excluded.usage, out_of_memory = excluded.out_of_memory
+                final_state = excluded.final_state, usage = excluded.usage, out_of_memory = excluded.out_of_memory,
+                gang = excluded.gang
             """,
             [
                 .text(job.rawValue), SQLValue(attempt.number), .text(attempt.node.rawValue),
@@ -92,6 +96,7 @@ public final class ClusterDatabase {
                     try attempt.usage.map { usage throws(StoreError) in try StoredSpec.encode(StoredUsage(usage)) }
                 ),
                 SQLValue(attempt.exit?.outOfMemory ?? false),
+                SQLValue(attempt.isGang ? try StoredSpec.encode(StoredGang(attempt)) : nil),
             ]
         )
     }
@@ -124,6 +129,9 @@ public final class ClusterDatabase {
             job.infraRetriesUsed = row.int("infra_retries_used") ?? 0
             if let text = row.string("stop_request") {
                 job.stopRequest = try StoredSpec.decode(StoredStopRequest.self, text).request
+            }
+            if let text = row.string("array_task") {
+                job.array = try StoredSpec.decode(StoredArrayTask.self, text).task
             }
             job.attempts = attempts[id] ?? []
             jobs.append(job)
@@ -160,6 +168,7 @@ public final class ClusterDatabase {
         }
         attempt.finalState = row.string("final_state").flatMap(JobState.init(rawValue:))
         if let text = row.string("usage") { attempt.usage = try StoredSpec.decode(StoredUsage.self, text).usage }
+        if let text = row.string("gang") { try StoredSpec.decode(StoredGang.self, text).apply(to: &attempt) }
         return attempt
     }
 
@@ -206,14 +215,15 @@ public final class ClusterDatabase {
         try connection.run(
             """
             INSERT INTO nodes (id, hostname, cpus, memory, labels, status, drained, drain_reason, boot_id,
-                registered_at, last_heartbeat, revoked, gpu_topology, agent_lease_ms, containment)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                registered_at, last_heartbeat, revoked, gpu_topology, agent_lease_ms, containment, address)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, cpus = excluded.cpus,
                 memory = excluded.memory, labels = excluded.labels, status = excluded.status,
                 drained = excluded.drained, drain_reason = excluded.drain_reason, boot_id = excluded.boot_id,
                 registered_at = excluded.registered_at, last_heartbeat = excluded.last_heartbeat,
                 revoked = excluded.revoked, gpu_topology = excluded.gpu_topology,
-                agent_lease_ms = excluded.agent_lease_ms, containment = excluded.containment
+                agent_lease_ms = excluded.agent_lease_ms, containment = excluded.containment,
+                address = excluded.address
             """,
             [
                 .text(node.id.rawValue), .text(node.hostname), SQLValue(node.cpus), .integer(node.memory),
@@ -221,7 +231,7 @@ public final class ClusterDatabase {
                 SQLValue(node.drainReason), SQLValue(node.bootID), .integer(node.registeredAt.milliseconds),
                 .integer(node.lastHeartbeat.milliseconds), SQLValue(node.revoked),
                 SQLValue(try node.gpuTopology.map { links throws(StoreError) in try StoredSpec.encode(links) }),
-                SQLValue(node.agentLease?.milliseconds), SQLValue(node.containment),
+                SQLValue(node.agentLease?.milliseconds), SQLValue(node.containment), SQLValue(node.address),
             ]
         )
         try connection.run("DELETE FROM gpus WHERE node_id = ?", [.text(node.id.rawValue)])
@@ -270,6 +280,7 @@ public final class ClusterDatabase {
             if let text = row.string("gpu_topology") { node.gpuTopology = try StoredSpec.decode([[String]].self, text) }
             node.agentLease = row.int64("agent_lease_ms").map { Duration.milliseconds($0) }
             node.containment = row.string("containment")
+            node.address = row.string("address")
             nodes.append(node)
         }
         return nodes

@@ -121,5 +121,15 @@ enum Schema {
                 ALTER TABLE attempts ADD COLUMN out_of_memory INTEGER NOT NULL DEFAULT 0;
                 """
         ),
+        // Gang jobs and arrays: a task's array and index, a gang attempt's ranks, and the address other nodes
+        // reach a node at (a gang's MASTER_ADDR).
+        Migration(
+            id: "0006-gangs-and-arrays",
+            sql: """
+                ALTER TABLE jobs ADD COLUMN array_task TEXT;
+                ALTER TABLE attempts ADD COLUMN gang TEXT;
+                ALTER TABLE nodes ADD COLUMN address TEXT;
+                """
+        ),
     ]
 }

@@ -12,6 +12,8 @@ struct StoredSpec: Codable {
     var gpus: Int
     var cpus: Int
     var memory: Int64
+    /// Absent in rows from before gang jobs: one node.
+    var nodes: Int?
     var gpuType: String?
     var gpuMemoryMiB: Int?
     var image: String?
@@ -31,6 +33,7 @@ struct StoredSpec: Codable {
         gpus = spec.resources.gpus
         cpus = spec.resources.cpus
         memory = spec.resources.memory
+        nodes = spec.nodes == 1 ? nil : spec.nodes
         gpuType = spec.gpuType
         gpuMemoryMiB = spec.gpuMemoryMiB
         image = spec.image
@@ -50,6 +53,7 @@ struct StoredSpec: Codable {
             env: env,
             queue: queue,
             resources: Resources(gpus: gpus, cpus: cpus, memory: memory),
+            nodes: nodes ?? 1,
             gpuType: gpuType,
             gpuMemoryMiB: gpuMemoryMiB,
             image: image,
