@@ -31,6 +31,9 @@ public struct ControllerConfiguration: Sendable, Hashable {
     public var insecure = false
     /// Which Unix account each user's jobs run as (`[accounts]`, `--default-unix-user`, `--root-users`).
     public var accounts = AccountPolicy()
+    /// Ports a gang's rank 0 may be told to listen on (`MASTER_PORT`), as Slurm's MpiParams=ports: one per gang
+    /// whose rank 0 shares the node, never one another Corral gang there holds.
+    public var gangPorts: ClosedRange<Int> = 29500...29999
 
     public var tlsEnabled: Bool { tlsCertificate != nil && tlsKey != nil }
 
@@ -232,6 +235,10 @@ extension ControllerConfiguration {
                     queue.maxRunningGPUsPerUser = Int(number)
                 case ("default_time_limit", .integer(let number)?) where number > 0:
                     queue.defaultTimeLimit = Int(number)
+                case ("topology_label", .string(let label)?)
+                where (1...63).contains(label.count)
+                    && label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./".contains($0)) }):
+                    queue.topologyLabel = label
                 case ("node_selector", .table(let labels)?):
                     for label in labels.keys {
                         guard case .string(let text) = labels[label] else {

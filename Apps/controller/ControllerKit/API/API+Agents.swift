@@ -136,7 +136,7 @@ extension API {
         guard printable(body.hostname), body.gpus.allSatisfy({ printable($0.uuid) && printable($0.name) }) else {
             throw APIError.badRequest("hostname and GPU uuids and names must be printable, at most 256 bytes")
         }
-        let registration = try await state.register(body)
+        let registration = try await state.register(body, from: request.remoteAddress)
         let token = try await credentials.issueNodeToken(for: registration.node.id)
         let response = RegisterResponse(
             nodeId: registration.node.id.rawValue,

@@ -48,10 +48,14 @@ extension API {
         else {
             throw APIError.badRequest("too long, or holds a NUL byte", field: "command")
         }
-        if let rank = body.rank, rank != 0 {
-            throw APIError.badRequest("job \(job.id) has one rank (0); there is no rank \(rank)", field: "rank")
+        let ranks = max(job.spec.nodes, 1)
+        if let rank = body.rank, rank < 0 || rank >= ranks {
+            throw APIError.badRequest(
+                "job \(job.id) has \(ranks) rank(s), 0 to \(ranks - 1); there is no rank \(rank)",
+                field: "rank"
+            )
         }
-        let target = try await state.execTarget(job.id)
+        let target = try await state.execTarget(job.id, rank: body.rank ?? 0)
         guard let id = await exec.create(job: job.id, user: principal.subject, node: target.node) else {
             throw APIError(
                 .tooManyRequests,

@@ -9,11 +9,17 @@ extension API {
         router.add(.get, "/v1/jobs") { request in try await listJobs(request) }
         router.add(.get, "/v1/jobs/{id}") { request in
             let principal = try user(request)
-            return .json(WireJSON.encode(JobView(try await state.resolveJob(parameter(request, "id"), for: principal))))
+            let id = parameter(request, "id")
+            if let view = await state.arrayView(JobID(id), for: principal) { return .json(WireJSON.encode(view)) }
+            return .json(WireJSON.encode(JobView(try await state.resolveJob(id, for: principal))))
         }
         router.add(.post, "/v1/jobs/{id}/cancel") { request in
             let principal = try user(request)
-            let job = try await state.resolveJob(parameter(request, "id"), for: principal)
+            let id = parameter(request, "id")
+            if await state.visibleArray(JobID(id), for: principal) != nil {
+                return .json(WireJSON.encode(try await state.cancelArray(JobID(id), by: principal)))
+            }
+            let job = try await state.resolveJob(id, for: principal)
             return .json(WireJSON.encode(JobView(try await state.cancel(job.id, by: principal))))
         }
         router.add(.get, "/v1/jobs/{id}/events") { request in
@@ -32,8 +38,21 @@ extension API {
 
     func submit(_ request: HTTPRequest) async throws -> HTTPResponse {
         let principal = try user(request)
-        let spec = try decode(SubmitJobRequest.self, request).toSpec()
+        let body = try decode(SubmitJobRequest.self, request)
+        let spec = try body.toSpec()
+        let array = try body.array.map { text throws(SpecError) in try ArraySpec.parse(text) }
         let account = try settings.accounts.account(for: principal.subject, tokenAccount: principal.unixUser)
+        try await state.checkDependencies(spec.dependsOn, for: principal)
+        if let array {
+            let id = try await state.submitArray(spec, array, user: principal.subject, unixUser: account)
+            let response = ArraySubmitResponse(
+                arrayId: id.rawValue,
+                tasks: array.indices.count,
+                limit: array.limit,
+                indices: array.indices
+            )
+            return .json(WireJSON.encode(response), status: .created)
+        }
         let job = try await state.submit(spec, user: principal.subject, unixUser: account)
         return .json(WireJSON.encode(JobView(job)), status: .created)
     }
@@ -62,8 +81,14 @@ extension API {
             query.limit = value
         }
         if let cursor = request.query["cursor"], !cursor.isEmpty { query.cursor = JobID(cursor) }
-        let (jobs, next) = await state.list(query, for: principal)
-        return .json(WireJSON.encode(JobListResponse(jobs: jobs.map(JobView.init), nextCursor: next?.rawValue)))
+        switch request.query["collapse"] {
+        case nil, "": break
+        case "arrays": query.collapseArrays = true
+        default: throw APIError.badRequest("must be 'arrays'", field: "collapse")
+        }
+        if let array = request.query["array"], !array.isEmpty { query.array = JobID(array) }
+        let (views, next) = await state.listViews(query, for: principal)
+        return .json(WireJSON.encode(JobListResponse(jobs: views, nextCursor: next?.rawValue)))
     }
 
     /// `GET /v1/jobs/{id}/logs?offset=N&attempt=K`: the log bytes from N (of the current attempt, or K), with
@@ -73,6 +98,11 @@ extension API {
         let job = try await state.resolveJob(parameter(request, "id"), for: principal)
         let offset = try integer(request, "offset") ?? 0
         let number = try await state.attemptNumber(of: job, try integer(request, "attempt"))
+        let rank = try integer(request, "rank") ?? 0
+        let ranks = job.attempts.first { $0.number == number }?.ranks.count ?? 0
+        guard rank == 0 || rank < ranks else {
+            throw APIError.badRequest("job \(job.id) has no rank \(rank) in attempt \(number)", field: "rank")
+        }
         var headers = HTTPHeaders()
         headers.set("Content-Type", "text/plain; charset=utf-8")
         headers.set("X-Corral-Job-State", job.state.rawValue)
@@ -81,7 +111,8 @@ extension API {
             headers.set("X-Corral-Log-Size", "0")
             return HTTPResponse(status: .ok, headers: headers)
         }
-        let (bytes, size) = await logs.read(AllocationID(job: job.id, attempt: number), from: offset)
+        headers.set("X-Corral-Ranks", String(max(ranks, 1)))
+        let (bytes, size) = await logs.read(AllocationID(job: job.id, attempt: number, rank: rank), from: offset)
         headers.set("X-Corral-Log-Size", String(size))
         return HTTPResponse(status: .ok, headers: headers, body: bytes)
     }

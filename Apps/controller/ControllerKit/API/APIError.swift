@@ -83,6 +83,11 @@ extension APIError {
                 "exec_into_container",
                 "job \(id) runs in a container: corral exec enters only jobs without an image"
             )
+        case .unknownDependency(let id):
+            self = .badRequest(
+                "no job or array '\(id.prefix(64))' of yours: run corral ls to see your jobs",
+                field: "depends_on"
+            )
         case .noSuchAttempt(let job, let number):
             self = .badRequest("job \(job) has no attempt \(number)", field: "attempt")
         }

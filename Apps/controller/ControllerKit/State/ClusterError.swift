@@ -18,6 +18,8 @@ enum ClusterError: Error, Sendable {
     /// An agent reporting on an allocation of another node.
     case allocationOfAnotherNode(AllocationID, NodeID)
     case unknownQueue(String, known: [String])
+    /// A `depends_on` id that is no job or array the caller can see (unknown and another user's alike).
+    case unknownDependency(String)
     case noSuchAttempt(JobID, Int)
     /// `corral exec` into a job that is not running.
     case notRunning(JobID, JobState)

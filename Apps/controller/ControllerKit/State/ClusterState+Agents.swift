@@ -11,7 +11,7 @@ extension ClusterState {
         let stop: [AllocationID]
     }
 
-    func register(_ request: RegisterRequest) throws -> Registration {
+    func register(_ request: RegisterRequest, from peer: String = "") throws -> Registration {
         let id = NodeID(request.nodeId)
         let now = clock.now()
         if nodes[id]?.revoked == true { throw ClusterError.nodeRevoked(id) }
@@ -44,6 +44,7 @@ extension ClusterState {
         node.lastHeartbeat = now
         node.agentLease = .agentLease(reported: Self.lease(request.allocationLeaseMs), told: settings.allocationLease)
         node.containment = request.containment.map { String($0.prefix(200)) }
+        node.address = Self.nodeAddress(reported: request.address, peer: peer)
         let rebooted = NodeLiveness.rebooted(previous: previousBoot, now: request.bootId)
         let reported = request.running.compactMap { AllocationID(parsing: $0.allocationId) }
         var changes = ChangeSet()
@@ -71,6 +72,24 @@ extension ClusterState {
                 allocations: allocations
             )
         )
+    }
+
+    /// The address a node is reached at: the one its agent names when it is a plausible host name or IP,
+    /// else the IP its registration came from.
+    static func nodeAddress(reported: String?, peer: String) -> String? {
+        if let reported, (1...253).contains(reported.utf8.count),
+            reported.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-.:_".contains($0)) })
+        {
+            return reported
+        }
+        var host = Substring(peer)
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            host = host[host.index(after: host.startIndex)..<close]
+        } else if let colon = host.lastIndex(of: ":") {
+            host = host[..<colon]
+        }
+        return host.isEmpty ? nil : String(host)
     }
 
     /// A lease an agent says it holds, when it is a plausible one.
@@ -126,7 +145,11 @@ extension ClusterState {
             guard let usage = running.usage?.usage, let allocation = AllocationID(parsing: running.allocationId),
                 allocations[allocation]?.node == id
             else { continue }
-            stage(.sampled(attempt: allocation.attempt, usage), job: allocation.job, in: &changes)
+            stage(
+                .sampled(attempt: allocation.attempt, usage, rank: allocation.rank),
+                job: allocation.job,
+                in: &changes
+            )
         }
         try commit(changes)
         nodes[id] = node
@@ -147,6 +170,6 @@ extension ClusterState {
 
     /// The node an allocation was placed on, if it exists.
     func node(of id: AllocationID) -> NodeID? {
-        jobs[id.job]?.attempts.first { $0.number == id.attempt }?.node
+        jobs[id.job]?.attempts.first { $0.number == id.attempt }?.node(ofRank: id.rank)
     }
 }

@@ -40,12 +40,13 @@ extension ClusterState {
     @discardableResult
     func stage(_ event: LifecycleEvent, job id: JobID, in changes: inout ChangeSet) -> LifecycleOutcome? {
         guard let job = job(id, in: changes) else { return nil }
-        let allocation = job.liveAttempt.flatMap { attempt -> Allocation? in
-            let allocationID = AllocationID(job: id, attempt: attempt.number)
-            if let staged = changes.stagedAllocations[allocationID] { return staged }
-            return allocations[allocationID]
+        var held: [Int: Allocation] = [:]
+        for allocationID in job.liveAttempt?.allocationIDs(of: id) ?? [] {
+            let allocation: Allocation? =
+                if let staged = changes.stagedAllocations[allocationID] { staged } else { allocations[allocationID] }
+            if let allocation { held[allocationID.rank] = allocation }
         }
-        let context = LifecycleContext(now: clock.now(), policy: lifecyclePolicy, allocation: allocation)
+        let context = LifecycleContext(now: clock.now(), policy: lifecyclePolicy, allocations: held)
         let outcome = JobLifecycle.handle(event, job: job, context: context)
         changes.add(outcome)
         return outcome
@@ -73,6 +74,7 @@ extension ClusterState {
             if changes.newJobs.contains(job.id) && orderIndex[job.id] == nil {
                 orderIndex[job.id] = jobOrder.count
                 jobOrder.append(job.id)
+                if let task = job.array { arrayTasks[task.array, default: []].append(job.id) }
             }
             keep(job)
         }

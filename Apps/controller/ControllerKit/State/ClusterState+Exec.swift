@@ -5,14 +5,16 @@ import ClusterWire
 /// `corral exec`: hands a command to the node of a running job with its next long poll, and records it in the
 /// job's events.
 extension ClusterState {
-    /// The node and allocation a command for `job` goes to: its current attempt, while it runs.
-    func execTarget(_ id: JobID) throws(ClusterError) -> (node: NodeID, allocation: AllocationID) {
+    /// The node and allocation a command for `job` goes to: its current attempt (that rank of a gang's), while
+    /// it runs.
+    func execTarget(_ id: JobID, rank: Int = 0) throws(ClusterError) -> (node: NodeID, allocation: AllocationID) {
         guard let job = jobs[id] else { throw .jobNotFound(id.rawValue) }
         guard job.state == .running, let attempt = job.liveAttempt else { throw .notRunning(id, job.state) }
         // A container job's process on the node is the docker client, in the node's own context: nothing of the
         // job's to enter (docker exec on the node does that).
         guard job.spec.image == nil else { throw .execIntoContainer(id) }
-        return (attempt.node, AllocationID(job: id, attempt: attempt.number))
+        guard let node = attempt.node(ofRank: rank) else { throw .notRunning(id, job.state) }
+        return (node, AllocationID(job: id, attempt: attempt.number, rank: attempt.isGang ? rank : 0))
     }
 
     /// Queues the command for the node's long poll (waking it), and writes who ran what into the job's events.

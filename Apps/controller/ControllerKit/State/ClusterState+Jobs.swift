@@ -72,11 +72,16 @@ extension ClusterState {
         var name: String?
         var limit: Int = 100
         var cursor: JobID?
+        /// One line per array, with its counts, instead of one per task.
+        var collapseArrays = false
+        /// Only this array's tasks.
+        var array: JobID?
     }
 
     /// Newest first, at most `limit`, after `cursor`; returns the jobs and the cursor for the next page.
     func list(_ query: ListQuery, for principal: Principal) -> ([Job], JobID?) {
         var result: [Job] = []
+        var arraysListed = Set<JobID>()
         var position = jobOrder.count - 1
         if let cursor = query.cursor, let index = orderIndex[cursor] { position = index - 1 }
         while position >= 0 {
@@ -87,6 +92,8 @@ extension ClusterState {
             if let user = query.user, job.user != user { continue }
             if let queue = query.queue, job.spec.queue != queue { continue }
             if let name = query.name, job.spec.name != name { continue }
+            if let array = query.array, job.array?.array != array { continue }
+            if query.collapseArrays, let task = job.array, !arraysListed.insert(task.array).inserted { continue }
             result.append(job)
             if result.count == query.limit { return (result, position >= 0 ? job.id : nil) }
         }

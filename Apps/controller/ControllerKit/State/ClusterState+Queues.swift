@@ -32,8 +32,9 @@ extension ClusterState {
 
     /// Why a job waits: its reason and one line per node from the scheduler's own feasibility rules.
     func explain(_ job: Job) -> ExplainResponse {
-        let lines = Scheduler.explain(job: job, snapshot: snapshot(now: clock.now()), policy: settings.policy)
-        return ExplainResponse(
+        let snapshot = snapshot(now: clock.now())
+        let lines = Scheduler.explain(job: job, snapshot: snapshot, policy: settings.policy)
+        var response = ExplainResponse(
             job: job.id.rawValue,
             state: job.state.rawValue,
             reason: job.state == .queued ? job.pendingReason?.rawValue : nil,
@@ -42,5 +43,7 @@ extension ClusterState {
                 ExplainResponse.NodeLine(node: $0.node.rawValue, verdict: $0.verdict.rawValue, detail: $0.detail)
             }
         )
+        response.summary = Scheduler.gangSummary(job: job, lines: lines, snapshot: snapshot, policy: settings.policy)
+        return response
     }
 }

@@ -26,10 +26,11 @@ extension ClusterState {
                         allocations[allocationID]?.stopDelivered = true
                     }
                 } else if let job = jobs[allocationID.job], job.state == .allocated,
-                    job.liveAttempt?.number == allocationID.attempt,
+                    let attempt = job.liveAttempt, attempt.number == allocationID.attempt,
+                    !attempt.ranks.contains(where: { $0.rank == allocationID.rank && $0.accepted }),
                     !allocation.delivered || allocation.leaseRenewedAt + Self.redeliverAfter < now
                 {
-                    launch.append(Self.launchSpec(job, allocation, accounts: settings.accounts))
+                    launch.append(Self.launchSpec(job, allocation, accounts: settings.accounts, nodes: nodes))
                     allocations[allocationID]?.delivered = true
                     allocations[allocationID]?.leaseRenewedAt = now
                 }
@@ -47,8 +48,20 @@ extension ClusterState {
     /// What the agent is told to run. A job stored before accounts were mapped gets its account from the
     /// policy now (an account the policy refuses, such as root for a user not allowed it, is sent as none, and a
     /// root agent then refuses the launch).
-    static func launchSpec(_ job: Job, _ allocation: Allocation, accounts: AccountPolicy) -> LaunchSpec {
-        LaunchSpec(
+    static func launchSpec(
+        _ job: Job,
+        _ allocation: Allocation,
+        accounts: AccountPolicy,
+        nodes: [NodeID: Node] = [:]
+    ) -> LaunchSpec {
+        let attempt = job.attempts.first { $0.number == allocation.id.attempt }
+        let gangNodes = attempt.flatMap { $0.isGang ? $0.ranks.map { address(of: $0.node, nodes) } : nil }
+        var env = job.spec.env
+        if let attempt, let gangNodes {
+            env.merge(GangEnvironment.variables(attempt, rank: allocation.id.rank, addresses: gangNodes)) { $1 }
+        }
+        if let task = job.array { env.merge(GangEnvironment.variables(task)) { $1 } }
+        return LaunchSpec(
             allocationId: allocation.id.description,
             jobId: job.id.rawValue,
             attempt: allocation.id.attempt,
@@ -56,15 +69,23 @@ extension ClusterState {
             user: job.user,
             command: job.spec.command,
             cwd: job.spec.cwd,
-            env: job.spec.env,
+            env: env,
             gpuIndices: allocation.gpuIndices,
             cpus: job.spec.resources.cpus,
             memory: job.spec.resources.memory,
             image: job.spec.image,
             timeLimit: job.spec.timeLimit,
             killGrace: job.spec.killGrace,
-            unixUser: job.unixUser ?? (try? accounts.account(for: job.user, tokenAccount: nil))
+            unixUser: job.unixUser ?? (try? accounts.account(for: job.user, tokenAccount: nil)),
+            rank: gangNodes == nil ? nil : allocation.id.rank,
+            gangNodes: gangNodes
         )
+    }
+
+    /// Where other nodes reach a node: the address it registered with, else its hostname.
+    static func address(of id: NodeID, _ nodes: [NodeID: Node]) -> String {
+        guard let node = nodes[id] else { return id.rawValue }
+        return node.address ?? (node.hostname.isEmpty ? id.rawValue : node.hostname)
     }
 
     /// An agent's report on one allocation. Idempotent: a repeat changes nothing and says so.
@@ -125,9 +146,10 @@ extension ClusterState {
         from node: NodeID,
         in changes: inout ChangeSet
     ) throws(ClusterError) -> LifecycleOutcome {
-        guard let job = job(id.job, in: changes), let attempt = job.attempts.first(where: { $0.number == id.attempt })
+        guard let job = job(id.job, in: changes), let attempt = job.attempts.first(where: { $0.number == id.attempt }),
+            let rankNode = attempt.node(ofRank: id.rank)
         else { throw .allocationNotFound(id.description) }
-        guard attempt.node == node else { throw .allocationOfAnotherNode(id, node) }
+        guard rankNode == node else { throw .allocationOfAnotherNode(id, node) }
         // As with a heartbeat's message: a report's words go into the job, its events and the database.
         let message = report.message.map { String($0.prefix(1000)) }
         let exit = JobExit(
@@ -139,13 +161,14 @@ extension ClusterState {
         )
         let event: LifecycleEvent
         switch report.phase {
-        case .starting: event = .accepted(attempt: id.attempt)
-        case .running: event = .started(attempt: id.attempt, pid: report.pid ?? 0)
+        case .starting: event = .accepted(attempt: id.attempt, rank: id.rank)
+        case .running: event = .started(attempt: id.attempt, pid: report.pid ?? 0, rank: id.rank)
         case .launchFailed:
-            event = .ended(attempt: id.attempt, AttemptEnd(.launchFailed, exit: exit, usage: report.usage?.usage))
+            let end = AttemptEnd(.launchFailed, exit: exit, usage: report.usage?.usage)
+            event = .ended(attempt: id.attempt, end, rank: id.rank)
         case .exited:
             let kind: AttemptEnd.Kind = report.fenced == true ? .fenced : .exited
-            event = .ended(attempt: id.attempt, AttemptEnd(kind, exit: exit, usage: report.usage?.usage))
+            event = .ended(attempt: id.attempt, AttemptEnd(kind, exit: exit, usage: report.usage?.usage), rank: id.rank)
         }
         guard let outcome = stage(event, job: id.job, in: &changes) else { throw .allocationNotFound(id.description) }
         return outcome
@@ -155,7 +178,9 @@ extension ClusterState {
     /// allocation (the job left this attempt, or asked for its processes to stop).
     private func response(_ id: AllocationID, _ outcome: LifecycleOutcome) -> AllocationStatusResponse {
         let job = jobs[id.job] ?? outcome.job
-        let isLive = job.liveAttempt?.number == id.attempt
+        let isLive =
+            job.liveAttempt?.number == id.attempt
+            && job.liveAttempt?.ranks.first(where: { $0.rank == id.rank })?.isLive != false
         let stop = !isLive || job.stopRequest != nil || allocations[id]?.isStopping == true || job.state == .canceled
         return AllocationStatusResponse(jobState: job.state.rawValue, applied: outcome.transitioned, stop: stop)
     }

@@ -11,7 +11,14 @@ extension ClusterState {
         let pending = queued.compactMap { jobs[$0] }
         var dependencyStates: [JobID: JobState] = [:]
         for job in pending {
-            for dependency in job.spec.dependsOn { dependencyStates[dependency] = jobs[dependency]?.state }
+            for dependency in job.spec.dependsOn where dependencyStates[dependency] == nil {
+                dependencyStates[dependency] = jobs[dependency]?.state ?? arrayState(dependency)
+            }
+        }
+        var runningArrayTasks: [JobID: Int] = [:]
+        var counted = Set<JobID>()
+        for id in allocations.keys where counted.insert(id.job).inserted {
+            if let task = jobs[id.job]?.array { runningArrayTasks[task.array, default: 0] += 1 }
         }
         let held = allocations.values.map { allocation -> HeldResources in
             let job = jobs[allocation.id.job]
@@ -34,8 +41,24 @@ extension ClusterState {
             held: held,
             jobStates: dependencyStates,
             usage: usage,
+            runningArrayTasks: runningArrayTasks,
             now: now
         )
+    }
+
+    /// A job array as a dependency: SUCCEEDED once every task did, the state of a task that ended for good
+    /// without succeeding, else RUNNING (not finished); nil when no such array exists.
+    func arrayState(_ id: JobID) -> JobState? {
+        guard let tasks = arrayTasks[id] else { return nil }
+        var allSucceeded = true
+        for task in tasks {
+            guard let state = jobs[task]?.state else { continue }
+            if state == .failed || state == .canceled || (state == .lost && jobs[task]?.liveAttempt == nil) {
+                return state
+            }
+            if state != .succeeded { allSucceeded = false }
+        }
+        return allSucceeded ? .succeeded : .running
     }
 
     /// Asks for a pass soon: events arriving within a couple of milliseconds share one pass.
@@ -61,6 +84,19 @@ extension ClusterState {
         for assignment in schedule.assignments {
             stage(.placed(node: assignment.node, gpus: assignment.gpuIndices), job: assignment.job, in: &changes)
         }
+        var portsTaken: [NodeID: Set<Int>] = [:]
+        for gang in schedule.gangAssignments {
+            guard let first = gang.ranks.first else { continue }
+            if portsTaken[first.node] == nil { portsTaken[first.node] = gangPorts(on: first.node) }
+            guard let port = settings.gangPorts.first(where: { !portsTaken[first.node]!.contains($0) }) else {
+                log.warning(
+                    "no free gang port on \(first.node) for job \(gang.job): all of \(settings.gangPorts) are taken"
+                )
+                continue
+            }
+            portsTaken[first.node]!.insert(port)
+            stage(.placedGang(gang.ranks, port: port), job: gang.job, in: &changes)
+        }
         do {
             try commit(changes)
         } catch {
@@ -69,5 +105,16 @@ extension ClusterState {
             return
         }
         for (id, reason) in schedule.pending where jobs[id]?.state == .queued { jobs[id]?.pendingReason = reason }
+    }
+}
+
+extension ClusterState {
+    /// The rendezvous ports of gangs whose rank 0 runs on the node now.
+    func gangPorts(on node: NodeID) -> Set<Int> {
+        var ports = Set<Int>()
+        for id in allocationsByNode[node] ?? [] where id.rank == 0 {
+            if let port = jobs[id.job]?.liveAttempt?.masterPort { ports.insert(port) }
+        }
+        return ports
     }
 }

@@ -42,6 +42,8 @@ actor ClusterState {
     var pollGeneration: [NodeID: Int] = [:]
     /// `corral exec` requests for each node's next long poll (not stored: a session ends with the controller).
     var pendingExec: [NodeID: [ExecAssignment]] = [:]
+    /// Each job array's tasks, in index order.
+    var arrayTasks: [JobID: [JobID]] = [:]
 
     struct PendingSubmit {
         let job: Job
@@ -85,17 +87,23 @@ actor ClusterState {
                 at: ended
             )
         }
+        if let task = job.array { arrayTasks[task.array, default: []].append(job.id) }
         guard let attempt = job.liveAttempt, job.state.isPlaced || job.state == .lost || job.state == .canceled
         else { return }
-        // Whether the agent got it is unknown after a restart: assume it did, the agent reconciles. It may have
-        // been renewing all along: the lease starts afresh.
-        var allocation = Allocation(of: job.id, attempt)
-        allocation.delivered = true
-        allocation.leaseRenewedAt = now
-        // A stop asked before the restart is asked again (a CANCELED row with a live attempt is from a
-        // controller that ended jobs before their processes were gone).
-        if job.stopRequest != nil || job.state == .canceled { allocation.stopRequestedAt = job.stopRequest?.at ?? now }
-        hold(allocation)
+        for id in attempt.liveAllocationIDs(of: job.id) {
+            // Whether the agent got it is unknown after a restart: assume it did, the agent reconciles. It may
+            // have been renewing all along: the lease starts afresh.
+            var allocation = Allocation(of: job.id, attempt, rank: id.rank)
+            allocation.delivered = true
+            allocation.leaseRenewedAt = now
+            // A stop asked before the restart is asked again (a CANCELED row with a live attempt is from a
+            // controller that ended jobs before their processes were gone), as is the stop of a gang's other
+            // ranks after one failed.
+            if job.stopRequest != nil || job.state == .canceled || attempt.failedRank != nil {
+                allocation.stopRequestedAt = job.stopRequest?.at ?? now
+            }
+            hold(allocation)
+        }
     }
 
     var lifecyclePolicy: LifecyclePolicy { LifecyclePolicy(infrastructureRetries: settings.infrastructureRetries) }

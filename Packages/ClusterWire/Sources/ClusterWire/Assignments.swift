@@ -17,6 +17,10 @@ public struct LaunchSpec: Codable, Hashable, Sendable {
     public var killGrace: Int?
     /// The Unix account to run as; nil: the agent's own (a controller from before accounts were mapped).
     public var unixUser: String?
+    /// For a gang: this allocation's rank, and every rank's node address by rank (the agent writes them to the
+    /// job's hostfile). The rank variables themselves (`RANK`, `MASTER_ADDR`...) are in `env`.
+    public var rank: Int?
+    public var gangNodes: [String]?
 
     public init(
         allocationId: String,
@@ -33,8 +37,12 @@ public struct LaunchSpec: Codable, Hashable, Sendable {
         image: String?,
         timeLimit: Int?,
         killGrace: Int? = nil,
-        unixUser: String? = nil
+        unixUser: String? = nil,
+        rank: Int? = nil,
+        gangNodes: [String]? = nil
     ) {
+        self.rank = rank
+        self.gangNodes = gangNodes
         self.unixUser = unixUser
         self.allocationId = allocationId
         self.jobId = jobId

@@ -42,6 +42,8 @@ public struct ExplainResponse: Codable, Hashable, Sendable {
 
     public var job: String
     public var state: String
+    /// For a gang: how many nodes could take a rank, against how many it needs (and the topology groups).
+    public var summary: String?
     public var reason: String?
     public var message: String?
     public var nodes: [NodeLine]

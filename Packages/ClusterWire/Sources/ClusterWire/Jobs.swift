@@ -22,6 +22,13 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
     public var priority: Int?
     public var labels: [String: String]?
     public var dependsOn: [String]?
+    /// Nodes of a gang job (1: a one-node job); with more than one, resources are given per node.
+    public var nodes: Int?
+    public var gpusPerNode: Int?
+    public var cpusPerNode: Int?
+    public var memoryPerNode: ByteCount?
+    /// A job array: `0-99`, `1,5,7`, `0-20:5`, with `%N` to run at most N tasks at once.
+    public var array: String?
 
     public init(command: [String]) { self.command = command }
 
@@ -43,18 +50,24 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         priority = spec.priority
         labels = spec.labels.isEmpty ? nil : spec.labels
         dependsOn = spec.dependsOn.isEmpty ? nil : spec.dependsOn.map(\.rawValue)
+        if spec.isGang {
+            nodes = spec.nodes
+            (gpusPerNode, cpusPerNode, memoryPerNode) = (gpus, cpus, memory)
+            (gpus, cpus, memory) = (nil, nil, nil)
+        }
     }
 
     static let fieldNames: Set<String> = [
         "name", "command", "cwd", "env", "queue", "gpus", "gpuType", "gpuMemory", "cpus", "memory", "image",
         "timeLimit", "killGrace",
-        "maxRetries", "priority", "labels", "dependsOn",
+        "maxRetries", "priority", "labels", "dependsOn", "nodes", "gpusPerNode", "cpusPerNode", "memoryPerNode",
+        "array",
     ]
 
     private enum CodingKeys: String, CodingKey {
         case name, command, cwd, env, queue, gpus, gpuType, gpuMemory, cpus, memory, image, timeLimit, maxRetries
         case priority, killGrace
-        case labels, dependsOn
+        case labels, dependsOn, nodes, gpusPerNode, cpusPerNode, memoryPerNode, array
     }
 
     public init(from decoder: any Decoder) throws {
@@ -77,17 +90,24 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         priority = try c.decodeWholeNumber(forKey: .priority)
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
         dependsOn = try c.decodeIfPresent([String].self, forKey: .dependsOn)
+        nodes = try c.decodeWholeNumber(forKey: .nodes)
+        gpusPerNode = try c.decodeWholeNumber(forKey: .gpusPerNode)
+        cpusPerNode = try c.decodeWholeNumber(forKey: .cpusPerNode)
+        memoryPerNode = try c.decodeIfPresent(ByteCount.self, forKey: .memoryPerNode)
+        array = try c.decodeIfPresent(String.self, forKey: .array)
     }
 
     /// The spec this request asks for, with the defaults of DESIGN.md filled in, validated.
     public func toSpec() throws(SpecError) -> JobSpec {
+        let resources = try perNode()
         let spec = JobSpec(
             name: name ?? "",
             command: command,
             cwd: cwd ?? "/",
             env: env ?? [:],
             queue: queue ?? "default",
-            resources: Resources(gpus: gpus ?? 0, cpus: cpus ?? 1, memory: memory?.bytes ?? 0),
+            resources: resources,
+            nodes: nodes ?? 1,
             gpuType: gpuType,
             // Rounded up to whole MiB without adding first (bytes near Int64.max would overflow).
             gpuMemoryMiB: gpuMemory.map { Int(clamping: $0.bytes >> 20 + ($0.bytes & ((1 << 20) - 1) == 0 ? 0 : 1)) },
@@ -101,6 +121,30 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         )
         try spec.validate()
         return spec
+    }
+
+    /// What each node gets. A gang gives it per node only (`gpus` alone would leave open whether it is the
+    /// total or each node's share); a one-node job may use either spelling, not both with different values.
+    func perNode() throws(SpecError) -> Resources {
+        if (nodes ?? 1) > 1 {
+            for (field, value) in [("gpus", gpus), ("cpus", cpus)] where value != nil {
+                throw SpecError(field: field, message: "with nodes > 1, give \(field)_per_node instead")
+            }
+            if memory != nil {
+                throw SpecError(field: "memory", message: "with nodes > 1, give memory_per_node instead")
+            }
+        }
+        func one<T: Equatable>(_ field: String, _ plain: T?, _ perNode: T?) throws(SpecError) -> T? {
+            if let plain, let perNode, plain != perNode {
+                throw SpecError(field: "\(field)_per_node", message: "differs from \(field): give one of them")
+            }
+            return perNode ?? plain
+        }
+        return Resources(
+            gpus: try one("gpus", gpus, gpusPerNode) ?? 0,
+            cpus: try one("cpus", cpus, cpusPerNode) ?? 1,
+            memory: try one("memory", memory?.bytes, memoryPerNode?.bytes) ?? 0
+        )
     }
 }
 
@@ -158,6 +202,10 @@ public struct AttemptView: Codable, Hashable, Sendable {
     public var exitReason: String?
     public var message: String?
     public var usage: UsageReport?
+    /// A gang attempt's ranks.
+    public var ranks: [RankView]?
+    /// The rank whose end stopped the gang.
+    public var failedRank: Int?
 }
 
 /// A job as the API returns it. Top-level `node`, `gpu_indices`, `exit_code` describe the current attempt.
@@ -203,6 +251,14 @@ public struct JobView: Codable, Hashable, Sendable {
     /// Set while the job's processes are being stopped ("canceled by bob", "time limit reached (TIMEOUT)"): the
     /// job keeps its state until its node says they are gone, then ends as this says.
     public var stopping: String?
+    /// Nodes it runs on at once (a gang when more than 1); `gpus`, `cpus` and `memory` are per node.
+    public var nodes: Int
+    /// The current attempt's ranks, for a gang.
+    public var ranks: [RankView]?
+    /// Set for a task of a job array.
+    public var array: ArrayTaskView?
+    /// Set on a listing's line that stands for a whole array (`GET /v1/jobs?collapse=arrays`).
+    public var arraySummary: ArraySummaryView?
 
     public init(_ job: Job) {
         let current = job.currentAttempt
@@ -240,6 +296,9 @@ public struct JobView: Codable, Hashable, Sendable {
         labels = job.spec.labels
         dependsOn = job.spec.dependsOn.map(\.rawValue)
         stopping = job.liveAttempt == nil ? nil : job.stopRequest?.description
+        nodes = job.spec.nodes
+        ranks = current.flatMap { $0.isGang ? $0.ranks.map(RankView.init) : nil }
+        array = job.array.map(ArrayTaskView.init)
         attempts = job.attempts.map { attempt in
             AttemptView(
                 attempt: attempt.number,
@@ -254,7 +313,9 @@ public struct JobView: Codable, Hashable, Sendable {
                 signal: attempt.exit?.signal.map(SignalName.name),
                 exitReason: attempt.exit?.reason,
                 message: attempt.exit.map(JobStateMachine.describe),
-                usage: attempt.usage.map(UsageReport.init)
+                usage: attempt.usage.map(UsageReport.init),
+                ranks: attempt.isGang ? attempt.ranks.map(RankView.init) : nil,
+                failedRank: attempt.failedRank
             )
         }
     }
@@ -278,83 +339,4 @@ public struct ErrorEnvelope: Codable, Hashable, Sendable {
     }
     public var error: Body
     public init(code: String, message: String) { error = Body(code: code, message: message) }
-}
-
-/// `POST /v1/tokens` (admin): a new user token, shown once.
-public struct CreateTokenRequest: Codable, Hashable, Sendable {
-    public var user: String
-    public var role: String?
-    /// Seconds until the token stops working; nil for no expiry.
-    public var expiresIn: Int?
-    /// The Unix account the holder's jobs run as; nil: the controller's mapping, else the user's own name.
-    public var unixUser: String?
-    public init(user: String, role: String? = nil, expiresIn: Int? = nil, unixUser: String? = nil) {
-        self.unixUser = unixUser
-        self.user = user
-        self.role = role
-        self.expiresIn = expiresIn
-    }
-}
-
-/// A token as `GET /v1/tokens` lists it: never the token itself, only its visible prefix.
-public struct TokenView: Codable, Hashable, Sendable {
-    public var prefix: String
-    public var user: String
-    public var role: String
-    public var createdAt: String
-    public var lastUsedAt: String?
-    public var expiresAt: String?
-    public var revoked: Bool
-    public var unixUser: String?
-    public init(
-        prefix: String,
-        user: String,
-        role: String,
-        createdAt: String,
-        lastUsedAt: String?,
-        expiresAt: String?,
-        revoked: Bool,
-        unixUser: String? = nil
-    ) {
-        self.unixUser = unixUser
-        self.prefix = prefix
-        self.user = user
-        self.role = role
-        self.createdAt = createdAt
-        self.lastUsedAt = lastUsedAt
-        self.expiresAt = expiresAt
-        self.revoked = revoked
-    }
-}
-
-public struct TokenListResponse: Codable, Hashable, Sendable {
-    public var tokens: [TokenView]
-    public init(tokens: [TokenView]) { self.tokens = tokens }
-}
-
-/// `GET /v1/whoami`.
-public struct WhoAmIResponse: Codable, Hashable, Sendable {
-    public var user: String
-    public var role: String
-    public var tokenPrefix: String
-    public var expiresAt: String?
-    public init(user: String, role: String, tokenPrefix: String, expiresAt: String?) {
-        self.user = user
-        self.role = role
-        self.tokenPrefix = tokenPrefix
-        self.expiresAt = expiresAt
-    }
-}
-
-public struct CreateTokenResponse: Codable, Hashable, Sendable {
-    public var token: String
-    public var prefix: String
-    public var user: String
-    public var role: String
-    public init(token: String, prefix: String, user: String, role: String) {
-        self.token = token
-        self.prefix = prefix
-        self.user = user
-        self.role = role
-    }
 }

@@ -23,6 +23,8 @@ public struct NodeView: Codable, Hashable, Sendable {
     public var gpuTopology: [[String]]?
     /// How its agent contains jobs (`RegisterRequest.containment`).
     public var containment: String?
+    /// The address gang jobs reach it at.
+    public var address: String?
 
     public init(
         id: String,
@@ -42,8 +44,10 @@ public struct NodeView: Codable, Hashable, Sendable {
         message: String? = nil,
         diskFree: Int64? = nil,
         gpuTopology: [[String]]? = nil,
-        containment: String? = nil
+        containment: String? = nil,
+        address: String? = nil
     ) {
+        self.address = address
         self.containment = containment
         self.gpuTopology = gpuTopology
         self.message = message

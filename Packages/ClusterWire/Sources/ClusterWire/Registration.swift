@@ -22,6 +22,8 @@ public struct RegisterRequest: Codable, Hashable, Sendable {
     /// How the agent contains jobs: "cgroup v2", "cgroup v2 (+ v1 memory, cpu)", or "none: WHY" where an
     /// operator let it run jobs without cgroups.
     public var containment: String?
+    /// The address other nodes reach this one at (agent.toml `address`); nil: where the registration came from.
+    public var address: String?
 
     public init(
         nodeId: String,
@@ -35,8 +37,10 @@ public struct RegisterRequest: Codable, Hashable, Sendable {
         running: [RunningAllocation],
         gpuTopology: [[String]]? = nil,
         allocationLeaseMs: Int? = nil,
-        containment: String? = nil
+        containment: String? = nil,
+        address: String? = nil
     ) {
+        self.address = address
         self.containment = containment
         self.gpuTopology = gpuTopology
         self.allocationLeaseMs = allocationLeaseMs

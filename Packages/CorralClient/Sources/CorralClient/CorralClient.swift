@@ -25,17 +25,32 @@ public struct CorralClient: Sendable {
         try await call(.post, "/v1/jobs", body: WireJSON.encode(request))
     }
 
+    /// Submits a job array (`request.array` set): every task is stored before the answer.
+    public func submitArray(_ request: SubmitJobRequest) async throws(CorralError) -> ArraySubmitResponse {
+        try await call(.post, "/v1/jobs", body: WireJSON.encode(request))
+    }
+
+    /// Cancels every task of an array that has not ended.
+    public func cancelArray(_ id: String) async throws(CorralError) -> ArrayCancelResponse {
+        try await call(.post, "/v1/jobs/\(try Self.jobSegment(id))/cancel")
+    }
+
+    /// Jobs, newest first. `collapseArrays`: one line per array, with its counts; `array`: that array's tasks.
     public func jobs(
         states: [String] = [],
         user: String? = nil,
         queue: String? = nil,
         name: String? = nil,
         limit: Int = 100,
-        cursor: String? = nil
+        cursor: String? = nil,
+        collapseArrays: Bool = false,
+        array: String? = nil
     )
         async throws(CorralError) -> JobListResponse
     {
         var query = ["limit=\(limit)"]
+        if collapseArrays { query.append("collapse=arrays") }
+        if let array { query.append("array=\(Self.escape(array))") }
         if !states.isEmpty { query.append("state=\(states.joined(separator: ","))") }
         if let user { query.append("user=\(Self.escape(user))") }
         if let queue { query.append("queue=\(Self.escape(queue))") }
@@ -78,12 +93,20 @@ public struct CorralClient: Sendable {
         public let size: Int
         public let jobState: String
         public let attempt: Int
+        /// Ranks of that attempt (1 for a one-node job): each has a log of its own.
+        public let ranks: Int
     }
 
-    /// The job's log (its current attempt, or `attempt`) from `offset`.
-    public func logs(_ id: String, offset: Int = 0, attempt: Int? = nil) async throws(CorralError) -> LogChunk {
+    /// The job's log (its current attempt, or `attempt`; rank 0's, or `rank`'s) from `offset`.
+    public func logs(
+        _ id: String,
+        offset: Int = 0,
+        attempt: Int? = nil,
+        rank: Int? = nil
+    ) async throws(CorralError) -> LogChunk {
         var path = "/v1/jobs/\(try Self.jobSegment(id))/logs?offset=\(offset)"
         if let attempt { path += "&attempt=\(attempt)" }
+        if let rank { path += "&rank=\(rank)" }
         let response: HTTPClientResponse
         do {
             response = try await http.execute(.get, path)
@@ -98,7 +121,8 @@ public struct CorralClient: Sendable {
             bytes: response.body,
             size: Int(response.headers["X-Corral-Log-Size"] ?? "") ?? offset + response.body.count,
             jobState: response.headers["X-Corral-Job-State"] ?? "",
-            attempt: Int(response.headers["X-Corral-Attempt"] ?? "") ?? 0
+            attempt: Int(response.headers["X-Corral-Attempt"] ?? "") ?? 0,
+            ranks: Int(response.headers["X-Corral-Ranks"] ?? "") ?? 1
         )
     }
 
@@ -106,16 +130,17 @@ public struct CorralClient: Sendable {
     /// windows rather than the whole log; with the log's size and attempt, to follow on from there.
     public func tailLogs(
         _ id: String,
-        lines: Int
+        lines: Int,
+        rank: Int? = nil
     ) async throws(CorralError) -> (bytes: [UInt8], size: Int, attempt: Int) {
-        let first = try await logs(id, offset: Int.max / 2)  // past the end: just the size and attempt
+        let first = try await logs(id, offset: Int.max / 2, rank: rank)  // past the end: the size and attempt
         let attempt = first.attempt > 0 ? first.attempt : nil
         var window = 64 * 1024
         while true {
             let start = max(0, first.size - window)
             var bytes: [UInt8] = []
             while start + bytes.count < first.size {
-                let chunk = try await logs(id, offset: start + bytes.count, attempt: attempt)
+                let chunk = try await logs(id, offset: start + bytes.count, attempt: attempt, rank: rank)
                 if chunk.bytes.isEmpty { break }
                 bytes.append(contentsOf: chunk.bytes.prefix(first.size - start - bytes.count))
             }
@@ -142,13 +167,14 @@ public struct CorralClient: Sendable {
         _ id: String,
         from start: Int = 0,
         attempt fixed: Int? = nil,
+        rank: Int? = nil,
         every interval: Duration = .milliseconds(500),
         output: @Sendable ([UInt8]) -> Void
     ) async throws(CorralError) -> String {
         var offset = start
         var attempt = fixed
         while true {
-            let chunk = try await logs(id, offset: offset, attempt: attempt)
+            let chunk = try await logs(id, offset: offset, attempt: attempt, rank: rank)
             if attempt == nil, chunk.attempt > 0 { attempt = chunk.attempt }
             if !chunk.bytes.isEmpty { output(chunk.bytes) }
             offset += chunk.bytes.count

@@ -1,0 +1,92 @@
+import ClusterCore
+import ClusterWire
+import CorralSupport
+
+/// Job arrays: one submission, many tasks (`<array>_<index>`), each a job of its own; the array id stands for
+/// all of them in cancel, listings and `depends_on`. Also the submit-time check of dependencies.
+extension ClusterState {
+    /// Stores every task of the array in one transaction, then answers. The tasks share the submission time,
+    /// so they run in index order among themselves.
+    func submitArray(_ spec: JobSpec, _ array: ArraySpec, user: String, unixUser: String?) throws -> JobID {
+        try checkQueue(spec.queue)
+        var id = JobID.random()
+        while jobs[id] != nil || arrayTasks[id] != nil { id = JobID.random() }
+        let now = clock.now()
+        var changes = ChangeSet()
+        for index in array.indices {
+            var job = Job(id: ArrayTask.taskID(array: id, index: index), spec: spec, user: user, submittedAt: now)
+            job.unixUser = unixUser
+            job.array = ArrayTask(array: id, index: index, count: array.indices.count, limit: array.limit)
+            _ = stage(new: job, in: &changes)
+        }
+        do {
+            try commit(changes)
+        } catch {
+            log.error("cannot store array \(id) of \(array.indices.count) task(s): \(error)")
+            throw error
+        }
+        return id
+    }
+
+    /// A dependency must be a job or an array the user can see; an unknown id and another user's job are
+    /// refused alike, so nobody learns how someone else's job ended, or that it exists.
+    func checkDependencies(_ ids: [JobID], for principal: Principal) throws(ClusterError) {
+        for id in ids {
+            if visibleJob(id, for: principal) != nil { continue }
+            if let tasks = arrayTasks[id], let first = tasks.first, visibleJob(first, for: principal) != nil {
+                continue
+            }
+            throw .unknownDependency(id.rawValue)
+        }
+    }
+
+    /// The tasks of an array the principal may see, in index order; nil when there is no such array for them.
+    func visibleArray(_ id: JobID, for principal: Principal) -> [Job]? {
+        guard let tasks = arrayTasks[id], let first = tasks.first, visibleJob(first, for: principal) != nil else {
+            return nil
+        }
+        return tasks.compactMap { jobs[$0] }
+    }
+
+    /// How many of the array's tasks are in each state.
+    func summary(ofArray id: JobID) -> ArraySummaryView? {
+        guard let tasks = arrayTasks[id], let first = tasks.first.flatMap({ jobs[$0] }) else { return nil }
+        var states: [String: Int] = [:]
+        for task in tasks { if let job = jobs[task] { states[job.state.rawValue, default: 0] += 1 } }
+        return ArraySummaryView(arrayId: id.rawValue, tasks: tasks.count, limit: first.array?.limit, states: states)
+    }
+
+    /// Cancels every task of the array that has not ended, in one transaction.
+    func cancelArray(_ id: JobID, by principal: Principal) throws -> ArrayCancelResponse {
+        guard let tasks = visibleArray(id, for: principal) else { throw ClusterError.jobNotFound(id.rawValue) }
+        var changes = ChangeSet()
+        var canceled = 0
+        var finished = 0
+        for task in tasks {
+            guard let outcome = stage(.cancel(by: principal.subject), job: task.id, in: &changes) else { continue }
+            if outcome.rejection != nil || task.state == .canceled { finished += 1 } else { canceled += 1 }
+        }
+        try commit(changes)
+        return ArrayCancelResponse(arrayId: id.rawValue, canceled: canceled, alreadyFinished: finished)
+    }
+
+    /// `list`, as views: with `collapseArrays`, an array's first task listed stands for the whole array.
+    func listViews(_ query: ListQuery, for principal: Principal) -> ([JobView], JobID?) {
+        let (found, next) = list(query, for: principal)
+        return (
+            found.map { job in
+                var view = JobView(job)
+                if query.collapseArrays, let task = job.array { view.arraySummary = summary(ofArray: task.array) }
+                return view
+            }, next
+        )
+    }
+
+    /// `GET /v1/jobs/{array}`: the array's first task, with the array's counts.
+    func arrayView(_ id: JobID, for principal: Principal) -> JobView? {
+        guard let first = visibleArray(id, for: principal)?.first else { return nil }
+        var view = JobView(first)
+        view.arraySummary = summary(ofArray: id)
+        return view
+    }
+}
