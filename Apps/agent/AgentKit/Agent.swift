@@ -131,7 +131,8 @@ public struct Agent: Sendable {
             running: await jobs.runningReports(),
             gpuTopology: inventory.gpuTopology,
             allocationLeaseMs: await link.heldLease.map { Int($0.milliseconds) },
-            containment: containment.summary
+            containment: containment.summary,
+            address: configuration.address
         )
     }
 

@@ -40,6 +40,9 @@ public struct AgentConfiguration: Sendable, Hashable {
     public var allowUncontained = false
     /// Where the GPUs' device nodes are (`nvidia0`...); only tests point it elsewhere, at stand-ins.
     public var deviceDir: String = "/dev"
+    /// The address other nodes reach this one at (gang jobs' MASTER_ADDR and node list); nil: the address
+    /// the controller sees the agent's registration come from.
+    public var address: String?
 
     public init() {}
 
@@ -106,7 +109,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         let known: Set<String> = [
             "endpoint", "cluster_token", "node_id", "state_dir", "ca_file", "client_cert", "client_key", "gpus", "cpus",
             "memory", "labels",
-            "kill_grace_seconds", "nvidia_smi", "nvml", "containers", "isolation",
+            "kill_grace_seconds", "nvidia_smi", "nvml", "containers", "isolation", "address",
         ]
         for key in table.keys where !known.contains(key) {
             throw ConfigurationFailure("\(path): unknown setting '\(key)'")
@@ -120,6 +123,12 @@ public struct AgentConfiguration: Sendable, Hashable {
         if let value = try string("client_key") { clientKey = value }
         if let value = try string("nvidia_smi") { nvidiaSMI = value }
         if let value = try string("nvml") { nvml = value }
+        if let value = try string("address") {
+            guard (1...253).contains(value.utf8.count),
+                value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-.:_".contains($0)) })
+            else { throw ConfigurationFailure("\(path): address must be a host name or an IP address") }
+            address = value
+        }
         if let value = try integer("cpus") { cpus = Int(value) }
         if let value = table["memory"] {
             switch value {
@@ -214,6 +223,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         if killGrace != .seconds(10) { table.set("kill_grace_seconds", .integer(killGrace.components.seconds)) }
         if nvidiaSMI != "nvidia-smi" { table.set("nvidia_smi", .string(nvidiaSMI)) }
         if nvml != "libnvidia-ml.so.1" { table.set("nvml", .string(nvml)) }
+        if let address { table.set("address", .string(address)) }
         if let cpus { table.set("cpus", .integer(Int64(cpus))) }
         if let memory { table.set("memory", .integer(memory)) }
         if let declaredGPUs {

@@ -46,6 +46,8 @@ struct JobRecord: Sendable {
     var stopPath: String { directory + "/stop" }
     var exitPath: String { directory + "/exit.json" }
     var supervisorLogPath: String { directory + "/supervisor.log" }
+    /// The path of a gang rank's hostfile, which lives outside the record (`Hostfile`).
+    var hostfilePath: String { directory + "/hostfile" }
 
     /// The record's directory, before its plan: a stop request can land in it while the launch is prepared.
     func prepare() throws(Files.Failure) { try Files.makeDirectories(directory, mode: 0o700) }
@@ -108,6 +110,8 @@ struct JobRecord: Sendable {
     }
 
     func remove() {
+        let hostfile = Files.read(hostfilePath, from: 0, limit: 4096)
+        if !hostfile.isEmpty { Hostfile.remove(String(decoding: hostfile, as: UTF8.self)) }
         for name in Files.list(directory) { unlink("\(directory)/\(name)") }
         rmdir(directory)
     }

@@ -124,10 +124,14 @@ actor JobTable {
             }
             // The checks touch the job's filesystem (an NFS cwd can hang): off this actor, which heartbeats need.
             let settings = settings
-            let plan = try await Threads.run {
+            var plan = try await Threads.run {
                 Result { () throws(LaunchError) in try LaunchPlan.make(spec, settings) }
             }
             .get()
+            if spec.image == nil, let hostfile = Hostfile.write(spec, account: plan.account) {
+                try Files.writeAtomically(record.hostfilePath, hostfile, durable: false)
+                plan.environment["CORRAL_HOSTFILE"] = hostfile
+            }
             try record.create(plan)
             running[id]?.cgroup = plan.cgroup
             await shipper.track(id)

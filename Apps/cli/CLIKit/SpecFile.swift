@@ -93,6 +93,11 @@ enum SpecFile {
         case "gpu_type": request.gpuType = try string()
         case "gpu_memory": request.gpuMemory = try bytes()
         case "cpus": request.cpus = try int()
+        case "nodes": request.nodes = try int()
+        case "gpus_per_node": request.gpusPerNode = try int()
+        case "cpus_per_node": request.cpusPerNode = try int()
+        case "memory_per_node": request.memoryPerNode = try bytes()
+        case "array": request.array = try string()
         case "memory": request.memory = try bytes()
         case "image": request.image = try string()
         case "time_limit": request.timeLimit = try seconds("seconds or 90s, 30m, 2h, 1d")
@@ -126,6 +131,11 @@ enum SpecFile {
         merged.gpuMemory = flags.gpuMemory ?? merged.gpuMemory
         merged.cpus = flags.cpus ?? merged.cpus
         merged.memory = flags.memory ?? merged.memory
+        merged.nodes = flags.nodes ?? merged.nodes
+        merged.gpusPerNode = flags.gpusPerNode ?? merged.gpusPerNode
+        merged.cpusPerNode = flags.cpusPerNode ?? merged.cpusPerNode
+        merged.memoryPerNode = flags.memoryPerNode ?? merged.memoryPerNode
+        merged.array = flags.array ?? merged.array
         merged.image = flags.image ?? merged.image
         merged.timeLimit = flags.timeLimit ?? merged.timeLimit
         merged.killGrace = flags.killGrace ?? merged.killGrace

@@ -34,8 +34,12 @@ enum Tables {
             ["ID", "NAME", "USER", "QUEUE", "STATE", "GPUS", "NODE", "TIME", "REASON"],
             jobs.map { job in
                 [
-                    job.id, job.name.isEmpty ? "-" : job.name, job.user, job.queue, job.state, "\(job.gpus)",
-                    job.node ?? "-", time(job, now: now),
+                    job.arraySummary.map { "\($0.arrayId)_[\($0.tasks)]" } ?? job.id, job.name.isEmpty ? "-" : job.name,
+                    job.user, job.queue, job.arraySummary.map(arrayStates) ?? job.state,
+                    job.nodes > 1 ? "\(job.nodes)x\(job.gpus)" : "\(job.gpus)",
+                    job.arraySummary != nil
+                        ? "-" : job.node.map { job.nodes > 1 ? "\($0)+\(job.nodes - 1)" : $0 } ?? "-",
+                    time(job, now: now),
                     job.reason ?? job.stopping.map { "stopping: \($0)" } ?? job.exitCode.map { "exit \($0)" } ?? "-",
                 ]
             }
@@ -44,7 +48,7 @@ enum Tables {
         // Colour the STATE cells after alignment, so the codes do not shift the columns.
         var lines = table.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard let header = lines.first, let offset = column("STATE", in: header) else { return table }
-        for (index, job) in jobs.enumerated() where index + 1 < lines.count {
+        for (index, job) in jobs.enumerated() where index + 1 < lines.count && job.arraySummary == nil {
             let line = lines[index + 1]
             guard line.count >= offset + job.state.count else { continue }
             let head = line.prefix(offset)
@@ -52,6 +56,12 @@ enum Tables {
             lines[index + 1] = head + Terminal.paint(job.state, padded: job.state) + tail
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// An array's line: its tasks by state, busiest first (`3 RUNNING, 10 QUEUED, 37 SUCCEEDED`).
+    static func arrayStates(_ summary: ArraySummaryView) -> String {
+        let order = ["RUNNING", "STARTING", "ALLOCATED", "QUEUED", "SUCCEEDED", "FAILED", "LOST", "CANCELED"]
+        return order.compactMap { state in summary.states[state].map { "\($0) \(state)" } }.joined(separator: ", ")
     }
 
     /// Where a header word starts, in characters.
@@ -187,6 +197,7 @@ enum Tables {
         if let reason = explanation.reason { out += " (\(reason))" }
         out += "\n"
         if let message = explanation.message, explanation.state != "QUEUED" { out += "\(message)\n" }
+        if let summary = explanation.summary { out += "\(summary)\n" }
         if explanation.nodes.isEmpty { return out + "no nodes are registered\n" }
         return out + explanation.nodes.map { "  \($0.node): \($0.detail)" }.joined(separator: "\n") + "\n"
     }
@@ -233,11 +244,18 @@ enum Tables {
             ("command", job.command.map(quote).joined(separator: " ")), ("cwd", job.cwd),
             (
                 "resources",
-                "\(job.gpus) GPUs, \(job.cpus) CPUs, \(job.memory > 0 ? ByteSize.format(job.memory) : "any") memory"
+                (job.nodes > 1 ? "\(job.nodes) nodes, each " : "")
+                    + "\(job.gpus) GPUs, \(job.cpus) CPUs, \(job.memory > 0 ? ByteSize.format(job.memory) : "any") memory"
             ),
             ("submitted", job.submittedAt),
         ]
-        if let node = job.node { lines.append(("node", node)) }
+        if let task = job.array {
+            lines.append(("array", "task \(task.index) of array \(task.arrayId) (\(task.count) tasks)"))
+        }
+        if let summary = job.arraySummary {
+            lines.append(("array", "\(summary.arrayId): \(summary.tasks) tasks, \(arrayStates(summary))"))
+        }
+        if let node = job.node { lines.append((job.nodes > 1 ? "rank 0 on" : "node", node)) }
         if !job.gpuIndices.isEmpty { lines.append(("gpus", job.gpuIndices.map(String.init).joined(separator: ","))) }
         if let started = job.startedAt { lines.append(("started", started)) }
         if let ended = job.endedAt { lines.append(("ended", ended)) }
@@ -254,6 +272,18 @@ enum Tables {
         var out =
             lines.map { $0.0 + ":" + String(repeating: " ", count: width - $0.0.count + 1) + $0.1 }
             .joined(separator: "\n") + "\n"
+        if let ranks = job.ranks, !ranks.isEmpty {
+            out += "\nranks:\n"
+            out += render(
+                ["RANK", "NODE", "GPUS", "STATE", "PID", "RESULT"],
+                ranks.map { rank in
+                    [
+                        "\(rank.rank)", rank.node, rank.gpuIndices.map(String.init).joined(separator: ","), rank.state,
+                        rank.pid.map(String.init) ?? "-", rank.message ?? "-",
+                    ]
+                }
+            )
+        }
         if !job.attempts.isEmpty {
             out += "\nattempts:\n"
             out += render(

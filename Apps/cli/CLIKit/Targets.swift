@@ -14,7 +14,8 @@ enum Targets {
     /// Remembers the rows of a listing (its job ids, in order) for index targets.
     static func saveListing(_ jobs: [JobView]) {
         let now = SystemClock().now().milliseconds
-        let text = "\(now)\n" + jobs.map(\.id).joined(separator: "\n") + "\n"
+        // A line that stands for a whole array names the array.
+        let text = "\(now)\n" + jobs.map { $0.arraySummary?.arrayId ?? $0.id }.joined(separator: "\n") + "\n"
         try? Files.writeAtomically(listingPath, text, mode: 0o600)
     }
 

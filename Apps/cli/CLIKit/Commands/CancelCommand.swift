@@ -39,6 +39,14 @@ struct CancelCommand: CorralCommand {
         var canceled: [JobView] = []
         for job in jobs {
             do {
+                if let array = job.arraySummary {
+                    let done = try await client.cancelArray(array.arrayId)
+                    if !context.json {
+                        let rest = done.alreadyFinished > 0 ? " (\(done.alreadyFinished) had already ended)" : ""
+                        FileHandleOutput.stdout("canceling array \(done.arrayId): \(done.canceled) task(s)\(rest)\n")
+                    }
+                    continue
+                }
                 let done = try await client.cancel(job.id)
                 canceled.append(done)
                 if !context.json {

@@ -36,6 +36,21 @@ enum JobFlags {
                 }
                 request.gpuMemory = ByteCount(bytes)
             case "--cpus": request.cpus = try reader.integer(for: flag)
+            case "--nodes", "-N": request.nodes = try reader.integer(for: flag)
+            case "--gpus-per-node": request.gpusPerNode = try reader.integer(for: flag)
+            case "--cpus-per-node": request.cpusPerNode = try reader.integer(for: flag)
+            case "--mem-per-node", "--memory-per-node":
+                request.memoryPerNode = ByteCount(
+                    try reader.value(for: flag, expecting: "a size such as 512M or 32G", ByteSize.parse)
+                )
+            case "--array", "-a":
+                let text = try reader.value(for: flag)
+                do {
+                    _ = try ArraySpec.parse(text)
+                } catch {
+                    throw UsageError("--array: \(error.message)")
+                }
+                request.array = text
             case "--mem", "--memory":
                 request.memory = ByteCount(
                     try reader.value(for: flag, expecting: "a size such as 512M or 32G", ByteSize.parse)

@@ -3,14 +3,17 @@ import ClusterWire
 import CorralClient
 import CorralSupport
 
-/// `corral ls | ps [--all] [--state S,...] [--user U] [--queue Q] [--watch]`: a table (saved as the listing
-/// that index targets refer to), JSON, or a view that refreshes every two seconds.
+/// `corral ls | ps [--all] [--state S,...] [--user U] [--queue Q] [--expand | --array ID] [--watch]`: a table
+/// (saved as the listing that index targets refer to), JSON, or a view that refreshes every two seconds. A job
+/// array is one line with its tasks' counts, unless `--expand` (every task) or `--array ID` (that array's).
 struct ListCommand: CorralCommand {
     var all = false
     var states: [String] = []
     var user: String?
     var queue: String?
     var watch = false
+    var expand = false
+    var array: String?
 
     static let activeStates = ["QUEUED", "ALLOCATED", "STARTING", "RUNNING"]
 
@@ -20,6 +23,8 @@ struct ListCommand: CorralCommand {
             switch argument {
             case .option("--all"), .option("-a"): command.all = true
             case .option("--watch"), .option("-w"): command.watch = true
+            case .option("--expand"): command.expand = true
+            case .option("--array"): command.array = try arguments.value(for: "--array")
             case .option("--state"):
                 for state in try arguments.value(for: "--state").split(separator: ",") {
                     guard JobState(rawValue: state.uppercased()) != nil else {
@@ -41,7 +46,14 @@ struct ListCommand: CorralCommand {
         let client = try context.client()
         let wanted = states.isEmpty && !all ? Self.activeStates : states
         repeat {
-            let jobs = try await client.jobs(states: wanted, user: user, queue: queue, limit: 1000).jobs
+            let jobs = try await client.jobs(
+                states: wanted,
+                user: user,
+                queue: queue,
+                limit: 1000,
+                collapseArrays: !expand && array == nil,
+                array: array
+            ).jobs
             if context.json {
                 FileHandleOutput.stdout(WireJSON.encodePretty(jobs) + "\n")
                 return 0
@@ -51,7 +63,7 @@ struct ListCommand: CorralCommand {
                 jobs.isEmpty && states.isEmpty && !all
                 ? "no active jobs (corral ls --all shows finished ones too)\n"
                 : Tables.jobs(jobs, now: SystemClock().now())
-            if watch {
+            if watch && Terminal.interactive {
                 text = "\u{1B}[H\u{1B}[2J" + text + "\n(refreshing every 2 s; Ctrl-C to stop)\n"
             }
             FileHandleOutput.stdout(text)

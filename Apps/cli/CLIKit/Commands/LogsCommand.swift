@@ -2,18 +2,20 @@ import ClusterWire
 import CorralClient
 import CorralSupport
 
-/// `corral logs [-f] [--tail N] JOB`: the job's output; `-f` follows it to the end, `--tail N` starts at the
-/// last N lines.
+/// `corral logs [-f] [--tail N] [--rank N] JOB`: the job's output; `-f` follows it to the end, `--tail N` starts
+/// at the last N lines. A gang's ranks are merged, each line prefixed `[rank N]`; `--rank N` shows one rank's.
 struct LogsCommand: CorralCommand {
     var target: String
     var follow = false
     var tail: Int?
+    var rank: Int?
 
-    static let usage = "usage: corral logs [-f] [--tail N] JOB"
+    static let usage = "usage: corral logs [-f] [--tail N] [--rank N] JOB"
 
     static func parse(_ arguments: inout ArgumentReader) throws(UsageError) -> LogsCommand {
         var follow = false
         var tail: Int?
+        var rank: Int?
         var words: [String] = []
         while let argument = try arguments.next() {
             switch argument {
@@ -24,32 +26,47 @@ struct LogsCommand: CorralCommand {
                     throw UsageError("--tail takes a number of lines from 0 to 1000000\n\(usage)")
                 }
                 tail = lines
+            case .option("--rank"):
+                guard let number = try? arguments.integer(for: "--rank", in: 0...100_000) else {
+                    throw UsageError("--rank takes a rank number, 0 for the first\n\(usage)")
+                }
+                rank = number
             case .option: throw UsageError(usage)
             case .positional(let word): words.append(word)
             }
         }
         guard words.count == 1, !words[0].hasPrefix("-") else { throw UsageError(usage) }
-        return LogsCommand(target: words[0], follow: follow, tail: tail)
+        return LogsCommand(target: words[0], follow: follow, tail: tail, rank: rank)
     }
 
     func run(_ context: CommandContext) async throws -> Int32 {
         let client = try context.client()
-        let id = try await Targets.one(target, client: client).id
+        let job = try await Targets.one(target, client: client)
+        let id = job.id
+        if job.nodes > 1, rank == nil, tail == nil {
+            var merged = GangLogs(id: id, ranks: job.nodes)
+            try await merged.run(client: client, follow: follow) { FileHandleOutput.stdoutBytes($0) }
+            return 0
+        }
+        if let rank, rank >= max(job.nodes, 1) {
+            throw CLIError.usage("job \(id) has \(job.nodes) rank(s): --rank goes from 0 to \(job.nodes - 1)")
+        }
         if let tail {
-            let last = try await client.tailLogs(id, lines: tail)
+            let last = try await client.tailLogs(id, lines: tail, rank: rank)
             FileHandleOutput.stdoutBytes(last.bytes)
             if follow {
                 // Go on from the end of the tail, in the same attempt, so no byte is shown twice.
-                _ = try await client.followLogs(id, from: last.size, attempt: last.attempt > 0 ? last.attempt : nil) {
-                    bytes in FileHandleOutput.stdoutBytes(bytes)
+                let attempt = last.attempt > 0 ? last.attempt : nil
+                _ = try await client.followLogs(id, from: last.size, attempt: attempt, rank: rank) { bytes in
+                    FileHandleOutput.stdoutBytes(bytes)
                 }
             }
         } else if follow {
-            _ = try await client.followLogs(id) { bytes in FileHandleOutput.stdoutBytes(bytes) }
+            _ = try await client.followLogs(id, rank: rank) { bytes in FileHandleOutput.stdoutBytes(bytes) }
         } else {
             var offset = 0
             while true {
-                let chunk = try await client.logs(id, offset: offset)
+                let chunk = try await client.logs(id, offset: offset, rank: rank)
                 FileHandleOutput.stdoutBytes(chunk.bytes)
                 offset += chunk.bytes.count
                 if chunk.bytes.isEmpty || offset >= chunk.size { break }

@@ -18,6 +18,9 @@ struct SubmitCommand: CorralCommand {
           --gpu-mem SIZE       only GPUs with at least SIZE of memory each, e.g. 80G
           --cpus N             CPU cores (default 1)
           --mem SIZE           memory, e.g. 32G (default: no limit asked)
+          --nodes N            a gang job on N nodes, placed all at once (default 1)
+          --gpus-per-node N    with --nodes: GPUs on each node (likewise --cpus-per-node, --mem-per-node)
+          --array SPEC         a job array: 0-99, 1,5,7 or 0-20:5; %8 runs at most 8 tasks at once
           --queue Q            queue (default "default")
           --env KEY=VALUE      an environment variable (repeatable)
           --cwd DIR            working directory on the node (default: the current directory)
@@ -31,9 +34,12 @@ struct SubmitCommand: CorralCommand {
           -f, --file FILE      read the spec from a TOML file; flags override it
           --wait               wait for the job to end and exit with its exit code
 
-        example:
+        examples:
           corral submit --gpus 2 --mem 64G --name train -- python train.py --epochs 10
-        prints the job id.
+          corral submit --nodes 4 --gpus-per-node 8 -- torchrun --nnodes 4 --nproc-per-node 8 \\
+              --rdzv-endpoint '$MASTER_ADDR:$MASTER_PORT' train.py
+          corral submit --array 0-99%8 -- python sweep.py
+        prints the job id (the array id for --array; its tasks are ID_0, ID_1, ...).
         """
 
     static var takesFreeFormArguments: Bool { true }
@@ -48,7 +54,16 @@ struct SubmitCommand: CorralCommand {
     func run(_ context: CommandContext) async throws -> Int32 {
         let client = try context.client()
         let flags = options.ask ? try SubmitPrompts.ask(request) : request
-        let job = try await client.submit(try JobFlags.request(flags, options: options))
+        let request = try JobFlags.request(flags, options: options)
+        if request.array != nil {
+            guard !options.wait else {
+                throw CLIError.usage("--wait does not take --array: use corral wait ARRAY_ID_N")
+            }
+            let array = try await client.submitArray(request)
+            context.print(array, text: array.arrayId + "\n")
+            return 0
+        }
+        let job = try await client.submit(request)
         context.print(job, text: job.id + "\n")
         guard options.wait else { return 0 }
         return try await JobWaiting.wait(for: [job], client: client, json: context.json)
