@@ -49,6 +49,8 @@ extra() { grep -o "\"$2\":[0-9.e+-]*" <<<"$1" | cut -d: -f2; }  # a number from 
 
 note "scheduling pass"
 bench scheduler --jobs 10000 --nodes 1000 --gpus 8 --runs "$sched_runs" >>"$figures"
+note "scheduling pass with 100 pending gangs among the 10,000 jobs"
+bench scheduler --jobs 10000 --nodes 1000 --gpus 8 --gangs 100 --runs "$sched_runs" >>"$figures"
 
 note "HTTP server: small JSON GET, keep-alive, 64 connections (wrk), next to nginx"
 while read -r name unit values; do
@@ -60,6 +62,17 @@ done < <("$root/scripts/bench-http.sh" "$bin" "$wrk_s" "$wrk_runs" 2>"$work/http
 note "durable submissions over HTTP, 32 clients"
 start_controller submit
 bench submit-http --endpoint "$endpoint" --token "$admin" --clients 32 --seconds "$http_s" --runs "$http_runs" >>"$figures"
+
+note "one array of 10,000 tasks: corral submit --array 0-9999 until its id is printed (every task stored)"
+array_ms=()
+for _ in $(seq "$http_runs"); do
+    start=$(date +%s%N)
+    "$bin/corral" submit --array 0-9999 -- true >/dev/null
+    array_ms+=("$(ms_since "$start")")
+done
+bench figure --name array_submit_10000 --unit ms \
+    --notes "corral submit --array 0-9999 (CLI start, one request, 10,000 jobs and events in one transaction)" \
+    "${array_ms[@]}" >>"$figures"
 
 stop_controller
 

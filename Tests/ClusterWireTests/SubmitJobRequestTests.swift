@@ -306,3 +306,42 @@ import Testing
         }
     }
 }
+
+/// Gang and array fields of a submission.
+@Suite struct GangSubmitRequestTests {
+    @Test func aGangGivesItsResourcesPerNode() throws {
+        let request = try SubmitJobRequestTests.decode(
+            #"{"command": ["torchrun"], "nodes": 4, "gpus_per_node": 8, "cpus_per_node": 32, "memory_per_node": "256G"}"#
+        )
+        let spec = try request.toSpec()
+        #expect(spec.nodes == 4)
+        #expect(spec.resources == Resources(gpus: 8, cpus: 32, memory: 256 << 30))
+        // And back: the request form of a gang uses the per-node fields only.
+        let again = SubmitJobRequest(spec: spec)
+        #expect(again.gpus == nil && again.gpusPerNode == 8 && again.nodes == 4)
+        #expect(try again.toSpec() == spec)
+    }
+
+    @Test(arguments: [
+        (#"{"command": ["x"], "nodes": 2, "gpus": 8}"#, "gpus"),
+        (#"{"command": ["x"], "nodes": 2, "cpus": 8}"#, "cpus"),
+        (#"{"command": ["x"], "nodes": 2, "memory": "1G"}"#, "memory"),
+        (#"{"command": ["x"], "gpus": 2, "gpus_per_node": 4}"#, "gpus_per_node"),
+        (#"{"command": ["x"], "nodes": 0}"#, "nodes"),
+        (#"{"command": ["x"], "nodes": 100000}"#, "nodes"),
+        (#"{"command": ["x"], "nodes": 2, "env": {"WORLD_SIZE": "9"}}"#, "env"),
+    ])
+    func refused(_ json: String, _ field: String) throws {
+        let error = try SubmitJobRequestTests.specError(json)
+        #expect(error?.field == field, "\(json): \(String(describing: error))")
+    }
+
+    @Test func oneNodeMayUseEitherSpellingAndTheArrayTravelsAsText() throws {
+        let spec = try SubmitJobRequestTests.decode(#"{"command": ["x"], "gpus_per_node": 2, "gpus": 2}"#).toSpec()
+        #expect(spec.resources.gpus == 2 && spec.nodes == 1)
+        let array = try SubmitJobRequestTests.decode(#"{"command": ["x"], "array": "0-9%2"}"#)
+        #expect(array.array == "0-9%2")
+        #expect(SubmitJobRequestTests.decodeError(#"{"command": ["x"], "array": 5}"#) != nil)
+        #expect(SubmitJobRequestTests.decodeError(#"{"command": ["x"], "nodes": 1.5}"#) != nil)
+    }
+}

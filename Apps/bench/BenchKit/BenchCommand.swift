@@ -4,7 +4,7 @@ import FoundationEssentials
 /// `corral-bench SUBCOMMAND [--flag value ...]`: each figure subcommand prints one JSON line per figure.
 public enum BenchCommand {
     public static let usage = """
-        usage: corral-bench scheduler [--jobs 10000] [--nodes 1000] [--gpus 8] [--runs 5]
+        usage: corral-bench scheduler [--jobs 10000] [--nodes 1000] [--gpus 8] [--runs 5] [--gangs 0]
                corral-bench submit-http --endpoint URL --token T [--clients 32] [--seconds 3] [--runs 3]
                corral-bench drain --endpoint URL --token T [--jobs 1000] [--clients 32] [--runs 3]
                                   [--controller-pid PID]
@@ -36,12 +36,13 @@ public enum BenchCommand {
     static func run(_ name: String, _ arguments: [String]) async throws -> String {
         switch name {
         case "scheduler":
-            let flags = try BenchArguments(arguments, known: ["jobs", "nodes", "gpus", "runs"])
+            let flags = try BenchArguments(arguments, known: ["jobs", "nodes", "gpus", "runs", "gangs"])
             let figure = SchedulerBench.run(
                 jobs: try flags.int("jobs", default: 10_000),
                 nodes: try flags.int("nodes", default: 1000),
                 gpus: try flags.int("gpus", default: 8),
-                runs: try flags.int("runs", default: 5)
+                runs: try flags.int("runs", default: 5),
+                gangs: try flags.int("gangs", default: 0)
             )
             return figure.jsonLine + "\n"
         case "submit-http":

@@ -3,8 +3,14 @@ import ClusterCoreTesting
 
 /// One `Scheduler.plan` pass over `SchedulerBenchmark.makeSnapshot`: the pure scheduling cost, no I/O.
 public enum SchedulerBench {
-    public static func run(jobs: Int, nodes: Int, gpus: Int, runs: Int) -> Figure {
-        let snapshot = SchedulerBenchmark.makeSnapshot(pendingJobs: jobs, nodes: nodes, gpusPerNode: gpus, seed: 42)
+    public static func run(jobs: Int, nodes: Int, gpus: Int, runs: Int, gangs: Int = 0) -> Figure {
+        let snapshot = SchedulerBenchmark.makeSnapshot(
+            pendingJobs: jobs,
+            nodes: nodes,
+            gpusPerNode: gpus,
+            gangs: gangs,
+            seed: 42
+        )
         let clock = ContinuousClock()
         var samples: [Double] = []
         var assigned = 0
@@ -13,14 +19,15 @@ public enum SchedulerBench {
             let start = clock.now
             let schedule = Scheduler.plan(snapshot, policy: SchedulerBenchmark.policy)
             samples.append((clock.now - start).seconds * 1000)
-            assigned = schedule.assignments.count
+            assigned = schedule.assignments.count + schedule.gangAssignments.count
         }
         return Figure(
-            name: "scheduling_pass",
+            name: gangs > 0 ? "scheduling_pass_gangs" : "scheduling_pass",
             unit: "ms",
             samples: samples.map { rounded($0) },
-            notes: "Scheduler.plan over \(jobs) pending jobs, \(nodes) nodes of \(gpus) GPUs (a third busy); "
-                + "\(assigned) jobs placed per pass",
+            notes:
+                "Scheduler.plan over \(jobs) pending jobs\(gangs > 0 ? " (\(gangs) of them gangs of 2-8 nodes)" : ""), "
+                + "\(nodes) nodes of \(gpus) GPUs (a third busy); \(assigned) jobs placed per pass",
             extra: ["assigned": Double(assigned)]
         )
     }

@@ -150,7 +150,7 @@ enum Dashboard {
           if (!sessionStorage.getItem(tokenKey)) return;
           try {
             const [me, jobs, nodes, queues] = await Promise.all([
-              api("/v1/whoami"), api("/v1/jobs?limit=100"), api("/v1/nodes"), api("/v1/queues"),
+              api("/v1/whoami"), api("/v1/jobs?limit=100&collapse=arrays"), api("/v1/nodes"), api("/v1/queues"),
             ]);
             $("who").textContent = me.user + " (" + me.role + ")";
             const gpus = nodes.nodes.reduce((a, n) => a + n.gpus.length, 0);
@@ -164,9 +164,14 @@ enum Dashboard {
               running + " jobs running",
               pending + " queued",
             ].map((text) => { const span = document.createElement("span"); span.textContent = text; return span; }));
+            // An array is one row (its tasks' counts by state); a gang shows NODESxGPUS and its rank 0's node.
+            const arrayStates = (s) => Object.entries(s.states).map(([state, n]) => n + " " + state).join(", ");
             fill("jobs", jobs.jobs.map((j) => [
-              jobLink(j.id), cell(j.name || "-"), cell(j.user), cell(j.queue), cell(j.state, j.state),
-              cell(String(j.gpus), "num"), cell(j.node || "-"), cell(age(j.submitted_at)),
+              jobLink(j.id), cell(j.array_summary ? (j.name || "array") + " [" + j.array_summary.tasks + " tasks]" : (j.name || "-")),
+              cell(j.user), cell(j.queue),
+              j.array_summary ? cell(arrayStates(j.array_summary)) : cell(j.state, j.state),
+              cell(j.nodes > 1 ? j.nodes + "x" + j.gpus : String(j.gpus), "num"),
+              cell(j.array_summary ? "-" : (j.node || "-") + (j.nodes > 1 ? " +" + (j.nodes - 1) : "")), cell(age(j.submitted_at)),
               cell(j.reason || (j.state === "QUEUED" ? "" : j.message || "")),
             ]));
             fill("nodes", nodes.nodes.map((n) => [

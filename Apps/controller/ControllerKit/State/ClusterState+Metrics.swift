@@ -19,6 +19,13 @@ extension ClusterState {
             out.sample("corral_queue_gpus_in_use", ["queue": queue.name], queue.gpusInUse)
         }
 
+        out.family("corral_gang_ranks_placed", "gauge", "Allocations held for ranks of gang jobs.")
+        out.family("corral_array_tasks_queued", "gauge", "QUEUED tasks of job arrays.")
+        var ranks = 0
+        for (id, _) in allocations where jobs[id.job]?.spec.isGang == true { ranks += 1 }
+        out.sample("corral_gang_ranks_placed", [:], ranks)
+        out.sample("corral_array_tasks_queued", [:], queued.reduce(0) { $0 + (jobs[$1]?.array == nil ? 0 : 1) })
+
         out.family("corral_nodes", "gauge", "Nodes by status; drained nodes also count as drained.")
         var byStatus: [String: Int] = [:]
         for node in nodes.values {

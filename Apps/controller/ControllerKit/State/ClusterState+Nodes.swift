@@ -96,7 +96,8 @@ extension ClusterState {
             message: node.status == .unhealthy ? node.healthMessage : nil,
             diskFree: node.diskFreeBytes,
             gpuTopology: node.gpuTopology,
-            containment: node.containment
+            containment: node.containment,
+            address: node.address
         )
     }
 }

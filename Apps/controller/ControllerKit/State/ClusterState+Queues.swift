@@ -9,9 +9,11 @@ extension ClusterState {
         for id in queued { if let job = jobs[id] { pending[job.spec.queue, default: 0] += 1 } }
         var running: [String: Int] = [:]
         var gpus: [String: Int] = [:]
+        var counted = Set<JobID>()
         for allocation in allocations.values {
             guard let job = jobs[allocation.id.job], job.state.isPlaced else { continue }
-            running[job.spec.queue, default: 0] += 1
+            // A gang is one running job however many ranks it has; its GPUs are all its ranks'.
+            if counted.insert(job.id).inserted { running[job.spec.queue, default: 0] += 1 }
             gpus[job.spec.queue, default: 0] += allocation.resources.gpus
         }
         return settings.policy.queues.values

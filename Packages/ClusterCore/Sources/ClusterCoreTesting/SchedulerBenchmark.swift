@@ -3,7 +3,8 @@ public import ClusterCore
 /// A large, repeatable cluster for timing one pass (`just bench`) and for the scale test: nodes of
 /// `gpusPerNode` GPUs in two types and two racks, a third of their GPUs held by running jobs with expected
 /// ends, and pending jobs with mixed requests (1, 2, 4 or 8 GPUs, some CPU-only, some with a gpu_type or a
-/// rack label) from a few users in two queues.
+/// rack label) from a few users in two queues. With `gangs`, that many of the pending jobs (spread through
+/// them) are gangs of 2 to 8 nodes with 4 or 8 GPUs each.
 public enum SchedulerBenchmark {
     public static let policy = SchedulingPolicy(queues: [
         QueueConfig(name: "default", priority: 0, defaultTimeLimit: 4 * 3600),
@@ -14,6 +15,7 @@ public enum SchedulerBenchmark {
         pendingJobs: Int,
         nodes nodeCount: Int,
         gpusPerNode: Int,
+        gangs: Int = 0,
         seed: UInt64
     )
         -> ClusterSnapshot
@@ -80,6 +82,14 @@ public enum SchedulerBenchmark {
                     submittedAt: Timestamp(milliseconds: now.milliseconds - Int64(random.next() % 86_400_000))
                 )
             )
+        }
+        let stride = gangs > 0 ? max(1, pendingJobs / gangs) : 0
+        for g in 0..<min(gangs, pendingJobs) {
+            let index = g * stride
+            pending[index].spec.nodes = 2 + g % 7
+            pending[index].spec.resources = Resources(gpus: g % 2 == 0 ? 8 : 4, cpus: 32, memory: 1 << 36)
+            pending[index].spec.gpuType = nil
+            pending[index].spec.labels = [:]
         }
         var usage = FairShareUsage()
         for u in 0..<16 { usage.record(user: "user\(u)", gpuSeconds: Double(u * 3600), at: now) }
