@@ -22,6 +22,12 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: output))
     }
 
+    @Test func schedulerFigureWithGangs() {
+        let figure = SchedulerBench.run(jobs: 60, nodes: 12, gpus: 8, runs: 2, gangs: 6)
+        #expect(figure.name == "scheduling_pass_gangs")
+        #expect(figure.notes.contains("6 of them gangs"))
+    }
+
     @Test func statsAreNearestRank() {
         let stats = Stats([5, 1, 4, 2, 3])
         #expect(stats.median == 3 && stats.min == 1 && stats.max == 5)

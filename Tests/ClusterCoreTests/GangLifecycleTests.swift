@@ -197,4 +197,39 @@ import Testing
         #expect(world.job.state == .failed)
         #expect(world.job.currentAttempt?.exit?.timedOut == true)
     }
+
+    @Test func aLostNodeBeforeEveryRankWasTakenDoomsTheGangUntilItsRanksLeaseRunsOut() {
+        var world = World(nodes: 2)
+        world.place()
+        world.handle(.accepted(attempt: 1, rank: 0))
+        world.allocations[world.id(1)]?.delivered = true  // handed to rank 1's agent, not yet taken
+        world.handle(.nodeLost(NodeID("n0"), reason: "node n0 stopped sending heartbeats"))
+        #expect(world.job.state == .allocated)
+        #expect(world.job.currentAttempt?.failedRank == 0)
+        #expect(world.stopped == [world.id(1)])
+        // Rank 1's agent takes it now: the gang must not move on to STARTING with a rank on a lost node.
+        world.handle(.accepted(attempt: 1, rank: 1))
+        #expect(world.job.state == .allocated)
+        world.handle(.ended(attempt: 1, Self.terminated, rank: 1))
+        #expect(world.job.state == .allocated)
+        #expect(world.allocations.keys.sorted() == [world.id(0)])  // may still run on the silent node
+        world.handle(.allocationGone(attempt: 1, reason: "its allocation lease on n0 expired", rank: 0))
+        #expect(world.job.state == .queued)
+        #expect(world.job.infraRetriesUsed == 1)
+        #expect(world.allocations.isEmpty)
+    }
+
+    @Test func aRanksOwnFailureIsNotTurnedIntoANodeFaultByALaterLostNode() {
+        var world = World(nodes: 2, maxRetries: 0)
+        world.place()
+        world.startAll()
+        world.handle(.ended(attempt: 1, Self.exit(3), rank: 1))
+        world.handle(.nodeLost(NodeID("n0"), reason: "node n0 stopped sending heartbeats"))
+        #expect(world.job.state == .running)
+        world.handle(.allocationGone(attempt: 1, reason: "its allocation lease on n0 expired", rank: 0))
+        // FAILED from its own budget (none left), not retried from the node-fault one.
+        #expect(world.job.state == .failed)
+        #expect(world.job.infraRetriesUsed == 0)
+        #expect(world.job.message?.contains("exit code 3: rank 1 on n1") == true)
+    }
 }

@@ -181,4 +181,28 @@ import Testing
             for index in a.gpuIndices { #expect(used[a.node, default: []].insert(index).inserted) }
         }
     }
+
+    /// The same cluster with 100 gangs among the jobs: every job placed once or given a reason, gangs whole on
+    /// distinct nodes, no GPU given twice.
+    @Test func scaleWithAHundredGangs() {
+        let snapshot = SchedulerBenchmark.makeSnapshot(
+            pendingJobs: 10_000,
+            nodes: 1_000,
+            gpusPerNode: 8,
+            gangs: 100,
+            seed: 7
+        )
+        let schedule = Scheduler.plan(snapshot, policy: SchedulerBenchmark.policy)
+        #expect(schedule.assignments.count + schedule.gangAssignments.count + schedule.pending.count == 10_000)
+        #expect(!schedule.gangAssignments.isEmpty)
+        var used: [NodeID: Set<Int>] = [:]
+        for held in snapshot.held { used[held.node, default: []].formUnion(held.gpuIndices) }
+        let placements =
+            schedule.assignments.map { Placement(node: $0.node, gpuIndices: $0.gpuIndices) }
+            + schedule.gangAssignments.flatMap(\.ranks)
+        for placement in placements {
+            for index in placement.gpuIndices { #expect(used[placement.node, default: []].insert(index).inserted) }
+        }
+        for gang in schedule.gangAssignments { #expect(Set(gang.ranks.map(\.node)).count == gang.ranks.count) }
+    }
 }

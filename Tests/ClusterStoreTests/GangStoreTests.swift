@@ -71,3 +71,16 @@ import Testing
         }
     }
 }
+
+@Suite struct StoredArrayTaskTests {
+    /// The hand-written JSON of an array task is what the encoder writes, and reads back.
+    @Test(arguments: [
+        ArrayTask(array: JobID("abc"), index: 7, count: 10, limit: 3),
+        ArrayTask(array: JobID("x-y_z"), index: 0, count: 1, limit: nil),
+    ])
+    func matchesTheEncoder(_ task: ArrayTask) throws {
+        let fast = try StoredArrayTask.json(task)
+        #expect(fast == (try StoredSpec.encode(StoredArrayTask(task))))
+        #expect(try StoredSpec.decode(StoredArrayTask.self, fast).task == task)
+    }
+}

@@ -45,7 +45,9 @@ struct DashboardTests {
             configuration: HTTPClientConfiguration(baseURL: cluster.endpoint, bearerToken: cluster.adminToken)
         )
         let paths = Self.literals(in: script, after: #"api(""#)
-        #expect(Set(paths) == ["/v1/whoami", "/v1/jobs?limit=100", "/v1/nodes", "/v1/queues", "/v1/jobs/"])
+        #expect(
+            Set(paths) == ["/v1/whoami", "/v1/jobs?limit=100&collapse=arrays", "/v1/nodes", "/v1/queues", "/v1/jobs/"]
+        )
         var answers: [String: String] = [:]
         for path in paths {
             let full = path == "/v1/jobs/" ? path + id : path
@@ -57,7 +59,10 @@ struct DashboardTests {
         #expect(String(decoding: logs.body, as: UTF8.self) == "<b>hi</b>\n")
         // The fields each variable of the script holds, by the API's types (optional fields included).
         let decoder = JSONDecoder.wire
-        let jobs = try decoder.decode(JobListResponse.self, from: Data(answers["/v1/jobs?limit=100"]!.utf8)).jobs
+        let jobs = try decoder.decode(
+            JobListResponse.self,
+            from: Data(answers["/v1/jobs?limit=100&collapse=arrays"]!.utf8)
+        ).jobs
         let nodes = try decoder.decode(NodeListResponse.self, from: Data(answers["/v1/nodes"]!.utf8)).nodes
         let queues = try decoder.decode(QueueListResponse.self, from: Data(answers["/v1/queues"]!.utf8)).queues
         let me = try decoder.decode(WhoAmIResponse.self, from: Data(answers["/v1/whoami"]!.utf8))

@@ -58,6 +58,13 @@ struct JobArrayTests {
         #expect(expanded.stdout.contains("\(array)_7 "))
         let task = try await cluster.job("\(array)_7")
         #expect(task.array?.index == 7 && task.array?.arrayId == array)
+        let waited = try await cluster.corral(["wait", array])
+        #expect(waited.status == 0 && waited.stderr.contains("50 SUCCEEDED"), "\(waited.stderr)")
+        // submit --wait on an array waits for every task and fails when one did.
+        let mixed = try await cluster.corral([
+            "submit", "--wait", "--array", "0-2", "--", "sh", "-c", "exit $CORRAL_ARRAY_TASK_ID",
+        ])
+        #expect(mixed.status == 1 && mixed.stderr.contains("1 SUCCEEDED, 2 FAILED"), "\(mixed.stderr)")
         // A job after the array waits for every task; after one task, for that task.
         let after = try await cluster.submit(["--after", array], ["true"])
         _ = try await cluster.waitForState(after, ["SUCCEEDED"], timeout: 30)

@@ -5,7 +5,7 @@ import LinuxSystem
 
 /// A gang rank's hostfile (`CORRAL_HOSTFILE`), in the format MPI launchers and DeepSpeed read: one line per
 /// node, `ADDRESS slots=GPUS`, rank 0's first. It lives in the system's temporary directory under a name no
-/// one can guess in advance (mkstemp), owned by the job's account and readable by it, because the agent's
+/// one can guess in advance (mkstemp), owned by the job's account and readable by it alone, because the agent's
 /// state directory is closed to jobs; its path is kept in the allocation's record, which removes it.
 enum Hostfile {
     static let prefix = "/tmp/corral-hostfile-"
@@ -26,7 +26,7 @@ enum Hostfile {
         let bytes = Array(text(nodes, slots: spec.gpuIndices.count).utf8)
         let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         if let account { _ = fchown(fd, account.uid, account.gid) }
-        guard written == bytes.count, fchmod(fd, 0o644) == 0 else {
+        guard written == bytes.count, fchmod(fd, 0o600) == 0 else {
             unlink(path)
             return nil
         }

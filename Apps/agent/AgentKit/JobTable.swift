@@ -129,7 +129,12 @@ actor JobTable {
             }
             .get()
             if spec.image == nil, let hostfile = Hostfile.write(spec, account: plan.account) {
-                try Files.writeAtomically(record.hostfilePath, hostfile, durable: false)
+                do {
+                    try Files.writeAtomically(record.hostfilePath, hostfile, durable: false)
+                } catch {
+                    Hostfile.remove(hostfile)
+                    throw error
+                }
                 plan.environment["CORRAL_HOSTFILE"] = hostfile
             }
             try record.create(plan)

@@ -8,11 +8,15 @@ enum JobWaiting {
     /// Several: 0 when all succeeded, else 1.
     static func wait(for jobs: [JobView], client: CorralClient, json: Bool) async throws -> Int32 {
         var finished: [JobView] = []
-        for job in jobs { finished.append(try await client.wait(for: job.id)) }
+        for job in jobs { finished.append(try await client.wait(for: job.arraySummary?.arrayId ?? job.id)) }
         if json {
             FileHandleOutput.stdout(WireJSON.encodePretty(finished) + "\n")
         } else {
             for job in finished {
+                if let summary = job.arraySummary {
+                    FileHandleOutput.stderr("\(summary.arrayId): \(Tables.arrayStates(summary))\n")
+                    continue
+                }
                 FileHandleOutput.stderr("\(job.id): \(job.state)\(job.message.map { " (\($0))" } ?? "")\n")
             }
         }
@@ -21,6 +25,7 @@ enum JobWaiting {
     }
 
     static func exitCode(of job: JobView) -> Int32 {
+        if let summary = job.arraySummary { return summary.states["SUCCEEDED"] == summary.tasks ? 0 : 1 }
         if job.state == "SUCCEEDED" { return 0 }
         if let code = job.exitCode, code != 0 { return code }
         if job.state == "CANCELED" { return 130 }

@@ -9,11 +9,20 @@ import Synchronization
 /// to cancel the job (on a terminal); without a terminal it cancels it.
 enum Runner {
     static func run(_ request: SubmitJobRequest, client: CorralClient) async throws -> Int32 {
+        guard request.array == nil else {
+            throw CLIError.usage("corral run streams one job: submit an array with corral submit --array")
+        }
         let job = try await client.submit(request)
         FileHandleOutput.stderr("corral: job \(job.id) submitted; Ctrl-C to cancel it\n")
         let interrupts = InterruptWatch { await interrupted(job.id, client: client) }
         defer { interrupts.stop() }
-        _ = try await client.followLogs(job.id) { bytes in FileHandleOutput.stdoutBytes(bytes) }
+        if job.nodes > 1 {
+            // A gang's ranks, merged with a [rank N] prefix.
+            var merged = GangLogs(id: job.id, ranks: job.nodes)
+            try await merged.run(client: client, follow: true) { FileHandleOutput.stdoutBytes($0) }
+        } else {
+            _ = try await client.followLogs(job.id) { bytes in FileHandleOutput.stdoutBytes(bytes) }
+        }
         let done = try await client.wait(for: job.id)
         if done.state != "SUCCEEDED" {
             FileHandleOutput.stderr("corral: job \(done.id) \(done.state)\(done.message.map { ": \($0)" } ?? "")\n")

@@ -3,7 +3,7 @@ import CorralClient
 import CorralSupport
 
 /// `corral submit [options] -- COMMAND [ARGS...]`: prints the job's id (or the job, with --json); with
-/// `--wait`, waits for it and exits with its exit code.
+/// `--wait`, waits for it and exits with its exit code (an array: for every task, 0 when all succeeded).
 struct SubmitCommand: CorralCommand {
     var request: SubmitJobRequest
     var options = SubmitOptions()
@@ -56,12 +56,12 @@ struct SubmitCommand: CorralCommand {
         let flags = options.ask ? try SubmitPrompts.ask(request) : request
         let request = try JobFlags.request(flags, options: options)
         if request.array != nil {
-            guard !options.wait else {
-                throw CLIError.usage("--wait does not take --array: use corral wait ARRAY_ID_N")
-            }
             let array = try await client.submitArray(request)
             context.print(array, text: array.arrayId + "\n")
-            return 0
+            guard options.wait else { return 0 }
+            // Every task: 0 when all succeeded.
+            let first = try await client.job(array.arrayId)
+            return try await JobWaiting.wait(for: [first], client: client, json: context.json)
         }
         let job = try await client.submit(request)
         context.print(job, text: job.id + "\n")

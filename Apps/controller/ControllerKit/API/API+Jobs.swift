@@ -91,27 +91,27 @@ extension API {
         return .json(WireJSON.encode(JobListResponse(jobs: views, nextCursor: next?.rawValue)))
     }
 
-    /// `GET /v1/jobs/{id}/logs?offset=N&attempt=K`: the log bytes from N (of the current attempt, or K), with
-    /// the stored size and the job's state in headers, so `corral logs -f` knows where to go on and when to stop.
+    /// `GET /v1/jobs/{id}/logs?offset=N&attempt=K&rank=R`: the log bytes from N (of the current attempt, or K;
+    /// of a gang's rank R), with the stored size and the job's state in headers, so `corral logs -f` knows where to go on and when to stop.
     func jobLogs(_ request: HTTPRequest) async throws -> HTTPResponse {
         let principal = try user(request)
         let job = try await state.resolveJob(parameter(request, "id"), for: principal)
         let offset = try integer(request, "offset") ?? 0
         let number = try await state.attemptNumber(of: job, try integer(request, "attempt"))
         let rank = try integer(request, "rank") ?? 0
-        let ranks = job.attempts.first { $0.number == number }?.ranks.count ?? 0
-        guard rank == 0 || rank < ranks else {
-            throw APIError.badRequest("job \(job.id) has no rank \(rank) in attempt \(number)", field: "rank")
+        let ranks = max(job.spec.nodes, 1)
+        guard rank >= 0, rank < ranks else {
+            throw APIError.badRequest("job \(job.id) has \(ranks) rank(s): 0 to \(ranks - 1)", field: "rank")
         }
         var headers = HTTPHeaders()
         headers.set("Content-Type", "text/plain; charset=utf-8")
         headers.set("X-Corral-Job-State", job.state.rawValue)
         headers.set("X-Corral-Attempt", String(number))
+        headers.set("X-Corral-Ranks", String(ranks))
         guard number > 0 else {
             headers.set("X-Corral-Log-Size", "0")
             return HTTPResponse(status: .ok, headers: headers)
         }
-        headers.set("X-Corral-Ranks", String(max(ranks, 1)))
         let (bytes, size) = await logs.read(AllocationID(job: job.id, attempt: number, rank: rank), from: offset)
         headers.set("X-Corral-Log-Size", String(size))
         return HTTPResponse(status: .ok, headers: headers, body: bytes)

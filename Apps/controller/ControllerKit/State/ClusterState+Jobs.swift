@@ -83,7 +83,11 @@ extension ClusterState {
         var result: [Job] = []
         var arraysListed = Set<JobID>()
         var position = jobOrder.count - 1
-        if let cursor = query.cursor, let index = orderIndex[cursor] { position = index - 1 }
+        if let cursor = query.cursor, let index = orderIndex[cursor] {
+            position = index - 1
+            // An array's tasks are stored together, so its line was the previous page's last: not again.
+            if query.collapseArrays, let task = jobs[cursor]?.array { arraysListed.insert(task.array) }
+        }
         while position >= 0 {
             let id = jobOrder[position]
             position -= 1

@@ -68,6 +68,10 @@ actor ClusterState {
             nodes[node.id] = node
         }
         for job in try database.loadJobs() { load(job, at: now) }
+        // Tasks of an array share their submission time, so they load in id order ("a_10" before "a_2").
+        for (array, tasks) in arrayTasks {
+            arrayTasks[array] = tasks.sorted { (jobs[$0]?.array?.index ?? 0) < (jobs[$1]?.array?.index ?? 0) }
+        }
         log.info(
             "loaded \(jobs.count) jobs (\(queued.count) queued, \(allocations.count) placed) and \(nodes.count) nodes"
         )
@@ -81,11 +85,9 @@ actor ClusterState {
         if job.state == .queued { queued.insert(job.id) }
         for attempt in job.attempts {
             guard let started = attempt.startedAt, let ended = attempt.endedAt else { continue }
-            usage.record(
-                user: job.user,
-                gpuSeconds: Double(attempt.resources.gpus) * Double((ended - started).milliseconds) / 1000,
-                at: ended
-            )
+            // Every rank of a gang held its GPUs (as `release` charges them at run time).
+            let gpus = Double(attempt.resources.gpus * max(attempt.ranks.count, 1))
+            usage.record(user: job.user, gpuSeconds: gpus * Double((ended - started).milliseconds) / 1000, at: ended)
         }
         if let task = job.array { arrayTasks[task.array, default: []].append(job.id) }
         guard let attempt = job.liveAttempt, job.state.isPlaced || job.state == .lost || job.state == .canceled

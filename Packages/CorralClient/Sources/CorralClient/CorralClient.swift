@@ -251,9 +251,15 @@ public struct CorralClient: Sendable {
     ) async throws(CorralError)
         -> JobView
     {
+        let final: Set<String> = ["SUCCEEDED", "FAILED", "LOST", "CANCELED"]
         while true {
             let job = try await job(id)
-            if ["SUCCEEDED", "FAILED", "LOST", "CANCELED"].contains(job.state) { return job }
+            // An array id: its first task, with the counts of all; done when every task is.
+            if let summary = job.arraySummary, summary.arrayId == id {
+                if summary.states.filter({ final.contains($0.key) }).values.reduce(0, +) == summary.tasks { return job }
+            } else if final.contains(job.state) {
+                return job
+            }
             do {
                 try await Task.sleep(for: interval)
             } catch {

@@ -165,7 +165,9 @@ extension JobLifecycle {
         guard let first = onNode.first else { return }
         switch draft.job.state {
         case .allocated:
-            // A launch its agent never had is over at once; one handed out waits for its launch lease.
+            // A launch its agent never had is over at once; one handed out waits for its launch lease. A rank
+            // its agent took may run there: it dooms the gang (the others are stopped), and is over once its
+            // lease has run out (node liveness).
             for run in onNode where draft.context.allocations[run.rank]?.delivered != true && !run.accepted {
                 gangLaunchNotTaken(
                     &draft,
@@ -173,7 +175,21 @@ extension JobLifecycle {
                     reason: "node \(node) was lost before it accepted the launch"
                 )
             }
+            if let taken = onNode.first(where: \.accepted), draft.job.liveAttempt?.failedRank == nil,
+                draft.job.stopRequest == nil, draft.job.state == .allocated
+            {
+                draft.edit(attempt: live.number) { $0.failedRank = taken.rank }
+                draft.note("rank \(taken.rank) on \(node): \(reason): stopping the other ranks")
+                stopLiveRanks(&draft, except: node)
+            }
         case .starting, .running:
+            // A rank that failed by itself already decided the attempt: its job's own failure, not a node fault;
+            // the rank on the lost node is over once its lease has run out.
+            if let failed = live.failedRank, let cause = live.ranks.first(where: { $0.rank == failed }),
+                cause.endKind == .exited || cause.endKind == .launchFailed
+            {
+                return
+            }
             if draft.job.liveAttempt?.failedRank == nil {
                 draft.edit(attempt: live.number) { $0.failedRank = first.rank }
             }

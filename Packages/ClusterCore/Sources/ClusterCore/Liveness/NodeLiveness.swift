@@ -20,7 +20,13 @@ public enum NodeLiveness {
         }
         actions += silentNodes(view, allocations)
         for allocation in allocations where allocation.leaseRenewedAt + view.lease(on: allocation.node) < view.now {
-            guard let job = view.liveJob(allocation.id), job.state == .lost else { continue }
+            // A LOST job's processes, and a gang's rank on a lost node whatever its job's state (a gang learns of
+            // a lost node in any state, and waits for the lease of a rank there before it decides).
+            guard let job = view.liveJob(allocation.id),
+                job.state == .lost
+                    || (job.liveAttempt?.isGang == true && view.nodes[allocation.node]?.status == .lost
+                        && job.liveAttempt?.ranks.first(where: { $0.rank == allocation.id.rank })?.accepted == true)
+            else { continue }
             let reason = "its allocation lease on \(allocation.node) expired"
             actions.append(
                 .job(job.id, .allocationGone(attempt: allocation.id.attempt, reason: reason, rank: allocation.id.rank))
@@ -98,7 +104,11 @@ public enum NodeLiveness {
                 }
                 continue
             }
+            let taken = job.liveAttempt?.ranks.first { $0.rank == id.rank }?.accepted == true
             switch job.state {
+            case .allocated where taken && !running:
+                // A gang's rank its agent had taken, which it no longer runs: that rank is over.
+                actions.append(.job(job.id, gone(id, why)))
             case .allocated:
                 // The agent has it (its STARTING report is on its way): its lease starts again. Handed to the
                 // agent's previous process but not taken: hand it out again (the agent ignores allocation ids it

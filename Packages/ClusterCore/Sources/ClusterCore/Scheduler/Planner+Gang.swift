@@ -20,24 +20,35 @@ extension Planner {
             schedule.pending[job.id] = .queueLimit
             return
         }
+        let shape = GangShape(shape: Shape(classIndex: classIndex, resources: request), nodes: ranks)
+        if failedGangs.contains(shape) {
+            schedule.pending[job.id] = .resources
+            return
+        }
         let end = now + .seconds(policy.timeLimit(of: job.spec))
-        var candidates: [(ordinal: Int, gpus: GPUMask)] = []
+        var candidates: [Candidate] = []
         var heldBack = false
         let index = indexes[classIndex]
         for ordinal in index.eligible.indices where index.eligible[ordinal] {
-            guard index.freeCount(ordinal, free) >= request.gpus, free.cpus[ordinal] >= request.cpus,
-                free.memory[ordinal] >= request.memory
+            let freeGPUs = index.freeCount(ordinal, free)
+            guard freeGPUs >= request.gpus, free.cpus[ordinal] >= request.cpus, free.memory[ordinal] >= request.memory
             else { continue }
-            let gpus = pickGPUs(request.gpus, classIndex: classIndex, ordinal: ordinal)
-            if let reservation, reservation.job != job.id,
-                !reservation.allows(ordinal, gpus: gpus, resources: request, end: end)
+            // Which GPUs matters only where a reservation might be delayed, and for the nodes finally chosen.
+            if let reservation, reservation.job != job.id, reservation.reserves(ordinal),
+                !reservation.allows(
+                    ordinal,
+                    gpus: pickGPUs(request.gpus, classIndex: classIndex, ordinal: ordinal),
+                    resources: request,
+                    end: end
+                )
             {
                 heldBack = true
                 continue
             }
-            candidates.append((ordinal, gpus))
+            candidates.append(Candidate(ordinal: ordinal, freeGPUs: freeGPUs))
         }
         guard candidates.count >= ranks else {
+            if !heldBack { failedGangs.insert(shape) }
             if reservation == nil {
                 reservation = Backfill.reserveGang(
                     job: job.id,
@@ -55,33 +66,32 @@ extension Planner {
         let (chosen, topology) = choose(ranks, from: candidates, label: queue.topologyLabel)
         var placements: [Placement] = []
         for candidate in chosen {
-            take(candidate.ordinal, gpus: candidate.gpus, request: request, end: end, userQueue: userQueue)
+            let gpus = pickGPUs(request.gpus, classIndex: classIndex, ordinal: candidate.ordinal)
+            take(candidate.ordinal, gpus: gpus, request: request, end: end, userQueue: userQueue)
             placements.append(
-                Placement(
-                    node: views[candidate.ordinal].id,
-                    gpuIndices: views[candidate.ordinal].indices(of: candidate.gpus)
-                )
+                Placement(node: views[candidate.ordinal].id, gpuIndices: views[candidate.ordinal].indices(of: gpus))
             )
         }
         if let task = job.array { arrayRunning[task.array, default: 0] += 1 }
         schedule.gangAssignments.append(Schedule.GangAssignment(job: job.id, ranks: placements, topology: topology))
     }
 
-    /// Best fit among the candidates (fewest free GPUs, then fewest free CPUs, then node order); with a
+    /// A node that could take a rank now, and how many usable GPUs it has free.
+    struct Candidate {
+        var ordinal: Int
+        var freeGPUs: Int
+    }
+
+    /// Best fit among the candidates (fewest free usable GPUs, then fewest free CPUs, then node order); with a
     /// topology label, from the smallest group of nodes sharing one value that holds the gang.
-    func choose(
-        _ count: Int,
-        from candidates: [(ordinal: Int, gpus: GPUMask)],
-        label: String?
-    ) -> ([(ordinal: Int, gpus: GPUMask)], String?) {
+    func choose(_ count: Int, from candidates: [Candidate], label: String?) -> ([Candidate], String?) {
         let tightest = candidates.sorted { a, b in
-            let (freeA, freeB) = (free.taken[a.ordinal].count, free.taken[b.ordinal].count)
-            if freeA != freeB { return freeA > freeB }
+            if a.freeGPUs != b.freeGPUs { return a.freeGPUs < b.freeGPUs }
             if free.cpus[a.ordinal] != free.cpus[b.ordinal] { return free.cpus[a.ordinal] < free.cpus[b.ordinal] }
             return a.ordinal < b.ordinal
         }
         guard let label else { return (Array(tightest.prefix(count)), nil) }
-        var groups: [String: [(ordinal: Int, gpus: GPUMask)]] = [:]
+        var groups: [String: [Candidate]] = [:]
         for candidate in tightest {
             guard let value = views[candidate.ordinal].node.labels[label] else { continue }
             groups[value, default: []].append(candidate)

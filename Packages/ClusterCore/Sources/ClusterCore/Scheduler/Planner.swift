@@ -21,6 +21,11 @@ struct Planner {
         var resources: Resources
     }
 
+    struct GangShape: Hashable {
+        var shape: Shape
+        var nodes: Int
+    }
+
     let policy: SchedulingPolicy
     let now: Timestamp
     let jobStates: [JobID: JobState]
@@ -32,6 +37,9 @@ struct Planner {
     var indexOfClass: [ClassKey: Int] = [:]
     var runningGPUs: [UserQueue: Int] = [:]
     var failedShapes: Set<Shape> = []
+    /// Gangs of a shape (and node count) that found too few nodes now, no reservation standing in their way:
+    /// an identical later gang will not find them either.
+    var failedGangs: Set<GangShape> = []
     /// Shapes that fit now only on the reserved node, where a job running past the reservation's start would
     /// delay it: a later identical job that also runs past it waits too.
     var blockedShapes: Set<Shape> = []

@@ -7,6 +7,9 @@ public import ClusterCore
 /// Not Sendable: one owner (the controller's state actor, on its own serial executor) uses it.
 public final class ClusterDatabase {
     public let connection: Connection
+    /// The last spec written and its JSON: the tasks of an array share one spec, and encoding it was most of
+    /// the cost of storing 10,000 of them (`perf`, docs/PERFORMANCE.md).
+    private var lastSpec: (spec: JobSpec, json: String)?
 
     /// Opens (creating if needed) and migrates the database at `path` (":memory:" for tests).
     public init(path: String, options: Connection.Options = .init()) throws(StoreError) {
@@ -33,14 +36,19 @@ public final class ClusterDatabase {
                 .text(job.state.rawValue), SQLValue(job.pendingReason?.rawValue), SQLValue(job.message),
                 SQLValue(job.spec.priority), .integer(job.submittedAt.milliseconds),
                 .integer(job.updatedAt.milliseconds), SQLValue(job.retriesUsed), SQLValue(job.infraRetriesUsed),
-                .text(try StoredSpec.encode(StoredSpec(job.spec))), try Self.stopRequest(job),
+                .text(try specJSON(job.spec)), try Self.stopRequest(job),
                 SQLValue(job.unixUser),
-                SQLValue(
-                    try job.array.map { task throws(StoreError) in try StoredSpec.encode(StoredArrayTask(task)) }
-                ),
+                SQLValue(try job.array.map { task throws(StoreError) in try StoredArrayTask.json(task) }),
             ]
         )
         for attempt in job.attempts { try saveAttempt(attempt, of: job.id) }
+    }
+
+    private func specJSON(_ spec: JobSpec) throws(StoreError) -> String {
+        if let last = lastSpec, last.spec == spec { return last.json }
+        let json: String = try StoredSpec.encode(StoredSpec(spec))
+        lastSpec = (spec, json)
+        return json
     }
 
     /// Saves the job's mutable fields and the attempts named (by default its current one; a report on an
