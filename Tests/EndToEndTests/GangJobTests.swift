@@ -167,4 +167,30 @@ struct GangJobTests {
         let reserved = try await cluster.corral(["submit", "--nodes", "2", "--env", "RANK=5", "--", "true"])
         #expect(reserved.status != 0 && reserved.stderr.contains("RANK is set by Corral"), "\(reserved.stderr)")
     }
+
+    /// kill -9 of the controller, then of one rank's agent, while a gang runs: both ranks go on, every rank's
+    /// exit code is kept, and the job ends SUCCEEDED once, with one attempt.
+    @Test func aGangSurvivesAControllerAndAnAgentKilledWhileItRuns() async throws {
+        let cluster = try await Self.threeNodes()
+        let out = cluster.root + "/survive"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let id = try await cluster.submit(
+            ["--nodes", "2", "--gpus-per-node", "1"],
+            ["sh", "-c", "echo $$ > \(out)/pid-$RANK; sleep 4; echo rank $RANK done"]
+        )
+        let running = try await cluster.waitForState(id, ["RUNNING"], timeout: 30)
+        let rankNodes = try #require(running.ranks).map(\.node)
+        cluster.killController()
+        try await cluster.startController()
+        try await cluster.restartAgent(rankNodes[1])
+        let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED", "LOST"], timeout: 60)
+        #expect(done.state == "SUCCEEDED", "\(done.message ?? "")\n\(cluster.logs())")
+        #expect(done.attempts.count == 1)
+        #expect(done.ranks?.allSatisfy { $0.exitCode == 0 && $0.state == "EXITED" } == true, "\(done.ranks ?? [])")
+        let logs = try await cluster.corral(["logs", id])
+        #expect(
+            logs.stdout.contains("[rank 0] rank 0 done") && logs.stdout.contains("[rank 1] rank 1 done"),
+            "\(logs.stdout)"
+        )
+    }
 }
