@@ -206,7 +206,8 @@ import Testing
         world.handle(.nodeLost(NodeID("n0"), reason: "node n0 stopped sending heartbeats"))
         #expect(world.job.state == .allocated)
         #expect(world.job.currentAttempt?.failedRank == 0)
-        #expect(world.stopped == [world.id(1)])
+        // Every rank is asked to stop, rank 0 too: its node may be back before its lease runs out.
+        #expect(world.stopped == [world.id(0), world.id(1)])
         // Rank 1's agent takes it now: the gang must not move on to STARTING with a rank on a lost node.
         world.handle(.accepted(attempt: 1, rank: 1))
         #expect(world.job.state == .allocated)
@@ -219,17 +220,42 @@ import Testing
         #expect(world.allocations.isEmpty)
     }
 
-    @Test func aRanksOwnFailureIsNotTurnedIntoANodeFaultByALaterLostNode() {
+    /// A node crash makes the other ranks' collectives fail within seconds, long before the node timeout: a rank
+    /// still running on the lost node makes the attempt a node fault, retried from that budget.
+    @Test func aNodeLostWithItsRankStillRunningIsANodeFaultEvenAfterAnotherRankFailed() {
         var world = World(nodes: 2, maxRetries: 0)
         world.place()
         world.startAll()
         world.handle(.ended(attempt: 1, Self.exit(3), rank: 1))
         world.handle(.nodeLost(NodeID("n0"), reason: "node n0 stopped sending heartbeats"))
-        #expect(world.job.state == .running)
+        #expect(world.job.state == .lost)
         world.handle(.allocationGone(attempt: 1, reason: "its allocation lease on n0 expired", rank: 0))
-        // FAILED from its own budget (none left), not retried from the node-fault one.
+        #expect(world.job.state == .queued)
+        #expect(world.job.infraRetriesUsed == 1 && world.job.retriesUsed == 0)
+        // A node lost after its rank had ended is no fault of that attempt's.
+        world.place()
+        world.startAll(attempt: 2)
+        world.handle(.ended(attempt: 2, Self.exit(3), rank: 1))
+        world.handle(.ended(attempt: 2, Self.terminated, rank: 0))
         #expect(world.job.state == .failed)
-        #expect(world.job.infraRetriesUsed == 0)
-        #expect(world.job.message?.contains("exit code 3: rank 1 on n1") == true)
+        world.handle(.nodeLost(NodeID("n0"), reason: "node n0 stopped sending heartbeats"))
+        #expect(world.job.state == .failed)
+    }
+
+    /// A lost node's rank, taken while the gang was still ALLOCATED, is a node fault even when that node comes
+    /// back and the rank reports an exit of its own: it is asked to stop, and the launch goes back to the queue.
+    @Test func aRankOnANodeLostWhileAllocatedIsStoppedAndItsGangRequeuedWhenItReturns() {
+        var world = World(nodes: 2, maxRetries: 0)
+        world.place()
+        world.handle(.accepted(attempt: 1, rank: 0))
+        world.handle(.started(attempt: 1, pid: 7, rank: 0))
+        world.allocations[world.id(1)]?.delivered = true
+        world.handle(.nodeLost(NodeID("n0"), reason: "node n0 stopped sending heartbeats"))
+        #expect(world.stopped == [world.id(0), world.id(1)])
+        world.handle(.ended(attempt: 1, Self.terminated, rank: 1))
+        world.handle(.ended(attempt: 1, Self.exit(1), rank: 0))  // n0 came back; rank 0 saw its peer go
+        #expect(world.job.state == .queued)
+        #expect(world.job.infraRetriesUsed == 1 && world.job.retriesUsed == 0)
+        #expect(world.allocations.isEmpty)
     }
 }

@@ -39,10 +39,11 @@ struct TLSTests {
         try await waitUntil("both agents are ready", timeout: 20) {
             (try await cluster.corral(["nodes"])).stdout.components(separatedBy: "READY").count == 3
         }
-        // Two jobs of 1 GPU each: one on each node, over TLS all the way.
+        // Two jobs of 1 GPU each: one on each node, over TLS all the way. Each runs long enough that the second
+        // is placed while the first holds its node's GPU, however loaded the machine (CI runs suites in parallel).
         let ids = [
-            try await cluster.submit(["--gpus", "1"], ["sleep", "1"]),
-            try await cluster.submit(["--gpus", "1"], ["sleep", "1"]),
+            try await cluster.submit(["--gpus", "1"], ["sleep", "6"]),
+            try await cluster.submit(["--gpus", "1"], ["sleep", "6"]),
         ]
         var nodesUsed: Set<String> = []
         for id in ids {

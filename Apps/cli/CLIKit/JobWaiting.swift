@@ -21,7 +21,7 @@ enum JobWaiting {
             }
         }
         if finished.count == 1 { return exitCode(of: finished[0]) }
-        return finished.allSatisfy { $0.state == "SUCCEEDED" } ? 0 : 1
+        return finished.allSatisfy { exitCode(of: $0) == 0 } ? 0 : 1
     }
 
     static func exitCode(of job: JobView) -> Int32 {

@@ -67,11 +67,15 @@ actor ClusterState {
             node.lastHeartbeat = now
             nodes[node.id] = node
         }
-        for job in try database.loadJobs() { load(job, at: now) }
-        // Tasks of an array share their submission time, so they load in id order ("a_10" before "a_2").
-        for (array, tasks) in arrayTasks {
-            arrayTasks[array] = tasks.sorted { (jobs[$0]?.array?.index ?? 0) < (jobs[$1]?.array?.index ?? 0) }
+        // Tasks of an array share their submission time and load in id order ("a_10" before "a_2"): in index
+        // order instead, as they were submitted.
+        let loaded = try database.loadJobs().sorted { x, y in
+            if x.submittedAt != y.submittedAt { return x.submittedAt < y.submittedAt }
+            let (groupX, groupY) = (x.array?.array ?? x.id, y.array?.array ?? y.id)
+            if groupX != groupY { return groupX < groupY }
+            return (x.array?.index ?? 0) < (y.array?.index ?? 0)
         }
+        for job in loaded { load(job, at: now) }
         log.info(
             "loaded \(jobs.count) jobs (\(queued.count) queued, \(allocations.count) placed) and \(nodes.count) nodes"
         )

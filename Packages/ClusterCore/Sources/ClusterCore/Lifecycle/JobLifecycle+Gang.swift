@@ -147,8 +147,9 @@ extension JobLifecycle {
     /// rank is over, which dooms the attempt; ranks that were taken are stopped first.
     static func gangLaunchNotTaken(_ draft: inout LifecycleDraft, rank: Int, reason: String) {
         let now = draft.now
+        // A rank its agent took is not a launch lost: its lease settles it (`gangGone`).
         guard draft.job.state == .allocated, let live = draft.job.liveAttempt,
-            let run = live.ranks.first(where: { $0.rank == rank }), run.isLive
+            let run = live.ranks.first(where: { $0.rank == rank }), run.isLive, !run.accepted
         else { return }
         draft.edit(attempt: live.number, rank: rank) {
             $0.endedAt = now
@@ -175,21 +176,21 @@ extension JobLifecycle {
                     reason: "node \(node) was lost before it accepted the launch"
                 )
             }
-            if let taken = onNode.first(where: \.accepted), draft.job.liveAttempt?.failedRank == nil,
-                draft.job.stopRequest == nil, draft.job.state == .allocated
+            if let taken = onNode.first(where: \.accepted), draft.job.state == .allocated,
+                draft.job.liveAttempt?.finalState == nil
             {
-                draft.edit(attempt: live.number) { $0.failedRank = taken.rank }
+                // A node fault, whatever else happens to the other ranks meanwhile (`conclude` gives the launch
+                // back from the node-fault budget). The rank there is asked to stop too: its node may come back.
+                draft.edit(attempt: live.number) {
+                    $0.finalState = .lost
+                    if $0.failedRank == nil { $0.failedRank = taken.rank }
+                }
                 draft.note("rank \(taken.rank) on \(node): \(reason): stopping the other ranks")
-                stopLiveRanks(&draft, except: node)
+                stopLiveRanks(&draft)
             }
         case .starting, .running:
-            // A rank that failed by itself already decided the attempt: its job's own failure, not a node fault;
-            // the rank on the lost node is over once its lease has run out.
-            if let failed = live.failedRank, let cause = live.ranks.first(where: { $0.rank == failed }),
-                cause.endKind == .exited || cause.endKind == .launchFailed
-            {
-                return
-            }
+            // A rank still running on a lost node makes it a node fault even when another rank failed first (its
+            // peers' collectives fail within seconds of a node's crash, long before the node timeout).
             if draft.job.liveAttempt?.failedRank == nil {
                 draft.edit(attempt: live.number) { $0.failedRank = first.rank }
             }
@@ -275,6 +276,10 @@ extension JobLifecycle {
         defer { draft.edit(attempt: number) { $0.endedAt = $0.endedAt ?? now } }
         let state = draft.job.state
         if state == .lost { return finishLost(&draft, reason: "all its ranks are gone") }
+        if state == .allocated, live.finalState == .lost, draft.job.stopRequest == nil {
+            // A rank's node was lost before the gang got going: the node's fault, whatever the ranks reported.
+            return launchGivenBack(&draft, number, reason: exit.message ?? "a rank's node was lost")
+        }
         if case .cancel(let user)? = draft.job.stopRequest?.reason {
             draft.edit(attempt: number) { $0.finalState = .canceled }
             draft.move(.cancel(by: user))
