@@ -28,6 +28,8 @@ struct GangJobTests {
         with open(f"{out}/rank-{rank}.env", "w") as f:
             for key in sorted(os.environ):
                 f.write(f"{key}={os.environ[key]}\\n")
+        with open(f"{out}/rank-{rank}.hostfile", "w") as f:
+            f.write(open(os.environ["CORRAL_HOSTFILE"]).read())
         addr, port = os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"])
         if rank == 0:
             server = socket.create_server((addr, port))
@@ -71,7 +73,7 @@ struct GangJobTests {
             ["--nodes", "2", "--gpus-per-node", "2", "--name", "ddp"],
             ["python3", script, out]
         )
-        let listing = try await cluster.corral(["ls"])
+        let listing = try await cluster.corral(["ls", "--all"])
         #expect(listing.stdout.contains("2x2"), "\(listing.stdout)")
         let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 90)
         #expect(done.state == "SUCCEEDED", "\(done.message ?? "")\n\(cluster.logs())")
@@ -91,7 +93,14 @@ struct GangJobTests {
         // The hostfile lists both nodes, rank 0's first, in MPI's format.
         let hostfile = try #require(zero["CORRAL_HOSTFILE"])
         #expect(hostfile.hasPrefix("/tmp/corral-hostfile-"))
-        #expect(!FileManager.default.fileExists(atPath: hostfile) || done.state == "SUCCEEDED")
+        let address = try #require(zero["MASTER_ADDR"])
+        #expect(cluster.read(out + "/rank-0.hostfile") == "\(address) slots=2\n\(address) slots=2")
+        #expect(cluster.read(out + "/rank-1.hostfile") == cluster.read(out + "/rank-0.hostfile"))
+        // Each rank's hostfile goes with its allocation's record, once the job's end is reported.
+        try await waitUntil("the hostfiles are removed", timeout: 20) {
+            !FileManager.default.fileExists(atPath: hostfile)
+                && !FileManager.default.fileExists(atPath: one["CORRAL_HOSTFILE"] ?? "")
+        }
         #expect(try String(contentsOfFile: out + "/rank-0.heard", encoding: .utf8) == "hello from rank 1")
         // Logs: merged with a rank prefix, or one rank's alone.
         let logs = try await cluster.corral(["logs", id])
