@@ -19,6 +19,26 @@ import Testing
         }
     }
 
+    /// The database and its WAL hold every job's environment: owner-only, new or old (issue 18, finding 5).
+    @Test func databaseFilesAreOwnerOnly() throws {
+        try withTemporaryDirectory { directory in
+            func mode(_ path: String) throws -> Int {
+                (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1
+            }
+            let path = directory + "/new.sqlite"
+            let connection = try Connection(path: path)
+            try connection.execute("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)")
+            #expect(try mode(path) == 0o600)
+            #expect(try mode(path + "-wal") == 0o600)
+            #expect(try mode(path + "-shm") == 0o600)
+            // A database left 0644 by an older version is brought to 0600 when opened.
+            let old = directory + "/old.sqlite"
+            FileManager.default.createFile(atPath: old, contents: nil, attributes: [.posixPermissions: 0o644])
+            _ = try Connection(path: old)
+            #expect(try mode(old) == 0o600)
+        }
+    }
+
     @Test func garbageFileIsNotADatabase() throws {
         try withTemporaryDirectory { directory in
             let path = directory + "/garbage.sqlite"

@@ -345,3 +345,26 @@ import Testing
         #expect(SubmitJobRequestTests.decodeError(#"{"command": ["x"], "nodes": 1.5}"#) != nil)
     }
 }
+
+/// A key given twice is refused, not silently resolved to its last value (issue 18, finding 6).
+@Suite struct DuplicateKeyTests {
+    @Test(arguments: [
+        (#"{"command": ["x"], "gpus": 1, "gpus": 8}"#, "gpus"),
+        (#"{"command": ["x"], "env": {"A": "1", "A": "2"}}"#, "A"),
+        (#"{"command": ["x"], "g\u0070us": 1, "gpus": 8}"#, "gpus"),
+        (#"{"labels": {"a": "x"}, "command": ["x"], "labels": {}}"#, "labels"),
+    ])
+    func refused(_ json: String, _ key: String) {
+        let error = SubmitJobRequestTests.decodeError(json)
+        #expect(error?.field == key && error?.message.contains("appears twice") == true, "\(String(describing: error))")
+    }
+
+    @Test func theSameKeyInDifferentObjectsOrAsAValueIsFine() throws {
+        let json =
+            #"{"command": ["name", "{\"name\": 1}"], "name": "name", "env": {"name": "x"}, "labels": {"name": "y"}}"#
+        let request = try SubmitJobRequestTests.decode(json)
+        #expect(request.name == "name" && request.env == ["name": "x"] && request.labels == ["name": "y"])
+        let list = #"{"command": ["x"], "depends_on": ["a", "a"]}"#
+        #expect(try SubmitJobRequestTests.decode(list).dependsOn == ["a", "a"])
+    }
+}

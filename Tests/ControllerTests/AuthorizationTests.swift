@@ -92,7 +92,8 @@ import Testing
             "POST /v1/tokens": adminOnly,
             "GET /v1/tokens": adminOnly,
             "POST /v1/tokens/{prefix}/revoke": adminOnly,
-            "GET /v1/whoami": [.alice: .ok, .bob: .ok, .admin: .ok, .node: .ok, .cluster: .ok],
+            // A node token or the join token is nobody: whoami is for people (issue 18).
+            "GET /v1/whoami": [.alice: .ok, .bob: .ok, .admin: .ok, .node: .unauthorized, .cluster: .unauthorized],
             "POST /v1/agents/register": [
                 .alice: .forbidden, .bob: .forbidden, .admin: .forbidden, .node: .forbidden, .cluster: .ok,
             ],

@@ -1,5 +1,6 @@
 import ClusterWire
 import Foundation
+import Glibc
 import Testing
 
 /// Job arrays and submit-time dependency checks through the real binaries (declared GPUs: no GPU here).
@@ -81,6 +82,12 @@ struct JobArrayTests {
         try await waitUntil("four tasks run", timeout: 30) {
             try await tasks(cluster, array).filter { $0.state == "RUNNING" }.count == 4
         }
+        // A task waiting on the limit is explained as such, not by the node that "fits" (issue 18).
+        let waiting = try await cluster.corral(["explain", "\(array)_10"])
+        #expect(
+            waiting.stdout.contains("(ArrayLimit)") && waiting.stdout.contains("already run (%4)"),
+            "\(waiting.stdout)"
+        )
         let one = try await cluster.corral(["cancel", "\(array)_0"])
         #expect(one.status == 0, "\(one.stderr)")
         _ = try await cluster.waitForState("\(array)_0", ["CANCELED"], timeout: 30)
@@ -117,6 +124,18 @@ struct JobArrayTests {
         )
         #expect(other.status != 0)
         #expect(other.stderr.contains("no job or array '\(admins)' of yours"), "\(other.stderr)")
+        // `tokens create > file` makes a token file: the token alone on stdout, the hint on stderr (issue 18).
+        let plain = try await cluster.corral(["tokens", "create", "--user", "pat"])
+        #expect(plain.status == 0 && plain.stdout.split(separator: "\n").count == 1, "\(plain.stdout)")
+        #expect(plain.stderr.contains("shown once"))
+        let file = cluster.root + "/pat.token"
+        try plain.stdout.write(toFile: file, atomically: true, encoding: .utf8)
+        chmod(file, 0o600)
+        let configured = try await cluster.corral(
+            ["configure", "--endpoint", cluster.endpoint, "--token-file", file],
+            env: ["HOME": cluster.root + "/pat-home"]
+        )
+        #expect(configured.status == 0, "\(configured.stderr)")
         // Bad array specs are refused before anything is sent.
         for bad in ["5-1", "0-10%0", "a-b", "0-20000", "1,,2"] {
             let refused = try await cluster.corral(["submit", "--array", bad, "--", "true"])

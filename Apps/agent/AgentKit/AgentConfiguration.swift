@@ -186,9 +186,46 @@ public struct AgentConfiguration: Sendable, Hashable {
         }
     }
 
+    /// `http://HOST[:PORT]` or `https://...`, with a host, a port (when given) of 1-65535, nothing after a path.
+    static func isEndpoint(_ text: String) -> Bool {
+        let rest: Substring
+        if text.hasPrefix("http://") {
+            rest = text.dropFirst(7)
+        } else if text.hasPrefix("https://") {
+            rest = text.dropFirst(8)
+        } else {
+            return false
+        }
+        let authority = rest.prefix { $0 != "/" }
+        guard !authority.isEmpty, !authority.contains("@"), !authority.contains(where: \.isWhitespace) else {
+            return false
+        }
+        var host = authority
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return false }
+            host = authority[authority.index(after: authority.startIndex)..<close]
+            let after = authority[authority.index(after: close)...]
+            guard after.isEmpty || after.hasPrefix(":") else { return false }
+            if after.hasPrefix(":") {
+                guard let port = Int(after.dropFirst()), (1...65535).contains(port) else { return false }
+            }
+        } else if let colon = authority.lastIndex(of: ":") {
+            host = authority[..<colon]
+            guard let port = Int(authority[authority.index(after: colon)...]), (1...65535).contains(port) else {
+                return false
+            }
+        }
+        return !host.isEmpty
+    }
+
     func validate() throws(ConfigurationFailure) {
-        guard endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {
-            throw ConfigurationFailure("endpoint must start with http:// or https://, got '\(endpoint)'")
+        guard Self.isEndpoint(endpoint) else {
+            throw ConfigurationFailure("endpoint must be http(s)://HOST[:PORT] (port 1-65535), got '\(endpoint)'")
+        }
+        guard nvml == "off" || nvml.hasPrefix("/") || (nvml.hasPrefix("lib") && nvml.contains(".so")) else {
+            throw ConfigurationFailure(
+                "nvml must be \"off\", an absolute path or a library name such as libnvidia-ml.so.1, got '\(nvml)'"
+            )
         }
         guard !clusterToken.isEmpty else {
             throw ConfigurationFailure("no cluster token: set cluster_token (from the controller's cluster.token)")

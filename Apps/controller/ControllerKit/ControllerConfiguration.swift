@@ -38,7 +38,9 @@ public struct ControllerConfiguration: Sendable, Hashable {
     public var tlsEnabled: Bool { tlsCertificate != nil && tlsKey != nil }
 
     /// Loopback only: 127.0.0.0/8, ::1, localhost.
-    public var listensOnLoopback: Bool { host == "localhost" || host == "::1" || host.hasPrefix("127.") }
+    public var listensOnLoopback: Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
 
     public init() {}
 

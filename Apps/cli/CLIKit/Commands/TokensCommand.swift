@@ -71,11 +71,14 @@ struct TokensCommand: CorralCommand {
                 expiresIn: expiresIn,
                 unixUser: unixUser
             )
-            context.print(
-                created,
-                text:
-                    "\(created.token)\n(shown once: give it to \(created.user), who runs corral configure --token ...)\n"
-            )
+            // The token alone on stdout (`> file` makes a token file corral configure --token-file reads); the
+            // hint goes to stderr.
+            context.print(created, text: "\(created.token)\n")
+            if !context.json {
+                FileHandleOutput.stderr(
+                    "(shown once: give it to \(created.user), who runs corral configure --token-file FILE or --token -)\n"
+                )
+            }
         case .list:
             let tokens = try await client.tokens().tokens
             context.print(tokens, text: Tables.tokens(tokens))

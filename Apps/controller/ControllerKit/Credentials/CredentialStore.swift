@@ -62,10 +62,12 @@ actor CredentialStore {
         }
     }
 
+    /// The holder of a user or admin token; nil for anything else (a node's token or the join token is no
+    /// person's, and says nothing here).
     nonisolated func whoami(token: String?) -> WhoAmIResponse? {
         guard authenticate(token) != nil, let token else { return nil }
         let credential = cache.withLock { $0.byHash[Digest.sha256Hex(token)] }
-        return credential.map {
+        return credential.flatMap { $0.kind == .user || $0.kind == .admin ? $0 : nil }.map {
             WhoAmIResponse(
                 user: $0.subject,
                 role: $0.kind.rawValue,

@@ -45,7 +45,38 @@ extension ClusterState {
                 ExplainResponse.NodeLine(node: $0.node.rawValue, verdict: $0.verdict.rawValue, detail: $0.detail)
             }
         )
-        response.summary = Scheduler.gangSummary(job: job, lines: lines, snapshot: snapshot, policy: settings.policy)
+        let gang = Scheduler.gangSummary(job: job, lines: lines, snapshot: snapshot, policy: settings.policy)
+        let waiting = job.state == .queued ? job.pendingReason.flatMap { notResources($0, job) } : nil
+        let parts = [waiting, gang].compactMap { $0 }
+        response.summary = parts.isEmpty ? nil : parts.joined(separator: "\n")
         return response
+    }
+
+    /// For a job that waits on something other than free resources, what it waits on: the node lines below
+    /// may say `fits`, which is true of the nodes and not why the job waits (issue 18).
+    func notResources(_ reason: PendingReason, _ job: Job) -> String? {
+        let queue = settings.policy.queue(named: job.spec.queue)
+        switch reason {
+        case .dependency:
+            let open = job.spec.dependsOn.filter { (jobs[$0]?.state ?? arrayState($0)) != .succeeded }
+            let list = open.prefix(5).map(\.rawValue).joined(separator: ", ")
+            return "waits for its dependencies to succeed (\(list)); the nodes are not why it waits"
+        case .queueLimit:
+            let limit = queue.maxRunningGPUsPerUser.map(String.init) ?? "?"
+            return
+                "\(job.user) holds queue \(queue.name)'s limit of \(limit) GPUs per user (max_running_gpus_per_user): "
+                + "it starts when some are freed, whatever the nodes say"
+        case .priority:
+            return "it would delay the job holding the backfill reservation, which starts first: it waits even where "
+                + "a node says fits"
+        case .arrayLimit:
+            let limit = job.array?.limit.map(String.init) ?? "?"
+            return
+                "\(limit) tasks of array \(job.array?.array.rawValue ?? "?") already run (%\(limit)): it starts when one ends"
+        case .held:
+            return "held: it starts only once released"
+        case .resources, .noFeasibleNode:
+            return nil
+        }
     }
 }

@@ -33,6 +33,9 @@ public enum WireJSON {
         guard !bytes.isEmpty else {
             throw WireDecodingError(field: nil, message: "the request body is empty; send JSON")
         }
+        if let key = DuplicateKeys.first(in: bytes) {
+            throw WireDecodingError(field: String(key.prefix(64)), message: "appears twice; give each field once")
+        }
         do {
             return try decoder().decode(type, from: Data(bytes))
         } catch let error as WireDecodingError {

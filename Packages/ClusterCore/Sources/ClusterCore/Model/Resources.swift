@@ -25,7 +25,7 @@ public struct Resources: Hashable, Sendable {
     }
 }
 
-/// Byte sizes as people write them: `512`, `512M`, `32G`, `1.5T`, `8Gi`. Powers of 1024, as Slurm and
+/// Byte sizes as people write them: `512`, `512M`, `32G`, `1.5T`, `8Gi`, `1P`. Powers of 1024, as Slurm and
 /// Kubernetes' `Gi` do; a bare number is bytes.
 public enum ByteSize {
     public static func parse(_ text: String) -> Int64? {
@@ -43,6 +43,7 @@ public enum ByteSize {
             case "m": multiplier = 1024 * 1024
             case "g": multiplier = 1024 * 1024 * 1024
             case "t": multiplier = 1024 * 1024 * 1024 * 1024
+            case "p": multiplier = 1024 * 1024 * 1024 * 1024 * 1024
             default: return nil
             }
             digits = digits.dropLast()

@@ -31,6 +31,7 @@ public final class Connection {
         let access = options.readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
         // NOMUTEX: the owner confines the connection to one executor (see the type's documentation).
         let flags = access | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        if !options.readOnly { Self.restrictFileMode(path) }
         let code = sqlite3_open_v2(path, &connection, flags, nil)
         guard code == SQLITE_OK, let connection else {
             // sqlite3_open_v2 may hand back a handle even when it fails; it must still be closed.
