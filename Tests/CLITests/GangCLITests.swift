@@ -27,6 +27,10 @@ import Testing
         #expect(logs.rank == 2 && logs.follow && logs.target == "abc")
         #expect(CLICommandTests.usageError(["logs", "--rank", "-1", "abc"]) != nil)
         #expect(CLICommandTests.usageError(["logs", "--rank", "abc"]) != nil)
+        let earlier = try #require(try CLICommandTests.command(["logs", "--attempt", "2", "abc"]) as? LogsCommand)
+        #expect(earlier.attempt == 2)
+        #expect(CLICommandTests.usageError(["logs", "--attempt", "0", "abc"]) != nil)
+        #expect(CLICommandTests.usageError(["logs", "--attempt", "2", "--tail", "5", "abc"]) != nil)
     }
 
     @Test func mergedLogsPrefixWholeLinesOnly() {

@@ -67,3 +67,29 @@ import Testing
         #expect(lines == ["n: GPUs 0, 1 unhealthy: 6 usable, wanted 8"])
     }
 }
+
+/// `--gpu-mem 80G` fits the GPUs vendors sell as 80 GB (issue 18, finding 7).
+@Suite struct VendorGPUMemoryTests {
+    @Test(arguments: [
+        ("80G", 81_559, true),  // H100 80GB HBM3 as nvidia-smi reports it (79.6 GiB)
+        ("80G", 81_920, true),  // A100 80GB
+        ("48G", 46_068, true),  // L40S
+        ("24G", 24_564, true),  // RTX 4090
+        ("40G", 40_960, true),  // A100 40GB
+        ("80G", 40_960, false),
+        ("80Gi", 81_559, false),  // binary on request: 81,920 MiB
+        ("80GiB", 81_920, true),
+    ])
+    func vendorSizesFitTheCardsSoldAsSuch(_ text: String, _ reportedMiB: Int, _ fits: Bool) throws {
+        let bytes = try #require(ByteSize.parseGPUMemory(text))
+        let wantedMiB = Int((bytes + (1 << 20) - 1) >> 20)
+        #expect((wantedMiB <= reportedMiB) == fits, "\(text) = \(wantedMiB) MiB against \(reportedMiB) MiB")
+    }
+
+    @Test func memoryStaysBinary() {
+        #expect(ByteSize.parse("32G") == 32 << 30)
+        #expect(ByteSize.parseGPUMemory("32G") == 32_000_000_000)
+        #expect(ByteSize.parseGPUMemory("1024") == 1024)
+        #expect(ByteSize.parseGPUMemory("lots") == nil)
+    }
+}

@@ -243,7 +243,7 @@ import Testing
     }
 
     @Test(arguments: [
-        "", " ", "G", "GiB", "B", "-1G", "-1", "1X", "1P", "abc", "1e30G", "1e3", "1.2.3G", "1 G", "1,5G", "+1G",
+        "", " ", "G", "GiB", "B", "-1G", "-1", "1X", "1E", "abc", "1e30G", "1e3", "1.2.3G", "1 G", "1,5G", "+1G",
         "0x10", "nan", "inf", "1G1", "١G", "１G", "9999999999T", "9000000000000000000",
         String(repeating: "9", count: 40), String(repeating: "1", count: 10_000) + "G",
     ])

@@ -108,6 +108,10 @@ import Testing
         #expect(try Self.specError(#"{"command": ["x"], "gpu_memory": 9223372036854775807}"#)?.field == "gpu_memory")
         let exact = try Self.decode(#"{"command": ["x"], "gpu_memory": 1048577}"#).toSpec()
         #expect(exact.gpuMemoryMiB == 2)
+        // A size string is read as vendors name GPU memory: 80G = 80 x 10^9 bytes = 76,294 MiB (issue 18).
+        #expect(try Self.decode(#"{"command": ["x"], "gpu_memory": "80G"}"#).toSpec().gpuMemoryMiB == 76_294)
+        #expect(try Self.decode(#"{"command": ["x"], "gpu_memory": "80Gi"}"#).toSpec().gpuMemoryMiB == 81_920)
+        #expect(Self.decodeError(#"{"command": ["x"], "gpu_memory": "huge"}"#)?.field == "gpu_memory")
     }
 
     @Test func negativeMemoryIsRefusedByValidation() throws {

@@ -120,7 +120,10 @@ struct GangJobTests {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let id = try await cluster.submit(
             ["--nodes", "2", "--gpus-per-node", "1", "--retries", "1"],
-            ["sh", "-c", "echo $$ > \(out)/pid-$RANK-$CORRAL_ATTEMPT; exec sleep 300"]
+            [
+                "sh", "-c",
+                "echo start $RANK $CORRAL_ATTEMPT; echo $$ > \(out)/pid-$RANK-$CORRAL_ATTEMPT; exec sleep 300",
+            ]
         )
         _ = try await cluster.waitForState(id, ["RUNNING"], timeout: 30)
         try await waitUntil("both ranks wrote their pids", timeout: 10) {
@@ -145,6 +148,13 @@ struct GangJobTests {
             FileManager.default.fileExists(atPath: out + "/pid-0-2")
                 && FileManager.default.fileExists(atPath: out + "/pid-1-2")
         }
+        // The first attempt's logs stay readable (issue 18): one rank's, and the ranks merged.
+        let earlier = try await cluster.corral(["logs", "--attempt", "1", "--rank", "1", id])
+        #expect(earlier.stdout == "start 1 1\n", "\(earlier.stdout) \(earlier.stderr)")
+        let merged = try await cluster.corral(["logs", "--attempt", "1", id])
+        #expect(merged.stdout.contains("[rank 0] start 0 1") && merged.stdout.contains("[rank 1] start 1 1"))
+        let shown = try await cluster.corral(["show", id])
+        #expect(shown.stdout.contains("retries:") && shown.stdout.contains("up to 1"), "\(shown.stdout)")
         let events = try await cluster.events(id)
         #expect(
             events.contains { $0.reason.contains("rank 1 on node-") && $0.reason.contains("stopping the other ranks") }

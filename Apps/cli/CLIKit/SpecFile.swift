@@ -91,7 +91,15 @@ enum SpecFile {
         case "queue": request.queue = try string()
         case "gpus": request.gpus = try int()
         case "gpu_type": request.gpuType = try string()
-        case "gpu_memory": request.gpuMemory = try bytes()
+        case "gpu_memory":
+            // As vendors name GPU memory: "80G" is 80 x 10^9 bytes (an "80 GB" card has 79.6 GiB).
+            switch value {
+            case .integer(let number): request.gpuMemory = ByteCount(number)
+            case .string(let text):
+                guard let parsed = ByteSize.parseGPUMemory(text) else { throw bad("bytes or a size such as \"80G\"") }
+                request.gpuMemory = ByteCount(parsed)
+            default: throw bad("bytes or a size such as \"80G\"")
+            }
         case "cpus": request.cpus = try int()
         case "nodes": request.nodes = try int()
         case "gpus_per_node": request.gpusPerNode = try int()

@@ -268,7 +268,7 @@ enum Tables {
             let running = job.state == "RUNNING"
             lines.append((running ? "usage" : "used", Self.usage(usage, running: running)))
         }
-        if let grace = job.killGrace { lines.append(("kill grace", "\(grace)s")) }
+        lines += specLines(job)
         let width = lines.map(\.0.count).max() ?? 0
         var out =
             lines.map { $0.0 + ":" + String(repeating: " ", count: width - $0.0.count + 1) + $0.1 }

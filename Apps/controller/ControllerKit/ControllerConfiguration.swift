@@ -156,7 +156,14 @@ public struct ControllerConfiguration: Sendable, Hashable {
         for key in values.keys where !allowed.contains(key) {
             throw ConfigurationError("\(path): unknown setting '\(key.dropFirst(2).replacingDashes())'")
         }
-        try apply(flags: values)
+        do {
+            try apply(flags: values)
+        } catch {
+            // The checks are the flags'; the words must be the file's: `path: node_timeout ...`, not `--node-timeout`.
+            var message = error.message
+            for flag in values.keys { message = message.replacing(flag, with: flag.dropFirst(2).replacingDashes()) }
+            throw ConfigurationError("\(path): \(message)")
+        }
     }
 
     mutating func apply(flags: [String: String]) throws(ConfigurationError) {

@@ -32,7 +32,7 @@ enum JobFlags {
             case "--gpu-type": request.gpuType = try reader.value(for: flag)
             case "--gpu-mem", "--gpu-memory":
                 let bytes = try reader.value(for: flag, expecting: "a size such as 40G or 80G") { text in
-                    ByteSize.parse(text).flatMap { $0 > 0 ? $0 : nil }
+                    ByteSize.parseGPUMemory(text).flatMap { $0 > 0 ? $0 : nil }
                 }
                 request.gpuMemory = ByteCount(bytes)
             case "--cpus": request.cpus = try reader.integer(for: flag)

@@ -3,19 +3,22 @@ import CorralClient
 import CorralSupport
 
 /// `corral logs [-f] [--tail N] [--rank N] JOB`: the job's output; `-f` follows it to the end, `--tail N` starts
-/// at the last N lines. A gang's ranks are merged, each line prefixed `[rank N]`; `--rank N` shows one rank's.
+/// at the last N lines. A gang's ranks are merged, each line prefixed `[rank N]`; `--rank N` shows one rank's;
+/// `--attempt N` an earlier attempt's (the current one by default).
 struct LogsCommand: CorralCommand {
     var target: String
     var follow = false
     var tail: Int?
     var rank: Int?
+    var attempt: Int?
 
-    static let usage = "usage: corral logs [-f] [--tail N] [--rank N] JOB"
+    static let usage = "usage: corral logs [-f] [--tail N] [--rank N] [--attempt N] JOB"
 
     static func parse(_ arguments: inout ArgumentReader) throws(UsageError) -> LogsCommand {
         var follow = false
         var tail: Int?
         var rank: Int?
+        var attempt: Int?
         var words: [String] = []
         while let argument = try arguments.next() {
             switch argument {
@@ -31,12 +34,22 @@ struct LogsCommand: CorralCommand {
                     throw UsageError("--rank takes a rank number, 0 for the first\n\(usage)")
                 }
                 rank = number
+            case .option("--attempt"):
+                guard let number = try? arguments.integer(for: "--attempt", in: 1...1_000_000) else {
+                    throw UsageError(
+                        "--attempt takes an attempt number, 1 for the first (corral show lists them)\n\(usage)"
+                    )
+                }
+                attempt = number
             case .option: throw UsageError(usage)
             case .positional(let word): words.append(word)
             }
         }
         guard words.count == 1, !words[0].hasPrefix("-") else { throw UsageError(usage) }
-        return LogsCommand(target: words[0], follow: follow, tail: tail, rank: rank)
+        if tail != nil && attempt != nil {
+            throw UsageError("--tail reads the current attempt; drop --attempt\n\(usage)")
+        }
+        return LogsCommand(target: words[0], follow: follow, tail: tail, rank: rank, attempt: attempt)
     }
 
     func run(_ context: CommandContext) async throws -> Int32 {
@@ -45,6 +58,7 @@ struct LogsCommand: CorralCommand {
         let id = job.id
         if job.nodes > 1, rank == nil, tail == nil {
             var merged = GangLogs(id: id, ranks: job.nodes)
+            merged.attempt = attempt
             try await merged.run(client: client, follow: follow) { FileHandleOutput.stdoutBytes($0) }
             return 0
         }
@@ -62,11 +76,13 @@ struct LogsCommand: CorralCommand {
                 }
             }
         } else if follow {
-            _ = try await client.followLogs(id, rank: rank) { bytes in FileHandleOutput.stdoutBytes(bytes) }
+            _ = try await client.followLogs(id, attempt: attempt, rank: rank) { bytes in
+                FileHandleOutput.stdoutBytes(bytes)
+            }
         } else {
             var offset = 0
             while true {
-                let chunk = try await client.logs(id, offset: offset, rank: rank)
+                let chunk = try await client.logs(id, offset: offset, attempt: attempt, rank: rank)
                 FileHandleOutput.stdoutBytes(chunk.bytes)
                 offset += chunk.bytes.count
                 if chunk.bytes.isEmpty || offset >= chunk.size { break }

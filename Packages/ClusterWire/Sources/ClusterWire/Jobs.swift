@@ -80,7 +80,15 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         queue = try c.decodeIfPresent(String.self, forKey: .queue)
         gpus = try c.decodeWholeNumber(forKey: .gpus)
         gpuType = try c.decodeIfPresent(String.self, forKey: .gpuType)
-        gpuMemory = try c.decodeIfPresent(ByteCount.self, forKey: .gpuMemory)
+        // As vendors name GPU memory: a string "80G" is 80 x 10^9 bytes (ByteSize.parseGPUMemory); bytes as given.
+        if let text = try? c.decodeIfPresent(String.self, forKey: .gpuMemory) {
+            guard let bytes = ByteSize.parseGPUMemory(text) else {
+                throw WireDecodingError(field: "gpu_memory", message: "expected bytes or a size such as \"80G\"")
+            }
+            gpuMemory = ByteCount(bytes)
+        } else {
+            gpuMemory = try c.decodeIfPresent(ByteCount.self, forKey: .gpuMemory)
+        }
         cpus = try c.decodeWholeNumber(forKey: .cpus)
         memory = try c.decodeIfPresent(ByteCount.self, forKey: .memory)
         image = try c.decodeIfPresent(String.self, forKey: .image)

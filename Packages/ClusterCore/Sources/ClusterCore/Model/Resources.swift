@@ -28,22 +28,33 @@ public struct Resources: Hashable, Sendable {
 /// Byte sizes as people write them: `512`, `512M`, `32G`, `1.5T`, `8Gi`, `1P`. Powers of 1024, as Slurm and
 /// Kubernetes' `Gi` do; a bare number is bytes.
 public enum ByteSize {
-    public static func parse(_ text: String) -> Int64? {
+    public static func parse(_ text: String) -> Int64? { parse(text, decimal: false) }
+
+    /// GPU memory as vendors name it: an "80 GB" H100 has 81,559 MiB (79.6 GiB), a "48 GB" L40S 46,068 MiB, so
+    /// `80G` here is 80 x 10^9 bytes (76,294 MiB), which both fit; `80Gi` is binary, a bare number is bytes.
+    public static func parseGPUMemory(_ text: String) -> Int64? { parse(text, decimal: true) }
+
+    static func parse(_ text: String, decimal: Bool) -> Int64? {
         var digits = Substring(text.trimmingSpaces())
         guard !digits.isEmpty, digits.count <= 32 else { return nil }
         var multiplier: Double = 1
+        var base: Double = decimal ? 1000 : 1024
         if digits.hasSuffix("iB") || digits.hasSuffix("ib") {
             digits = digits.dropLast(2)
-        } else if digits.hasSuffix("i") || digits.hasSuffix("B") || digits.hasSuffix("b") {
+            base = 1024
+        } else if digits.hasSuffix("i") {
+            digits = digits.dropLast()
+            base = 1024
+        } else if digits.hasSuffix("B") || digits.hasSuffix("b") {
             digits = digits.dropLast()
         }
         if let unit = digits.last, unit.isLetter {
             switch unit.lowercased() {
-            case "k": multiplier = 1024
-            case "m": multiplier = 1024 * 1024
-            case "g": multiplier = 1024 * 1024 * 1024
-            case "t": multiplier = 1024 * 1024 * 1024 * 1024
-            case "p": multiplier = 1024 * 1024 * 1024 * 1024 * 1024
+            case "k": multiplier = base
+            case "m": multiplier = base * base
+            case "g": multiplier = base * base * base
+            case "t": multiplier = base * base * base * base
+            case "p": multiplier = base * base * base * base * base
             default: return nil
             }
             digits = digits.dropLast()

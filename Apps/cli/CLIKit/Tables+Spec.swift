@@ -1,0 +1,33 @@
+import ClusterCore
+import ClusterWire
+
+extension Tables {
+    /// The spec fields `corral show` prints besides command, cwd and resources (issue 18: they were missing):
+    /// only those set, values of `env` never (names only: they may hold secrets).
+    static func specLines(_ job: JobView) -> [(String, String)] {
+        var lines: [(String, String)] = []
+        if let image = job.image { lines.append(("image", image)) }
+        if let type = job.gpuType { lines.append(("gpu type", type)) }
+        if let memory = job.gpuMemory { lines.append(("gpu memory", "at least \(ByteSize.format(memory)) per GPU")) }
+        if let limit = job.timeLimit { lines.append(("time limit", duration(.seconds(limit)))) }
+        if let grace = job.killGrace { lines.append(("kill grace", "\(grace)s")) }
+        if job.priority != 0 { lines.append(("priority", "\(job.priority)")) }
+        if job.maxRetries > 0 {
+            let used = max(0, job.attempts.filter { $0.state == "FAILED" }.count)
+            lines.append(("retries", "up to \(job.maxRetries) for its own failures (\(used) failed attempts so far)"))
+        }
+        if !job.dependsOn.isEmpty { lines.append(("after", job.dependsOn.joined(separator: ", "))) }
+        if !job.labels.isEmpty {
+            lines.append(
+                (
+                    "labels",
+                    job.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+                )
+            )
+        }
+        if !job.env.isEmpty {
+            lines.append(("env", job.env.keys.sorted().joined(separator: ", ") + " (values not shown)"))
+        }
+        return lines
+    }
+}
