@@ -69,6 +69,9 @@ public enum CLI {
         }
     }
 
+    /// A line for the person at the terminal, on stderr, that no script should parse from stdout.
+    @Sendable static func notice(_ text: String) { FileHandleOutput.stderr("corral: \(text)\n") }
+
     static func report(_ error: CLIError, json: Bool) {
         if json {
             FileHandleOutput.stderr(

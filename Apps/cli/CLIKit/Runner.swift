@@ -21,7 +21,7 @@ enum Runner {
             var merged = GangLogs(id: job.id, ranks: job.nodes)
             try await merged.run(client: client, follow: true) { FileHandleOutput.stdoutBytes($0) }
         } else {
-            _ = try await client.followLogs(job.id) { bytes in FileHandleOutput.stdoutBytes(bytes) }
+            _ = try await client.followLogs(job.id, notice: CLI.notice) { bytes in FileHandleOutput.stdoutBytes(bytes) }
         }
         let done = try await client.wait(for: job.id)
         if done.state != "SUCCEEDED" {

@@ -71,12 +71,13 @@ struct LogsCommand: CorralCommand {
             if follow {
                 // Go on from the end of the tail, in the same attempt, so no byte is shown twice.
                 let attempt = last.attempt > 0 ? last.attempt : nil
-                _ = try await client.followLogs(id, from: last.size, attempt: attempt, rank: rank) { bytes in
+                _ = try await client.followLogs(id, from: last.size, attempt: attempt, rank: rank, notice: CLI.notice) {
+                    bytes in
                     FileHandleOutput.stdoutBytes(bytes)
                 }
             }
         } else if follow {
-            _ = try await client.followLogs(id, attempt: attempt, rank: rank) { bytes in
+            _ = try await client.followLogs(id, attempt: attempt, rank: rank, notice: CLI.notice) { bytes in
                 FileHandleOutput.stdoutBytes(bytes)
             }
         } else {

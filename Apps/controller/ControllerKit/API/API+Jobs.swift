@@ -106,6 +106,7 @@ extension API {
         var headers = HTTPHeaders()
         headers.set("Content-Type", "text/plain; charset=utf-8")
         headers.set("X-Corral-Job-State", job.state.rawValue)
+        if job.state == .queued, let reason = job.pendingReason { headers.set("X-Corral-Job-Reason", reason.rawValue) }
         headers.set("X-Corral-Attempt", String(number))
         headers.set("X-Corral-Ranks", String(ranks))
         guard number > 0 else {

@@ -95,6 +95,8 @@ public struct CorralClient: Sendable {
         public let attempt: Int
         /// Ranks of that attempt (1 for a one-node job): each has a log of its own.
         public let ranks: Int
+        /// Why the job waits, while it is QUEUED.
+        public let reason: String?
     }
 
     /// The job's log (its current attempt, or `attempt`; rank 0's, or `rank`'s) from `offset`.
@@ -122,7 +124,8 @@ public struct CorralClient: Sendable {
             size: Int(response.headers["X-Corral-Log-Size"] ?? "") ?? offset + response.body.count,
             jobState: response.headers["X-Corral-Job-State"] ?? "",
             attempt: Int(response.headers["X-Corral-Attempt"] ?? "") ?? 0,
-            ranks: Int(response.headers["X-Corral-Ranks"] ?? "") ?? 1
+            ranks: Int(response.headers["X-Corral-Ranks"] ?? "") ?? 1,
+            reason: response.headers["X-Corral-Job-Reason"]
         )
     }
 
@@ -158,34 +161,6 @@ public struct CorralClient: Sendable {
             if lines == 0 { from = bytes.count }
             if found == lines || start == 0 { return (Array(bytes[from...]), first.size, first.attempt) }
             window *= 4
-        }
-    }
-
-    /// Calls `output` with every new piece of the job's log until the job has finished and its log is all
-    /// read (`corral logs -f`), from `start` (0: the beginning). Polls every `interval`.
-    public func followLogs(
-        _ id: String,
-        from start: Int = 0,
-        attempt fixed: Int? = nil,
-        rank: Int? = nil,
-        every interval: Duration = .milliseconds(500),
-        output: @Sendable ([UInt8]) -> Void
-    ) async throws(CorralError) -> String {
-        var offset = start
-        var attempt = fixed
-        while true {
-            let chunk = try await logs(id, offset: offset, attempt: attempt, rank: rank)
-            if attempt == nil, chunk.attempt > 0 { attempt = chunk.attempt }
-            if !chunk.bytes.isEmpty { output(chunk.bytes) }
-            offset += chunk.bytes.count
-            let finished = ["SUCCEEDED", "FAILED", "LOST", "CANCELED"].contains(chunk.jobState)
-            if finished && offset >= chunk.size && chunk.bytes.isEmpty { return chunk.jobState }
-            if offset < chunk.size { continue }
-            do {
-                try await Task.sleep(for: interval)
-            } catch {
-                throw CorralError(kind: .canceled, message: "stopped following \(id)")
-            }
         }
     }
 
