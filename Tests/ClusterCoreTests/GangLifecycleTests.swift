@@ -259,3 +259,47 @@ import Testing
         #expect(world.allocations.isEmpty)
     }
 }
+
+/// Retries of a job's own failures back off exponentially; node faults are retried at once (issue 18).
+@Suite struct RetryBackoffTests {
+    @Test func theBackoffDoublesUpToItsCap() {
+        let policy = LifecyclePolicy(retryBackoff: .seconds(5), maxRetryBackoff: .seconds(60))
+        #expect(
+            (1...6).map { policy.backoff(beforeRetry: $0) } == [5, 10, 20, 40, 60, 60].map { Duration.seconds($0) }
+        )
+        #expect(LifecyclePolicy(retryBackoff: .zero).backoff(beforeRetry: 3) == .zero)
+    }
+
+    @Test func aRetriedJobWaitsAndTheSchedulerSaysBackOff() throws {
+        var job = Job(id: JobID("j"), spec: JobSpec(command: ["x"], maxRetries: 2), user: "a", submittedAt: .zero)
+        let now = Timestamp(milliseconds: 1_000_000)
+        let context = LifecycleContext(now: now, policy: LifecyclePolicy(retryBackoff: .seconds(5)))
+        for event: LifecycleEvent in [
+            .placed(node: NodeID("n"), gpus: []), .accepted(attempt: 1), .started(attempt: 1, pid: 1),
+            .ended(attempt: 1, AttemptEnd(.exited, exit: JobExit(code: 1))),
+        ] {
+            job = JobLifecycle.handle(event, job: job, context: context).job
+        }
+        #expect(job.state == .queued && job.pendingReason == .backoff)
+        #expect(job.notBefore == now + .seconds(5))
+        let node = Node(
+            id: NodeID("n"),
+            hostname: "n",
+            gpus: [],
+            cpus: 4,
+            memory: 1 << 30,
+            registeredAt: .zero,
+            lastHeartbeat: .zero
+        )
+        let early = Scheduler.plan(
+            ClusterSnapshot(pending: [job], nodes: [node], now: now + .seconds(4)),
+            policy: .standard
+        )
+        #expect(early.pending[job.id] == .backoff && early.assignments.isEmpty)
+        let later = Scheduler.plan(
+            ClusterSnapshot(pending: [job], nodes: [node], now: now + .seconds(5) + .milliseconds(1)),
+            policy: .standard
+        )
+        #expect(later.assignments.map(\.job) == [job.id])
+    }
+}

@@ -123,7 +123,7 @@ import Testing
             held: false,
             check: { harness, _ in
                 #expect(harness.job.retriesUsed == 1 && harness.job.infraRetriesUsed == 0)
-                #expect(harness.records.last?.reason == "retry 1 of 2")
+                #expect(harness.records.last?.reason == "retry 1 of 2, not before 5.0 seconds from now")
             }
         ),
         Case(

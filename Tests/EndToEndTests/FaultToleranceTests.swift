@@ -1,3 +1,4 @@
+import ClusterCore
 import ClusterWire
 import Foundation
 import Glibc
@@ -91,7 +92,7 @@ struct FaultToleranceTests {
 
     @Test func ownFailuresAreRetriedOnlyAsMaxRetriesAllows() async throws {
         let cluster = try TestCluster()
-        try await cluster.startController()
+        try await cluster.startController(extra: ["--retry-backoff", "2"])
         try await cluster.startAgent("node", gpus: 1)
         try await cluster.configureCLI()
         let once = try await cluster.submit([], ["sh", "-c", "exit 1"])
@@ -104,6 +105,15 @@ struct FaultToleranceTests {
         }
         let retried = try await cluster.job(twice)
         #expect(retried.attempts.map(\.exitCode) == [1, 1])
+        // The retry waited out its backoff (issue 18: it used to come back within milliseconds).
+        let ended = try #require(retried.attempts.first?.endedAt.flatMap(WireTime.parse))
+        let again = try #require(retried.attempts.last.flatMap { WireTime.parse($0.allocatedAt) })
+        #expect(again - ended >= .milliseconds(1900), "retried \(again - ended) after the failure")
+        let events = try await cluster.events(twice)
+        #expect(
+            events.contains { $0.reason.contains("retry 1 of 1, not before 2.0 seconds from now") },
+            "\(events.map(\.reason))"
+        )
     }
 
     @Test func aDrainedNodeGetsNoNewJob() async throws {

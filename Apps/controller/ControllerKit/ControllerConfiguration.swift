@@ -16,6 +16,8 @@ public struct ControllerConfiguration: Sendable, Hashable {
     public var allocationLease: Duration = .seconds(120)
     /// Retries for failures that are not the job's fault (node lost, launch lease expired).
     public var infrastructureRetries: Int = 5
+    /// The wait before the first retry of a job's own failure, doubling per retry up to five minutes.
+    public var retryBackoff: Duration = .seconds(5)
     public var longPollSeconds: Int = 25
     public var maxBodyBytes: Int = 4 * 1024 * 1024
     /// Queues and the time limit backfill assumes, from `[queues.NAME]` tables and `default_time_limit`.
@@ -63,7 +65,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
     public static let usage = """
         usage: corral-controller [--config FILE] [--data-dir DIR] [--listen HOST:PORT]
                                  [--node-timeout SECONDS] [--launch-lease SECONDS] [--allocation-lease SECONDS]
-                                 [--heartbeat-interval SECONDS]
+                                 [--heartbeat-interval SECONDS] [--retry-backoff SECONDS]
                                  [--tls-cert FILE --tls-key FILE [--client-ca FILE] [--require-agent-certificate]]
                                  [--insecure] [--default-unix-user ACCOUNT] [--root-users USER,...]
                corral-controller tls init DIR --host NAME [--host ...] [--ip ADDR ...] [--client NODE ...] [--force]
@@ -97,6 +99,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
         let known: Set<String> = [
             "--config", "--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval",
             "--allocation-lease", "--tls-cert", "--tls-key", "--client-ca", "--default-unix-user", "--root-users",
+            "--retry-backoff",
         ]
         let switches: Set<String> = ["--insecure", "--require-agent-certificate"]
         var flags: [String: String] = [:]
@@ -151,7 +154,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
         }
         let allowed: Set<String> = [
             "--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval", "--allocation-lease",
-            "--tls-cert", "--tls-key", "--client-ca", "--require-agent-certificate", "--insecure",
+            "--tls-cert", "--tls-key", "--client-ca", "--require-agent-certificate", "--insecure", "--retry-backoff",
         ]
         for key in values.keys where !allowed.contains(key) {
             throw ConfigurationError("\(path): unknown setting '\(key.dropFirst(2).replacingDashes())'")
@@ -189,6 +192,13 @@ public struct ControllerConfiguration: Sendable, Hashable {
         if let value = try seconds("--launch-lease") { launchLease = value }
         if let value = try seconds("--heartbeat-interval") { heartbeatInterval = value }
         if let value = try seconds("--allocation-lease") { allocationLease = value }
+        if let text = flags["--retry-backoff"] {
+            // Zero is allowed: retries at once, as before backoff existed.
+            guard let value = Double(text), value >= 0, value <= 3600 else {
+                throw ConfigurationError("--retry-backoff takes a number of seconds between 0 and 3600")
+            }
+            retryBackoff = .milliseconds(Int64(value * 1000))
+        }
         for (flag, path) in [
             ("--tls-cert", flags["--tls-cert"]), ("--tls-key", flags["--tls-key"]),
             ("--client-ca", flags["--client-ca"]),

@@ -75,6 +75,9 @@ extension ClusterState {
                 "\(limit) tasks of array \(job.array?.array.rawValue ?? "?") already run (%\(limit)): it starts when one ends"
         case .held:
             return "held: it starts only once released"
+        case .backoff:
+            let when = job.notBefore.map { " (at \(WireTime.format($0)))" } ?? ""
+            return "retried after a failure of its own, it waits out its backoff\(when) before it can start"
         case .resources, .noFeasibleNode:
             return nil
         }

@@ -105,6 +105,24 @@ extension ClusterState {
             return
         }
         for (id, reason) in schedule.pending where jobs[id]?.state == .queued { jobs[id]?.pendingReason = reason }
+        wakeAfterBackoff(schedule)
+    }
+
+    /// A job waiting out its retry backoff needs a pass when the backoff ends, whatever else happens (or not).
+    func wakeAfterBackoff(_ schedule: Schedule) {
+        let now = clock.now()
+        var earliest: Timestamp?
+        for (id, reason) in schedule.pending where reason == .backoff {
+            guard let notBefore = jobs[id]?.notBefore, notBefore > now else { continue }
+            earliest = min(earliest ?? notBefore, notBefore)
+        }
+        guard let earliest, backoffWake.map({ $0 > earliest || $0 <= now }) ?? true else { return }
+        backoffWake = earliest
+        let wait = earliest - now
+        Task { [weak self] in
+            try? await Task.sleep(for: wait + .milliseconds(5))
+            await self?.requestSchedulingPass()
+        }
     }
 }
 

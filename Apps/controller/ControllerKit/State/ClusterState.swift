@@ -44,6 +44,8 @@ actor ClusterState {
     var pendingExec: [NodeID: [ExecAssignment]] = [:]
     /// Each job array's tasks, in index order.
     var arrayTasks: [JobID: [JobID]] = [:]
+    /// When a pass is already due for a job waiting out its retry backoff.
+    var backoffWake: Timestamp?
 
     struct PendingSubmit {
         let job: Job
@@ -112,7 +114,9 @@ actor ClusterState {
         }
     }
 
-    var lifecyclePolicy: LifecyclePolicy { LifecyclePolicy(infrastructureRetries: settings.infrastructureRetries) }
+    var lifecyclePolicy: LifecyclePolicy {
+        LifecyclePolicy(infrastructureRetries: settings.infrastructureRetries, retryBackoff: settings.retryBackoff)
+    }
 
     /// What node liveness reads, now.
     func livenessView(now: Timestamp) -> LivenessView {

@@ -19,6 +19,7 @@ extension JobLifecycle {
         )
         draft.job.attempts.append(attempt)
         draft.job.stopRequest = nil
+        draft.job.notBefore = nil
         draft.outcome.touchedAttempts.insert(attempt.number)
         draft.move(.allocateGang(placements), node: attempt.node)
         for run in attempt.ranks {

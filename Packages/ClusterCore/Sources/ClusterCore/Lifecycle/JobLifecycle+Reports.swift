@@ -95,7 +95,12 @@ extension JobLifecycle {
         guard job.state == .failed, job.retriesUsed < job.spec.maxRetries else { return }
         draft.job.retriesUsed += 1
         draft.job.stopRequest = nil
-        draft.move(.retry(reason: "retry \(draft.job.retriesUsed) of \(job.spec.maxRetries)"))
+        let wait = draft.policy.backoff(beforeRetry: draft.job.retriesUsed)
+        draft.job.notBefore = draft.now + wait
+        draft.move(
+            .retry(reason: "retry \(draft.job.retriesUsed) of \(job.spec.maxRetries), not before \(wait) from now")
+        )
+        if wait > .zero { draft.job.pendingReason = .backoff }
         draft.effect(.requestPass)
     }
 }

@@ -110,6 +110,7 @@ public enum JobLifecycle {
         )
         draft.job.attempts.append(attempt)
         draft.job.stopRequest = nil
+        draft.job.notBefore = nil
         draft.outcome.touchedAttempts.insert(attempt.number)
         draft.move(.allocate(node: node, gpus: gpus), node: node)
         draft.effect(.hold(Allocation(of: draft.job.id, attempt)))

@@ -51,8 +51,27 @@ public struct LifecycleOutcome: Hashable, Sendable {
 public struct LifecyclePolicy: Hashable, Sendable {
     /// Retries for failures that are not the job's fault (node lost, launch never accepted, fenced).
     public var infrastructureRetries: Int
+    /// The wait before the first retry of a job's own failure; each further retry waits twice as long, at most
+    /// `maxRetryBackoff` (as Kubernetes Jobs back off). Node faults are retried at once, elsewhere.
+    public var retryBackoff: Duration
+    public var maxRetryBackoff: Duration
 
-    public init(infrastructureRetries: Int = 5) { self.infrastructureRetries = infrastructureRetries }
+    public init(
+        infrastructureRetries: Int = 5,
+        retryBackoff: Duration = .seconds(5),
+        maxRetryBackoff: Duration = .seconds(300)
+    ) {
+        self.infrastructureRetries = infrastructureRetries
+        self.retryBackoff = retryBackoff
+        self.maxRetryBackoff = maxRetryBackoff
+    }
+
+    /// The wait before retry `number` (1 for the first).
+    public func backoff(beforeRetry number: Int) -> Duration {
+        var wait = retryBackoff
+        for _ in 1..<max(number, 1) where wait < maxRetryBackoff { wait = wait * 2 }
+        return min(wait, maxRetryBackoff)
+    }
 }
 
 /// What the lifecycle reads besides the job: the time, the policy, and the live allocations of the job's

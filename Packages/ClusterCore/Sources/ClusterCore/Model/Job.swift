@@ -24,6 +24,9 @@ public struct Job: Hashable, Sendable {
     public var stopRequest: StopRequest?
     /// Set for a task of a job array.
     public var array: ArrayTask?
+    /// A job retried after a failure of its own waits until then (exponential backoff), so a job that fails at
+    /// once does not spin through its retries in milliseconds.
+    public var notBefore: Timestamp?
 
     public init(id: JobID, spec: JobSpec, user: String, submittedAt: Timestamp) {
         self.id = id
@@ -39,6 +42,7 @@ public struct Job: Hashable, Sendable {
         self.message = nil
         self.stopRequest = nil
         self.array = nil
+        self.notBefore = nil
     }
 
     public var currentAttempt: Attempt? { attempts.last }

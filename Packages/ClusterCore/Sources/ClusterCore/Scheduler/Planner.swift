@@ -118,6 +118,10 @@ struct Planner {
             schedule.pending[job.id] = reason
             return
         }
+        if let notBefore = job.notBefore, notBefore > now {
+            schedule.pending[job.id] = .backoff
+            return
+        }
         if let task = job.array, let limit = task.limit, arrayRunning[task.array, default: 0] >= limit {
             schedule.pending[job.id] = .arrayLimit
             return

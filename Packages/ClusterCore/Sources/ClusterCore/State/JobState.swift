@@ -38,4 +38,6 @@ public enum PendingReason: String, CaseIterable, Hashable, Sendable {
     case held = "Held"
     /// A task of a job array whose `%limit` tasks already run.
     case arrayLimit = "ArrayLimit"
+    /// Retried after a failure of its own, it waits out its backoff (`not_before`).
+    case backoff = "BackOff"
 }

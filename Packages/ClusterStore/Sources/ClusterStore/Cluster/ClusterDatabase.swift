@@ -28,8 +28,8 @@ public final class ClusterDatabase {
         try connection.run(
             """
             INSERT INTO jobs (id, user, name, queue, state, pending_reason, message, priority, submitted_at,
-                updated_at, retries_used, infra_retries_used, spec, stop_request, unix_user, array_task)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                updated_at, retries_used, infra_retries_used, spec, stop_request, unix_user, array_task, not_before)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 .text(job.id.rawValue), .text(job.user), .text(job.spec.name), .text(job.spec.queue),
@@ -39,6 +39,7 @@ public final class ClusterDatabase {
                 .text(try specJSON(job.spec)), try Self.stopRequest(job),
                 SQLValue(job.unixUser),
                 SQLValue(try job.array.map { task throws(StoreError) in try StoredArrayTask.json(task) }),
+                SQLValue(job.notBefore?.milliseconds),
             ]
         )
         for attempt in job.attempts { try saveAttempt(attempt, of: job.id) }
@@ -57,12 +58,12 @@ public final class ClusterDatabase {
         try connection.run(
             """
             UPDATE jobs SET state = ?, pending_reason = ?, message = ?, updated_at = ?, retries_used = ?,
-                infra_retries_used = ?, stop_request = ? WHERE id = ?
+                infra_retries_used = ?, stop_request = ?, not_before = ? WHERE id = ?
             """,
             [
                 .text(job.state.rawValue), SQLValue(job.pendingReason?.rawValue), SQLValue(job.message),
                 .integer(job.updatedAt.milliseconds), SQLValue(job.retriesUsed), SQLValue(job.infraRetriesUsed),
-                try Self.stopRequest(job), .text(job.id.rawValue),
+                try Self.stopRequest(job), SQLValue(job.notBefore?.milliseconds), .text(job.id.rawValue),
             ]
         )
         guard connection.changes == 1 else {
@@ -133,6 +134,7 @@ public final class ClusterDatabase {
             job.message = row.string("message")
             job.updatedAt = Timestamp(milliseconds: row.int64("updated_at") ?? 0)
             job.unixUser = row.string("unix_user")
+            job.notBefore = row.int64("not_before").map(Timestamp.init(milliseconds:))
             job.retriesUsed = row.int("retries_used") ?? 0
             job.infraRetriesUsed = row.int("infra_retries_used") ?? 0
             if let text = row.string("stop_request") {

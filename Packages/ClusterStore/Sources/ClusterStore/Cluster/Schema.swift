@@ -131,5 +131,12 @@ enum Schema {
                 ALTER TABLE nodes ADD COLUMN address TEXT;
                 """
         ),
+        // A job retried after its own failure waits out a backoff: until when.
+        Migration(
+            id: "0007-retry-backoff",
+            sql: """
+                ALTER TABLE jobs ADD COLUMN not_before INTEGER;
+                """
+        ),
     ]
 }
