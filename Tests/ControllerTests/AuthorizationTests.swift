@@ -97,6 +97,9 @@ import Testing
             "POST /v1/agents/register": [
                 .alice: .forbidden, .bob: .forbidden, .admin: .forbidden, .node: .forbidden, .cluster: .ok,
             ],
+            "GET /v1/agents/join-check": [
+                .alice: .forbidden, .bob: .forbidden, .admin: .forbidden, .node: .forbidden, .cluster: .ok,
+            ],
             "POST /v1/agents/{node}/heartbeat": ownNode,
             "POST /v1/agents/{node}/status": ownNode,
             "GET /v1/agents/{node}/assignments": ownNode,

@@ -38,5 +38,11 @@ struct FollowTests {
             cluster.read(log).contains("waits: NoFeasibleNode (corral explain \(id) says why)")
         }
         #expect(follow.isRunning)
+        // ls --watch into a file: the listings, without the escapes that clear a terminal.
+        let listing = cluster.root + "/watch.log"
+        let watch = try cluster.launch("corral", ["ls", "--watch"], log: listing)
+        defer { if watch.isRunning { kill(watch.processIdentifier, SIGKILL) } }
+        try await waitUntil("ls --watch lists the job", timeout: 20) { cluster.read(listing).contains(id) }
+        #expect(!cluster.read(listing).contains("\u{1B}["), "\(cluster.read(listing))")
     }
 }

@@ -106,7 +106,7 @@ enum AgentChecks {
             )
         )
         if reachable.ok {
-            let whoami = try? await client(configuration).execute(.get, "/v1/whoami")
+            let whoami = try? await client(configuration).execute(.get, "/v1/agents/join-check")
             let accepted = whoami?.status == 200
             checks.append(
                 Check(

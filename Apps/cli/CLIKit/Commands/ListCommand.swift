@@ -2,6 +2,7 @@ import ClusterCore
 import ClusterWire
 import CorralClient
 import CorralSupport
+import Glibc
 
 /// `corral ls | ps [--all] [--state S,...] [--user U] [--queue Q] [--expand | --array ID] [--watch]`: a table
 /// (saved as the listing that index targets refer to), JSON, or a view that refreshes every two seconds. A job
@@ -63,7 +64,7 @@ struct ListCommand: CorralCommand {
                 jobs.isEmpty && states.isEmpty && !all
                 ? "no active jobs (corral ls --all shows finished ones too)\n"
                 : Tables.jobs(jobs, now: SystemClock().now())
-            if watch && Terminal.interactive {
+            if watch && FileHandleOutput.isTerminal(STDOUT_FILENO) {
                 text = "\u{1B}[H\u{1B}[2J" + text + "\n(refreshing every 2 s; Ctrl-C to stop)\n"
             }
             FileHandleOutput.stdout(text)

@@ -7,6 +7,14 @@ import HTTPKit
 extension API {
     func addAgentRoutes(to router: inout Router) {
         router.add(.post, "/v1/agents/register") { request in try await register(request) }
+        // `corral-agent preflight`: whether the join token would be accepted, without registering anything.
+        router.add(.get, "/v1/agents/join-check") { request in
+            guard let principal = credentials.authenticate(request.bearerToken) else { throw APIError.unauthorized }
+            guard principal.kind == .cluster else {
+                throw APIError.forbidden("this checks the cluster join token (DIR/cluster.token), not another token")
+            }
+            return .json(Array(#"{"ok":true}"#.utf8))
+        }
         router.add(.post, "/v1/agents/{node}/heartbeat") { request in
             let node = try agent(request)
             let body = try decode(HeartbeatRequest.self, request)
