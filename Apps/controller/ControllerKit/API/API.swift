@@ -16,7 +16,11 @@ struct API: Sendable {
 
     func router() -> Router {
         var router = Router()
-        router.add(.get, "/healthz") { _ in .json(Array(#"{"status":"ok"}"#.utf8)) }
+        router.add(.get, "/healthz") { _ in
+            // A controller whose disk is full answers, but cannot store anything: not healthy (issue 18).
+            guard let fault = await state.storageFault else { return .json(Array(#"{"status":"ok"}"#.utf8)) }
+            return .json(WireJSON.encode(["status": "degraded", "problem": fault]), status: .serviceUnavailable)
+        }
         Dashboard.add(to: &router)
         addJobRoutes(to: &router)
         addNodeRoutes(to: &router)

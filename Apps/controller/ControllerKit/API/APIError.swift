@@ -26,6 +26,16 @@ struct APIError: Error, HTTPResponseError, Sendable {
 
     static func forbidden(_ message: String) -> APIError { APIError(.forbidden, "forbidden", message) }
 
+    /// The controller's disk is full: nothing of the request was stored (issue 18: it was a bare 500).
+    static let diskFull = APIError(
+        .insufficientStorage,
+        "disk_full",
+        "the controller's disk is full (its data directory): nothing was stored; an operator must free space"
+    )
+
+    /// How strerror(ENOSPC) reads, which Files.Failure messages end with.
+    static let noSpace = "No space left on device"
+
     static func badRequest(_ message: String, field: String? = nil) -> APIError {
         APIError(.badRequest, "invalid_request", field.map { "\($0): \(message)" } ?? message)
     }
@@ -44,6 +54,8 @@ extension APIError {
         case AccountPolicy.Refusal.invalidName(let name):
             self = .badRequest(AccountPolicy.Refusal.invalidName(name).description, field: "unix_user")
         case let error as AccountPolicy.Refusal: self = .forbidden(error.description)
+        case let error as StoreError where ResultCode.full ~= error.code: self = .diskFull
+        case let error as Files.Failure where error.message.hasSuffix(APIError.noSpace): self = .diskFull
         default: self.init(.internalServerError, "internal", "internal server error")
         }
     }
@@ -118,7 +130,7 @@ struct MappingErrors: HTTPResponder {
             return try await router.respond(to: request)
         } catch {
             let mapped = APIError(mapping: error)
-            if mapped.status == .internalServerError {
+            if mapped.status == .internalServerError || mapped.status == .insufficientStorage {
                 log.error("\(request.method) \(request.path.prefix(200)): \(error)")
             }
             throw mapped

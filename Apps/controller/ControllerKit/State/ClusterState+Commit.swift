@@ -62,7 +62,12 @@ extension ClusterState {
     /// Stores the change set in one transaction, then updates memory and carries the effects out. When the
     /// store fails nothing changes in memory, and the error is thrown.
     func commit(_ changes: ChangeSet) throws {
-        try store(changes)
+        do {
+            try store(changes)
+        } catch let error as StoreError where ResultCode.full ~= error.code {
+            storageFault = "disk full: the data directory \(settings.dataDir) has no space left (\(error.message))"
+            throw error
+        }
         for node in changes.nodes.values {
             if node.status == .lost && !node.revoked && nodes[node.id]?.status != .lost {
                 log.warning("node \(node.id) is lost: no heartbeat for \(settings.nodeTimeout)")
@@ -106,6 +111,7 @@ extension ClusterState {
             }
             for record in records { try database.appendEvent(record) }
         }
+        storageFault = nil
     }
 
     func carryOut(_ effect: LifecycleEffect) {

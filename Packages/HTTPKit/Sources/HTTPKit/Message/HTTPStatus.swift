@@ -27,6 +27,7 @@ public struct HTTPStatus: Hashable, Sendable, CustomStringConvertible {
     public static let internalServerError = HTTPStatus(code: 500)
     public static let notImplemented = HTTPStatus(code: 501)
     public static let serviceUnavailable = HTTPStatus(code: 503)
+    public static let insufficientStorage = HTTPStatus(code: 507)
     public static let gatewayTimeout = HTTPStatus(code: 504)
     public static let httpVersionNotSupported = HTTPStatus(code: 505)
 
@@ -65,6 +66,7 @@ public struct HTTPStatus: Hashable, Sendable, CustomStringConvertible {
         case 501: "Not Implemented"
         case 502: "Bad Gateway"
         case 503: "Service Unavailable"
+        case 507: "Insufficient Storage"
         case 504: "Gateway Timeout"
         case 505: "HTTP Version Not Supported"
         default: ""
