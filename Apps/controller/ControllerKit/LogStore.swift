@@ -46,7 +46,12 @@ actor LogStore {
             let count = chunk[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw Files.Failure("cannot write \(path(id)): \(String(cString: strerror(errno)))")
+                let reason = String(cString: strerror(errno))
+                // A write that stopped partway (a full disk) is cut back to what was stored, so the agent's retry
+                // from the stored size neither repeats nor tears a byte (issue 18, finding 2). Should the cut
+                // itself fail, what did get written is counted instead.
+                if ftruncate(fd, off_t(stored)) != 0 { sizes[id] = stored + written }
+                throw Files.Failure("cannot write \(path(id)): \(reason)")
             }
             written += count
         }
