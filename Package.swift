@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "ClusterCoreTests", dependencies: [core, fixtures]),
         .testTarget(name: "ClusterWireTests", dependencies: [core, fixtures, wire]),
         .testTarget(name: "ClusterStoreTests", dependencies: [core, store]),
-        // Helpers of the process-level tests (scripts, temporary directories, waiting for processes).
+        // Helpers of the process-level tests (scripts, temporary directories, waiting for processes, a small tmpfs).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "NodeProbeTests",
@@ -89,13 +89,13 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["AgentKit", "CorralSupport", core, wire, linux]),
         .testTarget(
             name: "ControllerTests",
-            dependencies: ["ControllerKit", "CorralSupport", core, wire, store, http]
+            dependencies: ["ControllerKit", "CorralSupport", core, wire, store, http, "TestSupport"]
         ),
         .testTarget(name: "BenchTests", dependencies: ["BenchKit", "ControllerMain", "AgentMain", "CLIMain"]),
         // Starts the real binaries (built first: these dependencies make `swift test` build them).
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ControllerMain", "AgentMain", "CLIMain", core, wire, http, linux]
+            dependencies: ["ControllerMain", "AgentMain", "CLIMain", core, wire, http, linux, "TestSupport"]
         ),
     ]
 )

@@ -2,22 +2,22 @@ import ClusterCore
 import CorralSupport
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 @testable import ControllerKit
 
 /// A log upload that fills the controller's disk partway is cut back, so the agent's retry neither duplicates
 /// nor tears a byte (issue 18, finding 2). On a 1 MiB tmpfs the test mounts (and unmounts) itself.
-@Suite(.serialized, .enabled(if: SmallDisk.canMount, "needs root that may mount a tmpfs"))
+@Suite(.serialized, .enabled(if: Tmpfs.canMount, "needs root that may mount a tmpfs"))
 struct LogStoreDiskFullTests {
-    static func sh(_ command: String) -> Int32 { SmallDisk.sh(command) }
 
     @Test func aPartialWriteIsCutBackAndTheRetryStoresEveryByteOnce() async throws {
         let directory = NSTemporaryDirectory() + "corral-logs-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        #expect(Self.sh("mount -t tmpfs -o size=1m corral-test-logs '\(directory)'") == 0)
+        #expect(Tmpfs.mount(at: directory, size: "1m"))
         defer {
-            _ = Self.sh("umount -l '\(directory)'")
+            Tmpfs.unmount(directory)
             try? FileManager.default.removeItem(atPath: directory)
         }
         let store = try LogStore(directory: directory + "/logs")
@@ -38,25 +38,4 @@ struct LogStoreDiskFullTests {
         let onDisk = try Data(contentsOf: URL(fileURLWithPath: directory + "/logs/job.1.log"))
         #expect(onDisk == Data(bytes.prefix(first.count + remainder.count)), "duplicated or torn bytes in the log")
     }
-}
-
-/// Root, and allowed to mount a tmpfs (a container without CAP_SYS_ADMIN is not): tried once.
-enum SmallDisk {
-    static func sh(_ command: String) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        try? process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
-    static let canMount: Bool = {
-        guard getuid() == 0 else { return false }
-        let probe = NSTemporaryDirectory() + "corral-mount-\(getpid())-log"
-        try? FileManager.default.createDirectory(atPath: probe, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: probe) }
-        guard sh("mount -t tmpfs -o size=1m corral-probe '\(probe)'") == 0 else { return false }
-        return sh("umount '\(probe)'") == 0
-    }()
 }
