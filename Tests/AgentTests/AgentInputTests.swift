@@ -39,3 +39,23 @@ import Testing
         }
     }
 }
+
+/// agent.toml `address`: a host name or an IP, nothing a hostfile line or a shell would read otherwise.
+@Suite struct AgentAddressTests {
+    @Test(arguments: ["10.0.0.7", "gpu-7.example", "fe80::1", "node_1"])
+    func kept(_ address: String) throws {
+        let configuration = try AgentInputTests().load(
+            "endpoint = \"http://c:1\"\ncluster_token = \"t\"\nnode_id = \"n\"\nstate_dir = \"/tmp/x\"\naddress = \"\(address)\"\n"
+        )
+        #expect(configuration.address == address)
+    }
+
+    @Test(arguments: ["", "a b", "host;rm", "10.0.0.7 slots=99", "$(id)", String(repeating: "a", count: 254)])
+    func refused(_ address: String) {
+        #expect(throws: ConfigurationFailure.self) {
+            try AgentInputTests().load(
+                "endpoint = \"http://c:1\"\ncluster_token = \"t\"\nnode_id = \"n\"\nstate_dir = \"/tmp/x\"\naddress = \"\(address)\"\n"
+            )
+        }
+    }
+}

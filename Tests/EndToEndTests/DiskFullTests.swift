@@ -39,7 +39,10 @@ struct DiskFullTests {
         let health = try await anonymous.execute(.get, "/healthz")
         #expect(health.status == 503)
         #expect(String(decoding: health.body, as: UTF8.self).contains("disk full"))
-        #expect(cluster.read(cluster.root + "/controller.log").contains("disk"), "the controller's log is silent")
+        #expect(
+            cluster.read(cluster.root + "/controller.log").contains("disk is full"),
+            "the controller's log is silent"
+        )
         // Space back: submissions are stored again and the controller is healthy.
         #expect(Tmpfs.sh("rm -f '\(cluster.dataDir)/filler'") == 0)
         let again = try await cluster.corral(["submit", "--", "true"])

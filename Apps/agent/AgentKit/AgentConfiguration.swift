@@ -124,9 +124,9 @@ public struct AgentConfiguration: Sendable, Hashable {
         if let value = try string("nvidia_smi") { nvidiaSMI = value }
         if let value = try string("nvml") { nvml = value }
         if let value = try string("address") {
-            guard (1...253).contains(value.utf8.count),
-                value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-.:_".contains($0)) })
-            else { throw ConfigurationFailure("\(path): address must be a host name or an IP address") }
+            guard NodeAddress.isValid(value) else {
+                throw ConfigurationFailure("\(path): address must be a host name or an IP address")
+            }
             address = value
         }
         if let value = try integer("cpus") { cpus = Int(value) }

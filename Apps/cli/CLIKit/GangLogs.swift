@@ -27,7 +27,13 @@ struct GangLogs {
             var state = ""
             var drained = true
             for rank in 0..<ranks {
-                let chunk = try await read(client, rank: rank)
+                let chunk = try await client.logsWaitingOut(
+                    id,
+                    offset: offsets[rank],
+                    attempt: attempt,
+                    rank: rank,
+                    notice: CLI.notice
+                )
                 if attempt == nil, chunk.attempt > 0 { attempt = chunk.attempt }
                 state = chunk.jobState
                 offsets[rank] += chunk.bytes.count
@@ -42,32 +48,6 @@ struct GangLogs {
         for rank in 0..<ranks where !partial[rank].isEmpty {
             output(Self.prefix(rank) + partial[rank] + [UInt8(ascii: "\n")])
             partial[rank] = []
-        }
-    }
-
-    /// One rank's next piece. A controller that went away is waited for (two minutes, with backoff), as
-    /// `CorralClient.followLogs` does.
-    func read(_ client: CorralClient, rank: Int) async throws -> CorralClient.LogChunk {
-        var since: ContinuousClock.Instant?
-        var backoff: Duration = .milliseconds(250)
-        while true {
-            let failure: CorralError
-            do {
-                let chunk = try await client.logs(id, offset: offsets[rank], attempt: attempt, rank: rank)
-                if since != nil { CLI.notice("the controller answers again: following \(id) on") }
-                return chunk
-            } catch {
-                failure = error
-            }
-            guard failure.kind == .unreachable else { throw failure }
-            let now = ContinuousClock.now
-            if since == nil {
-                since = now
-                CLI.notice("\(failure.message): retrying for up to 2 minutes")
-            }
-            guard let start = since, now - start < .seconds(120) else { throw failure }
-            try await Task.sleep(for: backoff)
-            backoff = min(backoff * 2, .seconds(5))
         }
     }
 

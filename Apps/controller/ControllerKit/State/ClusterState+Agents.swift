@@ -77,11 +77,7 @@ extension ClusterState {
     /// The address a node is reached at: the one its agent names when it is a plausible host name or IP,
     /// else the IP its registration came from.
     static func nodeAddress(reported: String?, peer: String) -> String? {
-        if let reported, (1...253).contains(reported.utf8.count),
-            reported.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-.:_".contains($0)) })
-        {
-            return reported
-        }
+        if let reported, NodeAddress.isValid(reported) { return reported }
         var host = Substring(peer)
         if host.hasPrefix("[") {
             guard let close = host.firstIndex(of: "]") else { return nil }

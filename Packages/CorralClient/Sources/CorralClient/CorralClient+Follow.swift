@@ -17,30 +17,16 @@ extension CorralClient {
     ) async throws(CorralError) -> String {
         var offset = start
         var attempt = fixed
-        var unreachableSince: ContinuousClock.Instant?
-        var backoff: Duration = .milliseconds(250)
         var toldReason: String?
         while true {
-            let chunk: LogChunk
-            do {
-                chunk = try await logs(id, offset: offset, attempt: attempt, rank: rank)
-            } catch {
-                guard error.kind == .unreachable || error.status == 502 || error.status == 503 else { throw error }
-                let now = ContinuousClock.now
-                if unreachableSince == nil {
-                    unreachableSince = now
-                    notice?("\(error.message): retrying for up to \(patience)")
-                }
-                guard let since = unreachableSince, now - since < patience else { throw error }
-                try await Self.pause(backoff, id)
-                backoff = min(backoff * 2, .seconds(5))
-                continue
-            }
-            if unreachableSince != nil {
-                notice?("the controller answers again: following \(id) on")
-                unreachableSince = nil
-                backoff = .milliseconds(250)
-            }
+            let chunk = try await logsWaitingOut(
+                id,
+                offset: offset,
+                attempt: attempt,
+                rank: rank,
+                patience: patience,
+                notice: notice
+            )
             if attempt == nil, chunk.attempt > 0 { attempt = chunk.attempt }
             if let reason = chunk.reason, reason != toldReason, chunk.jobState == "QUEUED" {
                 toldReason = reason
@@ -54,6 +40,39 @@ extension CorralClient {
             if finished && offset >= chunk.size && chunk.bytes.isEmpty { return chunk.jobState }
             if offset < chunk.size { continue }
             try await Self.pause(interval, id)
+        }
+    }
+
+    /// `logs`, waiting out a controller that went away (restarted, upgraded): retried with backoff (250 ms
+    /// doubling to 5 s) for up to `patience`, with a word to `notice` when it goes and when it is back.
+    public func logsWaitingOut(
+        _ id: String,
+        offset: Int,
+        attempt: Int?,
+        rank: Int?,
+        patience: Duration = .seconds(120),
+        notice: (@Sendable (String) -> Void)? = nil
+    ) async throws(CorralError) -> LogChunk {
+        var unreachableSince: ContinuousClock.Instant?
+        var backoff: Duration = .milliseconds(250)
+        while true {
+            let failure: CorralError
+            do {
+                let chunk = try await logs(id, offset: offset, attempt: attempt, rank: rank)
+                if unreachableSince != nil { notice?("the controller answers again: following \(id) on") }
+                return chunk
+            } catch {
+                failure = error
+            }
+            guard failure.kind == .unreachable || failure.status == 502 || failure.status == 503 else { throw failure }
+            let now = ContinuousClock.now
+            if unreachableSince == nil {
+                unreachableSince = now
+                notice?("\(failure.message): retrying for up to \(patience)")
+            }
+            guard let since = unreachableSince, now - since < patience else { throw failure }
+            try await Self.pause(backoff, id)
+            backoff = min(backoff * 2, .seconds(5))
         }
     }
 

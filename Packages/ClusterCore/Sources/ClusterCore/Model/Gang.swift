@@ -68,13 +68,6 @@ extension Attempt {
     /// A gang attempt has one run per rank; a one-node attempt has none (its fields are the run).
     public var isGang: Bool { !ranks.isEmpty }
 
-    /// Where each rank runs: the ranks of a gang, or the attempt's one node.
-    public var placements: [Placement] {
-        isGang
-            ? ranks.map { Placement(node: $0.node, gpuIndices: $0.gpuIndices) }
-            : [Placement(node: node, gpuIndices: gpuIndices)]
-    }
-
     /// The allocation ids of the attempt, one per rank.
     public func allocationIDs(of job: JobID) -> [AllocationID] {
         isGang

@@ -86,6 +86,16 @@ public struct AllocationID: Hashable, Comparable, Sendable, CustomStringConverti
     }
 }
 
+/// The address other nodes reach a node at (agent.toml `address`): a host name, an IPv4 or an IPv6 address.
+public enum NodeAddress {
+    /// 1-253 characters of letters, digits, `-`, `.`, `:` and `_`: nothing a shell, a URL or a hostfile line
+    /// would read as anything else.
+    public static func isValid(_ text: String) -> Bool {
+        (1...253).contains(text.utf8.count)
+            && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-.:_".contains($0)) }
+    }
+}
+
 /// The name of a Unix account a job runs as.
 public enum UnixAccountName {
     /// POSIX's portable user names: letters, digits, `.`, `_`, `-`, not starting with `-` or `.`, at most 32

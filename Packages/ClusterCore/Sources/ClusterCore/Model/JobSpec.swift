@@ -106,9 +106,6 @@ extension JobSpec {
     /// A job of more than one node: its ranks are placed all or nothing and live and die together.
     public var isGang: Bool { nodes > 1 }
 
-    /// What the whole job holds: `resources` on each of its nodes.
-    public var totalGPUs: Int { resources.gpus * nodes }
-
     /// Checks every field; the first problem found is thrown, naming the field.
     public func validate() throws(SpecError) {
         typealias L = SpecLimits
