@@ -24,6 +24,18 @@ struct SupervisorTests {
         lease: String? = nil,
         stop: String? = nil
     ) async throws -> (status: Int32, exit: [String: Any]) {
+        try Self.writePlan(command, in: directory, timeLimit: timeLimit, grace: grace)
+        if let lease { try lease.write(toFile: directory + "/lease", atomically: true, encoding: .utf8) }
+        if let stop { try stop.write(toFile: directory + "/stop", atomically: true, encoding: .utf8) }
+        let result = try await offPool {
+            try TestCluster.runBlocking(TestCluster.binaries + "/corral-agent", ["supervise", directory], [:])
+        }
+        let exit = (try? Data(contentsOf: URL(fileURLWithPath: directory + "/exit.json"))) ?? Data("{}".utf8)
+        return (result.status, try JSONSerialization.jsonObject(with: exit) as? [String: Any] ?? [:])
+    }
+
+    /// A record's launch.json for `command`, as the agent writes it (the job's log in the record too).
+    static func writePlan(_ command: [String], in directory: String, timeLimit: Int? = nil, grace: Int = 10) throws {
         let spec = LaunchSpec(
             allocationId: "job.1",
             jobId: "job",
@@ -50,13 +62,6 @@ struct SupervisorTests {
             "leasePath": directory + "/lease",
         ]
         try JSONSerialization.data(withJSONObject: plan).write(to: URL(fileURLWithPath: directory + "/launch.json"))
-        if let lease { try lease.write(toFile: directory + "/lease", atomically: true, encoding: .utf8) }
-        if let stop { try stop.write(toFile: directory + "/stop", atomically: true, encoding: .utf8) }
-        let result = try await offPool {
-            try TestCluster.runBlocking(TestCluster.binaries + "/corral-agent", ["supervise", directory], [:])
-        }
-        let exit = (try? Data(contentsOf: URL(fileURLWithPath: directory + "/exit.json"))) ?? Data("{}".utf8)
-        return (result.status, try JSONSerialization.jsonObject(with: exit) as? [String: Any] ?? [:])
     }
 
     @Test func recordsTheExitCodeAndTheJobsPid() async throws {

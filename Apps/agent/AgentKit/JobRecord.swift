@@ -33,7 +33,8 @@ struct SupervisorExit: Codable, Hashable, Sendable {
 ///     supervisor.pid  the supervisor's pid and start time (supervisor, first thing)
 ///     job.pid         the job's pid, also its process group (supervisor, once it runs)
 ///     stop            a stop request: cancel | timeout | fence (agent)
-///     exit.json       how it ended (supervisor, last)
+///     exit.reserve    room for exit.json, taken before the job starts (supervisor, `ExitRecord.swift`)
+///     exit.json       how it ended (supervisor, last; the reserve renamed)
 struct JobRecord: Sendable {
     let directory: String
 
@@ -76,10 +77,6 @@ struct JobRecord: Sendable {
     // Records need to outlive a process, not the machine (a reboot voids them): no fsync, which would cost
     // every job start several disk flushes.
     func write(pid: pid_t, to path: String) { try? Files.writeAtomically(path, "\(pid)\n", durable: false) }
-
-    func write(_ exit: SupervisorExit) {
-        try? Files.writeAtomically(exitPath, Self.encode(exit), durable: false)
-    }
 
     /// The supervisor records itself as "pid starttime" (the start time from /proc/PID/stat), so a process
     /// that took its pid after it died is never mistaken for it (zygote-forked supervisors share the

@@ -27,6 +27,8 @@ enum Supervisor {
         // so a job whose leader has exited is over only when they are gone too.
         _ = clinux_prctl_set_child_subreaper(1)
         record.writeSupervisorIdentity()
+        // Before the job can fill the disk: a job that did would otherwise lose its exit code with it.
+        if let failure = record.reserveExitRoom() { FileHandleOutput.stderr("corral-agent supervise: \(failure)\n") }
         let pid: pid_t
         do {
             pid = try plan.start()
