@@ -178,6 +178,24 @@ import Testing
     @Test func nodes() throws {
         #expect(try Self.command(["nodes"]) as? NodesCommand == NodesCommand(action: .list))
         #expect(Self.usageError(["nodes", "gpu-1"])?.message.contains("usage: corral nodes") == true)
+        #expect(
+            try Self.command(["nodes", "approve", "gpu-1"]) as? NodesCommand
+                == NodesCommand(action: .approve(node: "gpu-1", rejoin: false))
+        )
+        for words in [["nodes", "approve", "gpu-1", "--rejoin"], ["nodes", "approve", "--rejoin", "gpu-1"]] {
+            #expect(
+                try Self.command(words) as? NodesCommand == NodesCommand(action: .approve(node: "gpu-1", rejoin: true))
+            )
+        }
+        for words in [
+            ["nodes", "approve"], ["nodes", "approve", "--rejoin"], ["nodes", "approve", "a", "b"],
+            ["nodes", "approve", "a", "--force"], ["nodes", "approve", "--rejoin", "--rejoin"],
+        ] {
+            #expect(
+                Self.usageError(words)?.message.contains("corral nodes approve NODE [--rejoin]") == true,
+                "\(words)"
+            )
+        }
     }
 
     @Test(arguments: ["frobnicate", "sumbit", "LS", "rm", "-x", ""])

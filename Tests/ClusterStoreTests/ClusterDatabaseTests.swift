@@ -471,7 +471,7 @@ import Testing
     static let migrations = [
         "0001-initial", "0002-revoked-nodes-and-token-use", "0003-usage-and-gpu-topology",
         "0004-stop-requests-and-agent-leases", "0005-unix-accounts-and-containment", "0006-gangs-and-arrays",
-        "0007-retry-backoff",
+        "0007-retry-backoff", "0008-node-approval",
     ]
 
     /// A database written by the first release (only 0001) opens in this one: the new columns appear with
@@ -493,6 +493,12 @@ import Testing
             let nodes = try db.loadNodes()
             #expect(nodes.map(\.id) == [NodeID("old-node")])
             #expect(nodes.first?.revoked == false)
+            // Nodes from before approval existed were all admitted.
+            #expect(nodes.first?.approved == true)
+            var waiting = try #require(nodes.first)
+            waiting.approved = false
+            try db.saveNode(waiting)
+            #expect(try db.loadNodes().first?.approved == false)
         }
     }
 

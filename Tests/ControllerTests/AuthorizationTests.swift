@@ -89,6 +89,7 @@ import Testing
             "POST /v1/nodes/{id}/drain": adminOnly,
             "POST /v1/nodes/{id}/resume": adminOnly,
             "POST /v1/nodes/{id}/revoke": adminOnly,
+            "POST /v1/nodes/{id}/approve": adminOnly,
             "POST /v1/tokens": adminOnly,
             "GET /v1/tokens": adminOnly,
             "POST /v1/tokens/{prefix}/revoke": adminOnly,
@@ -210,6 +211,8 @@ import Testing
             case "POST /v1/jobs/{id}/exec": body = Array(#"{"command":["true"]}"#.utf8)
             case "POST /v1/agents/{node}/exec/{session}": body = WireJSON.encode(ExecReport(data: [1], done: false))
             case "POST /v1/nodes/{id}/revoke": path = path.replacingOccurrences(of: "{id}", with: "node-2")
+            case "POST /v1/nodes/{id}/approve":
+                path = path.replacingOccurrences(of: "{id}", with: "node-2") + "?rejoin=true"
             case "POST /v1/tokens/{prefix}/revoke": path = path.replacingOccurrences(of: "{prefix}", with: throwaway)
             case "POST /v1/agents/register":
                 body = WireJSON.encode(

@@ -13,7 +13,7 @@ struct AgentCommandsTests {
         let preflight = try await cluster.run("corral-agent", ["preflight", "--config", config])
         #expect(preflight.status == 0, "\(preflight.stdout)\(preflight.stderr)")
         #expect(preflight.stdout.contains("ok    controller reachable"))
-        #expect(preflight.stdout.contains("join token accepted"))
+        #expect(preflight.stdout.contains("ok    join accepted (token, certificate)"), "\(preflight.stdout)")
         #expect(preflight.stdout.contains("2 declared"))
 
         // A wrong join token fails preflight, with exit 1 and the failing line marked.
@@ -23,7 +23,7 @@ struct AgentCommandsTests {
             env: ["CORRAL_CLUSTER_TOKEN": "crj_wrong"]
         )
         #expect(wrong.status == 1)
-        #expect(wrong.stdout.contains("FAIL  join token accepted"))
+        #expect(wrong.stdout.contains("FAIL  join accepted"))
 
         try await waitUntil("the agent wrote its pid", timeout: 20) {
             FileManager.default.fileExists(atPath: cluster.root + "/node-state/agent.pid")

@@ -78,8 +78,19 @@ struct TLSTests {
         try await waitUntil("node-b is refused", timeout: 20) {
             cluster.read(cluster.root + "/node-b.log").contains("client certificate")
         }
+        // ... and says so, without blaming the join token (issue 18, finding 7).
+        #expect(!cluster.read(cluster.root + "/node-b.log").contains("refused the cluster token"))
         let nodes = try await cluster.corral(["nodes", "--json"])
         #expect(!nodes.stdout.contains("node-b"))
+        // preflight tells beforehand: without a certificate it fails on the join line; node-a's passes it.
+        let without = try await cluster.run("corral-agent", ["preflight", "--config", cluster.root + "/node-b.toml"])
+        #expect(without.status == 1)
+        #expect(
+            without.stdout.contains("FAIL  join accepted") && without.stdout.contains("CN=node-b"),
+            "\(without.stdout)"
+        )
+        let with = try await cluster.run("corral-agent", ["preflight", "--config", cluster.root + "/node-a.toml"])
+        #expect(with.stdout.contains("ok    join accepted (token, certificate)"), "\(with.stdout)")
     }
 
     @Test func plainHTTPOffLoopbackIsRefusedUnlessInsecure() async throws {

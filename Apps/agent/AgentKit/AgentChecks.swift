@@ -106,14 +106,19 @@ enum AgentChecks {
             )
         )
         if reachable.ok {
-            let whoami = try? await client(configuration).execute(.get, "/v1/agents/join-check")
-            let accepted = whoami?.status == 200
+            // With the node id, the controller checks the client certificate too, when it requires one.
+            let answer = try? await client(configuration).execute(
+                .get,
+                "/v1/agents/join-check?node=\(configuration.nodeID)"
+            )
+            let accepted = answer?.status == 200
+            let message = answer.map { ErrorEnvelope.message(in: $0.body) } ?? "no answer"
             checks.append(
                 Check(
-                    name: "join token accepted",
+                    name: "join accepted (token, certificate)",
                     required: true,
                     ok: accepted,
-                    detail: accepted ? "yes" : "status \(whoami?.status ?? 0)"
+                    detail: accepted ? "yes" : "status \(answer?.status ?? 0): \(message)"
                 )
             )
         }

@@ -53,6 +53,8 @@ public struct AgentConfiguration: Sendable, Hashable {
     public var jobsDir: String { stateDir + "/jobs" }
     /// When the agent last renewed its allocations' lease; every job's supervisor reads it (see Supervisor).
     public var leasePath: String { stateDir + "/lease" }
+    /// The node's own token (0600): the agent registers again with it, never with the join token alone.
+    public var nodeTokenPath: String { stateDir + "/node.token" }
     /// The running agent's pid, for `corral-agent status` and `stop`.
     public var pidPath: String { stateDir + "/agent.pid" }
     /// An empty file of mode 0000, mounted over the GPU device nodes a job was not given.

@@ -88,15 +88,32 @@ actor ControllerLink {
         }
     }
 
+    /// Registers with the node's own token when it has one (kept in STATE_DIR/node.token), else with the join
+    /// token. A node token the controller no longer knows (401: an admin let the node join again, or a new
+    /// controller database) falls back to the join token; the controller refuses the join token for a node
+    /// whose token is live, so a copy of the join token cannot take this node over.
     private func register(_ request: RegisterRequest) async throws -> [String] {
         let sentAt = Monotonic.nanoseconds()
-        let registrar = Self.makeClient(configuration, token: configuration.clusterToken)
-        let response = try await registrar.execute(.post, "/v1/agents/register", body: WireJSON.encode(request))
+        let saved = try? Files.readSecret(configuration.nodeTokenPath).trimmingWhitespace()
+        let body = WireJSON.encode(request)
+        var response: HTTPClientResponse
+        if let saved, !saved.isEmpty {
+            response = try await Self.makeClient(configuration, token: saved)
+                .execute(.post, "/v1/agents/register", body: body)
+            if response.status == 401 {
+                log.warning("the controller no longer knows this node's token; registering with the join token")
+                response = try await Self.makeClient(configuration, token: configuration.clusterToken)
+                    .execute(.post, "/v1/agents/register", body: body)
+            }
+        } else {
+            response = try await Self.makeClient(configuration, token: configuration.clusterToken)
+                .execute(.post, "/v1/agents/register", body: body)
+        }
         guard response.status == 200 else {
-            let message = String(decoding: response.body.prefix(500), as: UTF8.self)
+            let message = ErrorEnvelope.message(in: response.body)
             if response.status == 401 || response.status == 403 {
                 throw AgentFailure(
-                    "the controller refused the cluster token (\(response.status)): \(message)",
+                    "the controller refused the registration (\(response.status)): \(message)",
                     fatal: true
                 )
             }
@@ -106,6 +123,14 @@ actor ControllerLink {
             )
         }
         let answer = try WireJSON.decode(RegisterResponse.self, from: response.body)
+        if answer.nodeToken != saved {
+            do {
+                try Files.writeAtomically(configuration.nodeTokenPath, answer.nodeToken + "\n", mode: 0o600)
+            } catch {
+                // It runs on in memory; restarted, it would need `corral nodes approve NODE --rejoin`.
+                log.error("cannot keep the node token in \(configuration.nodeTokenPath): \(error)")
+            }
+        }
         client = Self.makeClient(configuration, token: answer.nodeToken)
         adopt(
             heartbeatIntervalMs: answer.heartbeatIntervalMs,

@@ -28,7 +28,8 @@ public enum CLI {
                       (as the job's user, in its cgroup, with its GPUs and environment; its exit code)
           explain     why a job waits: its reason and one line per node
           queues      the cluster's queues, their depth and GPU use
-          nodes       list the cluster's nodes; nodes show NODE
+          nodes       list the cluster's nodes; nodes show NODE; (admin) nodes approve NODE [--rejoin]
+                      | nodes revoke NODE
           tokens      (admin) tokens create --user NAME [--unix-user ACCOUNT] [--admin] [--expires 30d]
                       | list | revoke PREFIX
           whoami      who your token says you are

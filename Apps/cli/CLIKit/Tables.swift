@@ -3,6 +3,12 @@ import ClusterWire
 
 /// Aligned text tables for people. `--json` prints the API's objects instead.
 enum Tables {
+    /// A node's status as people read it: what keeps it from work first.
+    static func status(_ node: NodeView) -> String {
+        node.revoked == true
+            ? "REVOKED" : node.approved == false ? "AWAITING-APPROVAL" : node.drained ? "DRAINED" : node.status
+    }
+
     static func render(_ header: [String], _ rows: [[String]]) -> String {
         var widths = header.map(\.count)
         for row in rows {
@@ -101,7 +107,7 @@ enum Tables {
     static func node(_ node: NodeView) -> String {
         var lines = [
             "node:      \(node.id)", "hostname:  \(node.hostname)",
-            "status:    \(node.revoked == true ? "REVOKED" : node.drained ? "DRAINED" : node.status)",
+            "status:    \(Self.status(node))",
             "gpus:      \(node.gpusUsed) of \(node.gpus.count) in use",
             "cpus:      \(node.cpusUsed) of \(node.cpus) in use",
             "memory:    \(ByteSize.format(node.memoryUsed)) of \(ByteSize.format(node.memory)) in use",
@@ -148,7 +154,7 @@ enum Tables {
             ["NODE", "STATUS", "GPUS", "GPU UTIL", "CPUS", "MEMORY", "LAST SEEN", "NOTE"],
             nodes.map { node in
                 [
-                    node.id, node.revoked == true ? "REVOKED" : node.drained ? "DRAINED" : node.status,
+                    node.id, Self.status(node),
                     "\(node.gpusUsed)/\(node.gpus.count)", gpuUtilization(node), "\(node.cpusUsed)/\(node.cpus)",
                     "\(ByteSize.format(node.memoryUsed))/\(ByteSize.format(node.memory))", node.lastHeartbeat,
                     note(node),

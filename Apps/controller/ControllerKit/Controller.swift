@@ -88,6 +88,25 @@ public final class Controller: Sendable {
         }
     }
 
+    /// Takes a rotated join token (`corral-controller rotate-join-token` rewrites DIR/cluster.token): from now
+    /// on only the file's token registers new nodes. Registered nodes use their own tokens and notice nothing.
+    func reloadJoinToken(_ known: inout String?) async {
+        guard let text = try? Files.readSecret(configuration.clusterTokenPath), text != known else { return }
+        let token = text.trimmingWhitespace()
+        guard token.utf8.count >= 16 else {
+            log.error("ignoring \(configuration.clusterTokenPath): not a join token (too short)")
+            known = text
+            return
+        }
+        do {
+            try await credentials.ensure(token: token, kind: .cluster, subject: "cluster")
+            known = text
+            log.info("the cluster join token changed (\(configuration.clusterTokenPath)): the previous one is refused")
+        } catch {
+            log.error("cannot take the new join token: \(error)")
+        }
+    }
+
     /// Serves until SIGTERM or SIGINT.
     public func run() async throws {
         try await bootstrapTokens()
@@ -103,13 +122,15 @@ public final class Controller: Sendable {
         log.info("listening on \(endpoint); data in \(configuration.dataDir)")
         await state.requestSchedulingPass()
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { [state, credentials] in
+            group.addTask { [self] in
                 var second = 0
+                var joinToken = try? Files.readSecret(configuration.clusterTokenPath)
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
                     await state.tick()
                     second += 1
                     if second % 10 == 0 { await credentials.persistUse() }
+                    if second % 5 == 0 { await reloadJoinToken(&joinToken) }
                 }
             }
             group.addTask { [server] in await server.waitUntilStopped() }

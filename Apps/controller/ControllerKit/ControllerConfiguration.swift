@@ -29,6 +29,9 @@ public struct ControllerConfiguration: Sendable, Hashable {
     /// whose common name is their node id (mTLS).
     public var clientCA: String?
     public var requireAgentCertificate = false
+    /// A node id joining with the cluster join token for the first time waits for `corral nodes approve`
+    /// before it is given work (`--approve-nodes`, `approve_nodes = true`).
+    public var approveNodes = false
     /// Allow plain HTTP on an address other than loopback (tokens then cross the network in the clear).
     public var insecure = false
     /// Which Unix account each user's jobs run as (`[accounts]`, `--default-unix-user`, `--root-users`).
@@ -67,7 +70,8 @@ public struct ControllerConfiguration: Sendable, Hashable {
                                  [--node-timeout SECONDS] [--launch-lease SECONDS] [--allocation-lease SECONDS]
                                  [--heartbeat-interval SECONDS] [--retry-backoff SECONDS]
                                  [--tls-cert FILE --tls-key FILE [--client-ca FILE] [--require-agent-certificate]]
-                                 [--insecure] [--default-unix-user ACCOUNT] [--root-users USER,...]
+                                 [--insecure] [--approve-nodes] [--default-unix-user ACCOUNT] [--root-users USER,...]
+               corral-controller rotate-join-token [--data-dir DIR]
                corral-controller tls init DIR --host NAME [--host ...] [--ip ADDR ...] [--client NODE ...] [--force]
 
         Runs the Corral controller: the JSON API, the scheduler and the cluster's SQLite state.
@@ -101,7 +105,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
             "--allocation-lease", "--tls-cert", "--tls-key", "--client-ca", "--default-unix-user", "--root-users",
             "--retry-backoff",
         ]
-        let switches: Set<String> = ["--insecure", "--require-agent-certificate"]
+        let switches: Set<String> = ["--insecure", "--require-agent-certificate", "--approve-nodes"]
         var flags: [String: String] = [:]
         var reader = ArgumentReader(arguments)
         while let argument = try reader.next() {
@@ -155,6 +159,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
         let allowed: Set<String> = [
             "--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval", "--allocation-lease",
             "--tls-cert", "--tls-key", "--client-ca", "--require-agent-certificate", "--insecure", "--retry-backoff",
+            "--approve-nodes",
         ]
         for key in values.keys where !allowed.contains(key) {
             throw ConfigurationError("\(path): unknown setting '\(key.dropFirst(2).replacingDashes())'")
@@ -210,6 +215,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
         if let value = flags["--client-ca"] { clientCA = value }
         if flags["--require-agent-certificate"] == "true" { requireAgentCertificate = true }
         if flags["--insecure"] == "true" { insecure = true }
+        if flags["--approve-nodes"] == "true" { approveNodes = true }
         try applyAccountFlags(flags)
         if (tlsCertificate == nil) != (tlsKey == nil) {
             throw ConfigurationError("--tls-cert and --tls-key go together")

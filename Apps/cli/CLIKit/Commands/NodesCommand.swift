@@ -2,7 +2,8 @@ import ClusterWire
 import CorralClient
 import CorralSupport
 
-/// `corral nodes`, `corral nodes show NODE` and (admin) `corral nodes revoke NODE`.
+/// `corral nodes`, `corral nodes show NODE` and (admin) `corral nodes approve NODE [--rejoin]` and
+/// `corral nodes revoke NODE`.
 struct NodesCommand: CorralCommand {
     enum Action: Sendable, Equatable {
         /// Every node: GPUs used and total, GPU utilization, CPUs, memory.
@@ -10,6 +11,8 @@ struct NodesCommand: CorralCommand {
         case show(node: String)
         /// Cuts the node's agent off until `corral resume NODE`.
         case revoke(node: String)
+        /// Admits a node waiting for approval; `rejoin`: lets a registered node join again with the join token.
+        case approve(node: String, rejoin: Bool)
     }
 
     var action = Action.list
@@ -19,10 +22,20 @@ struct NodesCommand: CorralCommand {
         switch words.first {
         case "revoke" where words.count == 2: return NodesCommand(action: .revoke(node: words[1]))
         case "show" where words.count == 2: return NodesCommand(action: .show(node: words[1]))
+        case "approve" where words.count == 2 && !words[1].hasPrefix("-"):
+            return NodesCommand(action: .approve(node: words[1], rejoin: false))
+        case "approve" where words.count == 3 && words.contains("--rejoin"):
+            guard let node = words.dropFirst().first(where: { $0 != "--rejoin" }), !node.hasPrefix("-") else {
+                throw UsageError(usage)
+            }
+            return NodesCommand(action: .approve(node: node, rejoin: true))
         case nil: return NodesCommand()
-        default: throw UsageError("usage: corral nodes | corral nodes revoke NODE")
+        default: throw UsageError(usage)
         }
     }
+
+    static let usage =
+        "usage: corral nodes | corral nodes show NODE | corral nodes approve NODE [--rejoin] | corral nodes revoke NODE"
 
     func run(_ context: CommandContext) async throws -> Int32 {
         let client = try context.client()
@@ -39,6 +52,13 @@ struct NodesCommand: CorralCommand {
                 view,
                 text: "revoked \(view.id): its agent is cut off; corral resume \(view.id) readmits it\n"
             )
+        case .approve(let node, let rejoin):
+            let view = try await client.approveNode(node, rejoin: rejoin)
+            let text =
+                rejoin
+                ? "\(view.id) may join again with the cluster join token (its old node token is revoked)\n"
+                : "approved \(view.id): it takes work now\n"
+            context.print(view, text: text)
         }
         return 0
     }

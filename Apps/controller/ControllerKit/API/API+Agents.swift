@@ -7,11 +7,20 @@ import HTTPKit
 extension API {
     func addAgentRoutes(to router: inout Router) {
         router.add(.post, "/v1/agents/register") { request in try await register(request) }
-        // `corral-agent preflight`: whether the join token would be accepted, without registering anything.
+        // `corral-agent preflight`: whether the join token (and, for `?node=ID`, the client certificate the
+        // controller requires) would be accepted, without registering anything.
         router.add(.get, "/v1/agents/join-check") { request in
             guard let principal = credentials.authenticate(request.bearerToken) else { throw APIError.unauthorized }
             guard principal.kind == .cluster else {
                 throw APIError.forbidden("this checks the cluster join token (DIR/cluster.token), not another token")
+            }
+            if let node = request.query["node"] {
+                guard NodeID.isValid(node) else {
+                    throw APIError.badRequest("must be 1-63 letters, digits, '-', '_' or '.'", field: "node")
+                }
+                try checkCertificate(request, node: node)
+            } else if settings.requireAgentCertificate {
+                throw APIError.badRequest("this controller requires client certificates: name the node", field: "node")
             }
             return .json(Array(#"{"ok":true}"#.utf8))
         }
@@ -126,7 +135,7 @@ extension API {
 
     func register(_ request: HTTPRequest) async throws -> HTTPResponse {
         guard let principal = credentials.authenticate(request.bearerToken) else { throw APIError.unauthorized }
-        guard principal.kind == .cluster else {
+        guard principal.kind == .cluster || principal.kind == .node else {
             throw APIError.forbidden("registering a node needs the cluster join token (DIR/cluster.token)")
         }
         let body = try decode(RegisterRequest.self, request)
@@ -144,11 +153,34 @@ extension API {
         guard printable(body.hostname), body.gpus.allSatisfy({ printable($0.uuid) && printable($0.name) }) else {
             throw APIError.badRequest("hostname and GPU uuids and names must be printable, at most 256 bytes")
         }
-        let registration = try await state.register(body, from: request.remoteAddress)
-        let token = try await credentials.issueNodeToken(for: registration.node.id)
+        let node = NodeID(body.nodeId)
+        let decision = RegistrationPolicy.decide(
+            RegistrationPolicy.Facts(
+                node: body.nodeId,
+                callerKind: principal.kind,
+                callerSubject: principal.subject,
+                certificateSubject: request.clientCertificateSubject,
+                known: await state.nodes[node] != nil,
+                hasLiveToken: credentials.hasLiveToken(node: node),
+                approvalRequired: settings.approveNodes
+            )
+        )
+        let token: String
+        let awaitingApproval: Bool
+        switch decision {
+        case .refused(let message): throw APIError.forbidden(message)
+        case .keepToken: (token, awaitingApproval) = (request.bearerToken ?? "", false)
+        case .issueToken(let pending): (token, awaitingApproval) = ("", pending)
+        }
+        let registration = try await state.register(
+            body,
+            from: request.remoteAddress,
+            awaitingApproval: awaitingApproval
+        )
+        let issued = token.isEmpty ? try await credentials.issueNodeToken(for: registration.node.id) : token
         let response = RegisterResponse(
             nodeId: registration.node.id.rawValue,
-            nodeToken: token,
+            nodeToken: issued,
             heartbeatIntervalMs: Int(settings.heartbeatInterval.milliseconds),
             longPollSeconds: settings.longPollSeconds,
             stop: registration.stop.map(\.description),

@@ -2,7 +2,8 @@ import ClusterCore
 import ClusterWire
 import HTTPKit
 
-/// `/v1/nodes`, `/v1/queues` and `/metrics`: what the cluster has, and the operator's drain, resume, revoke.
+/// `/v1/nodes`, `/v1/queues` and `/metrics`: what the cluster has, and the operator's drain, resume, approve,
+/// revoke.
 extension API {
     func addNodeRoutes(to router: inout Router) {
         // Prometheus: any user token (`bearer_token_file` in the scrape config); the exposition format 0.0.4.
@@ -40,6 +41,16 @@ extension API {
             return .json(
                 WireJSON.encode(try await state.resume(NodeID(parameter(request, "id")), by: principal.subject))
             )
+        }
+        // Admits a node waiting for approval; with `?rejoin=true`, lets a registered node join again with the
+        // join token (its token is revoked, its jobs keep running): an agent that lost its state dir.
+        router.add(.post, "/v1/nodes/{id}/approve") { request in
+            let principal = try admin(request, "approve nodes")
+            let node = NodeID(parameter(request, "id"))
+            let rejoin = try flag(request, "rejoin")
+            let view = try await state.approve(node, rejoin: rejoin, by: principal.subject)
+            if rejoin { try await credentials.revoke(kind: .node, subject: node.rawValue) }
+            return .json(WireJSON.encode(view))
         }
         router.add(.post, "/v1/nodes/{id}/revoke") { request in
             let principal = try admin(request, "revoke nodes")

@@ -61,5 +61,14 @@ struct API: Sendable {
         return value
     }
 
+    /// A true/false query parameter, false when absent.
+    func flag(_ request: HTTPRequest, _ name: String) throws(APIError) -> Bool {
+        switch request.query[name] {
+        case nil, "false", "0": return false
+        case "true", "1", "": return true
+        default: throw .badRequest("must be true or false", field: name)
+        }
+    }
+
     func parameter(_ request: HTTPRequest, _ name: String) -> String { request.pathParameters[name] ?? "" }
 }

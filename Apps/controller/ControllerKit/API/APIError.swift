@@ -78,6 +78,13 @@ extension APIError {
             self.init(.notFound, "unknown_node", "node \(id) is not registered")
         case .nodeRevoked(let id):
             self = .forbidden("node \(id) was revoked by an admin; an admin can readmit it with corral resume \(id)")
+        case .nodeAlreadyApproved(let id):
+            self.init(
+                .conflict,
+                "already_approved",
+                "node \(id) is already approved; --rejoin lets its agent join again with the join token (its node "
+                    + "token is revoked, its jobs keep running)"
+            )
         case .allocationNotFound(let id):
             self.init(.notFound, "unknown_allocation", "allocation \(id.prefix(64)) does not exist")
         case .allocationOfAnotherNode(let id, let node):

@@ -105,7 +105,14 @@ actor CredentialStore {
         return (token, credential)
     }
 
-    /// A node's new token: a node has one valid token at a time, so registering again replaces it.
+    /// Whether the node has a token that is not revoked (its agent holds it, or held it).
+    nonisolated func hasLiveToken(node: NodeID) -> Bool {
+        cache.withLock { cache in
+            (cache.bySubject[Cache.key(.node, node.rawValue)] ?? []).contains { cache.byHash[$0]?.revoked == false }
+        }
+    }
+
+    /// A node's new token: a node has one valid token at a time, so issuing one revokes the others.
     func issueNodeToken(for node: NodeID) throws -> String {
         let token = SecureRandom.token(prefix: "crn_", bytes: 24)
         let issued = Credential(

@@ -14,6 +14,8 @@ enum ClusterError: Error, Sendable {
     case nodeNotRegistered(NodeID)
     /// An admin revoked the node; it may not register again until resumed.
     case nodeRevoked(NodeID)
+    /// `corral nodes approve` of a node that needs none (without `--rejoin`).
+    case nodeAlreadyApproved(NodeID)
     case allocationNotFound(String)
     /// An agent reporting on an allocation of another node.
     case allocationOfAnotherNode(AllocationID, NodeID)

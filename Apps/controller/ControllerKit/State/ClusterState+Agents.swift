@@ -11,11 +11,17 @@ extension ClusterState {
         let stop: [AllocationID]
     }
 
-    func register(_ request: RegisterRequest, from peer: String = "") throws -> Registration {
+    /// `awaitingApproval` applies to a node id not seen before (approval on); a known node keeps its approval.
+    func register(
+        _ request: RegisterRequest,
+        from peer: String = "",
+        awaitingApproval: Bool = false
+    ) throws -> Registration {
         let id = NodeID(request.nodeId)
         let now = clock.now()
         if nodes[id]?.revoked == true { throw ClusterError.nodeRevoked(id) }
         let previousBoot = nodes[id]?.bootID
+        let isNew = nodes[id] == nil
         var node =
             nodes[id]
             ?? Node(
@@ -45,6 +51,7 @@ extension ClusterState {
         node.agentLease = .agentLease(reported: Self.lease(request.allocationLeaseMs), told: settings.allocationLease)
         node.containment = request.containment.map { String($0.prefix(200)) }
         node.address = Self.nodeAddress(reported: request.address, peer: peer)
+        if isNew { node.approved = !awaitingApproval }
         let rebooted = NodeLiveness.rebooted(previous: previousBoot, now: request.bootId)
         let reported = request.running.compactMap { AllocationID(parsing: $0.allocationId) }
         var changes = ChangeSet()
@@ -61,7 +68,9 @@ extension ClusterState {
         // Polls still waiting from the agent's previous process must not take launches meant for this one.
         pollGeneration[id, default: 0] += 1
         wakeAll(node: id)
-        log.info("node \(id) registered: \(node.gpus.count) GPUs, \(node.cpus) CPUs\(rebooted ? " (rebooted)" : "")")
+        let notes =
+            (rebooted ? " (rebooted)" : "") + (node.approved ? "" : "; awaiting approval (corral nodes approve)")
+        log.info("node \(id) registered: \(node.gpus.count) GPUs, \(node.cpus) CPUs\(notes)")
         requestSchedulingPass()
         return Registration(
             node: nodes[id] ?? node,

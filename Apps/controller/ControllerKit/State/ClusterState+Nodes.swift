@@ -35,6 +35,23 @@ extension ClusterState {
         return nodeView(node)
     }
 
+    /// Approves a node that waits for approval. `rejoin` is for an approved node whose agent lost its token:
+    /// the caller then revokes the token so that the join token registers the node again; without it an
+    /// approved node is a conflict (approving it again would change nothing, and the caller may have meant
+    /// another node).
+    func approve(_ id: NodeID, rejoin: Bool, by user: String) throws -> NodeView {
+        guard var node = nodes[id] else { throw ClusterError.nodeNotFound(id.rawValue) }
+        if node.approved && !rejoin { throw ClusterError.nodeAlreadyApproved(id) }
+        if !node.approved {
+            node.approved = true
+            try save(node)
+            log.info("node \(id) approved by \(user)")
+            requestSchedulingPass()
+        }
+        if rejoin { log.warning("node \(id) may join again with the join token (approved by \(user))") }
+        return nodeView(node)
+    }
+
     /// Cuts a node off (its token is revoked by the credential store): it may not register again until
     /// resumed, and its jobs are handled as on a lost node.
     func revokeNode(_ id: NodeID, by user: String) throws -> NodeView {
@@ -68,7 +85,7 @@ extension ClusterState {
             used = used + allocation.resources
             gpusUsed.formUnion(allocation.gpuIndices)
         }
-        return NodeView(
+        var view = NodeView(
             id: node.id.rawValue,
             hostname: node.hostname,
             status: node.status.rawValue,
@@ -99,5 +116,7 @@ extension ClusterState {
             containment: node.containment,
             address: node.address
         )
+        view.approved = node.approved ? nil : false
+        return view
     }
 }

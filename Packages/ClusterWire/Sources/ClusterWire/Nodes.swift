@@ -15,6 +15,8 @@ public struct NodeView: Codable, Hashable, Sendable {
     public var drainReason: String?
     /// An admin cut this node off (`corral nodes revoke`).
     public var revoked: Bool?
+    /// False while the node waits for an admin's approval (`corral nodes approve`); absent once approved.
+    public var approved: Bool?
     /// Why an UNHEALTHY node says it is (its agent's own checks).
     public var message: String?
     /// Free bytes where the node keeps job logs, at its last heartbeat.

@@ -219,6 +219,11 @@ public struct CorralClient: Sendable {
         try await call(.post, "/v1/nodes/\(try Self.nodeSegment(id))/revoke")
     }
 
+    /// Admits a node waiting for approval; `rejoin` lets a registered node join again with the join token.
+    public func approveNode(_ id: String, rejoin: Bool = false) async throws(CorralError) -> NodeView {
+        try await call(.post, "/v1/nodes/\(try Self.nodeSegment(id))/approve" + (rejoin ? "?rejoin=true" : ""))
+    }
+
     /// Polls until the job has finished (SUCCEEDED, FAILED, LOST without retry, CANCELED) and returns it.
     public func wait(
         for id: String,

@@ -41,6 +41,9 @@ public struct Node: Hashable, Sendable {
     public var drainReason: String?
     /// An admin cut the node off: its token is revoked and it may not register again until resumed.
     public var revoked: Bool = false
+    /// An admin admitted it. With node approval on (`--approve-nodes`), a node id that joins with the cluster
+    /// join token for the first time waits, registered but given no work, until `corral nodes approve`.
+    public var approved: Bool = true
     public var bootID: String?
     /// How each pair of GPUs is connected (`nvidia-smi topo -m` codes by GPU index: `NV18`, `PIX`, `SYS`...);
     /// nil when unknown (declared GPUs). Placement prefers well-connected GPUs when it is known.
@@ -89,6 +92,6 @@ public struct Node: Hashable, Sendable {
 
     public var capacity: Resources { Resources(gpus: gpus.count, cpus: cpus, memory: memory) }
 
-    /// Ready and not drained: the scheduler may place new work here.
-    public var isSchedulable: Bool { status == .ready && !drained }
+    /// Ready, approved and not drained: the scheduler may place new work here.
+    public var isSchedulable: Bool { status == .ready && !drained && approved }
 }

@@ -33,6 +33,7 @@ enum StaticProblem: Hashable, Sendable {
     case lost
     case unhealthy
     case drained(reason: String?)
+    case awaitingApproval
     case noContainerRuntime
     case label(key: String, has: String?, wanted: String, fromQueue: String?)
     case gpuType(has: [String], wanted: String)
@@ -47,6 +48,7 @@ enum StaticProblem: Hashable, Sendable {
         case .lost: return "lost"
         case .unhealthy: return "unhealthy"
         case .drained(let reason): return reason.map { "drained (\($0))" } ?? "drained"
+        case .awaitingApproval: return "awaiting an admin's approval (corral nodes approve)"
         case .noContainerRuntime: return "runs no container jobs (no [containers] docker in its agent.toml)"
         case .label(let key, let has, let wanted, let queue):
             let what = has.map { "label \(key)=\($0)" } ?? "no label \(key)"
@@ -71,8 +73,9 @@ enum StaticProblem: Hashable, Sendable {
 
 /// Static feasibility: node status, drain, labels, GPU type and health, and capacity when empty.
 enum Feasibility {
-    /// Whether the node could take new work at all (ready and not drained).
+    /// Whether the node could take new work at all (ready, approved and not drained).
     static func statusProblem(_ node: Node) -> StaticProblem? {
+        if !node.approved { return .awaitingApproval }
         switch node.status {
         case .lost: return .lost
         case .unhealthy: return .unhealthy

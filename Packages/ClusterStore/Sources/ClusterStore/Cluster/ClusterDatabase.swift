@@ -225,15 +225,15 @@ public final class ClusterDatabase {
         try connection.run(
             """
             INSERT INTO nodes (id, hostname, cpus, memory, labels, status, drained, drain_reason, boot_id,
-                registered_at, last_heartbeat, revoked, gpu_topology, agent_lease_ms, containment, address)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                registered_at, last_heartbeat, revoked, gpu_topology, agent_lease_ms, containment, address, approved)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, cpus = excluded.cpus,
                 memory = excluded.memory, labels = excluded.labels, status = excluded.status,
                 drained = excluded.drained, drain_reason = excluded.drain_reason, boot_id = excluded.boot_id,
                 registered_at = excluded.registered_at, last_heartbeat = excluded.last_heartbeat,
                 revoked = excluded.revoked, gpu_topology = excluded.gpu_topology,
                 agent_lease_ms = excluded.agent_lease_ms, containment = excluded.containment,
-                address = excluded.address
+                address = excluded.address, approved = excluded.approved
             """,
             [
                 .text(node.id.rawValue), .text(node.hostname), SQLValue(node.cpus), .integer(node.memory),
@@ -242,6 +242,7 @@ public final class ClusterDatabase {
                 .integer(node.lastHeartbeat.milliseconds), SQLValue(node.revoked),
                 SQLValue(try node.gpuTopology.map { links throws(StoreError) in try StoredSpec.encode(links) }),
                 SQLValue(node.agentLease?.milliseconds), SQLValue(node.containment), SQLValue(node.address),
+                SQLValue(node.approved),
             ]
         )
         try connection.run("DELETE FROM gpus WHERE node_id = ?", [.text(node.id.rawValue)])
@@ -291,6 +292,7 @@ public final class ClusterDatabase {
             node.agentLease = row.int64("agent_lease_ms").map { Duration.milliseconds($0) }
             node.containment = row.string("containment")
             node.address = row.string("address")
+            node.approved = row.bool("approved") ?? true
             nodes.append(node)
         }
         return nodes

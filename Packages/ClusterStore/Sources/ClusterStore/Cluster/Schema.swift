@@ -138,5 +138,12 @@ enum Schema {
                 ALTER TABLE jobs ADD COLUMN not_before INTEGER;
                 """
         ),
+        // Nodes that joined with the join token while node approval was on wait for an admin's approval.
+        Migration(
+            id: "0008-node-approval",
+            sql: """
+                ALTER TABLE nodes ADD COLUMN approved INTEGER NOT NULL DEFAULT 1;
+                """
+        ),
     ]
 }
