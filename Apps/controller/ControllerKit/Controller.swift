@@ -107,6 +107,20 @@ public final class Controller: Sendable {
         }
     }
 
+    /// Says once per step when the system clock has stepped away from the controller's steady clock by more
+    /// than two seconds: times are kept by the monotonic clock until the next start (`SteadyClock`).
+    func reportClockStep(_ reported: inout Duration) {
+        guard let steady = clock as? SteadyClock else { return }
+        let drift = steady.drift()
+        let change = drift - reported
+        guard change > .seconds(2) || change < .seconds(-2) else { return }
+        reported = drift
+        log.warning(
+            "the system clock stepped: it is \(drift.milliseconds) ms off the controller's clock, which keeps "
+                + "time by the monotonic clock (leases and node timeouts are unaffected) until the next start"
+        )
+    }
+
     /// Serves until SIGTERM or SIGINT.
     public func run() async throws {
         try await bootstrapTokens()
@@ -125,12 +139,14 @@ public final class Controller: Sendable {
             group.addTask { [self] in
                 var second = 0
                 var joinToken = try? Files.readSecret(configuration.clusterTokenPath)
+                var reportedDrift = Duration.zero
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
                     await state.tick()
                     second += 1
                     if second % 10 == 0 { await credentials.persistUse() }
                     if second % 5 == 0 { await reloadJoinToken(&joinToken) }
+                    if second % 5 == 0 { reportClockStep(&reportedDrift) }
                 }
             }
             group.addTask { [server] in await server.waitUntilStopped() }

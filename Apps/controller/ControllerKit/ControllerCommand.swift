@@ -17,7 +17,8 @@ public enum ControllerCommand {
             return 2
         }
         do {
-            try await Controller(configuration: configuration, log: log).run()
+            let clock = SteadyClock(base: SkewedClock.fromEnvironment())
+            try await Controller(configuration: configuration, log: log, clock: clock).run()
             return 0
         } catch {
             FileHandleOutput.stderr("corral-controller: \(error)\n")
