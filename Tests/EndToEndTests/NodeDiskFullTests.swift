@@ -110,13 +110,31 @@ struct NodeDiskFullTests {
         let gate = cluster.root + "/go"
         let id = try await cluster.submit(
             ["--gpus", "1"],
-            ["sh", "-c", "while [ ! -e '\(gate)' ]; do sleep 0.05; done; exit 3"]
+            [
+                "sh", "-c",
+                "i=0; while [ $i -lt 100 ]; do echo \"line $i\"; i=$((i+1)); done; "
+                    + "while [ ! -e '\(gate)' ]; do sleep 0.05; done; exit 3",
+            ]
         )
         _ = try await cluster.waitForState(id, ["RUNNING"])
+        let expected = (0..<100).map { "line \($0)\n" }.joined()
+        try await waitUntil("the job's lines are on the node", timeout: 20) {
+            (try await cluster.corral(["logs", id])).stdout == expected
+        }
         #expect(Self.fill(state), "the disk is not full")
         _ = FileManager.default.createFile(atPath: gate, contents: nil)
         let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"])
         #expect(done.exitCode == 3, "\(done)\n\(cluster.logs())")
         #expect(done.attempts.last?.signal == nil)
+        // What the job wrote before the disk filled is all there, once.
+        let log = try await cluster.corral(["logs", id]).stdout
+        #expect(log == expected)
+        Chaos.report(
+            "node-disk-full",
+            [
+                "exitCodesKept": done.exitCode == 3 ? 1 : 0, "logBytesExpected": expected.utf8.count,
+                "logBytesStored": log.utf8.count, "attempts": done.attempts.count,
+            ]
+        )
     }
 }
