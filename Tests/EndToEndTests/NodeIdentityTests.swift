@@ -46,6 +46,24 @@ struct NodeIdentityTests {
         let mallory = try JSONDecoder.wire.decode(CreateTokenResponse.self, from: Data(created.stdout.utf8)).token
         #expect(try await forgedRegistration(cluster, node: "node", token: mallory).status == 403)
         #expect(try await forgedRegistration(cluster, node: "new-node", token: mallory).status == 403)
+        // A node id of its own is accepted (approval is off), but its token reaches no other node's job: a log
+        // upload or a report for the running job's allocation is refused, and its log is untouched.
+        let own = try await forgedRegistration(cluster, node: "made-up", token: cluster.clusterToken)
+        #expect(own.status == 200)
+        let madeUp = try WireJSON.decode(RegisterResponse.self, from: own.body).nodeToken
+        let asMadeUp = HTTPClient(configuration: HTTPClientConfiguration(baseURL: cluster.endpoint, bearerToken: madeUp))
+        let upload = try await asMadeUp.execute(.post, "/v1/allocations/\(id).1/logs?offset=0", body: Array("forged\n".utf8))
+        #expect(upload.status == 404)
+        let report = try await asMadeUp.execute(
+            .post,
+            "/v1/allocations/\(id).1/status",
+            body: Array(#"{"phase":"exited","exit_code":0}"#.utf8)
+        )
+        #expect(report.status == 403, "\(report.status) \(ErrorEnvelope.message(in: report.body))")
+        #expect(try await asMadeUp.execute(.post, "/v1/agents/node/heartbeat", body: Array("{}".utf8)).status == 403)
+        #expect(!(try await cluster.corral(["logs", id])).stdout.contains("forged"))
+        // Such a node would be handed jobs (that is what --approve-nodes is for): cut it off.
+        #expect(try await cluster.corral(["nodes", "revoke", "made-up"]).status == 0)
         let view = try await cluster.corral(["nodes", "show", "node", "--json"])
         let node = try JSONDecoder.wire.decode(NodeView.self, from: Data(view.stdout.utf8))
         #expect(node.hostname != "attacker" && node.cpus == 8)
