@@ -12,6 +12,7 @@ public enum BenchCommand {
                                   [--runs 3] [--pollers 64] [--poll-wait 25] [--job-ms 200] [--prefix sim]
                                   [--controller-pid PID] [--jobs N --token T]
                corral-bench fill --endpoint URL --token T [--jobs 1000] [--clients 32]
+               \(ReplayCommand.usage)
                corral-bench figure --name N --unit U [--notes TEXT] VALUE...
                corral-bench report --input FIGURES.jsonl --output FILE.json --date DATE [--mode full]
 
@@ -86,6 +87,8 @@ public enum BenchCommand {
             return "\(accepted)\n"
         case "fleet":
             return try await fleet(arguments).run().jsonLine + "\n"
+        case "replay":
+            return try ReplayCommand.run(arguments)
         case "figure":
             let flags = try BenchArguments(arguments, known: ["name", "unit", "notes"])
             let values = try flags.positional.map { text throws(UsageError) in
