@@ -51,8 +51,14 @@ struct NodeIdentityTests {
         let own = try await forgedRegistration(cluster, node: "made-up", token: cluster.clusterToken)
         #expect(own.status == 200)
         let madeUp = try WireJSON.decode(RegisterResponse.self, from: own.body).nodeToken
-        let asMadeUp = HTTPClient(configuration: HTTPClientConfiguration(baseURL: cluster.endpoint, bearerToken: madeUp))
-        let upload = try await asMadeUp.execute(.post, "/v1/allocations/\(id).1/logs?offset=0", body: Array("forged\n".utf8))
+        let asMadeUp = HTTPClient(
+            configuration: HTTPClientConfiguration(baseURL: cluster.endpoint, bearerToken: madeUp)
+        )
+        let upload = try await asMadeUp.execute(
+            .post,
+            "/v1/allocations/\(id).1/logs?offset=0",
+            body: Array("forged\n".utf8)
+        )
         #expect(upload.status == 404)
         let report = try await asMadeUp.execute(
             .post,
