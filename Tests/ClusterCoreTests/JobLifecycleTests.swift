@@ -418,14 +418,14 @@ import Testing
             held: false
         ),
         Case(
-            name: "LOST and the agent confirms the end: retried",
+            name: "LOST and the agent confirms it fenced the job: retried",
             start: { H.lost() },
-            event: H.exited(0),
+            event: .ended(attempt: 1, AttemptEnd(.fenced, exit: JobExit(signal: 9))),
             state: .queued,
             edges: ["LOST>QUEUED"],
             held: false,
             check: { harness, _ in
-                #expect(harness.job.attempts[0].exit?.code == 0 && harness.job.infraRetriesUsed == 1)
+                #expect(harness.job.attempts[0].exit?.signal == 9 && harness.job.infraRetriesUsed == 1)
             }
         ),
         Case(
@@ -519,6 +519,54 @@ import Testing
             check: { harness, _ in
                 #expect(harness.job.retriesUsed == 1 && harness.job.stopRequest == nil)
             }
+        ),
+        Case(
+            name: "preempted while running: a stop request, then back in the queue, no budget spent",
+            start: {
+                var harness = H.running(.retrying(1))
+                harness.apply(.preempt(by: JobID("urgent")))
+                return harness
+            },
+            event: .ended(attempt: 1, AttemptEnd(.exited, exit: JobExit(signal: 15))),
+            state: .queued,
+            edges: ["RUNNING>QUEUED"],
+            held: false,
+            check: { harness, _ in
+                #expect(harness.job.retriesUsed == 0 && harness.job.infraRetriesUsed == 0)
+                #expect(harness.job.preemptions == 1 && harness.job.stopRequest == nil)
+                #expect(harness.job.attempts[0].preemptedBy == JobID("urgent"))
+            }
+        ),
+        Case(
+            name: "preempted while starting: back in the queue once its process is gone",
+            start: {
+                var harness = H.starting()
+                harness.apply(.preempt(by: JobID("urgent")))
+                return harness
+            },
+            event: .allocationGone(attempt: 1, reason: "no longer listed"),
+            state: .queued,
+            edges: ["STARTING>QUEUED"],
+            held: false,
+            check: { harness, _ in #expect(harness.job.preemptions == 1) }
+        ),
+        Case(
+            name: "a LOST job whose node comes back within the lease, still running it: RUNNING again",
+            start: { H.lost() },
+            event: .reconnected(attempt: 1),
+            state: .running,
+            edges: ["LOST>RUNNING"],
+            held: true,
+            check: { harness, _ in #expect(harness.job.attempts[0].finalState == nil) }
+        ),
+        Case(
+            name: "a LOST job whose node reports its exit within the lease: ended by that exit, not retried",
+            start: { H.lost(.retrying(2)) },
+            event: .ended(attempt: 1, AttemptEnd(.exited, exit: JobExit(code: 0))),
+            state: .succeeded,
+            edges: ["LOST>RUNNING", "RUNNING>SUCCEEDED"],
+            held: false,
+            check: { harness, _ in #expect(harness.job.infraRetriesUsed == 0 && harness.job.attempts.count == 1) }
         ),
         Case(
             name: "dependency failed: FAILED",

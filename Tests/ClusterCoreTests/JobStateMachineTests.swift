@@ -10,15 +10,17 @@ import Testing
     /// QUEUED|ALLOCATED|STARTING|RUNNING -> CANCELED; LOST|FAILED -> QUEUED.
     /// Plus three edges the design is silent on (docs/job-states.md): QUEUED -> FAILED when a dependency ended
     /// without succeeding, so the job can never run; ALLOCATED -> FAILED when no agent took the launch and the
-    /// node-fault budget is spent; LOST -> CANCELED when a job canceled on a lost node is surely gone.
+    /// node-fault budget is spent; LOST -> CANCELED when a job canceled on a lost node is surely gone. And
+    /// three since: STARTING|RUNNING -> QUEUED when preempted (issue 15), LOST -> RUNNING when its node comes
+    /// back within the lease still running it (issue 18).
     static let designTable: [String: Set<String>] = [
         "QUEUED": ["ALLOCATED", "CANCELED", "FAILED"],
         "ALLOCATED": ["STARTING", "QUEUED", "CANCELED", "FAILED"],
-        "STARTING": ["RUNNING", "FAILED", "LOST", "CANCELED"],
-        "RUNNING": ["SUCCEEDED", "FAILED", "LOST", "CANCELED"],
+        "STARTING": ["RUNNING", "FAILED", "LOST", "CANCELED", "QUEUED"],
+        "RUNNING": ["SUCCEEDED", "FAILED", "LOST", "CANCELED", "QUEUED"],
         "SUCCEEDED": [],
         "FAILED": ["QUEUED"],
-        "LOST": ["QUEUED", "CANCELED"],
+        "LOST": ["QUEUED", "CANCELED", "RUNNING"],
         "CANCELED": [],
     ]
 
@@ -46,7 +48,7 @@ import Testing
             }
         }
         #expect(checked == 64)
-        #expect(allowed == 18)
+        #expect(allowed == 21)
     }
 
     @Test func noStateMayTransitionToItself() {

@@ -253,6 +253,19 @@ import Testing
                 rebooted: false,
                 held: Array((Self.view(lost, at: Self.start)).allocations.values),
                 view: Self.view(lost, at: Self.start)
+            ) == [.job(Self.job, .reconnected(attempt: 1, rank: 0))],
+            "back within the lease, still running it: it runs on (issue 18)"
+        )
+        // The same with a cancel pending: that copy is stopped.
+        var canceled = LifecycleHarness.lost()
+        canceled.apply(.cancel(by: "bob"))
+        #expect(
+            NodeLiveness.registration(
+                node: NodeID("gpu-1"),
+                reported: [Self.allocation],
+                rebooted: false,
+                held: Array((Self.view(canceled, at: Self.start)).allocations.values),
+                view: Self.view(canceled, at: Self.start)
             ) == [
                 .effect(.renewLease(Self.allocation)), .effect(.stop(Self.allocation)), .effect(.wake(NodeID("gpu-1"))),
             ]
@@ -317,9 +330,7 @@ import Testing
                 reported: [Self.allocation],
                 held: Array((Self.view(lost, at: Self.start)).allocations.values),
                 view: Self.view(lost, at: Self.start)
-            ) == [
-                .effect(.renewLease(Self.allocation)), .effect(.stop(Self.allocation)), .effect(.wake(NodeID("gpu-1"))),
-            ]
+            ) == [.effect(.renewLease(Self.allocation)), .job(Self.job, .reconnected(attempt: 1, rank: 0))]
         )
         #expect(
             NodeLiveness.heartbeat(

@@ -2,6 +2,7 @@ import ClusterCore
 import ClusterWire
 public import CorralSupport
 import Glibc
+import LinuxSystem
 import NodeProbe
 
 /// The agent: what the node has, and its parts run as one structured task group until SIGTERM or SIGINT:
@@ -137,8 +138,12 @@ public struct Agent: Sendable {
     }
 
     func heartbeats() async {
+        var late = false
         while !Task.isCancelled {
-            try? await Task.sleep(for: await link.settings.heartbeatInterval)
+            // An answer that took longer than an interval renewed the lease as of when it was sent: renew again
+            // at once rather than an interval later, so jobs and launches are not fenced on a stale renewal.
+            if !late { try? await Task.sleep(for: await link.settings.heartbeatInterval) }
+            let sentAt = Monotonic.nanoseconds()
             guard !Task.isCancelled else { return }
             let diskFree = AgentChecks.freeBytes(configuration.logDir)
             var problems = AgentChecks.selfCheck(configuration, diskFree: diskFree)
@@ -152,7 +157,10 @@ public struct Agent: Sendable {
                 diskFree: diskFree,
                 allocationLeaseMs: await link.heldLease.map { Int($0.milliseconds) }
             )
-            switch await link.heartbeat(request) {
+            let answer = await link.heartbeat(request)
+            late =
+                Monotonic.nanoseconds() - sentAt > Int64(await link.settings.heartbeatInterval.milliseconds) * 1_000_000
+            switch answer {
             case .answered(let stops):
                 for id in stops { await jobs.stop(id) }
             case .unknownNode:

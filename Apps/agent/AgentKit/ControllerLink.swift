@@ -150,7 +150,8 @@ actor ControllerLink {
             let response = try await client.execute(
                 .post,
                 "/v1/agents/\(configuration.nodeID)/heartbeat",
-                body: WireJSON.encode(request)
+                body: WireJSON.encode(request),
+                timeout: heartbeatTimeout
             )
             if response.status == 401 || response.status == 404 { return .unknownNode }
             guard response.status == 200 else { return .failed("heartbeat: status \(response.status)") }
@@ -165,6 +166,12 @@ actor ControllerLink {
         } catch {
             return .failed("heartbeat failed: \(error)")
         }
+    }
+
+    /// A heartbeat that hangs (a network cut swallowed it) must not hold the next one back for the client's
+    /// 30 s: the renewal it would bring is dated when it was sent, so a late one is stale anyway (issue 18).
+    var heartbeatTimeout: Duration {
+        max(.seconds(1), min(settings.heartbeatInterval * 2, settings.allocationLease / 8))
     }
 
     /// The long poll for work. Cancelling the calling task ends it within about a second.

@@ -112,6 +112,16 @@ actor JobTable {
         }
     }
 
+    /// A launch that came in right after a network cut would be fenced at once on the lease file's stale
+    /// renewal (issue 18): it waits, up to a few seconds, for the heartbeat that renews it. After that it starts
+    /// anyway, and its supervisor fences it if the lease really is gone.
+    func waitForFreshLease(grace: Int) async {
+        let path = configuration.leasePath
+        for _ in 0..<50 where !LeaseFile.isFresh(path, grace: grace, margin: .seconds(1)) {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     /// Starts the job's supervisor, which starts the job. Launch failures found before that (cwd missing,
     /// command not found, permission denied) are reported at once as such.
     func launch(_ spec: LaunchSpec) async {
@@ -138,6 +148,7 @@ actor JobTable {
                 plan.environment["CORRAL_HOSTFILE"] = hostfile
             }
             try record.create(plan)
+            await waitForFreshLease(grace: plan.graceSeconds)
             running[id]?.cgroup = plan.cgroup
             await shipper.track(id)
             let zygoteLog = configuration.stateDir + "/zygote.log"

@@ -21,6 +21,13 @@ enum LeaseFile {
         return (renewedAt + lease - fenceGrace - lease / 10, fenceGrace)
     }
 
+    /// Whether a job started now would run at least `margin` before its supervisor fences it: a launch that
+    /// arrives right after a network cut waits for the renewal that the next heartbeat brings.
+    static func isFresh(_ path: String, grace: Int, margin: Duration) -> Bool {
+        guard let deadline = fenceDeadline(path, grace: grace) else { return true }
+        return deadline.at - Monotonic.nanoseconds() > Int64(margin.milliseconds) * 1_000_000
+    }
+
     /// The lease the file holds now (what the agent tells the controller it holds), nil without one.
     static func lease(_ path: String) -> Duration? {
         read(path).map { .milliseconds($0.milliseconds) }

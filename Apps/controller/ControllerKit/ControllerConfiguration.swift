@@ -130,8 +130,16 @@ public struct ControllerConfiguration: Sendable, Hashable {
             throw ConfigurationError("\(error)")
         }
         var values: [String: String] = [:]
+        var minimumRuntime: Int?
         for key in table.keys {
             guard let value = table[key] else { continue }
+            if key == "preemption_min_runtime" {
+                guard case .integer(let seconds) = value, seconds >= 0, seconds <= 7 * 86_400 else {
+                    throw ConfigurationError("\(path): preemption_min_runtime must be a number of seconds (0-604800)")
+                }
+                minimumRuntime = Int(seconds)
+                continue
+            }
             if key == "accounts" {
                 accounts = try Self.accounts(from: value, path: path)
                 continue
@@ -161,6 +169,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
             "--tls-cert", "--tls-key", "--client-ca", "--require-agent-certificate", "--insecure", "--retry-backoff",
             "--approve-nodes",
         ]
+        if let minimumRuntime { policy.preemptionMinRuntime = minimumRuntime }
         for key in values.keys where !allowed.contains(key) {
             throw ConfigurationError("\(path): unknown setting '\(key.dropFirst(2).replacingDashes())'")
         }
@@ -256,6 +265,8 @@ extension ControllerConfiguration {
                 switch (key, setting) {
                 case ("priority", .integer(let number)?) where abs(number) <= 1_000_000:
                     queue.priority = Int(number)
+                case ("preemptible", .boolean(let flag)?):
+                    queue.preemptible = flag
                 case ("max_running_gpus_per_user", .integer(let number)?) where number >= 0:
                     queue.maxRunningGPUsPerUser = Int(number)
                 case ("default_time_limit", .integer(let number)?) where number > 0:

@@ -16,6 +16,11 @@ final class TestCluster: @unchecked Sendable {
     var agents: [String: Process] = [:]
     var port: Int = 0
     var scheme = "http"
+    /// The address the controller listens on and everything else reaches it at (loopback unless a test puts
+    /// it on an address of its own, such as one end of a veth pair).
+    var host = "127.0.0.1"
+    /// The network namespace each agent started in one runs in (by agent name).
+    private(set) var namespaces: [String: String] = [:]
     /// Every command line this cluster started (daemons and CLI runs), for the secrets-hygiene test.
     private(set) var commandLines: [[String]] = []
 
@@ -74,7 +79,7 @@ final class TestCluster: @unchecked Sendable {
     func stateDir(agent name: String) -> String { root + "/\(name)-state" }
 
     var dataDir: String { root + "/controller" }
-    var endpoint: String { "\(scheme)://127.0.0.1:\(port)" }
+    var endpoint: String { "\(scheme)://\(host):\(port)" }
     var adminToken: String { read(dataDir + "/admin.token") }
     var clusterToken: String { read(dataDir + "/cluster.token") }
 
@@ -93,7 +98,7 @@ final class TestCluster: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: endpointFile)
         controller = try launch(
             "corral-controller",
-            ["--data-dir", dataDir, "--listen", "127.0.0.1:\(port)", "--heartbeat-interval", "0.5"] + accounts + extra,
+            ["--data-dir", dataDir, "--listen", "\(host):\(port)", "--heartbeat-interval", "0.5"] + accounts + extra,
             log: root + "/controller.log"
         )
         try await waitUntil("the controller writes its endpoint", timeout: 20) {
@@ -115,12 +120,14 @@ final class TestCluster: @unchecked Sendable {
 
     /// Configures (through `corral-agent configure`) and starts an agent that declares `gpus` GPUs.
     /// With `nvidiaSMI`, the agent detects its GPUs by running that program instead of declaring `gpus`.
+    /// With `namespace`, the agent runs in that named network namespace (`ip netns add`), as do its restarts.
     func startAgent(
         _ name: String,
         gpus: Int,
         cpus: Int = 8,
         extra: [String] = [],
-        nvidiaSMI: String? = nil
+        nvidiaSMI: String? = nil,
+        namespace: String? = nil
     ) async throws {
         let config = root + "/\(name).toml"
         let declare = nvidiaSMI == nil ? ["--declare-gpus", "\(gpus)"] : []
@@ -140,7 +147,13 @@ final class TestCluster: @unchecked Sendable {
             try settings.write(toFile: config, atomically: true, encoding: .utf8)
             chmod(config, 0o600)
         }
-        agents[name] = try launch("corral-agent", ["start", "--config", config], log: root + "/\(name).log")
+        namespaces[name] = namespace
+        agents[name] = try launch(
+            "corral-agent",
+            ["start", "--config", config],
+            log: root + "/\(name).log",
+            namespace: namespace
+        )
     }
 
     /// kill -9 an agent and start it again with the same configuration and state directory.
@@ -152,7 +165,8 @@ final class TestCluster: @unchecked Sendable {
         agents[name] = try launch(
             "corral-agent",
             ["start", "--config", root + "/\(name).toml"],
-            log: root + "/\(name).log"
+            log: root + "/\(name).log",
+            namespace: namespaces[name]
         )
     }
 
@@ -183,13 +197,26 @@ final class TestCluster: @unchecked Sendable {
         return env.merging(extra) { $1 }
     }
 
-    func launch(_ binary: String, _ arguments: [String], log: String) throws -> Process {
+    /// Starts a daemon, its output in `log` (emptied first). With `namespace`, in that named network namespace:
+    /// through `nsenter --net`, which joins the network namespace alone (`ip netns exec` would also mount a
+    /// sysfs of its own, hiding the cgroup hierarchies the agent contains its jobs in) and then runs the binary
+    /// itself, so the process is the daemon's.
+    func launch(_ binary: String, _ arguments: [String], log: String, namespace: String? = nil) throws -> Process {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binaries + "/" + binary)
-        process.arguments = arguments
+        let path = Self.binaries + "/" + binary
+        if let namespace {
+            let file = ["/run/netns/", "/var/run/netns/"].map { $0 + namespace }
+                .first { FileManager.default.fileExists(atPath: $0) }
+            guard let file else { throw TestFailure("no network namespace named \(namespace)") }
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
+            process.arguments = ["--net=\(file)", "--", path] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+        }
         process.environment = environment()
         commandLines.append([binary] + arguments)
         process.standardOutput = handle

@@ -19,7 +19,7 @@ extension ClusterState {
         return settings.policy.queues.values
             .sorted { ($0.priority, $1.name) > ($1.priority, $0.name) }
             .map { queue in
-                QueueView(
+                var view = QueueView(
                     name: queue.name,
                     priority: queue.priority,
                     nodeSelector: queue.nodeSelector,
@@ -29,6 +29,8 @@ extension ClusterState {
                     running: running[queue.name] ?? 0,
                     gpusInUse: gpus[queue.name] ?? 0
                 )
+                view.preemptible = queue.preemptible ? true : nil
+                return view
             }
     }
 
@@ -75,6 +77,11 @@ extension ClusterState {
                 "\(limit) tasks of array \(job.array?.array.rawValue ?? "?") already run (%\(limit)): it starts when one ends"
         case .held:
             return "held: it starts only once released"
+        case .preempting:
+            let victims = (preemptionPlans[job.id] ?? []).map(\.rawValue).joined(separator: ", ")
+            return victims.isEmpty
+                ? "it waits for lower-tier jobs it preempted to stop, then starts"
+                : "will preempt \(victims) (queue \(queue.name) is of a higher tier): it starts once they have stopped"
         case .backoff:
             let when = job.notBefore.map { " (at \(WireTime.format($0)))" } ?? ""
             return "retried after a failure of its own, it waits out its backoff\(when) before it can start"

@@ -24,7 +24,7 @@ extension ClusterState {
             let job = jobs[allocation.id.job]
             let started = job?.attempts.first { $0.number == allocation.id.attempt }?.startedAt
             let limit = job.map { settings.policy.timeLimit(of: $0.spec) }
-            return HeldResources(
+            var held = HeldResources(
                 node: allocation.node,
                 gpuIndices: allocation.gpuIndices,
                 resources: allocation.resources,
@@ -34,6 +34,9 @@ extension ClusterState {
                 allocatedAt: allocation.allocatedAt,
                 expectedEnd: limit.map { (started ?? allocation.allocatedAt) + .seconds($0) }
             )
+            held.startedAt = started
+            held.stopping = job?.stopRequest != nil || job?.state == .lost
+            return held
         }
         return ClusterSnapshot(
             pending: pending,
@@ -80,6 +83,16 @@ extension ClusterState {
         for (id, dependency) in schedule.failedDependencies.sorted(by: { $0.key < $1.key }) {
             guard let state = jobs[dependency]?.state else { continue }
             stage(.dependencyFailed(dependency, state), job: id, in: &changes)
+        }
+        // Preemption: each victim is asked to stop, and goes back to the queue once its processes are gone.
+        preemptionPlans = [:]
+        for preemption in schedule.preemptions {
+            preemptionPlans[preemption.job] = preemption.victims
+            for victim in preemption.victims { stage(.preempt(by: preemption.job), job: victim, in: &changes) }
+            log.info(
+                "job \(preemption.job) preempts \(preemption.victims.map(\.rawValue).joined(separator: ", ")) "
+                    + "on \(preemption.node)"
+            )
         }
         for assignment in schedule.assignments {
             stage(.placed(node: assignment.node, gpus: assignment.gpuIndices), job: assignment.job, in: &changes)

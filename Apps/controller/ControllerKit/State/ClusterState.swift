@@ -46,6 +46,8 @@ actor ClusterState {
     var arrayTasks: [JobID: [JobID]] = [:]
     /// When a pass is already due for a job waiting out its retry backoff.
     var backoffWake: Timestamp?
+    /// The jobs the last pass chose to preempt, by preemptor (for explain; memory only).
+    var preemptionPlans: [JobID: [JobID]] = [:]
     /// Why the last write failed for want of space, until a write succeeds again (`/healthz` says it).
     var storageFault: String?
 

@@ -69,6 +69,8 @@ public struct QueueView: Codable, Hashable, Sendable {
     /// Jobs placed on a node (ALLOCATED, STARTING, RUNNING).
     public var running: Int
     public var gpusInUse: Int
+    /// Its running jobs may be preempted for jobs of a queue of higher priority.
+    public var preemptible: Bool?
 
     public init(
         name: String,

@@ -214,6 +214,8 @@ public struct AttemptView: Codable, Hashable, Sendable {
     public var ranks: [RankView]?
     /// The rank whose end stopped the gang.
     public var failedRank: Int?
+    /// The job of a higher tier it was stopped for (its `state` is then PREEMPTED).
+    public var preemptedBy: String?
 }
 
 /// A job as the API returns it. Top-level `node`, `gpu_indices`, `exit_code` describe the current attempt.
@@ -267,6 +269,8 @@ public struct JobView: Codable, Hashable, Sendable {
     public var array: ArrayTaskView?
     /// Set on a listing's line that stands for a whole array (`GET /v1/jobs?collapse=arrays`).
     public var arraySummary: ArraySummaryView?
+    /// How often it was preempted and put back in the queue (absent when never).
+    public var preemptions: Int?
 
     public init(_ job: Job) {
         let current = job.currentAttempt
@@ -277,6 +281,7 @@ public struct JobView: Codable, Hashable, Sendable {
         queue = job.spec.queue
         state = job.state.rawValue
         reason = job.state == .queued ? job.pendingReason?.rawValue : nil
+        preemptions = job.preemptions > 0 ? job.preemptions : nil
         message = job.message
         node = current?.node.rawValue
         gpuIndices = current?.gpuIndices ?? []
@@ -308,11 +313,11 @@ public struct JobView: Codable, Hashable, Sendable {
         ranks = current.flatMap { $0.isGang ? $0.ranks.map(RankView.init) : nil }
         array = job.array.map(ArrayTaskView.init)
         attempts = job.attempts.map { attempt in
-            AttemptView(
+            var view = AttemptView(
                 attempt: attempt.number,
                 node: attempt.node.rawValue,
                 gpuIndices: attempt.gpuIndices,
-                state: attempt.finalState?.rawValue,
+                state: attempt.preemptedBy != nil ? "PREEMPTED" : attempt.finalState?.rawValue,
                 allocatedAt: WireTime.format(attempt.allocatedAt),
                 startedAt: attempt.startedAt.map(WireTime.format),
                 endedAt: attempt.endedAt.map(WireTime.format),
@@ -325,6 +330,8 @@ public struct JobView: Codable, Hashable, Sendable {
                 ranks: attempt.isGang ? attempt.ranks.map(RankView.init) : nil,
                 failedRank: attempt.failedRank
             )
+            view.preemptedBy = attempt.preemptedBy?.rawValue
+            return view
         }
     }
 }

@@ -95,6 +95,8 @@ extension JobLifecycle {
             if draft.job.state == .starting { draft.move(.started(pid: attempt.pid ?? 0)) }
             draft.move(.exited(exit))
             retryIfAllowed(&draft)
+        case .preempt(let preemptor):
+            requeuePreempted(&draft, attempt: attempt.number, by: preemptor)
         }
     }
 
@@ -113,6 +115,12 @@ extension JobLifecycle {
         case .timeLimit:
             draft.job.message = "lost while it was being stopped at its time limit: not retried"
             draft.markChanged()
+        case .preempt(let preemptor):
+            // It was leaving for a higher tier anyway: back in the queue, no budget spent.
+            draft.edit(attempt: last.number) { $0.preemptedBy = preemptor }
+            draft.job.preemptions += 1
+            draft.job.stopRequest = nil
+            draft.move(.retry(reason: "\(reason) while it was being preempted by job \(preemptor): back in the queue"))
         case nil where draft.job.infraRetriesUsed < budget:
             draft.job.infraRetriesUsed += 1
             draft.move(.retry(reason: "\(reason): retry \(draft.job.infraRetriesUsed) of \(budget) (node faults)"))
@@ -120,5 +128,26 @@ extension JobLifecycle {
             draft.job.message = "lost, and the infrastructure retry budget (\(budget)) is spent"
             draft.markChanged()
         }
+    }
+}
+
+/// A node back within its lease (issue 18, the network cut of the fault suite). A LOST job is retried only
+/// after its lease, so until then no other copy runs: when its node comes back listing it, or reports its
+/// exit, the job ran on all along. It is RUNNING again (or ends by that exit) instead of being stopped and run
+/// a second time. Gangs keep the stricter rule: their other ranks were already asked to stop.
+extension JobLifecycle {
+    /// Whether a LOST job can take its node back: one node, its process had started, nothing asked it to stop.
+    static func mayReconnect(_ job: Job, attempt number: Int) -> Bool {
+        guard job.state == .lost, job.stopRequest == nil, let live = job.liveAttempt, live.number == number,
+            !live.isGang, live.startedAt != nil
+        else { return false }
+        return true
+    }
+
+    static func reconnected(_ draft: inout LifecycleDraft, attempt number: Int) {
+        guard mayReconnect(draft.job, attempt: number), let live = draft.job.liveAttempt else { return }
+        draft.edit(attempt: number) { $0.finalState = nil }
+        draft.move(.reconnected(live.node))
+        draft.effect(.renewLease(AllocationID(job: draft.job.id, attempt: number)))
     }
 }

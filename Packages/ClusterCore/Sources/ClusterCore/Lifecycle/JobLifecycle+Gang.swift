@@ -281,6 +281,7 @@ extension JobLifecycle {
             // A rank's node was lost before the gang got going: the node's fault, whatever the ranks reported.
             return launchGivenBack(&draft, number, reason: exit.message ?? "a rank's node was lost")
         }
+        if let preemptor = preemptor(draft.job) { return requeuePreempted(&draft, attempt: number, by: preemptor) }
         if case .cancel(let user)? = draft.job.stopRequest?.reason {
             draft.edit(attempt: number) { $0.finalState = .canceled }
             draft.move(.cancel(by: user))

@@ -44,6 +44,8 @@ extension JobLifecycle {
         }
         let allocation = AllocationID(job: draft.job.id, attempt: number)
         let isLive = draft.job.liveAttempt?.number == number
+        // A LOST job's node is back within the lease and says how it ended: that is the job's end (it ran on).
+        let reconnects = end.kind == .exited && mayReconnect(draft.job, attempt: number)
         var exit = end.exit
         if end.kind == .exited, isLive, draft.job.stopRequest?.reason == .timeLimit { exit.timedOut = true }
         draft.edit(attempt: number) {
@@ -62,8 +64,12 @@ extension JobLifecycle {
             return
         }
         if state == .lost {
-            finishLost(&draft, reason: "the agent confirmed its process ended")
-            return
+            guard reconnects else {
+                finishLost(&draft, reason: "the agent confirmed its process ended")
+                return
+            }
+            draft.edit(attempt: number) { $0.finalState = nil }
+            draft.move(.reconnected(attempt.node))
         }
         if end.kind == .fenced {
             draft.edit(attempt: number) { $0.finalState = .lost }
@@ -71,6 +77,8 @@ extension JobLifecycle {
             let message = exit.message ?? "its agent could not renew the lease"
             draft.move(.nodeLost(reason: "fenced on \(attempt.node): \(message)"))
             finishLost(&draft, reason: "the agent confirmed its process ended")
+        } else if let preemptor = preemptor(draft.job) {
+            requeuePreempted(&draft, attempt: number, by: preemptor)
         } else if let stop = draft.job.stopRequest, case .cancel(let user) = stop.reason {
             draft.edit(attempt: number) { $0.finalState = .canceled }
             draft.move(.cancel(by: user))

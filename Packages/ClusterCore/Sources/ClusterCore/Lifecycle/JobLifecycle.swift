@@ -71,6 +71,8 @@ public enum JobLifecycle {
             } else if rank == 0 {
                 allocationGone(&draft, attempt: attempt, reason: reason)
             }
+        case .preempt(let by): preempt(&draft, by: by)
+        case .reconnected(let attempt, let rank): if rank == 0 { reconnected(&draft, attempt: attempt) }
         case .timeLimitReached: timeLimitReached(&draft)
         case .dependencyFailed(let dependency, let state): dependencyFailed(&draft, dependency, state)
         }

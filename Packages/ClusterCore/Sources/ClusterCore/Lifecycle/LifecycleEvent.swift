@@ -25,6 +25,10 @@ public enum LifecycleEvent: Hashable, Sendable {
     /// `attempt`'s processes are surely gone without a report: its lease ran out on a lost node, the node
     /// rebooted, or its agent no longer runs it.
     case allocationGone(attempt: Int, reason: String, rank: Int = 0)
+    /// A LOST job's node came back within the lease and still runs `attempt` (it lists it).
+    case reconnected(attempt: Int, rank: Int = 0)
+    /// The scheduler preempts the placed job for `by`, a job of a higher tier: stopped, then back in the queue.
+    case preempt(by: JobID)
     /// A RUNNING job passed its time limit (the controller's backstop to the node's own enforcement).
     case timeLimitReached
     /// A job in `depends_on` ended without succeeding, so this one can never run.

@@ -7,6 +7,8 @@ public struct StopRequest: Hashable, Sendable {
         case cancel(by: String)
         /// It ran past its time limit and its node did not end it: it ends FAILED (TIMEOUT).
         case timeLimit
+        /// A job of a higher tier needs what it holds: it goes back to the queue, its retries untouched.
+        case preempt(by: JobID)
     }
 
     public var reason: Reason
@@ -27,6 +29,7 @@ public struct StopRequest: Hashable, Sendable {
         switch reason {
         case .cancel(let user): "canceled by \(user)"
         case .timeLimit: "time limit reached (TIMEOUT)"
+        case .preempt(let job): "preempted by job \(job)"
         }
     }
 }

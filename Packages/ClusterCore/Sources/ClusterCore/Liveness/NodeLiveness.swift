@@ -116,6 +116,9 @@ public enum NodeLiveness {
                 actions.append(.effect(running ? .renewLease(id) : .redeliver(id)))
             case .starting, .running:
                 actions.append(running ? .effect(.renewLease(id)) : .job(job.id, gone(id, why)))
+            case .lost where running && JobLifecycle.mayReconnect(job, attempt: id.attempt):
+                // Back within the lease, still running it: it runs on.
+                actions.append(.job(job.id, .reconnected(attempt: id.attempt, rank: id.rank)))
             case .lost:
                 // Still running on a node the job was given up on: stop this copy, whose lease the agent holds
                 // again; the job is retried once it is gone.
@@ -143,10 +146,15 @@ public enum NodeLiveness {
         let reason = "the agent on \(node) no longer runs it"
         for allocation in held.sorted(by: { $0.id < $1.id }) where allocation.node == node {
             let id = allocation.id
-            let lost = view.liveJob(id)?.state == .lost
+            let job = view.liveJob(id)
+            let lost = job?.state == .lost
             if reported.contains(id) {
                 actions.append(.effect(.renewLease(id)))
-                if lost { actions += [.effect(.stop(id)), .effect(.wake(node))] }
+                if let job, lost, JobLifecycle.mayReconnect(job, attempt: id.attempt) {
+                    actions.append(.job(job.id, .reconnected(attempt: id.attempt, rank: id.rank)))
+                } else if lost {
+                    actions += [.effect(.stop(id)), .effect(.wake(node))]
+                }
             } else if lost {
                 actions.append(.job(id.job, gone(id, reason)))
             } else if let stopAt = allocation.stopRequestedAt, stopAt + view.settings.stopGrace < view.now {

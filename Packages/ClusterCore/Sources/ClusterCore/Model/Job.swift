@@ -27,6 +27,8 @@ public struct Job: Hashable, Sendable {
     /// A job retried after a failure of its own waits until then (exponential backoff), so a job that fails at
     /// once does not spin through its retries in milliseconds.
     public var notBefore: Timestamp?
+    /// How often it was preempted and put back in the queue (spends neither retry budget).
+    public var preemptions: Int = 0
 
     public init(id: JobID, spec: JobSpec, user: String, submittedAt: Timestamp) {
         self.id = id
@@ -79,6 +81,8 @@ public struct Attempt: Hashable, Sendable {
     public var masterPort: Int?
     /// The rank whose end doomed the gang (the others were stopped because of it).
     public var failedRank: Int?
+    /// The job of a higher tier this attempt was stopped for.
+    public var preemptedBy: JobID?
 
     public init(number: Int, node: NodeID, gpuIndices: [Int], resources: Resources, allocatedAt: Timestamp) {
         self.number = number

@@ -13,6 +13,9 @@ public struct QueueConfig: Hashable, Sendable {
     /// A node label (`rack`, `fabric`) that gang jobs should keep to: their ranks go to nodes sharing one value
     /// of it when enough such nodes are free. Nil: any nodes.
     public var topologyLabel: String?
+    /// Its running jobs may be preempted for jobs of a queue of higher priority (the priority is the tier):
+    /// stopped, and put back in the queue at their place, their retries untouched.
+    public var preemptible: Bool
 
     public init(
         name: String,
@@ -20,7 +23,8 @@ public struct QueueConfig: Hashable, Sendable {
         nodeSelector: [String: String] = [:],
         maxRunningGPUsPerUser: Int? = nil,
         defaultTimeLimit: Int? = nil,
-        topologyLabel: String? = nil
+        topologyLabel: String? = nil,
+        preemptible: Bool = false
     ) {
         self.name = name
         self.priority = priority
@@ -28,5 +32,6 @@ public struct QueueConfig: Hashable, Sendable {
         self.maxRunningGPUsPerUser = maxRunningGPUsPerUser
         self.defaultTimeLimit = defaultTimeLimit
         self.topologyLabel = topologyLabel
+        self.preemptible = preemptible
     }
 }

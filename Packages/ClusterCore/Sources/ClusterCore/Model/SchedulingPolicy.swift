@@ -6,6 +6,9 @@ public struct SchedulingPolicy: Hashable, Sendable {
     public private(set) var queues: [String: QueueConfig]
     /// Seconds: the time limit backfill assumes when neither the job nor its queue has one.
     public var defaultTimeLimit: Int
+    /// Seconds a job must have run before it may be preempted (work that just started is not thrown away,
+    /// and a job is not preempted over and over).
+    public var preemptionMinRuntime: Int = 300
 
     public init(queues: [QueueConfig] = [], defaultTimeLimit: Int = 24 * 3600) {
         var byName: [String: QueueConfig] = [:]

@@ -15,6 +15,10 @@ public struct HeldResources: Hashable, Sendable {
     public var allocatedAt: Timestamp?
     /// When it will have ended at the latest (start plus its time limit); nil when unknown.
     public var expectedEnd: Timestamp?
+    /// When its process started (nil: not yet): preemption spares jobs that ran less than the minimum.
+    public var startedAt: Timestamp?
+    /// Asked to stop (canceled, preempted, past its time limit): about to free what it holds.
+    public var stopping = false
 
     public init(
         node: NodeID,

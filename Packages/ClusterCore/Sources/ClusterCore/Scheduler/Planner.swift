@@ -47,6 +47,11 @@ struct Planner {
     var reservation: ActiveReservation?
     /// Placed tasks per job array, counted up as the pass places more.
     var arrayRunning: [JobID: Int]
+    /// By node ordinal: the running jobs there, as preemption victims.
+    let victims: [[Victim]]
+    /// Jobs this pass already chose to preempt, and nodes it holds for their preemptors.
+    var chosenVictims: Set<JobID> = []
+    var preemptionHolds: Set<Int> = []
     var schedule = Schedule()
 
     init(_ snapshot: ClusterSnapshot, policy: SchedulingPolicy) {
@@ -55,6 +60,7 @@ struct Planner {
         jobStates = snapshot.jobStates
         arrayRunning = snapshot.runningArrayTasks
         views = Self.views(of: snapshot.nodes, names: &names)
+        victims = Self.victims(snapshot.held, views: views, policy: policy)
         schedule.pending.reserveCapacity(snapshot.pending.count)
         var ordinalOf: [NodeID: Int] = [:]
         for (ordinal, view) in views.enumerated() { ordinalOf[view.id] = ordinal }
@@ -147,6 +153,7 @@ struct Planner {
             return
         }
         guard var ordinal = indexes[classIndex].bestFit(request, free: free) else {
+            if preempt(for: job, request: request, classIndex: classIndex, queue: queue) { return }
             failedShapes.insert(shape)
             if reservation == nil {
                 reservation = Backfill.reserve(

@@ -44,7 +44,23 @@ public struct Schedule: Hashable, Sendable {
         }
     }
 
+    /// A job of a higher tier that cannot start until these lower-tier jobs are stopped (and requeued).
+    public struct Preemption: Hashable, Sendable {
+        public let job: JobID
+        public let victims: [JobID]
+        /// The node it will start on once they are gone (a gang's: the first of its nodes).
+        public let node: NodeID
+
+        public init(job: JobID, victims: [JobID], node: NodeID) {
+            self.job = job
+            self.victims = victims
+            self.node = node
+        }
+    }
+
     public var assignments: [Assignment]
+    /// Jobs to preempt, for which job (their reason is `Preempting`).
+    public var preemptions: [Preemption] = []
     public var gangAssignments: [GangAssignment]
     /// Exactly one reason for every pending job that was not assigned.
     public var pending: [JobID: PendingReason]

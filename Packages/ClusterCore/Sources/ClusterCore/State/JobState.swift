@@ -40,4 +40,6 @@ public enum PendingReason: String, CaseIterable, Hashable, Sendable {
     case arrayLimit = "ArrayLimit"
     /// Retried after a failure of its own, it waits out its backoff (`not_before`).
     case backoff = "BackOff"
+    /// It preempts lower-tier jobs and waits for them to stop.
+    case preempting = "Preempting"
 }

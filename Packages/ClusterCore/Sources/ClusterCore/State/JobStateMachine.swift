@@ -24,6 +24,10 @@ public enum JobEvent: Hashable, Sendable {
     case retry(reason: String)
     /// A job in `depends_on` ended without succeeding, so this one can never run.
     case dependencyFailed(JobID, JobState)
+    /// Preempted by a job of a higher tier: back to the queue, at its place.
+    case preempted(by: JobID)
+    /// Its node came back within the lease, still running it: it runs on (Nomad's reconnect).
+    case reconnected(NodeID)
 }
 
 /// How a process ended: an exit code, or the signal that killed it.
@@ -97,6 +101,12 @@ public struct JobStateMachine: Hashable, Sendable {
         // A job canceled while its node was lost ends CANCELED once its lease has run out (it is surely gone),
         // instead of being retried.
         Edge(.lost, .canceled),
+        // Preemption: a placed job stopped for a higher tier's job goes back to the queue (DESIGN.md is silent
+        // on preemption; Slurm's PreemptMode=REQUEUE).
+        Edge(.starting, .queued), Edge(.running, .queued),
+        // A node back within its lease (a network cut longer than the node timeout, shorter than the lease)
+        // still runs the job: it is RUNNING again, not stopped and retried (issue 18's network cut).
+        Edge(.lost, .running),
     ]
 
     public struct Edge: Hashable, Sendable {
@@ -149,6 +159,10 @@ public struct JobStateMachine: Hashable, Sendable {
         case .retry(let reason): return ([.failed, .lost], { _ in .queued }, reason)
         case .dependencyFailed(let dependency, let state):
             return ([.queued], { _ in .failed }, "dependency \(dependency) ended \(state): this job can never run")
+        case .preempted(let job):
+            return ([.allocated, .starting, .running], { _ in .queued }, "preempted by job \(job): back in the queue")
+        case .reconnected(let node):
+            return ([.lost], { _ in .running }, "node \(node) came back within the lease, still running it")
         }
     }
 
@@ -165,6 +179,8 @@ public struct JobStateMachine: Hashable, Sendable {
         case .cancel: "cancel"
         case .retry: "retry"
         case .dependencyFailed: "dependency failed"
+        case .preempted: "preempted"
+        case .reconnected: "reconnected"
         }
     }
 

@@ -28,8 +28,9 @@ public final class ClusterDatabase {
         try connection.run(
             """
             INSERT INTO jobs (id, user, name, queue, state, pending_reason, message, priority, submitted_at,
-                updated_at, retries_used, infra_retries_used, spec, stop_request, unix_user, array_task, not_before)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                updated_at, retries_used, infra_retries_used, spec, stop_request, unix_user, array_task, not_before,
+                preemptions)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 .text(job.id.rawValue), .text(job.user), .text(job.spec.name), .text(job.spec.queue),
@@ -39,7 +40,7 @@ public final class ClusterDatabase {
                 .text(try specJSON(job.spec)), try Self.stopRequest(job),
                 SQLValue(job.unixUser),
                 SQLValue(try job.array.map { task throws(StoreError) in try StoredArrayTask.json(task) }),
-                SQLValue(job.notBefore?.milliseconds),
+                SQLValue(job.notBefore?.milliseconds), SQLValue(job.preemptions),
             ]
         )
         for attempt in job.attempts { try saveAttempt(attempt, of: job.id) }
@@ -58,12 +59,13 @@ public final class ClusterDatabase {
         try connection.run(
             """
             UPDATE jobs SET state = ?, pending_reason = ?, message = ?, updated_at = ?, retries_used = ?,
-                infra_retries_used = ?, stop_request = ?, not_before = ? WHERE id = ?
+                infra_retries_used = ?, stop_request = ?, not_before = ?, preemptions = ? WHERE id = ?
             """,
             [
                 .text(job.state.rawValue), SQLValue(job.pendingReason?.rawValue), SQLValue(job.message),
                 .integer(job.updatedAt.milliseconds), SQLValue(job.retriesUsed), SQLValue(job.infraRetriesUsed),
-                try Self.stopRequest(job), SQLValue(job.notBefore?.milliseconds), .text(job.id.rawValue),
+                try Self.stopRequest(job), SQLValue(job.notBefore?.milliseconds), SQLValue(job.preemptions),
+                .text(job.id.rawValue),
             ]
         )
         guard connection.changes == 1 else {
@@ -84,13 +86,13 @@ public final class ClusterDatabase {
             """
             INSERT INTO attempts (job_id, number, node_id, gpu_indices, gpus, cpus, memory, allocated_at,
                 started_at, ended_at, pid, exit_code, signal, exit_message, timed_out, final_state, usage,
-                out_of_memory, gang)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                out_of_memory, gang, preempted_by)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (job_id, number) DO UPDATE SET started_at = excluded.started_at,
                 ended_at = excluded.ended_at, pid = excluded.pid, exit_code = excluded.exit_code,
                 signal = excluded.signal, exit_message = excluded.exit_message, timed_out = excluded.timed_out,
                 final_state = excluded.final_state, usage = excluded.usage, out_of_memory = excluded.out_of_memory,
-                gang = excluded.gang
+                gang = excluded.gang, preempted_by = excluded.preempted_by
             """,
             [
                 .text(job.rawValue), SQLValue(attempt.number), .text(attempt.node.rawValue),
@@ -106,6 +108,7 @@ public final class ClusterDatabase {
                 ),
                 SQLValue(attempt.exit?.outOfMemory ?? false),
                 SQLValue(attempt.isGang ? try StoredSpec.encode(StoredGang(attempt)) : nil),
+                SQLValue(attempt.preemptedBy?.rawValue),
             ]
         )
     }
@@ -137,6 +140,7 @@ public final class ClusterDatabase {
             job.notBefore = row.int64("not_before").map(Timestamp.init(milliseconds:))
             job.retriesUsed = row.int("retries_used") ?? 0
             job.infraRetriesUsed = row.int("infra_retries_used") ?? 0
+            job.preemptions = row.int("preemptions") ?? 0
             if let text = row.string("stop_request") {
                 job.stopRequest = try StoredSpec.decode(StoredStopRequest.self, text).request
             }
@@ -177,6 +181,7 @@ public final class ClusterDatabase {
             )
         }
         attempt.finalState = row.string("final_state").flatMap(JobState.init(rawValue:))
+        attempt.preemptedBy = row.string("preempted_by").map(JobID.init)
         if let text = row.string("usage") { attempt.usage = try StoredSpec.decode(StoredUsage.self, text).usage }
         if let text = row.string("gang") { try StoredSpec.decode(StoredGang.self, text).apply(to: &attempt) }
         return attempt

@@ -145,5 +145,13 @@ enum Schema {
                 ALTER TABLE nodes ADD COLUMN approved INTEGER NOT NULL DEFAULT 1;
                 """
         ),
+        // Preemption: how often a job was preempted, and for which job an attempt was stopped.
+        Migration(
+            id: "0009-preemption",
+            sql: """
+                ALTER TABLE jobs ADD COLUMN preemptions INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE attempts ADD COLUMN preempted_by TEXT;
+                """
+        ),
     ]
 }

@@ -111,7 +111,7 @@ struct StoredUsage: Codable {
 
 /// `StopRequest` in the jobs table's `stop_request` column.
 struct StoredStopRequest: Codable {
-    /// "cancel" or "time_limit".
+    /// "cancel", "time_limit" or "preempt" (`by`: the preempting job).
     var reason: String
     var by: String?
     var at: Int64
@@ -124,6 +124,9 @@ struct StoredStopRequest: Codable {
         case .timeLimit:
             reason = "time_limit"
             by = nil
+        case .preempt(let job):
+            reason = "preempt"
+            by = job.rawValue
         }
         at = request.at.milliseconds
     }
@@ -133,6 +136,7 @@ struct StoredStopRequest: Codable {
         switch reason {
         case "cancel": return StopRequest(.cancel(by: by ?? "?"), at: at)
         case "time_limit": return StopRequest(.timeLimit, at: at)
+        case "preempt": return by.map { StopRequest(.preempt(by: JobID($0)), at: at) }
         default: return nil
         }
     }

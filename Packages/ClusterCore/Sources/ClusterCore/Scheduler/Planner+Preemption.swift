@@ -1,0 +1,137 @@
+/// Preemption (issue 15), decided in the pass like everything else. A job that cannot start now, in a queue of
+/// a higher priority (its tier) than some `preemptible` queue, looks for the node where stopping the fewest
+/// running jobs of those queues frees enough for it, the cheapest on ties (least work lost: GPU-seconds run so
+/// far, then node order). Never a job of its own tier or above, never one that has run less than the policy's
+/// minimum, never a stop that would still leave it unable to fit. Jobs already stopping count as free, so a
+/// preemptor waiting for its victims to go asks for no more. The node is then held for it for the rest of the
+/// pass, so a job later in order cannot take what the preemption frees. A gang victim stops whole (its other
+/// ranks too).
+extension Planner {
+    /// A running job on one node, as a possible victim.
+    struct Victim {
+        var job: JobID
+        var gpus: GPUMask
+        var cpus: Int
+        var memory: Int64
+        var tier: Int
+        var preemptible: Bool
+        var startedAt: Timestamp?
+        var stopping: Bool
+
+        /// GPU-seconds (CPU-seconds for CPU-only jobs, weighted down) run so far: the work a stop throws away.
+        func lostWork(at now: Timestamp) -> Double {
+            let seconds = Double(((startedAt.map { now - $0 }) ?? .zero).milliseconds) / 1000
+            return seconds * (gpus.count > 0 ? Double(gpus.count) : 0.001 * Double(max(cpus, 1)))
+        }
+    }
+
+    /// Whether any queue of a lower priority than this one is preemptible: else nothing to look for.
+    func mayPreempt(_ queue: QueueConfig) -> Bool {
+        policy.queues.values.contains { $0.preemptible && $0.priority < queue.priority }
+    }
+
+    /// Tries to make room for `job` by preemption; true when it did (or waits for jobs already stopping), and
+    /// the job's reason is then `Preempting`.
+    mutating func preempt(for job: Job, request: Resources, classIndex: Int, queue: QueueConfig) -> Bool {
+        guard mayPreempt(queue) else { return false }
+        var best: (count: Int, lost: Double, ordinal: Int, victims: [Victim])?
+        for ordinal in views.indices where indexes[classIndex].eligible[ordinal] && !preemptionHolds.contains(ordinal) {
+            guard
+                let found = cheapestVictims(on: ordinal, request: request, classIndex: classIndex, tier: queue.priority)
+            else { continue }
+            let lost = found.reduce(0) { $0 + $1.lostWork(at: now) }
+            if let current = best, (current.count, current.lost, current.ordinal) <= (found.count, lost, ordinal) {
+                continue
+            }
+            best = (found.count, lost, ordinal, found)
+        }
+        guard let best else { return false }
+        if !best.victims.isEmpty {
+            let ids = best.victims.map(\.job)
+            chosenVictims.formUnion(ids)
+            schedule.preemptions.append(Schedule.Preemption(job: job.id, victims: ids, node: views[best.ordinal].id))
+        }
+        hold(best.ordinal, for: request, classIndex: classIndex)
+        schedule.pending[job.id] = .preempting
+        return true
+    }
+
+    /// The victims on one node whose stop lets the request fit (none when jobs already stopping suffice), or nil
+    /// when no allowed set does. Greedy by least work lost, then pruned of any victim not needed.
+    func cheapestVictims(on ordinal: Int, request: Resources, classIndex: Int, tier: Int) -> [Victim]? {
+        let usable = indexes[classIndex].usable[ordinal]
+        var gpus = usable.subtracting(free.taken[ordinal])
+        var cpus = free.cpus[ordinal]
+        var memory = free.memory[ordinal]
+        let all = victims[ordinal]
+        for leaving in all where leaving.stopping {
+            gpus = gpus.union(leaving.gpus.intersection(usable))
+            cpus += leaving.cpus
+            memory += leaving.memory
+        }
+        func fits(_ extra: [Victim]) -> Bool {
+            var (g, c, m) = (gpus, cpus, memory)
+            for victim in extra {
+                g = g.union(victim.gpus.intersection(usable))
+                c += victim.cpus
+                m += victim.memory
+            }
+            return g.count >= request.gpus && c >= request.cpus && m >= request.memory
+        }
+        if fits([]) { return [] }
+        let minimum = Duration.seconds(policy.preemptionMinRuntime)
+        let candidates = all.filter { victim in
+            guard !victim.stopping, victim.preemptible, victim.tier < tier, !chosenVictims.contains(victim.job),
+                let started = victim.startedAt, now - started >= minimum
+            else { return false }
+            return true
+        }
+        .sorted { ($0.lostWork(at: now), $0.job) < ($1.lostWork(at: now), $1.job) }
+        var chosen: [Victim] = []
+        for victim in candidates where !fits(chosen) { chosen.append(victim) }
+        guard fits(chosen) else { return nil }
+        for victim in chosen.reversed() {
+            let without = chosen.filter { $0.job != victim.job }
+            if fits(without) { chosen = without }
+        }
+        return chosen
+    }
+
+    /// Keeps what is free on the node for the preemptor for the rest of the pass: later jobs cannot take it.
+    mutating func hold(_ ordinal: Int, for request: Resources, classIndex: Int) {
+        preemptionHolds.insert(ordinal)
+        let before = free[ordinal]
+        let available = indexes[classIndex].usable[ordinal].subtracting(before.taken)
+        var gpus = GPUMask()
+        for position in available.positions.prefix(max(request.gpus, 0)) { gpus.insert(position) }
+        free.taken[ordinal] = before.taken.union(gpus)
+        free.cpus[ordinal] -= min(max(before.cpus, 0), request.cpus)
+        free.memory[ordinal] -= min(max(before.memory, 0), request.memory)
+        let after = free[ordinal]
+        for position in indexes.indices { indexes[position].update(ordinal, before: before, after: after) }
+    }
+
+    /// The running jobs on each node as possible victims, from what the snapshot says is held.
+    static func victims(_ held: [HeldResources], views: [NodeView], policy: SchedulingPolicy) -> [[Victim]] {
+        var ordinalOf: [NodeID: Int] = [:]
+        for (ordinal, view) in views.enumerated() { ordinalOf[view.id] = ordinal }
+        var result = Array(repeating: [Victim](), count: views.count)
+        for allocation in held {
+            guard let job = allocation.job, let ordinal = ordinalOf[allocation.node] else { continue }
+            let queue = policy.queue(named: allocation.queue)
+            result[ordinal].append(
+                Victim(
+                    job: job,
+                    gpus: views[ordinal].mask(ofIndices: allocation.gpuIndices),
+                    cpus: allocation.resources.cpus,
+                    memory: allocation.resources.memory,
+                    tier: queue.priority,
+                    preemptible: queue.preemptible,
+                    startedAt: allocation.startedAt,
+                    stopping: allocation.stopping
+                )
+            )
+        }
+        return result
+    }
+}
