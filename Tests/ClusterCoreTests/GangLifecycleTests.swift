@@ -303,3 +303,24 @@ import Testing
         #expect(later.assignments.map(\.job) == [job.id])
     }
 }
+
+extension GangLifecycleTests {
+    /// Issue 15: a gang is preempted whole. Every rank is asked to stop; the job goes back to the queue once the
+    /// last rank is gone, with no retry budget spent.
+    @Test func aPreemptedGangStopsEveryRankAndGoesBackToTheQueue() {
+        var world = World(maxRetries: 1)
+        world.place()
+        world.startAll()
+        world.handle(.preempt(by: JobID("urgent")))
+        #expect(world.stopped == [world.id(0), world.id(1), world.id(2)])
+        #expect(world.job.state == .running)
+        world.handle(.ended(attempt: 1, Self.terminated, rank: 0))
+        world.handle(.ended(attempt: 1, Self.terminated, rank: 2))
+        #expect(world.job.state == .running, "a rank may still run")
+        world.handle(.ended(attempt: 1, Self.terminated, rank: 1))
+        #expect(world.job.state == .queued)
+        #expect(world.job.preemptions == 1 && world.job.retriesUsed == 0 && world.job.infraRetriesUsed == 0)
+        #expect(world.job.attempts[0].preemptedBy == JobID("urgent"))
+        #expect(world.allocations.isEmpty)
+    }
+}
