@@ -16,6 +16,10 @@ extension Tables {
             let used = max(0, job.attempts.filter { $0.state == "FAILED" }.count)
             lines.append(("retries", "up to \(job.maxRetries) for its own failures (\(used) failed attempts so far)"))
         }
+        if let count = job.preemptions {
+            let by = job.attempts.compactMap(\.preemptedBy).map { "job \($0)" }.joined(separator: ", ")
+            lines.append(("preempted", "\(count) time\(count == 1 ? "" : "s") (by \(by)); no retry spent"))
+        }
         if !job.dependsOn.isEmpty { lines.append(("after", job.dependsOn.joined(separator: ", "))) }
         if !job.labels.isEmpty {
             lines.append(

@@ -74,7 +74,8 @@ struct ProcessChaosTests {
         )
         let load = Load()
         let (endpoint, token) = (cluster.endpoint, cluster.adminToken)
-        let submitting = Task { await load.run(endpoint: endpoint, token: token, body: body, clients: 4) }
+        let clients = Chaos.size(small: 2, full: 4)
+        let submitting = Task { await load.run(endpoint: endpoint, token: token, body: body, clients: clients) }
         for _ in 0..<rounds {
             try await Task.sleep(for: .milliseconds(Int.random(in: 700...1800)))
             cluster.killController()

@@ -40,6 +40,9 @@ public struct ReplaySimulator {
         public var schedulingSeconds = 0.0
         /// Assignments that placed a GPU, CPU or byte twice on a node (must be 0).
         public var overcommits = 0
+        /// Jobs stopped for a higher tier and run again from the start, and the GPU-seconds they had run.
+        public var preemptions = 0
+        public var preemptedGPUSeconds = 0.0
     }
 
     let jobs: [TraceJob]
@@ -86,7 +89,9 @@ public struct ReplaySimulator {
             let now = [arrival, ends.peek?.key].compactMap { $0 }.min()!
             while let top = ends.peek, top.key <= now {
                 _ = ends.pop()
-                guard let done = running.removeValue(forKey: top.value) else { continue }
+                // A preempted job's old end is stale: it runs (if at all) with a new one.
+                guard let current = running[top.value], current.end == top.key else { continue }
+                let done = running.removeValue(forKey: top.value)!
                 let seconds = Double((done.end - done.held.allocatedAt!).milliseconds) / 1000
                 usage.record(
                     user: done.held.user ?? "",
@@ -100,41 +105,78 @@ public struct ReplaySimulator {
                 indexOf[job.id] = next
                 next += 1
             }
-            guard !pending.isEmpty else { continue }
-            let snapshot = ClusterSnapshot(
-                pending: Array(pending.values),
-                nodes: nodes,
-                held: running.values.map(\.held),
-                usage: usage,
-                now: now
-            )
-            let started = clock.now
-            let schedule = Scheduler.plan(snapshot, policy: options.policy)
-            outcome.schedulingSeconds += (clock.now - started).seconds
-            outcome.passes += 1
-            for assignment in schedule.assignments {
-                guard let job = pending.removeValue(forKey: assignment.job), let index = indexOf[assignment.job] else {
-                    continue
-                }
-                let limit = job.spec.timeLimit ?? options.policy.defaultTimeLimit
-                let held = HeldResources(
-                    node: assignment.node,
-                    gpuIndices: assignment.gpuIndices,
-                    resources: job.spec.resources,
-                    job: job.id,
-                    user: job.user,
-                    queue: job.spec.queue,
-                    allocatedAt: now,
-                    expectedEnd: now + .seconds(limit)
+            // Passes at this moment until one preempts nothing (victims stop at once here: no kill grace).
+            for _ in 0..<8 where !pending.isEmpty {
+                let snapshot = ClusterSnapshot(
+                    pending: Array(pending.values),
+                    nodes: nodes,
+                    held: running.values.map(\.held),
+                    usage: usage,
+                    now: now
                 )
-                if Self.overcommits(held, running: running.values, nodes: nodes) { outcome.overcommits += 1 }
-                let end = now + .milliseconds(Int64((jobs[index].duration * 1000).rounded()))
-                running[job.id] = Running(held: held, end: end, index: index)
-                ends.push(end, job.id)
-                outcome.starts[index] = Double((now - Self.epoch).milliseconds) / 1000
+                let started = clock.now
+                let schedule = Scheduler.plan(snapshot, policy: options.policy)
+                outcome.schedulingSeconds += (clock.now - started).seconds
+                outcome.passes += 1
+                start(
+                    schedule.assignments,
+                    now: now,
+                    nodes: nodes,
+                    pending: &pending,
+                    running: &running,
+                    ends: &ends,
+                    outcome: &outcome,
+                    indexOf: indexOf
+                )
+                guard !schedule.preemptions.isEmpty else { break }
+                for victim in schedule.preemptions.flatMap(\.victims) {
+                    guard let stopped = running.removeValue(forKey: victim) else { continue }
+                    let ran = Double((now - stopped.held.allocatedAt!).milliseconds) / 1000
+                    outcome.preemptions += 1
+                    outcome.preemptedGPUSeconds += ran * Double(stopped.held.resources.gpus)
+                    outcome.starts[stopped.index] = nil
+                    let job = makeJob(stopped.index, user: users[stopped.index])
+                    pending[job.id] = job
+                }
             }
         }
         return outcome
+    }
+
+    /// Starts the pass's assignments: held until their time limit as far as the scheduler knows, ended after
+    /// their true duration.
+    func start(
+        _ assignments: [Schedule.Assignment],
+        now: Timestamp,
+        nodes: [Node],
+        pending: inout [JobID: Job],
+        running: inout [JobID: Running],
+        ends: inout MinHeap<Timestamp, JobID>,
+        outcome: inout Outcome,
+        indexOf: [JobID: Int]
+    ) {
+        for assignment in assignments {
+            guard let job = pending.removeValue(forKey: assignment.job), let index = indexOf[assignment.job] else {
+                continue
+            }
+            let limit = job.spec.timeLimit ?? options.policy.defaultTimeLimit
+            var held = HeldResources(
+                node: assignment.node,
+                gpuIndices: assignment.gpuIndices,
+                resources: job.spec.resources,
+                job: job.id,
+                user: job.user,
+                queue: job.spec.queue,
+                allocatedAt: now,
+                expectedEnd: now + .seconds(limit)
+            )
+            held.startedAt = now
+            if Self.overcommits(held, running: running.values, nodes: nodes) { outcome.overcommits += 1 }
+            let end = now + .milliseconds(Int64((jobs[index].duration * 1000).rounded()))
+            running[job.id] = Running(held: held, end: end, index: index)
+            ends.push(end, job.id)
+            outcome.starts[index] = Double((now - Self.epoch).milliseconds) / 1000
+        }
     }
 
     func moment(_ seconds: Double) -> Timestamp { Self.epoch + .milliseconds(Int64((seconds * 1000).rounded())) }

@@ -85,7 +85,8 @@ extension ClusterState {
             stage(.dependencyFailed(dependency, state), job: id, in: &changes)
         }
         // Preemption: each victim is asked to stop, and goes back to the queue once its processes are gone.
-        preemptionPlans = [:]
+        // A preemptor keeps its victims' names while it waits for them (a later pass counts them as leaving).
+        preemptionPlans = preemptionPlans.filter { schedule.pending[$0.key] == .preempting }
         for preemption in schedule.preemptions {
             preemptionPlans[preemption.job] = preemption.victims
             for victim in preemption.victims { stage(.preempt(by: preemption.job), job: victim, in: &changes) }
