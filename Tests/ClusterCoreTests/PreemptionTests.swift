@@ -66,6 +66,27 @@ import Testing
         #expect(schedule.assignments.isEmpty)
     }
 
+    @Test func aGangPreemptsForAllItsRanksAtOnce() throws {
+        let nodes = [F.node("a", gpus: 4), F.node("b", gpus: 4), F.node("c", gpus: 4)]
+        let held = [
+            Self.running("la", on: "a", gpus: [0, 1, 2, 3], queue: "low", ranFor: 600),
+            Self.running("lb", on: "b", gpus: [0, 1], queue: "low", ranFor: 7200),
+            Self.running("mc", on: "c", gpus: [0, 1, 2, 3], queue: "mid"),
+        ]
+        var gang = F.job("gang", gpus: 4, queue: "high")
+        gang.spec.nodes = 2
+        let schedule = Self.plan([gang, F.job("later", gpus: 2, submittedAt: 9, queue: "low")], nodes, held)
+        let preemption = try #require(schedule.preemptions.first)
+        // c is a mid job's (not preemptible): a and b, one victim each.
+        #expect(Set(preemption.victims) == [JobID("la"), JobID("lb")])
+        #expect(schedule.pending[JobID("gang")] == .preempting)
+        // b's two free GPUs are kept for the gang: the later low job does not get them.
+        #expect(schedule.assignments.isEmpty)
+        // Three ranks cannot be made room for (c is not preemptible): no preemption at all.
+        gang.spec.nodes = 3
+        #expect(Self.plan([gang], nodes, held).preemptions.isEmpty)
+    }
+
     @Test func neverWithinATierNorANonPreemptibleQueueNorAYoungJob() {
         let nodes = [F.node("a", gpus: 2)]
         let cases: [(HeldResources, String)] = [

@@ -5,7 +5,7 @@
 /// minimum, never a stop that would still leave it unable to fit. Jobs already stopping count as free, so a
 /// preemptor waiting for its victims to go asks for no more. The node is then held for it for the rest of the
 /// pass, so a job later in order cannot take what the preemption frees. A gang victim stops whole (its other
-/// ranks too).
+/// ranks too), and a gang preempts for all its ranks at once (`preemptGang`).
 extension Planner {
     /// A running job on one node, as a possible victim.
     struct Victim {
@@ -52,6 +52,35 @@ extension Planner {
             schedule.preemptions.append(Schedule.Preemption(job: job.id, victims: ids, node: views[best.ordinal].id))
         }
         hold(best.ordinal, for: request, classIndex: classIndex)
+        schedule.pending[job.id] = .preempting
+        return true
+    }
+
+    /// A gang preempts whole, like it runs: on the `ranks` nodes where its ranks cost the fewest victims (nodes
+    /// where a rank fits now cost none), the cheapest on ties; all those nodes are held for it. True when it
+    /// did (or waits for jobs already stopping on enough nodes).
+    mutating func preemptGang(for job: Job, request: Resources, ranks: Int, classIndex: Int, queue: QueueConfig) -> Bool
+    {
+        guard mayPreempt(queue) else { return false }
+        var options: [(count: Int, lost: Double, ordinal: Int, victims: [Victim])] = []
+        for ordinal in views.indices where indexes[classIndex].eligible[ordinal] && !preemptionHolds.contains(ordinal) {
+            guard
+                let found = cheapestVictims(on: ordinal, request: request, classIndex: classIndex, tier: queue.priority)
+            else { continue }
+            options.append((found.count, found.reduce(0) { $0 + $1.lostWork(at: now) }, ordinal, found))
+        }
+        guard options.count >= ranks else { return false }
+        let chosen = options.sorted { ($0.count, $0.lost, $0.ordinal) < ($1.count, $1.lost, $1.ordinal) }.prefix(ranks)
+        var ids: [JobID] = []
+        for option in chosen {
+            for victim in option.victims where !ids.contains(victim.job) { ids.append(victim.job) }
+            hold(option.ordinal, for: request, classIndex: classIndex)
+        }
+        if !ids.isEmpty {
+            chosenVictims.formUnion(ids)
+            let first = chosen.map(\.ordinal).min() ?? 0
+            schedule.preemptions.append(Schedule.Preemption(job: job.id, victims: ids, node: views[first].id))
+        }
         schedule.pending[job.id] = .preempting
         return true
     }
