@@ -27,6 +27,17 @@ import Testing
         }
     }
 
+    /// Issue 15: `checkpoint_signal` takes Slurm's `--signal` spelling; anything else is a 400 naming the field.
+    @Test func checkpointSignal() throws {
+        let spec = try Self.decode(#"{"command":["x"],"checkpoint_signal":"SIGUSR1@90"}"#).toSpec()
+        #expect(spec.checkpointSignal == JobSignal(number: 10, seconds: 90))
+        for bad in ["KILL@5", "USR1@0", "", "USR1@x"] {
+            let error = try Self.specError(#"{"command":["x"],"checkpoint_signal":""# + bad + #""}"#)
+            #expect(error?.field == "checkpoint_signal", "\(bad)")
+        }
+        #expect(Self.decodeError(#"{"command":["x"],"checkpoint_signal":12}"#) != nil)
+    }
+
     @Test func minimalBody() throws {
         let request = try Self.decode(#"{"command": ["nvidia-smi"]}"#)
         #expect(request.command == ["nvidia-smi"])

@@ -31,11 +31,12 @@ struct PreemptionEndToEndTests {
         try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
         // Traps SIGTERM, says so (to its log and a file), and exits 143; run a second time, it succeeds.
         let low = try await cluster.submit(
-            ["--queue", "batch", "--gpus", "2", "--retries", "0", "--kill-grace", "5"],
+            ["--queue", "batch", "--gpus", "2", "--retries", "0", "--kill-grace", "5", "--signal", "USR1@1"],
             [
                 "sh", "-c",
                 "n=$(cat \(marks)/runs 2>/dev/null || echo 0); n=$((n+1)); echo $n > \(marks)/runs; "
                     + "if [ $n -gt 1 ]; then echo second run; exit 0; fi; "
+                    + "trap 'echo checkpoint' USR1; "
                     + "trap 'echo got SIGTERM; echo term > \(marks)/term; sleep 2; exit 143' TERM; "
                     + "echo first run; while true; do sleep 0.1; done",
             ]
@@ -65,6 +66,12 @@ struct PreemptionEndToEndTests {
         // Its first attempt's log has the trap's line; its retries were not spent (max_retries 0, yet it ran again).
         let firstLog = try await cluster.corral(["logs", "--attempt", "1", low])
         #expect(firstLog.stdout.contains("got SIGTERM"), "\(firstLog.stdout)")
+        // Its checkpoint signal (--signal USR1@1) came first, a second ahead of the SIGTERM.
+        let lines = firstLog.stdout.split(separator: "\n").map(String.init)
+        #expect(
+            (lines.firstIndex(of: "checkpoint") ?? .max) < (lines.firstIndex(of: "got SIGTERM") ?? -1),
+            "\(lines)"
+        )
         let show = try await cluster.corral(["show", low])
         #expect(show.stdout.contains("preempted") && show.stdout.contains("no retry spent"), "\(show.stdout)")
         let events = try await cluster.events(low)

@@ -22,9 +22,10 @@ struct SupervisorTests {
         timeLimit: Int? = nil,
         grace: Int = 10,
         lease: String? = nil,
-        stop: String? = nil
+        stop: String? = nil,
+        signal: String? = nil
     ) async throws -> (status: Int32, exit: [String: Any]) {
-        try Self.writePlan(command, in: directory, timeLimit: timeLimit, grace: grace)
+        try Self.writePlan(command, in: directory, timeLimit: timeLimit, grace: grace, signal: signal)
         if let lease { try lease.write(toFile: directory + "/lease", atomically: true, encoding: .utf8) }
         if let stop { try stop.write(toFile: directory + "/stop", atomically: true, encoding: .utf8) }
         let result = try await offPool {
@@ -35,8 +36,14 @@ struct SupervisorTests {
     }
 
     /// A record's launch.json for `command`, as the agent writes it (the job's log in the record too).
-    static func writePlan(_ command: [String], in directory: String, timeLimit: Int? = nil, grace: Int = 10) throws {
-        let spec = LaunchSpec(
+    static func writePlan(
+        _ command: [String],
+        in directory: String,
+        timeLimit: Int? = nil,
+        grace: Int = 10,
+        signal: String? = nil
+    ) throws {
+        var spec = LaunchSpec(
             allocationId: "job.1",
             jobId: "job",
             attempt: 1,
@@ -51,6 +58,7 @@ struct SupervisorTests {
             image: nil,
             timeLimit: timeLimit
         )
+        spec.checkpointSignal = signal
         let plan: [String: Any] = [
             "spec": try JSONSerialization.jsonObject(with: JSONEncoder().encode(spec)),
             "executable": command[0],
@@ -72,6 +80,50 @@ struct SupervisorTests {
         #expect((exit["endedAtMs"] as? Int ?? 0) > 1_700_000_000_000)
         #expect(Int32(try String(contentsOfFile: directory + "/job.pid", encoding: .utf8).trimmed) ?? 0 > 1)
         #expect(try String(contentsOfFile: directory + "/job.log", encoding: .utf8) == "hello\n")
+    }
+
+    /// Issue 15's checkpoint signal: a preemption sends it first and waits its lead before SIGTERM; a cancel does
+    /// not wait; near the time limit it comes that far ahead of the limit's SIGTERM.
+    @Test func theCheckpointSignalComesFirstOnAPreemptionAndBeforeTheTimeLimit() async throws {
+        let script = """
+            trap 'echo "USR1 $(date +%s%N)" >> marks' USR1
+            trap 'echo "TERM $(date +%s%N)" >> marks; exit 143' TERM
+            while true; do sleep 0.05; done
+            """
+        func marks() throws -> [(String, Int)] {
+            try String(contentsOfFile: directory + "/marks", encoding: .utf8).split(separator: "\n").map {
+                let fields = $0.split(separator: " ")
+                return (String(fields[0]), Int(fields[1]) ?? 0)
+            }
+        }
+        let (_, preempted) = try await supervise(
+            ["/bin/sh", "-c", script],
+            grace: 5,
+            stop: "preempt\n",
+            signal: "USR1@2"
+        )
+        #expect(preempted["stopReason"] as? String == "preempt")
+        var seen = try marks()
+        #expect(seen.map(\.0) == ["USR1", "TERM"], "\(seen)")
+        #expect(seen.count == 2 && seen[1].1 - seen[0].1 >= 1_900_000_000, "SIGTERM came before the 2 s lead")
+        try FileManager.default.removeItem(atPath: directory + "/marks")
+        // A cancel does not wait for a checkpoint.
+        let (_, canceled) = try await supervise(
+            ["/bin/sh", "-c", script],
+            grace: 5,
+            stop: "cancel\n",
+            signal: "USR1@30"
+        )
+        #expect(canceled["stopReason"] as? String == "cancel")
+        #expect(try marks().map(\.0) == ["TERM"])
+        try FileManager.default.removeItem(atPath: directory + "/stop")
+        try FileManager.default.removeItem(atPath: directory + "/marks")
+        // Time limit 3 s, USR1@2: the signal about a second in, SIGTERM at the limit.
+        let (_, timedOut) = try await supervise(["/bin/sh", "-c", script], timeLimit: 3, grace: 5, signal: "USR1@2")
+        #expect(timedOut["stopReason"] as? String == "timeout")
+        seen = try marks()
+        #expect(seen.map(\.0) == ["USR1", "TERM"], "\(seen)")
+        #expect(seen.count == 2 && seen[1].1 - seen[0].1 >= 1_500_000_000)
     }
 
     @Test func endsTheJobAtItsTimeLimit() async throws {

@@ -161,8 +161,8 @@ public struct Agent: Sendable {
             late =
                 Monotonic.nanoseconds() - sentAt > Int64(await link.settings.heartbeatInterval.milliseconds) * 1_000_000
             switch answer {
-            case .answered(let stops):
-                for id in stops { await jobs.stop(id) }
+            case .answered(let orders):
+                for id in orders.stop { await jobs.stop(id, preempt: orders.preempt.contains(id)) }
             case .unknownNode:
                 log.warning("the controller no longer knows this node: registering again")
                 await registerAgain()
@@ -178,7 +178,7 @@ public struct Agent: Sendable {
             switch await link.poll() {
             case .answered(let work):
                 failures = 0
-                for id in work.stop { await jobs.stop(id) }
+                for id in work.stop { await jobs.stop(id, preempt: work.preempt?.contains(id) == true) }
                 await jobs.receive(work.launch)
                 for request in work.exec ?? [] {
                     Task { [jobs, execRunner] in

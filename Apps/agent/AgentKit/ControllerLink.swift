@@ -144,7 +144,7 @@ actor ControllerLink {
 
     /// One heartbeat. An answer renews the lease (counted from before the request: the controller's lease
     /// began no earlier) and brings the settings to follow now; it returns the allocations to stop.
-    func heartbeat(_ request: HeartbeatRequest) async -> Answer<[String]> {
+    func heartbeat(_ request: HeartbeatRequest) async -> Answer<StopOrders> {
         let sentAt = Monotonic.nanoseconds()
         do {
             let response = try await client.execute(
@@ -162,7 +162,7 @@ actor ControllerLink {
                 allocationLeaseMs: answer.allocationLeaseMs,
                 renewedAt: sentAt
             )
-            return .answered(answer.stop)
+            return .answered(StopOrders(stop: answer.stop, preempt: Set(answer.preempt ?? [])))
         } catch {
             return .failed("heartbeat failed: \(error)")
         }
@@ -205,6 +205,12 @@ actor ControllerLink {
             heldLease = settings.allocationLease
         }
     }
+}
+
+/// What a heartbeat's answer asks to stop, and which of those are preempted (checkpoint signal first).
+struct StopOrders: Sendable {
+    var stop: [String]
+    var preempt: Set<String>
 }
 
 /// A streamed body, gathered on the transfer's thread.

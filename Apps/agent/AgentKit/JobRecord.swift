@@ -7,7 +7,8 @@ import LinuxSystem
 
 /// Why the supervisor stopped a job (none when the job ended by itself).
 enum StopReason: String, Codable, Hashable, Sendable {
-    case cancel, timeout, fence
+    /// `preempt`: a cancel that sends the job's checkpoint signal first and waits its lead before SIGTERM.
+    case cancel, timeout, fence, preempt
 }
 
 /// What the supervisor writes when the job is over.
@@ -67,11 +68,11 @@ struct JobRecord: Sendable {
         return StopReason(rawValue: text.trimmingWhitespace()) ?? .cancel
     }
 
-    /// The agent's stop request (time limits and fencing are the supervisor's own).
-    func requestCancel() {
+    /// The agent's stop request, a cancel or a preemption (time limits and fencing are the supervisor's own).
+    func requestStop(_ reason: StopReason = .cancel) {
         guard !Files.exists(stopPath) else { return }
         try? prepare()
-        try? Files.writeAtomically(stopPath, StopReason.cancel.rawValue + "\n", durable: false)
+        try? Files.writeAtomically(stopPath, reason.rawValue + "\n", durable: false)
     }
 
     // Records need to outlive a process, not the machine (a reboot voids them): no fsync, which would cost

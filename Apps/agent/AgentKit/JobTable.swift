@@ -184,12 +184,12 @@ actor JobTable {
     }
 
     /// Asks the job's supervisor to stop it: SIGTERM to its process group, the grace period, then SIGKILL.
-    func stop(_ id: String) {
+    func stop(_ id: String, preempt: Bool = false) {
         guard let job = running[id], !job.stopping, !job.ended else { return }
         running[id]?.stopping = true
-        log.info("allocation \(id): stopping")
+        log.info("allocation \(id): stopping\(preempt ? " (preempted)" : "")")
         let record = JobRecord(jobsDir: configuration.jobsDir, allocationID: id)
-        record.requestCancel()
+        record.requestStop(preempt ? .preempt : .cancel)
         // Only a supervisor that has recorded itself has its SIGUSR1 handler in place (before that the signal
         // would end it); one that has not yet will read the stop file when it starts.
         if let supervisor = record.liveSupervisor() { kill(supervisor, SIGUSR1) }

@@ -28,6 +28,8 @@ extension Supervisor {
         var emptyChecks = 0
         var killAt = Int64.max
         var stopper: pid_t?
+        var checkpointedAt: Int64?
+        let checkpoint = checkpoint(plan)
         while true {
             if pidFD >= 0 && !leaderDone {
                 // Readable when the leader exits; SIGUSR1 from the agent (a stop request) interrupts the wait.
@@ -45,8 +47,21 @@ extension Supervisor {
             }
             let now = Monotonic.nanoseconds()
             if leaderDone && !jobAlive(pid, plan.cgroup) { return watched }
+            // The checkpoint signal, once: ahead of a preemption's SIGTERM, or of the time limit.
+            if let checkpoint, checkpointedAt == nil, watched.reason == nil, !leaderDone,
+                checkpointDue(checkpoint, record, deadline: deadline, now: now)
+            {
+                signalJob(pid, plan.cgroup, checkpoint.number)
+                checkpointedAt = now
+            }
             if watched.reason == nil, !leaderDone,
-                let (why, grace) = stopReason(plan, record, deadline: deadline, now: now)
+                let (why, grace) = stopReason(
+                    plan,
+                    record,
+                    deadline: deadline,
+                    now: now,
+                    checkpointedAt: checkpointedAt
+                )
             {
                 watched.reason = why
                 // docker stop kills the container itself after the grace; its client goes later, as a backstop.

@@ -68,15 +68,32 @@ enum Supervisor {
         _ plan: LaunchPlan,
         _ record: JobRecord,
         deadline: Int64?,
-        now: Int64
+        now: Int64,
+        checkpointedAt: Int64? = nil
     ) -> (StopReason, Int64)? {
         let grace = Int64(plan.graceSeconds) * 1_000_000_000
-        if let requested = record.stopRequest() { return (requested, grace) }
+        if let requested = record.stopRequest() {
+            // A preemption waits out the checkpoint signal's lead before its SIGTERM.
+            let lead = checkpoint(plan).map { Int64($0.seconds) * 1_000_000_000 }
+            if requested != .preempt || lead == nil || (checkpointedAt.map { now >= $0 + lead! } ?? false) {
+                return (requested, grace)
+            }
+        }
         if let deadline, now >= deadline { return (.timeout, grace) }
         if let fence = LeaseFile.fenceDeadline(plan.leasePath, grace: plan.graceSeconds), now >= fence.at {
             return (.fence, fence.grace)
         }
         return nil
+    }
+
+    /// The job's checkpoint signal (`--signal USR1@120`), if it asked for one.
+    static func checkpoint(_ plan: LaunchPlan) -> JobSignal? { plan.spec.checkpointSignal.flatMap(JobSignal.parse) }
+
+    /// Whether the checkpoint signal is due: a preemption was asked for, or the time limit is that close.
+    static func checkpointDue(_ signal: JobSignal, _ record: JobRecord, deadline: Int64?, now: Int64) -> Bool {
+        if record.stopRequest() == .preempt { return true }
+        guard let deadline else { return false }
+        return now >= deadline - Int64(signal.seconds) * 1_000_000_000
     }
 
     /// SIGUSR1 does nothing but interrupt `poll`, so a stop request is acted on at once.

@@ -17,7 +17,7 @@ enum Completion {
                     if [ "$COMP_CWORD" -eq 1 ]; then
                         COMPREPLY=($(compgen -W "\(words)" -- "$cur"))
                     elif [[ "$cur" == -* ]]; then
-                        COMPREPLY=($(compgen -W "--json --endpoint --token --help --all --state --user --queue --watch --gpus --gpu-type --gpu-mem --cpus --mem --name --env --cwd --time-limit --kill-grace --retries --priority --image --label --after --wait --file --yes --reason" -- "$cur"))
+                        COMPREPLY=($(compgen -W "--json --endpoint --token --help --all --state --user --queue --watch --gpus --gpu-type --gpu-mem --cpus --mem --name --env --cwd --time-limit --kill-grace --signal --retries --priority --image --label --after --wait --file --yes --reason" -- "$cur"))
                     fi
                 }
                 complete -F _corral corral

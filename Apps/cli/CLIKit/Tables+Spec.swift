@@ -11,6 +11,9 @@ extension Tables {
         if let memory = job.gpuMemory { lines.append(("gpu memory", "at least \(ByteSize.format(memory)) per GPU")) }
         if let limit = job.timeLimit { lines.append(("time limit", duration(.seconds(limit)))) }
         if let grace = job.killGrace { lines.append(("kill grace", "\(grace)s")) }
+        if let signal = job.checkpointSignal.flatMap(JobSignal.parse) {
+            lines.append(("signal", "SIG\(signal.name) \(signal.seconds)s before its time limit or a preemption"))
+        }
         if job.priority != 0 { lines.append(("priority", "\(job.priority)")) }
         if job.maxRetries > 0 {
             let used = max(0, job.attempts.filter { $0.state == "FAILED" }.count)

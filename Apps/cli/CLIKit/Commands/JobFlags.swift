@@ -67,6 +67,11 @@ enum JobFlags {
                     text == "0" ? 0 : DurationText.seconds(text)
                 }
                 request.killGrace = seconds
+            case "--signal":
+                let signal = try reader.value(for: flag, expecting: "SIGNAL[@SECONDS] such as USR1@120") { text in
+                    JobSignal.parse(text)
+                }
+                request.checkpointSignal = signal.description
             case "--retries": request.maxRetries = try reader.integer(for: flag)
             case "--priority": request.priority = try reader.integer(for: flag)
             case "--image": request.image = try reader.value(for: flag)

@@ -26,6 +26,8 @@ struct SubmitCommand: CorralCommand {
           --cwd DIR            working directory on the node (default: the current directory)
           --time-limit T       seconds, or 90s, 30m, 2h, 1d
           --kill-grace T       time between SIGTERM and SIGKILL when stopped (default 10s)
+          --signal SIG@S       send SIG (e.g. USR1) S seconds before the time limit and before the SIGTERM of
+                               a preemption, to checkpoint (default S: 60)
           --retries N          retries when the job itself fails (default 0)
           --priority N         higher runs first (default 0)
           --image IMAGE        run in a container image

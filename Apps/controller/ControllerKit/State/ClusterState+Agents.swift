@@ -159,18 +159,33 @@ extension ClusterState {
         try commit(changes)
         nodes[id] = node
         if schedulable { requestSchedulingPass() }
-        return HeartbeatResponse(
-            stop: NodeLiveness.stopList(
-                node: id,
-                reported: reported,
-                held: allocations(on: id),
-                allocations: allocations
-            )
-            .map(\.description),
+        let stop = NodeLiveness.stopList(
+            node: id,
+            reported: reported,
+            held: allocations(on: id),
+            allocations: allocations
+        )
+        .map(\.description)
+        var response = HeartbeatResponse(
+            stop: stop,
             heartbeatIntervalMs: Int(settings.heartbeatInterval.milliseconds),
             allocationLeaseMs: Int(settings.allocationLease.milliseconds),
             longPollSeconds: settings.longPollSeconds
         )
+        response.preempt = preempted(stop)
+        return response
+    }
+
+    /// Of the allocations to stop, those whose job is being preempted (nil when none): their agent sends the
+    /// job's checkpoint signal before the SIGTERM.
+    func preempted(_ stop: [String]) -> [String]? {
+        let preempted = stop.filter { text in
+            guard let id = AllocationID(parsing: text), case .preempt? = jobs[id.job]?.stopRequest?.reason else {
+                return false
+            }
+            return true
+        }
+        return preempted.isEmpty ? nil : preempted
     }
 
     /// The node an allocation was placed on, if it exists.

@@ -37,7 +37,9 @@ extension ClusterState {
             }
             let exec = pendingExec.removeValue(forKey: id) ?? []
             if !launch.isEmpty || !stop.isEmpty || !exec.isEmpty || now >= deadline {
-                return AssignmentsResponse(launch: launch, stop: stop, exec: exec.isEmpty ? nil : exec)
+                var response = AssignmentsResponse(launch: launch, stop: stop, exec: exec.isEmpty ? nil : exec)
+                response.preempt = preempted(stop)
+                return response
             }
             await waitForWork(node: id, until: deadline)
         }
@@ -61,7 +63,7 @@ extension ClusterState {
             env.merge(GangEnvironment.variables(attempt, rank: allocation.id.rank, addresses: gangNodes)) { $1 }
         }
         if let task = job.array { env.merge(GangEnvironment.variables(task)) { $1 } }
-        return LaunchSpec(
+        var launch = LaunchSpec(
             allocationId: allocation.id.description,
             jobId: job.id.rawValue,
             attempt: allocation.id.attempt,
@@ -80,6 +82,8 @@ extension ClusterState {
             rank: gangNodes == nil ? nil : allocation.id.rank,
             gangNodes: gangNodes
         )
+        launch.checkpointSignal = job.spec.checkpointSignal?.description
+        return launch
     }
 
     /// Where other nodes reach a node: the address it registered with, else its hostname.

@@ -15,6 +15,8 @@ public struct LaunchSpec: Codable, Hashable, Sendable {
     public var timeLimit: Int?
     /// Seconds between SIGTERM and SIGKILL when the job is stopped; nil means the agent's default.
     public var killGrace: Int?
+    /// `USR1@120`: sent that long before the time limit, and before the SIGTERM of a preemption.
+    public var checkpointSignal: String?
     /// The Unix account to run as; nil: the agent's own (a controller from before accounts were mapped).
     public var unixUser: String?
     /// For a gang: this allocation's rank, and every rank's node address by rank (the agent writes them to the
@@ -66,6 +68,8 @@ public struct LaunchSpec: Codable, Hashable, Sendable {
 public struct AssignmentsResponse: Codable, Hashable, Sendable {
     public var launch: [LaunchSpec]
     public var stop: [String]
+    /// Of `stop`, those preempted (their checkpoint signal comes first); older agents just stop them.
+    public var preempt: [String]?
     /// Commands to run in running jobs' contexts (`corral exec`).
     public var exec: [ExecAssignment]?
     public init(launch: [LaunchSpec], stop: [String], exec: [ExecAssignment]? = nil) {

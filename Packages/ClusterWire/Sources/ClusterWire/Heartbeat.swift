@@ -35,6 +35,8 @@ public struct HeartbeatRequest: Codable, Hashable, Sendable {
 public struct HeartbeatResponse: Codable, Hashable, Sendable {
     /// Allocations to stop (canceled, or moved elsewhere while the node was away).
     public var stop: [String]
+    /// Of `stop`, those preempted (their checkpoint signal comes first); older agents just stop them.
+    public var preempt: [String]?
     public var heartbeatIntervalMs: Int
     public var allocationLeaseMs: Int?
     public var longPollSeconds: Int?

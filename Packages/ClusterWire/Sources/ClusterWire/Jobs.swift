@@ -18,6 +18,8 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
     public var timeLimit: Int?
     /// Seconds between SIGTERM and SIGKILL when the job is stopped.
     public var killGrace: Int?
+    /// `USR1@120`: a signal `seconds` before the time limit and before a preemption's SIGTERM.
+    public var checkpointSignal: String?
     public var maxRetries: Int?
     public var priority: Int?
     public var labels: [String: String]?
@@ -46,6 +48,7 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         image = spec.image
         timeLimit = spec.timeLimit
         killGrace = spec.killGrace
+        checkpointSignal = spec.checkpointSignal?.description
         maxRetries = spec.maxRetries
         priority = spec.priority
         labels = spec.labels.isEmpty ? nil : spec.labels
@@ -59,14 +62,14 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
 
     static let fieldNames: Set<String> = [
         "name", "command", "cwd", "env", "queue", "gpus", "gpuType", "gpuMemory", "cpus", "memory", "image",
-        "timeLimit", "killGrace",
+        "timeLimit", "killGrace", "checkpointSignal",
         "maxRetries", "priority", "labels", "dependsOn", "nodes", "gpusPerNode", "cpusPerNode", "memoryPerNode",
         "array",
     ]
 
     private enum CodingKeys: String, CodingKey {
         case name, command, cwd, env, queue, gpus, gpuType, gpuMemory, cpus, memory, image, timeLimit, maxRetries
-        case priority, killGrace
+        case priority, killGrace, checkpointSignal
         case labels, dependsOn, nodes, gpusPerNode, cpusPerNode, memoryPerNode, array
     }
 
@@ -94,6 +97,7 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         image = try c.decodeIfPresent(String.self, forKey: .image)
         timeLimit = try c.decodeWholeNumber(forKey: .timeLimit)
         killGrace = try c.decodeWholeNumber(forKey: .killGrace)
+        checkpointSignal = try c.decodeIfPresent(String.self, forKey: .checkpointSignal)
         maxRetries = try c.decodeWholeNumber(forKey: .maxRetries)
         priority = try c.decodeWholeNumber(forKey: .priority)
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
@@ -108,7 +112,7 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
     /// The spec this request asks for, with the defaults of DESIGN.md filled in, validated.
     public func toSpec() throws(SpecError) -> JobSpec {
         let resources = try perNode()
-        let spec = JobSpec(
+        var spec = JobSpec(
             name: name ?? "",
             command: command,
             cwd: cwd ?? "/",
@@ -127,6 +131,16 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
             labels: labels ?? [:],
             dependsOn: (dependsOn ?? []).map(JobID.init)
         )
+        if let checkpointSignal {
+            guard let signal = JobSignal.parse(checkpointSignal) else {
+                throw SpecError(
+                    field: "checkpoint_signal",
+                    message: "must be SIGNAL[@SECONDS] such as USR1@120 (HUP, INT, QUIT, USR1, USR2, ALRM, TERM, "
+                        + "CONT, URG, WINCH; 1-\(JobSignal.maxSeconds) s)"
+                )
+            }
+            spec.checkpointSignal = signal
+        }
         try spec.validate()
         return spec
     }
@@ -253,6 +267,7 @@ public struct JobView: Codable, Hashable, Sendable {
     public var image: String?
     public var timeLimit: Int?
     public var killGrace: Int?
+    public var checkpointSignal: String?
     public var maxRetries: Int
     public var priority: Int
     public var labels: [String: String]
@@ -304,6 +319,7 @@ public struct JobView: Codable, Hashable, Sendable {
         image = job.spec.image
         timeLimit = job.spec.timeLimit
         killGrace = job.spec.killGrace
+        checkpointSignal = job.spec.checkpointSignal?.description
         maxRetries = job.spec.maxRetries
         priority = job.spec.priority
         labels = job.spec.labels

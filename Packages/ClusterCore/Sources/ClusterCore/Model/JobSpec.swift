@@ -18,6 +18,8 @@ public struct JobSpec: Hashable, Sendable {
     public var timeLimit: Int?
     /// Seconds between SIGTERM and SIGKILL when the job is stopped; nil means the agent's default (10 s).
     public var killGrace: Int?
+    /// A signal sent ahead of its time limit and of a preemption's SIGTERM (`--signal USR1@120`).
+    public var checkpointSignal: JobSignal?
     /// Retries for the job's own failures (non-zero exit, signal). Infrastructure failures use another budget.
     public var maxRetries: Int
     public var priority: Int

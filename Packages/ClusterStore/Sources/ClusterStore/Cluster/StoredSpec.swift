@@ -19,6 +19,8 @@ struct StoredSpec: Codable {
     var image: String?
     var timeLimit: Int?
     var killGrace: Int?
+    /// `USR1@120`; absent in rows from before checkpoint signals.
+    var checkpointSignal: String?
     var maxRetries: Int
     var priority: Int
     var labels: [String: String]
@@ -39,6 +41,7 @@ struct StoredSpec: Codable {
         image = spec.image
         timeLimit = spec.timeLimit
         killGrace = spec.killGrace
+        checkpointSignal = spec.checkpointSignal?.description
         maxRetries = spec.maxRetries
         priority = spec.priority
         labels = spec.labels
@@ -46,7 +49,7 @@ struct StoredSpec: Codable {
     }
 
     var spec: JobSpec {
-        JobSpec(
+        var spec = JobSpec(
             name: name,
             command: command,
             cwd: cwd,
@@ -64,6 +67,8 @@ struct StoredSpec: Codable {
             labels: labels,
             dependsOn: dependsOn.map(JobID.init)
         )
+        spec.checkpointSignal = checkpointSignal.flatMap(JobSignal.parse)
+        return spec
     }
 
     static func encode<T: Encodable>(_ value: T) throws(StoreError) -> String {
