@@ -1,3 +1,4 @@
+import ClusterCore
 import Foundation
 import Testing
 
@@ -43,6 +44,33 @@ import Testing
     @Test func unknownFileSettingsAreRefused() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("c-\(UUID().uuidString).toml").path
         try "listen = \"127.0.0.1:7000\"\nlisten_port = 5\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigurationError.self) { try ControllerConfiguration.parse(["--config", path]) }
+    }
+
+    /// Issue 15: shortest-first is the default policy; fair-share (the one before) stays selectable, by the file or
+    /// the flag; the preemption settings are read with the queues whatever their order in the file.
+    @Test func thePolicyIsShortestFirstUnlessTheFileOrTheFlagSaysOtherwise() throws {
+        let standard = try ControllerConfiguration.parse(["--config", "/dev/null"])
+        #expect(standard.policy.ordering == .shortestFirst && standard.policy.placement == .endTime)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("p-\(UUID().uuidString).toml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try """
+        policy = "fair-share"
+        preemption_min_runtime = 90
+        [queues.batch]
+        preemptible = true
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let file = try ControllerConfiguration.parse(["--config", path])
+        #expect(file.policy.ordering == .fairShare && file.policy.placement == .bestFit)
+        #expect(file.policy.preemptionMinRuntime == 90 && file.policy.queue(named: "batch").preemptible)
+        let flag = try ControllerConfiguration.parse(["--config", path, "--policy", "shortest-first"])
+        #expect(flag.policy.ordering == .shortestFirst)
+        #expect(throws: ConfigurationError.self) {
+            try ControllerConfiguration.parse(["--config", "/dev/null", "--policy", "lifo"])
+        }
+        try "preemption_min_runtime = -1\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigurationError.self) { try ControllerConfiguration.parse(["--config", path]) }
+        try "[queues.batch]\npreemptible = \"yes\"\n".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: ConfigurationError.self) { try ControllerConfiguration.parse(["--config", path]) }
     }
 

@@ -21,7 +21,14 @@ public struct ControllerConfiguration: Sendable, Hashable {
     public var longPollSeconds: Int = 25
     public var maxBodyBytes: Int = 4 * 1024 * 1024
     /// Queues and the time limit backfill assumes, from `[queues.NAME]` tables and `default_time_limit`.
-    public var policy = SchedulingPolicy.standard
+    public var policy: SchedulingPolicy = {
+        var policy = SchedulingPolicy.standard
+        _ = policy.use("shortest-first")
+        return policy
+    }()
+    /// Which scheduling policy (`policy = "shortest-first"` in controller.toml, `--policy`): shortest-first by
+    /// default since issue 15's replay; `fair-share` is the one before it (docs/scheduling.md).
+    public var policyName = "shortest-first"
     /// Serve HTTPS with this certificate chain and key (PEM).
     public var tlsCertificate: String?
     public var tlsKey: String?
@@ -69,6 +76,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
         usage: corral-controller [--config FILE] [--data-dir DIR] [--listen HOST:PORT]
                                  [--node-timeout SECONDS] [--launch-lease SECONDS] [--allocation-lease SECONDS]
                                  [--heartbeat-interval SECONDS] [--retry-backoff SECONDS]
+                                 [--policy shortest-first|fair-share]
                                  [--tls-cert FILE --tls-key FILE [--client-ca FILE] [--require-agent-certificate]]
                                  [--insecure] [--approve-nodes] [--default-unix-user ACCOUNT] [--root-users USER,...]
                corral-controller rotate-join-token [--data-dir DIR]
@@ -95,6 +103,11 @@ public struct ControllerConfiguration: Sendable, Hashable {
             try configuration.apply(file: file)
         }
         try configuration.apply(flags: flags)
+        guard configuration.policy.use(configuration.policyName) else {
+            throw ConfigurationError(
+                "policy must be one of \(SchedulingPolicy.names.joined(separator: ", ")), not '\(configuration.policyName)'"
+            )
+        }
         return configuration
     }
 
@@ -103,7 +116,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
         let known: Set<String> = [
             "--config", "--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval",
             "--allocation-lease", "--tls-cert", "--tls-key", "--client-ca", "--default-unix-user", "--root-users",
-            "--retry-backoff",
+            "--retry-backoff", "--policy",
         ]
         let switches: Set<String> = ["--insecure", "--require-agent-certificate", "--approve-nodes"]
         var flags: [String: String] = [:]
@@ -167,7 +180,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
         let allowed: Set<String> = [
             "--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval", "--allocation-lease",
             "--tls-cert", "--tls-key", "--client-ca", "--require-agent-certificate", "--insecure", "--retry-backoff",
-            "--approve-nodes",
+            "--approve-nodes", "--policy",
         ]
         if let minimumRuntime { policy.preemptionMinRuntime = minimumRuntime }
         for key in values.keys where !allowed.contains(key) {
@@ -225,6 +238,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
         if flags["--require-agent-certificate"] == "true" { requireAgentCertificate = true }
         if flags["--insecure"] == "true" { insecure = true }
         if flags["--approve-nodes"] == "true" { approveNodes = true }
+        if let name = flags["--policy"] { policyName = name }
         try applyAccountFlags(flags)
         if (tlsCertificate == nil) != (tlsKey == nil) {
             throw ConfigurationError("--tls-cert and --tls-key go together")

@@ -15,7 +15,7 @@ enum ReplayCommand {
             arguments,
             known: [
                 "trace", "raw", "target-load", "nodes", "gpus", "cpus", "memory-mib", "limits", "users", "seed",
-                "first", "label",
+                "first", "label", "order", "placement", "policy", "drain-after",
             ]
         )
         var cluster = ReplayCluster()
@@ -49,6 +49,26 @@ enum ReplayCommand {
         options.limits = rule
         options.users = max(1, try flags.int("users", default: 20))
         options.seed = UInt64(try flags.int("seed", default: 7))
+        let order = try flags.string("order", default: "fair-share")
+        guard let ordering = SchedulingPolicy.Ordering(rawValue: order) else {
+            throw UsageError("--order must be fair-share or shortest-first", code: .malformedValue)
+        }
+        options.policy.ordering = ordering
+        let placement = try flags.string("placement", default: "best-fit")
+        guard let rule = SchedulingPolicy.Placement(rawValue: placement) else {
+            throw UsageError("--placement must be best-fit or end-time", code: .malformedValue)
+        }
+        options.policy.placement = rule
+        if let seconds = try? flags.int("drain-after", default: -1), seconds >= 0 {
+            options.policy.drainAfter = seconds > 0 ? seconds : nil
+        }
+        let name = try flags.string("policy", default: "")
+        if !name.isEmpty, !options.policy.use(name) {
+            throw UsageError(
+                "--policy must be one of \(SchedulingPolicy.names.joined(separator: ", "))",
+                code: .malformedValue
+            )
+        }
         let outcome = ReplaySimulator(jobs: jobs, options: options).run()
         let metrics = ReplayMetrics(jobs: jobs, outcome: outcome, cluster: cluster)
         let label = try flags.string("label", default: "\(limits) limits")

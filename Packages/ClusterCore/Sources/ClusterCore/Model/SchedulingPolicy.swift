@@ -9,6 +9,43 @@ public struct SchedulingPolicy: Hashable, Sendable {
     /// Seconds a job must have run before it may be preempted (work that just started is not thrown away,
     /// and a job is not preempted over and over).
     public var preemptionMinRuntime: Int = 300
+    /// Within a queue and job priority: fair share then submit time (`fairShare`, the default), or the shortest
+    /// time limit first (`shortestFirst`), then fair share and submit time.
+    public var ordering = Ordering.fairShare
+    /// Among the nodes a job fits: best fit (`bestFit`), or first the node whose running jobs end latest, so
+    /// that the job pushes no node's last end further out than it must (`endTime`), then best fit.
+    public var placement = Placement.bestFit
+
+    public enum Placement: String, Hashable, Sendable, CaseIterable {
+        case bestFit = "best-fit"
+        case endTime = "end-time"
+    }
+
+    /// Under `shortestFirst`: the node whose jobs end soonest takes no long job (limit over `drainAfter`)
+    /// unless the job is protected, so one node is always close to empty for a large job.
+    public var drainAfter: Int? = nil
+
+    /// The two policies a controller offers by name (`policy = ...` in controller.toml): `shortest-first`
+    /// (the default since issue 15's replay: shortest time limit first, the oldest large job and the most
+    /// stretched ones protected, end-time placement, one draining node) and `fair-share` (before it: fair
+    /// share then submit time, best fit, EASY backfill).
+    public mutating func use(_ name: String) -> Bool {
+        switch name {
+        case "shortest-first":
+            (ordering, placement, drainAfter) = (.shortestFirst, .endTime, 8 * 3600)
+        case "fair-share":
+            (ordering, placement, drainAfter) = (.fairShare, .bestFit, nil)
+        default:
+            return false
+        }
+        return true
+    }
+    public static let names = ["shortest-first", "fair-share"]
+
+    public enum Ordering: String, Hashable, Sendable, CaseIterable {
+        case fairShare = "fair-share"
+        case shortestFirst = "shortest-first"
+    }
 
     public init(queues: [QueueConfig] = [], defaultTimeLimit: Int = 24 * 3600) {
         var byName: [String: QueueConfig] = [:]

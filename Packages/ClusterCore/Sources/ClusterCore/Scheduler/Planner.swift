@@ -52,6 +52,8 @@ struct Planner {
     /// Jobs this pass already chose to preempt, and nodes it holds for their preemptors.
     var chosenVictims: Set<JobID> = []
     var preemptionHolds: Set<Int> = []
+    /// Under shortest-first: the jobs protected this pass (`Scheduler.protected`), which may use the drain node.
+    var protectedJobs: Set<JobID> = []
     var schedule = Schedule()
 
     init(_ snapshot: ClusterSnapshot, policy: SchedulingPolicy) {
@@ -152,7 +154,9 @@ struct Planner {
             schedule.pending[job.id] = .resources
             return
         }
-        guard var ordinal = indexes[classIndex].bestFit(request, free: free) else {
+        let end = now + .seconds(policy.timeLimit(of: job.spec))
+        let drain = drainNode(for: job, classIndex: classIndex)
+        guard var ordinal = bestNode(request, classIndex: classIndex, end: end, excluding: { $0 == drain }) else {
             if preempt(for: job, request: request, classIndex: classIndex, queue: queue) { return }
             failedShapes.insert(shape)
             if reservation == nil {
@@ -168,7 +172,6 @@ struct Planner {
             schedule.pending[job.id] = .resources
             return
         }
-        let end = now + .seconds(policy.timeLimit(of: job.spec))
         if let reservation, end > reservation.start, blockedShapes.contains(shape) {
             schedule.pending[job.id] = .priority
             return
@@ -176,7 +179,13 @@ struct Planner {
         var gpus = pickGPUs(request.gpus, classIndex: classIndex, ordinal: ordinal)
         if let reservation, !reservation.allows(ordinal, gpus: gpus, resources: request, end: end) {
             // It would delay the reserved job there: only a node it does not reserve will do.
-            guard let other = indexes[classIndex].bestFit(request, free: free, excluding: reservation.reserves)
+            guard
+                let other = bestNode(
+                    request,
+                    classIndex: classIndex,
+                    end: end,
+                    excluding: { reservation.reserves($0) || $0 == drain }
+                )
             else {
                 blockedShapes.insert(shape)
                 schedule.pending[job.id] = .priority
@@ -221,6 +230,48 @@ struct Planner {
         )
         indexOfClass[key] = indexes.count - 1
         return indexes.count - 1
+    }
+
+    /// The node a long, unprotected job may not take under the drain rule (`SchedulingPolicy.drainAfter`): the
+    /// one of the class whose jobs end soonest (by their limits; an empty node at once).
+    func drainNode(for job: Job, classIndex: Int) -> Int? {
+        guard let after = policy.drainAfter, policy.timeLimit(of: job.spec) > after, !protectedJobs.contains(job.id)
+        else { return nil }
+        let index = indexes[classIndex]
+        // Holding a node back costs too much in a small cluster: only with four nodes or more.
+        guard index.eligible.lazy.filter({ $0 }).count >= 4 else { return nil }
+        var best: (end: Timestamp, ordinal: Int)?
+        for ordinal in index.eligible.indices where index.eligible[ordinal] {
+            let last = max(releases[ordinal].map(\.end).max() ?? now, now)
+            if let current = best, (current.end, current.ordinal) <= (last, ordinal) { continue }
+            best = (last, ordinal)
+        }
+        return best?.ordinal
+    }
+
+    /// Where the request goes now, by the policy's placement; nil when it fits nowhere.
+    func bestNode(
+        _ request: Resources,
+        classIndex: Int,
+        end: Timestamp,
+        excluding excluded: (Int) -> Bool = { _ in false }
+    ) -> Int? {
+        let index = indexes[classIndex]
+        guard policy.placement == .endTime else { return index.bestFit(request, free: free, excluding: excluded) }
+        var best: (push: Int64, gpus: Int, cpus: Int, memory: Int64, ordinal: Int)?
+        for ordinal in index.eligible.indices where index.eligible[ordinal] && !excluded(ordinal) {
+            let gpus = index.freeCount(ordinal, free)
+            guard gpus >= request.gpus, free.cpus[ordinal] >= request.cpus, free.memory[ordinal] >= request.memory
+            else { continue }
+            let last = releases[ordinal].map(\.end).max() ?? now
+            let key = (
+                max(0, (end - last).milliseconds / 1000), gpus - request.gpus, free.cpus[ordinal] - request.cpus,
+                free.memory[ordinal] - request.memory, ordinal
+            )
+            if let current = best, current <= key { continue }
+            best = key
+        }
+        return best?.ordinal
     }
 
     func pickGPUs(_ count: Int, classIndex: Int, ordinal: Int) -> GPUMask {

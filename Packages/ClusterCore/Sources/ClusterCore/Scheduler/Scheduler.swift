@@ -11,6 +11,11 @@ public enum Scheduler {
     /// One pass: every pending job is either assigned or given exactly one reason.
     public static func plan(_ snapshot: ClusterSnapshot, policy: SchedulingPolicy) -> Schedule {
         var planner = Planner(snapshot, policy: policy)
+        if policy.ordering == .shortestFirst {
+            planner.protectedJobs = Set(
+                protected(snapshot.pending, policy: policy, now: snapshot.now).map { snapshot.pending[$0].id }
+            )
+        }
         return planner.run(ordered(snapshot.pending, policy: policy, usage: snapshot.usage, now: snapshot.now))
     }
 
