@@ -551,6 +551,32 @@ import Testing
             check: { harness, _ in #expect(harness.job.preemptions == 1) }
         ),
         Case(
+            name: "preempted, but it exited 0 before the stop took: SUCCEEDED, not run again",
+            start: {
+                var harness = H.running()
+                harness.apply(.preempt(by: JobID("urgent")))
+                return harness
+            },
+            event: H.exited(0),
+            state: .succeeded,
+            edges: ["RUNNING>SUCCEEDED"],
+            held: false,
+            check: { harness, _ in #expect(harness.job.preemptions == 0) }
+        ),
+        Case(
+            name: "preempted while its launch was handed out, and never taken: back in the queue, no budget spent",
+            start: {
+                var harness = H.allocated(delivered: true)
+                harness.apply(.preempt(by: JobID("urgent")))
+                return harness
+            },
+            event: .launchLeaseExpired(reason: "not accepted"),
+            state: .queued,
+            edges: ["ALLOCATED>QUEUED"],
+            held: false,
+            check: { harness, _ in #expect(harness.job.infraRetriesUsed == 0 && harness.job.preemptions == 1) }
+        ),
+        Case(
             name: "a LOST job whose node comes back within the lease, still running it: RUNNING again",
             start: { H.lost() },
             event: .reconnected(attempt: 1),

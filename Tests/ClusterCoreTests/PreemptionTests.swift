@@ -87,6 +87,19 @@ import Testing
         #expect(Self.plan([gang], nodes, held).preemptions.isEmpty)
     }
 
+    /// What a preemption frees is its preemptor's: another high-tier job does not count it free (it would take
+    /// the room and send the first preemptor after new victims).
+    @Test func theRoomAPreemptionMakesIsItsPreemptorsOnly() throws {
+        let nodes = [F.node("a", gpus: 4)]
+        var leaving = Self.running("victim", on: "a", gpus: [0, 1, 2, 3], queue: "low")
+        leaving.stopping = true
+        leaving.stoppingFor = JobID("first")
+        let other = Self.plan([F.job("second", gpus: 4, queue: "high")], nodes, [leaving])
+        #expect(other.pending[JobID("second")] == .resources)
+        let own = Self.plan([F.job("first", gpus: 4, queue: "high")], nodes, [leaving])
+        #expect(own.pending[JobID("first")] == .preempting && own.preemptions.isEmpty)
+    }
+
     @Test func neverWithinATierNorANonPreemptibleQueueNorAYoungJob() {
         let nodes = [F.node("a", gpus: 2)]
         let cases: [(HeldResources, String)] = [

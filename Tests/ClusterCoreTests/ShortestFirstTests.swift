@@ -107,6 +107,32 @@ import Testing
             return schedule.assignments.first?.node.rawValue
         }
         #expect(placed(12 * 3600) != "a", "a long job keeps off the draining node")
+        // A long job (1 GPU: not protected) that fits only on the draining node waits: no reservation, no
+        // preemption for it.
+        var preempting = Self.policy
+        preempting.setQueue(QueueConfig(name: "default", priority: 5))
+        preempting.setQueue(QueueConfig(name: "low", priority: 0, preemptible: true))
+        let full = ["b", "c", "d"].map {
+            HeldResources(
+                node: NodeID($0),
+                gpuIndices: Array(0..<8),
+                resources: Resources(gpus: 8),
+                job: JobID("f-\($0)"),
+                queue: "mid",
+                expectedEnd: Self.now + .seconds(18_000)
+            )
+        }
+        let waiting = Scheduler.plan(
+            ClusterSnapshot(
+                pending: [F.job("long", gpus: 1, submittedAt: Self.now.milliseconds, timeLimit: 12 * 3600)],
+                nodes: nodes,
+                held: full,
+                now: Self.now
+            ),
+            policy: preempting
+        )
+        #expect(waiting.assignments.isEmpty && waiting.preemptions.isEmpty && waiting.reservation == nil)
+        #expect(waiting.pending[JobID("long")] == .resources)
         #expect(placed(12 * 3600) != nil)
         #expect(placed(3600) != nil)
         // Three nodes: nothing is held back.

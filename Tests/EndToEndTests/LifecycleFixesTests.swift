@@ -145,7 +145,7 @@ import Testing
         try await cluster.configureCLI()
         let marker = cluster.root + "/grandchild.pid"
         let id = try await cluster.submit(
-            ["--kill-grace", "2s", "--cwd", cluster.root],
+            ["--kill-grace", "4s", "--cwd", cluster.root],
             ["sh", "-c", "sh -c 'trap \"\" TERM; echo $$ > \(marker); exec sleep 600' & wait"]
         )
         let running = try await cluster.waitForState(id, ["RUNNING"])
@@ -169,7 +169,7 @@ import Testing
             return false
         }
         #expect(sawStopping, "the job showed it was being stopped while its grandchild ran")
-        #expect(Date().timeIntervalSince(canceledAt) > 1.5, "the grandchild had its grace")
+        #expect(Date().timeIntervalSince(canceledAt) > 3.5, "the grandchild had its grace")
         let job = try await cluster.job(id)
         #expect(job.attempts.last?.state == "CANCELED")
     }

@@ -102,7 +102,7 @@ struct SupervisorTests {
             stop: "preempt\n",
             signal: "USR1@2"
         )
-        #expect(preempted["stopReason"] as? String == "preempt")
+        #expect(preempted["stopReason"] as? String == "cancel", "exit.json as older agents read it")
         var seen = try marks()
         #expect(seen.map(\.0) == ["USR1", "TERM"], "\(seen)")
         #expect(seen.count == 2 && seen[1].1 - seen[0].1 >= 1_900_000_000, "SIGTERM came before the 2 s lead")

@@ -33,7 +33,7 @@ struct SupervisorExit: Codable, Hashable, Sendable {
 ///     launch.json     the plan (agent, before the supervisor starts)
 ///     supervisor.pid  the supervisor's pid and start time (supervisor, first thing)
 ///     job.pid         the job's pid, also its process group (supervisor, once it runs)
-///     stop            a stop request: cancel | timeout | fence (agent)
+///     stop            a stop request: cancel | preempt (agent); exit.json says cancel for both
 ///     exit.reserve    room for exit.json, taken before the job starts (supervisor, `ExitRecord.swift`)
 ///     exit.json       how it ended (supervisor, last; the reserve renamed)
 struct JobRecord: Sendable {

@@ -38,7 +38,9 @@ enum Supervisor {
         }
         record.write(pid: pid, to: record.jobPIDPath)
         let watched = watch(pid, plan, record)
-        var exit = SupervisorExit(stopReason: watched.reason, endedAtMs: SystemClock().now().milliseconds)
+        // exit.json says `cancel` for a preemption: an agent of an older version (after a rollback) knows no other.
+        let recorded = watched.reason == .preempt ? .cancel : watched.reason
+        var exit = SupervisorExit(stopReason: recorded, endedAtMs: SystemClock().now().milliseconds)
         // The job's processes' account, from the kernel: exact CPU time, the largest resident set; from its
         // cgroup's own counters where it has one (they count what escaped the process group too).
         exit.cpuSeconds = watched.cpuSeconds

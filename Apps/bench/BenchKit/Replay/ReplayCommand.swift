@@ -59,9 +59,8 @@ enum ReplayCommand {
             throw UsageError("--placement must be best-fit or end-time", code: .malformedValue)
         }
         options.policy.placement = rule
-        if let seconds = try? flags.int("drain-after", default: -1), seconds >= 0 {
-            options.policy.drainAfter = seconds > 0 ? seconds : nil
-        }
+        let drain = try flags.int("drain-after", default: -1)
+        if drain >= 0 { options.policy.drainAfter = drain > 0 ? drain : nil }
         let name = try flags.string("policy", default: "")
         if !name.isEmpty, !options.policy.use(name) {
             throw UsageError(

@@ -35,7 +35,11 @@ extension ClusterState {
                 expectedEnd: limit.map { (started ?? allocation.allocatedAt) + .seconds($0) }
             )
             held.startedAt = started
-            held.stopping = job?.stopRequest != nil || job?.state == .lost
+            // Leaving: asked to stop (a cancel, a preemption, a failed gang rank's peers), or LOST for good.
+            let lostForGood =
+                job.map { $0.state == .lost && !JobLifecycle.mayReconnect($0, attempt: allocation.id.attempt) } ?? false
+            held.stopping = allocation.isStopping || lostForGood
+            if case .preempt(let by)? = job?.stopRequest?.reason { held.stoppingFor = by }
             return held
         }
         return ClusterSnapshot(
@@ -86,9 +90,9 @@ extension ClusterState {
         }
         // Preemption: each victim is asked to stop, and goes back to the queue once its processes are gone.
         // A preemptor keeps its victims' names while it waits for them (a later pass counts them as leaving).
-        preemptionPlans = preemptionPlans.filter { schedule.pending[$0.key] == .preempting }
+        var plans = preemptionPlans.filter { schedule.pending[$0.key] == .preempting }
         for preemption in schedule.preemptions {
-            preemptionPlans[preemption.job] = preemption.victims
+            plans[preemption.job] = preemption.victims
             for victim in preemption.victims { stage(.preempt(by: preemption.job), job: victim, in: &changes) }
             log.info(
                 "job \(preemption.job) preempts \(preemption.victims.map(\.rawValue).joined(separator: ", ")) "
@@ -118,6 +122,7 @@ extension ClusterState {
             log.error("cannot store a scheduling plan of \(schedule.assignments.count) placement(s): \(error)")
             return
         }
+        preemptionPlans = plans
         for (id, reason) in schedule.pending where jobs[id]?.state == .queued { jobs[id]?.pendingReason = reason }
         wakeAfterBackoff(schedule)
     }

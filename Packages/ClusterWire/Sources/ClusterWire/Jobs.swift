@@ -139,6 +139,12 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
                         + "CONT, URG, WINCH; 1-\(JobSignal.maxSeconds) s)"
                 )
             }
+            if let timeLimit, signal.seconds >= timeLimit {
+                throw SpecError(
+                    field: "checkpoint_signal",
+                    message: "its \(signal.seconds) s lead must be shorter than the time limit (\(timeLimit) s)"
+                )
+            }
             spec.checkpointSignal = signal
         }
         try spec.validate()

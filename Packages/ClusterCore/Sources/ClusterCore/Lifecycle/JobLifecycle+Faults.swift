@@ -14,6 +14,9 @@ extension JobLifecycle {
         if let stop = draft.job.stopRequest, case .cancel(let user) = stop.reason {
             draft.edit(attempt: live.number) { $0.finalState = .canceled }
             draft.move(.cancel(by: user))
+        } else if let preemptor = preemptor(draft.job) {
+            // It was leaving for a higher tier: back in the queue, no budget spent.
+            requeuePreempted(&draft, attempt: live.number, by: preemptor)
         } else if draft.job.infraRetriesUsed < budget {
             draft.job.infraRetriesUsed += 1
             draft.job.stopRequest = nil
@@ -137,7 +140,7 @@ extension JobLifecycle {
 /// a second time. Gangs keep the stricter rule: their other ranks were already asked to stop.
 extension JobLifecycle {
     /// Whether a LOST job can take its node back: one node, its process had started, nothing asked it to stop.
-    static func mayReconnect(_ job: Job, attempt number: Int) -> Bool {
+    public static func mayReconnect(_ job: Job, attempt number: Int) -> Bool {
         guard job.state == .lost, job.stopRequest == nil, let live = job.liveAttempt, live.number == number,
             !live.isGang, live.startedAt != nil
         else { return false }

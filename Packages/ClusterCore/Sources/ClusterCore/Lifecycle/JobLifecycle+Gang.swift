@@ -281,7 +281,10 @@ extension JobLifecycle {
             // A rank's node was lost before the gang got going: the node's fault, whatever the ranks reported.
             return launchGivenBack(&draft, number, reason: exit.message ?? "a rank's node was lost")
         }
-        if let preemptor = preemptor(draft.job) { return requeuePreempted(&draft, attempt: number, by: preemptor) }
+        let allExitedZero = live.ranks.allSatisfy { $0.endKind == .exited && $0.exit?.isSuccess == true }
+        if let preemptor = preemptor(draft.job), !allExitedZero {
+            return requeuePreempted(&draft, attempt: number, by: preemptor)
+        }
         if case .cancel(let user)? = draft.job.stopRequest?.reason {
             draft.edit(attempt: number) { $0.finalState = .canceled }
             draft.move(.cancel(by: user))

@@ -15,7 +15,9 @@ public struct JobSignal: Hashable, Sendable, CustomStringConvertible {
         "HUP": 1, "INT": 2, "QUIT": 3, "USR1": 10, "USR2": 12, "ALRM": 14, "TERM": 15, "CONT": 18, "URG": 23,
         "WINCH": 28,
     ]
-    public static let maxSeconds = 65_535
+    /// At most an hour, as `kill_grace`: a preemption waits this long before its SIGTERM, and a job must not
+    /// make itself unpreemptible for longer.
+    public static let maxSeconds = 3_600
     /// Slurm's default lead when none is given.
     public static let defaultSeconds = 60
 

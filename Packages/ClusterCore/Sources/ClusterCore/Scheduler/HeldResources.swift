@@ -19,6 +19,9 @@ public struct HeldResources: Hashable, Sendable {
     public var startedAt: Timestamp?
     /// Asked to stop (canceled, preempted, past its time limit): about to free what it holds.
     public var stopping = false
+    /// When it is stopping because a job preempted it: that job. What it frees is counted free for that
+    /// preemptor only, so another cannot take the room a preemption made.
+    public var stoppingFor: JobID?
 
     public init(
         node: NodeID,

@@ -41,7 +41,8 @@ extension Scheduler {
         _ jobs: [Job],
         policy: SchedulingPolicy,
         usage: FairShareUsage,
-        now: Timestamp
+        now: Timestamp,
+        protected chosen: Set<JobID>? = nil
     ) -> [Job] {
         var usageByUser: [String: Double] = [:]
         var keys: [OrderKey] = []
@@ -57,7 +58,11 @@ extension Scheduler {
             keys.append(OrderKey(job, policy: policy, usage: value))
         }
         if policy.ordering == .shortestFirst {
-            for index in protected(jobs, policy: policy, now: now) { keys[index].rank = 0 }
+            if let chosen {
+                for index in keys.indices where chosen.contains(keys[index].id) { keys[index].rank = 0 }
+            } else {
+                for index in protected(jobs, policy: policy, now: now) { keys[index].rank = 0 }
+            }
         }
         let order = keys.indices.sorted { OrderKey.comesFirst(keys[$0], keys[$1]) }
         return order.map { jobs[$0] }

@@ -17,6 +17,7 @@ extension Planner {
         var preemptible: Bool
         var startedAt: Timestamp?
         var stopping: Bool
+        var stoppingFor: JobID?
 
         /// GPU-seconds (CPU-seconds for CPU-only jobs, weighted down) run so far: the work a stop throws away.
         func lostWork(at now: Timestamp) -> Double {
@@ -35,9 +36,15 @@ extension Planner {
     mutating func preempt(for job: Job, request: Resources, classIndex: Int, queue: QueueConfig) -> Bool {
         guard mayPreempt(queue) else { return false }
         var best: (count: Int, lost: Double, ordinal: Int, victims: [Victim])?
-        for ordinal in views.indices where indexes[classIndex].eligible[ordinal] && !preemptionHolds.contains(ordinal) {
+        for ordinal in views.indices where mayHold(ordinal, for: job.id, classIndex: classIndex) {
             guard
-                let found = cheapestVictims(on: ordinal, request: request, classIndex: classIndex, tier: queue.priority)
+                let found = cheapestVictims(
+                    on: ordinal,
+                    for: job.id,
+                    request: request,
+                    classIndex: classIndex,
+                    tier: queue.priority
+                )
             else { continue }
             let lost = found.reduce(0) { $0 + $1.lostWork(at: now) }
             if let current = best, (current.count, current.lost, current.ordinal) <= (found.count, lost, ordinal) {
@@ -63,9 +70,15 @@ extension Planner {
     {
         guard mayPreempt(queue) else { return false }
         var options: [(count: Int, lost: Double, ordinal: Int, victims: [Victim])] = []
-        for ordinal in views.indices where indexes[classIndex].eligible[ordinal] && !preemptionHolds.contains(ordinal) {
+        for ordinal in views.indices where mayHold(ordinal, for: job.id, classIndex: classIndex) {
             guard
-                let found = cheapestVictims(on: ordinal, request: request, classIndex: classIndex, tier: queue.priority)
+                let found = cheapestVictims(
+                    on: ordinal,
+                    for: job.id,
+                    request: request,
+                    classIndex: classIndex,
+                    tier: queue.priority
+                )
             else { continue }
             options.append((found.count, found.reduce(0) { $0 + $1.lostWork(at: now) }, ordinal, found))
         }
@@ -87,13 +100,21 @@ extension Planner {
 
     /// The victims on one node whose stop lets the request fit (none when jobs already stopping suffice), or nil
     /// when no allowed set does. Greedy by least work lost, then pruned of any victim not needed.
-    func cheapestVictims(on ordinal: Int, request: Resources, classIndex: Int, tier: Int) -> [Victim]? {
+    /// A node a preemptor may take: of its class, not held for another preemptor, not reserved for another job.
+    func mayHold(_ ordinal: Int, for job: JobID, classIndex: Int) -> Bool {
+        guard indexes[classIndex].eligible[ordinal], !preemptionHolds.contains(ordinal) else { return false }
+        if let reservation, reservation.job != job, reservation.reserves(ordinal) { return false }
+        return true
+    }
+
+    func cheapestVictims(on ordinal: Int, for job: JobID, request: Resources, classIndex: Int, tier: Int) -> [Victim]? {
         let usable = indexes[classIndex].usable[ordinal]
         var gpus = usable.subtracting(free.taken[ordinal])
         var cpus = free.cpus[ordinal]
         var memory = free.memory[ordinal]
         let all = victims[ordinal]
-        for leaving in all where leaving.stopping {
+        // Leaving anyway: free for anyone, but what a preemption frees only for its own preemptor.
+        for leaving in all where leaving.stopping && (leaving.stoppingFor == nil || leaving.stoppingFor == job) {
             gpus = gpus.union(leaving.gpus.intersection(usable))
             cpus += leaving.cpus
             memory += leaving.memory
@@ -157,7 +178,8 @@ extension Planner {
                     tier: queue.priority,
                     preemptible: queue.preemptible,
                     startedAt: allocation.startedAt,
-                    stopping: allocation.stopping
+                    stopping: allocation.stopping,
+                    stoppingFor: allocation.stoppingFor
                 )
             )
         }

@@ -54,6 +54,8 @@ struct Planner {
     var preemptionHolds: Set<Int> = []
     /// Under shortest-first: the jobs protected this pass (`Scheduler.protected`), which may use the drain node.
     var protectedJobs: Set<JobID> = []
+    /// By node ordinal: the latest expected end of what runs there (placements of this pass included).
+    var lastEnd: [Timestamp]
     var schedule = Schedule()
 
     init(_ snapshot: ClusterSnapshot, policy: SchedulingPolicy) {
@@ -72,6 +74,7 @@ struct Planner {
             memory: views.map(\.node.memory)
         )
         releases = Array(repeating: [], count: views.count)
+        lastEnd = Array(repeating: snapshot.now, count: views.count)
         for held in snapshot.held {
             let gpuCount = max(held.resources.gpus, held.gpuIndices.count)
             if let user = held.user, gpuCount > 0 {
@@ -85,6 +88,7 @@ struct Planner {
             releases[ordinal].append(
                 Release(gpus: gpus, cpus: held.resources.cpus, memory: held.resources.memory, end: expectedEnd(held))
             )
+            lastEnd[ordinal] = max(lastEnd[ordinal], expectedEnd(held))
         }
     }
 
@@ -155,8 +159,14 @@ struct Planner {
             return
         }
         let end = now + .seconds(policy.timeLimit(of: job.spec))
-        let drain = drainNode(for: job, classIndex: classIndex)
+        let drain = drainNode(for: job, request: request, classIndex: classIndex)
         guard var ordinal = bestNode(request, classIndex: classIndex, end: end, excluding: { $0 == drain }) else {
+            // Kept off the draining node only: it waits (no preemption, no reservation), and the shape is no
+            // proof that a later job (a short or protected one) will not fit.
+            if drain != nil, bestNode(request, classIndex: classIndex, end: end) != nil {
+                schedule.pending[job.id] = .resources
+                return
+            }
             if preempt(for: job, request: request, classIndex: classIndex, queue: queue) { return }
             failedShapes.insert(shape)
             if reservation == nil {
@@ -234,19 +244,25 @@ struct Planner {
 
     /// The node a long, unprotected job may not take under the drain rule (`SchedulingPolicy.drainAfter`): the
     /// one of the class whose jobs end soonest (by their limits; an empty node at once).
-    func drainNode(for job: Job, classIndex: Int) -> Int? {
-        guard let after = policy.drainAfter, policy.timeLimit(of: job.spec) > after, !protectedJobs.contains(job.id)
+    func drainNode(for job: Job, request: Resources, classIndex: Int) -> Int? {
+        guard let after = policy.drainAfter, policy.ordering == .shortestFirst,
+            policy.timeLimit(of: job.spec) > after, !protectedJobs.contains(job.id)
         else { return nil }
         let index = indexes[classIndex]
-        // Holding a node back costs too much in a small cluster: only with four nodes or more.
-        guard index.eligible.lazy.filter({ $0 }).count >= 4 else { return nil }
+        // Among the nodes that could ever hold the job (never its only one), and only with four or more of
+        // them: holding a node back costs too much in a small cluster.
         var best: (end: Timestamp, ordinal: Int)?
+        var count = 0
         for ordinal in index.eligible.indices where index.eligible[ordinal] {
-            let last = max(releases[ordinal].map(\.end).max() ?? now, now)
+            guard index.usable[ordinal].count >= request.gpus, index.nodeCPUs[ordinal] >= request.cpus,
+                index.nodeMemory[ordinal] >= request.memory
+            else { continue }
+            count += 1
+            let last = max(lastEnd[ordinal], now)
             if let current = best, (current.end, current.ordinal) <= (last, ordinal) { continue }
             best = (last, ordinal)
         }
-        return best?.ordinal
+        return count >= 4 ? best?.ordinal : nil
     }
 
     /// Where the request goes now, by the policy's placement; nil when it fits nowhere.
@@ -263,7 +279,7 @@ struct Planner {
             let gpus = index.freeCount(ordinal, free)
             guard gpus >= request.gpus, free.cpus[ordinal] >= request.cpus, free.memory[ordinal] >= request.memory
             else { continue }
-            let last = releases[ordinal].map(\.end).max() ?? now
+            let last = lastEnd[ordinal]
             let key = (
                 max(0, (end - last).milliseconds / 1000), gpus - request.gpus, free.cpus[ordinal] - request.cpus,
                 free.memory[ordinal] - request.memory, ordinal
@@ -298,6 +314,7 @@ struct Planner {
         let after = free[ordinal]
         for position in indexes.indices { indexes[position].update(ordinal, before: before, after: after) }
         releases[ordinal].append(Release(gpus: gpus, cpus: request.cpus, memory: request.memory, end: end))
+        lastEnd[ordinal] = max(lastEnd[ordinal], end)
         if request.gpus > 0 { runningGPUs[userQueue, default: 0] += request.gpus }
         reservation?.take(ordinal, gpus: gpus, resources: request, end: end)
     }

@@ -1,22 +1,46 @@
 /// The scheduler: a pure function from a snapshot of the cluster to a plan. It reads nothing and changes
 /// nothing; the controller commits the plan. docs/scheduling.md describes the policy:
 ///
-/// - order (`Ordering.swift`): queue priority, job priority, fair share, submit time, id;
+/// - order (`Ordering.swift`): queue priority, job priority, fair share, submit time, id; under shortest-first,
+///   protected jobs, then the shortest time limit, before fair share;
 /// - fit (`Feasibility.swift`): ready, undrained nodes matching the queue's selector, the job's labels and
 ///   gpu_type, with enough free healthy GPUs, CPUs and memory;
-/// - placement (`Ranking.swift`, `DeviceFit.swift`): best fit, then adjacent GPUs;
+/// - placement (`Ranking.swift`, `DeviceFit.swift`): best fit (or end time first, under shortest-first, with a
+///   draining node), then adjacent GPUs;
+/// - preemption (`Planner+Preemption.swift`): lower-tier preemptible jobs stopped for a job that fits nowhere;
 /// - EASY backfill (`Backfill.swift`), per-user queue limits and `depends_on` (`Planner.swift`);
 /// - explain (`Explain.swift`): one line per node.
 public enum Scheduler {
     /// One pass: every pending job is either assigned or given exactly one reason.
     public static func plan(_ snapshot: ClusterSnapshot, policy: SchedulingPolicy) -> Schedule {
         var planner = Planner(snapshot, policy: policy)
+        // Protection (shortest-first) goes to jobs that could start now but for resources: not to one waiting
+        // for a dependency, its backoff or its array's limit, which would hold a slot for nothing.
+        var protectedJobs: Set<JobID> = []
         if policy.ordering == .shortestFirst {
-            planner.protectedJobs = Set(
-                protected(snapshot.pending, policy: policy, now: snapshot.now).map { snapshot.pending[$0].id }
-            )
+            let runnable = snapshot.pending.filter { isRunnable($0, snapshot) }
+            protectedJobs = Set(protected(runnable, policy: policy, now: snapshot.now).map { runnable[$0].id })
         }
-        return planner.run(ordered(snapshot.pending, policy: policy, usage: snapshot.usage, now: snapshot.now))
+        planner.protectedJobs = protectedJobs
+        return planner.run(
+            ordered(
+                snapshot.pending,
+                policy: policy,
+                usage: snapshot.usage,
+                now: snapshot.now,
+                protected: protectedJobs
+            )
+        )
+    }
+
+    /// Not held back by its backoff, a dependency or its array's `%limit`.
+    static func isRunnable(_ job: Job, _ snapshot: ClusterSnapshot) -> Bool {
+        if let notBefore = job.notBefore, notBefore > snapshot.now { return false }
+        if job.spec.dependsOn.contains(where: { snapshot.jobStates[$0] != .succeeded }) { return false }
+        if let task = job.array, let limit = task.limit, snapshot.runningArrayTasks[task.array, default: 0] >= limit {
+            return false
+        }
+        return true
     }
 
     /// The first API, kept for callers that have no policy yet: `plan` with the standard policy, no fair-share
