@@ -48,7 +48,7 @@ extension Planner {
             candidates.append(Candidate(ordinal: ordinal, freeGPUs: freeGPUs))
         }
         guard candidates.count >= ranks else {
-            if preemptGang(for: job, request: request, ranks: ranks, classIndex: classIndex, queue: queue) { return }
+            if preempt(for: job, request: request, ranks: ranks, classIndex: classIndex, queue: queue) { return }
             if !heldBack { failedGangs.insert(shape) }
             if reservation == nil {
                 reservation = Backfill.reserveGang(

@@ -5,7 +5,7 @@
 /// minimum, never a stop that would still leave it unable to fit. Jobs already stopping count as free, so a
 /// preemptor waiting for its victims to go asks for no more. The node is then held for it for the rest of the
 /// pass, so a job later in order cannot take what the preemption frees. A gang victim stops whole (its other
-/// ranks too), and a gang preempts for all its ranks at once (`preemptGang`).
+/// ranks too), and a gang preempts for all its ranks at once.
 extension Planner {
     /// A running job on one node, as a possible victim.
     struct Victim {
@@ -32,42 +32,16 @@ extension Planner {
     }
 
     /// Tries to make room for `job` by preemption; true when it did (or waits for jobs already stopping), and
-    /// the job's reason is then `Preempting`.
-    mutating func preempt(for job: Job, request: Resources, classIndex: Int, queue: QueueConfig) -> Bool {
-        guard mayPreempt(queue) else { return false }
-        var best: (count: Int, lost: Double, ordinal: Int, victims: [Victim])?
-        for ordinal in views.indices where mayHold(ordinal, for: job.id, classIndex: classIndex) {
-            guard
-                let found = cheapestVictims(
-                    on: ordinal,
-                    for: job.id,
-                    request: request,
-                    classIndex: classIndex,
-                    tier: queue.priority
-                )
-            else { continue }
-            let lost = found.reduce(0) { $0 + $1.lostWork(at: now) }
-            if let current = best, (current.count, current.lost, current.ordinal) <= (found.count, lost, ordinal) {
-                continue
-            }
-            best = (found.count, lost, ordinal, found)
-        }
-        guard let best else { return false }
-        if !best.victims.isEmpty {
-            let ids = best.victims.map(\.job)
-            chosenVictims.formUnion(ids)
-            schedule.preemptions.append(Schedule.Preemption(job: job.id, victims: ids, node: views[best.ordinal].id))
-        }
-        hold(best.ordinal, for: request, classIndex: classIndex)
-        schedule.pending[job.id] = .preempting
-        return true
-    }
-
-    /// A gang preempts whole, like it runs: on the `ranks` nodes where its ranks cost the fewest victims (nodes
-    /// where a rank fits now cost none), the cheapest on ties; all those nodes are held for it. True when it
-    /// did (or waits for jobs already stopping on enough nodes).
-    mutating func preemptGang(for job: Job, request: Resources, ranks: Int, classIndex: Int, queue: QueueConfig) -> Bool
-    {
+    /// the job's reason is then `Preempting`. A gang (`ranks` > 1) preempts whole, like it runs: on the `ranks`
+    /// nodes where its ranks cost the fewest victims (a node where a rank fits now costs none), the cheapest on
+    /// ties, all of them held for it, or not at all.
+    mutating func preempt(
+        for job: Job,
+        request: Resources,
+        ranks: Int = 1,
+        classIndex: Int,
+        queue: QueueConfig
+    ) -> Bool {
         guard mayPreempt(queue) else { return false }
         var options: [(count: Int, lost: Double, ordinal: Int, victims: [Victim])] = []
         for ordinal in views.indices where mayHold(ordinal, for: job.id, classIndex: classIndex) {
@@ -82,7 +56,7 @@ extension Planner {
             else { continue }
             options.append((found.count, found.reduce(0) { $0 + $1.lostWork(at: now) }, ordinal, found))
         }
-        guard options.count >= ranks else { return false }
+        guard options.count >= ranks, ranks > 0 else { return false }
         let chosen = options.sorted { ($0.count, $0.lost, $0.ordinal) < ($1.count, $1.lost, $1.ordinal) }.prefix(ranks)
         var ids: [JobID] = []
         for option in chosen {
@@ -91,15 +65,13 @@ extension Planner {
         }
         if !ids.isEmpty {
             chosenVictims.formUnion(ids)
-            let first = chosen.map(\.ordinal).min() ?? 0
+            let first = chosen.first?.ordinal ?? 0
             schedule.preemptions.append(Schedule.Preemption(job: job.id, victims: ids, node: views[first].id))
         }
         schedule.pending[job.id] = .preempting
         return true
     }
 
-    /// The victims on one node whose stop lets the request fit (none when jobs already stopping suffice), or nil
-    /// when no allowed set does. Greedy by least work lost, then pruned of any victim not needed.
     /// A node a preemptor may take: of its class, not held for another preemptor, not reserved for another job.
     func mayHold(_ ordinal: Int, for job: JobID, classIndex: Int) -> Bool {
         guard indexes[classIndex].eligible[ordinal], !preemptionHolds.contains(ordinal) else { return false }
