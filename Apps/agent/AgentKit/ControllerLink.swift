@@ -96,18 +96,13 @@ actor ControllerLink {
         let sentAt = Monotonic.nanoseconds()
         let saved = try? Files.readSecret(configuration.nodeTokenPath).trimmingWhitespace()
         let body = WireJSON.encode(request)
-        var response: HTTPClientResponse
-        if let saved, !saved.isEmpty {
-            response = try await Self.makeClient(configuration, token: saved)
-                .execute(.post, "/v1/agents/register", body: body)
-            if response.status == 401 {
-                log.warning("the controller no longer knows this node's token; registering with the join token")
-                response = try await Self.makeClient(configuration, token: configuration.clusterToken)
-                    .execute(.post, "/v1/agents/register", body: body)
-            }
-        } else {
-            response = try await Self.makeClient(configuration, token: configuration.clusterToken)
-                .execute(.post, "/v1/agents/register", body: body)
+        func post(_ token: String) async throws -> HTTPClientResponse {
+            try await Self.makeClient(configuration, token: token).execute(.post, "/v1/agents/register", body: body)
+        }
+        var response = try await post(saved.flatMap { $0.isEmpty ? nil : $0 } ?? configuration.clusterToken)
+        if response.status == 401, let saved, !saved.isEmpty {
+            log.warning("the controller no longer knows this node's token; registering with the join token")
+            response = try await post(configuration.clusterToken)
         }
         guard response.status == 200 else {
             let message = ErrorEnvelope.message(in: response.body)

@@ -165,9 +165,8 @@ extension ClusterState {
             held: allocations(on: id),
             allocations: allocations
         )
-        .map(\.description)
         var response = HeartbeatResponse(
-            stop: stop,
+            stop: stop.map(\.description),
             heartbeatIntervalMs: Int(settings.heartbeatInterval.milliseconds),
             allocationLeaseMs: Int(settings.allocationLease.milliseconds),
             longPollSeconds: settings.longPollSeconds
@@ -178,14 +177,12 @@ extension ClusterState {
 
     /// Of the allocations to stop, those whose job is being preempted (nil when none): their agent sends the
     /// job's checkpoint signal before the SIGTERM.
-    func preempted(_ stop: [String]) -> [String]? {
-        let preempted = stop.filter { text in
-            guard let id = AllocationID(parsing: text), case .preempt? = jobs[id.job]?.stopRequest?.reason else {
-                return false
-            }
-            return true
+    func preempted(_ stop: [AllocationID]) -> [String]? {
+        let preempted = stop.filter { id in
+            if case .preempt? = jobs[id.job]?.stopRequest?.reason { return true }
+            return false
         }
-        return preempted.isEmpty ? nil : preempted
+        return preempted.isEmpty ? nil : preempted.map(\.description)
     }
 
     /// The node an allocation was placed on, if it exists.

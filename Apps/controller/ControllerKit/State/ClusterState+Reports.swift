@@ -17,12 +17,12 @@ extension ClusterState {
             guard pollGeneration[id, default: 0] == generation else { return AssignmentsResponse(launch: [], stop: []) }
             let now = clock.now()
             var launch: [LaunchSpec] = []
-            var stop: [String] = []
+            var stop: [AllocationID] = []
             for allocationID in (allocationsByNode[id] ?? []).sorted() {
                 guard let allocation = allocations[allocationID] else { continue }
                 if allocation.isStopping {
                     if !allocation.stopDelivered {
-                        stop.append(allocationID.description)
+                        stop.append(allocationID)
                         allocations[allocationID]?.stopDelivered = true
                     }
                 } else if let job = jobs[allocationID.job], job.state == .allocated,
@@ -37,7 +37,11 @@ extension ClusterState {
             }
             let exec = pendingExec.removeValue(forKey: id) ?? []
             if !launch.isEmpty || !stop.isEmpty || !exec.isEmpty || now >= deadline {
-                var response = AssignmentsResponse(launch: launch, stop: stop, exec: exec.isEmpty ? nil : exec)
+                var response = AssignmentsResponse(
+                    launch: launch,
+                    stop: stop.map(\.description),
+                    exec: exec.isEmpty ? nil : exec
+                )
                 response.preempt = preempted(stop)
                 return response
             }

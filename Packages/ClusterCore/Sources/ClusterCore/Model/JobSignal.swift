@@ -10,11 +10,9 @@ public struct JobSignal: Hashable, Sendable, CustomStringConvertible {
         self.seconds = seconds
     }
 
-    /// The signals a job may ask for, by name (Linux numbers).
-    static let byName: [String: Int32] = [
-        "HUP": 1, "INT": 2, "QUIT": 3, "USR1": 10, "USR2": 12, "ALRM": 14, "TERM": 15, "CONT": 18, "URG": 23,
-        "WINCH": 28,
-    ]
+    /// The signals a job may ask for (Linux numbers; their names are `SignalName`'s): HUP, INT, QUIT, USR1,
+    /// USR2, ALRM, TERM, CONT, URG, WINCH.
+    static let allowed: Set<Int32> = [1, 2, 3, 10, 12, 14, 15, 18, 23, 28]
     /// At most an hour, as `kill_grace`: a preemption waits this long before its SIGTERM, and a job must not
     /// make itself unpreemptible for longer.
     public static let maxSeconds = 3_600
@@ -26,10 +24,8 @@ public struct JobSignal: Hashable, Sendable, CustomStringConvertible {
         guard text.utf8.count <= 32 else { return nil }
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count <= 2, let first = parts.first, !first.isEmpty else { return nil }
-        var name = String(first).uppercased()
-        if name.hasPrefix("SIG") { name.removeFirst(3) }
-        let number = byName[name] ?? Int32(name).flatMap { value in byName.values.contains(value) ? value : nil }
-        guard let number else { return nil }
+        let name = String(first).uppercased()
+        guard let number = SignalName.number(name) ?? Int32(name), allowed.contains(number) else { return nil }
         var seconds = defaultSeconds
         if parts.count == 2 {
             guard let value = Int(parts[1]), value >= 1, value <= maxSeconds else { return nil }
@@ -38,6 +34,7 @@ public struct JobSignal: Hashable, Sendable, CustomStringConvertible {
         return JobSignal(number: number, seconds: seconds)
     }
 
-    public var name: String { Self.byName.first { $0.value == number }?.key ?? "\(number)" }
+    /// `USR1`, as `--signal` spells it.
+    public var name: String { String(SignalName.name(number).dropFirst(3)) }
     public var description: String { "\(name)@\(seconds)" }
 }

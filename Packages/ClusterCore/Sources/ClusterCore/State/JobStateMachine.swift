@@ -209,7 +209,13 @@ public enum SignalName {
     static let names: [Int32: String] = [
         1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
         9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM",
-        24: "SIGXCPU", 25: "SIGXFSZ",
+        18: "SIGCONT", 23: "SIGURG", 24: "SIGXCPU", 25: "SIGXFSZ", 28: "SIGWINCH",
     ]
+
+    /// The number of a signal named `USR1` or `SIGUSR1`, among the names above.
+    static func number(_ name: String) -> Int32? {
+        let full = name.hasPrefix("SIG") ? name : "SIG" + name
+        return names.first { $0.value == full }?.key
+    }
     public static func name(_ signal: Int32) -> String { names[signal] ?? "signal \(signal)" }
 }
