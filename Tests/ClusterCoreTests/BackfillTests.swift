@@ -117,4 +117,39 @@ import Testing
         #expect(schedule.reservation?.job == JobID("first"))
         #expect(schedule.reason("second") == .resources)
     }
+
+    /// With `reservationDepth` 3, protected jobs that cannot start each hold a reservation, on nodes the others
+    /// do not hold; a job that would delay any of them waits, one that ends before them runs. With depth 1 only
+    /// the first holds one.
+    @Test func protectedJobsHoldOneReservationEachUpToTheDepth() throws {
+        let held = [
+            Self.running("m", [0, 1, 2, 3, 4, 5], endsIn: 2 * Self.hour),
+            Self.running("n", [0, 1, 2, 3, 4, 5], endsIn: Self.hour),
+        ]
+        // Both 8-GPU jobs are protected: "big" is the oldest of 2 GPUs or more, "stretched" has waited more than
+        // twice its limit. "stretched" comes first (shorter limit) and takes n, which frees first.
+        let jobs = [
+            F.job("big", gpus: 8, timeLimit: 4 * Self.hour),
+            F.job("stretched", gpus: 8, timeLimit: 60),
+            F.job("long", gpus: 1, submittedAt: 900_000, timeLimit: 3 * Self.hour),
+            F.job("quick", gpus: 1, submittedAt: 900_000, timeLimit: Self.hour / 2),
+        ]
+        var policy = SchedulingPolicy.standard
+        policy.ordering = .shortestFirst
+        policy.reservationDepth = 3
+        let deep = SchedulerPolicyTests.plan(jobs, [F.node("m"), F.node("n")], held: held, policy: policy)
+        #expect(
+            deep.reservations == [
+                Schedule.Reservation(job: JobID("stretched"), node: NodeID("n"), start: Self.now + .seconds(Self.hour)),
+                Schedule.Reservation(job: JobID("big"), node: NodeID("m"), start: Self.now + .seconds(2 * Self.hour)),
+            ]
+        )
+        #expect(deep.reason("long") == .priority)
+        #expect(deep.assignment("quick") != nil)
+        policy.reservationDepth = 1
+        let easy = SchedulerPolicyTests.plan(jobs, [F.node("m"), F.node("n")], held: held, policy: policy)
+        #expect(easy.reservations.map(\.job) == [JobID("stretched")])
+        #expect(easy.assignment("long")?.node == NodeID("m"))
+        #expect(easy.assignment("quick") != nil)
+    }
 }

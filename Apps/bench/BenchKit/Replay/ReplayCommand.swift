@@ -7,7 +7,8 @@ enum ReplayCommand {
     static let usage = """
         corral-bench replay (--trace FILE | --raw FILE --target-load L) [--nodes 16] [--gpus 8] [--cpus 96]
                             [--memory-mib 393216] [--limits exact|2x-hour] [--users 20] [--seed 7] [--first N]
-                            [--label TEXT]
+                            [--label TEXT] [--policy shortest-first|fair-share] [--order fair-share|shortest-first]
+                            [--placement best-fit|end-time] [--drain-after SECONDS] [--reservations N]
         """
 
     static func run(_ arguments: [String]) throws -> String {
@@ -15,7 +16,7 @@ enum ReplayCommand {
             arguments,
             known: [
                 "trace", "raw", "target-load", "nodes", "gpus", "cpus", "memory-mib", "limits", "users", "seed",
-                "first", "label", "order", "placement", "policy", "drain-after",
+                "first", "label", "order", "placement", "policy", "drain-after", "reservations",
             ]
         )
         var cluster = ReplayCluster()
@@ -49,18 +50,7 @@ enum ReplayCommand {
         options.limits = rule
         options.users = max(1, try flags.int("users", default: 20))
         options.seed = UInt64(try flags.int("seed", default: 7))
-        let order = try flags.string("order", default: "fair-share")
-        guard let ordering = SchedulingPolicy.Ordering(rawValue: order) else {
-            throw UsageError("--order must be fair-share or shortest-first", code: .malformedValue)
-        }
-        options.policy.ordering = ordering
-        let placement = try flags.string("placement", default: "best-fit")
-        guard let rule = SchedulingPolicy.Placement(rawValue: placement) else {
-            throw UsageError("--placement must be best-fit or end-time", code: .malformedValue)
-        }
-        options.policy.placement = rule
-        let drain = try flags.int("drain-after", default: -1)
-        if drain >= 0 { options.policy.drainAfter = drain > 0 ? drain : nil }
+        // A named policy first; --order, --placement, --drain-after and --reservations then change one knob of it.
         let name = try flags.string("policy", default: "")
         if !name.isEmpty, !options.policy.use(name) {
             throw UsageError(
@@ -68,6 +58,25 @@ enum ReplayCommand {
                 code: .malformedValue
             )
         }
+        if let order = try? flags.string("order") {
+            guard let ordering = SchedulingPolicy.Ordering(rawValue: order) else {
+                throw UsageError("--order must be fair-share or shortest-first", code: .malformedValue)
+            }
+            options.policy.ordering = ordering
+        }
+        if let placement = try? flags.string("placement") {
+            guard let rule = SchedulingPolicy.Placement(rawValue: placement) else {
+                throw UsageError("--placement must be best-fit or end-time", code: .malformedValue)
+            }
+            options.policy.placement = rule
+        }
+        let drain = try flags.int("drain-after", default: -1)
+        if drain >= 0 { options.policy.drainAfter = drain > 0 ? drain : nil }
+        let depth = try flags.int("reservations", default: 0)
+        guard (0...16).contains(depth) else {
+            throw UsageError("--reservations must be 1-16", code: .malformedValue)
+        }
+        if depth > 0 { options.policy.reservationDepth = depth }
         let outcome = ReplaySimulator(jobs: jobs, options: options).run()
         let metrics = ReplayMetrics(jobs: jobs, outcome: outcome, cluster: cluster)
         let label = try flags.string("label", default: "\(limits) limits")

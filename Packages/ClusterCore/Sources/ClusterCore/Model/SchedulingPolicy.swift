@@ -24,6 +24,10 @@ public struct SchedulingPolicy: Hashable, Sendable {
     /// Under `shortestFirst`: the node whose jobs end soonest takes no long job (limit over `drainAfter`)
     /// unless the job is protected, so one node is always close to empty for a large job.
     public var drainAfter: Int? = nil
+    /// How many jobs that cannot start hold a backfill reservation at once: the first in order always (EASY
+    /// backfill), then protected ones (under `shortestFirst`) up to this many, each on nodes the earlier ones
+    /// do not hold.
+    public var reservationDepth = 1
 
     /// The two policies a controller offers by name (`policy = ...` in controller.toml): `shortest-first`
     /// (the default since issue 15's replay: shortest time limit first, the oldest large job and the most
@@ -32,9 +36,9 @@ public struct SchedulingPolicy: Hashable, Sendable {
     public mutating func use(_ name: String) -> Bool {
         switch name {
         case "shortest-first":
-            (ordering, placement, drainAfter) = (.shortestFirst, .endTime, 8 * 3600)
+            (ordering, placement, drainAfter, reservationDepth) = (.shortestFirst, .endTime, 8 * 3600, 1)
         case "fair-share":
-            (ordering, placement, drainAfter) = (.fairShare, .bestFit, nil)
+            (ordering, placement, drainAfter, reservationDepth) = (.fairShare, .bestFit, nil, 1)
         default:
             return false
         }

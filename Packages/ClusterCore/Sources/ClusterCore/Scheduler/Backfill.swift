@@ -81,19 +81,10 @@ enum Backfill {
 
     /// The reservation for a job that cannot start now: the node of its class where it starts soonest
     /// (ties by node order), or nil when no node frees enough.
-    static func reserve(
-        job: JobID,
-        request: Resources,
-        index: FitIndex,
-        free: FreeState,
-        releases: [[Release]],
-        now: Timestamp
-    ) -> ActiveReservation? {
-        reserveGang(job: job, request: request, nodes: 1, index: index, free: free, releases: releases, now: now)
-    }
 
-    /// The reservation for a gang of `nodes` ranks: the nodes where a rank starts soonest (ties by node
-    /// order), all held from the latest of their moments; nil when too few nodes ever free enough.
+    /// The reservation for a job of `nodes` ranks (1 for a one-node job): the nodes where a rank starts
+    /// soonest (ties by node order), all held from the latest of their moments; nil when too few nodes ever free
+    /// enough. Nodes in `excluding` (held by earlier reservations) are not considered.
     static func reserveGang(
         job: JobID,
         request: Resources,
@@ -101,10 +92,11 @@ enum Backfill {
         index: FitIndex,
         free: FreeState,
         releases: [[Release]],
-        now: Timestamp
+        now: Timestamp,
+        excluding: Set<Int> = []
     ) -> ActiveReservation? {
         var found: [(start: Timestamp, ordinal: Int, hold: ActiveReservation.Hold)] = []
-        for ordinal in index.eligible.indices where index.eligible[ordinal] {
+        for ordinal in index.eligible.indices where index.eligible[ordinal] && !excluding.contains(ordinal) {
             guard
                 let earliest = earliestStart(
                     request,

@@ -2,7 +2,7 @@
 /// resources free now (GPUs of its type), none of them a node whose reservation it would delay. With a
 /// queue topology label, nodes sharing one value are preferred (the tightest group that holds the gang);
 /// without enough of them, any nodes do. A gang that cannot start holds nothing, and when it is the first
-/// job that cannot start it gets the backfill reservation, on as many nodes as it has ranks.
+/// job that cannot start (or a protected one, `Planner+Reservations`) it gets a backfill reservation, on as many nodes as it has ranks.
 extension Planner {
     mutating func considerGang(_ job: Job) {
         let queue = policy.queue(named: job.spec.queue)
@@ -22,6 +22,7 @@ extension Planner {
         }
         let shape = GangShape(shape: Shape(classIndex: classIndex, resources: request), nodes: ranks)
         if failedGangs.contains(shape) {
+            reserve(job.id, request: request, ranks: ranks, classIndex: classIndex)
             schedule.pending[job.id] = .resources
             return
         }
@@ -34,12 +35,13 @@ extension Planner {
             guard freeGPUs >= request.gpus, free.cpus[ordinal] >= request.cpus, free.memory[ordinal] >= request.memory
             else { continue }
             // Which GPUs matters only where a reservation might be delayed, and for the nodes finally chosen.
-            if let reservation, reservation.job != job.id, reservation.reserves(ordinal),
-                !reservation.allows(
+            if reserved(ordinal, forOtherThan: job.id),
+                !reservationsAllow(
                     ordinal,
                     gpus: pickGPUs(request.gpus, classIndex: classIndex, ordinal: ordinal),
                     resources: request,
-                    end: end
+                    end: end,
+                    except: job.id
                 )
             {
                 heldBack = true
@@ -50,18 +52,8 @@ extension Planner {
         guard candidates.count >= ranks else {
             if preempt(for: job, request: request, ranks: ranks, classIndex: classIndex, queue: queue) { return }
             if !heldBack { failedGangs.insert(shape) }
-            if reservation == nil {
-                reservation = Backfill.reserveGang(
-                    job: job.id,
-                    request: request,
-                    nodes: ranks,
-                    index: index,
-                    free: free,
-                    releases: releases,
-                    now: now
-                )
-            }
-            schedule.pending[job.id] = heldBack && reservation?.job != job.id ? .priority : .resources
+            reserve(job.id, request: request, ranks: ranks, classIndex: classIndex)
+            schedule.pending[job.id] = heldBack && !holdsReservation(job.id) ? .priority : .resources
             return
         }
         let (chosen, topology) = choose(ranks, from: candidates, label: queue.topologyLabel)

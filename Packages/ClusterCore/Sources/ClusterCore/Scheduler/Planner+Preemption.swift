@@ -75,8 +75,7 @@ extension Planner {
     /// A node a preemptor may take: of its class, not held for another preemptor, not reserved for another job.
     func mayHold(_ ordinal: Int, for job: JobID, classIndex: Int) -> Bool {
         guard indexes[classIndex].eligible[ordinal], !preemptionHolds.contains(ordinal) else { return false }
-        if let reservation, reservation.job != job, reservation.reserves(ordinal) { return false }
-        return true
+        return !reserved(ordinal, forOtherThan: job)
     }
 
     func cheapestVictims(on ordinal: Int, for job: JobID, request: Resources, classIndex: Int, tier: Int) -> [Victim]? {

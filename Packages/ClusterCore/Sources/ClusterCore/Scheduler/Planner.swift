@@ -40,11 +40,12 @@ struct Planner {
     /// Gangs of a shape (and node count) that found too few nodes now, no reservation standing in their way:
     /// an identical later gang will not find them either.
     var failedGangs: Set<GangShape> = []
-    /// Shapes that fit now only on the reserved node, where a job running past the reservation's start would
-    /// delay it: a later identical job that also runs past it waits too.
-    var blockedShapes: Set<Shape> = []
+    /// Shapes that fit now only on reserved nodes, where a job ending at or after this moment would delay a
+    /// reservation: a later identical job that ends no sooner waits too.
+    var blockedShapes: [Shape: Timestamp] = [:]
     var names = NameCache()
-    var reservation: ActiveReservation?
+    /// The backfill reservations (`Planner+Reservations`), in the order they were taken.
+    var reservations: [ActiveReservation] = []
     /// Placed tasks per job array, counted up as the pass places more.
     var arrayRunning: [JobID: Int]
     /// By node ordinal: the running jobs there, as preemption victims.
@@ -114,14 +115,7 @@ struct Planner {
 
     mutating func run(_ ordered: [Job]) -> Schedule {
         for job in ordered { consider(job) }
-        if let reservation {
-            schedule.reservation = Schedule.Reservation(
-                job: reservation.job,
-                node: views[reservation.ordinal].id,
-                start: reservation.start,
-                nodes: reservation.holds.keys.sorted().map { views[$0].id }
-            )
-        }
+        schedule.reservations = scheduledReservations()
         return schedule
     }
 
@@ -155,6 +149,7 @@ struct Planner {
         }
         let shape = Shape(classIndex: classIndex, resources: request)
         if failedShapes.contains(shape) {
+            reserve(job.id, request: request, classIndex: classIndex)
             schedule.pending[job.id] = .resources
             return
         }
@@ -169,35 +164,26 @@ struct Planner {
             }
             if preempt(for: job, request: request, classIndex: classIndex, queue: queue) { return }
             failedShapes.insert(shape)
-            if reservation == nil {
-                reservation = Backfill.reserve(
-                    job: job.id,
-                    request: request,
-                    index: indexes[classIndex],
-                    free: free,
-                    releases: releases,
-                    now: now
-                )
-            }
+            reserve(job.id, request: request, classIndex: classIndex)
             schedule.pending[job.id] = .resources
             return
         }
-        if let reservation, end > reservation.start, blockedShapes.contains(shape) {
+        if let blocked = blockedShapes[shape], end >= blocked {
             schedule.pending[job.id] = .priority
             return
         }
         var gpus = pickGPUs(request.gpus, classIndex: classIndex, ordinal: ordinal)
-        if let reservation, !reservation.allows(ordinal, gpus: gpus, resources: request, end: end) {
-            // It would delay the reserved job there: only a node it does not reserve will do.
+        if !reservationsAllow(ordinal, gpus: gpus, resources: request, end: end) {
+            // It would delay a reserved job there: only a node no reservation holds will do.
             guard
                 let other = bestNode(
                     request,
                     classIndex: classIndex,
                     end: end,
-                    excluding: { reservation.reserves($0) || $0 == drain }
+                    excluding: { reserved($0) || $0 == drain }
                 )
             else {
-                blockedShapes.insert(shape)
+                blockedShapes[shape] = min(blockedShapes[shape] ?? end, end)
                 schedule.pending[job.id] = .priority
                 return
             }
@@ -316,7 +302,9 @@ struct Planner {
         releases[ordinal].append(Release(gpus: gpus, cpus: request.cpus, memory: request.memory, end: end))
         lastEnd[ordinal] = max(lastEnd[ordinal], end)
         if request.gpus > 0 { runningGPUs[userQueue, default: 0] += request.gpus }
-        reservation?.take(ordinal, gpus: gpus, resources: request, end: end)
+        for position in reservations.indices {
+            reservations[position].take(ordinal, gpus: gpus, resources: request, end: end)
+        }
     }
 }
 

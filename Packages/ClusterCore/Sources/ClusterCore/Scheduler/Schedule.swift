@@ -1,5 +1,5 @@
-/// The scheduler's answer: where to place which job, why the others wait, which job holds the backfill
-/// reservation, and which jobs can never run because a dependency failed.
+/// The scheduler's answer: where to place which job, why the others wait, which jobs hold backfill
+/// reservations, and which jobs can never run because a dependency failed.
 public struct Schedule: Hashable, Sendable {
     public struct Assignment: Hashable, Sendable {
         public let job: JobID
@@ -27,8 +27,8 @@ public struct Schedule: Hashable, Sendable {
         }
     }
 
-    /// The first job in order that could not start: it will start on `node` at `start` at the latest
-    /// (by the time limits of what runs there), and no backfilled job delays that.
+    /// A job that could not start: it will start on `node` at `start` at the latest (by the time limits of
+    /// what runs there), and no backfilled job delays that.
     public struct Reservation: Hashable, Sendable {
         public let job: JobID
         /// The first reserved node (a gang's reservation holds one node per rank: `nodes`).
@@ -64,7 +64,11 @@ public struct Schedule: Hashable, Sendable {
     public var gangAssignments: [GangAssignment]
     /// Exactly one reason for every pending job that was not assigned.
     public var pending: [JobID: PendingReason]
-    public var reservation: Reservation?
+    /// The backfill reservations, in order: the first job that could not start, then (under a policy with
+    /// `reservationDepth` above 1) protected jobs that could not start either.
+    public var reservations: [Reservation]
+    /// The first reservation.
+    public var reservation: Reservation? { reservations.first }
     /// Job -> the dependency that finished for good without succeeding (FAILED, CANCELED, LOST). These jobs
     /// also have the reason `Dependency`; the controller fails them.
     public var failedDependencies: [JobID: JobID]
@@ -79,7 +83,7 @@ public struct Schedule: Hashable, Sendable {
         self.assignments = assignments
         self.gangAssignments = gangAssignments
         self.pending = pending
-        self.reservation = reservation
+        self.reservations = reservation.map { [$0] } ?? []
         self.failedDependencies = failedDependencies
     }
 }
