@@ -77,6 +77,15 @@ chaos:
 bench MODE="full":
     scripts/bench.sh {{MODE}}
 
+# The trace replay rows of docs/scheduling.md and docs/PERFORMANCE.md (issue 15): both prepared openb workloads,
+# both time-limit variants, 1 and 20 users, both policies (release build; about a minute after it).
+replay TRACES="../shared/data/traces/replay":
+    swift build -c release --product corral-bench
+    for policy in shortest-first fair-share; do for load in 0.9 1.1; do for limits in exact 2x-hour; do for users in 1 20; do \
+        echo "== --policy $policy load $load --limits $limits --users $users"; \
+        .build/release/corral-bench replay --trace {{TRACES}}/openb_load$load.csv --policy $policy --limits $limits --users $users | sed -n '4p;6p'; \
+    done; done; done; done
+
 # Install the three binaries (release build) into PREFIX/bin.
 install PREFIX="/usr/local":
     swift build -c release
