@@ -85,7 +85,11 @@ let package = Package(
         .testTarget(name: "HTTPKitTests", dependencies: [http]),
         .testTarget(name: "LinuxSystemTests", dependencies: [linux, shims, "TestSupport"]),
         .testTarget(name: "CorralSupportTests", dependencies: ["CorralSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["CLIKit", "CorralSupport", client, fixtures]),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["CLIKit", "CorralSupport", client, fixtures],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "AgentTests", dependencies: ["AgentKit", "CorralSupport", core, wire, linux]),
         .testTarget(
             name: "ControllerTests",

@@ -36,6 +36,8 @@ public enum CLI {
           drain       stop placing new work on a node (admin): corral drain NODE [--reason TEXT]
           resume      let a drained node take work again (admin)
           config      config show | config set KEY VALUE (endpoint, token, ca_file)
+          slurm       Slurm's commands on Corral: corral slurm sbatch|squeue|scancel|sacct|sinfo|scontrol ...
+                      (also as links named sbatch, squeue...: just install-slurm-compat; docs/slurm.md)
           completion  completion bash|zsh|fish: a completion script
           version     print the version
 
@@ -49,6 +51,14 @@ public enum CLI {
           corral submit --gpus 1 -- nvidia-smi
           corral ls
         """
+
+    /// The command line without the program's name; called by a Slurm tool's name (a link to `corral` named
+    /// `sbatch`, `squeue`...), it is that tool of `corral slurm`.
+    public static func arguments(_ commandLine: [String]) -> [String] {
+        let program = commandLine.first.map { String($0.split(separator: "/").last ?? "") } ?? ""
+        let rest = Array(commandLine.dropFirst())
+        return SlurmCommand.tools.contains(program) ? ["slurm", program] + rest : rest
+    }
 
     /// The whole program: parse, run, print errors as text or (with --json) as a JSON envelope on stderr.
     public static func main(_ arguments: [String], environment: [String: String]) async -> Int32 {

@@ -24,6 +24,7 @@ enum CLICommand {
         "tokens": TokensCommand.self,
         "whoami": WhoamiCommand.self,
         "completion": CompletionCommand.self,
+        "slurm": SlurmCommand.self,
         "version": VersionCommand.self,
         "--version": VersionCommand.self,
         "help": HelpCommand.self,

@@ -5,4 +5,4 @@ import HTTPKit
 
 // corral: the user's command line.
 HTTPKitRuntime.initialize()
-exit(await CLI.main(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment))
+exit(await CLI.main(CLI.arguments(CommandLine.arguments), environment: ProcessInfo.processInfo.environment))

@@ -244,10 +244,12 @@ final class TestCluster: @unchecked Sendable {
         _ path: String,
         _ arguments: [String],
         _ environment: [String: String],
-        input: String? = nil
+        input: String? = nil,
+        directory: String? = nil
     ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.arguments = arguments
         process.environment = environment
         let out = Pipe()

@@ -23,7 +23,7 @@ public struct JobID: Hashable, Comparable, Sendable, CustomStringConvertible {
         return random(using: &generator)
     }
 
-    static let alphabet: [Character] = Array("abcdefghjkmnpqrstvwxyz0123456789")
+    public static let alphabet: [Character] = Array("abcdefghjkmnpqrstvwxyz0123456789")
 
     /// True for strings that could be a job id or a prefix of one: the id alphabet only, 1 to 64 characters.
     public static func isValid(_ text: String) -> Bool {

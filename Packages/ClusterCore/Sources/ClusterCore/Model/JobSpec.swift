@@ -248,7 +248,7 @@ extension JobSpec {
         return text.allSatisfy { isNameCharacter($0) || $0 == "/" }
     }
 
-    static func isEnvName(_ text: String) -> Bool {
+    public static func isEnvName(_ text: String) -> Bool {
         guard let first = text.first, text.count <= 256, first.isASCII, first.isLetter || first == "_" else {
             return false
         }

@@ -213,7 +213,7 @@ public enum SignalName {
     ]
 
     /// The number of a signal named `USR1` or `SIGUSR1`, among the names above.
-    static func number(_ name: String) -> Int32? {
+    public static func number(_ name: String) -> Int32? {
         let full = name.hasPrefix("SIG") ? name : "SIG" + name
         return names.first { $0.value == full }?.key
     }

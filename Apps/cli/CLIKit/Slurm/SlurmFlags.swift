@@ -1,0 +1,62 @@
+/// The options of squeue, scancel, sacct, sinfo and scontrol: `--name=value`, `--name value`, `-x value`,
+/// `-xvalue`, flags alone. An unknown option is an error naming it; other words are returned in order.
+struct SlurmFlags: Sendable {
+    struct Spec: Sendable {
+        let long: String
+        let short: Character?
+        let takesValue: Bool
+        init(_ long: String, _ short: Character? = nil, value: Bool = false) {
+            self.long = long
+            self.short = short
+            self.takesValue = value
+        }
+    }
+
+    var values: [String: [String]] = [:]
+    var words: [String] = []
+
+    init(_ arguments: [String], specs: [Spec]) throws(SlurmError) {
+        var position = 0
+        while position < arguments.count {
+            let word = arguments[position]
+            position += 1
+            guard word.hasPrefix("-"), word.count > 1 else {
+                words.append(word)
+                continue
+            }
+            var spec: Spec?
+            var attached: String?
+            if word.hasPrefix("--") {
+                let body = word.dropFirst(2)
+                let name = String(body.prefix { $0 != "=" })
+                spec = specs.first { $0.long == name }
+                if let equals = body.firstIndex(of: "=") { attached = String(body[body.index(after: equals)...]) }
+            } else {
+                let letter = word[word.index(after: word.startIndex)]
+                spec = specs.first { $0.short == letter }
+                if word.count > 2 { attached = String(word.dropFirst(2)) }
+            }
+            guard let spec else { throw SlurmError("unrecognized option '\(word.prefix(64))'") }
+            if spec.takesValue {
+                if attached == nil {
+                    guard position < arguments.count else {
+                        throw SlurmError("option '--\(spec.long)' requires a value")
+                    }
+                    attached = arguments[position]
+                    position += 1
+                }
+                values[spec.long, default: []].append(attached ?? "")
+            } else {
+                guard attached == nil else { throw SlurmError("option '--\(spec.long)' takes no value") }
+                values[spec.long, default: []].append("")
+            }
+        }
+    }
+
+    func has(_ name: String) -> Bool { values[name] != nil }
+    func value(_ name: String) -> String? { values[name]?.last }
+    /// Every value given, comma lists split.
+    func list(_ name: String) -> [String] {
+        (values[name] ?? []).flatMap { $0.split(separator: ",").map(String.init) }
+    }
+}

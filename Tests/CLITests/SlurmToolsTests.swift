@@ -1,0 +1,174 @@
+import ClusterCore
+import ClusterWire
+import Testing
+
+@testable import CLIKit
+
+/// The pure parts of the Slurm commands: time formats, the id mapping, squeue's and sacct's output, the
+/// small option parser, and what sbatch exports.
+@Suite struct SlurmToolsTests {
+    @Test(
+        arguments: [
+            ("30", 1800), ("30:00", 1800), ("1:30:00", 5400), ("2-0", 172_800), ("1-12:00", 129_600),
+            ("1-12:30:15", 131_460), ("0:45", 60), ("90", 5400), ("5-00:00:00", 432_000), (" 10 ", 600),
+        ] as [(String, Int)]
+    )
+    func slurmTimeFormats(_ text: String, _ seconds: Int) throws {
+        #expect(try SlurmTime.seconds(text) == .some(seconds))
+    }
+
+    @Test func noLimitAndMalformedTimes() throws {
+        for text in ["UNLIMITED", "infinite", "0", "0:00"] { #expect(try SlurmTime.seconds(text) == .some(nil)) }
+        for text in ["", "abc", "1:2:3:4", "1-2-3", "-5", "1-", "1--2", "1:-2", "１０", "9999999999", "1-1:1:1:1", "1.5"]
+        {
+            #expect(throws: SlurmError.self, "\(text)") { try SlurmTime.seconds(text) }
+        }
+        #expect(SlurmTime.format(59) == "0:59" && SlurmTime.format(3600) == "1:00:00")
+        #expect(SlurmTime.format(90_061) == "1-01:01:01" && SlurmTime.format(5, padded: true) == "00:00:05")
+    }
+
+    @Test func jobIDsMapOneToOneAndNothingElseMaps() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let id = JobID.random(using: &generator).rawValue
+            let number = SlurmJobID.number(of: id)
+            #expect(UInt64(number) != nil && SlurmJobID.corralID(number) == id)
+            #expect(SlurmJobID.number(of: id + "_12") == number + "_12")
+            #expect(SlurmJobID.corralID(number + "_12") == id + "_12")
+        }
+        #expect(SlurmJobID.number(of: "aaaaaaaabc") == "34" && SlurmJobID.corralID("34") == "aaaaaaaabc")
+        #expect(SlurmJobID.corralID("k3xq9mz2ab") == "k3xq9mz2ab")
+        for bad in [
+            "", "12x", "1_", "_1", "1_x", "notanumber", "99999999999999999999", "1125899906842624", "-1", "1 2",
+        ] {
+            #expect(SlurmJobID.corralID(bad) == nil, "\(bad)")
+        }
+        #expect(SlurmJobID.number(of: "custom-id") == "custom-id")
+    }
+
+    static func job(_ state: JobState = .queued, reason: PendingReason? = .dependency) -> JobView {
+        var job = Job(
+            id: JobID("aaaaaaaabc"),
+            spec: JobSpec(name: "a-long-job-name", command: ["x"], resources: Resources(gpus: 1, cpus: 2, memory: 0)),
+            user: "alice",
+            submittedAt: .zero
+        )
+        job.state = state
+        job.pendingReason = reason
+        if state != .queued {
+            var attempt = Attempt(
+                number: 1,
+                node: NodeID("gpu-1"),
+                gpuIndices: [0],
+                resources: .zero,
+                allocatedAt: .zero
+            )
+            attempt.startedAt = Timestamp(milliseconds: 1000)
+            if state != .running {
+                attempt.endedAt = Timestamp(milliseconds: 3_723_000)
+                attempt.exit = JobExit(code: state == .succeeded ? 0 : 3)
+            }
+            job.attempts = [attempt]
+        }
+        return JobView(job)
+    }
+
+    @Test func squeueFormatsAsSlurmDoes() throws {
+        let now = Timestamp(milliseconds: 61_000)
+        let text = try SlurmReports.squeue(
+            [Self.job(), Self.job(.running, reason: nil)],
+            format: SlurmReports.defaultSqueueFormat,
+            header: true,
+            now: now
+        )
+        #expect(
+            text == """
+                             JOBID PARTITION     NAME     USER ST       TIME  NODES NODELIST(REASON)
+                                34   default a-long-j    alice PD       0:00      1 (Dependency)
+                                34   default a-long-j    alice  R       1:00      1 gpu-1
+
+                """
+        )
+        #expect(
+            try SlurmReports.squeue([Self.job()], format: "%i|%T|%r|%%", header: false, now: now)
+                == "34|PENDING|Dependency|%\n"
+        )
+        #expect(throws: SlurmError.self) { try SlurmReports.squeue([], format: "%Q", header: true, now: now) }
+        #expect(throws: SlurmError.self) { try SlurmReports.squeue([], format: "%.1", header: true, now: now) }
+        #expect(SlurmReports.corralStates("PD,r") == ["QUEUED", "RUNNING"] && SlurmReports.corralStates("XX") == nil)
+    }
+
+    @Test func sacctInBothParsableFormsAndColumns() throws {
+        let now = Timestamp(milliseconds: 10_000_000)
+        let done = Self.job(.succeeded, reason: nil)
+        let failed = Self.job(.failed, reason: nil)
+        let fields = "JobID,JobName,State,ExitCode,Elapsed,NodeList"
+        #expect(
+            try SlurmAccounting.report([done, failed], fields: fields, layout: .parsable2, header: true, now: now)
+                == "JobID|JobName|State|ExitCode|Elapsed|NodeList\n34|a-long-job-name|COMPLETED|0:0|01:02:02|gpu-1\n"
+                + "34|a-long-job-name|FAILED|3:0|01:02:02|gpu-1\n"
+        )
+        #expect(
+            try SlurmAccounting.report([done], fields: "JobID,State", layout: .parsable, header: false, now: now)
+                == "34|COMPLETED|\n"
+        )
+        let columns = try SlurmAccounting.report(
+            [done],
+            fields: "JobID,State%12",
+            layout: .columns,
+            header: true,
+            now: now
+        )
+        #expect(columns == "JobID               State \n------------ ------------ \n34              COMPLETED \n")
+        for bad in ["Nope", "JobID%0", "JobID%x", ""] {
+            #expect(throws: SlurmError.self, "\(bad)") {
+                try SlurmAccounting.report([done], fields: bad, layout: .columns, header: true, now: now)
+            }
+        }
+    }
+
+    @Test func theSmallToolsParseTheirOptionsAndRefuseOthers() throws {
+        let specs: [SlurmFlags.Spec] = [.init("user", "u", value: true), .init("noheader", "h")]
+        let flags = try SlurmFlags(["-ualice", "--noheader", "--user=bob,carol", "12"], specs: specs)
+        #expect(flags.list("user") == ["alice", "bob", "carol"] && flags.has("noheader") && flags.words == ["12"])
+        #expect(throws: SlurmError("unrecognized option '--nope'")) {
+            try SlurmFlags(["--nope"], specs: specs)
+        }
+        #expect(throws: SlurmError.self) { try SlurmFlags(["-u"], specs: specs) }
+        #expect(throws: SlurmError.self) { try SlurmFlags(["--noheader=1"], specs: specs) }
+    }
+
+    @Test func sbatchExportsTheEnvironmentButNeverCorralsOwnOrTheShells() throws {
+        let environment = [
+            "PATH": "/bin", "CORRAL_TOKEN": "secret", "SLURM_JOB_ID": "7", "PWD": "/x", "MASTER_ADDR": "h",
+            "BASH_FUNC_f%%": "() { :; }", "CUDA_VISIBLE_DEVICES": "0",
+        ]
+        #expect(try SbatchJob.exported(nil, from: environment, gang: false) == ["PATH": "/bin", "MASTER_ADDR": "h"])
+        #expect(try SbatchJob.exported("ALL", from: environment, gang: true) == ["PATH": "/bin"])
+        #expect(try SbatchJob.exported("NONE", from: environment, gang: false) == [:])
+        #expect(try SbatchJob.exported("PATH,A=1", from: environment, gang: false) == ["PATH": "/bin", "A": "1"])
+        #expect(throws: SlurmError.self) { try SbatchJob.exported("CORRAL_TOKEN=x", from: environment, gang: false) }
+        #expect(throws: SlurmError.self) { try SbatchJob.exported("ALL,1BAD=2", from: environment, gang: false) }
+    }
+
+    @Test func sbatchRefusesWhatIsNoBatchScript() {
+        let origin = SbatchJob.Origin(cwd: "/w", host: "h", environment: [:])
+        for (arguments, script, message) in [
+            (["job.sh"], "echo no shebang\n", "#!"),
+            (["job.sh"], "#!/bin/sh\n" + String(repeating: "x", count: 200_000), "too long"),
+            (["--wrap", "true", "job.sh"], "#!/bin/sh\n", "--wrap"),
+            (["--hold", "job.sh"], "#!/bin/sh\n", "--hold"),
+            (["job.sh"], "#!/bin/sh\n#SBATCH --job-name='open\n", "quote"),
+            (["job.sh"], "#!/bin/sh\n#SBATCH stray\n", "stray"),
+        ] {
+            let outcome = Result { () throws(SlurmError) in
+                try SbatchJob.make(arguments, origin: origin) { _ throws(SlurmError) in script }
+            }
+            guard case .failure(let error) = outcome else {
+                Issue.record("\(arguments) was accepted")
+                continue
+            }
+            #expect(error.message.contains(message), "\(error.message)")
+        }
+    }
+}
