@@ -101,16 +101,7 @@ struct SlurmCommand: CorralCommand {
             var user = flags.value("user")
             if flags.has("me") { user = try await client.whoami().user }
             let states = try SlurmQueries.states(flags.value("state"), default: SlurmQueries.active)
-            let jobs = try await SlurmQueries.all(client) { cursor in
-                try await client.jobs(
-                    states: states,
-                    user: user,
-                    queue: flags.value("partition"),
-                    name: flags.value("name"),
-                    limit: 1000,
-                    cursor: cursor
-                )
-            }
+            let jobs = try await SlurmQueries.listing(client, states: states, user: user, flags: flags)
             ids = jobs.map(\.id)
         }
         guard !ids.isEmpty || flags.has("user") || flags.has("name") || flags.has("me") else {

@@ -23,6 +23,25 @@ enum SlurmQueries {
         return jobs
     }
 
+    /// The jobs in these states (of this user, when given) that `-p QUEUE` and `-n NAME` select, newest first.
+    static func listing(
+        _ client: CorralClient,
+        states: [String],
+        user: String?,
+        flags: SlurmFlags
+    ) async throws -> [JobView] {
+        try await all(client) { cursor in
+            try await client.jobs(
+                states: states,
+                user: user,
+                queue: flags.value("partition"),
+                name: flags.value("name"),
+                limit: 1000,
+                cursor: cursor
+            )
+        }
+    }
+
     static func states(_ text: String?, default fallback: [String]) throws(SlurmError) -> [String] {
         guard let text else { return fallback }
         guard let states = SlurmReports.corralStates(text) else {
@@ -68,16 +87,7 @@ enum SlurmQueries {
         if let named = try await named(flags.list("jobs"), client: client) {
             jobs = named.filter { states.contains($0.state) }
         } else {
-            jobs = try await all(client) { cursor in
-                try await client.jobs(
-                    states: states,
-                    user: user,
-                    queue: flags.value("partition"),
-                    name: flags.value("name"),
-                    limit: 1000,
-                    cursor: cursor
-                )
-            }
+            jobs = try await listing(client, states: states, user: user, flags: flags)
             jobs.reverse()
         }
         let long = "%.18i %.9P %.8j %.8u %.8T %.10M %.9l %.6D %R"
@@ -108,16 +118,7 @@ enum SlurmQueries {
         } else {
             var user = flags.value("user")
             if user == nil && !flags.has("allusers") { user = try await client.whoami().user }
-            jobs = try await all(client) { cursor in
-                try await client.jobs(
-                    states: states,
-                    user: user,
-                    queue: flags.value("partition"),
-                    name: flags.value("name"),
-                    limit: 1000,
-                    cursor: cursor
-                )
-            }
+            jobs = try await listing(client, states: states, user: user, flags: flags)
             jobs.reverse()
         }
         let layout: SlurmAccounting.Layout =
