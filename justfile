@@ -93,9 +93,9 @@ install PREFIX="/usr/local":
     install -m 0755 .build/release/corral .build/release/corral-agent .build/release/corral-controller {{PREFIX}}/bin/
     @echo "installed corral, corral-agent and corral-controller into {{PREFIX}}/bin"
 
-# Slurm's command names as links to corral in PREFIX/bin (sbatch, squeue, scancel, sacct, sinfo, scontrol:
+# Slurm's command names as links to corral in PREFIX/bin (sbatch, srun, squeue, scancel, sacct, sinfo, scontrol:
 # docs/slurm.md). Only when asked: they would shadow a real Slurm on the PATH.
 install-slurm-compat PREFIX="/usr/local":
     test -x {{PREFIX}}/bin/corral || just install {{PREFIX}}
-    for tool in sbatch squeue scancel sacct sinfo scontrol; do ln -sf corral {{PREFIX}}/bin/$tool; done
-    @echo "linked sbatch squeue scancel sacct sinfo scontrol to corral in {{PREFIX}}/bin"
+    for tool in sbatch srun squeue scancel sacct sinfo scontrol; do ln -sf corral {{PREFIX}}/bin/$tool; done
+    @echo "linked sbatch srun squeue scancel sacct sinfo scontrol to corral in {{PREFIX}}/bin"

@@ -95,7 +95,10 @@ import Testing
         )
         #expect(throws: SlurmError.self) { try SlurmReports.squeue([], format: "%Q", header: true, now: now) }
         #expect(throws: SlurmError.self) { try SlurmReports.squeue([], format: "%.1", header: true, now: now) }
-        #expect(SlurmReports.corralStates("PD,r") == ["QUEUED", "RUNNING"] && SlurmReports.corralStates("XX") == nil)
+        #expect(
+            SlurmReports.corralStates("PD,r") == ["ALLOCATED", "QUEUED", "RUNNING", "STARTING"]
+                && SlurmReports.corralStates("XX") == nil
+        )
     }
 
     @Test func sacctInBothParsableFormsAndColumns() throws {
@@ -170,5 +173,52 @@ import Testing
             }
             #expect(error.message.contains(message), "\(error.message)")
         }
+    }
+
+    @Test func srunInsideAJobBecomesThisNodesTasks() throws {
+        let env = [
+            "SLURM_JOB_ID": "34", "SLURM_JOB_NAME": "train", "SLURM_NNODES": "2", "SLURM_NODEID": "1",
+            "SLURMD_NODENAME": "gpu-2", "SLURM_OPEN_MODE": "a",
+        ]
+        let one = try Srun.step(
+            ["--unbuffered", "--output", "/o/%x-%j_%t_%n.out", "python", "-u", "x.py"],
+            environment: env
+        )
+        #expect(one.command == ["python", "-u", "x.py"] && one.warnings.isEmpty)
+        #expect(
+            one.script == "export SLURM_PROCID=1 SLURM_LOCALID=0 SLURM_NTASKS=2 SLURM_NPROCS=2 SLURM_STEP_ID=0 "
+                + "SLURM_STEPID=0 SLURM_STEP_NUM_TASKS=2; exec \"$@\" >>'/o/train-34_1_1.out' 2>&1"
+        )
+        // -n 4 over 2 nodes: ranks 2 and 3 here, each with its own files, the highest exit code returned.
+        let two = try Srun.step(
+            ["-n", "4", "-o", "it's-%t", "-e", "err-%t", "--label", "./a.out", "-n", "9"],
+            environment: env
+        )
+        #expect(two.command == ["./a.out", "-n", "9"] && two.warnings.count == 1)
+        #expect(
+            two.script.contains("SLURM_PROCID=2 SLURM_LOCALID=0")
+                && two.script.contains("SLURM_PROCID=3 SLURM_LOCALID=1")
+        )
+        #expect(two.script.contains(">>'it'\\''s-3' 2>>'err-3'") && two.script.hasSuffix("exit $rc"))
+        for bad in [
+            [], ["--pty", "bash"], ["--ntasks-per-node=0", "x"], ["--open-mode=sometimes", "x"], ["--bogus", "x"],
+        ] {
+            #expect(throws: SlurmError.self, "\(bad)") { try Srun.step(bad, environment: env) }
+        }
+    }
+
+    @Test func srunOutsideAJobSubmitsTheCommandItself() throws {
+        let origin = SbatchJob.Origin(cwd: "/w", host: "h", environment: ["PATH": "/bin"])
+        let (request, warnings) = try Srun.submission(
+            ["-c", "4", "-t", "10", "--mpi=pmix", "nvidia-smi", "-L"],
+            origin: origin
+        )
+        #expect(request.command == ["nvidia-smi", "-L"] && request.cpus == 4 && request.timeLimit == 600)
+        #expect(
+            request.name == "nvidia-smi" && request.env?["PATH"] == "/bin"
+                && warnings == ["--mpi is ignored outside a job"]
+        )
+        #expect(throws: SlurmError.self) { try Srun.submission(["-o", "x", "true"], origin: origin) }
+        #expect(throws: SlurmError.self) { try Srun.submission(["-c", "0", "true"], origin: origin) }
     }
 }

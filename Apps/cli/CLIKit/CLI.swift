@@ -36,7 +36,7 @@ public enum CLI {
           drain       stop placing new work on a node (admin): corral drain NODE [--reason TEXT]
           resume      let a drained node take work again (admin)
           config      config show | config set KEY VALUE (endpoint, token, ca_file)
-          slurm       Slurm's commands on Corral: corral slurm sbatch|squeue|scancel|sacct|sinfo|scontrol ...
+          slurm       Slurm's commands on Corral: corral slurm sbatch|srun|squeue|scancel|sacct|sinfo|scontrol ...
                       (also as links named sbatch, squeue...: just install-slurm-compat; docs/slurm.md)
           completion  completion bash|zsh|fish: a completion script
           version     print the version

@@ -40,7 +40,13 @@ struct SbatchJob: Sendable {
         if values.help { return SbatchJob(request: SubmitJobRequest(command: []), values: values) }
         if let given = values.name { name = given }
         let arguments = wrap == nil ? Array(rest.dropFirst()) : []
-        let request = try submission(values, name: name, script: script, arguments: arguments, origin: origin)
+        let output = values.output ?? (values.array == nil ? "slurm-%j.out" : "slurm-%A_%a.out")
+        let command =
+            [
+                "/bin/sh", "-c", SbatchPrologue.text, SbatchPrologue.marker, output, values.error ?? output,
+                values.openMode ?? "truncate", script,
+            ] + arguments
+        let request = try submission(values, name: name, command: command, origin: origin)
         return SbatchJob(request: request, values: values)
     }
 
@@ -61,8 +67,7 @@ struct SbatchJob: Sendable {
     static func submission(
         _ values: SbatchValues,
         name: String,
-        script: String,
-        arguments: [String],
+        command: [String],
         origin: Origin
     ) throws(SlurmError) -> SubmitJobRequest {
         let nodes = values.nodes ?? 1
@@ -74,14 +79,8 @@ struct SbatchJob: Sendable {
         if memory == nil, let perGPU = values.memoryPerGPU, let gpus, gpus.count > 0 {
             memory = perGPU * Int64(gpus.count)
         }
-        let output = values.output ?? (values.array == nil ? "slurm-%j.out" : "slurm-%A_%a.out")
         let cwd = values.chdir.map { $0.hasPrefix("/") ? $0 : origin.cwd + "/" + $0 } ?? origin.cwd
-        var request = SubmitJobRequest(
-            command: [
-                "/bin/sh", "-c", SbatchPrologue.text, "sbatch", output, values.error ?? output,
-                values.openMode ?? "truncate", script,
-            ] + arguments
-        )
+        var request = SubmitJobRequest(command: command)
         request.name = name
         request.cwd = cwd
         request.queue = values.partition
@@ -116,6 +115,8 @@ struct SbatchJob: Sendable {
         if let gpus, gpus.count > 0 { env["SLURM_GPUS_ON_NODE"] = String(gpus.count) }
         if let memory { env["SLURM_MEM_PER_NODE"] = String(memory >> 20) }
         if let time = values.time, let seconds = time { env["SLURM_JOB_TIME_LIMIT"] = String(seconds / 60) }
+        // srun in the job opens its files the same way (Slurm passes it on so).
+        if let mode = values.openMode { env["SLURM_OPEN_MODE"] = mode == "append" ? "a" : "t" }
         request.env = env
         return request
     }

@@ -5,10 +5,10 @@ import CorralSupport
 import Glibc
 
 /// `corral slurm TOOL ARGS...`, and the same when the binary is called by a Slurm tool's name (the links
-/// `just install-slurm-compat` makes): sbatch, squeue, scancel, sacct, sinfo, scontrol. Each is a thin shell
+/// `just install-slurm-compat` makes): sbatch, srun, squeue, scancel, sacct, sinfo, scontrol. Each is a thin shell
 /// over CorralClient; the decisions are in the pure `Sbatch*` and `Slurm*` types (docs/slurm.md).
 struct SlurmCommand: CorralCommand {
-    static let tools = ["sbatch", "squeue", "scancel", "sacct", "sinfo", "scontrol"]
+    static let tools = ["sbatch", "srun", "squeue", "scancel", "sacct", "sinfo", "scontrol"]
     static var takesFreeFormArguments: Bool { true }
 
     var tool: String
@@ -26,6 +26,7 @@ struct SlurmCommand: CorralCommand {
         do {
             switch tool {
             case "sbatch": return try await sbatch(context)
+            case "srun": return try await srun(context)
             case "squeue": return try await SlurmQueries.squeue(arguments, context: context)
             case "sacct": return try await SlurmQueries.sacct(arguments, context: context)
             case "sinfo": return try await SlurmQueries.sinfo(arguments, context: context)
@@ -73,6 +74,36 @@ struct SlurmCommand: CorralCommand {
             try await client.jobs(limit: 1000, cursor: cursor, array: id)
         }
         return tasks.map(Self.exitCode).max() ?? 0
+    }
+
+    /// Inside a job: becomes the node's tasks (`Srun.step`); elsewhere: submits the command and streams it.
+    func srun(_ context: CommandContext) async throws -> Int32 {
+        if context.environment["SLURM_JOB_ID"] != nil && context.environment["CORRAL_JOB_ID"] != nil {
+            let step = try Srun.step(arguments, environment: context.environment)
+            for warning in step.warnings { FileHandleOutput.stderr("srun: warning: \(warning)\n") }
+            var argv: [UnsafeMutablePointer<CChar>?] = (["sh", "-c", step.script, "srun"] + step.command).map {
+                strdup($0)
+            }
+            argv.append(nil)
+            // Ignored and blocked signals survive exec: the tasks get the defaults (an ignored SIGCHLD would
+            // leave the shell's `wait` waiting forever, an ignored SIGPIPE make `cmd | head` misbehave).
+            for signal in [SIGPIPE, SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGALRM, SIGUSR1, SIGUSR2] {
+                Glibc.signal(signal, SIG_DFL)
+            }
+            var none = sigset_t()
+            sigemptyset(&none)
+            sigprocmask(SIG_SETMASK, &none, nil)
+            execv("/bin/sh", &argv)
+            throw SlurmError("cannot run /bin/sh: \(String(cString: strerror(errno)))")
+        }
+        let origin = SbatchJob.Origin(
+            cwd: Files.currentDirectory(),
+            host: Self.hostname(),
+            environment: context.environment
+        )
+        let (request, warnings) = try Srun.submission(arguments, origin: origin)
+        for warning in warnings { FileHandleOutput.stderr("srun: warning: \(warning)\n") }
+        return try await Runner.run(request, client: try context.client())
     }
 
     static func exitCode(_ job: JobView) -> Int32 {

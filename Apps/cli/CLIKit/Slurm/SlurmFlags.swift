@@ -15,12 +15,25 @@ struct SlurmFlags: Sendable {
     var values: [String: [String]] = [:]
     var words: [String] = []
 
-    init(_ arguments: [String], specs: [Spec]) throws(SlurmError) {
+    /// In order, as given (srun maps them to sbatch's options).
+    var given: [(name: String, value: String)] = []
+
+    /// `stopAtWord`: the first word that is not an option, and everything after it, are `words` (srun's
+    /// command and its own options).
+    init(_ arguments: [String], specs: [Spec], stopAtWord: Bool = false) throws(SlurmError) {
         var position = 0
         while position < arguments.count {
             let word = arguments[position]
             position += 1
+            if stopAtWord && word == "--" {
+                words = Array(arguments[position...])
+                return
+            }
             guard word.hasPrefix("-"), word.count > 1 else {
+                if stopAtWord {
+                    words = Array(arguments[(position - 1)...])
+                    return
+                }
                 words.append(word)
                 continue
             }
@@ -46,9 +59,11 @@ struct SlurmFlags: Sendable {
                     position += 1
                 }
                 values[spec.long, default: []].append(attached ?? "")
+                given.append((spec.long, attached ?? ""))
             } else {
                 guard attached == nil else { throw SlurmError("option '--\(spec.long)' takes no value") }
                 values[spec.long, default: []].append("")
+                given.append((spec.long, ""))
             }
         }
     }

@@ -54,25 +54,14 @@ extension SlurmReports {
     /// An output pattern of an sbatch job, as its job fills it in (`SbatchPrologue`), made absolute.
     static func expand(_ pattern: String, _ job: JobView) -> String {
         let id = jobID(job)
-        var text = ""
-        var characters = Array(pattern)[...]
-        while let character = characters.popFirst() {
-            guard character == "%", let letter = characters.popFirst() else {
-                text.append(character)
-                continue
-            }
-            switch letter {
-            case "j": text += id
-            case "x": text += job.name
-            case "A": text += job.array.map { SlurmJobID.number(of: $0.arrayId) } ?? id
-            case "a": text += job.array.map { String($0.index) } ?? "4294967294"
-            case "u": text += job.unixUser ?? job.user
-            case "N": text += job.node ?? ""
-            case "n", "t", "s": text += "0"
-            case "%": text += "%"
-            default: text += "%" + String(letter)
-            }
-        }
+        let text = SlurmPattern.expand(
+            pattern,
+            [
+                "j": id, "x": job.name, "A": job.array.map { SlurmJobID.number(of: $0.arrayId) } ?? id,
+                "a": job.array.map { String($0.index) } ?? "4294967294", "u": job.unixUser ?? job.user,
+                "N": job.node ?? "", "n": "0", "t": "0", "s": "0",
+            ]
+        )
         return text.hasPrefix("/") ? text : job.cwd + "/" + text
     }
 

@@ -5,11 +5,13 @@ import ClusterWire
 /// parse Slurm's output (submitit, Snakemake, dask-jobqueue) read Corral's. Pure: job views in, text out.
 enum SlurmReports {
     /// Slurm's name for a job's state. TIMEOUT and OUT_OF_MEMORY come from the exit reason; a lost job is
-    /// NODE_FAIL; a starting one CONFIGURING.
+    /// NODE_FAIL; a placed or starting one RUNNING.
     static func state(_ job: JobView) -> String {
         switch job.state {
         case "QUEUED": return "PENDING"
-        case "ALLOCATED", "STARTING": return "CONFIGURING"
+        // Placed and being started: Slurm's job runs from its allocation on (CONFIGURING is for nodes that
+        // boot, and tools such as submitit count it as ended).
+        case "ALLOCATED", "STARTING": return "RUNNING"
         case "RUNNING": return job.stopping == nil ? "RUNNING" : "COMPLETING"
         case "SUCCEEDED": return "COMPLETED"
         case "FAILED":
@@ -26,7 +28,6 @@ enum SlurmReports {
     static func compactState(_ job: JobView) -> String {
         switch state(job) {
         case "PENDING": return "PD"
-        case "CONFIGURING": return "CF"
         case "RUNNING": return "R"
         case "COMPLETING": return "CG"
         case "COMPLETED": return "CD"
@@ -44,8 +45,7 @@ enum SlurmReports {
         for name in names.uppercased().split(separator: ",") {
             switch name {
             case "PD", "PENDING": states.append("QUEUED")
-            case "CF", "CONFIGURING": states += ["ALLOCATED", "STARTING"]
-            case "R", "RUNNING", "CG", "COMPLETING": states.append("RUNNING")
+            case "R", "RUNNING", "CG", "COMPLETING": states += ["ALLOCATED", "STARTING", "RUNNING"]
             case "CD", "COMPLETED": states.append("SUCCEEDED")
             case "F", "FAILED", "TO", "TIMEOUT", "OOM", "OUT_OF_MEMORY": states.append("FAILED")
             case "CA", "CANCELLED": states.append("CANCELED")
