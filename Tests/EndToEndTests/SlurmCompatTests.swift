@@ -133,6 +133,20 @@ struct SlurmCompatTests {
         _ = try await cluster.waitForState(corralID, ["RUNNING"])
         let running = try await cluster.slurm("squeue", ["-h", "-o", "%i %t %N"])
         #expect(running.stdout == "\(id) R node\n", "\(running.stdout)")
+        // sinfo as scripts read it: the default queue's one node, partly used.
+        let info = try await cluster.slurm("sinfo", ["-h", "-o", "%P|%D|%t|%N"])
+        #expect(info.stdout == "default*|1|mix|node\n", "\(info.stdout) \(info.stderr)")
+        let byNode = try await cluster.slurm("sinfo", ["-N"])
+        #expect(byNode.stdout.split(separator: "\n").last?.split(separator: " ") == ["node", "1", "default*", "mix"])
+        // By name, as scancel -n does: only that job.
+        let named = try await cluster.slurm("sbatch", ["--parsable", "-J", "named", "--wrap", "sleep 60"], in: work)
+        let namedID = named.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let byName = try await cluster.slurm("scancel", ["-n", "named"])
+        #expect(byName.status == 0, "\(byName.stderr)")
+        let namedRows = try await finalStates(cluster, namedID)
+        #expect(namedRows[namedID]?.hasPrefix("CANCELLED") == true, "\(namedRows)")
+        let stillRunning = try await cluster.slurm("squeue", ["-h", "-o", "%i"])
+        #expect(stillRunning.stdout == "\(id)\n", "\(stillRunning.stdout)")
         let canceled = try await cluster.slurm("scancel", [id])
         #expect(canceled.status == 0, "\(canceled.stderr)")
         let rows = try await finalStates(cluster, id)
@@ -146,7 +160,13 @@ struct SlurmCompatTests {
         }
         let unknown = try await cluster.slurm("scancel", ["12345678"])
         #expect(unknown.status == 1 && unknown.stderr.contains("scancel: error:"), "\(unknown.stderr)")
+        // -W waits and exits with the job's code.
+        let waited = try await cluster.slurm("sbatch", ["-W", "--wrap", "exit 3"], in: work)
+        #expect(
+            waited.status == 3 && waited.stdout.hasPrefix("Submitted batch job "),
+            "\(waited.stdout) \(waited.stderr)"
+        )
         let jobs = try await cluster.jobs()
-        #expect(jobs.count == 1, "bad input submitted something: \(jobs.map(\.name))")
+        #expect(jobs.count == 3, "bad input submitted something: \(jobs.map(\.name))")
     }
 }

@@ -142,6 +142,7 @@ enum SlurmQueries {
             arguments,
             specs: [
                 .init("Node", "N"), .init("noheader", "h"), .init("partition", "p", value: true), .init("long", "l"),
+                .init("format", "o", value: true),
             ]
         )
         guard flags.words.isEmpty else { throw SlurmError("unexpected '\(flags.words[0].prefix(64))'") }
@@ -150,7 +151,13 @@ enum SlurmQueries {
         var queues = try await client.queues().queues
         if let only = flags.value("partition") { queues = queues.filter { $0.name == only } }
         FileHandleOutput.stdout(
-            SlurmReports.sinfo(queues: queues, nodes: nodes, byNode: flags.has("Node"), header: !flags.has("noheader"))
+            try SlurmReports.sinfo(
+                queues: queues,
+                nodes: nodes,
+                byNode: flags.has("Node"),
+                header: !flags.has("noheader"),
+                format: flags.value("format")
+            )
         )
         return 0
     }

@@ -18,37 +18,66 @@ extension SlurmReports {
         nodes.filter { node in queue.nodeSelector.allSatisfy { node.labels[$0.key] == $0.value } }
     }
 
-    static func sinfo(queues: [QueueView], nodes: [NodeView], byNode: Bool, header: Bool) -> String {
-        func name(_ queue: QueueView) -> String {
-            queue.name + (queue.name == SchedulingPolicy.defaultQueueName ? "*" : "")
+    /// One line of sinfo: a queue's nodes in one state (with `-N`, one node).
+    struct SinfoRow {
+        var queue: QueueView
+        var state: String
+        var nodes: [NodeView]
+    }
+
+    static let sinfoHeaders: [Character: String] = [
+        "P": "PARTITION", "R": "PARTITION", "a": "AVAIL", "l": "TIMELIMIT", "D": "NODES", "t": "STATE", "T": "STATE",
+        "N": "NODELIST", "c": "CPUS", "G": "GRES", "m": "MEMORY",
+    ]
+    static let defaultSinfoFormat = "%9P %.5a %.10l %.6D %.6t %N"
+    static let defaultSinfoNodeFormat = "%10N %.5D %.9P %t"
+
+    static func sinfoValue(_ letter: Character, _ row: SinfoRow) -> String {
+        switch letter {
+        case "P": return row.queue.name + (row.queue.name == SchedulingPolicy.defaultQueueName ? "*" : "")
+        case "R": return row.queue.name
+        case "a": return "up"
+        case "l": return row.queue.defaultTimeLimit.map { SlurmTime.format($0, padded: true) } ?? "infinite"
+        case "D": return String(row.nodes.count)
+        case "t": return row.state
+        case "T":
+            let long = ["mix": "mixed", "alloc": "allocated", "drain": "drained", "drng": "draining"]
+            return long[row.state] ?? row.state
+        case "c": return String(row.nodes.map(\.cpus).min() ?? 0)
+        case "G": return "gpu:\(row.nodes.map(\.gpus.count).max() ?? 0)"
+        case "m": return String((row.nodes.map(\.memory).min() ?? 0) >> 20)
+        default: return row.nodes.map(\.id).sorted().joined(separator: ",")
         }
-        var lines: [String] = []
+    }
+
+    /// sinfo: one line per queue and node state (the nodes whose labels match the queue's selector), or with
+    /// `byNode` one per node and queue; `-o` formats as squeue's do.
+    static func sinfo(
+        queues: [QueueView],
+        nodes: [NodeView],
+        byNode: Bool,
+        header: Bool,
+        format: String?
+    ) throws(SlurmError) -> String {
+        var rows: [SinfoRow] = []
         if byNode {
-            if header { lines.append("NODELIST   NODES PARTITION STATE") }
             for node in nodes.sorted(by: { $0.id < $1.id }) {
-                for queue in queues where Self.nodes(of: queue, in: [node]).count == 1 {
-                    lines.append(
-                        "\(pad(node.id, width: 10, right: false)) \(pad("1", width: 5, right: true)) "
-                            + "\(pad(name(queue), width: 9, right: true)) \(nodeState(node))"
-                    )
+                for queue in queues.sorted(by: { $0.name < $1.name }) where Self.nodes(of: queue, in: [node]).count == 1
+                {
+                    rows.append(SinfoRow(queue: queue, state: nodeState(node), nodes: [node]))
                 }
             }
         } else {
-            if header { lines.append("PARTITION AVAIL  TIMELIMIT  NODES  STATE NODELIST") }
             for queue in queues.sorted(by: { $0.name < $1.name }) {
-                let limit = queue.defaultTimeLimit.map { SlurmTime.format($0, padded: true) } ?? "infinite"
-                var byState: [String: [String]] = [:]
-                for node in Self.nodes(of: queue, in: nodes) { byState[nodeState(node), default: []].append(node.id) }
-                for (state, ids) in byState.sorted(by: { $0.key < $1.key }) {
-                    lines.append(
-                        "\(pad(name(queue), width: 9, right: false)) \(pad("up", width: 5, right: true)) "
-                            + "\(pad(limit, width: 10, right: true)) \(pad(String(ids.count), width: 6, right: true)) "
-                            + "\(pad(state, width: 6, right: true)) \(ids.sorted().joined(separator: ","))"
-                    )
+                var byState: [String: [NodeView]] = [:]
+                for node in Self.nodes(of: queue, in: nodes) { byState[nodeState(node), default: []].append(node) }
+                for (state, members) in byState.sorted(by: { $0.key < $1.key }) {
+                    rows.append(SinfoRow(queue: queue, state: state, nodes: members))
                 }
             }
         }
-        return lines.map { $0 + "\n" }.joined()
+        let chosen = format ?? (byNode ? defaultSinfoNodeFormat : defaultSinfoFormat)
+        return try render(rows, format: chosen, headers: sinfoHeaders, header: header) { sinfoValue($0, $1) }
     }
 
     /// An output pattern of an sbatch job, as its job fills it in (`SbatchPrologue`), made absolute.

@@ -126,24 +126,35 @@ enum SlurmReports {
     /// squeue's `-o` format: `%[.][width]letter` fields between literal text; `.` right-justifies, a width
     /// pads and truncates.
     static func squeue(_ jobs: [JobView], format: String, header: Bool, now: Timestamp) throws(SlurmError) -> String {
+        try render(jobs, format: format, headers: squeueHeaders, header: header) { squeueValue($0, $1, now: now) }
+    }
+
+    /// Rows by a `%` format (squeue's and sinfo's), under a header line of the fields' names when asked.
+    static func render<Row>(
+        _ rows: [Row],
+        format: String,
+        headers: [Character: String],
+        header: Bool,
+        value: (Character, Row) -> String
+    ) throws(SlurmError) -> String {
         let template = try parse(format)
         for part in template {
-            if case .field(let letter, _, _) = part, squeueHeaders[letter] == nil {
+            if case .field(let letter, _, _) = part, headers[letter] == nil {
                 throw SlurmError("invalid format field '%\(letter)'")
             }
         }
-        func render(_ value: (Character) -> String) -> String {
-            var line = ""
+        func line(_ field: (Character) -> String) -> String {
+            var text = ""
             for part in template {
                 switch part {
-                case .text(let text): line += text
-                case .field(let letter, let width, let right): line += pad(value(letter), width: width, right: right)
+                case .text(let literal): text += literal
+                case .field(let letter, let width, let right): text += pad(field(letter), width: width, right: right)
                 }
             }
-            return line + "\n"
+            return text + "\n"
         }
-        var text = header ? render { squeueHeaders[$0] ?? "" } : ""
-        for job in jobs { text += render { squeueValue($0, job, now: now) } }
+        var text = header ? line { headers[$0] ?? "" } : ""
+        for row in rows { text += line { value($0, row) } }
         return text
     }
 
