@@ -25,9 +25,10 @@ struct FaultToleranceTests {
         }
         let out = cluster.root + "/out"
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        // Each attempt records when it started and, if it gets there, when it ended.
+        // Each attempt records when it started and, if it gets there, when it ended. 8 s: on a loaded machine
+        // the test once saw RUNNING and killed the node only after a 3 s job had ended.
         let script = """
-            date +%s%N > "\(out)/$CORRAL_ALLOCATION_ID.start"; sleep 3; date +%s%N > "\(out)/$CORRAL_ALLOCATION_ID.end"
+            date +%s%N > "\(out)/$CORRAL_ALLOCATION_ID.start"; sleep 8; date +%s%N > "\(out)/$CORRAL_ALLOCATION_ID.end"
             """
         let id = try await cluster.submit(["--gpus", "1"], ["sh", "-c", script])
         let first = try await cluster.waitForState(id, ["RUNNING"])

@@ -1,5 +1,7 @@
 import ClusterWire
 import Foundation
+import Glibc
+import LinuxSystem
 import Testing
 
 /// Slurm's commands on a real cluster (issue 21): links named sbatch, squeue, sacct, scontrol and scancel to
@@ -168,5 +170,28 @@ struct SlurmCompatTests {
         )
         let jobs = try await cluster.jobs()
         #expect(jobs.count == 3, "bad input submitted something: \(jobs.map(\.name))")
+    }
+
+    /// As root only (real Unix accounts): the output file is written by the job itself, as the token's account,
+    /// in that account's own directory, where Slurm's would be.
+    @Test func theOutputFileBelongsToTheJobsUser() async throws {
+        guard getuid() == 0 else { return }
+        let setup = try await IdentityTests.setUp()
+        let (cluster, alice) = (setup.cluster, setup.alice)
+        let directory = setup.work + "/alice"
+        let submitted = try await cluster.slurm(
+            "sbatch",
+            ["--parsable", "-o", "%u-%j.log", "--wrap", "id -un; echo $SLURM_JOB_USER"],
+            in: directory,
+            env: ["CORRAL_TOKEN": setup.aliceToken, "CORRAL_ENDPOINT": cluster.endpoint]
+        )
+        #expect(submitted.status == 0, "\(submitted.stderr)")
+        let number = submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let rows = try await finalStates(cluster, number)
+        #expect(rows[number] == "COMPLETED 0:0", "\(rows)")
+        let path = directory + "/\(alice.name)-\(number).log"
+        var info = stat()
+        #expect(stat(path, &info) == 0 && info.st_uid == alice.uid, "\(path) is not alice's")
+        #expect(cluster.read(path) == "\(alice.name)\n\(alice.name)", "\(cluster.read(path))")
     }
 }

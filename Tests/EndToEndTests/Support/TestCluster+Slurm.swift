@@ -3,9 +3,14 @@ import Foundation
 extension TestCluster {
     /// Runs a Slurm tool as users meet it: a link named `sbatch`, `squeue`... to the corral binary (what
     /// `just install-slurm-compat` makes), in `directory` (the submitting directory for sbatch).
-    func slurm(_ tool: String, _ arguments: [String], in directory: String? = nil) async throws -> Result {
+    func slurm(
+        _ tool: String,
+        _ arguments: [String],
+        in directory: String? = nil,
+        env: [String: String] = [:]
+    ) async throws -> Result {
         let link = try slurmLink(tool)
-        let environment = environment()
+        let environment = environment(env)
         recordCommandLine([tool] + arguments)
         return try await offPool {
             try Self.runBlocking(link, arguments, environment, directory: directory ?? self.root)
