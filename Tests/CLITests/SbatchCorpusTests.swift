@@ -31,7 +31,7 @@ import Testing
     @Test(arguments: files) func aScriptMapsAsItsExpectationsSay(_ file: String) throws {
         let script = try Files.read(Self.directory + "/" + file, limit: 1 << 20)
         var expected: [(key: String, value: String)] = []
-        for line in script.split(separator: "\n") where line.hasPrefix("# expect ") {
+        for line in script.split(whereSeparator: \.isNewline) where line.hasPrefix("# expect ") {
             let body = line.dropFirst("# expect ".count)
             guard let colon = body.firstIndex(of: ":") else { continue }
             expected.append(
@@ -54,12 +54,18 @@ import Testing
         let job = try outcome.get()
         let request = job.request
         let env = request.env ?? [:]
+        // What the controller will take: the spec validates.
+        do {
+            _ = try request.toSpec()
+        } catch {
+            Issue.record("\(file): the controller would refuse it: \(error)")
+        }
         #expect(env["CORRAL_TOKEN"] == nil && env["SHLVL"] == nil, "\(file): the token or shell bookkeeping leaked")
-        #expect(request.command.count >= 8 && request.command[7] == script, "\(file): the script is not the job's")
+        #expect(request.command.count >= 9 && request.command[8] == script, "\(file): the script is not the job's")
         for (key, value) in expected {
             let actual: String?
             switch key {
-            case "name": actual = request.name
+            case "name": actual = env["SLURM_JOB_NAME"]
             case "queue": actual = request.queue
             case "timeLimit": actual = request.timeLimit.map(String.init)
             case "nodes": actual = String(request.nodes ?? 1)

@@ -141,17 +141,66 @@ import Testing
         #expect(throws: SlurmError.self) { try SlurmFlags(["--noheader=1"], specs: specs) }
     }
 
-    @Test func sbatchExportsTheEnvironmentButNeverCorralsOwnOrTheShells() throws {
+    @Test func sbatchExportsTheEnvironmentButNeverCorralsOwnTheShellsOrSecrets() throws {
         let environment = [
             "PATH": "/bin", "CORRAL_TOKEN": "secret", "SLURM_JOB_ID": "7", "PWD": "/x", "MASTER_ADDR": "h",
-            "BASH_FUNC_f%%": "() { :; }", "CUDA_VISIBLE_DEVICES": "0",
+            "BASH_FUNC_f%%": "() { :; }", "CUDA_VISIBLE_DEVICES": "0", "HOME": "/Users/me", "TMPDIR": "/var/folders/x",
+            "USER": "me", "HF_TOKEN": "hf_x", "AWS_SECRET_ACCESS_KEY": "k", "SSH_AUTH_SOCK": "/tmp/ssh",
         ]
-        #expect(try SbatchJob.exported(nil, from: environment, gang: false) == ["PATH": "/bin", "MASTER_ADDR": "h"])
-        #expect(try SbatchJob.exported("ALL", from: environment, gang: true) == ["PATH": "/bin"])
-        #expect(try SbatchJob.exported("NONE", from: environment, gang: false) == [:])
-        #expect(try SbatchJob.exported("PATH,A=1", from: environment, gang: false) == ["PATH": "/bin", "A": "1"])
+        let all = try SbatchJob.exported(nil, from: environment, gang: false)
+        #expect(
+            all.env == ["PATH": "/bin", "MASTER_ADDR": "h"] && all.secrets == ["AWS_SECRET_ACCESS_KEY", "HF_TOKEN"]
+        )
+        #expect(try SbatchJob.exported("all", from: environment, gang: true).env == ["PATH": "/bin"])
+        #expect(try SbatchJob.exported("NONE", from: environment, gang: false).env == [:])
+        let named = try SbatchJob.exported("PATH,HF_TOKEN,A=1", from: environment, gang: false)
+        #expect(named.env == ["PATH": "/bin", "HF_TOKEN": "hf_x", "A": "1"] && named.secrets.isEmpty)
         #expect(throws: SlurmError.self) { try SbatchJob.exported("CORRAL_TOKEN=x", from: environment, gang: false) }
         #expect(throws: SlurmError.self) { try SbatchJob.exported("ALL,1BAD=2", from: environment, gang: false) }
+    }
+
+    @Test func namesSignalsAndTheSmallerMappings() throws {
+        let origin = SbatchJob.Origin(cwd: "/w", host: "h", environment: ["PATH": "/bin", "GITHUB_TOKEN": "x"])
+        let script = "#!/bin/sh\n#SBATCH -J nf-ALIGN_(s1) --signal=USR2@90 -t 10 --array=0-20:5 --priority=10000\n"
+        let job = try SbatchJob.make(["job.sh"], origin: origin) { _ throws(SlurmError) in script }
+        #expect(job.request.name == "nf-ALIGN__s1_" && job.request.env?["SLURM_JOB_NAME"] == "nf-ALIGN_(s1)")
+        #expect(job.request.command[7] == "USR2", "a step signal is ignored by the batch shell")
+        #expect(job.warnings.contains { $0.contains("GITHUB_TOKEN") } && job.request.env?["GITHUB_TOKEN"] == nil)
+        let env = job.request.env ?? [:]
+        #expect(
+            env["SLURM_ARRAY_TASK_MIN"] == "0" && env["SLURM_ARRAY_TASK_MAX"] == "20"
+                && env["SLURM_ARRAY_TASK_STEP"] == "5"
+        )
+        let batch = try SbatchJob.make(["--signal=B:USR1@30", "--wrap", "true"], origin: origin) {
+            _ throws(SlurmError) in ""
+        }
+        #expect(batch.request.command[7] == "" && batch.request.checkpointSignal == "USR1@30")
+        for bad in [
+            ["--priority=10001"], ["--begin=now+1hour"], ["--test-only"], ["--dependency=:"], ["-d", "afterok:,"],
+        ] {
+            #expect(throws: SlurmError.self, "\(bad)") {
+                try SbatchJob.make(bad + ["--wrap", "true"], origin: origin) { _ throws(SlurmError) in "" }
+            }
+        }
+        #expect(throws: SlurmError.self) {
+            try SlurmAccounting.report([], fields: "%", layout: .columns, header: true, now: .zero)
+        }
+        let flags = try SlurmFlags(
+            ["-nPo", "JobID", "--form=State", "-M", "all"],
+            specs: [
+                .init("noheader", "n"), .init("parsable2", "P"), .init("format", "o", value: true),
+                .init("clusters", "M", value: true),
+            ]
+        )
+        #expect(flags.has("noheader") && flags.has("parsable2") && flags.list("format") == ["JobID", "State"])
+        #expect(
+            try SlurmHostList.expand("gpu[01-03,07],login,n[8-9]-ib") == [
+                "gpu01", "gpu02", "gpu03", "gpu07", "login", "n8-ib", "n9-ib",
+            ]
+        )
+        for bad in ["a[1-", "a[3-1]", "a[x]", "a[1]b[2]", "a]"] {
+            #expect(throws: SlurmError.self, "\(bad)") { try SlurmHostList.expand(bad) }
+        }
     }
 
     @Test func sbatchRefusesWhatIsNoBatchScript() {
@@ -163,6 +212,7 @@ import Testing
             (["--hold", "job.sh"], "#!/bin/sh\n", "--hold"),
             (["job.sh"], "#!/bin/sh\n#SBATCH --job-name='open\n", "quote"),
             (["job.sh"], "#!/bin/sh\n#SBATCH stray\n", "stray"),
+            (["job.sh"], "#!/bin/sh\r\necho\r\n", "DOS"),
         ] {
             let outcome = Result { () throws(SlurmError) in
                 try SbatchJob.make(arguments, origin: origin) { _ throws(SlurmError) in script }
@@ -187,7 +237,7 @@ import Testing
         #expect(one.command == ["python", "-u", "x.py"] && one.warnings.isEmpty)
         #expect(
             one.script == "export SLURM_PROCID=1 SLURM_LOCALID=0 SLURM_NTASKS=2 SLURM_NPROCS=2 SLURM_STEP_ID=0 "
-                + "SLURM_STEPID=0 SLURM_STEP_NUM_TASKS=2; exec \"$@\" >>'/o/train-34_1_1.out' 2>&1"
+                + "SLURM_STEPID=0 SLURM_STEP_NUM_TASKS=2 SLURM_STEP_NUM_NODES=2; exec \"$@\" >>'/o/train-34_1_1.out' 2>&1"
         )
         // -n 4 over 2 nodes: ranks 2 and 3 here, each with its own files, the highest exit code returned.
         let two = try Srun.step(
@@ -200,6 +250,13 @@ import Testing
                 && two.script.contains("SLURM_PROCID=3 SLURM_LOCALID=1")
         )
         #expect(two.script.contains(">>'it'\\''s-3' 2>>'err-3'") && two.script.hasSuffix("exit $rc"))
+        // -N 1 runs on the first node only; -n 3 over 2 nodes leaves node 1 one task (rank 2).
+        #expect(try Srun.step(["-N1", "-n1", "hostname"], environment: env).script == "exit 0")
+        let three = try Srun.step(["-n", "3", "--chdir", "/w d", "-c", "4", "x"], environment: env)
+        #expect(three.script.hasPrefix("cd '/w d' || exit 1; export SLURM_PROCID=2 SLURM_LOCALID=0 SLURM_NTASKS=3 "))
+        #expect(
+            three.warnings == ["--cpus-per-task is ignored inside a job: its allocation and this node's tasks apply"]
+        )
         for bad in [
             [], ["--pty", "bash"], ["--ntasks-per-node=0", "x"], ["--open-mode=sometimes", "x"], ["--bogus", "x"],
         ] {

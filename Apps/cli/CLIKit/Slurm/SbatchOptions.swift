@@ -34,7 +34,8 @@ struct SbatchOption: Sendable {
         SbatchOption("parsable", nil, .none), SbatchOption("signal"), SbatchOption("requeue", nil, .none),
         SbatchOption("no-requeue", nil, .none), SbatchOption("wait", "W", .none), SbatchOption("open-mode"),
         SbatchOption("hold", "H", .none), SbatchOption("quiet", "Q", .none), SbatchOption("priority"),
-        SbatchOption("help", "h", .none), SbatchOption("usage", nil, .none),
+        SbatchOption("help", "h", .none), SbatchOption("usage", nil, .none), SbatchOption("cpus-per-gpu"),
+        SbatchOption("begin", "b"), SbatchOption("test-only", nil, .none), SbatchOption("deadline"),
     ]
 
     static let noEffect = "has no effect on Corral"
@@ -62,11 +63,23 @@ struct SbatchOption: Sendable {
         SbatchOption("no-kill", "k", .optional, ignored: noEffect),
         SbatchOption("uid", ignored: "a job runs as the user of the token that submits it"),
         SbatchOption("gid", ignored: "a job runs as the user of the token that submits it"),
+        SbatchOption("nodelist", "w", ignored: "the scheduler picks the nodes (a queue's node selector narrows them)"),
+        SbatchOption("exclude", "x", ignored: "the scheduler picks the nodes (drain a node to keep jobs off it)"),
+        SbatchOption("input", "i", ignored: "a batch job's standard input is /dev/null"),
+        SbatchOption("clusters", "M", ignored: "one controller is one cluster"),
     ]
 
     static let byLong: [String: SbatchOption] = Dictionary(
         uniqueKeysWithValues: (mapped + ignoredOptions).map { ($0.long, $0) }
     )
+    /// The one option whose name starts with `prefix` (getopt_long's abbreviations: `--part=gpu`); nil when
+    /// none or several do.
+    static func unique(prefix: String) -> SbatchOption? {
+        guard prefix.count >= 2 else { return nil }
+        let matches = (mapped + ignoredOptions).filter { $0.long.hasPrefix(prefix) }
+        return matches.count == 1 ? matches[0] : nil
+    }
+
     static let byShort: [Character: SbatchOption] = Dictionary(
         uniqueKeysWithValues: (mapped + ignoredOptions).compactMap { option in option.short.map { ($0, option) } }
     )
@@ -94,7 +107,7 @@ enum SbatchParser {
             if word.hasPrefix("--") {
                 let body = word.dropFirst(2)
                 let name = body.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
-                guard let known = SbatchOption.byLong[name] else {
+                guard let known = SbatchOption.byLong[name] ?? SbatchOption.unique(prefix: name) else {
                     throw SlurmError("unrecognized option '--\(name.prefix(64))'")
                 }
                 option = known
@@ -142,8 +155,7 @@ enum SbatchParser {
             guard text.hasPrefix("#") else { break }
             guard text.hasPrefix("#SBATCH"), text.count == 7 || [" ", "\t"].contains(text.dropFirst(7).first!)
             else { continue }
-            var words = try shellWords(String(text.dropFirst(7)), line: number + 1)
-            if let comment = words.firstIndex(where: { $0.hasPrefix("#") }) { words.removeSubrange(comment...) }
+            let words = try shellWords(String(text.dropFirst(7)), line: number + 1)
             do throws(SlurmError) {
                 let (found, rest) = try options(words)
                 guard rest.isEmpty else { throw SlurmError("unexpected '\(rest[0].prefix(64))'") }
@@ -156,7 +168,7 @@ enum SbatchParser {
     }
 
     /// Splits a line into words: spaces separate, single and double quotes group, a backslash escapes the next
-    /// character (outside single quotes).
+    /// character (outside single quotes), and an unquoted `#` starting a word starts a comment.
     static func shellWords(_ text: String, line: Int) throws(SlurmError) -> [String] {
         var words: [String] = []
         var current = ""
@@ -179,6 +191,8 @@ enum SbatchParser {
                 if inWord { words.append(current) }
                 current = ""
                 inWord = false
+            } else if character == "#" && !inWord {
+                break
             } else {
                 inWord = true
                 if character == "\"" || character == "'" {

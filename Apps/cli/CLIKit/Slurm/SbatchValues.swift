@@ -24,6 +24,9 @@ struct SbatchValues: Equatable, Sendable {
     var wrap: String?
     var array: String?
     var signal: String?
+    /// `--signal=B:...`: for the batch shell itself; without it, for the job's steps only (`SbatchPrologue`).
+    var signalToBatch = false
+    var cpusPerGPU: Int?
     var openMode: String?
     var priority: Int?
     var parsable = false
@@ -76,13 +79,24 @@ struct SbatchValues: Equatable, Sendable {
         case "dependency": dependsOn = try Self.dependency(value)
         case "export": export = value
         case "wrap": wrap = value
-        case "signal": signal = try Self.signal(value)
+        case "signal":
+            signal = try Self.signal(value)
+            signalToBatch = value.hasPrefix("B:") || value.hasPrefix("RB:") || value.hasPrefix("BR:")
+        case "cpus-per-gpu": cpusPerGPU = try Self.count(value, option: option, max: SpecLimits.maxCPUs)
+        case "begin", "test-only", "deadline":
+            throw SlurmError("\(option) is not supported: Corral starts a job as soon as it can")
         case "open-mode":
             guard ["append", "truncate"].contains(value) else {
                 throw SlurmError("\(option)=\(value.prefix(64)): expected append or truncate")
             }
             openMode = value
-        case "priority": priority = try Self.count(value, option: option, max: 1_000_000, least: 0)
+        case "priority":
+            priority = try Self.count(
+                value,
+                option: option,
+                max: SpecLimits.priorityRange.upperBound,
+                least: SpecLimits.priorityRange.lowerBound
+            )
         case "parsable": parsable = true
         case "wait": wait = true
         case "quiet": quiet = true
@@ -194,9 +208,9 @@ struct SbatchValues: Equatable, Sendable {
         var ids: [String] = []
         for item in value.split(separator: ",") {
             let parts = item.split(separator: ":").map(String.init)
-            guard parts[0] == "afterok" else {
+            guard let kind = parts.first, kind == "afterok" else {
                 throw SlurmError(
-                    "--dependency=\(value.prefix(64)): dependency type '\(parts[0].prefix(32))' is not supported: "
+                    "--dependency=\(value.prefix(64)): dependency type '\((parts.first ?? "").prefix(32))' is not supported: "
                         + "Corral starts a job once its dependencies succeeded (afterok)"
                 )
             }

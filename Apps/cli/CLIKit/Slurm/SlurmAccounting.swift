@@ -17,8 +17,8 @@ enum SlurmAccounting {
     static func value(_ field: String, _ job: JobView, now: Timestamp) -> String? {
         switch field.lowercased() {
         case "jobid": return SlurmReports.jobID(job)
-        case "jobidraw": return job.id
-        case "jobname": return job.name
+        case "jobidraw": return SlurmReports.jobID(job)
+        case "jobname": return SlurmReports.name(job)
         case "partition": return job.queue
         case "account": return ""
         case "user": return job.user
@@ -59,7 +59,7 @@ enum SlurmAccounting {
     ) throws(SlurmError) -> String {
         var fields: [(name: String, width: Int)] = []
         for item in text.split(separator: ",") {
-            let parts = item.split(separator: "%", maxSplits: 1).map(String.init)
+            let parts = item.split(separator: "%", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             let name = parts[0]
             guard let width = widths[name.lowercased()] else {
                 throw SlurmError("invalid field requested: \"\(name.prefix(64))\"")

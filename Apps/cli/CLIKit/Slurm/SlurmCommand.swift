@@ -118,9 +118,12 @@ struct SlurmCommand: CorralCommand {
             specs: [
                 .init("user", "u", value: true), .init("name", "n", value: true), .init("state", "t", value: true),
                 .init("partition", "p", value: true), .init("me"), .init("quiet", "Q"), .init("batch", "b"),
-                .init("full", "f"),
+                .init("full", "f"), .init("signal", "s", value: true), .init("clusters", "M", value: true),
             ]
         )
+        if flags.has("signal") {
+            throw SlurmError("--signal is not supported: Corral stops a job (SIGTERM, its grace, SIGKILL) or nothing")
+        }
         let client = try context.client()
         var ids: [String] = []
         for word in flags.words {
@@ -154,12 +157,20 @@ struct SlurmCommand: CorralCommand {
 
     /// `scontrol show job ID`: the fields tools read, in Slurm's `Key=Value` form.
     func scontrol(_ context: CommandContext) async throws -> Int32 {
+        // `scontrol show hostnames [LIST]`: one host a line, from LIST or the job's SLURM_JOB_NODELIST.
+        if arguments.count >= 2, arguments[0] == "show", arguments[1] == "hostnames" || arguments[1] == "hostname" {
+            guard arguments.count <= 3,
+                let list = arguments.count == 3 ? arguments[2] : context.environment["SLURM_JOB_NODELIST"]
+            else { throw SlurmError("usage: scontrol show hostnames [LIST] (or run it in a job)") }
+            FileHandleOutput.stdout(try SlurmHostList.expand(list).map { $0 + "\n" }.joined())
+            return 0
+        }
         guard arguments.count == 3, arguments[0] == "show", arguments[1] == "job" || arguments[1] == "jobid" else {
             if let verb = arguments.first, ["hold", "release", "requeue", "suspend", "resume", "update"].contains(verb)
             {
                 throw SlurmError("scontrol \(verb) is not supported by Corral (docs/slurm.md)")
             }
-            throw SlurmError("usage: scontrol show job ID")
+            throw SlurmError("usage: scontrol show job ID | scontrol show hostnames [LIST]")
         }
         guard let id = SlurmJobID.corralID(arguments[2]) else {
             throw SlurmError("invalid job id \(arguments[2].prefix(64))")

@@ -42,12 +42,20 @@ struct SlurmFlags: Sendable {
             if word.hasPrefix("--") {
                 let body = word.dropFirst(2)
                 let name = String(body.prefix { $0 != "=" })
-                spec = specs.first { $0.long == name }
+                // getopt_long's abbreviations: a unique prefix names the option.
+                let prefixed = name.count >= 2 ? specs.filter { $0.long.hasPrefix(name) } : []
+                spec = specs.first { $0.long == name } ?? (prefixed.count == 1 ? prefixed[0] : nil)
                 if let equals = body.firstIndex(of: "=") { attached = String(body[body.index(after: equals)...]) }
             } else {
-                let letter = word[word.index(after: word.startIndex)]
-                spec = specs.first { $0.short == letter }
-                if word.count > 2 { attached = String(word.dropFirst(2)) }
+                var letters = Array(word.dropFirst())
+                // Flags may be bundled (`-nP`, `-ho FORMAT`): all but the last take no value.
+                while letters.count > 1, let flag = specs.first(where: { $0.short == letters[0] }), !flag.takesValue {
+                    values[flag.long, default: []].append("")
+                    given.append((flag.long, ""))
+                    letters.removeFirst()
+                }
+                spec = specs.first { $0.short == letters[0] }
+                if letters.count > 1 { attached = String(letters.dropFirst()) }
             }
             guard let spec else { throw SlurmError("unrecognized option '\(word.prefix(64))'") }
             if spec.takesValue {

@@ -75,7 +75,7 @@ enum SlurmQueries {
                 .init("user", "u", value: true), .init("me"), .init("jobs", "j", value: true),
                 .init("noheader", "h"), .init("states", "t", value: true), .init("format", "o", value: true),
                 .init("partition", "p", value: true), .init("name", "n", value: true), .init("all", "a"),
-                .init("array", "r"), .init("long", "l"),
+                .init("array", "r"), .init("long", "l"), .init("clusters", "M", value: true),
             ]
         )
         guard flags.words.isEmpty else { throw SlurmError("unexpected '\(flags.words[0].prefix(64))'") }
@@ -107,6 +107,7 @@ enum SlurmQueries {
                 .init("user", "u", value: true), .init("allusers", "a"), .init("state", "s", value: true),
                 .init("starttime", "S", value: true), .init("endtime", "E", value: true),
                 .init("name", value: true), .init("brief", "b"), .init("partition", "r", value: true),
+                .init("clusters", "M", value: true),
             ]
         )
         guard flags.words.isEmpty else { throw SlurmError("unexpected '\(flags.words[0].prefix(64))'") }
@@ -142,7 +143,7 @@ enum SlurmQueries {
             arguments,
             specs: [
                 .init("Node", "N"), .init("noheader", "h"), .init("partition", "p", value: true), .init("long", "l"),
-                .init("format", "o", value: true),
+                .init("format", "o", value: true), .init("clusters", "M", value: true),
             ]
         )
         guard flags.words.isEmpty else { throw SlurmError("unexpected '\(flags.words[0].prefix(64))'") }

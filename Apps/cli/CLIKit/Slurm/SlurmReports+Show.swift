@@ -86,7 +86,7 @@ extension SlurmReports {
         let text = SlurmPattern.expand(
             pattern,
             [
-                "j": id, "x": job.name, "A": job.array.map { SlurmJobID.number(of: $0.arrayId) } ?? id,
+                "j": id, "x": name(job), "A": job.array.map { SlurmJobID.number(of: $0.arrayId) } ?? id,
                 "a": job.array.map { String($0.index) } ?? "4294967294", "u": job.unixUser ?? job.user,
                 "N": job.node ?? "", "n": "0", "t": "0", "s": "0",
             ]
@@ -98,7 +98,7 @@ extension SlurmReports {
     static func scontrol(_ job: JobView, now: Timestamp) -> String {
         let patterns = SbatchPrologue.patterns(of: job.command)
         let fields: [[String]] = [
-            ["JobId=\(jobID(job))", "JobName=\(job.name)"],
+            ["JobId=\(jobID(job))", "JobName=\(name(job))"],
             ["UserId=\(job.unixUser ?? job.user)", "Account="],
             ["Priority=\(job.priority)", "Nice=0"],
             [

@@ -60,6 +60,9 @@ enum SlurmReports {
 
     static func jobID(_ job: JobView) -> String { SlurmJobID.number(of: job.id) }
 
+    /// The name as sbatch was given it (Corral's own name has other characters replaced by '_').
+    static func name(_ job: JobView) -> String { job.env["SLURM_JOB_NAME"] ?? job.name }
+
     /// The nodes a job runs on (a gang's, comma-separated), or "" before it has any.
     static func nodeList(_ job: JobView) -> String {
         if let ranks = job.ranks, !ranks.isEmpty { return ranks.map(\.node).joined(separator: ",") }
@@ -101,7 +104,7 @@ enum SlurmReports {
         switch letter {
         case "F": return job.array.map { SlurmJobID.number(of: $0.arrayId) } ?? jobID(job)
         case "K": return job.array.map { String($0.index) } ?? "N/A"
-        case "j": return job.name
+        case "j": return name(job)
         case "u": return job.user
         case "P": return job.queue
         case "t": return compactState(job)

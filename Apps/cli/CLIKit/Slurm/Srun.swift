@@ -33,34 +33,46 @@ enum Srun {
         let flags = try SlurmFlags(arguments, specs: specs, stopAtWord: true)
         guard !flags.words.isEmpty else { throw SlurmError("no command given to execute") }
         if flags.has("pty") { throw SlurmError("--pty is not supported inside a job: use corral exec JOB") }
-        var warnings: [String] = []
-        for name in [
-            "label", "cpu-bind", "mem-bind", "gpu-bind", "mpi", "distribution", "nodelist", "exclude", "input",
+        // Options that shape the step on this node are applied; the others cannot change the job's allocation.
+        let applied: Set<String> = [
+            "output", "error", "ntasks", "nodes", "ntasks-per-node", "open-mode", "chdir", "unbuffered", "quiet",
+            "overlap", "exact", "kill-on-bad-exit", "verbose",
         ]
-        where flags.has(name) {
-            warnings.append("--\(name) is ignored: the job's tasks on this node run as given")
+        var warnings: [String] = []
+        for name in Set(flags.given.map(\.name)).subtracting(applied).sorted() {
+            warnings.append("--\(name) is ignored inside a job: its allocation and this node's tasks apply")
         }
         func number(_ text: String?, _ option: String) throws(SlurmError) -> Int? {
             guard let text else { return nil }
             return try SbatchValues.count(text, option: option, max: 1024)
         }
-        let nodes = max(1, Int(env["SLURM_NNODES"] ?? "") ?? 1)
+        let jobNodes = max(1, Int(env["SLURM_NNODES"] ?? "") ?? 1)
         let node = Int(env["SLURM_NODEID"] ?? "") ?? 0
+        // `-N K`: the step runs on the job's first K nodes; the others run nothing.
+        let asked = try number(flags.value("nodes").map { String($0.prefix { $0 != "-" }) }, "--nodes")
+        let nodes = min(jobNodes, asked ?? jobNodes)
         var perNode = Int(env["SLURM_NTASKS_PER_NODE"] ?? "") ?? 1
-        if let tasks = try number(flags.value("ntasks"), "--ntasks") { perNode = (tasks + nodes - 1) / nodes }
+        var total: Int?
+        if let tasks = try number(flags.value("ntasks"), "--ntasks") {
+            perNode = (tasks + nodes - 1) / nodes
+            total = tasks
+        }
         if let tasks = try number(flags.value("ntasks-per-node"), "--ntasks-per-node") { perNode = tasks }
+        let count = total ?? perNode * nodes
+        let ranks = node < nodes ? (0..<perNode).map { node * perNode + $0 }.filter { $0 < count } : []
+        if ranks.isEmpty { return Step(script: "exit 0", command: flags.words, warnings: warnings) }
         let mode = flags.value("open-mode") ?? (env["SLURM_OPEN_MODE"] == "a" ? "append" : "truncate")
         guard ["append", "truncate"].contains(mode) else {
             throw SlurmError("--open-mode=\(mode.prefix(32)): expected append or truncate")
         }
         let redirect = mode == "append" ? ">>" : ">"
         let job = env["SLURM_JOB_ID"] ?? ""
-        var lines = ["rc=0", "pids="]
-        for local in 0..<perNode {
-            let rank = node * perNode + local
+        let directory = flags.value("chdir").map { "cd \(quote($0)) || exit 1; " } ?? ""
+        var lines = [directory + "rc=0", "pids="]
+        for (local, rank) in ranks.enumerated() {
             let values: [Character: String] = [
                 "j": job, "x": env["SLURM_JOB_NAME"] ?? "", "A": env["SLURM_ARRAY_JOB_ID"] ?? job,
-                "a": env["SLURM_ARRAY_TASK_ID"] ?? "4294967294", "u": env["USER"] ?? "",
+                "a": env["SLURM_ARRAY_TASK_ID"] ?? "4294967294", "u": env["SLURM_JOB_USER"] ?? env["USER"] ?? "",
                 "N": env["SLURMD_NODENAME"] ?? "", "n": String(node), "t": String(rank), "s": "0",
             ]
             var files = ""
@@ -70,10 +82,14 @@ enum Srun {
             }
             if let error = flags.value("error") { files += " 2\(redirect)\(quote(SlurmPattern.expand(error, values)))" }
             let exports =
-                "export SLURM_PROCID=\(rank) SLURM_LOCALID=\(local) SLURM_NTASKS=\(perNode * nodes) "
-                + "SLURM_NPROCS=\(perNode * nodes) SLURM_STEP_ID=0 SLURM_STEPID=0 SLURM_STEP_NUM_TASKS=\(perNode * nodes)"
-            if perNode == 1 {
-                return Step(script: "\(exports); exec \"$@\"\(files)", command: flags.words, warnings: warnings)
+                "export SLURM_PROCID=\(rank) SLURM_LOCALID=\(local) SLURM_NTASKS=\(count) SLURM_NPROCS=\(count) "
+                + "SLURM_STEP_ID=0 SLURM_STEPID=0 SLURM_STEP_NUM_TASKS=\(count) SLURM_STEP_NUM_NODES=\(nodes)"
+            if ranks.count == 1 {
+                return Step(
+                    script: "\(directory)\(exports); exec \"$@\"\(files)",
+                    command: flags.words,
+                    warnings: warnings
+                )
             }
             lines.append("(\(exports); exec \"$@\"\(files)) & pids=\"$pids $!\"")
         }
@@ -100,7 +116,7 @@ enum Srun {
             values.warnings.append("--\(name) is ignored outside a job")
         }
         let name = values.name ?? String(flags.words[0].split(separator: "/").last ?? "srun")
-        let request = try SbatchJob.submission(values, name: name, command: flags.words, origin: origin)
+        let request = try SbatchJob.submission(&values, name: name, command: flags.words, origin: origin)
         return (request, values.quiet ? [] : values.warnings)
     }
 

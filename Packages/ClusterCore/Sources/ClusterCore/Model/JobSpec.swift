@@ -234,7 +234,7 @@ extension JobSpec {
         if path.utf8.contains(0) { throw SpecError(field: "cwd", message: "contains a NUL byte") }
     }
 
-    static func isNameCharacter(_ c: Character) -> Bool {
+    public static func isNameCharacter(_ c: Character) -> Bool {
         c.isASCII && (c.isLetter || c.isNumber || c == "-" || c == "_" || c == ".")
     }
 
