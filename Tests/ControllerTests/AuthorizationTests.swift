@@ -62,6 +62,7 @@ import Testing
         ]
         return [
             "GET /healthz": everyone,
+            "GET /v1/openapi.json": everyone,
             "GET /": everyone,
             "GET /dashboard.js": everyone,
             "GET /dashboard.css": everyone,
@@ -109,39 +110,10 @@ import Testing
         ]
     }()
 
-    /// A clock the test moves, to expire a token.
-    final class ManualClock: WallClock {
-        let time = Mutex(Timestamp(milliseconds: 1_800_000_000_000))
-        func now() -> Timestamp { time.withLock { $0 } }
-        func advance(_ duration: Duration) { time.withLock { $0 = $0 + duration } }
-    }
-
     @Test func everyRouteAgainstEveryCaller() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("auth-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var settings = ControllerConfiguration()
-        settings.dataDir = directory
-        try Files.makeDirectories(directory, mode: 0o700)
-        let clock = ManualClock()
-        let state = try await ClusterState(
-            settings: settings,
-            database: try ClusterDatabase(path: settings.databasePath),
-            clock: clock,
-            log: MemoryLog()
-        )
-        let credentials = try CredentialStore(
-            database: try ClusterDatabase(path: settings.databasePath),
-            clock: clock,
-            log: MemoryLog()
-        )
-        let logs = try LogStore(directory: directory + "/logs")
-        let api = API(
-            state: state,
-            credentials: credentials,
-            logs: logs,
-            settings: settings,
-            exec: ExecSessions(clock: clock)
-        )
+        let fixture = try await APIFixture.make()
+        defer { fixture.remove() }
+        let (api, state, credentials, clock) = (fixture.api, fixture.state, fixture.credentials, fixture.clock)
         let router = api.router()
         var serving = HTTPServerConfiguration()
         serving.host = "127.0.0.1"

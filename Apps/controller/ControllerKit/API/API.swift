@@ -21,6 +21,9 @@ struct API: Sendable {
             guard let fault = await state.storageFault else { return .json(Array(#"{"status":"ok"}"#.utf8)) }
             return .json(WireJSON.encode(["status": "degraded", "problem": fault]), status: .serviceUnavailable)
         }
+        // The API's OpenAPI 3.1 document (docs/openapi.json), for client generators and fuzzers: public, as it
+        // says nothing a user could not read in docs/.
+        router.add(.get, "/v1/openapi.json") { _ in .json(Array(OpenAPIDocument.json.utf8)) }
         Dashboard.add(to: &router)
         addJobRoutes(to: &router)
         addNodeRoutes(to: &router)

@@ -60,7 +60,7 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         }
     }
 
-    static let fieldNames: Set<String> = [
+    public static let fieldNames: Set<String> = [
         "name", "command", "cwd", "env", "queue", "gpus", "gpuType", "gpuMemory", "cpus", "memory", "image",
         "timeLimit", "killGrace", "checkpointSignal",
         "maxRetries", "priority", "labels", "dependsOn", "nodes", "gpusPerNode", "cpusPerNode", "memoryPerNode",

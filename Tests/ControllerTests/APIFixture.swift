@@ -1,0 +1,53 @@
+import ClusterCore
+import ClusterStore
+import CorralSupport
+import Foundation
+import Synchronization
+
+@testable import ControllerKit
+
+/// The controller's API over a fresh data directory of its own, on a manual clock: what tests of the routes
+/// (authorization, the OpenAPI document) need, without a process.
+struct APIFixture {
+    let api: API
+    let state: ClusterState
+    let credentials: CredentialStore
+    let clock: ManualClock
+    let directory: String
+
+    static func make() async throws -> APIFixture {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)").path
+        var settings = ControllerConfiguration()
+        settings.dataDir = directory
+        try Files.makeDirectories(directory, mode: 0o700)
+        let clock = ManualClock()
+        let state = try await ClusterState(
+            settings: settings,
+            database: try ClusterDatabase(path: settings.databasePath),
+            clock: clock,
+            log: MemoryLog()
+        )
+        let credentials = try CredentialStore(
+            database: try ClusterDatabase(path: settings.databasePath),
+            clock: clock,
+            log: MemoryLog()
+        )
+        let api = API(
+            state: state,
+            credentials: credentials,
+            logs: try LogStore(directory: directory + "/logs"),
+            settings: settings,
+            exec: ExecSessions(clock: clock)
+        )
+        return APIFixture(api: api, state: state, credentials: credentials, clock: clock, directory: directory)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+}
+
+/// A clock the test moves (to expire a token).
+final class ManualClock: WallClock {
+    let time = Mutex(Timestamp(milliseconds: 1_800_000_000_000))
+    func now() -> Timestamp { time.withLock { $0 } }
+    func advance(_ duration: Duration) { time.withLock { $0 = $0 + duration } }
+}
