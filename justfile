@@ -82,6 +82,11 @@ bench MODE="full":
 openapi:
     python3 scripts/openapi-embed.py
 
+# The API fuzz test at length: schemathesis with 200 examples per operation and a fresh seed (just qa runs 10
+# with seed 7).
+fuzz:
+    CORRAL_FUZZ_EXAMPLES=200 CORRAL_FUZZ_RANDOM=1 swift test --filter APIFuzzTests
+
 # The trace replay rows of docs/scheduling.md and docs/PERFORMANCE.md (issue 15): both prepared openb workloads,
 # both time-limit variants, 1 and 20 users, both policies (release build; about a minute after it).
 replay TRACES="../shared/data/traces/replay":
