@@ -63,6 +63,7 @@ import Testing
         return [
             "GET /healthz": everyone,
             "GET /v1/openapi.json": everyone,
+            "GET /v1/usage": user(),
             "GET /": everyone,
             "GET /dashboard.js": everyone,
             "GET /dashboard.css": everyone,

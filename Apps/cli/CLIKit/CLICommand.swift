@@ -23,6 +23,7 @@ enum CLICommand {
         "resume": ResumeCommand.self,
         "tokens": TokensCommand.self,
         "whoami": WhoamiCommand.self,
+        "usage": UsageCommand.self,
         "completion": CompletionCommand.self,
         "slurm": SlurmCommand.self,
         "version": VersionCommand.self,

@@ -3,7 +3,7 @@ enum Completion {
     static let commands = [
         "configure", "config", "submit", "run", "ls", "ps", "show", "logs", "exec", "cancel", "wait", "explain",
         "queues",
-        "nodes", "drain", "resume", "tokens", "whoami", "slurm", "completion", "version", "help",
+        "nodes", "drain", "resume", "tokens", "whoami", "usage", "slurm", "completion", "version", "help",
     ]
 
     static func script(for shell: String) -> String {

@@ -37,4 +37,22 @@ extension Tables {
         }
         return lines
     }
+
+    /// GPU-hours the job's attempts held while they ran (GPUs per node × nodes × run time; a running attempt
+    /// to now), as `corral usage` counts them; nil for a job without GPUs or that never started.
+    static func gpuHours(_ job: JobView, now: Timestamp) -> String? {
+        guard job.gpus > 0 else { return nil }
+        var seconds = 0.0
+        var ran = false
+        for attempt in job.attempts {
+            guard let start = attempt.startedAt.flatMap(WireTime.parse) else { continue }
+            ran = true
+            let end = attempt.endedAt.flatMap(WireTime.parse) ?? now
+            seconds += Double(max(0, (end - start).milliseconds)) / 1000
+        }
+        guard ran else { return nil }
+        let hours = seconds * Double(job.gpus * max(1, job.nodes)) / 3600
+        let hundredths = Int((hours * 100).rounded())
+        return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
+    }
 }

@@ -1,5 +1,6 @@
 import ClusterCore
 import ClusterWire
+import CorralSupport
 
 /// Aligned text tables for people. `--json` prints the API's objects instead.
 enum Tables {
@@ -274,6 +275,7 @@ enum Tables {
             let running = job.state == "RUNNING"
             lines.append((running ? "usage" : "used", Self.usage(usage, running: running)))
         }
+        if let hours = gpuHours(job, now: SystemClock().now()) { lines.append(("gpu-hours", hours)) }
         lines += specLines(job)
         let width = lines.map(\.0.count).max() ?? 0
         var out =

@@ -30,6 +30,7 @@ struct API: Sendable {
         addTokenRoutes(to: &router)
         addAgentRoutes(to: &router)
         addExecRoutes(to: &router)
+        addUsageRoutes(to: &router)
         return router
     }
 

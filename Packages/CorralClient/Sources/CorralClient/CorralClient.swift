@@ -212,6 +212,21 @@ public struct CorralClient: Sendable {
         return try await call(.post, "/v1/tokens/\(prefix)/revoke")
     }
 
+    /// Accounting rows: jobs submitted within `since` (7d, an RFC 3339 time), grouped by user, queue or node.
+    public func usage(
+        since: String? = nil,
+        by: String? = nil,
+        user: String? = nil
+    ) async throws(CorralError)
+        -> UsageResponse
+    {
+        var query: [String] = []
+        if let since { query.append("since=\(Self.escape(since))") }
+        if let by { query.append("by=\(Self.escape(by))") }
+        if let user { query.append("user=\(Self.escape(user))") }
+        return try await call(.get, "/v1/usage" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
+    }
+
     public func whoami() async throws(CorralError) -> WhoAmIResponse { try await call(.get, "/v1/whoami") }
 
     /// Admin: cut a node off (its token stops working; it may not register until resumed).

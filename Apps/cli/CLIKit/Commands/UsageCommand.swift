@@ -1,0 +1,57 @@
+import ClusterWire
+import CorralClient
+import CorralSupport
+
+/// `corral usage [--since 7d] [--by user|queue|node] [--user U]`: jobs, GPU-hours, CPU-hours, mean wait and
+/// failures per group, for jobs submitted in the window (admins: everyone's; users: their own).
+struct UsageCommand: CorralCommand {
+    var since: String?
+    var by: String?
+    var user: String?
+
+    static let usage = "usage: corral usage [--since 7d|RFC3339] [--by user|queue|node] [--user NAME]"
+
+    static func parse(_ arguments: inout ArgumentReader) throws(UsageError) -> UsageCommand {
+        var command = UsageCommand()
+        while let argument = try arguments.next() {
+            switch argument {
+            case .option("--since"): command.since = try arguments.value(for: "--since")
+            case .option("--by"):
+                let by = try arguments.value(for: "--by")
+                guard ["user", "queue", "node"].contains(by) else {
+                    throw UsageError("--by must be user, queue or node")
+                }
+                command.by = by
+            case .option("--user"), .option("-u"): command.user = try arguments.value(for: "--user")
+            case .option, .positional: throw UsageError(usage)
+            }
+        }
+        return command
+    }
+
+    func run(_ context: CommandContext) async throws -> Int32 {
+        let report = try await context.client().usage(since: since, by: by, user: user)
+        context.print(report, text: Self.table(report))
+        return 0
+    }
+
+    static func table(_ report: UsageResponse) -> String {
+        func hours(_ value: Double) -> String { value < 10 ? fixed(value, 2) : fixed(value, 1) }
+        func fixed(_ value: Double, _ digits: Int) -> String {
+            let scale = digits == 2 ? 100.0 : 10.0
+            let rounded = (value * scale).rounded() / scale
+            let text = String(rounded)
+            let decimals = text.split(separator: ".").last?.count ?? 0
+            return text + String(repeating: "0", count: max(0, digits - decimals))
+        }
+        let rows = report.rows.map { row in
+            [
+                row.key, String(row.jobs), hours(row.gpuHours), hours(row.cpuHours),
+                row.meanWaitSeconds.map { Tables.duration(.milliseconds(Int64($0 * 1000))) } ?? "-",
+                String(row.failures),
+            ]
+        }
+        let header = [report.by.uppercased(), "JOBS", "GPU-HOURS", "CPU-HOURS", "MEAN WAIT", "FAILED"]
+        return "since \(report.since)\n" + Tables.render(header, rows)
+    }
+}
