@@ -50,7 +50,7 @@ struct AccountingTests {
         let mine = try #require(byUser.rows.first { $0.key == "alice" })
         #expect(admin.jobs == 2 && admin.failures == 1 && mine.jobs == 1 && mine.failures == 0)
         #expect(abs(admin.gpuHours - Self.gpuHours(done[0]) - Self.gpuHours(done[1])) < 1e-9, "\(admin)")
-        #expect(abs(mine.gpuHours - Self.gpuHours(done[2])) < 1e-9 && mine.gpuHours >= 1.0 / 3600)
+        #expect(abs(mine.gpuHours - Self.gpuHours(done[2])) < 1e-9 && mine.gpuHours > 0)
         #expect(admin.meanWaitSeconds != nil && admin.cpuHours > 0)
         let byNode = try await usage(cluster, ["--by", "node", "--since", "1h"])
         #expect(byNode.by == "node" && byNode.rows.map(\.key) == ["node"] && byNode.rows.first?.jobs == 3)

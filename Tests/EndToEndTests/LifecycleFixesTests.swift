@@ -184,7 +184,8 @@ import Testing
         let log = cluster.root + "/\(binary)-\(UUID().uuidString.prefix(6)).log"
         let process = try cluster.launch(binary, arguments, log: log)
         do {
-            try await waitUntil("\(binary) exits", timeout: 15) { !process.isRunning }
+            // It refuses at once; the 45 s are for a loaded CI machine, where 15 were once not enough.
+            try await waitUntil("\(binary) exits", timeout: 45) { !process.isRunning }
         } catch {
             kill(process.processIdentifier, SIGKILL)
             throw error

@@ -34,7 +34,7 @@ public enum CLI {
                       | list | revoke PREFIX
           whoami      who your token says you are
           usage       accounting: jobs, GPU-hours, CPU-hours, mean wait, failures per user, queue or node:
-                      corral usage [--since 7d] [--by user|queue|node] [--user NAME]
+                      (--since 7d, --by user|queue|node, --user NAME)
           drain       stop placing new work on a node (admin): corral drain NODE [--reason TEXT]
           resume      let a drained node take work again (admin)
           config      config show | config set KEY VALUE (endpoint, token, ca_file)

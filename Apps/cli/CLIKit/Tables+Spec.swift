@@ -38,21 +38,31 @@ extension Tables {
         return lines
     }
 
-    /// GPU-hours the job's attempts held while they ran (GPUs per node × nodes × run time; a running attempt
-    /// to now), as `corral usage` counts them; nil for a job without GPUs or that never started.
+    /// GPU-hours the job's attempts held while they ran, as `corral usage` counts them: GPUs × run time, a
+    /// gang rank by rank, a running attempt to now; nil for a job without GPUs, one that never started, or an
+    /// array's summary (the view is its first task's).
     static func gpuHours(_ job: JobView, now: Timestamp) -> String? {
-        guard job.gpus > 0 else { return nil }
+        guard job.gpus > 0, job.arraySummary == nil else { return nil }
         var seconds = 0.0
         var ran = false
-        for attempt in job.attempts {
-            guard let start = attempt.startedAt.flatMap(WireTime.parse) else { continue }
+        func add(_ start: String?, _ end: String?) {
+            guard let start = start.flatMap(WireTime.parse) else { return }
             ran = true
-            let end = attempt.endedAt.flatMap(WireTime.parse) ?? now
-            seconds += Double(max(0, (end - start).milliseconds)) / 1000
+            seconds += Double(max(0, ((end.flatMap(WireTime.parse) ?? now) - start).milliseconds)) / 1000
         }
-        guard ran else { return nil }
-        let hours = seconds * Double(job.gpus * max(1, job.nodes)) / 3600
-        let hundredths = Int((hours * 100).rounded())
-        return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
+        for attempt in job.attempts {
+            if let ranks = attempt.ranks, !ranks.isEmpty {
+                for rank in ranks { add(rank.startedAt, rank.endedAt ?? attempt.endedAt) }
+            } else {
+                add(attempt.startedAt, attempt.endedAt)
+            }
+        }
+        return ran ? hundredths(seconds * Double(job.gpus) / 3600) : nil
+    }
+
+    /// A figure with two decimals, rounded once (9.996 is 10.00).
+    static func hundredths(_ value: Double) -> String {
+        let cents = Int64(min(max(value, 0), 1e15) * 100 + 0.5)
+        return "\(cents / 100).\(cents % 100 < 10 ? "0" : "")\(cents % 100)"
     }
 }

@@ -36,18 +36,10 @@ struct UsageCommand: CorralCommand {
     }
 
     static func table(_ report: UsageResponse) -> String {
-        func hours(_ value: Double) -> String { value < 10 ? fixed(value, 2) : fixed(value, 1) }
-        func fixed(_ value: Double, _ digits: Int) -> String {
-            let scale = digits == 2 ? 100.0 : 10.0
-            let rounded = (value * scale).rounded() / scale
-            let text = String(rounded)
-            let decimals = text.split(separator: ".").last?.count ?? 0
-            return text + String(repeating: "0", count: max(0, digits - decimals))
-        }
         let rows = report.rows.map { row in
             [
-                row.key, String(row.jobs), hours(row.gpuHours), hours(row.cpuHours),
-                row.meanWaitSeconds.map { Tables.duration(.milliseconds(Int64($0 * 1000))) } ?? "-",
+                row.key, String(row.jobs), Tables.hundredths(row.gpuHours), Tables.hundredths(row.cpuHours),
+                row.meanWaitSeconds.map { Tables.duration(.seconds(Int64(min(max($0, 0), 1e12)))) } ?? "-",
                 String(row.failures),
             ]
         }

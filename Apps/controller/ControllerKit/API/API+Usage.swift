@@ -19,7 +19,7 @@ extension API {
                     throw APIError.badRequest("a duration such as 7d, 12h or 3600, or an RFC 3339 time", field: "since")
                 }
             }
-            let by = request.query["by"] ?? "user"
+            let by = request.query["by"].flatMap { $0.isEmpty ? nil : $0 } ?? "user"
             guard let grouping = UsageGrouping(rawValue: by) else {
                 throw APIError.badRequest("must be user, queue or node", field: "by")
             }

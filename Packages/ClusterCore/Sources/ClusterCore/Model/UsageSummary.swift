@@ -28,11 +28,24 @@ public enum UsageSummary {
         var node: NodeID
         var gpus: Int
         var cpus: Int
-        var seconds: Double
         var start: Timestamp
+        var end: Timestamp
+
+        var seconds: Double { max(0, Double((end - start).milliseconds) / 1000) }
+
+        /// The part inside [from, to]; nil when none is.
+        func clipped(from: Timestamp, to: Timestamp) -> Run? {
+            var run = self
+            run.start = max(start, from)
+            run.end = min(end, to)
+            return run.end > run.start ? run : nil
+        }
     }
 
-    /// The rows for jobs submitted at or after `since`, biggest GPU use first (then by key).
+    /// The rows for the window from `since` to `now`, biggest GPU use first (then by key). A job counts when it
+    /// was submitted in the window or ran in it; its runs count only for the part inside the window, so a long
+    /// job is split between windows as Slurm's accounting splits it. Waits count for jobs that first started
+    /// in the window, failures for jobs whose last attempt ended in it.
     public static func rows(
         _ jobs: some Sequence<Job>,
         since: Timestamp,
@@ -40,41 +53,45 @@ public enum UsageSummary {
         now: Timestamp
     ) -> [UsageRow] {
         var rows: [String: UsageRow] = [:]
-        for job in jobs where job.submittedAt >= since {
-            let all = job.attempts.flatMap { Self.runs(of: $0, now: now) }
+        for job in jobs {
+            // A finished job whose end was never recorded ended by its last change, not now.
+            let end = job.state.isFinished ? job.updatedAt : now
+            let all = job.attempts.flatMap { Self.runs(of: $0, now: end) }
+            let inside = all.compactMap { $0.clipped(from: since, to: now) }
+            guard job.submittedAt >= since || !inside.isEmpty else { continue }
             let first = all.min { $0.start < $1.start }
-            let failed = job.state == .failed || job.state == .lost
+            let last = job.attempts.last
+            let failed =
+                (job.state == .failed || job.state == .lost)
+                && (last.flatMap { $0.endedAt ?? job.updatedAt } ?? job.updatedAt) >= since
             let keys: [String]
             switch grouping {
             case .user: keys = [job.user]
             case .queue: keys = [job.spec.queue]
-            case .node: keys = Array(Set(all.map(\.node.rawValue))).sorted()
+            case .node: keys = Array(Set(inside.map(\.node.rawValue))).sorted()
             }
             for key in keys {
                 var row = rows[key] ?? UsageRow(key: key)
                 row.jobs += 1
-                let mine = grouping == .node ? all.filter { $0.node.rawValue == key } : all
-                for run in mine {
+                for run in inside where grouping != .node || run.node.rawValue == key {
                     row.gpuSeconds += Double(run.gpus) * run.seconds
                     row.cpuSeconds += Double(run.cpus) * run.seconds
                 }
-                if let first, grouping != .node || first.node.rawValue == key {
+                if let first, first.start >= since, grouping != .node || first.node.rawValue == key {
                     row.started += 1
                     row.waitSeconds += max(0, Double((first.start - job.submittedAt).milliseconds) / 1000)
                 }
-                let last = job.attempts.last.map { Self.runs(of: $0, now: now).map(\.node.rawValue) } ?? []
-                if failed && (grouping != .node || last.contains(key)) { row.failures += 1 }
+                // By node: on the node of the last attempt (a gang's rank 0).
+                if failed && (grouping != .node || last?.node.rawValue == key) { row.failures += 1 }
                 rows[key] = row
             }
         }
         return rows.values.sorted { ($1.gpuSeconds, $0.key) < ($0.gpuSeconds, $1.key) }
     }
 
-    /// The runs of an attempt: one per rank of a gang that started, else one if it started.
+    /// The runs of an attempt: one per rank of a gang that started, else one if it started; one still running
+    /// (or never given an end) runs to `now`.
     static func runs(of attempt: Attempt, now: Timestamp) -> [Run] {
-        func seconds(_ start: Timestamp, _ end: Timestamp?) -> Double {
-            max(0, Double(((end ?? now) - start).milliseconds) / 1000)
-        }
         if !attempt.ranks.isEmpty {
             return attempt.ranks.compactMap { rank in
                 rank.startedAt.map {
@@ -82,8 +99,8 @@ public enum UsageSummary {
                         node: rank.node,
                         gpus: max(attempt.resources.gpus, rank.gpuIndices.count),
                         cpus: attempt.resources.cpus,
-                        seconds: seconds($0, rank.endedAt ?? attempt.endedAt),
-                        start: $0
+                        start: $0,
+                        end: max($0, rank.endedAt ?? attempt.endedAt ?? now)
                     )
                 }
             }
@@ -94,8 +111,8 @@ public enum UsageSummary {
                 node: attempt.node,
                 gpus: max(attempt.resources.gpus, attempt.gpuIndices.count),
                 cpus: attempt.resources.cpus,
-                seconds: seconds(start, attempt.endedAt),
-                start: start
+                start: start,
+                end: max(start, attempt.endedAt ?? now)
             )
         ]
     }
