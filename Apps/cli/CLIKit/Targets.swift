@@ -17,7 +17,16 @@ enum Targets {
         // A line that stands for a whole array names the array.
         let text = "\(now)\n" + jobs.map { $0.arraySummary?.arrayId ?? $0.id }.joined(separator: "\n") + "\n"
         try? Files.writeAtomically(listingPath, text, mode: 0o600)
+        // For shell completion: "ID<tab>NAME" lines (names only where they are single words).
+        let recent = jobs.map { job -> String in
+            let id = job.arraySummary?.arrayId ?? job.id
+            let simple = !job.name.isEmpty && job.name.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) }
+            return simple ? "\(id)\t\(job.name)" : id
+        }
+        try? Files.writeAtomically(recentJobsPath, recent.joined(separator: "\n") + "\n", mode: 0o600)
     }
+
+    static var recentJobsPath: String { Files.home() + "/.corral/recent-jobs" }
 
     static func loadListing() -> [String]? {
         guard let text = try? Files.read(listingPath, limit: 1 << 20) else { return nil }
