@@ -94,7 +94,10 @@ struct SlurmCompatTests {
             "sbatch",
             [
                 "--parsable", "--array=0-3", "-t", "2",
-                "--wrap", "echo task $SLURM_ARRAY_TASK_ID of $SLURM_ARRAY_JOB_ID > t-$SLURM_ARRAY_TASK_ID.txt; sleep 1",
+                "--wrap",
+                // The tasks wait for the test's go-ahead, so the chained job is surely still waiting when squeue
+                // looks, however slow a loaded machine is.
+                "while [ ! -f go ]; do sleep 0.1; done; echo task $SLURM_ARRAY_TASK_ID of $SLURM_ARRAY_JOB_ID > t-$SLURM_ARRAY_TASK_ID.txt",
             ],
             in: work
         )
@@ -111,6 +114,7 @@ struct SlurmCompatTests {
         let queue = try await cluster.slurm("squeue", ["-h", "-o", "%i|%j|%T|%r", "-j", gather])
         #expect(queue.status == 0, "\(queue.stderr)")
         #expect(queue.stdout == "\(gather)|gather|PENDING|Dependency\n", "\(queue.stdout)")
+        #expect(FileManager.default.createFile(atPath: work + "/go", contents: nil))
         let tasks = try await finalStates(cluster, arrayID, count: 4)
         #expect(tasks == Dictionary(uniqueKeysWithValues: (0..<4).map { ("\(arrayID)_\($0)", "COMPLETED 0:0") }))
         let last = try await finalStates(cluster, gather)
