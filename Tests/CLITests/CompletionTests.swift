@@ -4,7 +4,7 @@ import Testing
 @testable import CLIKit
 
 /// The completion scripts: every flag they offer is one a parser reads, and the bash script, run by the real
-/// bash, completes commands, a command's own flags, and job arguments from the recent-jobs file `ls` writes.
+/// bash, completes commands, a command's own flags, and job arguments from the listing `ls` leaves.
 @Suite struct CompletionTests {
     @Test func everyOfferedFlagIsOneTheParsersRead() throws {
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -45,8 +45,8 @@ import Testing
     @Test func bashCompletesCommandsFlagsAndRecentJobs() throws {
         let home = NSTemporaryDirectory() + "completion-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: home + "/.corral", withIntermediateDirectories: true)
-        try "k3xq9mz2ab\ttrain\nmz2abk3xq9\n".write(
-            toFile: home + "/.corral/recent-jobs",
+        try "1800000000000\nk3xq9mz2ab\ttrain\nmz2abk3xq9\n".write(
+            toFile: home + "/.corral/last-listing",
             atomically: true,
             encoding: .utf8
         )
@@ -72,7 +72,7 @@ import Testing
         )
         #expect(try complete(["corral", "whoami", "--"], home: home) == ["--endpoint", "--help", "--json", "--token"])
         // No recent jobs: nothing but flags, no error.
-        try FileManager.default.removeItem(atPath: home + "/.corral/recent-jobs")
+        try FileManager.default.removeItem(atPath: home + "/.corral/last-listing")
         #expect(try complete(["corral", "show", ""], home: home) == ["--endpoint", "--help", "--json", "--token"])
     }
 

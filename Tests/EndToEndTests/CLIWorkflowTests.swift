@@ -74,9 +74,12 @@ struct CLIWorkflowTests {
         for name in ["a", "b", "c", "d"] { ids.append(try await cluster.submit(["--name", name], ["true"])) }
         let listing = try await cluster.corral(["ls"])
         #expect(listing.status == 0)
-        // For shell completion: the listing's ids and names, newest first, private to the user.
-        let recent = cluster.read(cluster.home + "/.corral/recent-jobs")
-        #expect(recent == zip(ids, ["a", "b", "c", "d"]).reversed().map { "\($0)\t\($1)" }.joined(separator: "\n"))
+        // For index targets and shell completion: the listing's ids and names, newest first.
+        let rows = cluster.read(cluster.home + "/.corral/last-listing").split(separator: "\n").dropFirst()
+        #expect(
+            rows.joined(separator: "\n")
+                == zip(ids, ["a", "b", "c", "d"]).reversed().map { "\($0)\t\($1)" }.joined(separator: "\n")
+        )
         // Newest first: row 1 is d, row 4 is a. show, logs and explain take a row too.
         let shown = try await cluster.corral(["show", "1", "--json"])
         #expect(try JSONDecoder.wire.decode(JobView.self, from: Data(shown.stdout.utf8)).id == ids[3])

@@ -1,6 +1,6 @@
 /// `corral completion bash|zsh|fish`: scripts that complete commands, each command's own flags (and its
 /// subcommands), and job arguments from the user's recent jobs: the ids and names of the last `corral ls`
-/// (`~/.corral/recent-jobs`, written with the listing; no request is made while completing).
+/// (`~/.corral/last-listing`; no request is made while completing).
 enum Completion {
     static let commands = [
         "configure", "config", "submit", "run", "ls", "ps", "show", "logs", "exec", "cancel", "wait", "explain",
@@ -49,7 +49,7 @@ enum Completion {
         case "bash":
             return """
                 # corral bash completion: eval "$(corral completion bash)"
-                _corral_jobs() { [ -r ~/.corral/recent-jobs ] && cut -f1,2 ~/.corral/recent-jobs | tr '\\t' '\\n'; }
+                _corral_jobs() { [ -r ~/.corral/last-listing ] && tail -n +2 ~/.corral/last-listing | tr '\\t' '\\n'; }
                 _corral() {
                     local cur="${COMP_WORDS[COMP_CWORD]}" words=""
                     if [ "$COMP_CWORD" -eq 1 ]; then
@@ -79,7 +79,7 @@ enum Completion {
                 \(cases { "        \($0)) compadd -- \($1.joined(separator: " "));;" })
                         *) compadd -- \(globalFlags.joined(separator: " "));;
                     esac
-                    case "${words[2]}" in \(jobs)) [[ -r ~/.corral/recent-jobs ]] && compadd -- $(cut -f1,2 ~/.corral/recent-jobs);; esac
+                    case "${words[2]}" in \(jobs)) [[ -r ~/.corral/last-listing ]] && compadd -- $(tail -n +2 ~/.corral/last-listing);; esac
                 }
                 compdef _corral corral
 
@@ -94,7 +94,7 @@ enum Completion {
             }
             lines.append(
                 "complete -c corral -f -n '__fish_seen_subcommand_from \(takesJobs.joined(separator: " "))' "
-                    + "-a '(test -r ~/.corral/recent-jobs; and cut -f1,2 ~/.corral/recent-jobs | tr \\\\t \\\\n)'"
+                    + "-a '(test -r ~/.corral/last-listing; and tail -n +2 ~/.corral/last-listing | tr \\\\t \\\\n)'"
             )
             lines.append("complete -c corral -l json -d 'machine-readable output'")
             return lines.joined(separator: "\n") + "\n"

@@ -11,30 +11,26 @@ enum Targets {
 
     static var listingPath: String { Files.home() + "/.corral/last-listing" }
 
-    /// Remembers the rows of a listing (its job ids, in order) for index targets.
+    /// Remembers the rows of a listing for index targets and shell completion: the time, then one
+    /// `ID<tab>NAME` line per row (a line that stands for a whole array names the array; Corral's names have
+    /// no tabs or spaces, and an unnamed job has none).
     static func saveListing(_ jobs: [JobView]) {
         let now = SystemClock().now().milliseconds
-        // A line that stands for a whole array names the array.
-        let text = "\(now)\n" + jobs.map { $0.arraySummary?.arrayId ?? $0.id }.joined(separator: "\n") + "\n"
-        try? Files.writeAtomically(listingPath, text, mode: 0o600)
-        // For shell completion: "ID<tab>NAME" lines (names only where they are single words).
-        let recent = jobs.map { job -> String in
+        let rows = jobs.map { job in
             let id = job.arraySummary?.arrayId ?? job.id
-            let simple = !job.name.isEmpty && job.name.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) }
-            return simple ? "\(id)\t\(job.name)" : id
+            return job.name.isEmpty ? id : "\(id)\t\(job.name)"
         }
-        try? Files.writeAtomically(recentJobsPath, recent.joined(separator: "\n") + "\n", mode: 0o600)
+        try? Files.writeAtomically(listingPath, "\(now)\n" + rows.joined(separator: "\n") + "\n", mode: 0o600)
     }
 
-    static var recentJobsPath: String { Files.home() + "/.corral/recent-jobs" }
-
+    /// The ids of the last listing, in order, while it is recent enough for index targets.
     static func loadListing() -> [String]? {
         guard let text = try? Files.read(listingPath, limit: 1 << 20) else { return nil }
         let lines = text.split(separator: "\n").map(String.init)
         guard let saved = lines.first.flatMap(Int64.init),
             SystemClock().now().milliseconds - saved < listingLifetime
         else { return nil }
-        return Array(lines.dropFirst())
+        return lines.dropFirst().map { String($0.prefix { $0 != "\t" }) }
     }
 
     /// Expands index forms (`3`, `1,3,5`, `2-4`) against the last listing; other words pass through.

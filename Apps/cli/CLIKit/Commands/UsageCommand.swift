@@ -16,12 +16,8 @@ struct UsageCommand: CorralCommand {
         while let argument = try arguments.next() {
             switch argument {
             case .option("--since"): command.since = try arguments.value(for: "--since")
-            case .option("--by"):
-                let by = try arguments.value(for: "--by")
-                guard ["user", "queue", "node"].contains(by) else {
-                    throw UsageError("--by must be user, queue or node")
-                }
-                command.by = by
+            // Checked by the controller, which says what it takes.
+            case .option("--by"): command.by = try arguments.value(for: "--by")
             case .option("--user"), .option("-u"): command.user = try arguments.value(for: "--user")
             case .option, .positional: throw UsageError(usage)
             }
