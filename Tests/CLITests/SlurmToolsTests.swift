@@ -209,7 +209,6 @@ import Testing
             (["job.sh"], "echo no shebang\n", "#!"),
             (["job.sh"], "#!/bin/sh\n" + String(repeating: "x", count: 200_000), "too long"),
             (["--wrap", "true", "job.sh"], "#!/bin/sh\n", "--wrap"),
-            (["--hold", "job.sh"], "#!/bin/sh\n", "--hold"),
             (["job.sh"], "#!/bin/sh\n#SBATCH --job-name='open\n", "quote"),
             (["job.sh"], "#!/bin/sh\n#SBATCH stray\n", "stray"),
             (["job.sh"], "#!/bin/sh\r\necho\r\n", "DOS"),
@@ -223,6 +222,16 @@ import Testing
             }
             #expect(error.message.contains(message), "\(error.message)")
         }
+    }
+
+    @Test func sbatchHoldSubmitsTheJobHeld() throws {
+        let origin = SbatchJob.Origin(cwd: "/w", host: "h", environment: [:])
+        for arguments in [["-H", "job.sh"], ["--hold", "job.sh"]] {
+            let job = try SbatchJob.make(arguments, origin: origin) { _ throws(SlurmError) in "#!/bin/sh\ntrue\n" }
+            #expect(job.request.hold == true, "\(arguments)")
+        }
+        let plain = try SbatchJob.make(["job.sh"], origin: origin) { _ throws(SlurmError) in "#!/bin/sh\ntrue\n" }
+        #expect(plain.request.hold == nil)
     }
 
     @Test func srunInsideAJobBecomesThisNodesTasks() throws {

@@ -71,6 +71,19 @@ import Testing
             "GET /v1/jobs": user(),
             "GET /v1/jobs/{id}": user(other: .notFound),
             "POST /v1/jobs/{id}/cancel": user(other: .notFound),
+            // Job control, each on a job of alice's of its own (callers go in `Caller` order: alice before admin).
+            // A QUEUED job: alice holds it, then admin's hold makes it an admin's.
+            "POST /v1/jobs/{id}/hold": user(other: .notFound),
+            // Held by an admin: its owner may not release it.
+            "POST /v1/jobs/{id}/release": [
+                .alice: .forbidden, .bob: .notFound, .admin: .ok, .node: .forbidden, .cluster: .forbidden,
+            ],
+            // Placed, its launch not handed out: alice's requeue (held) takes it back at once, so admin's finds it
+            // QUEUED.
+            "POST /v1/jobs/{id}/requeue": [
+                .alice: .ok, .bob: .notFound, .admin: .conflict, .node: .forbidden, .cluster: .forbidden,
+            ],
+            "PATCH /v1/jobs/{id}": user(other: .notFound),
             "GET /v1/jobs/{id}/events": user(other: .notFound),
             "GET /v1/jobs/{id}/logs": user(other: .notFound),
             "GET /v1/jobs/{id}/explain": user(other: .notFound),
@@ -170,6 +183,15 @@ import Testing
             Array(#"{"command":["true"],"gpus":1}"#.utf8)
         )
         let job = try JSONDecoder.wire.decode(JobView.self, from: Data(submitted.body)).id
+        // Job control's own jobs: one placed (on node-2), two that fit nowhere and stay QUEUED.
+        func submit(_ json: String) async throws -> String {
+            let response = try await call(endpoint, "POST", "/v1/jobs", tokens[.alice], Array(json.utf8))
+            return try JSONDecoder.wire.decode(JobView.self, from: Data(response.body)).id
+        }
+        let toRequeue = try await submit(#"{"command":["true"],"gpus":1}"#)
+        let toHold = try await submit(#"{"command":["true"],"gpus":8}"#)
+        let toRelease = try await submit(#"{"command":["true"],"gpus":8}"#)
+        _ = try await state.control(JobID(toRelease), .hold, by: Principal(kind: .admin, subject: "admin"))
         await state.runSchedulingPass()
         let allocation = "\(job).1"
 
@@ -182,6 +204,13 @@ import Testing
             case "POST /v1/jobs": body = Array(#"{"command":["true"]}"#.utf8)
             case "POST /v1/tokens": body = Array(#"{"user":"frank"}"#.utf8)
             case "POST /v1/jobs/{id}/exec": body = Array(#"{"command":["true"]}"#.utf8)
+            case "POST /v1/jobs/{id}/hold", "PATCH /v1/jobs/{id}":
+                path = path.replacingOccurrences(of: "{id}", with: toHold)
+                if parts[0] == "PATCH" { body = Array(#"{"priority":-1}"#.utf8) }
+            case "POST /v1/jobs/{id}/release": path = path.replacingOccurrences(of: "{id}", with: toRelease)
+            case "POST /v1/jobs/{id}/requeue":
+                path = path.replacingOccurrences(of: "{id}", with: toRequeue)
+                body = Array(#"{"hold":true}"#.utf8)
             case "POST /v1/agents/{node}/exec/{session}": body = WireJSON.encode(ExecReport(data: [1], done: false))
             case "POST /v1/nodes/{id}/revoke": path = path.replacingOccurrences(of: "{id}", with: "node-2")
             case "POST /v1/nodes/{id}/approve":

@@ -53,7 +53,7 @@ import Testing
         var operations: [String] = []
         for (path, item) in Self.served["paths"] as? [String: Any] ?? [:] {
             for (method, operation) in item as? [String: Any] ?? [:]
-            where ["get", "post", "put", "delete"].contains(method) {
+            where ["get", "post", "put", "patch", "delete"].contains(method) {
                 documented.insert("\(method.uppercased()) \(path)")
                 let operation = operation as? [String: Any] ?? [:]
                 operations.append(operation["operationId"] as? String ?? "")

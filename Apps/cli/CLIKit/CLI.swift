@@ -23,6 +23,11 @@ public enum CLI {
           show        show one job: spec, attempts, events
           wait        wait for jobs to end; exits with the job's exit code
           cancel      cancel jobs
+          hold        keep queued jobs from starting (reason Held) until released
+          release     let held jobs start again (an admin's hold: admins only)
+          requeue     stop running jobs and queue them again, retries untouched (--hold: held there)
+          update      change a job: corral update JOB [--time-limit T] [--priority N]
+                      (users may lower a limit, and set a priority up to the queue's max_priority; admins anything)
           logs        a job's output: corral logs [-f] [--tail N] JOB (-f follows it to the end)
           exec        run a command in a running job: corral exec JOB [--rank N] -- COMMAND [ARGS...]
                       (as the job's user, in its cgroup, with its GPUs and environment; its exit code)

@@ -4,7 +4,7 @@
 enum Completion {
     static let commands = [
         "configure", "config", "submit", "run", "ls", "ps", "show", "logs", "exec", "cancel", "wait", "explain",
-        "queues",
+        "hold", "release", "requeue", "update", "queues",
         "nodes", "drain", "resume", "tokens", "whoami", "usage", "slurm", "completion", "version", "help",
     ]
 
@@ -13,7 +13,7 @@ enum Completion {
     static let jobFlags = [
         "--gpus", "--gpu-type", "--gpu-mem", "--cpus", "--mem", "--name", "--queue", "--env", "--cwd", "--time-limit",
         "--kill-grace", "--signal", "--retries", "--priority", "--image", "--label", "--after", "--nodes",
-        "--gpus-per-node", "--cpus-per-node", "--mem-per-node", "--array", "--file", "--wait",
+        "--gpus-per-node", "--cpus-per-node", "--mem-per-node", "--array", "--file", "--wait", "--hold",
     ]
 
     /// Each command's flags and subcommands (the words after the command; `CompletionTests` checks every
@@ -23,7 +23,8 @@ enum Completion {
         "ls": ["--all", "--state", "--user", "--queue", "--watch", "--expand", "--array"],
         "ps": ["--all", "--state", "--user", "--queue", "--watch", "--expand", "--array"],
         "logs": ["--follow", "--tail", "--rank", "--attempt"],
-        "cancel": ["--yes"], "exec": ["--rank", "--tty"], "drain": ["--reason"],
+        "cancel": ["--yes"], "requeue": ["--hold"], "update": ["--time-limit", "--priority"],
+        "exec": ["--rank", "--tty"], "drain": ["--reason"],
         "nodes": ["show", "approve", "revoke", "--rejoin"],
         "tokens": ["create", "list", "revoke", "--user", "--unix-user", "--admin", "--expires"],
         "usage": ["--since", "--by", "--user"],
@@ -34,7 +35,9 @@ enum Completion {
     ]
 
     /// Commands whose other arguments are jobs.
-    static let takesJobs = ["show", "logs", "exec", "cancel", "wait", "explain"]
+    static let takesJobs = [
+        "show", "logs", "exec", "cancel", "wait", "explain", "hold", "release", "requeue", "update",
+    ]
 
     /// The shell words for one command's completions: its flags, the global ones, and for job commands the
     /// recent jobs' ids and names.

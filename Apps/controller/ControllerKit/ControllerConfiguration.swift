@@ -254,7 +254,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
 
 extension ControllerConfiguration {
     /// `[queues.NAME]` tables: priority, node_selector (a table of labels), max_running_gpus_per_user,
-    /// default_time_limit (seconds).
+    /// default_time_limit (seconds), topology_label, preemptible, max_priority.
     static func policy(
         from value: TOMLValue,
         defaultTimeLimit: Int,
@@ -281,6 +281,8 @@ extension ControllerConfiguration {
                     queue.priority = Int(number)
                 case ("preemptible", .boolean(let flag)?):
                     queue.preemptible = flag
+                case ("max_priority", .integer(let number)?) where SpecLimits.priorityRange.contains(Int(number)):
+                    queue.maxPriority = Int(number)
                 case ("max_running_gpus_per_user", .integer(let number)?) where number >= 0:
                     queue.maxRunningGPUsPerUser = Int(number)
                 case ("default_time_limit", .integer(let number)?) where number > 0:

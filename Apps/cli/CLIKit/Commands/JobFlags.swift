@@ -26,6 +26,7 @@ enum JobFlags {
             switch flag {
             case "--help", "-h": throw UsageError.helpRequested
             case "--wait", "-w": options.wait = true
+            case "--hold", "-H": request.hold = true
             case "-f", "--file": options.file = try reader.value(for: flag)
             case "--name": request.name = try reader.value(for: flag)
             case "--gpus": request.gpus = try reader.integer(for: flag)

@@ -96,6 +96,7 @@ struct SbatchJob: Sendable {
         request.queue = values.partition
         if let time = values.time { request.timeLimit = time }
         request.checkpointSignal = values.signal
+        if values.hold { request.hold = true }
         // Slurm sends a signal whose lead is the whole limit or more at the start; Corral's lead must be shorter.
         if let limit = request.timeLimit, let text = values.signal, let signal = JobSignal.parse(text),
             signal.seconds >= limit

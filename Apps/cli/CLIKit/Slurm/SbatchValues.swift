@@ -31,6 +31,8 @@ struct SbatchValues: Equatable, Sendable {
     var priority: Int?
     var parsable = false
     var wait = false
+    /// `-H/--hold`: submitted held (released with scontrol release).
+    var hold = false
     var quiet = false
     var help = false
     var warnings: [String] = []
@@ -104,8 +106,7 @@ struct SbatchValues: Equatable, Sendable {
         case "requeue": break  // Corral requeues a job whose node was lost by itself (its infrastructure budget).
         case "no-requeue":
             warnings.append("--no-requeue is ignored: Corral requeues a job whose node was lost, once per budget")
-        case "hold":
-            throw SlurmError("--hold is not supported: Corral cannot submit a job held")
+        case "hold": hold = true
         default:
             throw SlurmError("unrecognized option '\(option)'")
         }

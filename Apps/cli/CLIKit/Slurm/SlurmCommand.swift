@@ -155,7 +155,8 @@ struct SlurmCommand: CorralCommand {
         return failed ? 1 : 0
     }
 
-    /// `scontrol show job ID`: the fields tools read, in Slurm's `Key=Value` form.
+    /// `scontrol show job ID`: the fields tools read, in Slurm's `Key=Value` form; job control in
+    /// `SlurmControl`.
     func scontrol(_ context: CommandContext) async throws -> Int32 {
         // `scontrol show hostnames [LIST]`: one host a line, from LIST or the job's SLURM_JOB_NODELIST.
         if arguments.count >= 2, arguments[0] == "show", arguments[1] == "hostnames" || arguments[1] == "hostname" {
@@ -165,12 +166,17 @@ struct SlurmCommand: CorralCommand {
             FileHandleOutput.stdout(try SlurmHostList.expand(list).map { $0 + "\n" }.joined())
             return 0
         }
+        if let verb = arguments.first?.lowercased(), SlurmControl.verbs.contains(verb) {
+            return try await SlurmControl.parse(arguments).run(try context.client())
+        }
         guard arguments.count == 3, arguments[0] == "show", arguments[1] == "job" || arguments[1] == "jobid" else {
-            if let verb = arguments.first, ["hold", "release", "requeue", "suspend", "resume", "update"].contains(verb)
-            {
+            if let verb = arguments.first, ["suspend", "resume"].contains(verb) {
                 throw SlurmError("scontrol \(verb) is not supported by Corral (docs/slurm.md)")
             }
-            throw SlurmError("usage: scontrol show job ID | scontrol show hostnames [LIST]")
+            throw SlurmError(
+                "usage: scontrol show job ID | show hostnames [LIST] | hold|release|requeue|requeuehold JOB_LIST "
+                    + "| update JobId=ID [TimeLimit=T] [Priority=N]"
+            )
         }
         guard let id = SlurmJobID.corralID(arguments[2]) else {
             throw SlurmError("invalid job id \(arguments[2].prefix(64))")

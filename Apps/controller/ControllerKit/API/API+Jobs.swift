@@ -40,11 +40,14 @@ extension API {
         let principal = try user(request)
         let body = try decode(SubmitJobRequest.self, request)
         let spec = try body.toSpec()
+        try await state.checkPriority(spec, for: principal)
         let array = try body.array.map { text throws(SpecError) in try ArraySpec.parse(text) }
         let account = try settings.accounts.account(for: principal.subject, tokenAccount: principal.unixUser)
         try await state.checkDependencies(spec.dependsOn, for: principal)
+        let hold =
+            body.hold == true ? JobHold(by: principal.subject, byAdmin: principal.isAdmin, at: state.clock.now()) : nil
         if let array {
-            let id = try await state.submitArray(spec, array, user: principal.subject, unixUser: account)
+            let id = try await state.submitArray(spec, array, user: principal.subject, unixUser: account, hold: hold)
             let response = ArraySubmitResponse(
                 arrayId: id.rawValue,
                 tasks: array.indices.count,
@@ -53,7 +56,7 @@ extension API {
             )
             return .json(WireJSON.encode(response), status: .created)
         }
-        let job = try await state.submit(spec, user: principal.subject, unixUser: account)
+        let job = try await state.submit(spec, user: principal.subject, unixUser: account, hold: hold)
         return .json(WireJSON.encode(JobView(job)), status: .created)
     }
 

@@ -26,6 +26,7 @@ struct API: Sendable {
         router.add(.get, "/v1/openapi.json") { _ in .json(Array(OpenAPIDocument.json.utf8)) }
         Dashboard.add(to: &router)
         addJobRoutes(to: &router)
+        addControlRoutes(to: &router)
         addNodeRoutes(to: &router)
         addTokenRoutes(to: &router)
         addAgentRoutes(to: &router)

@@ -109,6 +109,31 @@ extension APIError {
             )
         case .noSuchAttempt(let job, let number):
             self = .badRequest("job \(job) has no attempt \(number)", field: "attempt")
+        case .refused(let id, let action, let rejection):
+            self.init(refused: id, action, rejection)
+        }
+    }
+
+    /// A job-control refusal: 409 for the job's state, 403 for what the requester may not do, 400 for a bad value.
+    init(refused id: JobID?, _ action: String, _ rejection: LifecycleRejection) {
+        let job = id.map { "job \($0)" } ?? "the job"
+        switch rejection {
+        case .alreadyFinished(let state):
+            self.init(.conflict, "already_finished", "\(job) already finished (\(state)); nothing to \(action)")
+        case .notQueued(let state):
+            self.init(.conflict, "not_queued", "\(job) is \(state): only a QUEUED job can be \(action)d")
+        case .notPlaced(let state):
+            self.init(
+                .conflict,
+                "not_running",
+                "\(job) is \(state): only a job on a node (ALLOCATED, STARTING, RUNNING) can be requeued"
+            )
+        case .notHeld:
+            self.init(.conflict, "not_held", "\(job) is not held; nothing to release")
+        case .notAllowed(let message):
+            self = .forbidden(message)
+        case .invalid(let field, let message):
+            self = .badRequest(message, field: field)
         }
     }
 

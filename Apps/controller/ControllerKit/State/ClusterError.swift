@@ -27,4 +27,6 @@ enum ClusterError: Error, Sendable {
     case notRunning(JobID, JobState)
     /// `corral exec` into a container job.
     case execIntoContainer(JobID)
+    /// The lifecycle refused a job-control request (`action`: hold, release, requeue, update, submit).
+    case refused(JobID?, String, LifecycleRejection)
 }

@@ -175,13 +175,10 @@ extension ClusterState {
         return response
     }
 
-    /// Of the allocations to stop, those whose job is being preempted (nil when none): their agent sends the
-    /// job's checkpoint signal before the SIGTERM.
+    /// Of the allocations to stop, those whose job is being preempted or requeued (nil when none): their agent
+    /// sends the job's checkpoint signal before the SIGTERM, as the job will run again.
     func preempted(_ stop: [AllocationID]) -> [String]? {
-        let preempted = stop.filter { id in
-            if case .preempt? = jobs[id.job]?.stopRequest?.reason { return true }
-            return false
-        }
+        let preempted = stop.filter { id in jobs[id.job].map(JobLifecycle.returnsToQueue) ?? false }
         return preempted.isEmpty ? nil : preempted.map(\.description)
     }
 

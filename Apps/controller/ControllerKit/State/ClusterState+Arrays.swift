@@ -7,7 +7,13 @@ import CorralSupport
 extension ClusterState {
     /// Stores every task of the array in one transaction, then answers. The tasks share the submission time,
     /// so they run in index order among themselves.
-    func submitArray(_ spec: JobSpec, _ array: ArraySpec, user: String, unixUser: String?) throws -> JobID {
+    func submitArray(
+        _ spec: JobSpec,
+        _ array: ArraySpec,
+        user: String,
+        unixUser: String?,
+        hold: JobHold? = nil
+    ) throws -> JobID {
         try checkQueue(spec.queue)
         var id = JobID.random()
         while jobs[id] != nil || arrayTasks[id] != nil { id = JobID.random() }
@@ -16,6 +22,7 @@ extension ClusterState {
         for index in array.indices {
             var job = Job(id: ArrayTask.taskID(array: id, index: index), spec: spec, user: user, submittedAt: now)
             job.unixUser = unixUser
+            job.hold = hold
             job.array = ArrayTask(array: id, index: index, count: array.indices.count, limit: array.limit)
             _ = stage(new: job, in: &changes)
         }

@@ -93,8 +93,10 @@ extension ClusterState {
         var order: [JobID] = []
         var attempts: [JobID: Set<Int>] = [:]
         var records: [JobEventRecord] = []
+        var specChanged = Set<JobID>()
         for outcome in changes.outcomes where outcome.storage == .durable {
             if attempts[outcome.job.id] == nil { order.append(outcome.job.id) }
+            if outcome.specChanged { specChanged.insert(outcome.job.id) }
             attempts[outcome.job.id, default: []].formUnion(outcome.touchedAttempts)
             records += outcome.records
         }
@@ -106,7 +108,7 @@ extension ClusterState {
                 if changes.newJobs.contains(id) {
                     try database.insertJob(job)
                 } else {
-                    try database.updateJob(job, attempts: attempts[id] ?? [])
+                    try database.updateJob(job, attempts: attempts[id] ?? [], spec: specChanged.contains(id))
                 }
             }
             for record in records { try database.appendEvent(record) }

@@ -7,12 +7,13 @@ extension ClusterState {
     /// Accepts a job once it is durable. Submissions that arrive while a commit is in flight are written
     /// together in the next transaction (group commit): one fsync for many jobs, and each caller is answered
     /// only after its job is on disk.
-    func submit(_ spec: JobSpec, user: String, unixUser: String? = nil) async throws -> Job {
+    func submit(_ spec: JobSpec, user: String, unixUser: String? = nil, hold: JobHold? = nil) async throws -> Job {
         try checkQueue(spec.queue)
         var id = JobID.random()
         while jobs[id] != nil || submitBatch.contains(where: { $0.job.id == id }) { id = JobID.random() }
         var job = Job(id: id, spec: spec, user: user, submittedAt: clock.now())
         job.unixUser = unixUser
+        job.hold = hold
         return try await withCheckedThrowingContinuation { continuation in
             submitBatch.append(PendingSubmit(job: job, continuation: continuation))
             guard !submitFlushScheduled else { return }

@@ -30,6 +30,7 @@ extension ClusterState {
                     gpusInUse: gpus[queue.name] ?? 0
                 )
                 view.preemptible = queue.preemptible ? true : nil
+                view.maxPriority = queue.maxPriority
                 return view
             }
     }
@@ -76,7 +77,9 @@ extension ClusterState {
             return
                 "\(limit) tasks of array \(job.array?.array.rawValue ?? "?") already run (%\(limit)): it starts when one ends"
         case .held:
-            return "held: it starts only once released"
+            guard let hold = job.hold else { return "held: it starts only once released" }
+            let who = hold.byAdmin ? "admin \(hold.by) (only an admin can release it)" : hold.by
+            return "held by \(who): it starts only once released (corral release \(job.id))"
         case .preempting:
             let victims = (preemptionPlans[job.id] ?? []).map(\.rawValue).joined(separator: ", ")
             return victims.isEmpty

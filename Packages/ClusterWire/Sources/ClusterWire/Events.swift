@@ -71,6 +71,8 @@ public struct QueueView: Codable, Hashable, Sendable {
     public var gpusInUse: Int
     /// Its running jobs may be preempted for jobs of a queue of higher priority.
     public var preemptible: Bool?
+    /// The highest job priority a user may ask for here (admins any).
+    public var maxPriority: Int?
 
     public init(
         name: String,

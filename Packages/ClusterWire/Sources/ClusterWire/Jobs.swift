@@ -31,6 +31,8 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
     public var memoryPerNode: ByteCount?
     /// A job array: `0-99`, `1,5,7`, `0-20:5`, with `%N` to run at most N tasks at once.
     public var array: String?
+    /// Submit the job held (`corral submit --hold`, sbatch's `-H`): it waits, reason Held, until released.
+    public var hold: Bool?
 
     public init(command: [String]) { self.command = command }
 
@@ -64,13 +66,13 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         "name", "command", "cwd", "env", "queue", "gpus", "gpuType", "gpuMemory", "cpus", "memory", "image",
         "timeLimit", "killGrace", "checkpointSignal",
         "maxRetries", "priority", "labels", "dependsOn", "nodes", "gpusPerNode", "cpusPerNode", "memoryPerNode",
-        "array",
+        "array", "hold",
     ]
 
     private enum CodingKeys: String, CodingKey {
         case name, command, cwd, env, queue, gpus, gpuType, gpuMemory, cpus, memory, image, timeLimit, maxRetries
         case priority, killGrace, checkpointSignal
-        case labels, dependsOn, nodes, gpusPerNode, cpusPerNode, memoryPerNode, array
+        case labels, dependsOn, nodes, gpusPerNode, cpusPerNode, memoryPerNode, array, hold
     }
 
     public init(from decoder: any Decoder) throws {
@@ -107,6 +109,7 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         cpusPerNode = try c.decodeWholeNumber(forKey: .cpusPerNode)
         memoryPerNode = try c.decodeIfPresent(ByteCount.self, forKey: .memoryPerNode)
         array = try c.decodeIfPresent(String.self, forKey: .array)
+        hold = try c.decodeIfPresent(Bool.self, forKey: .hold)
     }
 
     /// The spec this request asks for, with the defaults of DESIGN.md filled in, validated.
@@ -292,6 +295,8 @@ public struct JobView: Codable, Hashable, Sendable {
     public var arraySummary: ArraySummaryView?
     /// How often it was preempted and put back in the queue (absent when never).
     public var preemptions: Int?
+    /// Set while the job is held (`corral hold`): who held it.
+    public var hold: HoldView?
 
     public init(_ job: Job) {
         let current = job.currentAttempt
@@ -303,6 +308,7 @@ public struct JobView: Codable, Hashable, Sendable {
         state = job.state.rawValue
         reason = job.state == .queued ? job.pendingReason?.rawValue : nil
         preemptions = job.preemptions > 0 ? job.preemptions : nil
+        hold = job.state == .queued ? job.hold.map(HoldView.init) : nil
         message = job.message
         node = current?.node.rawValue
         gpuIndices = current?.gpuIndices ?? []

@@ -67,6 +67,26 @@ public struct CorralClient: Sendable {
         try await call(.post, "/v1/jobs/\(try Self.jobSegment(id))/cancel")
     }
 
+    /// `corral hold`, `release`, `requeue`: one job (`JobView`), decoded by the caller's choice of type.
+    public func control<T: Decodable>(
+        _ id: String,
+        _ action: String,
+        hold: Bool = false,
+        as type: T.Type = JobView.self
+    ) async throws(CorralError) -> T {
+        let body = action == "requeue" && hold ? WireJSON.encode(RequeueRequest(hold: true)) : nil
+        return try await call(.post, "/v1/jobs/\(try Self.jobSegment(id))/\(action)", body: body)
+    }
+
+    /// `corral update`: a new time limit (seconds) and/or priority.
+    public func update<T: Decodable>(
+        _ id: String,
+        _ request: JobUpdateRequest,
+        as type: T.Type = JobView.self
+    ) async throws(CorralError) -> T {
+        try await call(.patch, "/v1/jobs/\(try Self.jobSegment(id))", body: WireJSON.encode(request))
+    }
+
     /// Starts `corral exec` in a running job: the session to read its output from.
     public func exec(_ id: String, command: [String], rank: Int? = nil) async throws(CorralError) -> ExecSessionView {
         let body = WireJSON.encode(ExecRequest(command: command, rank: rank))

@@ -14,9 +14,9 @@ extension JobLifecycle {
         if let stop = draft.job.stopRequest, case .cancel(let user) = stop.reason {
             draft.edit(attempt: live.number) { $0.finalState = .canceled }
             draft.move(.cancel(by: user))
-        } else if let preemptor = preemptor(draft.job) {
-            // It was leaving for a higher tier: back in the queue, no budget spent.
-            requeuePreempted(&draft, attempt: live.number, by: preemptor)
+        } else if returnsToQueue(draft.job) {
+            // It was leaving for a higher tier, or requeued: back in the queue, no budget spent.
+            requeueStopped(&draft, attempt: live.number)
         } else if draft.job.infraRetriesUsed < budget {
             draft.job.infraRetriesUsed += 1
             draft.job.stopRequest = nil
@@ -98,8 +98,8 @@ extension JobLifecycle {
             if draft.job.state == .starting { draft.move(.started(pid: attempt.pid ?? 0)) }
             draft.move(.exited(exit))
             retryIfAllowed(&draft)
-        case .preempt(let preemptor):
-            requeuePreempted(&draft, attempt: attempt.number, by: preemptor)
+        case .preempt, .requeue:
+            requeueStopped(&draft, attempt: attempt.number)
         }
     }
 
@@ -124,6 +124,13 @@ extension JobLifecycle {
             draft.job.preemptions += 1
             draft.job.stopRequest = nil
             draft.move(.retry(reason: "\(reason) while it was being preempted by job \(preemptor): back in the queue"))
+        case .requeue(let requester, let hold):
+            draft.job.stopRequest = nil
+            draft.move(.retry(reason: "\(reason) while it was being requeued by \(requester.name): back in the queue"))
+            if hold {
+                draft.job.hold = JobHold(by: requester.name, byAdmin: requester.isAdmin, at: draft.now)
+                draft.job.pendingReason = .held
+            }
         case nil where draft.job.infraRetriesUsed < budget:
             draft.job.infraRetriesUsed += 1
             draft.move(.retry(reason: "\(reason): retry \(draft.job.infraRetriesUsed) of \(budget) (node faults)"))

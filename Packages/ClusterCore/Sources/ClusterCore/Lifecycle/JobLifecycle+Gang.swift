@@ -282,8 +282,8 @@ extension JobLifecycle {
             return launchGivenBack(&draft, number, reason: exit.message ?? "a rank's node was lost")
         }
         let allExitedZero = live.ranks.allSatisfy { $0.endKind == .exited && $0.exit?.isSuccess == true }
-        if let preemptor = preemptor(draft.job), !allExitedZero {
-            return requeuePreempted(&draft, attempt: number, by: preemptor)
+        if returnsToQueue(draft.job), !allExitedZero {
+            return requeueStopped(&draft, attempt: number)
         }
         if case .cancel(let user)? = draft.job.stopRequest?.reason {
             draft.edit(attempt: number) { $0.finalState = .canceled }

@@ -5,24 +5,7 @@
 /// gang is preempted whole: every rank is stopped.
 extension JobLifecycle {
     static func preempt(_ draft: inout LifecycleDraft, by preemptor: JobID) {
-        let job = draft.job
-        guard job.state.isPlaced, job.stopRequest == nil, let live = job.liveAttempt else { return }
-        draft.job.stopRequest = StopRequest(.preempt(by: preemptor), at: draft.now)
-        if live.isGang {
-            draft.note("preempted by job \(preemptor): stopping its ranks")
-            return stopLiveRanks(&draft)
-        }
-        let allocation = AllocationID(job: job.id, attempt: live.number)
-        if job.state == .allocated, draft.context.allocation?.delivered != true {
-            // Nothing runs yet: the resources are free at once.
-            draft.effect(.release(allocation))
-            let now = draft.now
-            draft.editLive { $0.endedAt = now }
-            return requeuePreempted(&draft, attempt: live.number, by: preemptor)
-        }
-        draft.note("preempted by job \(preemptor): stopping its processes")
-        draft.effect(.stop(allocation))
-        draft.effect(.wake(live.node))
+        stopToRequeue(&draft, StopRequest(.preempt(by: preemptor), at: draft.now))
     }
 
     /// The preempted attempt's processes are gone: back to the queue, at its place.
@@ -35,11 +18,5 @@ extension JobLifecycle {
         draft.job.stopRequest = nil
         draft.move(.preempted(by: preemptor))
         draft.effect(.requestPass)
-    }
-
-    /// The job's stop request is a preemption: by which job.
-    static func preemptor(_ job: Job) -> JobID? {
-        if case .preempt(let by)? = job.stopRequest?.reason { return by }
-        return nil
     }
 }

@@ -77,10 +77,10 @@ extension JobLifecycle {
             let message = exit.message ?? "its agent could not renew the lease"
             draft.move(.nodeLost(reason: "fenced on \(attempt.node): \(message)"))
             finishLost(&draft, reason: "the agent confirmed its process ended")
-        } else if let preemptor = preemptor(draft.job), !(end.kind == .exited && exit.isSuccess) {
-            // Stopped for a higher tier. One that ended with exit 0 anyway (its last step done in time) is done:
-            // running it again would repeat what it did.
-            requeuePreempted(&draft, attempt: number, by: preemptor)
+        } else if returnsToQueue(draft.job), !(end.kind == .exited && exit.isSuccess) {
+            // Stopped for a higher tier, or requeued. One that ended with exit 0 anyway (its last step done in
+            // time) is done: running it again would repeat what it did.
+            requeueStopped(&draft, attempt: number)
         } else if let stop = draft.job.stopRequest, case .cancel(let user) = stop.reason {
             draft.edit(attempt: number) { $0.finalState = .canceled }
             draft.move(.cancel(by: user))

@@ -72,6 +72,11 @@ public enum JobLifecycle {
                 allocationGone(&draft, attempt: attempt, reason: reason)
             }
         case .preempt(let by): preempt(&draft, by: by)
+        case .hold(let requester): hold(&draft, by: requester)
+        case .release(let requester): release(&draft, by: requester)
+        case .requeue(let requester, let hold): requeue(&draft, by: requester, hold: hold)
+        case .update(let update, let requester, let maxPriority):
+            self.update(&draft, update, by: requester, maxPriority: maxPriority)
         case .reconnected(let attempt, let rank): if rank == 0 { reconnected(&draft, attempt: attempt) }
         case .timeLimitReached: timeLimitReached(&draft)
         case .dependencyFailed(let dependency, let state): dependencyFailed(&draft, dependency, state)
@@ -82,9 +87,9 @@ public enum JobLifecycle {
     /// The first record of every job, through the same code as every later one.
     static func submitted(_ draft: inout LifecycleDraft) {
         guard draft.job.state == .queued, draft.job.attempts.isEmpty, draft.outcome.records.isEmpty else { return }
-        let reason = "submitted by \(draft.job.user)"
+        let reason = "submitted by \(draft.job.user)" + (draft.job.hold == nil ? "" : ", held")
         draft.job.message = reason
-        draft.job.pendingReason = .resources
+        draft.job.pendingReason = draft.job.hold == nil ? .resources : .held
         draft.outcome.records.append(
             JobEventRecord(
                 job: draft.job.id,

@@ -31,6 +31,15 @@ public enum LifecycleEvent: Hashable, Sendable {
     case preempt(by: JobID)
     /// A RUNNING job passed its time limit (the controller's backstop to the node's own enforcement).
     case timeLimitReached
+    /// `corral hold`: a QUEUED job waits, reason Held, until released.
+    case hold(by: Requester)
+    /// `corral release`: the hold ends; an admin's hold only by an admin.
+    case release(by: Requester)
+    /// `corral requeue`: a placed job is stopped and goes back to QUEUED, its retries untouched; held once
+    /// back when `hold` (Slurm's `requeuehold`).
+    case requeue(by: Requester, hold: Bool)
+    /// `corral update`: a new time limit or priority. `maxPriority` is the job's queue's ceiling for users.
+    case update(JobUpdate, by: Requester, maxPriority: Int)
     /// A job in `depends_on` ended without succeeding, so this one can never run.
     case dependencyFailed(JobID, JobState)
 }

@@ -21,6 +21,16 @@ public enum LifecycleEffect: Hashable, Sendable {
 public enum LifecycleRejection: Hashable, Sendable {
     /// The job already ended (SUCCEEDED, FAILED, or LOST with its retries spent).
     case alreadyFinished(JobState)
+    /// Only a QUEUED job can be held or released (it is in this state).
+    case notQueued(JobState)
+    /// Only a placed job (ALLOCATED, STARTING, RUNNING) can be requeued.
+    case notPlaced(JobState)
+    /// Release of a job that is not held.
+    case notHeld
+    /// The requester may not do this; the message says why, for people.
+    case notAllowed(String)
+    /// The request itself is wrong (a value out of range); `field` names it.
+    case invalid(field: String, String)
 }
 
 /// The result of one event: the job's next version, the records to append, the effects, and what to store.
@@ -41,6 +51,8 @@ public struct LifecycleOutcome: Hashable, Sendable {
     public var effects: [LifecycleEffect] = []
     /// True when the event moved the job to another state (an agent's report is answered `applied`).
     public var transitioned = false
+    /// The job's spec changed (`corral update`): the store writes it too.
+    public var specChanged = false
     public var storage: Storage = .none
     public var rejection: LifecycleRejection?
 

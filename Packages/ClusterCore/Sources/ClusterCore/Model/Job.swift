@@ -29,6 +29,8 @@ public struct Job: Hashable, Sendable {
     public var notBefore: Timestamp?
     /// How often it was preempted and put back in the queue (spends neither retry budget).
     public var preemptions: Int = 0
+    /// Set while the job is held (`corral hold`): QUEUED, passed over by the scheduler until released.
+    public var hold: JobHold?
 
     public init(id: JobID, spec: JobSpec, user: String, submittedAt: Timestamp) {
         self.id = id

@@ -16,6 +16,10 @@ public struct QueueConfig: Hashable, Sendable {
     /// Its running jobs may be preempted for jobs of a queue of higher priority (the priority is the tier):
     /// stopped, and put back in the queue at their place, their retries untouched.
     public var preemptible: Bool
+    /// The highest job priority a user may ask for in this queue (at submission or with `corral update`); admins
+    /// may set any. 0 by default: users may lower their jobs' priority, not raise it over others' (the fair
+    /// share decides among users).
+    public var maxPriority: Int = 0
 
     public init(
         name: String,

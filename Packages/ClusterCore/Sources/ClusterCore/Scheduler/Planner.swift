@@ -120,6 +120,10 @@ struct Planner {
     }
 
     mutating func consider(_ job: Job) {
+        if job.hold != nil {
+            schedule.pending[job.id] = .held
+            return
+        }
         if let reason = dependencyReason(job) {
             schedule.pending[job.id] = reason
             return

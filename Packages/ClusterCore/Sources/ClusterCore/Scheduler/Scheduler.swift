@@ -33,8 +33,9 @@ public enum Scheduler {
         )
     }
 
-    /// Not held back by its backoff, a dependency or its array's `%limit`.
+    /// Not held, nor held back by its backoff, a dependency or its array's `%limit`.
     static func isRunnable(_ job: Job, _ snapshot: ClusterSnapshot) -> Bool {
+        if job.hold != nil { return false }
         if let notBefore = job.notBefore, notBefore > snapshot.now { return false }
         if job.spec.dependsOn.contains(where: { snapshot.jobStates[$0] != .succeeded }) { return false }
         if let task = job.array, let limit = task.limit, snapshot.runningArrayTasks[task.array, default: 0] >= limit {

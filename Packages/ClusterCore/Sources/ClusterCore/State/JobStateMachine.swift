@@ -26,6 +26,8 @@ public enum JobEvent: Hashable, Sendable {
     case dependencyFailed(JobID, JobState)
     /// Preempted by a job of a higher tier: back to the queue, at its place.
     case preempted(by: JobID)
+    /// A user or admin requeued it: back to the queue, at its place.
+    case requeued(by: String)
     /// Its node came back within the lease, still running it: it runs on (Nomad's reconnect).
     case reconnected(NodeID)
 }
@@ -161,6 +163,8 @@ public struct JobStateMachine: Hashable, Sendable {
             return ([.queued], { _ in .failed }, "dependency \(dependency) ended \(state): this job can never run")
         case .preempted(let job):
             return ([.allocated, .starting, .running], { _ in .queued }, "preempted by job \(job): back in the queue")
+        case .requeued(let user):
+            return ([.allocated, .starting, .running], { _ in .queued }, "requeued by \(user): back in the queue")
         case .reconnected(let node):
             return ([.lost], { _ in .running }, "node \(node) came back within the lease, still running it")
         }
@@ -180,6 +184,7 @@ public struct JobStateMachine: Hashable, Sendable {
         case .retry: "retry"
         case .dependencyFailed: "dependency failed"
         case .preempted: "preempted"
+        case .requeued: "requeued"
         case .reconnected: "reconnected"
         }
     }

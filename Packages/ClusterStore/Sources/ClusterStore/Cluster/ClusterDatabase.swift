@@ -29,8 +29,8 @@ public final class ClusterDatabase {
             """
             INSERT INTO jobs (id, user, name, queue, state, pending_reason, message, priority, submitted_at,
                 updated_at, retries_used, infra_retries_used, spec, stop_request, unix_user, array_task, not_before,
-                preemptions)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                preemptions, hold)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 .text(job.id.rawValue), .text(job.user), .text(job.spec.name), .text(job.spec.queue),
@@ -40,7 +40,7 @@ public final class ClusterDatabase {
                 .text(try specJSON(job.spec)), try Self.stopRequest(job),
                 SQLValue(job.unixUser),
                 SQLValue(try job.array.map { task throws(StoreError) in try StoredArrayTask.json(task) }),
-                SQLValue(job.notBefore?.milliseconds), SQLValue(job.preemptions),
+                SQLValue(job.notBefore?.milliseconds), SQLValue(job.preemptions), try Self.hold(job),
             ]
         )
         for attempt in job.attempts { try saveAttempt(attempt, of: job.id) }
@@ -54,25 +54,38 @@ public final class ClusterDatabase {
     }
 
     /// Saves the job's mutable fields and the attempts named (by default its current one; a report on an
-    /// older attempt names that one).
-    public func updateJob(_ job: Job, attempts: Set<Int>? = nil) throws(StoreError) {
+    /// older attempt names that one); its spec and priority too when `spec` (`corral update` changed them).
+    public func updateJob(_ job: Job, attempts: Set<Int>? = nil, spec: Bool = false) throws(StoreError) {
         try connection.run(
             """
             UPDATE jobs SET state = ?, pending_reason = ?, message = ?, updated_at = ?, retries_used = ?,
-                infra_retries_used = ?, stop_request = ?, not_before = ?, preemptions = ? WHERE id = ?
+                infra_retries_used = ?, stop_request = ?, not_before = ?, preemptions = ?, hold = ? WHERE id = ?
             """,
             [
                 .text(job.state.rawValue), SQLValue(job.pendingReason?.rawValue), SQLValue(job.message),
                 .integer(job.updatedAt.milliseconds), SQLValue(job.retriesUsed), SQLValue(job.infraRetriesUsed),
                 try Self.stopRequest(job), SQLValue(job.notBefore?.milliseconds), SQLValue(job.preemptions),
-                .text(job.id.rawValue),
+                try Self.hold(job), .text(job.id.rawValue),
             ]
         )
         guard connection.changes == 1 else {
             throw StoreError(code: .notFound, message: "job \(job.id) is not in the database", sql: "UPDATE jobs")
         }
+        if spec {
+            try connection.run(
+                "UPDATE jobs SET spec = ?, priority = ? WHERE id = ?",
+                [
+                    .text(try StoredSpec.encode(StoredSpec(job.spec))), SQLValue(job.spec.priority),
+                    .text(job.id.rawValue),
+                ]
+            )
+        }
         let numbers = attempts ?? Set(job.currentAttempt.map { [$0.number] } ?? [])
         for attempt in job.attempts where numbers.contains(attempt.number) { try saveAttempt(attempt, of: job.id) }
+    }
+
+    private static func hold(_ job: Job) throws(StoreError) -> SQLValue {
+        SQLValue(try job.hold.map { hold throws(StoreError) in try StoredSpec.encode(StoredHold(hold)) })
     }
 
     private static func stopRequest(_ job: Job) throws(StoreError) -> SQLValue {
@@ -144,6 +157,7 @@ public final class ClusterDatabase {
             if let text = row.string("stop_request") {
                 job.stopRequest = try StoredSpec.decode(StoredStopRequest.self, text).request
             }
+            if let text = row.string("hold") { job.hold = try StoredSpec.decode(StoredHold.self, text).hold }
             if let text = row.string("array_task") {
                 job.array = try StoredSpec.decode(StoredArrayTask.self, text).task
             }

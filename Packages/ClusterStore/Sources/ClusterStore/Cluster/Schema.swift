@@ -153,5 +153,12 @@ enum Schema {
                 ALTER TABLE attempts ADD COLUMN preempted_by TEXT;
                 """
         ),
+        // Job control (issue 17): a held job's hold (who, whether an admin, when), as JSON.
+        Migration(
+            id: "0010-job-hold",
+            sql: """
+                ALTER TABLE jobs ADD COLUMN hold TEXT;
+                """
+        ),
     ]
 }

@@ -116,10 +116,13 @@ struct StoredUsage: Codable {
 
 /// `StopRequest` in the jobs table's `stop_request` column.
 struct StoredStopRequest: Codable {
-    /// "cancel", "time_limit" or "preempt" (`by`: the preempting job).
+    /// "cancel", "time_limit", "preempt" (`by`: the preempting job) or "requeue" (`by`: who; `hold`: held once
+    /// back in the queue; `admin`: the requester was an admin).
     var reason: String
     var by: String?
     var at: Int64
+    var hold: Bool?
+    var admin: Bool?
 
     init(_ request: StopRequest) {
         switch request.reason {
@@ -132,6 +135,11 @@ struct StoredStopRequest: Codable {
         case .preempt(let job):
             reason = "preempt"
             by = job.rawValue
+        case .requeue(let requester, let hold):
+            reason = "requeue"
+            by = requester.name
+            self.hold = hold
+            admin = requester.isAdmin
         }
         at = request.at.milliseconds
     }
@@ -142,7 +150,25 @@ struct StoredStopRequest: Codable {
         case "cancel": return StopRequest(.cancel(by: by ?? "?"), at: at)
         case "time_limit": return StopRequest(.timeLimit, at: at)
         case "preempt": return by.map { StopRequest(.preempt(by: JobID($0)), at: at) }
+        case "requeue":
+            let requester = Requester(by ?? "?", isAdmin: admin ?? false)
+            return StopRequest(.requeue(requester, hold: hold ?? false), at: at)
         default: return nil
         }
     }
+}
+
+/// `JobHold` in the jobs table's `hold` column.
+struct StoredHold: Codable {
+    var by: String
+    var admin: Bool
+    var at: Int64
+
+    init(_ hold: JobHold) {
+        by = hold.by
+        admin = hold.byAdmin
+        at = hold.at.milliseconds
+    }
+
+    var hold: JobHold { JobHold(by: by, byAdmin: admin, at: Timestamp(milliseconds: at)) }
 }
