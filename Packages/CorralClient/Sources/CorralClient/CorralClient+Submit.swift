@@ -1,4 +1,4 @@
-import ClusterWire
+public import ClusterWire
 import HTTPKit
 
 /// Submissions that survive a dropped answer (issue 16): each carries an `Idempotency-Key`, and when the
@@ -11,6 +11,16 @@ extension CorralClient {
         .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(4),
     ]
 
+    /// Many jobs in one request and one transaction (`POST /v1/jobs/batch`, at most 1,000), with an
+    /// `Idempotency-Key` and the same retries as `submit`.
+    public func submitBatch(_ requests: [SubmitJobRequest]) async throws(CorralError) -> [JobView] {
+        let response: BatchSubmitResponse = try await submitIdempotently(
+            WireJSON.encode(BatchSubmitRequest(jobs: requests)),
+            path: "/v1/jobs/batch"
+        )
+        return response.jobs
+    }
+
     /// A fresh key: 128 random bits, as 32 hex digits.
     static func idempotencyKey() -> String {
         SecureRandom.bytes(16).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
@@ -18,6 +28,7 @@ extension CorralClient {
 
     func submitIdempotently<T: Decodable>(
         _ body: [UInt8],
+        path: String = "/v1/jobs",
         key: String = idempotencyKey()
     ) async throws(CorralError) -> T {
         var headers = HTTPHeaders()
@@ -27,7 +38,7 @@ extension CorralClient {
         while true {
             let response: HTTPClientResponse
             do {
-                response = try await http.execute(.post, "/v1/jobs", body: body, headers: headers)
+                response = try await http.execute(.post, path, body: body, headers: headers)
             } catch {
                 let refused = error.code == .couldNotConnect
                 sent = sent || !refused
