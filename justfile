@@ -96,11 +96,12 @@ replay TRACES="../shared/data/traces/replay":
         .build/release/corral-bench replay --trace {{TRACES}}/openb_load$load.csv --policy $policy --limits $limits --users $users | sed -n '4p;6p'; \
     done; done; done; done
 
-# Install the three binaries (release build) into PREFIX/bin.
+# Install the three binaries (release build, the Swift runtime linked in: each is one file that runs without a
+# Swift toolchain, and starts faster: docs/PERFORMANCE.md) into PREFIX/bin.
 install PREFIX="/usr/local":
-    swift build -c release
+    swift build -c release --static-swift-stdlib --scratch-path .build-static
     install -d {{PREFIX}}/bin
-    install -m 0755 .build/release/corral .build/release/corral-agent .build/release/corral-controller {{PREFIX}}/bin/
+    install -m 0755 .build-static/release/corral .build-static/release/corral-agent .build-static/release/corral-controller {{PREFIX}}/bin/
     @echo "installed corral, corral-agent and corral-controller into {{PREFIX}}/bin"
 
 # Slurm's command names as links to corral in PREFIX/bin (sbatch, srun, squeue, scancel, sacct, sinfo, scontrol:
