@@ -235,6 +235,13 @@ struct DashboardBrowserTests {
         // Drain gpu-b from its view with the mouse, with a reason; the API says it is drained.
         _ = try await browser.evaluate("location.hash = '#/nodes/gpu-b'")
         try await browser.waitFor("the Drain button", "!\(byID("node-drain")).hidden")
+        // Escape backs out: nothing changes, the focus is back on the button.
+        try await browser.click("#node-drain")
+        try await browser.waitFor("the confirmation", "\(byID("confirm")).open")
+        try await browser.press("Escape")
+        try await browser.waitFor("the confirmation closes", "!\(byID("confirm")).open")
+        #expect(try await browser.string("document.activeElement.id") == "node-drain")
+        #expect(try await cluster.corral(["nodes"]).stdout.contains("DRAINED") == false)
         try await browser.click("#node-drain")
         try await browser.waitFor("the confirmation", "\(byID("confirm")).open")
         #expect(try await browser.string("document.activeElement.id") == "confirm-reason")
