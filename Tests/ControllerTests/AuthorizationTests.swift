@@ -101,6 +101,7 @@ import Testing
             "GET /v1/queues": user(),
             "GET /v1/nodes": user(),
             "GET /v1/nodes/{id}": user(),
+            "GET /v1/nodes/{id}/utilization": user(),
             "POST /v1/nodes/{id}/drain": adminOnly,
             "POST /v1/nodes/{id}/resume": adminOnly,
             "POST /v1/nodes/{id}/revoke": adminOnly,

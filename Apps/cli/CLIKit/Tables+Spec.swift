@@ -66,3 +66,8 @@ extension Tables {
         return "\(cents / 100).\(cents % 100 < 10 ? "0" : "")\(cents % 100)"
     }
 }
+
+extension Tables {
+    /// The REASON cell of a running job whose GPUs are flagged idle.
+    static func idleMarker(_ idle: IdleView) -> String { "IDLE (GPUs at \(idle.meanUtilization)%)" }
+}

@@ -47,7 +47,8 @@ enum Tables {
                     job.arraySummary != nil
                         ? "-" : job.node.map { job.nodes > 1 ? "\($0)+\(job.nodes - 1)" : $0 } ?? "-",
                     time(job, now: now),
-                    job.reason ?? job.stopping.map { "stopping: \($0)" } ?? job.exitCode.map { "exit \($0)" } ?? "-",
+                    job.reason ?? job.stopping.map { "stopping: \($0)" } ?? job.idle.map(idleMarker)
+                        ?? job.exitCode.map { "exit \($0)" } ?? "-",
                 ]
             }
         )
@@ -247,6 +248,12 @@ enum Tables {
         ]
         if let stopping = job.stopping {
             lines.append(("stopping", "\(stopping): it ends when its node says its processes are gone"))
+        }
+        if let idle = job.idle {
+            lines.append(("idle", "its GPUs average \(idle.meanUtilization)% (flagged idle since \(idle.since))"))
+        }
+        if let hold = job.hold {
+            lines.append(("held", "by \(hold.by)\(hold.admin ? " (an admin: only an admin can release it)" : "")"))
         }
         lines += [
             ("command", job.command.map(quote).joined(separator: " ")), ("cwd", job.cwd),

@@ -46,6 +46,8 @@ public struct ControllerConfiguration: Sendable, Hashable {
     /// Ports a gang's rank 0 may be told to listen on (`MASTER_PORT`), as Slurm's MpiParams=ports: one per gang
     /// whose rank 0 shares the node, never one another Corral gang there holds.
     public var gangPorts: ClosedRange<Int> = 29500...29999
+    /// When a running job's GPUs count as idle (`idle_gpu_threshold`, `idle_gpu_window`).
+    public var idleGPUs = IdleGPUPolicy()
 
     public var tlsEnabled: Bool { tlsCertificate != nil && tlsKey != nil }
 
@@ -153,6 +155,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
                 minimumRuntime = Int(seconds)
                 continue
             }
+            if try Self.idleSetting(key, value, into: &idleGPUs, path: path) { continue }
             if key == "accounts" {
                 accounts = try Self.accounts(from: value, path: path)
                 continue
@@ -283,6 +286,8 @@ extension ControllerConfiguration {
                     queue.preemptible = flag
                 case ("max_priority", .integer(let number)?) where SpecLimits.priorityRange.contains(Int(number)):
                     queue.maxPriority = Int(number)
+                case ("idle_cancel_after", .integer(let seconds)?) where seconds >= 0 && seconds <= 7 * 86_400:
+                    queue.idleCancelAfter = Int(seconds)
                 case ("max_running_gpus_per_user", .integer(let number)?) where number >= 0:
                     queue.maxRunningGPUsPerUser = Int(number)
                 case ("default_time_limit", .integer(let number)?) where number > 0:

@@ -12,8 +12,12 @@ extension API {
             return HTTPResponse(
                 status: .ok,
                 headers: HTTPHeaders([("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]),
-                body: Array(await state.metrics().utf8)
+                body: Array((await state.metrics() + httpMetrics.text()).utf8)
             )
+        }
+        router.add(.get, "/v1/nodes/{id}/utilization") { request in
+            _ = try user(request)
+            return .json(WireJSON.encode(try await state.utilizationView(NodeID(parameter(request, "id")))))
         }
         router.add(.get, "/v1/queues") { request in
             _ = try user(request)

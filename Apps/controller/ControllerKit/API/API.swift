@@ -13,6 +13,8 @@ struct API: Sendable {
     let logs: LogStore
     let settings: ControllerConfiguration
     let exec: ExecSessions
+    /// HTTP requests and their durations, for /metrics (shared by every copy of this value).
+    let httpMetrics = HTTPMetrics()
 
     func router() -> Router {
         var router = Router()
@@ -36,7 +38,9 @@ struct API: Sendable {
     }
 
     /// The router with the domain's errors mapped to responses: what the server serves.
-    func responder(log: any LogSink) -> MappingErrors { MappingErrors(router: router(), log: log) }
+    func responder(log: any LogSink) -> MappingErrors {
+        MappingErrors(router: router(), log: log, metrics: httpMetrics)
+    }
 
     // MARK: Shared by the areas
 

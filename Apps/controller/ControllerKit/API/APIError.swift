@@ -153,18 +153,30 @@ extension APIError {
 
 /// The router behind the error mapping: handlers throw domain errors, clients get the envelope. An error
 /// nobody mapped is a fault of ours: logged here, a bare 500 for the client.
+/// It also counts every request for /metrics, by route pattern (unknown paths as "unmatched").
 struct MappingErrors: HTTPResponder {
     let router: Router
     let log: any LogSink
+    let metrics: HTTPMetrics
 
     func respond(to request: HTTPRequest) async throws -> HTTPResponse {
+        let start = ContinuousClock.now
+        let route = router.route(request.method, request.path) ?? "unmatched"
+        func record(_ code: Int) {
+            let elapsed = start.duration(to: .now)
+            let (seconds, attoseconds) = elapsed.components
+            metrics.record(route: route, code: code, seconds: Double(seconds) + Double(attoseconds) / 1e18)
+        }
         do {
-            return try await router.respond(to: request)
+            let response = try await router.respond(to: request)
+            record(response.status.code)
+            return response
         } catch {
             let mapped = APIError(mapping: error)
             if mapped.status == .internalServerError || mapped.status == .insufficientStorage {
                 log.error("\(request.method) \(request.path.prefix(200)): \(error)")
             }
+            record(mapped.status.code)
             throw mapped
         }
     }

@@ -19,6 +19,7 @@ extension ClusterState {
     ) throws -> Registration {
         let id = NodeID(request.nodeId)
         let now = clock.now()
+        agentReports["register", default: 0] += 1
         if nodes[id]?.revoked == true { throw ClusterError.nodeRevoked(id) }
         let previousBoot = nodes[id]?.bootID
         let isNew = nodes[id] == nil
@@ -119,6 +120,7 @@ extension ClusterState {
 
     func heartbeat(node id: NodeID, _ request: HeartbeatRequest) throws -> HeartbeatResponse {
         guard var node = nodes[id] else { throw ClusterError.nodeNotRegistered(id) }
+        agentReports["heartbeat", default: 0] += 1
         let now = clock.now()
         let before = node
         node.lastHeartbeat = now
@@ -146,6 +148,7 @@ extension ClusterState {
             view: livenessView(now: now)
         )
         stage(actions, in: &changes)
+        recordUtilization(of: node, at: now)
         for running in request.running {
             guard let usage = running.usage?.usage, let allocation = AllocationID(parsing: running.allocationId),
                 allocations[allocation]?.node == id
@@ -159,6 +162,10 @@ extension ClusterState {
         try commit(changes)
         nodes[id] = node
         if schedulable { requestSchedulingPass() }
+        // After the samples are in memory: the idle look reads (and flags) the jobs as they now are.
+        var idle = ChangeSet()
+        checkIdle(on: id, now: now, in: &idle)
+        try commit(idle)
         let stop = NodeLiveness.stopList(
             node: id,
             reported: reported,

@@ -81,6 +81,7 @@ extension ClusterState {
                 jobOrder.append(job.id)
                 if let task = job.array { arrayTasks[task.array, default: []].append(job.id) }
             }
+            jobMetrics.observe(before: jobs[job.id], after: job)
             keep(job)
         }
         for outcome in changes.outcomes { for effect in outcome.effects { carryOut(effect) } }

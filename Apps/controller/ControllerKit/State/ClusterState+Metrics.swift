@@ -57,6 +57,7 @@ extension ClusterState {
                 if let value = gpu.memoryUsedMiB { out.sample("corral_gpu_memory_used_bytes", gpuLabels, value << 20) }
             }
         }
+        renderCounters(into: &out)
         return out.text
     }
 }

@@ -5,6 +5,8 @@ import ClusterWire
 extension ClusterState {
     /// Each configured queue with its depth and usage, by priority then name.
     func queueViews() -> [QueueView] {
+        let now = clock.now()
+        jobMetrics.trim(now: now)
         var pending: [String: Int] = [:]
         for id in queued { if let job = jobs[id] { pending[job.spec.queue, default: 0] += 1 } }
         var running: [String: Int] = [:]
@@ -31,6 +33,12 @@ extension ClusterState {
                 )
                 view.preemptible = queue.preemptible ? true : nil
                 view.maxPriority = queue.maxPriority
+                view.idleCancelAfter = queue.idleCancelAfter
+                if let waits = jobMetrics.waitFigures(queue: queue.name, now: now) {
+                    view.waitP50Seconds = waits.p50
+                    view.waitP95Seconds = waits.p95
+                    view.waitsCounted = waits.count
+                }
                 return view
             }
     }

@@ -102,6 +102,7 @@ extension ClusterState {
         from node: NodeID,
         _ report: AllocationStatusRequest
     ) throws -> AllocationStatusResponse {
+        agentReports["status", default: 0] += 1
         var changes = ChangeSet()
         let outcome = try stage(report, for: id, from: node, in: &changes)
         try commit(changes)
@@ -125,6 +126,7 @@ extension ClusterState {
         _ reports: [AllocationStatusReport],
         from node: NodeID
     ) -> [Result<AllocationStatusResponse, ReportFailure>] {
+        agentReports["status", default: 0] += reports.count
         var changes = ChangeSet()
         var staged: [Result<(AllocationID, LifecycleOutcome), ReportFailure>] = []
         for report in reports {

@@ -81,7 +81,10 @@ extension ClusterState {
     func runSchedulingPass() {
         passRequested = false
         guard !queued.isEmpty else { return }
+        let started = ContinuousClock.now
         let schedule = Scheduler.plan(snapshot(now: clock.now()), policy: settings.policy)
+        let (seconds, attoseconds) = started.duration(to: .now).components
+        passDurations.observe(Double(seconds) + Double(attoseconds) / 1e18)
         var changes = ChangeSet()
         // A job whose dependency ended without succeeding can never run: it fails, saying which and why.
         for (id, dependency) in schedule.failedDependencies.sorted(by: { $0.key < $1.key }) {

@@ -48,6 +48,12 @@ actor ClusterState {
     var backoffWake: Timestamp?
     /// The jobs the last pass chose to preempt, by preemptor (for explain; memory only).
     var preemptionPlans: [JobID: [JobID]] = [:]
+    /// Counters and histograms of jobs' lives, scheduling passes and agents' reports, for /metrics.
+    var jobMetrics = JobMetrics()
+    var passDurations = Histogram(Histogram.passes)
+    var agentReports: [String: Int] = [:]
+    /// Each node's GPU utilization over the last hour, from its heartbeats (memory only).
+    var utilization: [NodeID: UtilizationHistory] = [:]
     /// Why the last write failed for want of space, until a write succeeds again (`/healthz` says it).
     var storageFault: String?
 

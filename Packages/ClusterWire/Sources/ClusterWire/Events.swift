@@ -73,6 +73,13 @@ public struct QueueView: Codable, Hashable, Sendable {
     public var preemptible: Bool?
     /// The highest job priority a user may ask for here (admins any).
     public var maxPriority: Int?
+    /// Seconds its idle jobs are canceled after being flagged (nil: only flagged).
+    public var idleCancelAfter: Int?
+    /// From submission to first placement, of the jobs placed in the last hour: median and 95th percentile
+    /// (seconds), and how many; absent when none was placed.
+    public var waitP50Seconds: Double?
+    public var waitP95Seconds: Double?
+    public var waitsCounted: Int?
 
     public init(
         name: String,

@@ -54,6 +54,51 @@ public struct ArrayControlResponse: Codable, Hashable, Sendable {
     }
 }
 
+/// A running job whose GPUs are flagged idle, in `JobView` (issue 17).
+public struct IdleView: Codable, Hashable, Sendable {
+    public var since: String
+    /// Its GPUs' mean utilization over the idle window, percent.
+    public var meanUtilization: Double
+
+    public init(_ mark: IdleMark) {
+        since = WireTime.format(mark.since)
+        meanUtilization = (mark.meanPercent * 10).rounded() / 10
+    }
+}
+
+/// `GET /v1/nodes/{id}/utilization`: the node's GPU utilization over the last hour, per GPU, oldest first;
+/// one point per bucket with a figure (the mean of the heartbeats in it).
+public struct NodeUtilizationResponse: Codable, Hashable, Sendable {
+    public struct Point: Codable, Hashable, Sendable {
+        public var at: String
+        public var percent: Double
+    }
+
+    public struct GPUSeries: Codable, Hashable, Sendable {
+        public var index: Int
+        public var points: [Point]
+    }
+
+    public var node: String
+    public var bucketSeconds: Double
+    public var gpus: [GPUSeries]
+
+    public init(node: String, history: UtilizationHistory?) {
+        self.node = node
+        bucketSeconds = Double((history?.bucket ?? .seconds(30)).milliseconds) / 1000
+        gpus = (history?.gpus ?? []).map { index in
+            GPUSeries(
+                index: index,
+                points: (history?.buckets ?? []).compactMap { bucket in
+                    bucket.mean(gpu: index).map {
+                        Point(at: WireTime.format(bucket.start), percent: ($0 * 10).rounded() / 10)
+                    }
+                }
+            )
+        }
+    }
+}
+
 /// A held job's hold, in `JobView`.
 public struct HoldView: Codable, Hashable, Sendable {
     public var by: String

@@ -297,6 +297,8 @@ public struct JobView: Codable, Hashable, Sendable {
     public var preemptions: Int?
     /// Set while the job is held (`corral hold`): who held it.
     public var hold: HoldView?
+    /// Set while the job runs with its GPUs flagged idle.
+    public var idle: IdleView?
 
     public init(_ job: Job) {
         let current = job.currentAttempt
@@ -309,6 +311,7 @@ public struct JobView: Codable, Hashable, Sendable {
         reason = job.state == .queued ? job.pendingReason?.rawValue : nil
         preemptions = job.preemptions > 0 ? job.preemptions : nil
         hold = job.state == .queued ? job.hold.map(HoldView.init) : nil
+        idle = job.state == .running ? job.idle.map(IdleView.init) : nil
         message = job.message
         node = current?.node.rawValue
         gpuIndices = current?.gpuIndices ?? []

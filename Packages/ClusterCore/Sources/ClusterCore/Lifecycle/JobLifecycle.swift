@@ -80,6 +80,15 @@ public enum JobLifecycle {
         case .reconnected(let attempt, let rank): if rank == 0 { reconnected(&draft, attempt: attempt) }
         case .timeLimitReached: timeLimitReached(&draft)
         case .dependencyFailed(let dependency, let state): dependencyFailed(&draft, dependency, state)
+        case .idleGPUs(let mean, let window, let cancelAt):
+            guard draft.job.state == .running else { break }
+            let minutes = max(window.milliseconds / 60_000, 1)
+            var note = "GPUs idle: \((mean * 10).rounded() / 10)% on average over the last \(minutes) min"
+            if let cancelAt {
+                let seconds = max((cancelAt - draft.now).milliseconds / 1000, 0)
+                note += "; it will be canceled in \(seconds) s unless they get busy (its queue's idle_cancel_after)"
+            }
+            draft.note(note)
         }
         return draft.outcome
     }

@@ -40,6 +40,9 @@ public enum LifecycleEvent: Hashable, Sendable {
     case requeue(by: Requester, hold: Bool)
     /// `corral update`: a new time limit or priority. `maxPriority` is the job's queue's ceiling for users.
     case update(JobUpdate, by: Requester, maxPriority: Int)
+    /// The controller found the job's GPUs idle (`IdleGPUs`): a record saying so, and when it will be canceled
+    /// if its queue cancels idle jobs.
+    case idleGPUs(meanPercent: Double, window: Duration, cancelAt: Timestamp?)
     /// A job in `depends_on` ended without succeeding, so this one can never run.
     case dependencyFailed(JobID, JobState)
 }

@@ -31,6 +31,8 @@ public struct Job: Hashable, Sendable {
     public var preemptions: Int = 0
     /// Set while the job is held (`corral hold`): QUEUED, passed over by the scheduler until released.
     public var hold: JobHold?
+    /// Set while the job is RUNNING and its GPUs are idle (`IdleGPUs`); memory only, never stored.
+    public var idle: IdleMark?
 
     public init(id: JobID, spec: JobSpec, user: String, submittedAt: Timestamp) {
         self.id = id

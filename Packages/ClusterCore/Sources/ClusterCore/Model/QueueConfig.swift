@@ -20,6 +20,9 @@ public struct QueueConfig: Hashable, Sendable {
     /// may set any. 0 by default: users may lower their jobs' priority, not raise it over others' (the fair
     /// share decides among users).
     public var maxPriority: Int = 0
+    /// Seconds: a job of this queue flagged idle (its GPUs under the idle threshold for the idle window) is
+    /// warned in its event log, and canceled once it has stayed idle this much longer. Nil: only flagged.
+    public var idleCancelAfter: Int?
 
     public init(
         name: String,

@@ -4,6 +4,8 @@ struct RouteNode: Sendable {
     struct Route: Sendable {
         let handler: Router.Handler
         let parameterNames: [String]
+        /// "METHOD /pattern", as registered.
+        let pattern: String
     }
 
     enum Segment: Hashable, Sendable {

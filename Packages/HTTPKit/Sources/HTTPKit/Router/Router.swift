@@ -32,7 +32,11 @@ public struct Router: HTTPResponder {
             if case .parameter(let name) = segment { return name }
             return nil
         }
-        root.insert(segments[...], method: method, route: .init(handler: handler, parameterNames: names))
+        root.insert(
+            segments[...],
+            method: method,
+            route: .init(handler: handler, parameterNames: names, pattern: route)
+        )
     }
 
     public func match(_ method: HTTPMethod, _ path: String) -> Match {
@@ -45,6 +49,15 @@ public struct Router: HTTPResponder {
         if allowed.isEmpty { return .notFound }
         if allowed.contains(.get) { allowed.insert(.head) }
         return .methodNotAllowed(allowed: allowed.sorted { $0.rawValue < $1.rawValue })
+    }
+
+    /// The route ("METHOD /pattern") a request would be served by, for labels that must not hold ids; nil
+    /// when none (a 404 or 405).
+    public func route(_ method: HTTPMethod, _ path: String) -> String? {
+        let segments = path.split(separator: "/")
+        var values: [String] = []
+        var allowed: Set<HTTPMethod> = []
+        return root.find(segments, at: 0, method: method, values: &values, allowed: &allowed)?.pattern
     }
 
     public func respond(to request: HTTPRequest) async throws -> HTTPResponse {

@@ -8,6 +8,14 @@ struct PrometheusText {
     }
 
     mutating func sample(_ name: String, _ labels: [String: String], _ value: Int) {
+        sample(name, labels, text: String(value))
+    }
+
+    mutating func sample(_ name: String, _ labels: [String: String], _ value: Double) {
+        sample(name, labels, text: Self.number(value))
+    }
+
+    private mutating func sample(_ name: String, _ labels: [String: String], text value: String) {
         let rendered = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(Self.escape($0.value))\"" }
         text += name + (rendered.isEmpty ? "" : "{" + rendered.joined(separator: ",") + "}") + " \(value)\n"
     }
