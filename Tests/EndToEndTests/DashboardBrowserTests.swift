@@ -56,14 +56,20 @@ struct DashboardBrowserTests {
 
     @Test func everyViewInHeadlessChromiumWithJobsInEveryState() async throws {
         let cluster = try TestCluster()
-        try await cluster.startController()
+        // GPUs under 90% for 3 s count as idle here (30 min at 5% by default): gpu-a's jobs are flagged.
+        let config = cluster.root + "/controller.toml"
+        try "idle_gpu_window = 3\nidle_gpu_threshold = 90\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try await cluster.startController(extra: ["--config", config])
         let tools = cluster.root + "/tools"
         try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
         try await cluster.startAgent("gpu-a", gpus: 0, nvidiaSMI: try Self.standInNvidiaSMI(in: tools))
-        try await cluster.startAgent("gpu-b", gpus: 2)
         try await cluster.configureCLI()
         let alice = try await Self.token(cluster, "alice")
         let bob = try await Self.token(cluster, "bob")
+        // The idle job goes first, so onto gpu-a, the node that measures its GPUs (gpu-b's are declared).
+        let idler = try await Self.submit(cluster, alice, ["--name", "idler", "--gpus", "1", "--", "sleep", "300"])
+        #expect(try await cluster.waitForState(idler, ["RUNNING"]).node == "gpu-a")
+        try await cluster.startAgent("gpu-b", gpus: 2)
         try await waitUntil("both nodes are READY with their GPUs", timeout: 30) {
             let nodes = try await cluster.corral(["nodes"])
             return nodes.stdout.components(separatedBy: "READY").count == 3 && !nodes.stdout.contains("0/0")
@@ -87,10 +93,11 @@ struct DashboardBrowserTests {
         #expect(try await cluster.corral(["cancel", canceled, "--yes"]).status == 0)
         let expected = [
             done: "SUCCEEDED", failed: "FAILED", canceled: "CANCELED", held: "QUEUED", waits: "QUEUED",
-            ticker: "RUNNING",
+            ticker: "RUNNING", idler: "RUNNING",
         ]
         for (id, state) in expected { _ = try await cluster.waitForState(id, [state]) }
         _ = try await cluster.waitForState(bobs, ["RUNNING"])
+        try await waitUntil("the idle job is flagged", timeout: 30) { try await cluster.job(idler).idle != nil }
 
         let browser = try await Browser(profile: cluster.root + "/chromium", log: cluster.root + "/chromium.log")
         let shots = ProcessInfo.processInfo.environment["CORRAL_SCREENSHOTS"] ?? cluster.root + "/screenshots"
@@ -118,6 +125,8 @@ struct DashboardBrowserTests {
         }
         #expect(!rows.contains { $0.first == bobs }, "Bob's job is not Alice's to see")
         #expect(rows.first { $0.first == held }?.last == "Held")
+        #expect(rows.first { $0.first == idler }?[4] == "RUNNINGIDLE", "an IDLE badge beside the state: \(rows)")
+        #expect(rows.first { $0.first == done }?[4] == "SUCCEEDED")
         let summary = try await browser.string("\(byID("summary")).textContent")
         #expect(summary.contains("2 of 2 nodes ready") && summary.contains("of 4 GPUs in use"), "\(summary)")
         try await Self.shoot(browser, shots, "jobs")
@@ -170,6 +179,11 @@ struct DashboardBrowserTests {
         )
         try await browser.waitFor("the log is complete", "\(byID("log-state")).textContent.includes('whole log')")
         #expect(try await browser.string("\(byID("status")).textContent").contains("Job \(ticker): cancel sent"))
+
+        // The idle job's view says since when its GPUs are idle.
+        _ = try await browser.evaluate("location.hash = '#/jobs/\(idler)'")
+        try await browser.waitFor("the idle job", "\(byID("job-state")).textContent.startsWith('RUNNINGIDLE')")
+        #expect(try await browser.string("\(byID("job-state")).textContent").contains("GPUs idle since"))
 
         // A held job offers Release and Cancel; Bob's job is no job to Alice.
         _ = try await browser.evaluate("location.hash = '#/jobs/\(held)'")
