@@ -44,8 +44,39 @@ struct DashboardBrowserTests {
         return result.stdout.trimmed
     }
 
-    /// A screenshot of the view as it is, which must be a PNG of the window's width and some height.
+    /// What a screen reader and a keyboard need of the view shown: one heading of level 1, a label for every
+    /// input, a name for every button and link, a caption for every table and a scope for every header cell,
+    /// no id twice, and nothing made clickable that is not a control.
+    static let audit = """
+        (() => {
+          const shown = (e) => e.getClientRects().length > 0;
+          const problems = [];
+          const headings = [...document.querySelectorAll("h1")].filter(shown);
+          if (headings.length !== 1) problems.push(headings.length + " headings of level 1");
+          for (const e of document.querySelectorAll("input, select, textarea")) {
+            if (shown(e) && e.labels.length === 0 && !e.getAttribute("aria-label")) problems.push("no label: " + e.id);
+          }
+          for (const e of document.querySelectorAll("button, a")) {
+            if (shown(e) && !(e.textContent.trim() || e.getAttribute("aria-label"))) problems.push("no name: " + e.id);
+          }
+          for (const e of document.querySelectorAll("table")) if (shown(e) && !e.caption) problems.push("no caption");
+          for (const e of document.querySelectorAll("th")) {
+            if (shown(e) && !e.scope) problems.push("no scope: " + e.textContent);
+          }
+          const ids = [...document.querySelectorAll("[id]")].map((e) => e.id);
+          for (const id of new Set(ids)) if (ids.indexOf(id) !== ids.lastIndexOf(id)) problems.push("id twice: " + id);
+          for (const e of document.querySelectorAll("[onclick], div[tabindex], span[tabindex], td[tabindex]")) {
+            problems.push("clickable non-control: " + e.tagName);
+          }
+          return problems;
+        })()
+        """
+
+    /// A screenshot of the view as it is, which must be a PNG of the window's width and some height, after the
+    /// view passed the audit.
     static func shoot(_ browser: Browser, _ directory: String, _ name: String) async throws {
+        let problems = try await browser.evaluate(audit) as? [String]
+        #expect(problems == [], "\(name): \(problems ?? ["the audit did not run"])")
         let png = try await browser.screenshot(directory + "/\(name).png")
         #expect(png.count > 5000, "\(name).png is \(png.count) bytes")
         #expect(png.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]), "\(name).png is no PNG")
@@ -211,6 +242,9 @@ struct DashboardBrowserTests {
         _ = try await browser.evaluate("location.hash = '#/jobs'")
         try await browser.waitFor("everyone's jobs", "\(byID("jobs")).textContent.includes('\(bobs)')")
         #expect(try await browser.string("\(byID("who")).textContent") == "Signed in as admin (admin)")
+        // The list refreshes itself: a job submitted now shows up without a reload.
+        let late = try await cluster.submit(["--name", "late", "--hold"], ["true"])
+        try await browser.waitFor("the new job", "\(byID("jobs")).textContent.includes('\(late)')", timeout: 10)
 
         // Nodes, as an admin: a Drain button on each.
         _ = try await browser.evaluate("location.hash = '#/nodes'")
