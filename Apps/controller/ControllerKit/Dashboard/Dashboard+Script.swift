@@ -192,7 +192,8 @@ extension Dashboard {
           app.timers = [];
         }
 
-        // Runs `task` now and then every `ms` while the view it belongs to is shown.
+        // Runs `task` now and then every `ms` while the view it belongs to is shown; not again after a 404
+        // (what is not there will not come back by asking again).
         function every(ms, live, task) {
           const run = async () => {
             if (!live()) return;
@@ -200,6 +201,7 @@ extension Dashboard {
               await task();
             } catch (error) {
               if (live() && error.status !== 401) showError(error.message);
+              if (error.status === 404) return;
             }
             if (live()) app.timers.push(setTimeout(run, ms));
           };

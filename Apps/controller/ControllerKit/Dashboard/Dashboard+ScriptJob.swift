@@ -118,7 +118,7 @@ extension Dashboard {
             const state = head.headers.get("X-Corral-Job-State") || "";
             let response = head;
             if (current !== attempt) {
-              if (attempt !== null) append("\n--- attempt " + current + " ---\n");
+              if (attempt !== null && attempt !== "0") append("\n--- attempt " + current + " ---\n");
               attempt = current;
               decoder = new TextDecoder();
               offset = Math.max(0, size - 65536);
