@@ -107,7 +107,8 @@ struct DashboardBrowserTests {
         }
 
         // Alice's jobs in every state but LOST, and one of Bob's.
-        let done = try await Self.submit(cluster, alice, ["--name", "done", "--gpus", "1", "--", "echo", "done"])
+        let markup = "<img src=x onerror=\"document.title='pwned'\"><b>done</b>"
+        let done = try await Self.submit(cluster, alice, ["--name", "done", "--gpus", "1", "--", "echo", markup])
         let failed = try await Self.submit(cluster, alice, ["--name", "fails", "--", "sh", "-c", "echo no; exit 3"])
         let canceled = try await Self.submit(cluster, alice, ["--name", "dropped", "--hold", "--", "true"])
         let held = try await Self.submit(cluster, alice, ["--name", "held", "--hold", "--gpus", "1", "--", "true"])
@@ -215,6 +216,13 @@ struct DashboardBrowserTests {
         _ = try await browser.evaluate("location.hash = '#/jobs/\(idler)'")
         try await browser.waitFor("the idle job", "\(byID("job-state")).textContent.startsWith('RUNNINGIDLE')")
         #expect(try await browser.string("\(byID("job-state")).textContent").contains("GPUs idle since"))
+
+        // Markup in a log is text: shown as typed, no element made of it.
+        _ = try await browser.evaluate("location.hash = '#/jobs/\(done)'")
+        try await browser.waitFor("the finished job's log", "\(byID("log-state")).textContent.includes('whole log')")
+        #expect(try await browser.string("\(byID("job-log")).textContent") == markup + "\n")
+        #expect(try await browser.evaluate("document.querySelectorAll('img, b').length") as? Int == 0)
+        #expect(try await browser.string("document.title") == "Job \(done) (done) - Corral")
 
         // A held job offers Release and Cancel; Bob's job is no job to Alice.
         _ = try await browser.evaluate("location.hash = '#/jobs/\(held)'")
