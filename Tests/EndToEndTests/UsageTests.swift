@@ -254,14 +254,21 @@ struct MetricsTests {
         ] {
             #expect(lines.contains(expected), "missing \(expected) in\n\(text)")
         }
-        // Every sample belongs to a family announced by HELP and TYPE before it; values are integers.
+        // Every sample belongs to a family announced by HELP and TYPE before it (a histogram's by its _bucket,
+        // _sum and _count series); values are numbers, integers but for histogram sums.
         var announced: Set<String> = []
         for line in text.split(separator: "\n") {
-            if line.hasPrefix("# TYPE ") { announced.insert(String(line.split(separator: " ")[2])) }
+            if line.hasPrefix("# TYPE ") {
+                let parts = line.split(separator: " ")
+                announced.insert(String(parts[2]))
+                if parts[3] == "histogram" { for suffix in ["_bucket", "_count"] { announced.insert(parts[2] + suffix) } }
+                if parts[3] == "histogram" { announced.insert(parts[2] + "_sum") }
+            }
             if line.hasPrefix("#") { continue }
             let name = String(line.prefix { $0 != "{" && $0 != " " })
             #expect(announced.contains(name), "\(line)")
-            #expect(Int64(line.split(separator: " ").last ?? "") != nil, "\(line)")
+            let value = line.split(separator: " ").last ?? ""
+            #expect(name.hasSuffix("_sum") ? Double(value) != nil : Int64(value) != nil, "\(line)")
         }
 
         // Counts come back after a restart (from the database, not a scan per scrape).

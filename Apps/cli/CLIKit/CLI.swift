@@ -42,7 +42,7 @@ public enum CLI {
                       (--since 7d, --by user|queue|node, --user NAME)
           drain       stop placing new work on a node (admin): corral drain NODE [--reason TEXT]
           resume      let a drained node take work again (admin)
-          config      config show | config set KEY VALUE (endpoint, token, ca_file)
+          config      config show | config set KEY VALUE (endpoint, token, ca_file, notify)
           slurm       Slurm's commands on Corral: corral slurm sbatch|srun|squeue|scancel|sacct|sinfo|scontrol ...
                       (also as links named sbatch, squeue...: just install-slurm-compat; docs/slurm.md)
           completion  completion bash|zsh|fish: a completion script

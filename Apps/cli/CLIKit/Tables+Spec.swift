@@ -15,6 +15,7 @@ extension Tables {
             lines.append(("signal", "SIG\(signal.name) \(signal.seconds)s before its time limit or a preemption"))
         }
         if job.priority != 0 { lines.append(("priority", "\(job.priority)")) }
+        if let notify = job.notify { lines.append(("notify", "\(notify) (when it starts, ends or is preempted)")) }
         if job.maxRetries > 0 {
             let used = max(0, job.attempts.filter { $0.state == "FAILED" }.count)
             lines.append(("retries", "up to \(job.maxRetries) for its own failures (\(used) failed attempts so far)"))

@@ -22,6 +22,16 @@ struct CommandContext: Sendable {
         return CorralClient(endpoint: endpoint, token: token, caFile: config.caFile)
     }
 
+    /// The request with the user's default `--notify` URL (config `notify`, CORRAL_NOTIFY) when it has none.
+    func withDefaultNotify(_ request: SubmitJobRequest) -> SubmitJobRequest {
+        guard request.notify == nil,
+            let url = try? CLIConfig.load(environment: environment, flags: globals).notify
+        else { return request }
+        var request = request
+        request.notify = url
+        return request
+    }
+
     /// `value` as pretty JSON with `--json`, else `text` (computed only then).
     func print(_ value: some Encodable, text: @autoclosure () -> String) {
         FileHandleOutput.stdout(json ? WireJSON.encodePretty(value) + "\n" : text())

@@ -1,6 +1,6 @@
 import CorralSupport
 
-/// `corral config show | config set KEY VALUE` (endpoint, token or ca_file).
+/// `corral config show | config set KEY VALUE` (endpoint, token, ca_file or notify).
 struct ConfigCommand: CorralCommand {
     enum Action: Sendable, Equatable {
         /// The settings in effect (file, environment and flags), the token shortened.
@@ -14,8 +14,8 @@ struct ConfigCommand: CorralCommand {
         let words = arguments.rest()
         if words == ["show"] { return ConfigCommand(action: .show) }
         if words.count == 3 && words[0] == "set" {
-            guard ["endpoint", "token", "ca_file"].contains(words[1]) else {
-                throw UsageError("corral config set takes endpoint, token or ca_file")
+            guard CLIConfig.keys.contains(words[1]) else {
+                throw UsageError("corral config set takes endpoint, token, ca_file or notify")
             }
             return ConfigCommand(action: .set(key: words[1], value: words[2]))
         }
@@ -29,7 +29,7 @@ struct ConfigCommand: CorralCommand {
             let token = config.token.map { String($0.prefix(12)) + "... (hidden)" } ?? "(not set)"
             FileHandleOutput.stdout(
                 "file:     \(CLIConfig.path)\nendpoint: \(config.endpoint ?? "(not set)")\ntoken:    \(token)\n"
-                    + "ca_file:  \(config.caFile ?? "(not set)")\n"
+                    + "ca_file:  \(config.caFile ?? "(not set)")\nnotify:   \(config.notify ?? "(not set)")\n"
             )
         case .set(let key, let value):
             // Only the file: the environment and flags must not be written into it.
@@ -41,6 +41,11 @@ struct ConfigCommand: CorralCommand {
                 }
                 config.endpoint = value
             case "token": config.token = value
+            case "notify":
+                guard value.hasPrefix("http://") || value.hasPrefix("https://") else {
+                    throw CLIError.usage("notify must start with http:// or https://")
+                }
+                config.notify = value
             default: config.caFile = value
             }
             try Files.writeAtomically(CLIConfig.path, config.render(), mode: 0o600)

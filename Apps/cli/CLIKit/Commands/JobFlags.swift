@@ -27,6 +27,7 @@ enum JobFlags {
             case "--help", "-h": throw UsageError.helpRequested
             case "--wait", "-w": options.wait = true
             case "--hold", "-H": request.hold = true
+            case "--notify": request.notify = try reader.value(for: flag)
             case "-f", "--file": options.file = try reader.value(for: flag)
             case "--name": request.name = try reader.value(for: flag)
             case "--gpus": request.gpus = try reader.integer(for: flag)

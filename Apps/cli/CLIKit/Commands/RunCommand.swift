@@ -20,6 +20,7 @@ struct RunCommand: CorralCommand {
 
     func run(_ context: CommandContext) async throws -> Int32 {
         let client = try context.client()
-        return try await Runner.run(try JobFlags.request(request, options: options), client: client)
+        let request = context.withDefaultNotify(try JobFlags.request(request, options: options))
+        return try await Runner.run(request, client: client)
     }
 }

@@ -56,7 +56,7 @@ struct SubmitCommand: CorralCommand {
     func run(_ context: CommandContext) async throws -> Int32 {
         let client = try context.client()
         let flags = options.ask ? try SubmitPrompts.ask(request) : request
-        let request = try JobFlags.request(flags, options: options)
+        let request = context.withDefaultNotify(try JobFlags.request(flags, options: options))
         if request.array != nil {
             let array = try await client.submitArray(request)
             context.print(array, text: array.arrayId + "\n")

@@ -1,5 +1,6 @@
 import ClusterCore
 import ClusterStore
+import ClusterWire
 import CorralSupport
 
 /// Changes decided together and stored in one transaction: lifecycle outcomes (staged one after another, each
@@ -82,6 +83,11 @@ extension ClusterState {
                 if let task = job.array { arrayTasks[task.array, default: []].append(job.id) }
             }
             jobMetrics.observe(before: jobs[job.id], after: job)
+            if let url = job.spec.notify, let before = jobs[job.id],
+                let event = JobNotification.event(before: before, after: job)
+            {
+                notifier.send(JobNotification(event: event, job: job, at: clock.now()), to: url)
+            }
             keep(job)
         }
         for outcome in changes.outcomes { for effect in outcome.effects { carryOut(effect) } }

@@ -17,6 +17,8 @@ actor ClusterState {
     let settings: ControllerConfiguration
     let clock: any WallClock
     let log: any LogSink
+    /// Posts jobs' `--notify` events, off this actor.
+    let notifier: Notifier
     /// When this controller started: no node is judged lost before the lease its agent may hold has passed.
     let startedAt: Timestamp
 
@@ -72,6 +74,7 @@ actor ClusterState {
         self.database = database
         self.clock = clock
         self.log = log
+        notifier = Notifier(log: log)
         let now = clock.now()
         startedAt = now
         for var node in try database.loadNodes() {

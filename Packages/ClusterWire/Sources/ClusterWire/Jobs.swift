@@ -33,6 +33,8 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
     public var array: String?
     /// Submit the job held (`corral submit --hold`, sbatch's `-H`): it waits, reason Held, until released.
     public var hold: Bool?
+    /// An http(s) URL the controller posts the job's start, end and preemption to.
+    public var notify: String?
 
     public init(command: [String]) { self.command = command }
 
@@ -66,13 +68,13 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         "name", "command", "cwd", "env", "queue", "gpus", "gpuType", "gpuMemory", "cpus", "memory", "image",
         "timeLimit", "killGrace", "checkpointSignal",
         "maxRetries", "priority", "labels", "dependsOn", "nodes", "gpusPerNode", "cpusPerNode", "memoryPerNode",
-        "array", "hold",
+        "array", "hold", "notify",
     ]
 
     private enum CodingKeys: String, CodingKey {
         case name, command, cwd, env, queue, gpus, gpuType, gpuMemory, cpus, memory, image, timeLimit, maxRetries
         case priority, killGrace, checkpointSignal
-        case labels, dependsOn, nodes, gpusPerNode, cpusPerNode, memoryPerNode, array, hold
+        case labels, dependsOn, nodes, gpusPerNode, cpusPerNode, memoryPerNode, array, hold, notify
     }
 
     public init(from decoder: any Decoder) throws {
@@ -110,6 +112,7 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         memoryPerNode = try c.decodeIfPresent(ByteCount.self, forKey: .memoryPerNode)
         array = try c.decodeIfPresent(String.self, forKey: .array)
         hold = try c.decodeIfPresent(Bool.self, forKey: .hold)
+        notify = try c.decodeIfPresent(String.self, forKey: .notify)
     }
 
     /// The spec this request asks for, with the defaults of DESIGN.md filled in, validated.
@@ -150,6 +153,7 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
             }
             spec.checkpointSignal = signal
         }
+        if let notify { spec.notify = try NotifyURL.parse(notify) }
         try spec.validate()
         return spec
     }
@@ -217,30 +221,6 @@ public struct ByteCount: Codable, Hashable, Sendable {
     }
 }
 
-/// One attempt of a job, as `corral show` lists them.
-public struct AttemptView: Codable, Hashable, Sendable {
-    public var attempt: Int
-    public var node: String
-    public var gpuIndices: [Int]
-    public var state: String?
-    public var allocatedAt: String
-    public var startedAt: String?
-    public var endedAt: String?
-    public var pid: Int32?
-    public var exitCode: Int32?
-    public var signal: String?
-    /// OUT_OF_MEMORY or TIMEOUT, where that is how it ended.
-    public var exitReason: String?
-    public var message: String?
-    public var usage: UsageReport?
-    /// A gang attempt's ranks.
-    public var ranks: [RankView]?
-    /// The rank whose end stopped the gang.
-    public var failedRank: Int?
-    /// The job of a higher tier it was stopped for (its `state` is then PREEMPTED).
-    public var preemptedBy: String?
-}
-
 /// A job as the API returns it. Top-level `node`, `gpu_indices`, `exit_code` describe the current attempt.
 public struct JobView: Codable, Hashable, Sendable {
     public var id: String
@@ -299,6 +279,8 @@ public struct JobView: Codable, Hashable, Sendable {
     public var hold: HoldView?
     /// Set while the job runs with its GPUs flagged idle.
     public var idle: IdleView?
+    /// Where its notifications go, its path elided (`https://hooks.example.com/…`).
+    public var notify: String?
 
     public init(_ job: Job) {
         let current = job.currentAttempt
@@ -312,6 +294,7 @@ public struct JobView: Codable, Hashable, Sendable {
         preemptions = job.preemptions > 0 ? job.preemptions : nil
         hold = job.state == .queued ? job.hold.map(HoldView.init) : nil
         idle = job.state == .running ? job.idle.map(IdleView.init) : nil
+        notify = job.spec.notify?.redacted
         message = job.message
         node = current?.node.rawValue
         gpuIndices = current?.gpuIndices ?? []

@@ -25,6 +25,8 @@ public struct JobSpec: Hashable, Sendable {
     public var priority: Int
     public var labels: [String: String]
     public var dependsOn: [JobID]
+    /// Where to post the job's start, end and preemption (`--notify`); nil: nowhere.
+    public var notify: NotifyURL?
 
     public init(
         name: String = "",

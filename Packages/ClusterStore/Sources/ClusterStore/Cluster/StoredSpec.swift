@@ -25,6 +25,8 @@ struct StoredSpec: Codable {
     var priority: Int
     var labels: [String: String]
     var dependsOn: [String]
+    /// `--notify`; absent in rows from before notifications.
+    var notify: String?
 
     init(_ spec: JobSpec) {
         name = spec.name
@@ -46,6 +48,7 @@ struct StoredSpec: Codable {
         priority = spec.priority
         labels = spec.labels
         dependsOn = spec.dependsOn.map(\.rawValue)
+        notify = spec.notify?.description
     }
 
     var spec: JobSpec {
@@ -68,6 +71,7 @@ struct StoredSpec: Codable {
             dependsOn: dependsOn.map(JobID.init)
         )
         spec.checkpointSignal = checkpointSignal.flatMap(JobSignal.parse)
+        spec.notify = notify.flatMap { try? NotifyURL.parse($0) }
         return spec
     }
 

@@ -1,0 +1,80 @@
+import ClusterCore
+import ClusterWire
+import CorralSupport
+import HTTPKit
+import Synchronization
+
+/// Posts jobs' notifications (issue 17) off the state actor: `send` only hands the event to a bounded buffer
+/// and returns, so a slow or dead endpoint never blocks the controller. Each delivery runs on its own task and
+/// is retried with doubling waits while the endpoint fails (a connection error, 408, 429 or 5xx); another 4xx
+/// is final. No token is sent, the URL is never logged in full, and redirects are not followed.
+final class Notifier: Sendable {
+    struct Delivery: Sendable {
+        let url: NotifyURL
+        let body: [UInt8]
+        let description: String
+    }
+
+    /// Waits before each retry: about 2 minutes in all.
+    static let retryDelays: [Duration] = [
+        .milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16), .seconds(32),
+        .seconds(60),
+    ]
+    static let maxInFlight = 1000
+
+    private let continuation: AsyncStream<Delivery>.Continuation
+    private let inFlight = Mutex(0)
+
+    init(log: any LogSink) {
+        let (stream, continuation) = AsyncStream<Delivery>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        self.continuation = continuation
+        Task { [weak self] in
+            for await delivery in stream {
+                guard let self else { return }
+                let admitted = self.inFlight.withLock { count in
+                    guard count < Self.maxInFlight else { return false }
+                    count += 1
+                    return true
+                }
+                guard admitted else {
+                    log.warning("notification \(delivery.description) dropped: \(Self.maxInFlight) deliveries pending")
+                    continue
+                }
+                Task {
+                    await Self.deliver(delivery, log: log)
+                    self.inFlight.withLock { $0 -= 1 }
+                }
+            }
+        }
+    }
+
+    deinit { continuation.finish() }
+
+    func send(_ notification: JobNotification, to url: NotifyURL) {
+        let description = "'\(notification.event)' of job \(notification.job.id) to \(url.redacted)"
+        continuation.yield(Delivery(url: url, body: WireJSON.encode(notification), description: description))
+    }
+
+    static func deliver(_ delivery: Delivery, log: any LogSink) async {
+        var configuration = HTTPClientConfiguration(baseURL: "\(delivery.url.scheme)://\(delivery.url.authority)")
+        configuration.userAgent = "corral-controller"
+        configuration.connectTimeout = .seconds(5)
+        configuration.requestTimeout = .seconds(10)
+        let client = HTTPClient(configuration: configuration)
+        var headers = HTTPHeaders()
+        headers.set("Content-Type", "application/json")
+        var problem = ""
+        for attempt in 0...retryDelays.count {
+            if attempt > 0 { try? await Task.sleep(for: retryDelays[attempt - 1]) }
+            do {
+                let response = try await client.execute(.post, delivery.url.path, body: delivery.body, headers: headers)
+                if (200..<300).contains(response.status) { return }
+                problem = "HTTP \(response.status)"
+                if (400..<500).contains(response.status), ![408, 429].contains(response.status) { break }
+            } catch {
+                problem = "\(error)"
+            }
+        }
+        log.warning("notification \(delivery.description) not delivered: \(problem.prefix(200))")
+    }
+}
