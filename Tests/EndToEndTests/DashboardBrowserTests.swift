@@ -172,7 +172,12 @@ struct DashboardBrowserTests {
         try await browser.waitFor("the list narrows to FAILED", only(failed))
         #expect(try await browser.string("location.hash") == "#/jobs?state=FAILED")
         _ = try await browser.evaluate("\(byID("filter-state")).value = ''; \(byID("filter-name")).focus()")
-        try await browser.type("ticker")
+        try await browser.type("tick")
+        // A refresh while the form is being changed keeps to the filters sent.
+        let updated = try await browser.string("\(byID("jobs-updated")).textContent")
+        try await browser.waitFor("a refresh", "\(byID("jobs-updated")).textContent !== '\(updated)'", timeout: 10)
+        #expect(try await browser.rows("jobs").map { $0.first ?? "" } == [failed])
+        try await browser.type("er")
         try await browser.press("Enter")
         try await browser.waitFor("the list narrows to ticker", "location.hash === '#/jobs?name=ticker'")
         try await browser.waitFor("one row", only(ticker))

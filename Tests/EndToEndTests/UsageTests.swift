@@ -261,7 +261,9 @@ struct MetricsTests {
             if line.hasPrefix("# TYPE ") {
                 let parts = line.split(separator: " ")
                 announced.insert(String(parts[2]))
-                if parts[3] == "histogram" { for suffix in ["_bucket", "_count"] { announced.insert(parts[2] + suffix) } }
+                if parts[3] == "histogram" {
+                    for suffix in ["_bucket", "_count"] { announced.insert(parts[2] + suffix) }
+                }
                 if parts[3] == "histogram" { announced.insert(parts[2] + "_sum") }
             }
             if line.hasPrefix("#") { continue }

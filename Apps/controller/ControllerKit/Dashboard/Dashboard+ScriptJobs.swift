@@ -52,7 +52,8 @@ extension Dashboard {
           const filters = filtersFromForm().toString();
           if (filters !== jobsPage.filters) { jobsPage.filters = filters; jobsPage.limit = 50; }
           await every(5000, live, async () => {
-            const query = filtersFromForm();
+            // The filters of the address, not what is being typed in the form and not yet sent.
+            const query = new URLSearchParams(filters);
             query.set("limit", String(jobsPage.limit));
             query.set("collapse", "arrays");
             const [list, nodes, queues] = await Promise.all([
