@@ -316,6 +316,14 @@ struct DashboardBrowserTests {
         try await browser.waitFor("Resume instead", "!\(byID("node-resume")).hidden && \(byID("node-drain")).hidden")
         #expect(try await browser.string("document.activeElement.id") == "node-resume")
         #expect(try await browser.string("\(byID("node-state")).textContent") == "DRAINED: disk swap")
+        // Resume, with Enter on the button that has the focus: no confirmation, the node takes work again.
+        try await browser.press("Enter")
+        try await waitUntil("gpu-b is resumed", timeout: 10) {
+            let node = try await admin.execute(.get, "/v1/nodes/gpu-b")
+            return try JSONDecoder.wire.decode(NodeView.self, from: Data(node.body)).drained == false
+        }
+        try await browser.waitFor("Drain again", "!\(byID("node-drain")).hidden && \(byID("node-resume")).hidden")
+        #expect(try await browser.string("document.activeElement.id") == "node-drain")
 
         // Queues, with the wait figures the API gives.
         _ = try await browser.evaluate("location.hash = '#/queues'")
