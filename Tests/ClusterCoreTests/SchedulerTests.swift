@@ -144,12 +144,13 @@ extension Schedule {
     }
 
     @Test func cpusAreRespected() throws {
+        // GPU jobs, which pack (a job without GPUs would spread: PlacementSpreadTests).
         let held = [HeldResources(node: NodeID("a"), gpuIndices: [], resources: Resources(cpus: 60))]
         let nodes = [F.node("a", cpus: 64), F.node("b", cpus: 8)]
         let schedule = F.schedule(
             [
-                F.job("fits-a", cpus: 4), F.job("needs-b", cpus: 8, submittedAt: 1),
-                F.job("none", cpus: 2, submittedAt: 2),
+                F.job("fits-a", gpus: 1, cpus: 4), F.job("needs-b", gpus: 1, cpus: 8, submittedAt: 1),
+                F.job("none", gpus: 1, cpus: 2, submittedAt: 2),
             ],
             nodes,
             held: held

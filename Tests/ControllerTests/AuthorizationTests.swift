@@ -68,6 +68,7 @@ import Testing
             "GET /dashboard.js": everyone,
             "GET /dashboard.css": everyone,
             "POST /v1/jobs": user(),
+            "POST /v1/jobs/batch": user(),
             "GET /v1/jobs": user(),
             "GET /v1/jobs/{id}": user(other: .notFound),
             "POST /v1/jobs/{id}/cancel": user(other: .notFound),
@@ -203,6 +204,7 @@ import Testing
             var body: [UInt8] = []
             switch route {
             case "POST /v1/jobs": body = Array(#"{"command":["true"]}"#.utf8)
+            case "POST /v1/jobs/batch": body = Array(#"{"jobs":[{"command":["true"]}]}"#.utf8)
             case "POST /v1/tokens": body = Array(#"{"user":"frank"}"#.utf8)
             case "POST /v1/jobs/{id}/exec": body = Array(#"{"command":["true"]}"#.utf8)
             case "POST /v1/jobs/{id}/hold", "PATCH /v1/jobs/{id}":

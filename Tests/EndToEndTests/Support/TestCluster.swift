@@ -9,6 +9,8 @@ import Testing
 /// A real local cluster for end-to-end tests: the real `corral-controller`, `corral-agent` and `corral`
 /// binaries, started as processes on loopback, each cluster with its own temporary directory and HOME.
 final class TestCluster: @unchecked Sendable {
+    /// Extra environment for the daemons started from now on (a fault hook such as CORRAL_TEST_EXIT_AFTER_COMMIT).
+    var daemonEnvironment: [String: String] = [:]
     // @unchecked Sendable: a test owns its cluster and uses it from one task at a time.
     let root: String
     let home: String
@@ -109,6 +111,9 @@ final class TestCluster: @unchecked Sendable {
         port = Int(written.split(separator: ":").last ?? "") ?? 0
         #expect(port > 0)
     }
+
+    /// Whether the controller this cluster started still runs.
+    var controllerRuns: Bool { controller?.isRunning ?? false }
 
     /// kill -9: no chance to flush anything.
     func killController() {
@@ -217,7 +222,7 @@ final class TestCluster: @unchecked Sendable {
             process.executableURL = URL(fileURLWithPath: path)
             process.arguments = arguments
         }
-        process.environment = environment()
+        process.environment = environment(daemonEnvironment)
         commandLines.append([binary] + arguments)
         process.standardOutput = handle
         process.standardError = handle

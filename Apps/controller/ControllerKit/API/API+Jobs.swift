@@ -44,10 +44,18 @@ extension API {
         let array = try body.array.map { text throws(SpecError) in try ArraySpec.parse(text) }
         let account = try settings.accounts.account(for: principal.subject, tokenAccount: principal.unixUser)
         try await state.checkDependencies(spec.dependsOn, for: principal)
+        let idempotency = try idempotencyKey(request)
         let hold =
             body.hold == true ? JobHold(by: principal.subject, byAdmin: principal.isAdmin, at: state.clock.now()) : nil
         if let array {
-            let id = try await state.submitArray(spec, array, user: principal.subject, unixUser: account, hold: hold)
+            let id = try await state.submitArray(
+                spec,
+                array,
+                user: principal.subject,
+                unixUser: account,
+                hold: hold,
+                idempotency: idempotency
+            )
             let response = ArraySubmitResponse(
                 arrayId: id.rawValue,
                 tasks: array.indices.count,
@@ -56,8 +64,24 @@ extension API {
             )
             return .json(WireJSON.encode(response), status: .created)
         }
-        let job = try await state.submit(spec, user: principal.subject, unixUser: account, hold: hold)
+        let job = try await state.submit(
+            spec,
+            user: principal.subject,
+            unixUser: account,
+            hold: hold,
+            idempotency: idempotency
+        )
         return .json(WireJSON.encode(JobView(job)), status: .created)
+    }
+
+    /// The `Idempotency-Key` header with the SHA-256 of the body; nil without one. 1-255 printable ASCII
+    /// characters (a UUID is usual).
+    func idempotencyKey(_ request: HTTPRequest) throws(APIError) -> IdempotencyRequest? {
+        guard let key = request.headers.values("Idempotency-Key").first else { return nil }
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw .badRequest("must be 1 to 255 printable ASCII characters (a UUID)", field: "Idempotency-Key")
+        }
+        return IdempotencyRequest(key: key, requestHash: Digest.sha256Hex(request.body))
     }
 
     func listJobs(_ request: HTTPRequest) async throws -> HTTPResponse {

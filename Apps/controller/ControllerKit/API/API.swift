@@ -29,6 +29,7 @@ struct API: Sendable {
         Dashboard.add(to: &router)
         addJobRoutes(to: &router)
         addControlRoutes(to: &router)
+        addBatchRoutes(to: &router)
         addNodeRoutes(to: &router)
         addTokenRoutes(to: &router)
         addAgentRoutes(to: &router)

@@ -111,6 +111,12 @@ extension APIError {
             self = .badRequest("job \(job) has no attempt \(number)", field: "attempt")
         case .refused(let id, let action, let rejection):
             self.init(refused: id, action, rejection)
+        case .idempotencyKeyReused(let key):
+            self.init(
+                .unprocessableContent,
+                "idempotency_key_reused",
+                "Idempotency-Key '\(key.prefix(64))' was used with another request: use a new key for a new submission"
+            )
         }
     }
 

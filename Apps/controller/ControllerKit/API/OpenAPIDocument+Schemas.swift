@@ -367,6 +367,11 @@ extension OpenAPIDocument {
         ##"cription":"A running job whose GPUs are flagged idle.","type":"object","required":["since","mean_uti"##,
         ##"lization"],"properties":{"since":{"type":"string","format":"date-time","description":"When it was fi"##,
         ##"rst found idle."},"mean_utilization":{"type":"number","minimum":0,"maximum":100,"description":"Its G"##,
-        ##"PUs' mean utilization over the idle window, percent."}}}}"##,
+        ##"PUs' mean utilization over the idle window, percent."}}},"BatchSubmitRequest":{"description":"`POST "##,
+        ##"/v1/jobs/batch`.","type":"object","required":["jobs"],"additionalProperties":false,"properties":{"jo"##,
+        ##"bs":{"type":"array","minItems":1,"maxItems":1000,"items":{"$ref":"#/components/schemas/SubmitJobRequ"##,
+        ##"est"}}}},"BatchSubmitResponse":{"description":"The jobs of a batch, in the order given.","type":"obj"##,
+        ##"ect","required":["jobs"],"properties":{"jobs":{"type":"array","items":{"$ref":"#/components/schemas/"##,
+        ##"JobView"}}}}}"##,
     ].joined()
 }

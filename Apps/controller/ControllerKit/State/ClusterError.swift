@@ -29,4 +29,6 @@ enum ClusterError: Error, Sendable {
     case execIntoContainer(JobID)
     /// The lifecycle refused a job-control request (`action`: hold, release, requeue, update, submit).
     case refused(JobID?, String, LifecycleRejection)
+    /// An `Idempotency-Key` used before with another request body.
+    case idempotencyKeyReused(String)
 }

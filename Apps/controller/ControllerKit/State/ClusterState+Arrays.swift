@@ -12,9 +12,11 @@ extension ClusterState {
         _ array: ArraySpec,
         user: String,
         unixUser: String?,
-        hold: JobHold? = nil
+        hold: JobHold? = nil,
+        idempotency: IdempotencyRequest? = nil
     ) throws -> JobID {
         try checkQueue(spec.queue)
+        if let idempotency, let existing = try replay(idempotency, user: user) { return existing }
         var id = JobID.random()
         while jobs[id] != nil || arrayTasks[id] != nil { id = JobID.random() }
         let now = clock.now()
@@ -26,6 +28,7 @@ extension ClusterState {
             job.array = ArrayTask(array: id, index: index, count: array.indices.count, limit: array.limit)
             _ = stage(new: job, in: &changes)
         }
+        if let idempotency { changes.idempotency = [idempotency.record(user: user, job: id, at: now)] }
         do {
             try commit(changes)
         } catch {

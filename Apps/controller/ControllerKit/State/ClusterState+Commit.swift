@@ -15,6 +15,8 @@ struct ChangeSet {
     var nodes: [NodeID: Node] = [:]
     /// Liveness's effects on allocations (redeliver, renew, stop, release), carried out after the outcomes'.
     private(set) var effects: [LifecycleEffect] = []
+    /// Idempotency keys of the submissions in this set, stored with their jobs.
+    var idempotency: [IdempotencyRecord] = []
 
     mutating func add(_ outcome: LifecycleOutcome, new: Bool = false) {
         outcomes.append(outcome)
@@ -92,6 +94,7 @@ extension ClusterState {
         }
         for outcome in changes.outcomes { for effect in outcome.effects { carryOut(effect) } }
         for effect in changes.effects { carryOut(effect) }
+        for record in changes.idempotency { remember(record) }
     }
 
     /// The durable part: each changed job written once (its last version, every attempt any outcome touched),
@@ -107,7 +110,7 @@ extension ClusterState {
             attempts[outcome.job.id, default: []].formUnion(outcome.touchedAttempts)
             records += outcome.records
         }
-        guard !order.isEmpty || !changes.nodes.isEmpty else { return }
+        guard !order.isEmpty || !changes.nodes.isEmpty || !changes.idempotency.isEmpty else { return }
         try database.transaction {
             for node in changes.nodes.values.sorted(by: { $0.id < $1.id }) { try database.saveNode(node) }
             for id in order {
@@ -119,6 +122,7 @@ extension ClusterState {
                 }
             }
             for record in records { try database.appendEvent(record) }
+            for record in changes.idempotency { try database.insertIdempotencyKey(record) }
         }
         storageFault = nil
     }

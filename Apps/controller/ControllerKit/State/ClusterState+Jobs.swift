@@ -7,15 +7,39 @@ extension ClusterState {
     /// Accepts a job once it is durable. Submissions that arrive while a commit is in flight are written
     /// together in the next transaction (group commit): one fsync for many jobs, and each caller is answered
     /// only after its job is on disk.
-    func submit(_ spec: JobSpec, user: String, unixUser: String? = nil, hold: JobHold? = nil) async throws -> Job {
+    func submit(
+        _ spec: JobSpec,
+        user: String,
+        unixUser: String? = nil,
+        hold: JobHold? = nil,
+        idempotency: IdempotencyRequest? = nil
+    ) async throws -> Job {
         try checkQueue(spec.queue)
+        var record: IdempotencyRecord?
+        if let idempotency {
+            // A retry: the job its first try made, stored or on its way to the disk.
+            if let id = try replay(idempotency, user: user) {
+                guard let job = jobs[id] else { throw ClusterError.idempotencyKeyReused(idempotency.key) }
+                return job
+            }
+            if let index = submitBatch.firstIndex(where: {
+                $0.idempotency?.key == idempotency.key && $0.idempotency?.user == user
+            }) {
+                guard submitBatch[index].idempotency?.requestHash == idempotency.requestHash else {
+                    throw ClusterError.idempotencyKeyReused(idempotency.key)
+                }
+                return try await withCheckedThrowingContinuation { submitBatch[index].continuations.append($0) }
+            }
+        }
         var id = JobID.random()
         while jobs[id] != nil || submitBatch.contains(where: { $0.job.id == id }) { id = JobID.random() }
-        var job = Job(id: id, spec: spec, user: user, submittedAt: clock.now())
+        let now = clock.now()
+        var job = Job(id: id, spec: spec, user: user, submittedAt: now)
         job.unixUser = unixUser
         job.hold = hold
+        if let idempotency { record = idempotency.record(user: user, job: id, at: now) }
         return try await withCheckedThrowingContinuation { continuation in
-            submitBatch.append(PendingSubmit(job: job, continuation: continuation))
+            submitBatch.append(PendingSubmit(job: job, continuations: [continuation], idempotency: record))
             guard !submitFlushScheduled else { return }
             submitFlushScheduled = true
             Task { self.flushSubmissions() }
@@ -30,14 +54,20 @@ extension ClusterState {
         guard !batch.isEmpty else { return }
         var changes = ChangeSet()
         let outcomes = batch.map { stage(new: $0.job, in: &changes) }
+        changes.idempotency = batch.compactMap(\.idempotency)
         do {
             try commit(changes)
         } catch {
             log.error("cannot store \(batch.count) submitted job(s): \(error)")
-            for entry in batch { entry.continuation.resume(throwing: error) }
+            for entry in batch { for continuation in entry.continuations { continuation.resume(throwing: error) } }
             return
         }
-        for (entry, outcome) in zip(batch, outcomes) { entry.continuation.resume(returning: outcome.job) }
+        forgetOldIdempotencyKeys()
+        // The fault suite's "killed between commit and answer" (issue 16): stored, and nobody hears back.
+        if Self.exitAfterSubmitCommit { Self.exitNow() }
+        for (entry, outcome) in zip(batch, outcomes) {
+            for continuation in entry.continuations { continuation.resume(returning: outcome.job) }
+        }
     }
 
     /// Refuses a queue the controller does not have, naming the ones it has.

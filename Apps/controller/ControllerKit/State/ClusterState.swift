@@ -61,8 +61,15 @@ actor ClusterState {
 
     struct PendingSubmit {
         let job: Job
-        let continuation: CheckedContinuation<Job, any Error>
+        var continuations: [CheckedContinuation<Job, any Error>]
+        var idempotency: IdempotencyRecord?
     }
+
+    /// Submissions by `Idempotency-Key`, the last day's (stored in SQLite with their jobs, loaded at start).
+    var idempotencyKeys: [IdempotencyScope: IdempotencyRecord] = [:]
+    /// The same keys, oldest first, to forget them after a day.
+    var idempotencyOrder: [IdempotencyScope] = []
+    var idempotencyHead = 0
 
     init(
         settings: ControllerConfiguration,
@@ -91,6 +98,9 @@ actor ClusterState {
             return (x.array?.index ?? 0) < (y.array?.index ?? 0)
         }
         for job in loaded { load(job, at: now) }
+        for record in try database.loadIdempotencyKeys(since: now + .seconds(-Self.idempotencyRetention)) {
+            remember(record)
+        }
         log.info(
             "loaded \(jobs.count) jobs (\(queued.count) queued, \(allocations.count) placed) and \(nodes.count) nodes"
         )

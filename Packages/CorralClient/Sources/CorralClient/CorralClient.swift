@@ -22,12 +22,12 @@ public struct CorralClient: Sendable {
     }
 
     public func submit(_ request: SubmitJobRequest) async throws(CorralError) -> JobView {
-        try await call(.post, "/v1/jobs", body: WireJSON.encode(request))
+        try await submitIdempotently(WireJSON.encode(request))
     }
 
     /// Submits a job array (`request.array` set): every task is stored before the answer.
     public func submitArray(_ request: SubmitJobRequest) async throws(CorralError) -> ArraySubmitResponse {
-        try await call(.post, "/v1/jobs", body: WireJSON.encode(request))
+        try await submitIdempotently(WireJSON.encode(request))
     }
 
     /// Cancels every task of an array that has not ended.

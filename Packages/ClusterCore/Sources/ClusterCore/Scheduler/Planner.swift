@@ -263,7 +263,11 @@ struct Planner {
         excluding excluded: (Int) -> Bool = { _ in false }
     ) -> Int? {
         let index = indexes[classIndex]
-        guard policy.placement == .endTime else { return index.bestFit(request, free: free, excluding: excluded) }
+        // A job without GPUs spreads under either placement (`FitIndex.spreadFit`); the end-time rule is for
+        // GPU jobs, whose packing keeps nodes free for big ones.
+        guard policy.placement == .endTime, request.gpus > 0 else {
+            return index.bestFit(request, free: free, excluding: excluded)
+        }
         var best: (push: Int64, gpus: Int, cpus: Int, memory: Int64, ordinal: Int)?
         for ordinal in index.eligible.indices where index.eligible[ordinal] && !excluded(ordinal) {
             let gpus = index.freeCount(ordinal, free)

@@ -57,8 +57,10 @@ struct FitIndex {
         hardware.contains { request.gpus <= $0.gpus && request.cpus <= $0.cpus && request.memory <= $0.memory }
     }
 
-    /// The best-fit node for the request in the current free state, skipping `excluded`.
+    /// The best-fit node for the request in the current free state, skipping `excluded`. A job without GPUs
+    /// is spread instead (`spreadFit`).
     func bestFit(_ request: Resources, free: FreeState, excluding excluded: (Int) -> Bool = { _ in false }) -> Int? {
+        if request.gpus <= 0 { return spreadFit(request, free: free, excluding: excluded) }
         let first = max(request.gpus, 0)
         guard first < buckets.count else { return nil }
         let lowest = Self.key(cpus: request.cpus, ordinal: 0)
@@ -72,6 +74,29 @@ struct FitIndex {
                 if excluded(ordinal) { continue }
                 if free.cpus[ordinal] >= request.cpus && free.memory[ordinal] >= request.memory { return ordinal }
             }
+        }
+        return nil
+    }
+
+    /// For a job without GPUs (issue 16): the node with the fewest free GPUs (a CPU-only node, or one whose
+    /// GPUs are all taken, before a node whose free GPUs GPU jobs need), and among those the one with the most
+    /// free CPUs, ties by node order: CPU-only work spreads over an idle fleet instead of piling onto its
+    /// first node, while GPU jobs still pack (best fit keeps whole nodes for big jobs).
+    func spreadFit(_ request: Resources, free: FreeState, excluding excluded: (Int) -> Bool) -> Int? {
+        let lowest = Self.key(cpus: request.cpus, ordinal: 0)
+        for bucket in buckets where !bucket.isEmpty {
+            let first = Self.lowerBound(bucket, lowest)
+            var position = bucket.count
+            var best: Int?
+            // Most free CPUs first; among equals (one run of keys), the lowest ordinal.
+            while position > first {
+                position -= 1
+                let ordinal = Int(bucket[position] & 0xFFFF_FFFF)
+                if let chosen = best, free.cpus[ordinal] < free.cpus[chosen] { break }
+                if excluded(ordinal) || free.memory[ordinal] < request.memory { continue }
+                best = ordinal
+            }
+            if let best { return best }
         }
         return nil
     }

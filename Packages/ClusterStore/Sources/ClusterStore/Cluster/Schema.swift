@@ -160,5 +160,20 @@ enum Schema {
                 ALTER TABLE jobs ADD COLUMN hold TEXT;
                 """
         ),
+        // Idempotency-Key on POST /v1/jobs (issue 16): a retried submission gets the job its first try made.
+        Migration(
+            id: "0011-idempotency-keys",
+            sql: """
+                CREATE TABLE idempotency_keys (
+                    user TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    request_hash TEXT NOT NULL,
+                    job_id TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (user, key)
+                ) WITHOUT ROWID;
+                CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+                """
+        ),
     ]
 }
