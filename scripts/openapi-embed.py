@@ -2,8 +2,8 @@
 """Writes the controller's copy of docs/openapi.json (`just openapi`).
 
 The controller is one binary with nothing beside it, so it carries the document in its code: minified, in
-raw-string chunks of at most 100 characters, one file per part of the API (user routes, agent routes, the
-schemas, the rest) so no file passes the project's 400 lines. docs/openapi.json is the file people edit and read;
+raw-string chunks of at most 100 characters, one file per part of the API (job routes, other user routes,
+agent routes, the schemas, the rest) so no file passes the project's 400 lines. docs/openapi.json is the file people edit and read;
 OpenAPITests fails when the two differ.
 """
 import json
@@ -44,16 +44,22 @@ def write(name, comment, parts):
 
 paths = document["paths"]
 agent = {k: v for k, v in paths.items() if all(op.get("x-corral-role") == "agent" for op in v.values())}
-user = {k: v for k, v in paths.items() if k not in agent}
+jobs = {k: v for k, v in paths.items() if k not in agent and k.startswith("/v1/jobs")}
+user = {k: v for k, v in paths.items() if k not in agent and k not in jobs}
 components = document["components"]
 rest = {k: v for k, v in components.items() if k != "schemas"}
 head = {k: v for k, v in document.items() if k not in ("paths", "components")}
-assert user and agent and rest and head
+assert user and jobs and agent and rest and head
 
 write(
     "OpenAPIDocument+UserRoutes.swift",
     "user, admin and public routes",
     [("userPaths", "The paths of the user, admin and public routes (inside `paths`).", minified(user)[1:-1])],
+)
+write(
+    "OpenAPIDocument+JobRoutes.swift",
+    "the user routes of /v1/jobs",
+    [("jobPaths", "The paths under /v1/jobs (inside `paths`).", minified(jobs)[1:-1])],
 )
 write(
     "OpenAPIDocument+AgentRoutes.swift",

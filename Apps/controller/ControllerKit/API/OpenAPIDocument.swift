@@ -2,6 +2,7 @@
 /// generated into `OpenAPIDocument+*.swift` by `just openapi`; `OpenAPITests` checks the whole equals the file.
 enum OpenAPIDocument {
     static let json =
-        "{" + head + #","paths":{"# + userPaths + "," + agentPaths + #"},"components":{"# + sharedComponents
+        "{" + head + #","paths":{"# + userPaths + "," + jobPaths + "," + agentPaths + #"},"components":{"#
+        + sharedComponents
         + #","schemas":"# + schemas + "}}"
 }

@@ -82,10 +82,11 @@ public enum JobLifecycle {
         case .dependencyFailed(let dependency, let state): dependencyFailed(&draft, dependency, state)
         case .idleGPUs(let mean, let window, let cancelAt):
             guard draft.job.state == .running else { break }
-            let minutes = max(window.milliseconds / 60_000, 1)
-            var note = "GPUs idle: \((mean * 10).rounded() / 10)% on average over the last \(minutes) min"
+            let seconds = window.milliseconds / 1000
+            let span = seconds % 60 == 0 ? "\(seconds / 60) min" : "\(seconds) s"
+            var note = "GPUs idle: \((mean * 10).rounded() / 10)% on average over the last \(span)"
             if let cancelAt {
-                let seconds = max((cancelAt - draft.now).milliseconds / 1000, 0)
+                let seconds = max(((cancelAt - draft.now).milliseconds + 500) / 1000, 0)
                 note += "; it will be canceled in \(seconds) s unless they get busy (its queue's idle_cancel_after)"
             }
             draft.note(note)
