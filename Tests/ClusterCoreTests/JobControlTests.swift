@@ -256,3 +256,45 @@ import Testing
         #expect(harness.job.stopRequest?.reason == .timeLimit)
     }
 }
+
+/// What the review of issue 17 found, pinned down.
+@Suite struct JobControlEdgeTests {
+    typealias H = LifecycleHarness
+
+    @Test func requeueHoldWhileAPreemptionStopsTheJobHoldsItOnceBack() {
+        var harness = H.running()
+        harness.apply(.preempt(by: JobID("urgent")))
+        let outcome = harness.apply(.requeue(by: Requester("root", isAdmin: true), hold: true))
+        #expect(outcome.rejection == nil && harness.job.hold?.byAdmin == true)
+        harness.apply(.ended(attempt: 1, AttemptEnd(.exited, exit: JobExit(signal: 15))))
+        #expect(harness.job.state == .queued && harness.job.pendingReason == .held && harness.job.preemptions == 1)
+    }
+
+    @Test func requeueOfAJobBeingCanceledIsRefused() {
+        var harness = H.running()
+        harness.apply(.cancel(by: "alice"))
+        let outcome = harness.apply(.requeue(by: Requester("alice", isAdmin: false), hold: false))
+        #expect(outcome.rejection == .alreadyStopping("canceled by alice"))
+    }
+
+    @Test func aHeldJobWhoseDependencyFailedFailsNow() {
+        var job = H.queued(JobSpec(command: ["x"], dependsOn: [JobID("dep0000001")])).job
+        job.hold = JobHold(by: "alice", byAdmin: false, at: .zero)
+        let snapshot = ClusterSnapshot(
+            pending: [job],
+            nodes: [Fixtures.node("n")],
+            jobStates: [JobID("dep0000001"): .failed],
+            now: .zero
+        )
+        let schedule = Scheduler.plan(snapshot, policy: .standard)
+        #expect(schedule.failedDependencies[job.id] == JobID("dep0000001"))
+        // A dependency still running: the reason shown is the hold.
+        let waiting = ClusterSnapshot(
+            pending: [job],
+            nodes: [Fixtures.node("n")],
+            jobStates: [JobID("dep0000001"): .running],
+            now: .zero
+        )
+        #expect(Scheduler.plan(waiting, policy: .standard).pending[job.id] == .held)
+    }
+}

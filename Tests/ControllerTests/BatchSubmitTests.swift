@@ -1,4 +1,5 @@
 import ClusterCore
+import ClusterStore
 import ClusterWire
 import CorralSupport
 import Foundation
@@ -70,5 +71,36 @@ import Testing
             "{\"jobs\":[" + Array(repeating: #"{"command":["true"]}"#, count: 1001).joined(separator: ",") + "]}"
         #expect(try await Self.post(fixture, tooMany, token: alice).status == .badRequest)
         #expect(await Self.count(fixture) == 3)
+    }
+}
+
+/// A batch replayed after a restart gets its own jobs in order, by the ids stored with its key.
+@Suite struct BatchReplayTests {
+    @Test func aBatchKeyReplaysTheSameJobsAfterARestart() async throws {
+        let fixture = try await APIFixture.make()
+        defer { fixture.remove() }
+        let alice = Principal(kind: .user, subject: "alice")
+        let entries = (0..<6).map {
+            ClusterState.BatchEntry(spec: JobSpec(name: "b\($0)", command: ["true"]), hold: false)
+        }
+        let key = IdempotencyRequest(key: "batch-key", requestHash: "h")
+        let first = try await fixture.state.submitBatch(entries, user: alice, unixUser: nil, idempotency: key)
+        // Another user's job in the same millisecond, then a restart: jobs load sorted by time and id.
+        _ = try await fixture.state.submitBatch(
+            [ClusterState.BatchEntry(spec: JobSpec(command: ["true"]), hold: false)],
+            user: Principal(kind: .user, subject: "bob"),
+            unixUser: nil,
+            idempotency: nil
+        )
+        var settings = ControllerConfiguration()
+        settings.dataDir = fixture.directory
+        let restarted = try await ClusterState(
+            settings: settings,
+            database: try ClusterDatabase(path: settings.databasePath),
+            clock: fixture.clock,
+            log: MemoryLog()
+        )
+        let again = try await restarted.submitBatch(entries, user: alice, unixUser: nil, idempotency: key)
+        #expect(again.map(\.id) == first.map(\.id) && again.allSatisfy { $0.user == "alice" })
     }
 }

@@ -67,8 +67,10 @@ import Testing
     /// only once the agent's lease has run out, never at the (shorter) launch lease.
     @Test func aLaunchHandedToASilentAgentWaitsForItsLease() async throws {
         let cluster = try TestCluster()
+        // A node timeout of 4 s (under the 6 s lease): a loaded machine may take 2 s from the registration to the
+        // placement, and a node lost before it gets no job at all.
         try await cluster.startController(extra: [
-            "--node-timeout", "2", "--allocation-lease", "6", "--launch-lease", "1",
+            "--node-timeout", "4", "--allocation-lease", "6", "--launch-lease", "1",
         ])
         try await cluster.configureCLI()
         let agent = try await StandInAgent.register(cluster, node: "quiet")
@@ -83,14 +85,19 @@ import Testing
             launched = try await agent.assignments().launch.first
         }
         #expect(launched?.jobId == id)
-        let placed = try await cluster.events(id).first { $0.to == "ALLOCATED" }.flatMap { WireTime.parse($0.at) }
+        // The attempt that was handed out: on a loaded machine an earlier placement may have gone back at its
+        // launch lease before any poll came (rightly: it was never handed out).
+        let attempt = launched?.attempt ?? 1
+        let placed = try await cluster.events(id).first { $0.to == "ALLOCATED" && $0.attempt == attempt }
+            .flatMap { WireTime.parse($0.at) }
         let delivered = max(polled, placed ?? polled)
         // The agent says nothing more: no STARTING report, no heartbeat. The job goes back to the queue (the
         // event log's first ALLOCATED -> QUEUED) only once the agent's 6 s lease has run out since the delivery.
         var requeuedAt: Timestamp?
         try await waitUntil("the job goes back to the queue", timeout: 30) {
             let events = try await cluster.events(id)
-            requeuedAt = events.first { $0.from == "ALLOCATED" && $0.to == "QUEUED" }.flatMap { WireTime.parse($0.at) }
+            requeuedAt = events.first { $0.from == "ALLOCATED" && $0.to == "QUEUED" && $0.attempt == attempt }
+                .flatMap { WireTime.parse($0.at) }
             return requeuedAt != nil
         }
         let waited = try #require(requeuedAt) - delivered

@@ -138,6 +138,12 @@ extension APIError {
             self.init(.conflict, "not_held", "\(job) is not held; nothing to release")
         case .notAllowed(let message):
             self = .forbidden(message)
+        case .alreadyStopping(let why):
+            self.init(
+                .conflict,
+                "stopping",
+                "\(job) is already being stopped (\(why)): it will not come back to the queue"
+            )
         case .invalid(let field, let message):
             self = .badRequest(message, field: field)
         }

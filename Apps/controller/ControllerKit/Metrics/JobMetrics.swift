@@ -32,6 +32,9 @@ struct JobMetrics: Sendable {
         if after.retriesUsed > before.retriesUsed { retries["job", default: 0] += 1 }
         if after.infraRetriesUsed > before.infraRetriesUsed { retries["node_fault", default: 0] += 1 }
         if after.preemptions > before.preemptions { preemptions[queue, default: 0] += 1 }
+        if Job.endedLost(before: before, after: after) {
+            ended[Ended(state: "LOST", reason: "node_fault"), default: 0] += 1
+        }
         if before.state != after.state {
             if [.succeeded, .failed, .canceled].contains(after.state) {
                 ended[Ended(state: after.state.rawValue, reason: Self.endReason(after)), default: 0] += 1
@@ -47,8 +50,13 @@ struct JobMetrics: Sendable {
                     let seconds = Double((first.allocatedAt - after.submittedAt).milliseconds) / 1000
                     queueWait[queue, default: Histogram(Histogram.waits)].observe(seconds)
                     recentWaits.append((first.allocatedAt, queue, seconds))
+                    if let oldest = recentWaits.first, first.allocatedAt - oldest.at > Self.recentSpan + Self.recentSpan
+                    {
+                        trim(now: first.allocatedAt)
+                    }
                 }
-                if after.state == .running, let started = first.startedAt {
+                // From STARTING only: a node back within its lease (LOST -> RUNNING) is no second start.
+                if after.state == .running, before.state == .starting, let started = first.startedAt {
                     let seconds = Double((started - after.submittedAt).milliseconds) / 1000
                     submitToRunning[queue, default: Histogram(Histogram.waits)].observe(seconds)
                 }

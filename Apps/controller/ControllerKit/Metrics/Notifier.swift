@@ -31,14 +31,14 @@ final class Notifier: Sendable {
         Task { [weak self] in
             for await delivery in stream {
                 guard let self else { return }
-                let admitted = self.inFlight.withLock { count in
+                // At most `maxInFlight` at once: the others wait in the buffer (the newest 10,000 kept), so a
+                // dead receiver slows its own notifications, not the controller.
+                while !self.inFlight.withLock({ count in
                     guard count < Self.maxInFlight else { return false }
                     count += 1
                     return true
-                }
-                guard admitted else {
-                    log.warning("notification \(delivery.description) dropped: \(Self.maxInFlight) deliveries pending")
-                    continue
+                }) {
+                    try? await Task.sleep(for: .milliseconds(50))
                 }
                 Task {
                     await Self.deliver(delivery, log: log)
@@ -72,7 +72,8 @@ final class Notifier: Sendable {
                 problem = "HTTP \(response.status)"
                 if (400..<500).contains(response.status), ![408, 429].contains(response.status) { break }
             } catch {
-                problem = "\(error)"
+                // The code and cause only: the error's description names the full URL, path (secret) and all.
+                problem = "\(error.code): \(error.message)"
             }
         }
         log.warning("notification \(delivery.description) not delivered: \(problem.prefix(200))")

@@ -16,7 +16,10 @@ extension ClusterState {
         idempotency: IdempotencyRequest? = nil
     ) throws -> JobID {
         try checkQueue(spec.queue)
-        if let idempotency, let existing = try replay(idempotency, user: user) { return existing }
+        if let idempotency {
+            if let existing = try replay(idempotency, user: user) { return existing }
+            try refusePendingKey(idempotency, user: user)
+        }
         var id = JobID.random()
         while jobs[id] != nil || arrayTasks[id] != nil { id = JobID.random() }
         let now = clock.now()

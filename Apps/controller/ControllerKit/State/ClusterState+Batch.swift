@@ -1,4 +1,5 @@
 import ClusterCore
+import ClusterStore
 import CorralSupport
 
 /// Batch submission (issue 16): many jobs staged and committed in one transaction, so they are all stored or
@@ -16,11 +17,14 @@ extension ClusterState {
         idempotency: IdempotencyRequest?
     ) throws -> [Job] {
         let user = principal.subject
-        if let idempotency, let first = try replay(idempotency, user: user) {
-            guard let start = orderIndex[first], start + entries.count <= jobOrder.count else {
-                throw ClusterError.idempotencyKeyReused(idempotency.key)
+        if let idempotency {
+            if let record = try replayRecord(idempotency, user: user) {
+                // The batch's own jobs, by the ids stored with the key (never another user's).
+                let made = record.jobs.compactMap { jobs[$0] }.filter { $0.user == user }
+                guard made.count == entries.count else { throw ClusterError.idempotencyKeyReused(idempotency.key) }
+                return made
             }
-            return jobOrder[start..<start + entries.count].compactMap { jobs[$0] }
+            try refusePendingKey(idempotency, user: user)
         }
         for entry in entries { try checkQueue(entry.spec.queue) }
         let now = clock.now()
@@ -39,8 +43,16 @@ extension ClusterState {
             _ = stage(new: job, in: &changes)
             made.append(id)
         }
-        if let idempotency, let first = made.first {
-            changes.idempotency = [idempotency.record(user: user, job: first, at: now)]
+        if let idempotency {
+            changes.idempotency = [
+                IdempotencyRecord(
+                    user: user,
+                    key: idempotency.key,
+                    requestHash: idempotency.requestHash,
+                    jobs: made,
+                    createdAt: now
+                )
+            ]
         }
         do {
             try commit(changes)
@@ -48,6 +60,7 @@ extension ClusterState {
             log.error("cannot store a batch of \(entries.count) job(s): \(error)")
             throw error
         }
+        forgetOldIdempotencyKeys()
         return made.compactMap { jobs[$0] }
     }
 }

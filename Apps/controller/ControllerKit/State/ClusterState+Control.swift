@@ -45,7 +45,7 @@ extension ClusterState {
             }
             switch outcome.rejection {
             case nil where outcome.storage == .durable: changed += 1
-            case nil, .alreadyFinished?, .notQueued?, .notPlaced?, .notHeld?: skipped += 1
+            case nil, .alreadyFinished?, .notQueued?, .notPlaced?, .notHeld?, .alreadyStopping?: skipped += 1
             case let rejection?: throw ClusterError.refused(task.id, action.name, rejection)
             }
         }

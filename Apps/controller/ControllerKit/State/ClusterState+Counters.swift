@@ -10,7 +10,11 @@ extension ClusterState {
         for queue in metrics.submissions.keys.sorted() {
             out.sample("corral_job_submissions_total", ["queue": queue], metrics.submissions[queue] ?? 0)
         }
-        out.family("corral_jobs_ended_total", "counter", "Jobs that ended SUCCEEDED, FAILED or CANCELED, by why.")
+        out.family(
+            "corral_jobs_ended_total",
+            "counter",
+            "Jobs that ended (SUCCEEDED, FAILED, CANCELED, LOST for good), by why."
+        )
         for key in metrics.ended.keys.sorted(by: { ($0.state, $0.reason) < ($1.state, $1.reason) }) {
             out.sample("corral_jobs_ended_total", ["state": key.state, "reason": key.reason], metrics.ended[key] ?? 0)
         }

@@ -33,14 +33,36 @@ extension ClusterState {
 
     /// The job (or array) an earlier submission with this key made; nil when the key is new.
     func replay(_ request: IdempotencyRequest, user: String) throws(ClusterError) -> JobID? {
-        guard let record = idempotencyKeys[IdempotencyScope(user: user, key: request.key)] else { return nil }
+        try replayRecord(request, user: user)?.job
+    }
+
+    /// The record of an earlier submission with this key, less than a day old; nil when the key is new.
+    func replayRecord(_ request: IdempotencyRequest, user: String) throws(ClusterError) -> IdempotencyRecord? {
+        guard let record = idempotencyKeys[IdempotencyScope(user: user, key: request.key)],
+            record.createdAt >= clock.now() + .seconds(-Self.idempotencyRetention)
+        else { return nil }
         guard record.requestHash == request.requestHash else { throw .idempotencyKeyReused(request.key) }
-        return record.job
+        return record
+    }
+
+    /// A key that a submission still waiting for the group commit holds: another route or body with it is
+    /// refused (the same one joins it, in `submit`), so two rows never race for one key.
+    func refusePendingKey(_ request: IdempotencyRequest, user: String) throws(ClusterError) {
+        if submitBatch.contains(where: { $0.idempotency?.user == user && $0.idempotency?.key == request.key }) {
+            throw .idempotencyKeyReused(request.key)
+        }
     }
 
     func remember(_ record: IdempotencyRecord) {
         let scope = IdempotencyScope(user: record.user, key: record.key)
         if idempotencyKeys.updateValue(record, forKey: scope) == nil { idempotencyOrder.append(scope) }
+        // Keys a day old go with each new one, whichever route made it.
+        if idempotencyOrder.count - idempotencyHead > 0,
+            let oldest = idempotencyKeys[idempotencyOrder[idempotencyHead]],
+            oldest.createdAt < clock.now() + .seconds(-Self.idempotencyRetention)
+        {
+            forgetOldIdempotencyKeys()
+        }
     }
 
     /// Drops the keys older than a day, from memory and from SQLite.

@@ -17,7 +17,9 @@ extension ClusterState {
         var percents: [Int: Int] = [:]
         for gpu in node.gpus { if let value = gpu.utilizationPercent { percents[gpu.index] = value } }
         guard !percents.isEmpty else { return }
-        var history = utilization[node.id] ?? UtilizationHistory(bucket: settings.utilizationBucket)
+        // An hour for the dashboard, or the idle window when it is longer (the rule needs it covered).
+        let span = max(Duration.seconds(3600), settings.idleGPUs.window + .seconds(60))
+        var history = utilization[node.id] ?? UtilizationHistory(bucket: settings.utilizationBucket, span: span)
         history.record(at: now, percents)
         utilization[node.id] = history
     }

@@ -47,6 +47,7 @@ public struct JobNotification: Codable, Hashable, Sendable {
     /// The event a stored change of a job calls for, if any.
     public static func event(before: Job, after: Job) -> String? {
         if after.preemptions > before.preemptions { return "preempted" }
+        if Job.endedLost(before: before, after: after) { return "ended" }
         guard before.state != after.state else { return nil }
         if after.state == .running, before.state != .lost { return "started" }
         if [.succeeded, .failed, .canceled].contains(after.state) { return "ended" }

@@ -31,11 +31,17 @@ extension JobLifecycle {
 
     /// A placed job is stopped (SIGTERM, its kill grace, SIGKILL; the checkpoint signal first) and goes back
     /// to QUEUED at its place once its processes are gone, spending no retry budget. Asking again while it is
-    /// being stopped changes nothing.
+    /// being stopped to come back (a requeue, a preemption) changes nothing, but for `hold`: the hold is taken
+    /// now and kept when it is back. A job being stopped for good (a cancel, its time limit) is refused.
     static func requeue(_ draft: inout LifecycleDraft, by requester: Requester, hold: Bool) {
         let job = draft.job
         guard job.state.isPlaced else { return draft.reject(refusal(job.state, .notPlaced(job.state))) }
-        guard job.stopRequest == nil else { return }
+        if let stop = job.stopRequest {
+            guard returnsToQueue(job) else { return draft.reject(.alreadyStopping(stop.description)) }
+            guard hold, job.hold == nil || (requester.isAdmin && job.hold?.byAdmin == false) else { return }
+            draft.job.hold = JobHold(by: requester.name, byAdmin: requester.isAdmin, at: draft.now)
+            return draft.note("to be held by \(requester.name) once back in the queue")
+        }
         stopToRequeue(&draft, StopRequest(.requeue(requester, hold: hold), at: draft.now))
     }
 

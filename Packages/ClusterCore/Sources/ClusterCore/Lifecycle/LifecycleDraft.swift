@@ -28,7 +28,7 @@ struct LifecycleDraft {
         job.state = transition.to
         job.updatedAt = now
         job.message = transition.reason
-        job.pendingReason = transition.to == .queued ? .resources : nil
+        job.pendingReason = transition.to == .queued ? (job.hold == nil ? .resources : .held) : nil
         append(from: transition.from, to: transition.to, reason: transition.reason, node: node, applied: true)
         outcome.transitioned = true
         return true

@@ -29,6 +29,8 @@ public enum LifecycleRejection: Hashable, Sendable {
     case notHeld
     /// The requester may not do this; the message says why, for people.
     case notAllowed(String)
+    /// The job is already being stopped for another reason (a cancel, its time limit): it will not come back.
+    case alreadyStopping(String)
     /// The request itself is wrong (a value out of range); `field` names it.
     case invalid(field: String, String)
 }

@@ -60,6 +60,13 @@ public struct Job: Hashable, Sendable {
     }
     public var allocationID: AllocationID? { currentAttempt.map { AllocationID(job: id, attempt: $0.number) } }
 
+    /// Whether this change ended a LOST job for good: its processes surely gone and no retry (its node-fault
+    /// budget spent, or it was lost while being stopped at its time limit). LOST has no edge that says so.
+    public static func endedLost(before: Job, after: Job) -> Bool {
+        before.state == .lost && after.state == .lost && before.attempts.last?.endedAt == nil
+            && after.attempts.last?.endedAt != nil
+    }
+
     /// The allocations of the live attempt whose processes may still run, one per live rank.
     public var liveAllocationIDs: [AllocationID] { liveAttempt?.liveAllocationIDs(of: id) ?? [] }
 }

@@ -120,12 +120,13 @@ struct Planner {
     }
 
     mutating func consider(_ job: Job) {
-        if job.hold != nil {
-            schedule.pending[job.id] = .held
+        // Dependencies first, so a held job whose dependency failed fails now, not once it is released.
+        if let reason = dependencyReason(job) {
+            schedule.pending[job.id] = job.hold != nil && schedule.failedDependencies[job.id] == nil ? .held : reason
             return
         }
-        if let reason = dependencyReason(job) {
-            schedule.pending[job.id] = reason
+        if job.hold != nil {
+            schedule.pending[job.id] = .held
             return
         }
         if let notBefore = job.notBefore, notBefore > now {

@@ -7,17 +7,24 @@ public struct IdempotencyRecord: Hashable, Sendable {
     public var key: String
     /// SHA-256 of the request body: the same key with another body is refused, not answered with this job.
     public var requestHash: String
-    /// The job, or the array, it made.
-    public var job: JobID
+    /// The job or the array it made, or a batch's jobs in order (never empty).
+    public var jobs: [JobID]
     public var createdAt: Timestamp
 
-    public init(user: String, key: String, requestHash: String, job: JobID, createdAt: Timestamp) {
+    public init(user: String, key: String, requestHash: String, jobs: [JobID], createdAt: Timestamp) {
         self.user = user
         self.key = key
         self.requestHash = requestHash
-        self.job = job
+        self.jobs = jobs
         self.createdAt = createdAt
     }
+
+    public init(user: String, key: String, requestHash: String, job: JobID, createdAt: Timestamp) {
+        self.init(user: user, key: key, requestHash: requestHash, jobs: [job], createdAt: createdAt)
+    }
+
+    /// The job or array (a batch's first job).
+    public var job: JobID { jobs.first ?? JobID("") }
 }
 
 extension ClusterDatabase {
@@ -25,7 +32,9 @@ extension ClusterDatabase {
         try connection.run(
             "INSERT INTO idempotency_keys (user, key, request_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?)",
             [
-                .text(record.user), .text(record.key), .text(record.requestHash), .text(record.job.rawValue),
+                // A batch's ids, comma-separated (ids never hold one).
+                .text(record.user), .text(record.key), .text(record.requestHash),
+                .text(record.jobs.map(\.rawValue).joined(separator: ",")),
                 .integer(record.createdAt.milliseconds),
             ]
         )
@@ -41,7 +50,7 @@ extension ClusterDatabase {
                     user: row.string("user") ?? "",
                     key: row.string("key") ?? "",
                     requestHash: row.string("request_hash") ?? "",
-                    job: JobID(row.string("job_id") ?? ""),
+                    jobs: (row.string("job_id") ?? "").split(separator: ",").map { JobID(String($0)) },
                     createdAt: Timestamp(milliseconds: row.int64("created_at") ?? 0)
                 )
             )
