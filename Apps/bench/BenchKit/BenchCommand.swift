@@ -37,13 +37,14 @@ public enum BenchCommand {
     static func run(_ name: String, _ arguments: [String]) async throws -> String {
         switch name {
         case "scheduler":
-            let flags = try BenchArguments(arguments, known: ["jobs", "nodes", "gpus", "runs", "gangs"])
+            let flags = try BenchArguments(arguments, known: ["jobs", "nodes", "gpus", "runs", "gangs", "prepared"])
             let figure = SchedulerBench.run(
                 jobs: try flags.int("jobs", default: 10_000),
                 nodes: try flags.int("nodes", default: 1000),
                 gpus: try flags.int("gpus", default: 8),
                 runs: try flags.int("runs", default: 5),
-                gangs: try flags.int("gangs", default: 0)
+                gangs: try flags.int("gangs", default: 0),
+                prepared: try flags.int("prepared", default: 1) != 0
             )
             return figure.jsonLine + "\n"
         case "submit-http":

@@ -77,6 +77,8 @@ extension ClusterState {
             }
             nodes[node.id] = node
         }
+        // A stored node change may change what the scheduler's prepared views hold (status, drain, GPUs...).
+        if !changes.nodes.isEmpty { nodesVersion += 1 }
         for outcome in changes.outcomes where outcome.storage != .none {
             let job = outcome.job
             if changes.newJobs.contains(job.id) && orderIndex[job.id] == nil {

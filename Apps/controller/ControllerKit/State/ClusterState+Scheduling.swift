@@ -53,6 +53,16 @@ extension ClusterState {
         )
     }
 
+    /// Plans with the prepared views of the nodes as stored now (the last ones while no node was stored since),
+    /// and keeps them with the fits this pass added.
+    func plan(_ snapshot: ClusterSnapshot) -> Schedule {
+        var nodes: PreparedNodes? =
+            if let prepared, prepared.version == nodesVersion { prepared.nodes } else { PreparedNodes(snapshot.nodes) }
+        let schedule = Scheduler.plan(snapshot, policy: settings.policy, prepared: &nodes)
+        if let nodes { prepared = (nodesVersion, nodes) }
+        return schedule
+    }
+
     /// A job array as a dependency: SUCCEEDED once every task did, the state of a task that ended for good
     /// without succeeding, else RUNNING (not finished); nil when no such array exists.
     func arrayState(_ id: JobID) -> JobState? {
@@ -82,7 +92,7 @@ extension ClusterState {
         passRequested = false
         guard !queued.isEmpty else { return }
         let started = ContinuousClock.now
-        let schedule = Scheduler.plan(snapshot(now: clock.now()), policy: settings.policy)
+        let schedule = plan(snapshot(now: clock.now()))
         let (seconds, attoseconds) = started.duration(to: .now).components
         passDurations.observe(Double(seconds) + Double(attoseconds) / 1e18)
         var changes = ChangeSet()

@@ -54,6 +54,10 @@ actor ClusterState {
     var jobMetrics = JobMetrics()
     var passDurations = Histogram(Histogram.passes)
     var agentReports: [String: Int] = [:]
+    /// The scheduler's node views and static fits, kept across passes (issue 16), and the node records they
+    /// were built from: rebuilt when a stored node changes (`nodesVersion`).
+    var prepared: (version: Int, nodes: PreparedNodes)?
+    var nodesVersion = 0
     /// Each node's GPU utilization over the last hour, from its heartbeats (memory only).
     var utilization: [NodeID: UtilizationHistory] = [:]
     /// Why the last write failed for want of space, until a write succeeds again (`/healthz` says it).

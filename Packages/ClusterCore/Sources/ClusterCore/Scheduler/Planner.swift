@@ -58,13 +58,22 @@ struct Planner {
     /// By node ordinal: the latest expected end of what runs there (placements of this pass included).
     var lastEnd: [Timestamp]
     var schedule = Schedule()
+    /// Node views and static fits kept across passes, when the caller has them; the pass adds the fits of
+    /// the classes it meets.
+    var prepared: PreparedNodes?
 
-    init(_ snapshot: ClusterSnapshot, policy: SchedulingPolicy) {
+    init(_ snapshot: ClusterSnapshot, policy: SchedulingPolicy, prepared: PreparedNodes? = nil) {
         self.policy = policy
         now = snapshot.now
         jobStates = snapshot.jobStates
         arrayRunning = snapshot.runningArrayTasks
-        views = Self.views(of: snapshot.nodes, names: &names)
+        self.prepared = prepared
+        if let prepared {
+            views = prepared.views
+            names = prepared.names
+        } else {
+            views = Self.views(of: snapshot.nodes, names: &names)
+        }
         victims = Self.victims(snapshot.held, views: views, policy: policy)
         schedule.pending.reserveCapacity(snapshot.pending.count)
         var ordinalOf: [NodeID: Int] = [:]
@@ -226,9 +235,17 @@ struct Planner {
         )
         if let known = indexOfClass[key] { return known }
         let requirement = Requirement(spec: spec, queue: queue)
-        indexes.append(
-            FitIndex(requirement: requirement, queueName: queue.name, views: views, free: free, names: &names)
-        )
+        if prepared != nil {
+            let fit =
+                prepared?.fits[key]
+                ?? StaticFit(requirement: requirement, queueName: queue.name, views: views, names: &names)
+            prepared?.fits[key] = fit
+            indexes.append(FitIndex(requirement: requirement, fit: fit, free: free))
+        } else {
+            indexes.append(
+                FitIndex(requirement: requirement, queueName: queue.name, views: views, free: free, names: &names)
+            )
+        }
         indexOfClass[key] = indexes.count - 1
         return indexes.count - 1
     }

@@ -16,29 +16,21 @@ struct FitIndex {
     var buckets: [[UInt64]]
 
     init(requirement: Requirement, queueName: String, views: [NodeView], free: FreeState, names: inout NameCache) {
+        let fit = StaticFit(requirement: requirement, queueName: queueName, views: views, names: &names)
+        self.init(requirement: requirement, fit: fit, free: free)
+    }
+
+    /// From the class's static part (`StaticFit`, kept across passes by `PreparedNodes`) and this pass's
+    /// free state.
+    init(requirement: Requirement, fit: StaticFit, free: FreeState) {
         self.requirement = requirement
-        usable = Array(repeating: GPUMask(), count: views.count)
-        eligible = Array(repeating: false, count: views.count)
-        nodeCPUs = views.map(\.node.cpus)
-        nodeMemory = views.map(\.node.memory)
-        var hardware = Set<Resources>()
-        var maxUsable = 0
-        for (ordinal, view) in views.enumerated() {
-            guard Feasibility.statusProblem(view.node) == nil,
-                Feasibility.labelProblem(requirement, node: view.node, queueName: queueName) == nil
-            else { continue }
-            eligible[ordinal] = true
-            usable[ordinal] = view.matching(
-                type: requirement.gpuType,
-                minMemoryMiB: requirement.gpuMemoryMiB,
-                names: &names
-            ).intersection(view.healthy)
-            maxUsable = max(maxUsable, usable[ordinal].count)
-            hardware.insert(Resources(gpus: usable[ordinal].count, cpus: view.node.cpus, memory: view.node.memory))
-        }
-        self.hardware = hardware.sorted { ($0.gpus, $0.cpus, $0.memory) < ($1.gpus, $1.cpus, $1.memory) }
-        buckets = Array(repeating: [], count: maxUsable + 1)
-        for ordinal in 0..<views.count where eligible[ordinal] {
+        usable = fit.usable
+        eligible = fit.eligible
+        nodeCPUs = fit.nodeCPUs
+        nodeMemory = fit.nodeMemory
+        hardware = fit.hardware
+        buckets = Array(repeating: [], count: fit.maxUsable + 1)
+        for ordinal in 0..<eligible.count where eligible[ordinal] {
             buckets[freeCount(ordinal, free)].append(Self.key(cpus: free.cpus[ordinal], ordinal: ordinal))
         }
         for k in buckets.indices { buckets[k].sort() }

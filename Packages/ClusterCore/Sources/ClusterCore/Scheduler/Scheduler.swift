@@ -13,7 +13,19 @@
 public enum Scheduler {
     /// One pass: every pending job is either assigned or given exactly one reason.
     public static func plan(_ snapshot: ClusterSnapshot, policy: SchedulingPolicy) -> Schedule {
-        var planner = Planner(snapshot, policy: policy)
+        var none: PreparedNodes?
+        return plan(snapshot, policy: policy, prepared: &none)
+    }
+
+    /// `plan` with node views and static fits kept across passes (issue 16): `prepared` must be of the
+    /// snapshot's nodes, and comes back with the fits of the classes this pass met. The plan is the same.
+    public static func plan(
+        _ snapshot: ClusterSnapshot,
+        policy: SchedulingPolicy,
+        prepared: inout PreparedNodes?
+    ) -> Schedule {
+        var planner = Planner(snapshot, policy: policy, prepared: prepared)
+        defer { prepared = planner.prepared }
         // Protection (shortest-first) goes to jobs that could start now but for resources: not to one waiting
         // for a dependency, its backoff or its array's limit, which would hold a slot for nothing.
         var protectedJobs: Set<JobID> = []
