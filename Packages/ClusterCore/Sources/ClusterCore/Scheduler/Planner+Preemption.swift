@@ -134,8 +134,7 @@ extension Planner {
 
     /// The running jobs on each node as possible victims, from what the snapshot says is held.
     static func victims(_ held: [HeldResources], views: [NodeView], policy: SchedulingPolicy) -> [[Victim]] {
-        var ordinalOf: [NodeID: Int] = [:]
-        for (ordinal, view) in views.enumerated() { ordinalOf[view.id] = ordinal }
+        let ordinalOf = Planner.ordinals(views)
         var result = Array(repeating: [Victim](), count: views.count)
         for allocation in held {
             guard let job = allocation.job, let ordinal = ordinalOf[allocation.node] else { continue }

@@ -81,8 +81,7 @@ struct Planner {
             ? Self.victims(snapshot.held, views: views, policy: policy)
             : Array(repeating: [], count: views.count)
         schedule.pending.reserveCapacity(snapshot.pending.count)
-        var ordinalOf: [NodeID: Int] = [:]
-        for (ordinal, view) in views.enumerated() { ordinalOf[view.id] = ordinal }
+        let ordinalOf = prepared?.ordinalOf ?? Self.ordinals(views)
         free = FreeState(
             taken: Array(repeating: GPUMask(), count: views.count),
             cpus: views.map(\.node.cpus),
@@ -105,6 +104,14 @@ struct Planner {
             )
             lastEnd[ordinal] = max(lastEnd[ordinal], expectedEnd(held))
         }
+    }
+
+    /// Each view's position, by node id.
+    static func ordinals(_ views: [NodeView]) -> [NodeID: Int] {
+        var ordinalOf: [NodeID: Int] = [:]
+        ordinalOf.reserveCapacity(views.count)
+        for (ordinal, view) in views.enumerated() { ordinalOf[view.id] = ordinal }
+        return ordinalOf
     }
 
     /// Nodes by id; of two nodes reported with one id, the first in input order.

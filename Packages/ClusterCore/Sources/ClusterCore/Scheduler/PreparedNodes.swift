@@ -10,12 +10,15 @@
 public struct PreparedNodes: Sendable {
     let views: [NodeView]
     let names: NameCache
+    /// Each view's position, by node id.
+    let ordinalOf: [NodeID: Int]
     var fits: [Planner.ClassKey: StaticFit] = [:]
 
     public init(_ nodes: [Node]) {
         var names = NameCache()
         views = Planner.views(of: nodes, names: &names)
         self.names = names
+        ordinalOf = Planner.ordinals(views)
     }
 
     /// How many job classes' static fits it holds.
