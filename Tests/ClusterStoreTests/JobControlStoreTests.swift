@@ -21,7 +21,7 @@ import Testing
                 held.spec.priority = 7
                 try db.updateJob(held, spec: true)
                 requeued.stopRequest = StopRequest(
-                    .requeue(Requester("bob", isAdmin: false), hold: true),
+                    .requeue(Requester("bob", isAdmin: false)),
                     at: T.t0 + .seconds(4)
                 )
                 try db.updateJob(requeued)

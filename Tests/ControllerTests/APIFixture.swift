@@ -2,6 +2,7 @@ import ClusterCore
 import ClusterStore
 import CorralSupport
 import Foundation
+import HTTPKit
 import Synchronization
 
 @testable import ControllerKit
@@ -43,6 +44,20 @@ struct APIFixture {
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// A POST through the real router and error mapping, as the server serves it; a refusal comes back as
+    /// its status with "CODE: MESSAGE" as the body.
+    func post(_ path: String, _ body: String, key: String? = nil, token: String) async throws -> HTTPResponse {
+        var headers = HTTPHeaders()
+        headers.set("Authorization", "Bearer " + token)
+        if let key { headers.set("Idempotency-Key", key) }
+        let request = HTTPRequest(method: .post, path: path, headers: headers, body: Array(body.utf8))
+        do {
+            return try await api.responder(log: MemoryLog()).respond(to: request)
+        } catch let error as APIError {
+            return HTTPResponse(status: error.status, body: Array("\(error.code): \(error.message)".utf8))
+        }
+    }
 }
 
 /// A clock the test moves (to expire a token).

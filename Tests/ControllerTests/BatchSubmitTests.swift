@@ -17,15 +17,7 @@ import Testing
         key: String? = nil,
         token: String
     ) async throws -> HTTPResponse {
-        var headers = HTTPHeaders()
-        headers.set("Authorization", "Bearer " + token)
-        if let key { headers.set("Idempotency-Key", key) }
-        let request = HTTPRequest(method: .post, path: "/v1/jobs/batch", headers: headers, body: Array(body.utf8))
-        do {
-            return try await fixture.api.responder(log: MemoryLog()).respond(to: request)
-        } catch let error as APIError {
-            return HTTPResponse(status: error.status, body: Array("\(error.code): \(error.message)".utf8))
-        }
+        try await fixture.post("/v1/jobs/batch", body, key: key, token: token)
     }
 
     static func count(_ fixture: APIFixture) async -> Int {

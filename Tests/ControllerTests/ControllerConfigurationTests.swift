@@ -74,6 +74,39 @@ import Testing
         #expect(throws: ConfigurationError.self) { try ControllerConfiguration.parse(["--config", path]) }
     }
 
+    /// Issue 17's settings: the idle-GPU rule and a queue's max_priority and idle_cancel_after, read and refused.
+    @Test func theIdleRuleAndQueueLimitsAreReadAndBadValuesRefused() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("i-\(UUID().uuidString).toml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try """
+        idle_gpu_threshold = 2.5
+        idle_gpu_window = 600
+        [queues.batch]
+        max_priority = 50
+        idle_cancel_after = 900
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let file = try ControllerConfiguration.parse(["--config", path])
+        #expect(file.idleGPUs.threshold == 2.5 && file.idleGPUs.window == .seconds(600))
+        #expect(
+            file.policy.queue(named: "batch").maxPriority == 50
+                && file.policy.queue(named: "batch").idleCancelAfter == 900
+        )
+        #expect(file.policy.queue(named: "default").maxPriority == 0)
+        // A sixth of the window, never under the heartbeat interval, never over 30 s.
+        #expect(file.utilizationBucket == .seconds(30))
+        for bad in [
+            "idle_gpu_threshold = 101", "idle_gpu_threshold = -1", "idle_gpu_threshold = \"5\"", "idle_gpu_window = 0",
+            "idle_gpu_window = 86401", "idle_gpu_window = 1.5", "[queues.q]\nmax_priority = 10001",
+            "[queues.q]\nmax_priority = \"high\"", "[queues.q]\nidle_cancel_after = -5",
+            "[queues.q]\nidle_cancel_after = 604801",
+        ] {
+            try (bad + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(throws: ConfigurationError.self, "\(bad)") {
+                try ControllerConfiguration.parse(["--config", path])
+            }
+        }
+    }
+
     @Test func helpIsNotAnError() {
         do {
             _ = try ControllerConfiguration.parse(["--help"])

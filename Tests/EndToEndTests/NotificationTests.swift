@@ -72,7 +72,15 @@ struct NotificationEndToEndTests {
         // No duplicates later, and nothing for the job without --notify.
         try await Task.sleep(for: .seconds(1))
         #expect(inbox.received.withLock { $0.count } == 2)
+        // A receiver that refuses for good (404 here: no such route) is given up at once and logged: by host
+        // and cause, never the URL's path.
+        let refused = try await cluster.submit(["--notify", "http://127.0.0.1:\(port)/gone/s3cr3t-two"], ["true"])
+        _ = try await cluster.waitForState(refused, ["SUCCEEDED"], timeout: 30)
+        try await waitUntil("the refused delivery is logged", timeout: 30) {
+            cluster.read(cluster.root + "/controller.log").contains("not delivered: HTTP 404")
+        }
         let log = cluster.read(cluster.root + "/controller.log")
+        #expect(log.contains("to http://127.0.0.1:\(port)/…"), "\(log)")
         #expect(!log.contains("s3cr3t"), "the URL's path is never logged")
     }
 

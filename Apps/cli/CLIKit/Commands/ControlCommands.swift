@@ -69,6 +69,7 @@ enum JobControl {
         return words
     }
 
+    /// `action` through `POST /v1/jobs/{id}/ACTION` (requeue with `hold`).
     static func run(
         _ action: String,
         _ targets: [String],
@@ -76,27 +77,37 @@ enum JobControl {
         hold: Bool = false,
         describe: (JobView) -> String
     ) async throws -> Int32 {
-        let client = try context.client()
-        let jobs = try await Targets.resolve(
+        try await each(
             targets,
-            client: client,
-            states: ["QUEUED", "ALLOCATED", "STARTING", "RUNNING"]
+            context,
+            one: { client, id throws(CorralError) in try await client.control(id, action, hold: hold) },
+            array: { client, id throws(CorralError) in
+                try await client.control(id, action, hold: hold, as: ArrayControlResponse.self)
+            },
+            describe: describe
         )
+    }
+
+    /// For each job the targets name (an array as one, through `array`): act, print, and report a refusal
+    /// without stopping the others; exit 1 if any was refused.
+    static func each(
+        _ targets: [String],
+        _ context: CommandContext,
+        one: (CorralClient, String) async throws(CorralError) -> JobView,
+        array: (CorralClient, String) async throws(CorralError) -> ArrayControlResponse,
+        describe: (JobView) -> String
+    ) async throws -> Int32 {
+        let client = try context.client()
         var results: [JobView] = []
         var failed = false
-        for job in jobs {
+        for job in try await Targets.resolve(targets, client: client) {
             do {
-                if let array = job.arraySummary {
-                    let done = try await client.control(
-                        array.arrayId,
-                        action,
-                        hold: hold,
-                        as: ArrayControlResponse.self
-                    )
+                if let summary = job.arraySummary {
+                    let done = try await array(client, summary.arrayId)
                     if !context.json { FileHandleOutput.stdout(describeArray(done)) }
                     continue
                 }
-                let done = try await client.control(job.id, action, hold: hold)
+                let done = try await one(client, job.id)
                 results.append(done)
                 if !context.json { FileHandleOutput.stdout(describe(done)) }
             } catch {
@@ -142,32 +153,17 @@ struct UpdateCommand: CorralCommand {
     }
 
     func run(_ context: CommandContext) async throws -> Int32 {
-        let client = try context.client()
-        let jobs = try await Targets.resolve(targets, client: client)
-        var results: [JobView] = []
-        var failed = false
-        for job in jobs {
-            do {
-                if let array = job.arraySummary {
-                    let done = try await client.update(array.arrayId, request, as: ArrayControlResponse.self)
-                    if !context.json { FileHandleOutput.stdout(JobControl.describeArray(done)) }
-                    continue
-                }
-                let done = try await client.update(job.id, request)
-                results.append(done)
-                if !context.json {
-                    let limit = done.timeLimit.map { "time limit \(Tables.duration(.seconds($0)))" } ?? "no time limit"
-                    FileHandleOutput.stdout("updated \(done.id): \(limit), priority \(done.priority)\n")
-                }
-            } catch {
-                failed = true
-                CLI.report(
-                    CLIError.failure("\(job.id): \(CLI.advice(for: error))", code: error.code ?? "error"),
-                    json: context.json
-                )
+        try await JobControl.each(
+            targets,
+            context,
+            one: { client, id throws(CorralError) in try await client.update(id, request) },
+            array: { client, id throws(CorralError) in
+                try await client.update(id, request, as: ArrayControlResponse.self)
+            },
+            describe: { done in
+                let limit = done.timeLimit.map { "time limit \(Tables.duration(.seconds($0)))" } ?? "no time limit"
+                return "updated \(done.id): \(limit), priority \(done.priority)\n"
             }
-        }
-        if context.json { FileHandleOutput.stdout(WireJSON.encodePretty(results) + "\n") }
-        return failed ? 1 : 0
+        )
     }
 }

@@ -173,14 +173,14 @@ struct MappingErrors: HTTPResponder {
 
     func respond(to request: HTTPRequest) async throws -> HTTPResponse {
         let start = ContinuousClock.now
-        let route = router.route(request.method, request.path) ?? "unmatched"
+        var route = "unmatched"
         func record(_ code: Int) {
             let elapsed = start.duration(to: .now)
             let (seconds, attoseconds) = elapsed.components
             metrics.record(route: route, code: code, seconds: Double(seconds) + Double(attoseconds) / 1e18)
         }
         do {
-            let response = try await router.respond(to: request)
+            let response = try await router.respond(to: request) { route = $0 ?? "unmatched" }
             record(response.status.code)
             return response
         } catch {

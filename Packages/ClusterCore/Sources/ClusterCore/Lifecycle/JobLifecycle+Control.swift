@@ -31,18 +31,23 @@ extension JobLifecycle {
 
     /// A placed job is stopped (SIGTERM, its kill grace, SIGKILL; the checkpoint signal first) and goes back
     /// to QUEUED at its place once its processes are gone, spending no retry budget. Asking again while it is
-    /// being stopped to come back (a requeue, a preemption) changes nothing, but for `hold`: the hold is taken
-    /// now and kept when it is back. A job being stopped for good (a cancel, its time limit) is refused.
+    /// being stopped to come back (a requeue, a preemption) changes nothing, but for `hold`. With `hold` the
+    /// hold is taken now, whichever way it comes back (this requeue, a preemption, a node fault): every move
+    /// to QUEUED of a job with a hold gives it reason Held (`LifecycleDraft.move`). A job being stopped for
+    /// good (a cancel, its time limit) is refused.
     static func requeue(_ draft: inout LifecycleDraft, by requester: Requester, hold: Bool) {
         let job = draft.job
         guard job.state.isPlaced else { return draft.reject(refusal(job.state, .notPlaced(job.state))) }
-        if let stop = job.stopRequest {
-            guard returnsToQueue(job) else { return draft.reject(.alreadyStopping(stop.description)) }
-            guard hold, job.hold == nil || (requester.isAdmin && job.hold?.byAdmin == false) else { return }
-            draft.job.hold = JobHold(by: requester.name, byAdmin: requester.isAdmin, at: draft.now)
-            return draft.note("to be held by \(requester.name) once back in the queue")
+        if let stop = job.stopRequest, !returnsToQueue(job) {
+            return draft.reject(.alreadyStopping(stop.description))
         }
-        stopToRequeue(&draft, StopRequest(.requeue(requester, hold: hold), at: draft.now))
+        let takesHold = hold && (job.hold == nil || (requester.isAdmin && job.hold?.byAdmin == false))
+        if takesHold { draft.job.hold = JobHold(by: requester.name, byAdmin: requester.isAdmin, at: draft.now) }
+        guard job.stopRequest == nil else {
+            if takesHold { draft.note("to be held by \(requester.name) once back in the queue") }
+            return
+        }
+        stopToRequeue(&draft, StopRequest(.requeue(requester), at: draft.now))
     }
 
     /// Stops a placed job that goes back to the queue afterwards (a preemption, a requeue). A launch its agent
@@ -81,14 +86,10 @@ extension JobLifecycle {
         switch draft.job.stopRequest?.reason {
         case .preempt(let preemptor)?:
             requeuePreempted(&draft, attempt: number, by: preemptor)
-        case .requeue(let requester, let hold)?:
+        case .requeue(let requester)?:
             draft.edit(attempt: number) { $0.finalState = .queued }
             draft.job.stopRequest = nil
             draft.move(.requeued(by: requester.name))
-            if hold {
-                draft.job.hold = JobHold(by: requester.name, byAdmin: requester.isAdmin, at: draft.now)
-                draft.job.pendingReason = .held
-            }
             draft.effect(.requestPass)
         default:
             return

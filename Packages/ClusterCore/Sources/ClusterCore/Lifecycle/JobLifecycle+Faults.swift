@@ -124,13 +124,9 @@ extension JobLifecycle {
             draft.job.preemptions += 1
             draft.job.stopRequest = nil
             draft.move(.retry(reason: "\(reason) while it was being preempted by job \(preemptor): back in the queue"))
-        case .requeue(let requester, let hold):
+        case .requeue(let requester):
             draft.job.stopRequest = nil
             draft.move(.retry(reason: "\(reason) while it was being requeued by \(requester.name): back in the queue"))
-            if hold {
-                draft.job.hold = JobHold(by: requester.name, byAdmin: requester.isAdmin, at: draft.now)
-                draft.job.pendingReason = .held
-            }
         case nil where draft.job.infraRetriesUsed < budget:
             draft.job.infraRetriesUsed += 1
             draft.move(.retry(reason: "\(reason): retry \(draft.job.infraRetriesUsed) of \(budget) (node faults)"))

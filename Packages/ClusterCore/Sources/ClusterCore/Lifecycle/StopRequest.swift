@@ -9,9 +9,9 @@ public struct StopRequest: Hashable, Sendable {
         case timeLimit
         /// A job of a higher tier needs what it holds: it goes back to the queue, its retries untouched.
         case preempt(by: JobID)
-        /// A user or admin requeued it (`corral requeue`): back to the queue, its retries untouched; held
-        /// there when `hold`.
-        case requeue(Requester, hold: Bool)
+        /// A user or admin requeued it (`corral requeue`): back to the queue, its retries untouched (a
+        /// `--hold` is the job's own `hold`, taken at the request).
+        case requeue(Requester)
     }
 
     public var reason: Reason
@@ -33,7 +33,7 @@ public struct StopRequest: Hashable, Sendable {
         case .cancel(let user): "canceled by \(user)"
         case .timeLimit: "time limit reached (TIMEOUT)"
         case .preempt(let job): "preempted by job \(job)"
-        case .requeue(let requester, _): "requeued by \(requester.name)"
+        case .requeue(let requester): "requeued by \(requester.name)"
         }
     }
 }

@@ -120,12 +120,11 @@ struct StoredUsage: Codable {
 
 /// `StopRequest` in the jobs table's `stop_request` column.
 struct StoredStopRequest: Codable {
-    /// "cancel", "time_limit", "preempt" (`by`: the preempting job) or "requeue" (`by`: who; `hold`: held once
-    /// back in the queue; `admin`: the requester was an admin).
+    /// "cancel", "time_limit", "preempt" (`by`: the preempting job) or "requeue" (`by`: who; `admin`: the
+    /// requester was an admin).
     var reason: String
     var by: String?
     var at: Int64
-    var hold: Bool?
     var admin: Bool?
 
     init(_ request: StopRequest) {
@@ -139,10 +138,9 @@ struct StoredStopRequest: Codable {
         case .preempt(let job):
             reason = "preempt"
             by = job.rawValue
-        case .requeue(let requester, let hold):
+        case .requeue(let requester):
             reason = "requeue"
             by = requester.name
-            self.hold = hold
             admin = requester.isAdmin
         }
         at = request.at.milliseconds
@@ -156,7 +154,7 @@ struct StoredStopRequest: Codable {
         case "preempt": return by.map { StopRequest(.preempt(by: JobID($0)), at: at) }
         case "requeue":
             let requester = Requester(by ?? "?", isAdmin: admin ?? false)
-            return StopRequest(.requeue(requester, hold: hold ?? false), at: at)
+            return StopRequest(.requeue(requester), at: at)
         default: return nil
         }
     }

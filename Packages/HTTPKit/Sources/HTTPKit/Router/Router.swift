@@ -43,7 +43,17 @@ public struct Router: HTTPResponder {
         let segments = path.split(separator: "/")
         var values: [String] = []
         var allowed: Set<HTTPMethod> = []
-        if let route = root.find(segments, at: 0, method: method, values: &values, allowed: &allowed) {
+        let found = root.find(segments, at: 0, method: method, values: &values, allowed: &allowed)
+        return match(found: found, values: values, allowed: allowed)
+    }
+
+    private func match(
+        found: RouteNode.Route?,
+        values: [String],
+        allowed: Set<HTTPMethod>
+    ) -> Match {
+        var allowed = allowed
+        if let route = found {
             return .found(route.handler, parameters: Dictionary(zip(route.parameterNames, values)) { _, last in last })
         }
         if allowed.isEmpty { return .notFound }
@@ -51,17 +61,19 @@ public struct Router: HTTPResponder {
         return .methodNotAllowed(allowed: allowed.sorted { $0.rawValue < $1.rawValue })
     }
 
-    /// The route ("METHOD /pattern") a request would be served by, for labels that must not hold ids; nil
-    /// when none (a 404 or 405).
-    public func route(_ method: HTTPMethod, _ path: String) -> String? {
-        let segments = path.split(separator: "/")
-        var values: [String] = []
-        var allowed: Set<HTTPMethod> = []
-        return root.find(segments, at: 0, method: method, values: &values, allowed: &allowed)?.pattern
+    public func respond(to request: HTTPRequest) async throws -> HTTPResponse {
+        try await respond(to: request) { _ in }
     }
 
-    public func respond(to request: HTTPRequest) async throws -> HTTPResponse {
-        switch match(request.method, request.path) {
+    /// `respond`, telling `matched` first which route ("METHOD /pattern") serves the request, nil for a 404 or
+    /// 405: for labels that must not hold ids (metrics), from the one match the request gets.
+    public func respond(to request: HTTPRequest, matched: (String?) -> Void) async throws -> HTTPResponse {
+        let segments = request.path.split(separator: "/")
+        var values: [String] = []
+        var allowed: Set<HTTPMethod> = []
+        let found = root.find(segments, at: 0, method: request.method, values: &values, allowed: &allowed)
+        matched(found?.pattern)
+        switch match(found: found, values: values, allowed: allowed) {
         case .found(let handler, let parameters):
             var request = request
             request.pathParameters = parameters
