@@ -153,7 +153,8 @@ struct ContainerJobTests {
         // The stand-in creates its record before it writes it: wait for the arguments, not the file.
         try await waitUntil("docker stop was called", timeout: 20) { Self.calls(tools, "stop").first?.isEmpty == false }
         #expect(Self.calls(tools, "stop") == [["stop", "--time", "3", "corral-\(long)-1"]])
-        // The job is CANCELED once the agent reports the container gone, not before.
+        // The job is CANCELED once the agent reports the container gone, not before. The stand-in's stop ends only
+        // the client's shell: its `sleep` is left behind, and goes at once (not after the grace and the backstop).
         #expect(try await cluster.waitForState(long, ["CANCELED"], timeout: 20).state == "CANCELED")
 
         // preflight checks the engine when container jobs are on.

@@ -16,7 +16,8 @@ extension Supervisor {
 
     /// Waits until no process of the job is left, acting meanwhile on stop requests, the time limit and the
     /// agent's lease. When the leader ends by itself, what it left behind is killed at once; when it ends on a
-    /// stop, the rest get the grace, then SIGKILL. Either way the job is over only when its cgroup (or, on a
+    /// stop, the rest get the grace, then SIGKILL (but for a container job, whose leader is the docker client, what
+    /// it leaves is not the container's and goes at once). Either way the job is over only when its cgroup (or, on a
     /// node without cgroups, its process group) is empty, so a cancel never reports an end while a grandchild
     /// that ignores SIGTERM, or one that left the session with setsid, still runs.
     static func watch(_ pid: pid_t, _ plan: LaunchPlan, _ record: JobRecord) -> Watched {
@@ -83,6 +84,10 @@ extension Supervisor {
                 if stopper == nil { signalJob(pid, plan.cgroup, SIGTERM) }
             } else if leaderDone && watched.reason == nil {
                 // The job ended by itself: whatever it left behind goes with it, now.
+                signalJob(pid, plan.cgroup, SIGKILL)
+            } else if leaderDone && plan.stopCommand != nil {
+                // The docker client ended on a stop, so the container is gone: what is left on the client's side
+                // (not the container's) has no grace to wait for.
                 signalJob(pid, plan.cgroup, SIGKILL)
             } else if now >= killAt {
                 signalJob(pid, plan.cgroup, SIGKILL)
