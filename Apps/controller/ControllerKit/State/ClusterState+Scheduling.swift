@@ -78,23 +78,32 @@ extension ClusterState {
         return allSucceeded ? .succeeded : .running
     }
 
-    /// Asks for a pass soon: events arriving within a couple of milliseconds share one pass.
+    /// Asks for a pass soon: events arriving meanwhile share one pass. See `passDelay`.
     func requestSchedulingPass() {
         guard !passRequested else { return }
         passRequested = true
+        let delay = Self.passDelay(afterPassOf: lastPassSeconds)
         Task { [weak self] in
-            try? await Task.sleep(for: .milliseconds(2))
+            try? await Task.sleep(for: .seconds(delay))
             await self?.runSchedulingPass()
         }
+    }
+
+    /// How long a requested pass waits: 2 ms, so that events arriving together share it, or twice the last
+    /// pass (its plan and its commit) when that is longer, at most half a second. The state's actor then spends
+    /// at most a third of its time planning, whatever the queue's length, and submissions and agents' reports
+    /// keep the rest (issue 16: a pass over 5,000 queued jobs after each batch of submissions halved their rate).
+    static func passDelay(afterPassOf seconds: Double) -> Double {
+        min(0.5, max(0.002, 2 * seconds))
     }
 
     func runSchedulingPass() {
         passRequested = false
         guard !queued.isEmpty else { return }
         let started = ContinuousClock.now
+        defer { lastPassSeconds = Self.seconds(since: started) }
         let schedule = plan(snapshot(now: clock.now()))
-        let (seconds, attoseconds) = started.duration(to: .now).components
-        passDurations.observe(Double(seconds) + Double(attoseconds) / 1e18)
+        passDurations.observe(Self.seconds(since: started))
         var changes = ChangeSet()
         // A job whose dependency ended without succeeding can never run: it fails, saying which and why.
         for (id, dependency) in schedule.failedDependencies.sorted(by: { $0.key < $1.key }) {
@@ -166,5 +175,10 @@ extension ClusterState {
             if let port = jobs[id.job]?.liveAttempt?.masterPort { ports.insert(port) }
         }
         return ports
+    }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let (seconds, attoseconds) = start.duration(to: .now).components
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

@@ -3,32 +3,95 @@
 /// decoding: keys are compared decoded (`"a"` and `"\u0061"` are the same key); anything malformed is left to
 /// the decoder to report.
 enum DuplicateKeys {
-    private enum Frame {
-        case object(keys: Set<String>, expectingKey: Bool)
-        case array
-    }
-
     /// The first key that appears twice in one object, if any.
     static func first(in bytes: [UInt8]) -> String? {
-        var stack: [Frame] = []
+        bytes.withUnsafeBufferPointer { buffer in
+            // Nearly every body has no duplicate: a scan that hashes keys in place says so without making a
+            // String of each key (issue 16: the String scan was a tenth of the controller's time under
+            // heartbeats). Only a body where two keys hash alike is read again, exactly.
+            guard scan(buffer, Hashed()) != nil else { return nil }
+            return scan(buffer, Exact())
+        }
+    }
+
+    /// How keys are told apart in one scan.
+    private protocol KeySet {
+        associatedtype Key: Hashable
+        /// The key of the string that starts after its opening quote, and the index after its closing quote.
+        func key(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> (Key, Int)?
+        func describe(_ key: Key) -> String
+    }
+
+    /// Keys as hashes: equal for equal decoded keys. Plain ASCII is hashed as it stands; a key with an escape or
+    /// any other byte is decoded first (one that decodes to ASCII hashes as that ASCII does).
+    private struct Hashed: KeySet {
+        func key(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> (Int, Int)? {
+            var index = start
+            while index < buffer.count {
+                let byte = buffer[index]
+                if byte == UInt8(ascii: "\"") {
+                    var hasher = Hasher()
+                    hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[start..<index])))
+                    return (hasher.finalize(), index + 1)
+                }
+                if byte == UInt8(ascii: "\\") || byte >= 0x80 { break }
+                index += 1
+            }
+            guard let (text, end) = DuplicateKeys.string(buffer, from: start) else { return nil }
+            var hasher = Hasher()
+            if text.utf8.allSatisfy({ $0 < 0x80 }) {
+                Array(text.utf8).withUnsafeBytes { hasher.combine(bytes: $0) }
+            } else {
+                hasher.combine(text)
+            }
+            return (hasher.finalize(), end)
+        }
+
+        func describe(_ key: Int) -> String { "" }
+    }
+
+    /// Keys decoded to Strings and compared as Swift compares them.
+    private struct Exact: KeySet {
+        func key(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> (String, Int)? {
+            DuplicateKeys.string(buffer, from: start)
+        }
+
+        func describe(_ key: String) -> String { key }
+    }
+
+    /// The first repeated key as `keys` tells them apart; nil when none, or at the first malformed string.
+    private static func scan<Keys: KeySet>(_ buffer: UnsafeBufferPointer<UInt8>, _ keys: Keys) -> String? {
+        // One entry per open object or array: the keys seen (objects only), and whether a key comes next.
+        var seen: [Set<Keys.Key>] = []
+        var isObject: [Bool] = []
+        var expectingKey: [Bool] = []
         var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
+        while index < buffer.count {
+            let byte = buffer[index]
             index += 1
             switch byte {
-            case UInt8(ascii: "{"): stack.append(.object(keys: [], expectingKey: true))
-            case UInt8(ascii: "["): stack.append(.array)
-            case UInt8(ascii: "}"), UInt8(ascii: "]"): if !stack.isEmpty { stack.removeLast() }
-            case UInt8(ascii: ","):
-                if case .object(let keys, _)? = stack.last {
-                    stack[stack.count - 1] = .object(keys: keys, expectingKey: true)
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                seen.append([])
+                isObject.append(byte == UInt8(ascii: "{"))
+                expectingKey.append(byte == UInt8(ascii: "{"))
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if !seen.isEmpty {
+                    seen.removeLast()
+                    isObject.removeLast()
+                    expectingKey.removeLast()
                 }
+            case UInt8(ascii: ","):
+                if let top = isObject.indices.last, isObject[top] { expectingKey[top] = true }
             case UInt8(ascii: "\""):
-                guard let (text, end) = string(bytes, from: index) else { return nil }
+                guard let top = isObject.indices.last, isObject[top], expectingKey[top] else {
+                    guard let end = stringEnd(buffer, from: index) else { return nil }
+                    index = end
+                    continue
+                }
+                guard let (key, end) = keys.key(buffer, from: index) else { return nil }
                 index = end
-                guard case .object(var keys, true)? = stack.last else { continue }
-                if !keys.insert(text).inserted { return text }
-                stack[stack.count - 1] = .object(keys: keys, expectingKey: false)
+                if !seen[top].insert(key).inserted { return keys.describe(key) }
+                expectingKey[top] = false
             default:
                 continue
             }
@@ -36,8 +99,21 @@ enum DuplicateKeys {
         return nil
     }
 
+    /// The index after the closing quote of the string that starts after its opening quote.
+    private static func stringEnd(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        var index = start
+        while index < buffer.count {
+            switch buffer[index] {
+            case UInt8(ascii: "\""): return index + 1
+            case UInt8(ascii: "\\"): index += 2
+            default: index += 1
+            }
+        }
+        return nil
+    }
+
     /// The string starting after its opening quote, decoded, and the index after its closing quote.
-    private static func string(_ bytes: [UInt8], from start: Int) -> (String, Int)? {
+    private static func string(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> (String, Int)? {
         var scalars = String.UnicodeScalarView()
         var raw: [UInt8] = []
         var index = start
