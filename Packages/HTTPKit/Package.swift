@@ -9,7 +9,8 @@ let package = Package(
     products: [.library(name: "HTTPKit", targets: ["HTTPKit"])],
     dependencies: [.package(path: "../LinuxSystem")],
     targets: [
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl's headers at build time (libcurl4-openssl-dev); the library itself is loaded on first use.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "HTTPKit",
@@ -23,7 +24,7 @@ let package = Package(
 )
 
 // MARK: - Standard settings: keep this block identical in every Package.swift of the repo.
-for target in package.targets where target.type != .system && !["CLinuxShims"].contains(target.name) {
+for target in package.targets where target.type != .system && !["CLinuxShims", "CCurl"].contains(target.name) {
     var settings = target.swiftSettings ?? []
     settings.append(contentsOf: [
         .enableUpcomingFeature("ExistentialAny"),

@@ -110,6 +110,19 @@ struct CLIWorkflowTests {
     static let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../README.md").standardized.path
 
+    /// libcurl (and the libraries it pulls in) is loaded on the first request, not at start (issue 16): the
+    /// dynamic loader's own trace says which libraries a command opened.
+    @Test func helpStartsWithoutLibcurlAndARequestLoadsIt() async throws {
+        let cluster = try TestCluster()
+        let help = try await cluster.corral(["--help"], env: ["LD_DEBUG": "libs"])
+        #expect(help.status == 0 && help.stderr.contains("calling init"), "the loader traced nothing: \(help.stderr)")
+        #expect(!help.stderr.contains("libcurl"), "\(help.stderr)")
+        try await cluster.startController()
+        try await cluster.configureCLI()
+        let list = try await cluster.corral(["ls"], env: ["LD_DEBUG": "libs"])
+        #expect(list.status == 0 && list.stderr.contains("libcurl.so.4"), "\(list.stderr.suffix(2000))")
+    }
+
     @Test func readmeAndHelpNameTheSameCommands() async throws {
         let cluster = try TestCluster()
         let help = try await cluster.corral(["--help"])

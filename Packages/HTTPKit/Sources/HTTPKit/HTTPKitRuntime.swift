@@ -1,11 +1,10 @@
-internal import CCurl
 internal import Glibc
 
-/// Process-wide setup HTTPKit needs: `curl_global_init` and ignoring SIGPIPE. Idempotent and thread-safe;
-/// call it early in `main` (HTTPClient and HTTPServer also call it).
+/// Process-wide setup HTTPKit needs: ignoring SIGPIPE. Idempotent and thread-safe; call it early in `main`
+/// (HTTPClient and HTTPServer also call it). libcurl is loaded, and `curl_global_init` run, on the first
+/// transfer (CCurl), so a process that never sends a request never loads it.
 public enum HTTPKitRuntime {
     private static let once: Void = {
-        _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
         _ = signal(SIGPIPE, SIG_IGN)
     }()
 

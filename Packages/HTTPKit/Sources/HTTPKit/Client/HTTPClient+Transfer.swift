@@ -19,7 +19,7 @@ extension HTTPClient {
         accumulator: ResponseAccumulator
     ) throws(HTTPClientError) -> HTTPClientResponse {
         let curl = handle.raw
-        curl_easy_reset(curl)  // keeps the connection cache: that is the reuse
+        ccurl_easy_reset(curl)  // keeps the connection cache: that is the reuse
         handle.errorBuffer[0] = 0
         _ = ccurl_setopt_ptr(curl, CURLOPT_ERRORBUFFER, handle.errorBuffer)
         _ = ccurl_setopt_long(curl, CURLOPT_NOSIGNAL, 1)
@@ -39,7 +39,7 @@ extension HTTPClient {
         setMethodAndBody(curl, transfer)
 
         var list: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(list) }
+        defer { ccurl_slist_free_all(list) }
         var outgoing = transfer.headers
         if let token = configuration.bearerToken, !outgoing.contains("Authorization") {
             outgoing.add("Authorization", "Bearer \(token)")
@@ -49,13 +49,13 @@ extension HTTPClient {
         }
         for (name, value) in outgoing {
             // libcurl reads "Name:" as "remove this header"; "Name;" sends it with an empty value.
-            list = curl_slist_append(list, value.isEmpty ? "\(name);" : "\(name): \(value)")
+            list = ccurl_slist_append(list, value.isEmpty ? "\(name);" : "\(name): \(value)")
         }
-        list = curl_slist_append(list, "Expect:")  // drop "Expect: 100-continue": no extra round trip
+        list = ccurl_slist_append(list, "Expect:")  // drop "Expect: 100-continue": no extra round trip
         _ = ccurl_setopt_ptr(curl, CURLOPT_HTTPHEADER, UnsafeRawPointer(list))
         setCallbacks(curl, accumulator)
 
-        let code = withExtendedLifetime(accumulator) { curl_easy_perform(curl) }
+        let code = withExtendedLifetime(accumulator) { ccurl_easy_perform(curl) }
         let stoppedByCaller = accumulator.stopped && (code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK)
         guard code == CURLE_OK || stoppedByCaller else { throw error(for: code, handle: handle, url: url) }
         var status = 0
@@ -131,7 +131,7 @@ extension HTTPClient {
     private func error(for code: CURLcode, handle: EasyHandle, url: String) -> HTTPClientError {
         var osErrno = 0
         _ = ccurl_getinfo_long(handle.raw, CURLINFO_OS_ERRNO, &osErrno)
-        let detail = handle.errorText.isEmpty ? String(cString: curl_easy_strerror(code)) : handle.errorText
+        let detail = handle.errorText.isEmpty ? String(cString: ccurl_easy_strerror(code)) : handle.errorText
         var error: HTTPClientError
         switch code {
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:

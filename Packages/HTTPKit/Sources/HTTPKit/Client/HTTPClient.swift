@@ -168,7 +168,8 @@ public final class HTTPClient: Sendable {
     ) throws(HTTPClientError) -> HTTPClientResponse {
         let url = try makeURL(path)
         guard let handle = checkOut() else {
-            throw HTTPClientError(code: .transfer, message: "curl_easy_init failed", url: url)
+            let why = ccurl_load_error().map { String(cString: $0) } ?? "curl_easy_init failed"
+            throw HTTPClientError(code: .transfer, message: why, url: url)
         }
         defer { checkIn(handle) }
         return try perform(handle, transfer, url: url, accumulator: accumulator)
