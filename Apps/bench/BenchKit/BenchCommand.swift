@@ -9,7 +9,7 @@ public enum BenchCommand {
                corral-bench drain --endpoint URL --token T [--jobs 1000] [--clients 32] [--runs 3]
                                   [--controller-pid PID]
                corral-bench fleet --endpoint URL --cluster-token T [--nodes 1000] [--interval 5] [--seconds 10]
-                                  [--runs 3] [--pollers 64] [--poll-wait 25] [--job-ms 200] [--prefix sim]
+                                  [--runs 3] [--pollers all] [--poll-wait 25] [--job-ms 200] [--prefix sim]
                                   [--controller-pid PID] [--jobs N --token T]
                corral-bench fill --endpoint URL --token T [--jobs 1000] [--clients 32]
                \(ReplayCommand.usage)
@@ -136,7 +136,7 @@ public enum BenchCommand {
         fleet.interval = .milliseconds(Int64(try flags.double("interval", default: 5) * 1000))
         fleet.seconds = try flags.double("seconds", default: 10)
         fleet.runs = try flags.int("runs", default: 3)
-        fleet.pollers = try flags.int("pollers", default: 64)
+        fleet.pollers = try flags.int("pollers", default: Int.max)
         fleet.pollWait = try flags.int("poll-wait", default: 25)
         fleet.jobDuration = .milliseconds(Int64(try flags.int("job-ms", default: 200)))
         fleet.prefix = try flags.string("prefix", default: "sim")

@@ -13,6 +13,7 @@ struct FleetAgent: Sendable {
     let longPolls: Bool
     let pollWait: Int
     let jobDuration: Duration
+    let reporter: FleetReporter
 
     var auth: HTTPHeaders { HTTPHeaders([("Authorization", "Bearer \(node.token)")]) }
 
@@ -25,12 +26,6 @@ struct FleetAgent: Sendable {
             next += interval * Double.random(in: 0.9..<1.1)
             await heartbeat()
             if !longPolls { await poll(wait: 0) }
-        }
-    }
-
-    func pollLoop() async {
-        while !Task.isCancelled {
-            if !(await poll(wait: pollWait)) { try? await Task.sleep(for: .milliseconds(200)) }
         }
     }
 
@@ -55,9 +50,13 @@ struct FleetAgent: Sendable {
     func poll(wait: Int) async -> Bool {
         let path = "/v1/agents/\(node.id)/assignments?wait=\(wait)"
         let response = try? await client.execute(.get, path, headers: auth, timeout: .seconds(Int64(wait) + 15))
-        guard let response, response.status == 200,
-            let answer = try? WireJSON.decode(AssignmentsResponse.self, from: response.body)
-        else {
+        return handle(response?.status == 200 ? response?.body : nil)
+    }
+
+    /// What an answer to a poll asks for (nil: the poll failed); false when it failed.
+    @discardableResult
+    func handle(_ body: [UInt8]?) -> Bool {
+        guard let body, let answer = try? WireJSON.decode(AssignmentsResponse.self, from: body) else {
             counters.pollErrors.add(1, ordering: .relaxed)
             return false
         }
@@ -69,27 +68,31 @@ struct FleetAgent: Sendable {
         return true
     }
 
+    /// The long poll this node keeps open, for `LongPollMux`.
+    var longPoll: LongPollMux.Poll {
+        LongPollMux.Poll(path: "/v1/agents/\(node.id)/assignments?wait=\(pollWait)", token: node.token) { body in
+            handle(body)
+        }
+    }
+
     /// A simulated job: starting, running (a made-up pid), then exited 0 after `jobDuration`.
     func run(_ allocation: String) async {
         counters.launches.add(1, ordering: .relaxed)
         let pid = Int32.random(in: 100_000...4_000_000)
-        await report(allocation, AllocationStatusRequest(phase: .starting))
+        report(allocation, AllocationStatusRequest(phase: .starting))
         counters.start(allocation, pid: pid, on: node.index)
-        await report(allocation, AllocationStatusRequest(phase: .running, pid: pid))
+        report(allocation, AllocationStatusRequest(phase: .running, pid: pid))
         try? await Task.sleep(for: jobDuration)
         guard counters.finish(allocation, on: node.index) else { return }  // stopped meanwhile
-        await report(allocation, AllocationStatusRequest(phase: .exited, exitCode: 0))
+        report(allocation, AllocationStatusRequest(phase: .exited, exitCode: 0))
         counters.exits.add(1, ordering: .relaxed)
     }
 
     func stop(_ allocation: String) {
-        guard counters.finish(allocation, on: node.index) else { return }
-        Task { await report(allocation, AllocationStatusRequest(phase: .exited, signal: 15)) }
+        reporter.stop(allocation)
     }
 
-    func report(_ allocation: String, _ body: AllocationStatusRequest) async {
-        let path = "/v1/allocations/\(allocation)/status"
-        let response = try? await client.execute(.post, path, body: WireJSON.encode(body), headers: auth)
-        if response?.status != 200 { counters.reportErrors.add(1, ordering: .relaxed) }
+    func report(_ allocation: String, _ body: AllocationStatusRequest) {
+        reporter.send(allocation, body)
     }
 }

@@ -5,9 +5,9 @@ import Synchronization
 
 /// One process playing `nodes` agents against a real controller (DESIGN.md "Controller <-> agent").
 ///
-/// HTTPClient runs each request's libcurl transfer on a Dispatch thread, so a long poll holds a thread for
-/// its whole wait. Only the first `pollers` nodes long-poll; the others poll with wait=0 right after each
-/// heartbeat, which is the same number of requests a long-polling agent makes on an idle cluster.
+/// Every node long-polls for its assignments on a connection of its own, as a real agent does (all of them on
+/// one thread: `LongPollMux`). With `pollers` below the node count, only the first `pollers` nodes long-poll and the others poll with wait=0 right after each
+/// heartbeat, which sees work up to a heartbeat late.
 public struct FleetSimulator: Sendable {
     public var endpoint: String
     public var clusterToken: String
@@ -16,7 +16,7 @@ public struct FleetSimulator: Sendable {
     public var interval: Duration = .seconds(5)
     public var seconds: Double = 10
     public var runs = 1
-    public var pollers = 64
+    public var pollers = Int.max
     public var pollWait = 25
     public var jobDuration: Duration = .milliseconds(200)
     public var prefix = "sim"
@@ -32,12 +32,14 @@ public struct FleetSimulator: Sendable {
     }
 
     public func run() async throws -> Figure {
-        let client = BenchClient.make(endpoint: endpoint, token: nil, concurrency: pollers + 64)
+        // Heartbeats and reports: idle connections kept for as many transfers as the thread pool runs at once.
+        let client = BenchClient.make(endpoint: endpoint, token: nil, concurrency: 320)
         let clock = ContinuousClock()
         let registrationStart = clock.now
         let registered = try await register(client)
         let registration = (clock.now - registrationStart).seconds
         let counters = FleetCounters()
+        let polls = try LongPollMux(endpoint: endpoint)
         var tasks: [Task<Void, Never>] = []
         for node in registered {
             let agent = FleetAgent(
@@ -47,12 +49,16 @@ public struct FleetSimulator: Sendable {
                 interval: interval,
                 longPolls: node.index < pollers,
                 pollWait: pollWait,
-                jobDuration: jobDuration
+                jobDuration: jobDuration,
+                reporter: FleetReporter(node: node, client: client, counters: counters)
             )
             tasks.append(Task { await agent.heartbeatLoop() })
-            if agent.longPolls { tasks.append(Task { await agent.pollLoop() }) }
+            if agent.longPolls { polls.add(agent.longPoll) }
         }
-        defer { for task in tasks { task.cancel() } }
+        defer {
+            for task in tasks { task.cancel() }
+            polls.stop()
+        }
         try await Task.sleep(for: interval)  // every node has sent its first heartbeat
         _ = counters.takeLatencies()
         var windows: [Window] = []
@@ -158,9 +164,22 @@ public struct FleetSimulator: Sendable {
 
     func submitJobs() async throws {
         guard let userToken else { throw BenchError("--jobs needs --token (a user token to submit with)") }
-        let client = BenchClient.make(endpoint: endpoint, token: userToken, concurrency: 32)
-        let accepted = await SubmitBench.submitBatch(client, count: jobs, clients: 32)
-        guard accepted == jobs else { throw BenchError("only \(accepted) of \(jobs) jobs were accepted") }
+        // In batches of 1,000 (POST /v1/jobs/batch), as CorralClient submits many jobs: the run measures
+        // placement and execution, not one round trip per submission.
+        let client = BenchClient.make(endpoint: endpoint, token: userToken, concurrency: 4)
+        let request = try WireJSON.decode(SubmitJobRequest.self, from: BenchClient.trivialJob)
+        var left = jobs
+        while left > 0 {
+            let count = min(left, BatchSubmitRequest.maxJobs)
+            let body = WireJSON.encode(BatchSubmitRequest(jobs: Array(repeating: request, count: count)))
+            let response = try await client.execute(.post, "/v1/jobs/batch", body: body)
+            guard response.status == 201 else {
+                throw BenchError(
+                    "a batch of \(count) jobs was refused: \(String(decoding: response.body, as: UTF8.self))"
+                )
+            }
+            left -= count
+        }
     }
 
     func waitForJobs(_ counters: FleetCounters) async throws {

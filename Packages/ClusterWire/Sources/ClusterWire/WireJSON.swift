@@ -36,6 +36,9 @@ public enum WireJSON {
         if let key = DuplicateKeys.first(in: bytes) {
             throw WireDecodingError(field: String(key.prefix(64)), message: "appears twice; give each field once")
         }
+        // The fast path decodes what our own clients send; anything it is not sure of, and every error, is
+        // Foundation's (FastJSON).
+        if let value = try? FastJSON.decode(type, from: bytes) { return value }
         do {
             return try decoder().decode(type, from: Data(bytes))
         } catch let error as WireDecodingError {
