@@ -3,16 +3,15 @@
 # (median, min and max of several runs), prints a table and writes bench-results/bench-<date>.json.
 # docs/PERFORMANCE.md records a full run and what bounds each figure.
 #   scripts/bench.sh [full|quick]      CORRAL_BIN_DIR=DIR skips the build and uses the binaries in DIR.
-#   CORRAL_BENCH_FLEET_JOBS=N sets the simulated jobs of the last phase (full: 100,000, which the fleet
-#   simulator's placement cannot finish in reasonable time at present: see docs/PERFORMANCE.md).
+#   CORRAL_BENCH_FLEET_JOBS=N sets the simulated jobs of the last phase (full: 100,000).
 set -euo pipefail
 mode="${1:-full}"
 case "$mode" in
     full)  wrk_s=10; wrk_runs=3; sched_runs=10; http_s=4; http_runs=3; cli_s=4; cli_runs=3; drain_jobs=1000; drain_runs=3
-           latency_n=30; fleet_nodes=10000; fleet_s=10; fleet_runs=3; jobs_nodes=1000; fleet_jobs=100000
+           latency_n=30; fleet_nodes=10000; fleet_s=10; fleet_runs=3; jobs_nodes=1000; fleet_jobs=100000; big_fleet_jobs=10000
            ls_jobs=10000; ls_runs=5 ;;
     quick) wrk_s=3; wrk_runs=2; sched_runs=3; http_s=2; http_runs=2; cli_s=2; cli_runs=2; drain_jobs=300; drain_runs=2
-           latency_n=10; fleet_nodes=1000; fleet_s=4; fleet_runs=2; jobs_nodes=200; fleet_jobs=500
+           latency_n=10; fleet_nodes=1000; fleet_s=4; fleet_runs=2; jobs_nodes=200; fleet_jobs=500; big_fleet_jobs=1000
            ls_jobs=2000; ls_runs=3 ;;
     *) echo "usage: scripts/bench.sh [full|quick]" >&2; exit 2 ;;
 esac
@@ -49,6 +48,8 @@ extra() { grep -o "\"$2\":[0-9.e+-]*" <<<"$1" | cut -d: -f2; }  # a number from 
 
 note "scheduling pass"
 bench scheduler --jobs 10000 --nodes 1000 --gpus 8 --runs "$sched_runs" >>"$figures"
+note "scheduling pass with 30 pending jobs on 1,000 nodes (the usual pass)"
+bench scheduler --jobs 30 --nodes 1000 --gpus 8 --runs "$sched_runs" >>"$figures"
 note "scheduling pass with 100 pending gangs among the 10,000 jobs"
 bench scheduler --jobs 10000 --nodes 1000 --gpus 8 --gangs 100 --runs "$sched_runs" >>"$figures"
 
@@ -106,7 +107,15 @@ stop_controller
 note "corral --help"
 times=()
 for _ in $(seq 10); do start=$(date +%s%N); "$bin/corral" --help >/dev/null; times+=("$(ms_since "$start")"); done
-bench figure --name help --unit ms --notes "process start to exit" "${times[@]}" >>"$figures"
+bench figure --name help --unit ms --notes "process start to exit (this release build)" "${times[@]}" >>"$figures"
+if [ -x .build-static/release/corral ]; then  # what just install installs, when it was built
+    times=()
+    for _ in $(seq 10); do
+        start=$(date +%s%N); .build-static/release/corral --help >/dev/null; times+=("$(ms_since "$start")")
+    done
+    bench figure --name help_static --unit ms --notes "process start to exit, the static build of just install" \
+        "${times[@]}" >>"$figures"
+fi
 
 note "trivial jobs through two real agents (16 CPUs each, 32 slots)"
 start_controller drain
@@ -142,16 +151,27 @@ bench figure --name latency --unit ms --notes "p50 as median; from just before \
 kill "${agents[@]}"; wait "${agents[@]}" 2>/dev/null || true
 stop_controller
 
-note "fleet simulator: $fleet_nodes nodes heartbeating every 5 s"
+# Every simulated node long-polls and heartbeats every 5 s, as a real agent does; jobs are submitted in
+# batches of 1,000 and each runs 50 ms.
+note "fleet simulator: $fleet_nodes nodes heartbeating every 5 s, then running $big_fleet_jobs jobs"
 start_controller fleet
-bench fleet --endpoint "$endpoint" --cluster-token "$cluster" --nodes "$fleet_nodes" --interval 5 \
-    --seconds "$fleet_s" --runs "$fleet_runs" --controller-pid "$ctl_pid" >>"$figures"
+line=$(bench fleet --endpoint "$endpoint" --cluster-token "$cluster" --nodes "$fleet_nodes" --interval 5 \
+    --seconds "$fleet_s" --runs "$fleet_runs" --controller-pid "$ctl_pid" --job-ms 50 --jobs "$big_fleet_jobs" \
+    --token "$admin")
+echo "$line" >>"$figures"
+bench figure --name fleet_jobs_10000_nodes --unit jobs/s \
+    --notes "$big_fleet_jobs jobs submitted and run to exit on $fleet_nodes simulated nodes (the controller's \
+cores: heartbeats=$(extra "$line" controller_cores))" \
+    "$(echo "scale=1; $big_fleet_jobs / $(extra "$line" jobs_run_s)" | bc)" >>"$figures"
 stop_controller
 
 note "fleet simulator: $jobs_nodes nodes running $fleet_jobs simulated jobs"
 start_controller fleet-jobs
-line=$(bench fleet --endpoint "$endpoint" --cluster-token "$cluster" --nodes "$jobs_nodes" --interval 1 --seconds 1 \
-    --runs 1 --pollers 64 --job-ms 50 --controller-pid "$ctl_pid" --jobs "$fleet_jobs" --token "$admin")
+line=$(bench fleet --endpoint "$endpoint" --cluster-token "$cluster" --nodes "$jobs_nodes" --interval 5 --seconds 1 \
+    --runs 1 --job-ms 50 --controller-pid "$ctl_pid" --jobs "$fleet_jobs" --token "$admin")
+bench figure --name fleet_jobs_1000_nodes --unit jobs/s \
+    --notes "$fleet_jobs jobs submitted and run to exit on $jobs_nodes simulated nodes" \
+    "$(echo "scale=1; $fleet_jobs / $(extra "$line" jobs_run_s)" | bc)" >>"$figures"
 bench figure --name controller_rss_fleet --unit MiB \
     --notes "VmRSS after $(extra "$line" exits) of $fleet_jobs jobs ran to exit on $jobs_nodes simulated nodes \
 in $(extra "$line" jobs_run_s) s" "$(rss_mib "$ctl_pid")" >>"$figures"

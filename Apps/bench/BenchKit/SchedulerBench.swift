@@ -27,7 +27,7 @@ public enum SchedulerBench {
             assigned = schedule.assignments.count + schedule.gangAssignments.count
         }
         return Figure(
-            name: gangs > 0 ? "scheduling_pass_gangs" : "scheduling_pass",
+            name: gangs > 0 ? "scheduling_pass_gangs" : jobs <= 100 ? "scheduling_pass_few_pending" : "scheduling_pass",
             unit: "ms",
             samples: samples.map { rounded($0) },
             notes:
