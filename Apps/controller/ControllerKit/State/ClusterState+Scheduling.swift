@@ -90,7 +90,8 @@ extension ClusterState {
     }
 
     /// How long a requested pass waits: 2 ms, so that events arriving together share it, or twice the last
-    /// pass (its plan and its commit) when that is longer, at most half a second. The state's actor then spends
+    /// pass's planning (its snapshot and plan, what grows with the queue; not its commit) when that is longer,
+    /// at most half a second. The state's actor then spends
     /// at most a third of its time planning, whatever the queue's length, and submissions and agents' reports
     /// keep the rest (issue 16: a pass over 5,000 queued jobs after each batch of submissions halved their rate).
     static func passDelay(afterPassOf seconds: Double) -> Double {
@@ -101,9 +102,9 @@ extension ClusterState {
         passRequested = false
         guard !queued.isEmpty else { return }
         let started = ContinuousClock.now
-        defer { lastPassSeconds = Self.seconds(since: started) }
         let schedule = plan(snapshot(now: clock.now()))
-        passDurations.observe(Self.seconds(since: started))
+        lastPassSeconds = Self.seconds(since: started)
+        passDurations.observe(lastPassSeconds)
         var changes = ChangeSet()
         // A job whose dependency ended without succeeding can never run: it fails, saying which and why.
         for (id, dependency) in schedule.failedDependencies.sorted(by: { $0.key < $1.key }) {

@@ -37,7 +37,7 @@ actor ClusterState {
     var usage = FairShareUsage()
     var waiters = Waiters()
     var passRequested = false
-    /// The last scheduling pass's plan and commit, which spaces the next (`passDelay`).
+    /// The last scheduling pass's snapshot and plan, in seconds, which spaces the next (`passDelay`).
     var lastPassSeconds = 0.0
     /// Submissions waiting for the next group commit, and whether a flush is already on its way.
     var submitBatch: [PendingSubmit] = []
