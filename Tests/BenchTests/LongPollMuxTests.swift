@@ -23,5 +23,10 @@ import Testing
         #expect(status == 503 && body.isEmpty)
         let (garbled, _, used) = try #require(LongPollMux.response(Self.bytes("nonsense\r\n\r\n")))
         #expect(garbled == 0 && used == 12)
+        for length in ["-5", "99999999999999999999", "9223372036854775807"] {
+            let text = "HTTP/1.1 200 OK\r\nContent-Length: \(length)\r\n\r\n{}"
+            let (status, _, _) = try #require(LongPollMux.response(Self.bytes(text)), "\(length)")
+            #expect(status == 0, "a length of \(length) is a garbled answer")
+        }
     }
 }

@@ -8,7 +8,7 @@ import Testing
     static let spellings: [(json: String, key: String)] = [
         ("a", "a"), (#"\u0061"#, "a"), ("ab", "ab"), (#"a\u0062"#, "ab"), ("é", "é"), (#"\u00e9"#, "é"),
         (#"e\u0301"#, "e\u{301}"), ("ü", "ü"), (#"q\"q"#, "q\"q"), (#"q\u0022q"#, "q\"q"), (#"s\\"#, "s\\"),
-        ("{", "{"), ("", ""),
+        ("{", "{"), ("", ""), ("K", "K"), ("\u{212A}", "\u{212A}"), (#"\u212A"#, "\u{212A}"),
     ]
 
     static func decodedEnv(_ json: String) -> Result<[String: String], WireDecodingError> {
@@ -20,6 +20,9 @@ import Testing
         (#"{"ü": "1", "ü": "2"}"#, "ü"),
         (#"{"x": "a\"b\u00e9", "k": "1", "k": "2"}"#, "k"),
         (#"{"\u0061": "1", "a": "2"}"#, "a"),
+        // U+212A KELVIN SIGN is "K" to Swift (canonically equivalent), so to the decoder too.
+        (#"{"KEY": "a", "\u212AEY": "b"}"#, "KEY"),
+        ("{\"KEY\": \"a\", \"\u{212A}EY\": \"b\"}", "KEY"),
     ])
     func repeatsSpelledDifferentlyAreFound(_ json: String, _ key: String) {
         guard case .failure(let error) = Self.decodedEnv(json) else {

@@ -129,6 +129,23 @@ import Testing
         }
     }
 
+    /// A type that catches a decoding error and carries on with a value of its own: where the fast path gave up
+    /// underneath, its answer is not used, and Foundation's (which did not give up) is.
+    @Test func aTypeThatSwallowsAnErrorGetsFoundationsValue() throws {
+        struct Lenient: Decodable, Equatable {
+            enum CodingKeys: String, CodingKey { case count }
+            var count: Int
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                count = (try? container.decode(Int.self, forKey: .count)) ?? -1
+            }
+        }
+        let json = Array(#"{"count": 1.0}"#.utf8)
+        #expect((try? FastJSON.decode(Lenient.self, from: json)) == nil)
+        #expect(try WireJSON.decode(Lenient.self, from: json).count == 1)
+        #expect(try FastJSON.decode(Lenient.self, from: Array(#"{"count": 2}"#.utf8)).count == 2)
+    }
+
     @Test func malformedAndHostileTextIsLeftToFoundation() {
         for text in [
             "", "{", "{\"a\":}", "[1,]", "{\"a\":01}", "{\"a\":1.}", "{\"a\":\"\\x\"}", "nul", "{} x",

@@ -12,6 +12,8 @@ if CommandLine.arguments.count == 2 && CommandLine.arguments[1] == "supervise-zy
     exit(AgentCommand.superviseZygote())
 }
 HTTPKitRuntime.initialize()
+// libcurl now, with one thread (curl_global_init); a failure shows at the first request, saying why.
+HTTPKitRuntime.loadClient()
 let command: AgentCommand
 do {
     command = try AgentCommand.parse(Array(CommandLine.arguments.dropFirst()))

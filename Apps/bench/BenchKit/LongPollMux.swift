@@ -85,8 +85,11 @@ final class LongPollMux: @unchecked Sendable {
                 }
             }
             for index in 0..<max(0, Int(count)) {
-                guard let connection = connections[Int32(truncatingIfNeeded: tokens[index])] else { continue }
+                let fd = Int32(truncatingIfNeeded: tokens[index])
+                guard let connection = connections[fd] else { continue }
                 if events[index] & CLINUX_EPOLLOUT != 0 { flush(connection) }
+                // A failed write dropped it: its descriptor is closed (and may be another's by now).
+                guard connections[fd] === connection else { continue }
                 if events[index] & (CLINUX_EPOLLIN | CLINUX_EPOLLERR | CLINUX_EPOLLHUP) != 0 { read(connection) }
             }
         }
@@ -112,7 +115,9 @@ final class LongPollMux: @unchecked Sendable {
         connection.written = 0
         connection.input = []
         connections[fd] = connection
-        _ = clinux_epoll_ctl(epfd, CLINUX_EPOLL_CTL_ADD, fd, CLINUX_EPOLLIN | CLINUX_EPOLLOUT, UInt64(fd))
+        if clinux_epoll_ctl(epfd, CLINUX_EPOLL_CTL_ADD, fd, CLINUX_EPOLLIN | CLINUX_EPOLLOUT, UInt64(fd)) != 0 {
+            drop(connection, failed: true)
+        }
     }
 
     /// Writes what is left of the request; once it is all out, waits for the answer only.
@@ -139,12 +144,12 @@ final class LongPollMux: @unchecked Sendable {
                 continue
             }
             if got < 0 && (errno == EAGAIN || errno == EINTR) { break }
-            // Closed by the controller (or failed): a keep-alive that ended between polls is not a failure.
-            return drop(connection, failed: !connection.input.isEmpty || got < 0)
+            // Closed by the controller (or failed), perhaps right after a whole answer: that answer counts,
+            // and a keep-alive that ended between polls is not a failure.
+            let answered = deliver(connection)
+            return drop(connection, failed: !answered && (!connection.input.isEmpty || got < 0))
         }
-        guard let (status, body, used) = Self.response(connection.input) else { return }
-        connection.input.removeFirst(used)
-        connection.poll.onAnswer(status == 200 ? body : nil)
+        guard deliver(connection) else { return }
         connection.written = 0
         _ = clinux_epoll_ctl(
             epfd,
@@ -155,10 +160,20 @@ final class LongPollMux: @unchecked Sendable {
         )
     }
 
+    /// Hands a whole answer at the start of the input to the poll; false while there is none.
+    private func deliver(_ connection: Connection) -> Bool {
+        guard let (status, body, used) = Self.response(connection.input) else { return false }
+        connection.input.removeFirst(used)
+        connection.poll.onAnswer(status == 200 ? body : nil)
+        return true
+    }
+
     private func drop(_ connection: Connection, failed: Bool) {
+        guard connection.fd >= 0 else { return }
         _ = clinux_epoll_ctl(epfd, CLINUX_EPOLL_CTL_DEL, connection.fd, 0, 0)
         close(connection.fd)
         connections[connection.fd] = nil
+        connection.fd = -1
         retry(connection, failed: failed)
     }
 
@@ -180,11 +195,12 @@ final class LongPollMux: @unchecked Sendable {
         guard let statusLine = lines.first, statusLine.split(separator: " ").count >= 2,
             let status = Int(statusLine.split(separator: " ")[1])
         else { return (0, [], bytes.count) }
-        let length =
-            lines.dropFirst().compactMap { line -> Int? in
-                guard line.hasPrefix("content-length:") else { return nil }
-                return Int(String(line.dropFirst("content-length:".count).filter { $0 != " " && $0 != "\t" }))
-            }.first ?? 0
+        let header = lines.dropFirst().first { $0.hasPrefix("content-length:") }
+        let length = header.map {
+            Int(String($0.dropFirst("content-length:".count).filter { $0 != " " && $0 != "\t" }))
+        }
+        // A length no answer of the controller's has (unreadable, negative, past 64 MiB) is a garbled response.
+        guard let length = length ?? 0, (0...(64 << 20)).contains(length) else { return (0, [], bytes.count) }
         let total = end + 4 + length
         guard bytes.count >= total else { return nil }
         return (status, Array(bytes[(end + 4)..<total]), total)

@@ -5,4 +5,6 @@ import HTTPKit
 
 // corral-controller: parse the command line, then run the controller until SIGTERM/SIGINT.
 HTTPKitRuntime.initialize()
+// libcurl now, with one thread (curl_global_init); a failure shows at the first request, saying why.
+HTTPKitRuntime.loadClient()
 exit(await ControllerCommand.main(Array(CommandLine.arguments.dropFirst()), log: StderrLog(component: "controller")))
