@@ -12,6 +12,15 @@ import Testing
         #expect(status == 200 && body == Self.bytes("{\"launch\":[]}") && used == text.utf8.count)
     }
 
+    /// It speaks plain HTTP to an IPv4 address and port, and says so for anything else.
+    @Test func anEndpointItCannotReachIsRefused() {
+        for endpoint in [
+            "https://127.0.0.1:443", "http://localhost:80", "http://127.0.0.1", "http://127.0.0.1:99999", "",
+        ] {
+            #expect(throws: BenchError.self, "\(endpoint)") { _ = try LongPollMux(endpoint: endpoint) }
+        }
+    }
+
     @Test func anIncompleteResponseWaitsForMore() {
         #expect(LongPollMux.response(Self.bytes("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n")) == nil)
         #expect(LongPollMux.response(Self.bytes("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nabc")) == nil)

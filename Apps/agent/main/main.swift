@@ -12,8 +12,6 @@ if CommandLine.arguments.count == 2 && CommandLine.arguments[1] == "supervise-zy
     exit(AgentCommand.superviseZygote())
 }
 HTTPKitRuntime.initialize()
-// libcurl now, with one thread (curl_global_init); a failure shows at the first request, saying why.
-HTTPKitRuntime.loadClient()
 let command: AgentCommand
 do {
     command = try AgentCommand.parse(Array(CommandLine.arguments.dropFirst()))
@@ -21,4 +19,6 @@ do {
     FileHandleOutput.stderr("corral-agent: \(error)\nrun corral-agent --help for usage\n")
     exit(2)
 }
+// The daemon loads libcurl now, with one thread (curl_global_init); a failure shows at its first request.
+if case .start = command { HTTPKitRuntime.loadClient() }
 exit(await AgentCommand.run(command, log: StderrLog(component: "agent")))

@@ -32,6 +32,12 @@ struct Histogram: Hashable, Sendable {
 
 extension PrometheusText {
     /// `NAME_bucket{le=...}` (cumulative, `+Inf` last), `NAME_sum`, `NAME_count`.
+    /// A histogram family told apart by one label, one histogram per key, keys sorted.
+    mutating func histograms(_ name: String, _ help: String, by label: String, _ values: [String: Histogram]) {
+        family(name, "histogram", help)
+        for key in values.keys.sorted() { histogram(name, [label: key], values[key]!) }
+    }
+
     mutating func histogram(_ name: String, _ labels: [String: String], _ histogram: Histogram) {
         var cumulative = 0
         for (bound, count) in zip(histogram.bounds, histogram.counts) {

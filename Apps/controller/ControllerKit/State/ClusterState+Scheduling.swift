@@ -98,6 +98,11 @@ extension ClusterState {
         min(0.5, max(0.002, 2 * seconds))
     }
 
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let (seconds, attoseconds) = start.duration(to: .now).components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
     func runSchedulingPass() {
         passRequested = false
         guard !queued.isEmpty else { return }
@@ -176,10 +181,5 @@ extension ClusterState {
             if let port = jobs[id.job]?.liveAttempt?.masterPort { ports.insert(port) }
         }
         return ports
-    }
-
-    static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let (seconds, attoseconds) = start.duration(to: .now).components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
