@@ -29,15 +29,18 @@ struct PreemptionEndToEndTests {
         try await cluster.configureCLI()
         let marks = cluster.root + "/marks"
         try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
-        // Traps SIGTERM, says so (to its log and a file), and exits 143; run a second time, it succeeds.
+        // Traps SIGTERM, says so (to its log and a file), and exits 143 once the test has seen the preemption
+        // under way (the file `go`: a loaded machine cannot make the test miss the grace); run a second time, it
+        // succeeds.
         let low = try await cluster.submit(
-            ["--queue", "batch", "--gpus", "2", "--retries", "0", "--kill-grace", "5", "--signal", "USR1@1"],
+            ["--queue", "batch", "--gpus", "2", "--retries", "0", "--kill-grace", "60", "--signal", "USR1@1"],
             [
                 "sh", "-c",
                 "n=$(cat \(marks)/runs 2>/dev/null || echo 0); n=$((n+1)); echo $n > \(marks)/runs; "
                     + "if [ $n -gt 1 ]; then echo second run; exit 0; fi; "
                     + "trap 'echo checkpoint' USR1; "
-                    + "trap 'echo got SIGTERM; echo term > \(marks)/term; sleep 2; exit 143' TERM; "
+                    + "trap 'echo got SIGTERM; echo term > \(marks)/term; "
+                    + "while [ ! -f \(marks)/go ]; do sleep 0.1; done; exit 143' TERM; "
                     + "echo first run; while true; do sleep 0.1; done",
             ]
         )
@@ -52,9 +55,10 @@ struct PreemptionEndToEndTests {
             let explain = try await cluster.corral(["explain", high])
             return explain.stdout.contains("will preempt \(low)")
         }
-        // Preempting, unless the low job's grace already ran out and the high one was placed (a loaded machine).
+        // Preempting: the low job holds on to its grace until the test lets it end.
         let waiting = try await cluster.job(high)
-        #expect(waiting.reason == "Preempting" || waiting.state != "QUEUED", "\(waiting)")
+        #expect(waiting.reason == "Preempting" && waiting.state == "QUEUED", "\(waiting)")
+        try "go".write(toFile: marks + "/go", atomically: true, encoding: .utf8)
         // The low job is stopped and queued again; the high one runs, then the low one again.
         let done = try await cluster.waitForState(high, ["SUCCEEDED", "FAILED"], timeout: 60)
         #expect(done.state == "SUCCEEDED", "\(done.message ?? "")")
