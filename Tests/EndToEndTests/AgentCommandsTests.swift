@@ -25,7 +25,7 @@ struct AgentCommandsTests {
         #expect(wrong.status == 1)
         #expect(wrong.stdout.contains("FAIL  join accepted"))
 
-        try await waitUntil("the agent wrote its pid", timeout: 20) {
+        try await waitUntil("the agent wrote its pid", timeout: 60) {
             FileManager.default.fileExists(atPath: cluster.root + "/node-state/agent.pid")
         }
         let status = try await cluster.run("corral-agent", ["status", "--config", config])
@@ -36,7 +36,7 @@ struct AgentCommandsTests {
         let stop = try await cluster.run("corral-agent", ["stop", "--config", config])
         #expect(stop.status == 0)
         let agent = try #require(cluster.agents["node"])
-        try await waitUntil("the agent exits", timeout: 20) { !agent.isRunning }
+        try await waitUntil("the agent exits", timeout: 60) { !agent.isRunning }
         #expect(try await cluster.run("corral-agent", ["status", "--config", config]).stdout.contains("not running"))
 
         let unit = try await cluster.run("corral-agent", ["service", "install", "--dry-run", "--config", config])

@@ -165,7 +165,7 @@ struct AgentConfigureTests {
             log: cluster.root + "/typed.log"
         )
         try await cluster.configureCLI()
-        try await waitUntil("the typed node registers", timeout: 20) {
+        try await waitUntil("the typed node registers", timeout: 60) {
             (try await cluster.corral(["nodes"])).stdout.contains("typed-node")
         }
     }

@@ -95,7 +95,7 @@ struct ContainerJobTests {
         chmod(config, 0o600)
         try await cluster.restartAgent("node")
         try await cluster.configureCLI()
-        try await waitUntil("the node says it runs containers", timeout: 20) {
+        try await waitUntil("the node says it runs containers", timeout: 60) {
             (try await cluster.corral(["nodes", "show", "node"])).stdout.contains("corral.containers=docker")
         }
 
@@ -143,7 +143,7 @@ struct ContainerJobTests {
         // A job that asked for no GPU gets none, whatever its image says (CUDA images default to all of them).
         #expect(Self.nvidiaDevices(tools, container: "corral-\(long)-1") == "void")
         #expect(Self.nvidiaDevices(tools, container: "corral-\(id)-1") == "unset")
-        try await waitUntil("the container job has started", timeout: 20) {
+        try await waitUntil("the container job has started", timeout: 60) {
             (try await cluster.corral(["logs", long])).stdout.contains("started")
         }
         // Its process on the node is the docker client, in the node's context: nothing of the job to enter.
@@ -151,11 +151,11 @@ struct ContainerJobTests {
         #expect(exec.status == 1 && exec.stderr.contains("runs in a container"), "\(exec.stderr)")
         #expect((try await cluster.corral(["cancel", long])).status == 0)
         // The stand-in creates its record before it writes it: wait for the arguments, not the file.
-        try await waitUntil("docker stop was called", timeout: 20) { Self.calls(tools, "stop").first?.isEmpty == false }
+        try await waitUntil("docker stop was called", timeout: 60) { Self.calls(tools, "stop").first?.isEmpty == false }
         #expect(Self.calls(tools, "stop") == [["stop", "--time", "3", "corral-\(long)-1"]])
         // The job is CANCELED once the agent reports the container gone, not before. The stand-in's stop ends only
         // the client's shell: its `sleep` is left behind, and goes at once (not after the grace and the backstop).
-        #expect(try await cluster.waitForState(long, ["CANCELED"], timeout: 20).state == "CANCELED")
+        #expect(try await cluster.waitForState(long, ["CANCELED"], timeout: 60).state == "CANCELED")
 
         // preflight checks the engine when container jobs are on.
         let preflight = try await cluster.run("corral-agent", ["preflight", "--config", config])

@@ -175,7 +175,7 @@ struct DashboardBrowserTests {
         try await browser.type("tick")
         // A refresh while the form is being changed keeps to the filters sent.
         let updated = try await browser.string("\(byID("jobs-updated")).textContent")
-        try await browser.waitFor("a refresh", "\(byID("jobs-updated")).textContent !== '\(updated)'", timeout: 10)
+        try await browser.waitFor("a refresh", "\(byID("jobs-updated")).textContent !== '\(updated)'", timeout: 30)
         #expect(try await browser.rows("jobs").map { $0.first ?? "" } == [failed])
         try await browser.type("er")
         try await browser.press("Enter")
@@ -257,7 +257,7 @@ struct DashboardBrowserTests {
         #expect(try await browser.string("\(byID("who")).textContent") == "Signed in as admin (admin)")
         // The list refreshes itself: a job submitted now shows up without a reload.
         let late = try await cluster.submit(["--name", "late", "--hold"], ["true"])
-        try await browser.waitFor("the new job", "\(byID("jobs")).textContent.includes('\(late)')", timeout: 10)
+        try await browser.waitFor("the new job", "\(byID("jobs")).textContent.includes('\(late)')", timeout: 30)
 
         // Nodes, as an admin: a Drain button on each.
         _ = try await browser.evaluate("location.hash = '#/nodes'")
@@ -308,7 +308,7 @@ struct DashboardBrowserTests {
         #expect(try await browser.string("document.activeElement.id") == "confirm-reason")
         try await browser.type("disk swap")
         try await browser.click("#confirm-yes")
-        try await waitUntil("gpu-b is drained", timeout: 10) {
+        try await waitUntil("gpu-b is drained", timeout: 30) {
             let node = try await admin.execute(.get, "/v1/nodes/gpu-b")
             let view = try JSONDecoder.wire.decode(NodeView.self, from: Data(node.body))
             return view.drained && view.drainReason == "disk swap"
@@ -318,7 +318,7 @@ struct DashboardBrowserTests {
         #expect(try await browser.string("\(byID("node-state")).textContent") == "DRAINED: disk swap")
         // Resume, with Enter on the button that has the focus: no confirmation, the node takes work again.
         try await browser.press("Enter")
-        try await waitUntil("gpu-b is resumed", timeout: 10) {
+        try await waitUntil("gpu-b is resumed", timeout: 30) {
             let node = try await admin.execute(.get, "/v1/nodes/gpu-b")
             return try JSONDecoder.wire.decode(NodeView.self, from: Data(node.body)).drained == false
         }

@@ -23,14 +23,21 @@ struct DiskFullTests {
         try await cluster.startAgent("node", gpus: 0)
         try await cluster.configureCLI()
         var acknowledged = [try await cluster.submit([], ["true"])]
-        // A job that writes its log while the disk is full (its agent keeps retrying the upload).
+        // A job that writes its log while the disk is full (its agent keeps retrying the upload): it starts
+        // writing once the disk is full (the file `filled`; after a fixed second, a loaded machine's job could end
+        // before the test saw it RUNNING, or before the disk was full).
+        let filled = cluster.root + "/filled"
         let lines =
             "i=0; while [ $i -lt 400 ]; do echo \"line $i of a log shipped across a full disk\"; i=$((i+1)); sleep 0.01; done"
-        let writer = try await cluster.submit([], ["sh", "-c", "sleep 1; \(lines)"])
+        let writer = try await cluster.submit(
+            [],
+            ["sh", "-c", "while [ ! -e \(filled) ]; do sleep 0.1; done; \(lines)"]
+        )
         acknowledged.append(writer)
         _ = try await cluster.waitForState(writer, ["RUNNING"], timeout: 30)
         // Fill what is left of the disk.
         _ = Tmpfs.sh("dd if=/dev/zero of='\(cluster.dataDir)/filler' bs=64k 2>/dev/null")
+        _ = FileManager.default.createFile(atPath: filled, contents: nil)
         var refused: TestCluster.Result?
         for _ in 0..<50 {
             let result = try await cluster.corral([

@@ -11,14 +11,21 @@ struct FollowTests {
         try await cluster.startController()
         try await cluster.startAgent("node", gpus: 1)
         try await cluster.configureCLI()
-        let id = try await cluster.submit([], ["sh", "-c", "echo one; sleep 4; echo two"])
+        // The second line comes once the controller is back (after a fixed 4 s, a loaded machine's follow could
+        // have ended before the restart it is to survive).
+        let gate = cluster.root + "/two"
+        let id = try await cluster.submit(
+            [],
+            ["sh", "-c", "echo one; while [ ! -e \(gate) ]; do sleep 0.1; done; echo two"]
+        )
         let log = cluster.root + "/follow.log"
         let follow = try cluster.launch("corral", ["logs", "-f", id], log: log)
-        try await waitUntil("the first line is followed", timeout: 20) { cluster.read(log).contains("one") }
+        try await waitUntil("the first line is followed", timeout: 60) { cluster.read(log).contains("one") }
         cluster.killController()
         try await Task.sleep(for: .seconds(1))
         try await cluster.startController()
-        try await waitUntil("the follow ends", timeout: 40) { !follow.isRunning }
+        _ = FileManager.default.createFile(atPath: gate, contents: nil)
+        try await waitUntil("the follow ends", timeout: 60) { !follow.isRunning }
         #expect(follow.terminationStatus == 0, "\(cluster.read(log))")
         let text = cluster.read(log)
         #expect(text.components(separatedBy: "one\n").count == 2 && text.contains("two"), "\(text)")
@@ -34,7 +41,7 @@ struct FollowTests {
         let log = cluster.root + "/waiting.log"
         let follow = try cluster.launch("corral", ["logs", "-f", id], log: log)
         defer { if follow.isRunning { kill(follow.processIdentifier, SIGKILL) } }
-        try await waitUntil("the follow says why the job waits", timeout: 20) {
+        try await waitUntil("the follow says why the job waits", timeout: 60) {
             cluster.read(log).contains("waits: NoFeasibleNode (corral explain \(id) says why)")
         }
         #expect(follow.isRunning)
@@ -42,7 +49,7 @@ struct FollowTests {
         let listing = cluster.root + "/watch.log"
         let watch = try cluster.launch("corral", ["ls", "--watch"], log: listing)
         defer { if watch.isRunning { kill(watch.processIdentifier, SIGKILL) } }
-        try await waitUntil("ls --watch lists the job", timeout: 20) { cluster.read(listing).contains(id) }
+        try await waitUntil("ls --watch lists the job", timeout: 60) { cluster.read(listing).contains(id) }
         #expect(!cluster.read(listing).contains("\u{1B}["), "\(cluster.read(listing))")
     }
 }

@@ -97,7 +97,7 @@ struct GangJobTests {
         #expect(cluster.read(out + "/rank-0.hostfile") == "\(address) slots=2\n\(address) slots=2")
         #expect(cluster.read(out + "/rank-1.hostfile") == cluster.read(out + "/rank-0.hostfile"))
         // Each rank's hostfile goes with its allocation's record, once the job's end is reported.
-        try await waitUntil("the hostfiles are removed", timeout: 20) {
+        try await waitUntil("the hostfiles are removed", timeout: 60) {
             !FileManager.default.fileExists(atPath: hostfile)
                 && !FileManager.default.fileExists(atPath: one["CORRAL_HOSTFILE"] ?? "")
         }
@@ -126,7 +126,7 @@ struct GangJobTests {
             ]
         )
         _ = try await cluster.waitForState(id, ["RUNNING"], timeout: 30)
-        try await waitUntil("both ranks wrote their pids", timeout: 10) {
+        try await waitUntil("both ranks wrote their pids", timeout: 30) {
             FileManager.default.fileExists(atPath: out + "/pid-0-1")
                 && FileManager.default.fileExists(atPath: out + "/pid-1-1")
         }
@@ -144,7 +144,7 @@ struct GangJobTests {
             "\(first.message ?? "")"
         )
         #expect(first.ranks?.first { $0.rank == 1 }?.signal == "SIGKILL")
-        try await waitUntil("attempt 2's ranks run", timeout: 10) {
+        try await waitUntil("attempt 2's ranks run", timeout: 30) {
             FileManager.default.fileExists(atPath: out + "/pid-0-2")
                 && FileManager.default.fileExists(atPath: out + "/pid-1-2")
         }
@@ -174,7 +174,7 @@ struct GangJobTests {
     @Test func aGangBiggerThanTheClusterWaitsAndExplainSaysWhy() async throws {
         let cluster = try await Self.threeNodes()
         let id = try await cluster.submit(["--nodes", "4", "--gpus-per-node", "2"], ["true"])
-        try await waitUntil("the gang has a reason", timeout: 10) {
+        try await waitUntil("the gang has a reason", timeout: 30) {
             (try await cluster.job(id)).reason == "NoFeasibleNode"
         }
         let explain = try await cluster.corral(["explain", id])
@@ -193,15 +193,21 @@ struct GangJobTests {
         let cluster = try await Self.threeNodes()
         let out = cluster.root + "/survive"
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        // The ranks run until both kills are done (the file `go`): a fixed 4 s could end, on a loaded machine,
+        // before the test saw the gang RUNNING.
         let id = try await cluster.submit(
             ["--nodes", "2", "--gpus-per-node", "1"],
-            ["sh", "-c", "echo $$ > \(out)/pid-$RANK; sleep 4; echo rank $RANK done"]
+            [
+                "sh", "-c",
+                "echo $$ > \(out)/pid-$RANK; while [ ! -e \(out)/go ]; do sleep 0.1; done; echo rank $RANK done",
+            ]
         )
         let running = try await cluster.waitForState(id, ["RUNNING"], timeout: 30)
         let rankNodes = try #require(running.ranks).map(\.node)
         cluster.killController()
         try await cluster.startController()
         try await cluster.restartAgent(rankNodes[1])
+        _ = FileManager.default.createFile(atPath: out + "/go", contents: nil)
         let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED", "LOST"], timeout: 60)
         #expect(done.state == "SUCCEEDED", "\(done.message ?? "")\n\(cluster.logs())")
         #expect(done.attempts.count == 1)

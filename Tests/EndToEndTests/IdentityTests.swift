@@ -142,7 +142,7 @@ struct IdentityTests {
         let script = "sh -c 'setsid sleep 1000 & echo $! > \(marker)' & exec sleep 1000"
         let id = try await Self.submit(cluster, setup.aliceToken, ["--cwd", setup.work + "/alice"], script)
         _ = try await cluster.waitForState(id, ["RUNNING"])
-        try await waitUntil("the escaped process is started", timeout: 20) {
+        try await waitUntil("the escaped process is started", timeout: 60) {
             Int32(cluster.read(marker)) != nil
         }
         let escaped = try #require(Int32(cluster.read(marker)))

@@ -18,7 +18,7 @@ import Testing
         try await cluster.startAgent("a", gpus: 1)
         try await cluster.startAgent("b", gpus: 1)
         try await cluster.configureCLI()
-        try await waitUntil("both nodes are ready", timeout: 20) {
+        try await waitUntil("both nodes are ready", timeout: 60) {
             (try await cluster.corral(["nodes"])).stdout.components(separatedBy: "READY").count == 3
         }
         let copies = cluster.root + "/copies"
@@ -43,7 +43,7 @@ import Testing
         #expect(!processRuns(pid), "the first copy must be gone when the second starts")
         // Every line of the first copy was written before the first line of the second (which has written for
         // half a second, long enough for a first copy still alive to write ten lines more).
-        try await waitUntil("the second copy writes", timeout: 10) {
+        try await waitUntil("the second copy writes", timeout: 30) {
             cluster.read(copies).components(separatedBy: "\(id).2 ").count > 10
         }
         var last: [String: Int64] = [:]
@@ -67,14 +67,15 @@ import Testing
     /// only once the agent's lease has run out, never at the (shorter) launch lease.
     @Test func aLaunchHandedToASilentAgentWaitsForItsLease() async throws {
         let cluster = try TestCluster()
-        // A node timeout of 4 s (under the 6 s lease): a loaded machine may take 2 s from the registration to the
-        // placement, and a node lost before it gets no job at all.
+        // A node timeout of 4 s (under the 6 s lease); the job is submitted before the agent registers, so the
+        // registration's own scheduling pass places it: a node lost before the placement gets no job at all, and
+        // a submit after the registration took, on a loaded machine, longer than the node timeout.
         try await cluster.startController(extra: [
             "--node-timeout", "4", "--allocation-lease", "6", "--launch-lease", "1",
         ])
         try await cluster.configureCLI()
-        let agent = try await StandInAgent.register(cluster, node: "quiet")
         let id = try await cluster.submit(["--gpus", "1"], ["true"])
+        let agent = try await StandInAgent.register(cluster, node: "quiet")
         var launched: LaunchSpec?
         // The delivery happened after the poll that brought it was sent and after the job was placed: the later
         // of the two is a lower bound of it, whatever a loaded machine does to the test's own timing (once,
@@ -133,7 +134,7 @@ import Testing
         try await cluster.startController()
         try await cluster.startAgent("node", gpus: 0)
         try await cluster.configureCLI()
-        try await waitUntil("the node is ready", timeout: 20) {
+        try await waitUntil("the node is ready", timeout: 60) {
             (try await cluster.corral(["nodes"])).stdout.contains("READY")
         }
         let first = try #require(cluster.agents["node"]).processIdentifier
@@ -148,7 +149,7 @@ import Testing
         #expect(try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"]).state == "SUCCEEDED")
         let stop = try await cluster.run("corral-agent", ["stop", "--config", cluster.root + "/node.toml"])
         #expect(stop.status == 0, "\(stop.stderr)")
-        try await waitUntil("the first agent stops", timeout: 20) { !processRuns(first) }
+        try await waitUntil("the first agent stops", timeout: 60) { !processRuns(first) }
     }
 
     /// A job is CANCELED only once every process of it is gone: its leader ends on SIGTERM, a grandchild that

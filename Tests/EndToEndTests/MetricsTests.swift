@@ -60,7 +60,7 @@ struct MetricsEndToEndTests {
         #expect(moved("corral_scheduling_pass_duration_seconds_count") >= 2)
         #expect(moved(#"corral_http_requests_total{code="201",route="POST /v1/jobs"}"#) == 2)
         let heartbeats = #"corral_agent_reports_total{kind="heartbeat"}"#
-        try await waitUntil("a heartbeat is counted", timeout: 20) {
+        try await waitUntil("a heartbeat is counted", timeout: 60) {
             (try await Self.scrape(cluster).samples[heartbeats] ?? 0) > (before[heartbeats] ?? 0)
         }
         #expect(moved(#"corral_agent_reports_total{kind="status"}"#) >= 4)

@@ -34,7 +34,10 @@ struct NodeIdentityTests {
         try await cluster.startController()
         try await cluster.startAgent("node", gpus: 1)
         try await cluster.configureCLI()
-        let id = try await cluster.submit([], ["sleep", "4"])
+        // The job runs until the test has tried to take its node over (the file `go`): a fixed 4 s could end, on
+        // a loaded machine, before the test saw it RUNNING.
+        let gate = cluster.root + "/go"
+        let id = try await cluster.submit([], ["sh", "-c", "while [ ! -e \(gate) ]; do sleep 0.1; done"])
         _ = try await cluster.waitForState(id, ["RUNNING"], timeout: 30)
 
         // The join token for the live node's id: refused, and nothing about the node changes.
@@ -74,6 +77,7 @@ struct NodeIdentityTests {
         let node = try JSONDecoder.wire.decode(NodeView.self, from: Data(view.stdout.utf8))
         #expect(node.hostname != "attacker" && node.cpus == 8)
         // The job was not killed and restarted: one attempt, to its end.
+        _ = FileManager.default.createFile(atPath: gate, contents: nil)
         let job = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED", "LOST"], timeout: 60)
         #expect(job.state == "SUCCEEDED" && job.attempts.count == 1, "\(job.state) \(job.attempts.count)")
 
@@ -97,7 +101,7 @@ struct NodeIdentityTests {
         try await cluster.startController(extra: ["--approve-nodes"])
         try await cluster.startAgent("node", gpus: 1)
         try await cluster.configureCLI()
-        try await waitUntil("the node waits for approval", timeout: 20) {
+        try await waitUntil("the node waits for approval", timeout: 60) {
             (try await cluster.corral(["nodes"])).stdout.contains("AWAITING-APPROVAL")
         }
         let id = try await cluster.submit([], ["true"])
@@ -124,7 +128,7 @@ struct NodeIdentityTests {
         }
         try FileManager.default.removeItem(atPath: cluster.stateDir(agent: "node") + "/node.token")
         try await cluster.restartAgent("node")
-        try await waitUntil("the agent is refused", timeout: 20) {
+        try await waitUntil("the agent is refused", timeout: 60) {
             cluster.read(cluster.root + "/node.log").contains("holds its own token")
         }
         // ... until an admin lets it rejoin; then it registers with the join token and runs work again.
@@ -141,7 +145,7 @@ struct NodeIdentityTests {
         try await cluster.startController()
         try await cluster.startAgent("a", gpus: 1)
         try await cluster.configureCLI()
-        try await waitUntil("a is ready", timeout: 20) {
+        try await waitUntil("a is ready", timeout: 60) {
             (try await cluster.corral(["nodes"])).stdout.contains("READY")
         }
         let old = cluster.clusterToken
@@ -151,7 +155,7 @@ struct NodeIdentityTests {
         #expect(rotated.status == 0, "\(rotated.stderr)")
         let new = rotated.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(new.hasPrefix("crj_") && new != old && cluster.clusterToken == new)
-        try await waitUntil("the controller refuses the old join token", timeout: 15) {
+        try await waitUntil("the controller refuses the old join token", timeout: 30) {
             try await joinCheck(cluster, token: old) == 401
         }
         #expect(try await joinCheck(cluster, token: new) == 200)
@@ -166,7 +170,7 @@ struct NodeIdentityTests {
         #expect(try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 60).state == "SUCCEEDED")
         // A node configured with the new token joins.
         try await cluster.startAgent("b", gpus: 1)
-        try await waitUntil("b is ready", timeout: 20) {
+        try await waitUntil("b is ready", timeout: 60) {
             (try await cluster.corral(["nodes"])).stdout.components(separatedBy: "READY").count == 3
         }
         // No data dir: a clear error, nothing written.

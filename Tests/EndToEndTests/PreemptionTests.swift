@@ -102,12 +102,16 @@ struct PreemptionEndToEndTests {
         try await cluster.startController(extra: ["--config", config])
         try await cluster.startAgent("node", gpus: 1)
         try await cluster.configureCLI()
-        let running = try await cluster.submit(["--gpus", "1"], ["sleep", "60"])
+        // Runs for the whole test (a loaded machine's dozen CLI calls could outlast a minute); canceled at its end.
+        let running = try await cluster.submit(["--gpus", "1"], ["sleep", "600"])
         _ = try await cluster.waitForState(running, ["RUNNING"], timeout: 30)
-        // Too young to preempt (a one-hour minimum): the urgent job waits for resources, and says why.
+        // Too young to preempt (a one-hour minimum): the urgent job waits for resources, and says why (once a
+        // pass has seen it: waited for, not assumed after a fixed time).
         let urgent = try await cluster.submit(["--queue", "urgent", "--gpus", "1"], ["true"])
         try await Task.sleep(for: .seconds(1.5))
-        #expect(try await cluster.job(urgent).reason == "Resources")
+        try await waitUntil("the urgent job waits for resources", timeout: 30) {
+            try await cluster.job(urgent).reason == "Resources"
+        }
         #expect(try await cluster.job(running).state == "RUNNING")
         // A default-queue job never preempts one of its own tier.
         let peer = try await cluster.submit(["--gpus", "1"], ["true"])

@@ -10,11 +10,11 @@ struct SchedulingTests {
         try await cluster.startController()
         try await cluster.startAgent("small", gpus: 2)
         try await cluster.configureCLI()
-        try await waitUntil("the node is ready", timeout: 20) {
+        try await waitUntil("the node is ready", timeout: 60) {
             (try await cluster.corral(["nodes"])).stdout.contains("READY")
         }
         let id = try await cluster.submit(["--gpus", "4"], ["true"])
-        try await waitUntil("the job has a reason", timeout: 10) {
+        try await waitUntil("the job has a reason", timeout: 30) {
             (try await cluster.job(id)).reason == "NoFeasibleNode"
         }
         let listing = try await cluster.corral(["ls"])
@@ -62,7 +62,7 @@ struct SchedulingTests {
         #expect(unknown.stderr.contains("default, urgent"))
         // No node carries pool=fast: an urgent job can never run here, and explain says so.
         let urgent = try await cluster.submit(["--queue", "urgent", "--gpus", "1"], ["true"])
-        try await waitUntil("the urgent job has a reason", timeout: 10) {
+        try await waitUntil("the urgent job has a reason", timeout: 30) {
             (try await cluster.job(urgent)).reason == "NoFeasibleNode"
         }
         let explain = try await cluster.corral(["explain", urgent])
@@ -74,12 +74,16 @@ struct SchedulingTests {
         try await cluster.startController()
         try await cluster.startAgent("node", gpus: 1)
         try await cluster.configureCLI()
-        let first = try await cluster.submit([], ["sleep", "5"])
+        // The first job ends when the test has seen the later one wait (on a loaded machine a fixed 5 s can pass
+        // during the four submissions).
+        let gate = cluster.root + "/first-may-end"
+        let first = try await cluster.submit([], ["sh", "-c", "while [ ! -e \(gate) ]; do sleep 0.1; done"])
         let after = try await cluster.submit(["--after", first], ["true"])
         let broken = try await cluster.submit([], ["sh", "-c", "exit 2"])
         let doomed = try await cluster.submit(["--after", broken], ["true"])
         let waiting = try await cluster.job(after)
         #expect(["QUEUED"].contains(waiting.state))
+        _ = FileManager.default.createFile(atPath: gate, contents: nil)
         let done = try await cluster.waitForState(after, ["SUCCEEDED", "FAILED"], timeout: 30)
         #expect(done.state == "SUCCEEDED")
         let firstJob = try await cluster.job(first)

@@ -56,14 +56,14 @@ struct SecurityTests {
         try await cluster.startController()
         try await cluster.startAgent("node", gpus: 1)
         try await cluster.configureCLI()
-        try await waitUntil("the node is ready", timeout: 20) {
+        try await waitUntil("the node is ready", timeout: 60) {
             (try await cluster.corral(["nodes"])).stdout.contains("READY")
         }
         let revoke = try await cluster.corral(["nodes", "revoke", "node"])
         #expect(revoke.status == 0, "\(revoke.stderr)")
         #expect((try await cluster.corral(["nodes"])).stdout.contains("REVOKED"))
         // Its agent's token no longer works and the join token does not let it back in.
-        try await waitUntil("the agent is refused", timeout: 20) {
+        try await waitUntil("the agent is refused", timeout: 60) {
             cluster.read(cluster.root + "/node.log").contains("revoked")
         }
         let id = try await cluster.submit([], ["true"])

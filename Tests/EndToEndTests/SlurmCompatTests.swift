@@ -133,7 +133,8 @@ struct SlurmCompatTests {
 
     @Test func scancelStopsAJobAndBadInputChangesNothing() async throws {
         let (cluster, work) = try await cluster()
-        let long = try await cluster.slurm("sbatch", ["--parsable", "--wrap", "sleep 60"], in: work)
+        // Long enough to outlast the test's dozen calls on a loaded machine; canceled below.
+        let long = try await cluster.slurm("sbatch", ["--parsable", "--wrap", "sleep 600"], in: work)
         let id = long.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let corralID = try #require(try await cluster.jobs().first?.id)
         _ = try await cluster.waitForState(corralID, ["RUNNING"])

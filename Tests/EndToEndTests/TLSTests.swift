@@ -36,15 +36,20 @@ struct TLSTests {
             )
         }
         try await cluster.configureCLI(extra: ["--ca-file", "\(tls)/ca.pem"])
-        try await waitUntil("both agents are ready", timeout: 20) {
+        try await waitUntil("both agents are ready", timeout: 60) {
             (try await cluster.corral(["nodes"])).stdout.components(separatedBy: "READY").count == 3
         }
-        // Two jobs of 1 GPU each: one on each node, over TLS all the way. Each runs long enough that the second
-        // is placed while the first holds its node's GPU, however loaded the machine (CI runs suites in parallel).
+        // Two jobs of 1 GPU each: one on each node, over TLS all the way. Each runs until both have run at once
+        // (the file `go`), so the second is placed while the first holds its node's GPU, however loaded the
+        // machine (CI runs suites in parallel; a fixed 6 s could pass before the second submission).
+        let gate = cluster.root + "/go"
+        let command = ["sh", "-c", "while [ ! -e \(gate) ]; do sleep 0.1; done"]
         let ids = [
-            try await cluster.submit(["--gpus", "1"], ["sleep", "6"]),
-            try await cluster.submit(["--gpus", "1"], ["sleep", "6"]),
+            try await cluster.submit(["--gpus", "1"], command),
+            try await cluster.submit(["--gpus", "1"], command),
         ]
+        for id in ids { _ = try await cluster.waitForState(id, ["RUNNING"], timeout: 60) }
+        _ = FileManager.default.createFile(atPath: gate, contents: nil)
         var nodesUsed: Set<String> = []
         for id in ids {
             let job = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 60)
@@ -61,7 +66,7 @@ struct TLSTests {
                 "\(tls)/clients/node-a-key.pem",
             ]
         )
-        try await waitUntil("node-d is refused", timeout: 20) {
+        try await waitUntil("node-d is refused", timeout: 60) {
             cluster.read(cluster.root + "/node-d.log").contains("CN=node-d")
         }
 
@@ -75,7 +80,7 @@ struct TLSTests {
 
         // An agent without a client certificate cannot register, even with the join token.
         try await cluster.startAgent("node-b", gpus: 1, extra: ["--ca-file", "\(tls)/ca.pem"])
-        try await waitUntil("node-b is refused", timeout: 20) {
+        try await waitUntil("node-b is refused", timeout: 60) {
             cluster.read(cluster.root + "/node-b.log").contains("client certificate")
         }
         // ... and says so, without blaming the join token (issue 18, finding 7).
@@ -110,9 +115,9 @@ struct TLSTests {
             log: log
         )
         defer { process.terminate() }
-        try await waitUntil("the insecure controller is up", timeout: 20) {
+        try await waitUntil("the insecure controller is up", timeout: 60) {
             FileManager.default.fileExists(atPath: cluster.dataDir + "/endpoint")
         }
-        try await waitUntil("it warns", timeout: 10) { cluster.read(log).contains("INSECURE") }
+        try await waitUntil("it warns", timeout: 30) { cluster.read(log).contains("INSECURE") }
     }
 }

@@ -81,7 +81,7 @@ struct WalkingSkeletonTests {
         #expect(cancel.status == 0, "\(cancel.stderr)")
         #expect(cancel.stdout.contains("canceling \(sleeper): stopping its processes"), "\(cancel.stdout)")
         #expect(try await cluster.waitForState(sleeper, ["CANCELED"]).state == "CANCELED")
-        try await waitUntil("the canceled job's process group is gone", timeout: 15) {
+        try await waitUntil("the canceled job's process group is gone", timeout: 30) {
             kill(-pid, 0) != 0 && errno == ESRCH
         }
 

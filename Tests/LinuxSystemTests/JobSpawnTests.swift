@@ -54,17 +54,17 @@ struct JobSpawnTests {
             spawn.mask = mask
             let pid = try Processes.spawn(spawn)
             defer { _ = reap(pid) }
-            for _ in 0..<200 where cgroup.pids().count < 2 { usleep(10_000) }
+            for _ in 0..<3000 where cgroup.pids().count < 2 { usleep(10_000) }
             #expect(cgroup.populated())
             #expect(cgroup.pids().contains(pid))
             #expect(cgroup.pids().count >= 2, "the setsid'd sleep is in the cgroup too")
             #expect(getsid(pid) == pid)
-            for _ in 0..<200 where Self.output(log).split(separator: "\n").count < 3 { usleep(10_000) }
+            for _ in 0..<3000 where Self.output(log).split(separator: "\n").count < 3 { usleep(10_000) }
             #expect(Self.output(log) == "\(nobody.uid)\n\(nobody.gid)\nhidden\n")
             // The node itself still sees the device.
             #expect(access(device, R_OK) == 0)
             cgroup.kill()
-            for _ in 0..<200 where cgroup.populated() { usleep(10_000) }
+            for _ in 0..<3000 where cgroup.populated() { usleep(10_000) }
             #expect(!cgroup.populated(), "cgroup.kill left nothing, the escaped sleep included")
             #expect((cgroup.cpuSeconds() ?? -1) >= 0)
         }

@@ -29,12 +29,14 @@ enum Chaos {
 /// Proof of when each attempt of a job really ran: the job appends "ALLOCATION NANOSECONDS" to DIR/JOB every
 /// 100 ms while it runs, from its own process, so the file says what ran whatever the controller recorded.
 enum RunMarkers {
-    /// A shell script that ticks for `ticks` × 100 ms, then exits with `exitCode`.
-    static func script(directory: String, ticks: Int, exitCode: Int = 0) -> String {
-        """
-        i=0; while [ $i -lt \(ticks) ]; do echo "$CORRAL_ALLOCATION_ID $(date +%s%N)" >> "\(directory)/$CORRAL_JOB_ID"; \
-        i=$((i+1)); sleep 0.1; done; exit \(exitCode)
-        """
+    /// A shell script that ticks for `ticks` × 100 ms (with `gate`, at least that and until the file `gate`
+    /// exists: a run as long as the test needs, however loaded the machine), then exits with `exitCode`.
+    static func script(directory: String, ticks: Int, exitCode: Int = 0, gate: String? = nil) -> String {
+        let more = "[ $i -lt \(ticks) ]" + (gate.map { " || [ ! -e '\($0)' ]" } ?? "")
+        return """
+            i=0; while \(more); do echo "$CORRAL_ALLOCATION_ID $(date +%s%N)" >> "\(directory)/$CORRAL_JOB_ID"; \
+            i=$((i+1)); sleep 0.1; done; exit \(exitCode)
+            """
     }
 
     /// Each allocation's first and last tick, from the job's file.

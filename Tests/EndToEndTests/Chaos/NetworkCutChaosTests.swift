@@ -100,12 +100,13 @@ struct CutNetwork {
 /// other end; the test cuts the link, short (past the node timeout, within the allocation lease) and long (past
 /// the lease), and mends it. Nothing acknowledged may be lost, nothing may run twice at once, and the stored logs
 /// hold every byte the jobs wrote, once.
-@Suite(.serialized, .timeLimit(.minutes(5)), .enabled(if: NetworkNamespaces.usable))
+@Suite(.serialized, .timeLimit(.minutes(10)), .enabled(if: NetworkNamespaces.usable))
 struct NetworkCutChaosTests {
-    /// Node timeout 2 s; allocation lease 8 s, so the agent's supervisors fence at 8 − 2 (grace, a quarter of
-    /// the lease) − 0.8 (margin) = 5.2 s after the last renewal: a short cut has some 3 s between the node
-    /// going LOST and the fence, which a loaded machine needs.
-    static let lease = 8.0
+    /// Node timeout 2 s; allocation lease 16 s, so the agent's supervisors fence at 16 − 4 (grace, a quarter of
+    /// the lease) − 1.6 (margin) = 10.4 s after the last renewal: a short cut has some 8 s between the node
+    /// going LOST and the fence, for a loaded machine's slow polls to see it LOST (with 8 s, some 3 s were not
+    /// always enough).
+    static let lease = 16.0
     static let timings = ["--node-timeout", "2", "--allocation-lease", "\(Int(lease))", "--launch-lease", "3"]
     static let jobsPerCut = 2
 
@@ -176,8 +177,8 @@ struct NetworkCutChaosTests {
         _ markers: String,
         _ counts: inout Counts
     ) async throws -> [String] {
-        let ticks = 60
-        let ids = try await submitRunning(cluster, markers, ticks: ticks, &counts)
+        let gate = markers + "/go-" + UUID().uuidString
+        let ids = try await submitRunning(cluster, markers, gate: gate, &counts)
         try await network.cut()
         do {
             try await waitUntil("the controller finds the node lost", timeout: 30) {
@@ -188,9 +189,10 @@ struct NetworkCutChaosTests {
             throw error
         }
         try await network.mend()
+        _ = FileManager.default.createFile(atPath: gate, contents: nil)
         for id in ids {
             let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED", "CANCELED"], timeout: 90)
-            try await check(cluster, done, markers, ticks: ticks, &counts)
+            try await check(cluster, done, markers, &counts)
             #expect(
                 done.attempts.count == 1,
                 "short cut: \(id) ran \(done.attempts.count) attempts: \(Self.describe(done))\n\(cluster.logs())"
@@ -208,8 +210,8 @@ struct NetworkCutChaosTests {
         _ markers: String,
         _ counts: inout Counts
     ) async throws -> [String] {
-        let ticks = 100
-        let ids = try await submitRunning(cluster, markers, ticks: ticks, &counts)
+        let gate = markers + "/go-" + UUID().uuidString
+        let ids = try await submitRunning(cluster, markers, gate: gate, &counts)
         var groups: [String: Int32] = [:]
         for id in ids { groups[id] = try await cluster.job(id).attempts.last?.pid }
         try await network.cut()
@@ -228,9 +230,10 @@ struct NetworkCutChaosTests {
             throw error
         }
         try await network.mend()
+        _ = FileManager.default.createFile(atPath: gate, contents: nil)
         for id in ids {
             let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED", "CANCELED"], timeout: 90)
-            try await check(cluster, done, markers, ticks: ticks, &counts)
+            try await check(cluster, done, markers, &counts)
             #expect(
                 done.attempts.count == 2,
                 "long cut: \(id) ran \(done.attempts.count) attempts: \(Self.describe(done))\n\(cluster.logs())"
@@ -240,18 +243,18 @@ struct NetworkCutChaosTests {
         return ids
     }
 
-    /// Submits `jobsPerCut` jobs and waits until they all run.
+    /// Submits `jobsPerCut` jobs, which tick until the file `gate` exists, and waits until they all run.
     func submitRunning(
         _ cluster: TestCluster,
         _ markers: String,
-        ticks: Int,
+        gate: String,
         _ counts: inout Counts
     ) async throws -> [String] {
         var ids: [String] = []
         for _ in 0..<Self.jobsPerCut {
             counts.jobs += 1
             let result = try await cluster.corral(
-                ["submit", "--gpus", "1", "--", "sh", "-c", Self.script(markers, ticks: ticks)]
+                ["submit", "--gpus", "1", "--", "sh", "-c", Self.script(markers, gate: gate)]
             )
             #expect(result.status == 0, "submit failed: \(result.stderr)")
             let id = result.stdout.trimmed
@@ -265,12 +268,12 @@ struct NetworkCutChaosTests {
 
     /// The final checks of one job: SUCCEEDED with exit 0 on the node; never two attempts at once; every
     /// attempt's stored log the lines that attempt printed (an ended one's, as many as it ticked, or one more
-    /// when it was killed between the two), the last attempt's all of them.
+    /// when it was killed between the two), the last attempt's all of them (as many as it ticked: it ended by
+    /// itself).
     func check(
         _ cluster: TestCluster,
         _ done: JobView,
         _ markers: String,
-        ticks: Int,
         _ counts: inout Counts
     ) async throws {
         let id = done.id
@@ -284,11 +287,16 @@ struct NetworkCutChaosTests {
         counts.overlaps += overlaps
         #expect(overlaps == 0, "\(id) ran twice at once: \(RunMarkers.spans(directory: markers, job: id))")
 
-        let expected = Self.lines(ticks)
+        let marks = (try? String(contentsOfFile: "\(markers)/\(id)", encoding: .utf8)) ?? ""
+        func ticked(_ attempt: Int) -> Int {
+            marks.split(separator: "\n").filter { $0.hasPrefix("\(id).\(attempt) ") }.count
+        }
+        let expected = Self.lines(ticked(done.attempts.last?.attempt ?? 1))
+        #expect(!expected.isEmpty, "\(id)'s last attempt never ticked")
         counts.logBytesExpected += expected.utf8.count
         var stored = ""
         do {
-            try await waitUntil("\(id)'s log is whole", timeout: 20) {
+            try await waitUntil("\(id)'s log is whole", timeout: 60) {
                 stored = try await cluster.corral(["logs", id]).stdout
                 return stored == expected
             }
@@ -298,23 +306,23 @@ struct NetworkCutChaosTests {
         counts.logBytesStored += stored.utf8.count
         #expect(stored == expected, "\(id): log of \(stored.utf8.count) bytes, not \(expected.utf8.count)")
 
-        let marks = (try? String(contentsOfFile: "\(markers)/\(id)", encoding: .utf8)) ?? ""
         for attempt in done.attempts.dropLast() {
-            let allocation = "\(id).\(attempt.attempt)"
-            let ticked = marks.split(separator: "\n").filter { $0.hasPrefix(allocation + " ") }.count
+            let ticks = ticked(attempt.attempt)
             let log = try await cluster.corral(["logs", "--attempt", "\(attempt.attempt)", id]).stdout
             #expect(
-                log == Self.lines(ticked) || log == Self.lines(ticked + 1),
-                "\(allocation) ticked \(ticked) times; its log: \(log.suffix(200))"
+                log == Self.lines(ticks) || log == Self.lines(ticks + 1),
+                "\(id).\(attempt.attempt) ticked \(ticks) times; its log: \(log.suffix(200))"
             )
         }
     }
 
-    /// What each job runs: `ticks` ticks of 100 ms, each printing "line N" and appending its tick to the run
-    /// markers (RunMarkers' format: "ALLOCATION NANOSECONDS" in DIR/JOB), then exit 0.
-    static func script(_ markers: String, ticks: Int) -> String {
+    /// What each job runs: ticks of 100 ms, at least 20 and until the file `gate` exists (the test makes it
+    /// once the link is mended: a fixed run could end, on a loaded machine, before the cut), each printing
+    /// "line N" and appending its tick to the run markers (RunMarkers' format: "ALLOCATION NANOSECONDS" in
+    /// DIR/JOB), then exit 0.
+    static func script(_ markers: String, gate: String) -> String {
         """
-        i=0; while [ $i -lt \(ticks) ]; do echo "line $i"; \
+        i=0; while [ $i -lt 20 ] || [ ! -e '\(gate)' ]; do echo "line $i"; \
         echo "$CORRAL_ALLOCATION_ID $(date +%s%N)" >> "\(markers)/$CORRAL_JOB_ID"; i=$((i+1)); sleep 0.1; done; exit 0
         """
     }

@@ -177,10 +177,13 @@ struct ProcessChaosTests {
         var overlaps = 0
         var retried = 0
         var succeeded = 0
-        for _ in 0..<rounds {
+        for round in 0..<rounds {
+            // Ticks until the test lets it end (after the freeze): a fixed 10 s could end, on a loaded machine,
+            // before the freeze, and the first attempt must be fenced, not end by itself.
+            let gate = marks + "/go-\(round)"
             let id = try await cluster.submit(
                 ["--gpus", "1"],
-                ["sh", "-c", RunMarkers.script(directory: marks, ticks: 100)]
+                ["sh", "-c", RunMarkers.script(directory: marks, ticks: 20, gate: gate)]
             )
             let running = try await cluster.waitForState(id, ["RUNNING"], timeout: 60)
             let node = try #require(running.node)
@@ -189,6 +192,7 @@ struct ProcessChaosTests {
             kill(stopped.processIdentifier, SIGSTOP)
             try await Task.sleep(for: .seconds(9))
             kill(stopped.processIdentifier, SIGCONT)
+            _ = FileManager.default.createFile(atPath: gate, contents: nil)
             let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED", "LOST"], timeout: 90)
             if done.state == "SUCCEEDED" { succeeded += 1 }
             retried += done.attempts.count - 1

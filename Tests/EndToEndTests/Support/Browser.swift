@@ -190,8 +190,9 @@ final class Browser: @unchecked Sendable {
         try await waitFor("\(url) loads", "document.readyState === 'complete'")
     }
 
-    /// Polls a JavaScript condition every 100 ms until it is true.
-    func waitFor(_ what: String, _ condition: String, timeout: Double = 15) async throws {
+    /// Polls a JavaScript condition every 100 ms until it is true (30 s at most by default: the page's data comes
+    /// from daemons that answer slowly on a loaded machine).
+    func waitFor(_ what: String, _ condition: String, timeout: Double = 30) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if try await evaluate("Boolean(\(condition))") as? Bool == true { return }
