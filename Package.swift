@@ -67,7 +67,7 @@ let package = Package(
         // `just bench`: the figures of docs/PERFORMANCE.md (scheduler, HTTP, fleet simulator, end to end).
         .target(
             name: "BenchKit",
-            dependencies: [core, fixtures, wire, http, "CorralSupport", linux, shims],
+            dependencies: [core, fixtures, wire, http, store, "CorralSupport", linux, shims],
             path: "Apps/bench/BenchKit"
         ),
         .executableTarget(name: "BenchMain", dependencies: ["BenchKit", http], path: "Apps/bench/main"),

@@ -36,6 +36,7 @@ struct APIFixture {
         let api = API(
             state: state,
             credentials: credentials,
+            accounting: Accounting(database: try ClusterDatabase(path: settings.databasePath), clock: clock),
             logs: try LogStore(directory: directory + "/logs"),
             settings: settings,
             exec: ExecSessions(clock: clock)

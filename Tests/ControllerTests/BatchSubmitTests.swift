@@ -20,8 +20,9 @@ import Testing
         try await fixture.post("/v1/jobs/batch", body, key: key, token: token)
     }
 
-    static func count(_ fixture: APIFixture) async -> Int {
-        await fixture.state.list(ClusterState.ListQuery(limit: 1000), for: Principal(kind: .admin, subject: "root")).0
+    static func count(_ fixture: APIFixture) async throws -> Int {
+        try await fixture.state.list(ClusterState.ListQuery(limit: 1000), for: Principal(kind: .admin, subject: "root"))
+            .0
             .count
     }
 
@@ -42,7 +43,7 @@ import Testing
             from: Data(try await Self.post(fixture, body, key: "batch-1", token: alice).body)
         )
         #expect(again.jobs.map(\.id) == jobs.map(\.id))
-        #expect(await Self.count(fixture) == 3)
+        #expect(try await Self.count(fixture) == 3)
         // One bad entry refuses the batch, naming it; nothing is stored.
         let refusals: [(String, String)] = [
             (#"{"jobs":[{"command":["true"]},{"command":["true"],"gpus":-1}]}"#, "jobs[1].gpus"),
@@ -62,7 +63,7 @@ import Testing
         let tooMany =
             "{\"jobs\":[" + Array(repeating: #"{"command":["true"]}"#, count: 1001).joined(separator: ",") + "]}"
         #expect(try await Self.post(fixture, tooMany, token: alice).status == .badRequest)
-        #expect(await Self.count(fixture) == 3)
+        #expect(try await Self.count(fixture) == 3)
     }
 }
 

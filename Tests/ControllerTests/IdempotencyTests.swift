@@ -55,7 +55,7 @@ import Testing
             let refused = try await Self.post(fixture, body, key: bad, token: alice)
             #expect(refused.status == .badRequest, "\(bad)")
         }
-        let (jobs, _) = await fixture.state.list(
+        let (jobs, _) = try await fixture.state.list(
             ClusterState.ListQuery(limit: 1000),
             for: Principal(kind: .admin, subject: "root")
         )

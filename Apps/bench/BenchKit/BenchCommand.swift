@@ -12,6 +12,7 @@ public enum BenchCommand {
                                   [--runs 3] [--pollers all] [--poll-wait 25] [--job-ms 200] [--prefix sim]
                                   [--controller-pid PID] [--jobs N --token T]
                corral-bench fill --endpoint URL --token T [--jobs 1000] [--clients 32]
+               corral-bench seed --data-dir DIR [--jobs 1000000] [--nodes 1000]
                \(ReplayCommand.usage)
                corral-bench figure --name N --unit U [--notes TEXT] VALUE...
                corral-bench report --input FIGURES.jsonl --output FILE.json --date DATE [--mode full]
@@ -69,6 +70,14 @@ public enum BenchCommand {
                 clients: try flags.int("clients", default: 32),
                 runs: try flags.int("runs", default: 3),
                 controllerPID: try flags.optionalInt32("controller-pid")
+            )
+            return figure.jsonLine + "\n"
+        case "seed":
+            let flags = try BenchArguments(arguments, known: ["data-dir", "jobs", "nodes"])
+            let figure = try SeedBench.run(
+                dataDir: try flags.string("data-dir"),
+                jobs: try flags.int("jobs", default: 1_000_000),
+                nodes: try flags.int("nodes", default: 1000)
             )
             return figure.jsonLine + "\n"
         case "fill":

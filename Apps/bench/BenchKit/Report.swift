@@ -18,7 +18,7 @@ public enum Report {
         "fleet_jobs_1000_nodes": ">= 1,000 jobs/s (issue 16)",
         "fleet_jobs_10000_nodes": ">= 500 jobs/s, < 1 core (issue 16)",
         "controller_rss_1000_jobs": "30 MB",
-        "controller_rss_fleet": "250 MB (issue 16)",
+        "controller_rss_fleet": "250 MB after 1,000,000 jobs (issue 16)",
         "agent_rss_idle": "12 MB (issue 16)",
         "ls_10000_jobs": "100 ms",
         "help": "no slower than squeue (issue 16)",

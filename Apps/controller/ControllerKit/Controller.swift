@@ -63,6 +63,7 @@ public final class Controller: Sendable {
         let api = API(
             state: state,
             credentials: credentials,
+            accounting: Accounting(database: try ClusterDatabase(path: configuration.databasePath), clock: clock),
             logs: try LogStore(directory: configuration.dataDir + "/logs"),
             settings: configuration,
             exec: ExecSessions(clock: clock)

@@ -48,6 +48,9 @@ public struct ControllerConfiguration: Sendable, Hashable {
     public var gangPorts: ClosedRange<Int> = 29500...29999
     /// When a running job's GPUs count as idle (`idle_gpu_threshold`, `idle_gpu_window`).
     public var idleGPUs = IdleGPUPolicy()
+    /// How many finished jobs memory keeps, the newest (`finished_jobs_in_memory`); the others are read from
+    /// SQLite when asked for, as Slurm's MinJobAge hands them to its database (issue 16).
+    public var finishedJobsInMemory = 10_000
 
     public var tlsEnabled: Bool { tlsCertificate != nil && tlsKey != nil }
 
@@ -78,7 +81,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
         usage: corral-controller [--config FILE] [--data-dir DIR] [--listen HOST:PORT]
                                  [--node-timeout SECONDS] [--launch-lease SECONDS] [--allocation-lease SECONDS]
                                  [--heartbeat-interval SECONDS] [--retry-backoff SECONDS]
-                                 [--policy shortest-first|fair-share]
+                                 [--policy shortest-first|fair-share] [--finished-jobs-in-memory N]
                                  [--tls-cert FILE --tls-key FILE [--client-ca FILE] [--require-agent-certificate]]
                                  [--insecure] [--approve-nodes] [--default-unix-user ACCOUNT] [--root-users USER,...]
                corral-controller rotate-join-token [--data-dir DIR]
@@ -118,7 +121,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
         let known: Set<String> = [
             "--config", "--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval",
             "--allocation-lease", "--tls-cert", "--tls-key", "--client-ca", "--default-unix-user", "--root-users",
-            "--retry-backoff", "--policy",
+            "--retry-backoff", "--policy", "--finished-jobs-in-memory",
         ]
         let switches: Set<String> = ["--insecure", "--require-agent-certificate", "--approve-nodes"]
         var flags: [String: String] = [:]
@@ -183,7 +186,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
         let allowed: Set<String> = [
             "--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval", "--allocation-lease",
             "--tls-cert", "--tls-key", "--client-ca", "--require-agent-certificate", "--insecure", "--retry-backoff",
-            "--approve-nodes", "--policy",
+            "--approve-nodes", "--policy", "--finished-jobs-in-memory",
         ]
         if let minimumRuntime { policy.preemptionMinRuntime = minimumRuntime }
         for key in values.keys where !allowed.contains(key) {
@@ -242,6 +245,12 @@ public struct ControllerConfiguration: Sendable, Hashable {
         if flags["--insecure"] == "true" { insecure = true }
         if flags["--approve-nodes"] == "true" { approveNodes = true }
         if let name = flags["--policy"] { policyName = name }
+        if let text = flags["--finished-jobs-in-memory"] {
+            guard let count = Int(text), (0...10_000_000).contains(count) else {
+                throw ConfigurationError("--finished-jobs-in-memory takes a number of jobs between 0 and 10000000")
+            }
+            finishedJobsInMemory = count
+        }
         try applyAccountFlags(flags)
         if (tlsCertificate == nil) != (tlsKey == nil) {
             throw ConfigurationError("--tls-cert and --tls-key go together")

@@ -114,7 +114,7 @@ extension API {
         default: throw APIError.badRequest("must be 'arrays'", field: "collapse")
         }
         if let array = request.query["array"], !array.isEmpty { query.array = JobID(array) }
-        let (views, next) = await state.listViews(query, for: principal)
+        let (views, next) = try await state.listViews(query, for: principal)
         return .json(WireJSON.encode(JobListResponse(jobs: views, nextCursor: next?.rawValue)))
     }
 

@@ -30,7 +30,9 @@ extension API {
                 }
                 who = principal.subject
             }
-            return .json(WireJSON.encode(await state.usage(seconds: seconds, start: start, by: grouping, user: who)))
+            return .json(
+                WireJSON.encode(try await accounting.usage(seconds: seconds, start: start, by: grouping, user: who))
+            )
         }
     }
 }

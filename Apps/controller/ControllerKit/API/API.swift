@@ -10,6 +10,7 @@ import HTTPKit
 struct API: Sendable {
     let state: ClusterState
     let credentials: CredentialStore
+    let accounting: Accounting
     let logs: LogStore
     let settings: ControllerConfiguration
     let exec: ExecSessions

@@ -21,7 +21,7 @@ extension ClusterState {
             try refusePendingKey(idempotency, user: user)
         }
         var id = JobID.random()
-        while jobs[id] != nil || arrayTasks[id] != nil { id = JobID.random() }
+        while anyJob(id) != nil || arrayTaskStates(id) != nil { id = JobID.random() }
         let now = clock.now()
         var changes = ChangeSet()
         for index in array.indices {
@@ -46,36 +46,38 @@ extension ClusterState {
     func checkDependencies(_ ids: [JobID], for principal: Principal) throws(ClusterError) {
         for id in ids {
             if visibleJob(id, for: principal) != nil { continue }
-            if let tasks = arrayTasks[id], let first = tasks.first, visibleJob(first, for: principal) != nil {
-                continue
-            }
+            if visibleArray(id, for: principal) != nil { continue }
             throw .unknownDependency(id.rawValue)
         }
     }
 
-    /// The tasks of an array the principal may see, in index order; nil when there is no such array for them.
-    func visibleArray(_ id: JobID, for principal: Principal) -> [Job]? {
-        guard let tasks = arrayTasks[id], let first = tasks.first, visibleJob(first, for: principal) != nil else {
-            return nil
-        }
-        return tasks.compactMap { jobs[$0] }
+    /// The tasks of an array the principal may see, in index order, with their states; nil when there is no
+    /// such array for them.
+    func visibleArray(_ id: JobID, for principal: Principal) -> [(id: JobID, state: JobState, live: Bool)]? {
+        guard let tasks = arrayTaskStates(id), let first = tasks.first, visibleJob(first.id, for: principal) != nil
+        else { return nil }
+        return tasks
     }
 
     /// How many of the array's tasks are in each state.
     func summary(ofArray id: JobID) -> ArraySummaryView? {
-        guard let tasks = arrayTasks[id], let first = tasks.first.flatMap({ jobs[$0] }) else { return nil }
+        guard let tasks = arrayTaskStates(id), let first = tasks.first.flatMap({ anyJob($0.id) }) else { return nil }
         var states: [String: Int] = [:]
-        for task in tasks { if let job = jobs[task] { states[job.state.rawValue, default: 0] += 1 } }
+        for task in tasks { states[task.state.rawValue, default: 0] += 1 }
         return ArraySummaryView(arrayId: id.rawValue, tasks: tasks.count, limit: first.array?.limit, states: states)
     }
 
-    /// Cancels every task of the array that has not ended, in one transaction.
+    /// Cancels every task of the array that has not ended, in one transaction. Tasks out of memory have ended.
     func cancelArray(_ id: JobID, by principal: Principal) throws -> ArrayCancelResponse {
         guard let tasks = visibleArray(id, for: principal) else { throw ClusterError.jobNotFound(id.rawValue) }
         var changes = ChangeSet()
         var canceled = 0
         var finished = 0
         for task in tasks {
+            guard jobs[task.id] != nil else {
+                finished += 1
+                continue
+            }
             guard let outcome = stage(.cancel(by: principal.subject), job: task.id, in: &changes) else { continue }
             if outcome.rejection != nil || task.state == .canceled { finished += 1 } else { canceled += 1 }
         }
@@ -84,8 +86,8 @@ extension ClusterState {
     }
 
     /// `list`, as views: with `collapseArrays`, an array's first task listed stands for the whole array.
-    func listViews(_ query: ListQuery, for principal: Principal) -> ([JobView], JobID?) {
-        let (found, next) = list(query, for: principal)
+    func listViews(_ query: ListQuery, for principal: Principal) throws -> ([JobView], JobID?) {
+        let (found, next) = try list(query, for: principal)
         return (
             found.map { job in
                 var view = JobView(job)
@@ -97,7 +99,7 @@ extension ClusterState {
 
     /// `GET /v1/jobs/{array}`: the array's first task, with the array's counts.
     func arrayView(_ id: JobID, for principal: Principal) -> JobView? {
-        guard let first = visibleArray(id, for: principal)?.first else { return nil }
+        guard let task = visibleArray(id, for: principal)?.first, let first = anyJob(task.id) else { return nil }
         var view = JobView(first)
         view.arraySummary = summary(ofArray: id)
         return view

@@ -20,7 +20,7 @@ extension ClusterState {
         if let idempotency {
             if let record = try replayRecord(idempotency, user: user) {
                 // The batch's own jobs, by the ids stored with the key (never another user's).
-                let made = record.jobs.compactMap { jobs[$0] }.filter { $0.user == user }
+                let made = record.jobs.compactMap(anyJob).filter { $0.user == user }
                 guard made.count == entries.count else { throw ClusterError.idempotencyKeyReused(idempotency.key) }
                 return made
             }
@@ -61,6 +61,6 @@ extension ClusterState {
             throw error
         }
         forgetOldIdempotencyKeys()
-        return made.compactMap { jobs[$0] }
+        return made.compactMap(anyJob)
     }
 }

@@ -17,6 +17,8 @@ struct ChangeSet {
     private(set) var effects: [LifecycleEffect] = []
     /// Idempotency keys of the submissions in this set, stored with their jobs.
     var idempotency: [IdempotencyRecord] = []
+    /// Finished jobs out of memory that events in this set were run against, as SQLite had them before.
+    var readFromStore: [JobID: Job] = [:]
 
     mutating func add(_ outcome: LifecycleOutcome, new: Bool = false) {
         outcomes.append(outcome)
@@ -35,14 +37,15 @@ struct ChangeSet {
 }
 
 extension ClusterState {
-    /// The job as the change set has it so far, else as memory has it.
-    func job(_ id: JobID, in changes: ChangeSet) -> Job? { changes.staged[id] ?? jobs[id] }
+    /// The job as the change set has it so far, else as memory has it, else as stored.
+    func job(_ id: JobID, in changes: ChangeSet) -> Job? { changes.staged[id] ?? jobs[id] ?? storedJob(id) }
 
     /// Runs `event` through the lifecycle against the job as staged so far, and stages the outcome. Nil when
     /// the job does not exist.
     @discardableResult
     func stage(_ event: LifecycleEvent, job id: JobID, in changes: inout ChangeSet) -> LifecycleOutcome? {
         guard let job = job(id, in: changes) else { return nil }
+        if changes.staged[id] == nil && jobs[id] == nil { changes.readFromStore[id] = job }
         var held: [Int: Allocation] = [:]
         for allocationID in job.liveAttempt?.allocationIDs(of: id) ?? [] {
             let allocation: Allocation? =
@@ -81,18 +84,15 @@ extension ClusterState {
         if !changes.nodes.isEmpty { nodesVersion += 1 }
         for outcome in changes.outcomes where outcome.storage != .none {
             let job = outcome.job
-            if changes.newJobs.contains(job.id) && orderIndex[job.id] == nil {
-                orderIndex[job.id] = jobOrder.count
-                jobOrder.append(job.id)
-                if let task = job.array { arrayTasks[task.array, default: []].append(job.id) }
-            }
-            jobMetrics.observe(before: jobs[job.id], after: job)
-            if let url = job.spec.notify, let before = jobs[job.id],
-                let event = JobNotification.event(before: before, after: job)
-            {
+            let new = changes.newJobs.contains(job.id)
+            // A finished job out of memory that an event changed (a cancel it refuses stores nothing) comes back.
+            let before = new ? nil : jobs[job.id] ?? changes.readFromStore[job.id]
+            if new, let task = job.array { arrayTasks[task.array, default: []].append(job.id) }
+            jobMetrics.observe(before: before, after: job)
+            if let url = job.spec.notify, let before, let event = JobNotification.event(before: before, after: job) {
                 notifier.send(JobNotification(event: event, job: job, at: clock.now()), to: url)
             }
-            keep(job)
+            keep(job, before: before)
         }
         for outcome in changes.outcomes { for effect in outcome.effects { carryOut(effect) } }
         for effect in changes.effects { carryOut(effect) }

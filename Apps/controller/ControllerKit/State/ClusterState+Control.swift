@@ -40,13 +40,18 @@ extension ClusterState {
         var changed = 0
         var skipped = 0
         for task in tasks {
-            guard let outcome = stage(event(action, for: task, by: principal), job: task.id, in: &changes) else {
+            // A task out of memory has ended: nothing applies to it.
+            guard let job = jobs[task.id] else {
+                skipped += 1
+                continue
+            }
+            guard let outcome = stage(event(action, for: job, by: principal), job: job.id, in: &changes) else {
                 continue
             }
             switch outcome.rejection {
             case nil where outcome.storage == .durable: changed += 1
             case nil, .alreadyFinished?, .notQueued?, .notPlaced?, .notHeld?, .alreadyStopping?: skipped += 1
-            case let rejection?: throw ClusterError.refused(task.id, action.name, rejection)
+            case let rejection?: throw ClusterError.refused(job.id, action.name, rejection)
             }
         }
         try commit(changes)

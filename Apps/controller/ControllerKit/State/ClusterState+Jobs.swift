@@ -19,7 +19,7 @@ extension ClusterState {
         if let idempotency {
             // A retry: the job its first try made, stored or on its way to the disk.
             if let id = try replay(idempotency, user: user) {
-                guard let job = jobs[id] else { throw ClusterError.idempotencyKeyReused(idempotency.key) }
+                guard let job = anyJob(id) else { throw ClusterError.idempotencyKeyReused(idempotency.key) }
                 return job
             }
             if let index = submitBatch.firstIndex(where: {
@@ -76,9 +76,9 @@ extension ClusterState {
         throw ClusterError.unknownQueue(name, known: settings.policy.queues.keys.sorted())
     }
 
-    /// A job the principal may see: admins see all, users their own.
+    /// A job the principal may see (admins see all, users their own), from memory or as stored.
     func visibleJob(_ id: JobID, for principal: Principal) -> Job? {
-        guard let job = jobs[id], principal.isAdmin || job.user == principal.subject else { return nil }
+        guard let job = anyJob(id), principal.isAdmin || job.user == principal.subject else { return nil }
         return job
     }
 
@@ -87,9 +87,14 @@ extension ClusterState {
         if let job = visibleJob(JobID(text), for: principal) { return job }
         guard JobID.isValid(text), text.count >= 3 else { throw .jobNotFound(text) }
         var matches: [Job] = []
-        for id in jobOrder where id.rawValue.hasPrefix(text) {
-            if let job = visibleJob(id, for: principal) { matches.append(job) }
-            if matches.count > 5 { break }
+        do {
+            // A user's own among the first few: another user's job with the prefix is not theirs to be told of.
+            for id in try database.jobIDs(withPrefix: text, limit: 64) {
+                if let job = visibleJob(id, for: principal) { matches.append(job) }
+                if matches.count > 5 { break }
+            }
+        } catch {
+            log.error("cannot look up job ids starting with \(text): \(error)")
         }
         if matches.count == 1 { return matches[0] }
         if matches.isEmpty { throw .jobNotFound(text) }
@@ -109,30 +114,41 @@ extension ClusterState {
         var array: JobID?
     }
 
-    /// Newest first, at most `limit`, after `cursor`; returns the jobs and the cursor for the next page.
-    func list(_ query: ListQuery, for principal: Principal) -> ([Job], JobID?) {
+    /// Newest first, at most `limit`, after `cursor`; returns the jobs and the cursor for the next page. The
+    /// order and the filters are SQLite's (every job is there, finished ones out of memory too); a job in
+    /// memory is shown as memory has it (its pending reason, its idle mark).
+    func list(_ query: ListQuery, for principal: Principal) throws -> ([Job], JobID?) {
+        var filter = ClusterDatabase.JobFilter()
+        filter.states = query.states
+        filter.user = principal.isAdmin ? query.user : principal.subject
+        if let user = query.user, user != filter.user { return ([], nil) }
+        filter.queue = query.queue
+        filter.name = query.name
+        filter.idPrefix = query.array.map { $0.rawValue + "_" }
         var result: [Job] = []
         var arraysListed = Set<JobID>()
-        var position = jobOrder.count - 1
-        if let cursor = query.cursor, let index = orderIndex[cursor] {
-            position = index - 1
-            // An array's tasks are stored together, so its line was the previous page's last: not again.
-            if query.collapseArrays, let task = jobs[cursor]?.array { arraysListed.insert(task.array) }
+        // An array's tasks are stored together, so its line was the previous page's last: not again.
+        if query.collapseArrays, let cursor = query.cursor, let task = anyJob(cursor)?.array {
+            arraysListed.insert(task.array)
         }
-        while position >= 0 {
-            let id = jobOrder[position]
-            position -= 1
-            guard let job = visibleJob(id, for: principal) else { continue }
-            if let states = query.states, !states.contains(job.state) { continue }
-            if let user = query.user, job.user != user { continue }
-            if let queue = query.queue, job.spec.queue != queue { continue }
-            if let name = query.name, job.spec.name != name { continue }
-            if let array = query.array, job.array?.array != array { continue }
-            if query.collapseArrays, let task = job.array, !arraysListed.insert(task.array).inserted { continue }
+        var next: JobID?
+        try database.forEachJobID(filter, after: query.cursor) { id in
+            if result.count == query.limit {
+                next = result.last?.id
+                return false
+            }
+            // A task's id is `<array>_<index>`: a collapsed array's other tasks are passed over unread.
+            if query.collapseArrays, let underscore = id.rawValue.firstIndex(of: "_"),
+                arraysListed.contains(JobID(String(id.rawValue[..<underscore])))
+            {
+                return true
+            }
+            guard let job = anyJob(id) else { return true }
+            if query.collapseArrays, let task = job.array { arraysListed.insert(task.array) }
             result.append(job)
-            if result.count == query.limit { return (result, position >= 0 ? job.id : nil) }
+            return true
         }
-        return (result, nil)
+        return (result, next)
     }
 
     /// Cancels a job: at once when nothing of it can be running, else by asking its agent to stop it (the job

@@ -9,6 +9,12 @@ extension ClusterState {
         var out = PrometheusText()
         out.family("corral_jobs", "gauge", "Jobs by state (finished ones included).")
         for state in JobState.allCases { out.sample("corral_jobs", ["state": state.rawValue], stateCounts[state] ?? 0) }
+        out.family(
+            "corral_jobs_in_memory",
+            "gauge",
+            "Jobs the controller holds in memory: every one not ended and the newest finished_jobs_in_memory ended."
+        )
+        out.sample("corral_jobs_in_memory", [:], jobs.count)
 
         out.family("corral_queue_pending_jobs", "gauge", "QUEUED jobs by queue.")
         out.family("corral_queue_running_jobs", "gauge", "Placed jobs (ALLOCATED, STARTING, RUNNING) by queue.")

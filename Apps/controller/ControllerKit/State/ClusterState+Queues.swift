@@ -69,7 +69,7 @@ extension ClusterState {
         let queue = settings.policy.queue(named: job.spec.queue)
         switch reason {
         case .dependency:
-            let open = job.spec.dependsOn.filter { (jobs[$0]?.state ?? arrayState($0)) != .succeeded }
+            let open = job.spec.dependsOn.filter { dependencyState($0) != .succeeded }
             let list = open.prefix(5).map(\.rawValue).joined(separator: ", ")
             return "waits for its dependencies to succeed (\(list)); the nodes are not why it waits"
         case .queueLimit:

@@ -12,7 +12,7 @@ extension ClusterState {
         var dependencyStates: [JobID: JobState] = [:]
         for job in pending {
             for dependency in job.spec.dependsOn where dependencyStates[dependency] == nil {
-                dependencyStates[dependency] = jobs[dependency]?.state ?? arrayState(dependency)
+                dependencyStates[dependency] = dependencyState(dependency)
             }
         }
         var runningArrayTasks: [JobID: Int] = [:]
@@ -63,21 +63,6 @@ extension ClusterState {
         return schedule
     }
 
-    /// A job array as a dependency: SUCCEEDED once every task did, the state of a task that ended for good
-    /// without succeeding, else RUNNING (not finished); nil when no such array exists.
-    func arrayState(_ id: JobID) -> JobState? {
-        guard let tasks = arrayTasks[id] else { return nil }
-        var allSucceeded = true
-        for task in tasks {
-            guard let state = jobs[task]?.state else { continue }
-            if state == .failed || state == .canceled || (state == .lost && jobs[task]?.liveAttempt == nil) {
-                return state
-            }
-            if state != .succeeded { allSucceeded = false }
-        }
-        return allSucceeded ? .succeeded : .running
-    }
-
     /// Asks for a pass soon: events arriving meanwhile share one pass. See `passDelay`.
     func requestSchedulingPass() {
         guard !passRequested else { return }
@@ -113,7 +98,7 @@ extension ClusterState {
         var changes = ChangeSet()
         // A job whose dependency ended without succeeding can never run: it fails, saying which and why.
         for (id, dependency) in schedule.failedDependencies.sorted(by: { $0.key < $1.key }) {
-            guard let state = jobs[dependency]?.state else { continue }
+            guard let state = dependencyState(dependency) else { continue }
             stage(.dependencyFailed(dependency, state), job: id, in: &changes)
         }
         // Preemption: each victim is asked to stop, and goes back to the queue once its processes are gone.

@@ -22,12 +22,17 @@ actor ClusterState {
     /// When this controller started: no node is judged lost before the lease its agent may hold has passed.
     let startedAt: Timestamp
 
+    /// Every job that has not ended and the newest `finished_jobs_in_memory` that have; the others are read
+    /// from SQLite when asked for (`ClusterState+History.swift`).
     var jobs: [JobID: Job] = [:]
-    /// How many jobs are in each state, kept as jobs change (for /metrics, without a scan).
+    /// How many jobs are in each state, all of them, in memory or not (for /metrics, without a scan).
     var stateCounts: [JobState: Int] = [:]
-    /// Job ids in submission order, for listing newest first without sorting.
-    var jobOrder: [JobID] = []
-    var orderIndex: [JobID: Int] = [:]
+    /// The finished jobs in memory, in the order they finished (the first leaves memory first), from
+    /// `finishedHead` on.
+    var finishedOrder: [JobID] = []
+    var finishedHead = 0
+    /// The states of finished jobs out of memory that pending jobs depend on, read once from SQLite.
+    var storedStates: [JobID: JobState] = [:]
     /// QUEUED jobs: the scheduler's input, kept as an index so a pass never scans finished jobs.
     var queued: Set<JobID> = []
     var nodes: [NodeID: Node] = [:]
@@ -46,7 +51,7 @@ actor ClusterState {
     var pollGeneration: [NodeID: Int] = [:]
     /// `corral exec` requests for each node's next long poll (not stored: a session ends with the controller).
     var pendingExec: [NodeID: [ExecAssignment]] = [:]
-    /// Each job array's tasks, in index order.
+    /// Each job array's tasks in memory, in index order (all of them until some finished and left memory).
     var arrayTasks: [JobID: [JobID]] = [:]
     /// When a pass is already due for a job waiting out its retry backoff.
     var backoffWake: Timestamp?
@@ -97,13 +102,24 @@ actor ClusterState {
         }
         // Tasks of an array share their submission time and load in id order ("a_10" before "a_2"): in index
         // order instead, as they were submitted.
-        let loaded = try database.loadJobs().sorted { x, y in
+        let loaded = try database.loadJobs(finishedWindow: settings.finishedJobsInMemory).sorted { x, y in
             if x.submittedAt != y.submittedAt { return x.submittedAt < y.submittedAt }
             let (groupX, groupY) = (x.array?.array ?? x.id, y.array?.array ?? y.id)
             if groupX != groupY { return groupX < groupY }
             return (x.array?.index ?? 0) < (y.array?.index ?? 0)
         }
         for job in loaded { load(job, at: now) }
+        // Fair share and the counts cover every job, not only those in memory.
+        try database.forEachEndedAttempt { user, attempt in
+            guard let started = attempt.startedAt, let ended = attempt.endedAt else { return }
+            // Every rank of a gang held its GPUs (as `release` charges them at run time).
+            let gpus = Double(attempt.resources.gpus * max(attempt.ranks.count, 1))
+            usage.record(user: user, gpuSeconds: gpus * Double((ended - started).milliseconds) / 1000, at: ended)
+        }
+        stateCounts = try database.jobCounts()
+        let finished = jobs.values.filter(Self.leavesMemory).sorted { ($0.updatedAt, $0.id) < ($1.updatedAt, $1.id) }
+        for job in finished { finishedOrder.append(job.id) }
+        forgetOldFinishedJobs()
         for record in try database.loadIdempotencyKeys(since: now + .seconds(-Self.idempotencyRetention)) {
             remember(record)
         }
@@ -114,16 +130,8 @@ actor ClusterState {
 
     /// Puts a stored job in the indexes; its live attempt's resources are held again.
     private func load(_ job: Job, at now: Timestamp) {
-        keep(job)
-        orderIndex[job.id] = jobOrder.count
-        jobOrder.append(job.id)
+        jobs[job.id] = job
         if job.state == .queued { queued.insert(job.id) }
-        for attempt in job.attempts {
-            guard let started = attempt.startedAt, let ended = attempt.endedAt else { continue }
-            // Every rank of a gang held its GPUs (as `release` charges them at run time).
-            let gpus = Double(attempt.resources.gpus * max(attempt.ranks.count, 1))
-            usage.record(user: job.user, gpuSeconds: gpus * Double((ended - started).milliseconds) / 1000, at: ended)
-        }
         if let task = job.array { arrayTasks[task.array, default: []].append(job.id) }
         guard let attempt = job.liveAttempt, job.state.isPlaced || job.state == .lost || job.state == .canceled
         else { return }
@@ -161,11 +169,18 @@ actor ClusterState {
 
     // MARK: Indexes
 
-    /// Puts the job in memory, keeping the per-state counts and the queue index right.
-    func keep(_ job: Job) {
-        if let old = jobs.updateValue(job, forKey: job.id) { stateCounts[old.state, default: 0] -= 1 }
+    /// Puts the job in memory, keeping the per-state counts and the queue index right; `before` is the job as
+    /// it was (from SQLite when it had left memory), nil for a new one. A job that has just finished joins the
+    /// finished ones in memory, and the oldest of those leave it.
+    func keep(_ job: Job, before: Job?) {
+        let old = jobs.updateValue(job, forKey: job.id)
+        if let before { stateCounts[before.state, default: 0] -= 1 }
         stateCounts[job.state, default: 0] += 1
         if job.state == .queued { queued.insert(job.id) } else { queued.remove(job.id) }
+        if Self.leavesMemory(job) && old.map(Self.leavesMemory) != true {
+            finishedOrder.append(job.id)
+            forgetOldFinishedJobs()
+        }
     }
 
     func hold(_ allocation: Allocation) {

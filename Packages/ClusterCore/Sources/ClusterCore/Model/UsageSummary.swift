@@ -52,13 +52,33 @@ public enum UsageSummary {
         by grouping: UsageGrouping,
         now: Timestamp
     ) -> [UsageRow] {
-        var rows: [String: UsageRow] = [:]
-        for job in jobs {
+        var summary = Accumulator(since: since, by: grouping, now: now)
+        for job in jobs { summary.add(job) }
+        return summary.rows
+    }
+
+    /// `rows`, one job at a time: a controller streams a million stored jobs through it without holding them.
+    public struct Accumulator: Sendable {
+        let since: Timestamp
+        let grouping: UsageGrouping
+        let now: Timestamp
+        var byKey: [String: UsageRow] = [:]
+
+        public init(since: Timestamp, by grouping: UsageGrouping, now: Timestamp) {
+            self.since = since
+            self.grouping = grouping
+            self.now = now
+        }
+
+        /// Biggest GPU use first (then by key).
+        public var rows: [UsageRow] { byKey.values.sorted { ($1.gpuSeconds, $0.key) < ($0.gpuSeconds, $1.key) } }
+
+        public mutating func add(_ job: Job) {
             // A finished job whose end was never recorded ended by its last change, not now.
             let end = job.state.isFinished ? job.updatedAt : now
-            let all = job.attempts.flatMap { Self.runs(of: $0, now: end) }
+            let all = job.attempts.flatMap { UsageSummary.runs(of: $0, now: end) }
             let inside = all.compactMap { $0.clipped(from: since, to: now) }
-            guard job.submittedAt >= since || !inside.isEmpty else { continue }
+            guard job.submittedAt >= since || !inside.isEmpty else { return }
             let first = all.min { $0.start < $1.start }
             let last = job.attempts.last
             let failed =
@@ -71,7 +91,7 @@ public enum UsageSummary {
             case .node: keys = Array(Set(inside.map(\.node.rawValue))).sorted()
             }
             for key in keys {
-                var row = rows[key] ?? UsageRow(key: key)
+                var row = byKey[key] ?? UsageRow(key: key)
                 row.jobs += 1
                 for run in inside where grouping != .node || run.node.rawValue == key {
                     row.gpuSeconds += Double(run.gpus) * run.seconds
@@ -83,10 +103,9 @@ public enum UsageSummary {
                 }
                 // By node: on the node of the last attempt (a gang's rank 0).
                 if failed && (grouping != .node || last?.node.rawValue == key) { row.failures += 1 }
-                rows[key] = row
+                byKey[key] = row
             }
         }
-        return rows.values.sorted { ($1.gpuSeconds, $0.key) < ($0.gpuSeconds, $1.key) }
     }
 
     /// The runs of an attempt: one per rank of a gang that started, else one if it started; one still running

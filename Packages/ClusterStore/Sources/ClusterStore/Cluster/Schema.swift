@@ -175,5 +175,14 @@ enum Schema {
                 CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
                 """
         ),
+        // Finished jobs are read from here, not memory (issue 16): accounting asks by submission time and by
+        // last change, and the controller's start for the most recently changed finished ones.
+        Migration(
+            id: "0012-jobs-by-time",
+            sql: """
+                CREATE INDEX jobs_by_submission ON jobs(submitted_at);
+                CREATE INDEX jobs_by_update ON jobs(updated_at);
+                """
+        ),
     ]
 }

@@ -138,6 +138,18 @@ public final class Connection {
         }
     }
 
+    /// As `forEachRow`, stopping (and reading no further row) once `body` returns false.
+    public func streamRows(_ sql: String, _ bindings: [SQLValue] = [], _ body: (Row) throws -> Bool) throws {
+        let statement = try acquire(sql)
+        defer { release(statement) }
+        try statement.begin(bindings: bindings)
+        let names = statement.columnNames
+        let index = Row.index(names)
+        while try statement.step() {
+            guard try body(statement.row(columnNames: names, indexByName: index)) else { return }
+        }
+    }
+
     /// The rowid of the most recent successful INSERT on this connection.
     public var lastInsertRowID: Int64 {
         sqlite3_last_insert_rowid(handle)
