@@ -101,6 +101,11 @@ import Testing
             filter.idPrefix = "*"
             #expect(try ids(filter).isEmpty)
             #expect(try db.jobIDs(withPrefix: "job3", limit: 5) == [JobID("job3aaaaa")])
+            // A user's own: another user's jobs with the prefix do not crowd them out of the limit.
+            #expect(
+                try db.jobIDs(withPrefix: "job", user: "bob", limit: 2) == [JobID("job1aaaaa"), JobID("job3aaaaa")]
+            )
+            #expect(try db.hasJob(JobID("job3aaaaa")) && !(try db.hasJob(JobID("job3aaaab"))))
             #expect(try db.jobIDs(withPrefix: "job", limit: 3).count == 3)
             for hostile in ["*", "?", "[a-z]", "job*"] { #expect(try db.jobIDs(withPrefix: hostile, limit: 5).isEmpty) }
             let tasks = try db.arrayTaskStates(JobID("arrayaaaaa"))

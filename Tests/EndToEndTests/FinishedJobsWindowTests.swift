@@ -5,16 +5,17 @@ import TestSupport
 import Testing
 
 /// Finished jobs out of memory (issue 16), with the real binaries: a controller that keeps only the two newest
-/// finished jobs shows, lists, resolves, depends on, cancels and counts the older ones from SQLite exactly as it
-/// did while it held them, before and after a restart; /metrics says how many jobs it holds.
+/// finished jobs (or none) shows, lists, resolves, depends on, cancels and counts the older ones from SQLite
+/// exactly as it did while it held them, before and after a restart; /metrics says how many jobs it holds.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct FinishedJobsWindowTests {
-    @Test func finishedJobsOutOfMemoryReadAsTheyWereHeld() async throws {
+    @Test(arguments: [2, 0]) func finishedJobsOutOfMemoryReadAsTheyWereHeld(window: Int) async throws {
         let cluster = try TestCluster()
-        try await cluster.startController(extra: ["--finished-jobs-in-memory", "2"])
+        try await cluster.startController(extra: ["--finished-jobs-in-memory", "\(window)"])
         try await cluster.startAgent("node", gpus: 0)
         try await cluster.configureCLI()
-        // Each job as `show --json` printed it right after it ended, the newest finished, so surely in memory.
+        // Each job as `show --json` printed it right after it ended (the newest finished: in memory, unless the
+        // window is 0).
         var held: [String: String] = [:]
         func finish(_ options: [String], _ command: [String], _ state: String) async throws -> String {
             let id = try await cluster.submit(options, command)
@@ -33,14 +34,14 @@ struct FinishedJobsWindowTests {
         let last = try await finish(["--name", "last"], ["true"], "SUCCEEDED")
         // Six finished, two held: `first`, `broken` and the array's first tasks are read from SQLite now.
         let inMemory = try await Self.gauge(cluster, "corral_jobs_in_memory")
-        #expect(inMemory == 2, "jobs in memory: \(inMemory)")
+        #expect(inMemory == window, "jobs in memory: \(inMemory)")
         #expect(try await Self.gauge(cluster, "corral_jobs{state=\"SUCCEEDED\"}") == 5)
 
         for restarted in [false, true] {
             if restarted {
                 cluster.killController()
-                try await cluster.startController(extra: ["--finished-jobs-in-memory", "2"])
-                #expect(try await Self.gauge(cluster, "corral_jobs_in_memory") == 2)
+                try await cluster.startController(extra: ["--finished-jobs-in-memory", "\(window)"])
+                #expect(try await Self.gauge(cluster, "corral_jobs_in_memory") == window)
                 // `broken`, and the job that depended on it.
                 #expect(try await Self.gauge(cluster, "corral_jobs{state=\"FAILED\"}") == 2)
             }
@@ -76,6 +77,11 @@ struct FinishedJobsWindowTests {
             // Cancelling one that ended says so and changes nothing.
             let cancel = try await cluster.corral(["cancel", first])
             #expect(cancel.status != 0 && cancel.stderr.contains("SUCCEEDED"), "\(cancel.stderr)")
+            // The array, partly or wholly out of memory: cancelling or holding it finds every task ended.
+            let arrayCancel = try await cluster.corral(["cancel", array])
+            #expect(arrayCancel.stdout.contains("0 task(s) (3 had already ended)"), "\(arrayCancel.stdout)")
+            let arrayHold = try await cluster.corral(["hold", array])
+            #expect(arrayHold.stdout.contains(": 0 task(s) (3 skipped"), "\(arrayHold.stdout) \(arrayHold.stderr)")
             // Dependencies on jobs and an array out of memory: success runs, failure fails the dependent.
             let after = try await cluster.submit(["--after", first, "--after", array], ["true"])
             #expect(try await cluster.waitForState(after, ["SUCCEEDED", "FAILED"]).state == "SUCCEEDED")

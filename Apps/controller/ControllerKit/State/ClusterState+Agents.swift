@@ -191,6 +191,6 @@ extension ClusterState {
 
     /// The node an allocation was placed on, if it exists.
     func node(of id: AllocationID) -> NodeID? {
-        jobs[id.job]?.attempts.first { $0.number == id.attempt }?.node(ofRank: id.rank)
+        anyJob(id.job)?.attempts.first { $0.number == id.attempt }?.node(ofRank: id.rank)
     }
 }

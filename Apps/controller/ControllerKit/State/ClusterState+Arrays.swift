@@ -21,7 +21,7 @@ extension ClusterState {
             try refusePendingKey(idempotency, user: user)
         }
         var id = JobID.random()
-        while anyJob(id) != nil || arrayTaskStates(id) != nil { id = JobID.random() }
+        while isTaken(id) || arrayTasks(of: id) != nil { id = JobID.random() }
         let now = clock.now()
         var changes = ChangeSet()
         for index in array.indices {
@@ -51,20 +51,20 @@ extension ClusterState {
         }
     }
 
-    /// The tasks of an array the principal may see, in index order, with their states; nil when there is no
-    /// such array for them.
-    func visibleArray(_ id: JobID, for principal: Principal) -> [(id: JobID, state: JobState, live: Bool)]? {
-        guard let tasks = arrayTaskStates(id), let first = tasks.first, visibleJob(first.id, for: principal) != nil
-        else { return nil }
+    /// The tasks of an array the principal may see (those in memory, and how many left it); nil when there is
+    /// no such array for them.
+    func visibleArray(_ id: JobID, for principal: Principal) -> ArrayTasks? {
+        guard let tasks = arrayTasks(of: id), visibleJob(tasks.anyTask, for: principal) != nil else { return nil }
         return tasks
     }
 
     /// How many of the array's tasks are in each state.
     func summary(ofArray id: JobID) -> ArraySummaryView? {
-        guard let tasks = arrayTaskStates(id), let first = tasks.first.flatMap({ anyJob($0.id) }) else { return nil }
+        guard let tasks = arrayTasks(of: id), let any = tasks.held.first ?? anyJob(tasks.anyTask) else { return nil }
         var states: [String: Int] = [:]
-        for task in tasks { states[task.state.rawValue, default: 0] += 1 }
-        return ArraySummaryView(arrayId: id.rawValue, tasks: tasks.count, limit: first.array?.limit, states: states)
+        for job in tasks.held { states[job.state.rawValue, default: 0] += 1 }
+        for (state, count) in tasks.left { states[state.rawValue, default: 0] += count }
+        return ArraySummaryView(arrayId: id.rawValue, tasks: tasks.count, limit: any.array?.limit, states: states)
     }
 
     /// Cancels every task of the array that has not ended, in one transaction. Tasks out of memory have ended.
@@ -72,12 +72,8 @@ extension ClusterState {
         guard let tasks = visibleArray(id, for: principal) else { throw ClusterError.jobNotFound(id.rawValue) }
         var changes = ChangeSet()
         var canceled = 0
-        var finished = 0
-        for task in tasks {
-            guard jobs[task.id] != nil else {
-                finished += 1
-                continue
-            }
+        var finished = tasks.count - tasks.held.count
+        for task in tasks.held {
             guard let outcome = stage(.cancel(by: principal.subject), job: task.id, in: &changes) else { continue }
             if outcome.rejection != nil || task.state == .canceled { finished += 1 } else { canceled += 1 }
         }
@@ -99,7 +95,11 @@ extension ClusterState {
 
     /// `GET /v1/jobs/{array}`: the array's first task, with the array's counts.
     func arrayView(_ id: JobID, for principal: Principal) -> JobView? {
-        guard let task = visibleArray(id, for: principal)?.first, let first = anyJob(task.id) else { return nil }
+        guard let tasks = visibleArray(id, for: principal) else { return nil }
+        // The first task by index: memory's first while every task is there, else SQLite's.
+        let first =
+            tasks.left.isEmpty ? tasks.held.first : storedArrayTasks(id)?.first.flatMap { anyJob($0.id) }
+        guard let first else { return nil }
         var view = JobView(first)
         view.arraySummary = summary(ofArray: id)
         return view

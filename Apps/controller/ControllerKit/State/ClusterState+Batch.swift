@@ -33,7 +33,7 @@ extension ClusterState {
         var taken = Set<JobID>()
         for entry in entries {
             var id = JobID.random()
-            while jobs[id] != nil || taken.contains(id) || submitBatch.contains(where: { $0.job.id == id }) {
+            while isTaken(id) || taken.contains(id) || submitBatch.contains(where: { $0.job.id == id }) {
                 id = JobID.random()
             }
             taken.insert(id)

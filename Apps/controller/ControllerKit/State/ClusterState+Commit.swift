@@ -85,7 +85,8 @@ extension ClusterState {
         for outcome in changes.outcomes where outcome.storage != .none {
             let job = outcome.job
             let new = changes.newJobs.contains(job.id)
-            // A finished job out of memory that an event changed (a cancel it refuses stores nothing) comes back.
+            // A finished job out of memory that an event changed (a cancel it refuses stores nothing) comes back;
+            // none leaves memory before the end of this commit.
             let before = new ? nil : jobs[job.id] ?? changes.readFromStore[job.id]
             if new, let task = job.array { arrayTasks[task.array, default: []].append(job.id) }
             jobMetrics.observe(before: before, after: job)
@@ -97,6 +98,8 @@ extension ClusterState {
         for outcome in changes.outcomes { for effect in outcome.effects { carryOut(effect) } }
         for effect in changes.effects { carryOut(effect) }
         for record in changes.idempotency { remember(record) }
+        // Only now, with every outcome kept and every effect carried out, may the oldest finished jobs leave.
+        forgetOldFinishedJobs()
     }
 
     /// The durable part: each changed job written once (its last version, every attempt any outcome touched),

@@ -38,13 +38,9 @@ extension ClusterState {
         guard let tasks = visibleArray(id, for: principal) else { throw ClusterError.jobNotFound(id.rawValue) }
         var changes = ChangeSet()
         var changed = 0
-        var skipped = 0
-        for task in tasks {
-            // A task out of memory has ended: nothing applies to it.
-            guard let job = jobs[task.id] else {
-                skipped += 1
-                continue
-            }
+        // A task out of memory has ended: nothing applies to it.
+        var skipped = tasks.count - tasks.held.count
+        for job in tasks.held {
             guard let outcome = stage(event(action, for: job, by: principal), job: job.id, in: &changes) else {
                 continue
             }

@@ -8,7 +8,8 @@ extension ClusterState {
     /// The node and allocation a command for `job` goes to: its current attempt (that rank of a gang's), while
     /// it runs.
     func execTarget(_ id: JobID, rank: Int = 0) throws(ClusterError) -> (node: NodeID, allocation: AllocationID) {
-        guard let job = jobs[id] else { throw .jobNotFound(id.rawValue) }
+        // A finished job may have left memory: it is not running (409), not unknown.
+        guard let job = anyJob(id) else { throw .jobNotFound(id.rawValue) }
         guard job.state == .running, let attempt = job.liveAttempt else { throw .notRunning(id, job.state) }
         // A container job's process on the node is the docker client, in the node's own context: nothing of the
         // job's to enter (docker exec on the node does that).

@@ -32,7 +32,7 @@ extension ClusterState {
             }
         }
         var id = JobID.random()
-        while jobs[id] != nil || submitBatch.contains(where: { $0.job.id == id }) { id = JobID.random() }
+        while isTaken(id) || submitBatch.contains(where: { $0.job.id == id }) { id = JobID.random() }
         let now = clock.now()
         var job = Job(id: id, spec: spec, user: user, submittedAt: now)
         job.unixUser = unixUser
@@ -88,8 +88,9 @@ extension ClusterState {
         guard JobID.isValid(text), text.count >= 3 else { throw .jobNotFound(text) }
         var matches: [Job] = []
         do {
-            // A user's own among the first few: another user's job with the prefix is not theirs to be told of.
-            for id in try database.jobIDs(withPrefix: text, limit: 64) {
+            // Among the user's own (another user's jobs with the prefix are not theirs to be told of).
+            for id in try database.jobIDs(withPrefix: text, user: principal.isAdmin ? nil : principal.subject, limit: 8)
+            {
                 if let job = visibleJob(id, for: principal) { matches.append(job) }
                 if matches.count > 5 { break }
             }

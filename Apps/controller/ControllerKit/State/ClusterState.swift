@@ -51,8 +51,9 @@ actor ClusterState {
     var pollGeneration: [NodeID: Int] = [:]
     /// `corral exec` requests for each node's next long poll (not stored: a session ends with the controller).
     var pendingExec: [NodeID: [ExecAssignment]] = [:]
-    /// Each job array's tasks in memory, in index order (all of them until some finished and left memory).
+    /// Each job array's tasks in memory, in index order, and how many left memory by final state (issue 16).
     var arrayTasks: [JobID: [JobID]] = [:]
+    var arrayLeft: [JobID: [JobState: Int]] = [:]
     /// When a pass is already due for a job waiting out its retry backoff.
     var backoffWake: Timestamp?
     /// The jobs the last pass chose to preempt, by preemptor (for explain; memory only).
@@ -117,6 +118,7 @@ actor ClusterState {
             usage.record(user: user, gpuSeconds: gpus * Double((ended - started).milliseconds) / 1000, at: ended)
         }
         stateCounts = try database.jobCounts()
+        try countTasksLeft()
         let finished = jobs.values.filter(Self.leavesMemory).sorted { ($0.updatedAt, $0.id) < ($1.updatedAt, $1.id) }
         for job in finished { finishedOrder.append(job.id) }
         forgetOldFinishedJobs()
@@ -171,16 +173,15 @@ actor ClusterState {
 
     /// Puts the job in memory, keeping the per-state counts and the queue index right; `before` is the job as
     /// it was (from SQLite when it had left memory), nil for a new one. A job that has just finished joins the
-    /// finished ones in memory, and the oldest of those leave it.
+    /// finished ones in memory.
     func keep(_ job: Job, before: Job?) {
         let old = jobs.updateValue(job, forKey: job.id)
         if let before { stateCounts[before.state, default: 0] -= 1 }
         stateCounts[job.state, default: 0] += 1
         if job.state == .queued { queued.insert(job.id) } else { queued.remove(job.id) }
-        if Self.leavesMemory(job) && old.map(Self.leavesMemory) != true {
-            finishedOrder.append(job.id)
-            forgetOldFinishedJobs()
-        }
+        // It leaves memory at the end of the commit (`forgetOldFinishedJobs`), once its effects (a release that
+        // charges fair share from it) are carried out.
+        if Self.leavesMemory(job) && old.map(Self.leavesMemory) != true { finishedOrder.append(job.id) }
     }
 
     func hold(_ allocation: Allocation) {

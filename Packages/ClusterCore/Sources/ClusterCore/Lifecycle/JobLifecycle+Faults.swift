@@ -117,6 +117,7 @@ extension JobLifecycle {
             draft.move(.cancel(by: user))
         case .timeLimit:
             draft.job.message = "lost while it was being stopped at its time limit: not retried"
+            draft.job.updatedAt = now
             draft.markChanged()
         case .preempt(let preemptor):
             // It was leaving for a higher tier anyway: back in the queue, no budget spent.
@@ -132,6 +133,8 @@ extension JobLifecycle {
             draft.move(.retry(reason: "\(reason): retry \(draft.job.infraRetriesUsed) of \(budget) (node faults)"))
         case nil:
             draft.job.message = "lost, and the infrastructure retry budget (\(budget)) is spent"
+            // Its end is now (accounting reads jobs changed in its window by this).
+            draft.job.updatedAt = now
             draft.markChanged()
         }
     }

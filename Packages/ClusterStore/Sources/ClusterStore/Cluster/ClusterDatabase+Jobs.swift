@@ -3,8 +3,9 @@ public import ClusterCore
 /// Reading jobs back. The controller keeps its live jobs and only the newest finished ones in memory (issue 16):
 /// it loads those at start, and reads any other job, a page of a listing, accounting and fair share from here.
 extension ClusterDatabase {
-    /// The states a job ends in, as stored.
+    /// The states a job ends in, and the others, as stored (`IN` a list can use the state index; `NOT IN` not).
     static let finishedStates = "('SUCCEEDED', 'FAILED', 'LOST', 'CANCELED')"
+    static let liveStates = "('QUEUED', 'ALLOCATED', 'STARTING', 'RUNNING')"
 
     /// Every job with its attempts, in submission order (tests and tools; the controller loads a window).
     public func loadJobs() throws -> [Job] {
@@ -28,7 +29,7 @@ extension ClusterDatabase {
         var jobs: [Job] = []
         try connection.forEachRow(
             """
-            SELECT * FROM jobs WHERE state NOT IN \(Self.finishedStates)
+            SELECT * FROM jobs WHERE state IN \(Self.liveStates)
                 OR id IN (SELECT job_id FROM attempts WHERE ended_at IS NULL)
                 OR rowid IN (SELECT rowid FROM jobs WHERE state IN \(Self.finishedStates)
                     ORDER BY updated_at DESC LIMIT ?)
@@ -117,13 +118,22 @@ extension ClusterDatabase {
     /// Whether text matches only itself in a GLOB pattern (ids have no wildcard; anything else finds nothing).
     static func plain(_ text: String) -> Bool { !text.contains { "*?[]".contains($0) } }
 
-    /// Ids starting with `prefix`, at most `limit` of them (a user's short form of an id).
-    public func jobIDs(withPrefix prefix: String, limit: Int) throws(StoreError) -> [JobID] {
+    /// Ids starting with `prefix`, of `user`'s jobs when given, at most `limit` of them (a user's short form of
+    /// an id: another user's array sharing the prefix must not crowd theirs out).
+    public func jobIDs(withPrefix prefix: String, user: String? = nil, limit: Int) throws(StoreError) -> [JobID] {
         guard Self.plain(prefix) else { return [] }
+        var bindings: [SQLValue] = [.text(prefix + "*")]
+        if let user { bindings.append(.text(user)) }
+        bindings.append(.integer(Int64(limit)))
         return try connection.query(
-            "SELECT id FROM jobs WHERE id GLOB ? LIMIT ?",
-            [.text(prefix + "*"), .integer(Int64(limit))]
+            "SELECT id FROM jobs WHERE id GLOB ?\(user == nil ? "" : " AND user = ?") LIMIT ?",
+            bindings
         ).map { JobID($0.string("id") ?? "") }
+    }
+
+    /// Whether a job with this id is stored.
+    public func hasJob(_ id: JobID) throws(StoreError) -> Bool {
+        try connection.queryOne("SELECT 1 FROM jobs WHERE id = ?", [.text(id.rawValue)]) != nil
     }
 
     /// Streams the jobs submitted or changed at or after `since` and those not ended, of `user` when given, in
@@ -134,7 +144,7 @@ extension ClusterDatabase {
         var sql = """
             SELECT jobs.id, jobs.user, jobs.name, jobs.queue, jobs.state, jobs.submitted_at, jobs.updated_at,
                 attempts.* FROM jobs LEFT JOIN attempts ON attempts.job_id = jobs.id
-            WHERE (jobs.submitted_at >= ? OR jobs.updated_at >= ? OR jobs.state NOT IN \(Self.finishedStates))
+            WHERE (jobs.submitted_at >= ? OR jobs.updated_at >= ? OR jobs.state IN \(Self.liveStates))
             """
         var bindings: [SQLValue] = [.integer(since.milliseconds), .integer(since.milliseconds)]
         if let user {
@@ -165,14 +175,13 @@ extension ClusterDatabase {
         if let done = current { try body(done) }
     }
 
-    /// Every attempt that held GPUs, ran and ended, with its job's user, in the order they ended: fair share at
-    /// start (attempts without GPUs count nothing).
+    /// Every attempt that held GPUs, ran and ended, with its job's user: fair share at start (attempts without
+    /// GPUs count nothing; `FairShareUsage.record` takes them in any order).
     public func forEachEndedAttempt(_ body: (_ user: String, _ attempt: Attempt) -> Void) throws {
         try connection.forEachRow(
             """
             SELECT attempts.*, jobs.user AS job_user FROM attempts JOIN jobs ON jobs.id = attempts.job_id
             WHERE attempts.gpus > 0 AND attempts.started_at IS NOT NULL AND attempts.ended_at IS NOT NULL
-            ORDER BY attempts.ended_at
             """
         ) { row in body(row.string("job_user") ?? "", try Self.attempt(from: row)) }
     }

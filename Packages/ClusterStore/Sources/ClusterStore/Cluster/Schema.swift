@@ -176,12 +176,14 @@ enum Schema {
                 """
         ),
         // Finished jobs are read from here, not memory (issue 16): accounting asks by submission time and by
-        // last change, and the controller's start for the most recently changed finished ones.
+        // last change, the controller's start for the most recently changed finished ones, and a user's listing
+        // pages their jobs newest first (an index on user alone is in rowid order within each user: no sort).
         Migration(
             id: "0012-jobs-by-time",
             sql: """
                 CREATE INDEX jobs_by_submission ON jobs(submitted_at);
                 CREATE INDEX jobs_by_update ON jobs(updated_at);
+                CREATE INDEX jobs_by_owner ON jobs(user);
                 """
         ),
     ]
