@@ -126,7 +126,8 @@ extension ClusterDatabase {
         if let user { bindings.append(.text(user)) }
         bindings.append(.integer(Int64(limit)))
         return try connection.query(
-            "SELECT id FROM jobs WHERE id GLOB ?\(user == nil ? "" : " AND user = ?") LIMIT ?",
+            // `+user`: through the id index (a range for the prefix), not every job of the user's.
+            "SELECT id FROM jobs WHERE id GLOB ?\(user == nil ? "" : " AND +user = ?") LIMIT ?",
             bindings
         ).map { JobID($0.string("id") ?? "") }
     }
@@ -141,18 +142,22 @@ extension ClusterDatabase {
     /// (one query for all) and a spec that holds only its name and queue, from their columns: accounting reads
     /// no more of it, and decoding a million specs' JSON was most of the time of a week's usage.
     public func forEachAccountedJob(activeSince since: Timestamp, user: String?, _ body: (Job) throws -> Void) throws {
-        var sql = """
-            SELECT jobs.id, jobs.user, jobs.name, jobs.queue, jobs.state, jobs.submitted_at, jobs.updated_at,
-                attempts.* FROM jobs LEFT JOIN attempts ON attempts.job_id = jobs.id
-            WHERE (jobs.submitted_at >= ? OR jobs.updated_at >= ? OR jobs.state IN \(Self.liveStates))
-            """
+        // The jobs by the indexes on submission, last change and state (an IN list SQLite sorts by rowid), then
+        // each with its attempts, in rowid order without a sort of the rows.
+        var chosen = "jobs.submitted_at >= ? OR jobs.updated_at >= ? OR jobs.state IN \(Self.liveStates)"
         var bindings: [SQLValue] = [.integer(since.milliseconds), .integer(since.milliseconds)]
         if let user {
-            sql += " AND jobs.user = ?"
+            chosen = "(\(chosen)) AND jobs.user = ?"
             bindings.append(.text(user))
         }
+        let sql = """
+            SELECT jobs.id, jobs.user, jobs.name, jobs.queue, jobs.state, jobs.submitted_at, jobs.updated_at,
+                attempts.* FROM jobs LEFT JOIN attempts ON attempts.job_id = jobs.id
+            WHERE jobs.rowid IN (SELECT rowid FROM jobs WHERE \(chosen))
+            ORDER BY jobs.rowid, attempts.number
+            """
         var current: Job?
-        try connection.forEachRow(sql + " ORDER BY jobs.rowid, attempts.number", bindings) { row in
+        try connection.forEachRow(sql, bindings) { row in
             let id = JobID(row.string("id") ?? "")
             if current?.id != id {
                 if let done = current { try body(done) }
