@@ -58,7 +58,12 @@ final class NodeView: Sendable {
     func mask(ofIndices indices: [Int]) -> GPUMask {
         var mask = GPUMask()
         for index in indices {
-            if let position = gpus.firstIndex(where: { $0.index == index }) { mask.insert(position) }
+            // Usually a GPU's index is its position (nvidia-smi numbers them in order): no search then.
+            if index >= 0, index < gpus.count, gpus[index].index == index {
+                mask.insert(index)
+            } else if let position = gpus.firstIndex(where: { $0.index == index }) {
+                mask.insert(position)
+            }
         }
         return mask
     }

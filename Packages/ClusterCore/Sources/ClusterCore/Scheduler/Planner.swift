@@ -89,20 +89,23 @@ struct Planner {
         )
         releases = Array(repeating: [], count: views.count)
         lastEnd = Array(repeating: snapshot.now, count: views.count)
+        // GPUs per user and queue are read only against a queue's per-user limit: not counted without one.
+        let limitsUsers = policy.queues.values.contains { $0.maxRunningGPUsPerUser != nil }
         for held in snapshot.held {
             let gpuCount = max(held.resources.gpus, held.gpuIndices.count)
-            if let user = held.user, gpuCount > 0 {
+            if limitsUsers, let user = held.user, gpuCount > 0 {
                 runningGPUs[UserQueue(user: user, queue: held.queue), default: 0] += gpuCount
             }
             guard let ordinal = ordinalOf[held.node] else { continue }
             let gpus = views[ordinal].mask(ofIndices: held.gpuIndices)
+            let end = expectedEnd(held)
             free.taken[ordinal] = free.taken[ordinal].union(gpus)
             free.cpus[ordinal] -= held.resources.cpus
             free.memory[ordinal] -= held.resources.memory
             releases[ordinal].append(
-                Release(gpus: gpus, cpus: held.resources.cpus, memory: held.resources.memory, end: expectedEnd(held))
+                Release(gpus: gpus, cpus: held.resources.cpus, memory: held.resources.memory, end: end)
             )
-            lastEnd[ordinal] = max(lastEnd[ordinal], expectedEnd(held))
+            lastEnd[ordinal] = max(lastEnd[ordinal], end)
         }
     }
 
