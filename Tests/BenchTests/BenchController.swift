@@ -26,9 +26,13 @@ final class BenchController: Sendable {
         self.clusterToken = clusterToken
     }
 
-    static func start() async throws -> BenchController {
+    /// `prepare` gets the data directory (made, mode 0700) before the controller starts on it.
+    static func start(prepare: (String) throws -> Void = { _ in }) async throws -> BenchController {
         let root = NSTemporaryDirectory() + "corral-bench-test-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/data", withIntermediateDirectories: true)
+        chmod(root + "/data", 0o700)
+        try prepare(root + "/data")
         let log = root + "/controller.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
@@ -53,6 +57,9 @@ final class BenchController: Sendable {
             clusterToken: read("cluster.token")
         )
     }
+
+    /// What the controller wrote to its log so far.
+    var log: String { (try? String(contentsOfFile: root + "/controller.log", encoding: .utf8)) ?? "" }
 
     func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }

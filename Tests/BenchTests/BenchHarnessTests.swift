@@ -35,6 +35,18 @@ import Testing
         #expect(Stats([1, 2]).median == 1.5 && Stats([]).median == 0)
     }
 
+    /// `corral-bench seed` writes jobs a real controller then starts on (the million-job run's first step).
+    @Test func seededJobsAreWhatAControllerLoads() async throws {
+        var figure: Figure?
+        let controller = try await BenchController.start { dir in
+            figure = try SeedBench.run(dataDir: dir, jobs: 50, nodes: 3)
+        }
+        defer { controller.stop() }
+        #expect(figure?.name == "seed_finished_jobs" && figure?.median == 50)
+        #expect(controller.log.contains("loaded 50 jobs (0 queued, 0 placed)"), "\(controller.log)")
+        #expect(throws: BenchError.self) { try SeedBench.run(dataDir: controller.root, jobs: 0, nodes: 3) }
+    }
+
     @Test func submitAndFleetAgainstARealController() async throws {
         let controller = try await BenchController.start()
         defer { controller.stop() }

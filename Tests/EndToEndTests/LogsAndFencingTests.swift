@@ -92,7 +92,7 @@ struct LogsAndFencingTests {
         #expect(try await cluster.job(steady).state == "RUNNING")
         _ = FileManager.default.createFile(atPath: gate, contents: nil)
 
-        // A long one (twice the lease) makes the agent stop the job itself; when the controller is back the
+        // A long one (past the lease) makes the agent stop the job itself; when the controller is back the
         // job is reported fenced (a node fault), not as its own success or failure, and runs again.
         let fenced = try await cluster.submit([], ["sleep", "600"])
         let first = try await cluster.waitForState(fenced, ["RUNNING"])

@@ -6,8 +6,8 @@ import FoundationEssentials
 /// the store the controller itself writes with: each job one attempt that ran 50 ms on one of `nodes` nodes,
 /// with its four events. The 1,000,000-job memory run (issue 16) starts the controller on a million of them
 /// rather than spending a quarter of an hour running them, then runs its fleet jobs on top.
-enum SeedBench {
-    static func run(dataDir: String, jobs: Int, nodes: Int) throws -> Figure {
+public enum SeedBench {
+    public static func run(dataDir: String, jobs: Int, nodes: Int) throws -> Figure {
         guard jobs > 0, nodes > 0 else { throw BenchError("seed needs --jobs and --nodes above 0") }
         let database = try ClusterDatabase(path: dataDir + "/corral.db")
         let spec = JobSpec(name: "seeded", command: ["true"], resources: Resources(gpus: 0, cpus: 1, memory: 0))
@@ -20,7 +20,8 @@ enum SeedBench {
             try database.transaction {
                 for offset in 0..<count {
                     let at = Timestamp(milliseconds: first + Int64(written + offset))
-                    let job = seeded(spec, at: at, node: NodeID("sim-\((written + offset) % nodes)"))
+                    let number = written + offset
+                    let job = seeded(spec, id: id(number), at: at, node: NodeID("sim-\(number % nodes)"))
                     try database.insertJob(job)
                     for event in events(of: job) { try database.appendEvent(event) }
                 }
@@ -52,9 +53,22 @@ enum SeedBench {
         }
     }
 
+    /// The id of the n-th seeded job: n in the id alphabet, ten characters (random ones could collide in a
+    /// million, failing the insert).
+    static func id(_ number: Int) -> JobID {
+        let alphabet = JobID.alphabet
+        var rest = number
+        var text = ""
+        for _ in 0..<10 {
+            text.append(alphabet[rest % alphabet.count])
+            rest /= alphabet.count
+        }
+        return JobID(text)
+    }
+
     /// A job that ran once and succeeded.
-    static func seeded(_ spec: JobSpec, at submitted: Timestamp, node: NodeID) -> Job {
-        var job = Job(id: JobID.random(), spec: spec, user: "bench", submittedAt: submitted)
+    static func seeded(_ spec: JobSpec, id: JobID, at submitted: Timestamp, node: NodeID) -> Job {
+        var job = Job(id: id, spec: spec, user: "bench", submittedAt: submitted)
         var attempt = Attempt(
             number: 1,
             node: node,

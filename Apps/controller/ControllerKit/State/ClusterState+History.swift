@@ -41,10 +41,16 @@ extension ClusterState {
     /// A job in memory, else as stored.
     func anyJob(_ id: JobID) -> Job? { jobs[id] ?? storedJob(id) }
 
-    /// Whether a new job may not take this id: a job has it, in memory or stored (or it cannot be told).
+    /// Whether a new job may not take this id: a job has it, in memory or stored. A store that cannot be read
+    /// says no (logged): the insert's primary key refuses a duplicate anyway, and saying yes would spin.
     func isTaken(_ id: JobID) -> Bool {
         if jobs[id] != nil { return true }
-        return (try? database.hasJob(id)) ?? true
+        do {
+            return try database.hasJob(id)
+        } catch {
+            log.error("cannot look up job id \(id) in the database: \(error)")
+            return false
+        }
     }
 
     /// The state of a job or an array that others depend on; nil when there is none. A finished job out of
