@@ -96,6 +96,45 @@ struct FinishedJobsWindowTests {
         #expect(rows.reduce(0) { $0 + $1.jobs } == 10, "\(usage.stdout)")
     }
 
+    /// An array whose failed task left memory while another task did not: its counts and its dependents see the
+    /// failure; after a restart, with the array wholly out of memory (read from SQLite), too.
+    @Test func anArrayPartlyOutOfMemoryKeepsItsFailureForItsDependents() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController(extra: ["--finished-jobs-in-memory", "2"])
+        try await cluster.startAgent("node", gpus: 0)
+        try await cluster.configureCLI()
+        // Task 0 fails at once; tasks 1 and 2 succeed a moment later.
+        let array = try await cluster.submit(
+            ["--array", "0-2"],
+            ["sh", "-c", "[ $CORRAL_ARRAY_TASK_ID = 0 ] && exit 3; sleep 0.5"]
+        )
+        try await waitUntil("the array's tasks end", timeout: 30) {
+            let listed = try await cluster.corral(["ls", "--all", "--array", array, "--json"]).stdout
+            let tasks = try JSONDecoder.wire.decode([JobView].self, from: Data(listed.utf8))
+            return tasks.count == 3 && tasks.allSatisfy { $0.state == "SUCCEEDED" || $0.state == "FAILED" }
+        }
+        let plain = try await cluster.submit([], ["true"])
+        #expect(try await cluster.waitForState(plain, ["SUCCEEDED"]).state == "SUCCEEDED")
+        for restarted in [false, true] {
+            if restarted {
+                cluster.killController()
+                try await cluster.startController(extra: ["--finished-jobs-in-memory", "2"])
+            }
+            // Two held: first the plain job and a task (the failed task and another out of memory), after the
+            // restart the plain job and the first dependent.
+            #expect(try await Self.gauge(cluster, "corral_jobs_in_memory") == 2)
+            let shown = try JSONDecoder.wire.decode(
+                JobView.self,
+                from: Data(try await cluster.corral(["show", array, "--json"]).stdout.utf8)
+            )
+            #expect(shown.arraySummary?.states == ["FAILED": 1, "SUCCEEDED": 2], "\(String(describing: shown))")
+            #expect(shown.arraySummary?.tasks == 3)
+            let dependent = try await cluster.submit(["--after", array], ["true"])
+            let ended = try await cluster.waitForState(dependent, ["SUCCEEDED", "FAILED"])
+            #expect(ended.state == "FAILED" && (ended.message ?? "").contains(array), "\(ended.message ?? "")")
+        }
+    }
+
     static func get(_ cluster: TestCluster, _ path: String) async throws -> Data {
         let client = HTTPClient(
             configuration: HTTPClientConfiguration(baseURL: cluster.endpoint, bearerToken: cluster.adminToken)
