@@ -36,9 +36,23 @@ import Testing
         ["--listen", "8700"], ["--listen", ":8700"], ["--listen", "host:99999"], ["--listen", "host:http"],
         ["--data-dir", "relative"], ["--node-timeout", "0"], ["--node-timeout", "-5"], ["--node-timeout", "soon"],
         ["--bogus"], ["--listen"], ["--config", "/nonexistent/controller.toml"],
+        ["--finished-jobs-in-memory", "-1"], ["--finished-jobs-in-memory", "10000001"],
+        ["--finished-jobs-in-memory", "many"], ["--finished-jobs-in-memory", ""], ["--finished-jobs-in-memory"],
     ])
     func badFlagsAreUsageErrors(arguments: [String]) {
         #expect(throws: ConfigurationError.self) { try ControllerConfiguration.parse(arguments) }
+    }
+
+    /// Issue 16: how many finished jobs memory keeps, from the file or the flag (the flag wins); 0 is allowed.
+    @Test func finishedJobsInMemoryComesFromTheFileOrTheFlag() throws {
+        #expect(try ControllerConfiguration.parse(["--config", "/dev/null"]).finishedJobsInMemory == 10_000)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("c-\(UUID().uuidString).toml").path
+        try "finished_jobs_in_memory = 250\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try ControllerConfiguration.parse(["--config", path]).finishedJobsInMemory == 250)
+        let flagged = try ControllerConfiguration.parse(["--config", path, "--finished-jobs-in-memory", "0"])
+        #expect(flagged.finishedJobsInMemory == 0)
+        try "finished_jobs_in_memory = \"lots\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigurationError.self) { try ControllerConfiguration.parse(["--config", path]) }
     }
 
     @Test func unknownFileSettingsAreRefused() throws {

@@ -73,22 +73,7 @@ struct FaultToleranceTests {
         // for the test's polls to be sure to see; the event log below shows it.
         let id = try await cluster.submit(["--gpus", "1"], ["true"])
         // A stand-in agent: it registers (so the scheduler places work on it) but never polls for work.
-        let joiner = HTTPClient(
-            configuration: HTTPClientConfiguration(baseURL: cluster.endpoint, bearerToken: cluster.clusterToken)
-        )
-        let register = RegisterRequest(
-            nodeId: "silent",
-            hostname: "silent",
-            bootId: "boot-1",
-            cpus: 4,
-            memory: 1 << 30,
-            gpus: [GPUReport(index: 0, uuid: "GPU-silent-0", name: "Stand-in")],
-            labels: [:],
-            agentVersion: "test",
-            running: []
-        )
-        let answer = try await joiner.execute(.post, "/v1/agents/register", body: WireJSON.encode(register))
-        #expect(answer.status == 200)
+        _ = try await StandInAgent.register(cluster, node: "silent")
         // Back in the queue by the launch lease, or (a loaded machine, the controller up longer than a lease)
         // by the node timeout that came first: either way the launch is given back, never run.
         try await waitUntil("the job is back in the queue", timeout: 30) {

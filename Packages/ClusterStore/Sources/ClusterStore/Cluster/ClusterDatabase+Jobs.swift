@@ -162,18 +162,7 @@ extension ClusterDatabase {
             if current?.id != id {
                 if let done = current { try body(done) }
                 let spec = JobSpec(name: row.string("name") ?? "", command: [], queue: row.string("queue") ?? "")
-                var job = Job(
-                    id: id,
-                    spec: spec,
-                    user: row.string("user") ?? "",
-                    submittedAt: Timestamp(milliseconds: row.int64("submitted_at") ?? 0)
-                )
-                guard let state = JobState(rawValue: row.string("state") ?? "") else {
-                    throw StoreError.encoding("job \(id) has an unknown state '\(row.string("state") ?? "")'")
-                }
-                job.state = state
-                job.updatedAt = Timestamp(milliseconds: row.int64("updated_at") ?? 0)
-                current = job
+                current = try Self.job(from: row, spec: spec)
             }
             if row.string("job_id") != nil { current?.attempts.append(try Self.attempt(from: row)) }
         }
@@ -191,9 +180,9 @@ extension ClusterDatabase {
         ) { row in body(row.string("job_user") ?? "", try Self.attempt(from: row)) }
     }
 
-    static func job(from row: Row) throws -> Job {
+    /// A job row's identity, state and times, with the spec given (accounting's holds only its name and queue).
+    static func job(from row: Row, spec: JobSpec) throws -> Job {
         let id = JobID(row.string("id") ?? "")
-        let spec = try StoredSpec.decode(StoredSpec.self, row.string("spec") ?? "").spec
         var job = Job(
             id: id,
             spec: spec,
@@ -204,9 +193,15 @@ extension ClusterDatabase {
             throw StoreError.encoding("job \(id) has an unknown state '\(row.string("state") ?? "")'")
         }
         job.state = state
+        job.updatedAt = Timestamp(milliseconds: row.int64("updated_at") ?? 0)
+        return job
+    }
+
+    /// A job row with its spec decoded, and every field but its attempts.
+    static func job(from row: Row) throws -> Job {
+        var job = try job(from: row, spec: try StoredSpec.decode(StoredSpec.self, row.string("spec") ?? "").spec)
         job.pendingReason = row.string("pending_reason").flatMap(PendingReason.init(rawValue:))
         job.message = row.string("message")
-        job.updatedAt = Timestamp(milliseconds: row.int64("updated_at") ?? 0)
         job.unixUser = row.string("unix_user")
         job.notBefore = row.int64("not_before").map(Timestamp.init(milliseconds:))
         job.retriesUsed = row.int("retries_used") ?? 0

@@ -128,13 +128,9 @@ public final class Connection {
     /// Streams the rows of one statement to `body` without building an array. `body` may use this connection,
     /// including the same SQL (which then gets a separate statement); an error from `body` stops the iteration.
     public func forEachRow(_ sql: String, _ bindings: [SQLValue] = [], _ body: (Row) throws -> Void) throws {
-        let statement = try acquire(sql)
-        defer { release(statement) }
-        try statement.begin(bindings: bindings)
-        let names = statement.columnNames
-        let index = Row.index(names)
-        while try statement.step() {
-            try body(statement.row(columnNames: names, indexByName: index))
+        try streamRows(sql, bindings) { row in
+            try body(row)
+            return true
         }
     }
 
