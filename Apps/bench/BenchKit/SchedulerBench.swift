@@ -3,11 +3,11 @@ import ClusterCoreTesting
 
 /// One `Scheduler.plan` pass over `SchedulerBenchmark.makeSnapshot`: the pure scheduling cost, no I/O.
 public enum SchedulerBench {
-    /// `prepared`: as the controller plans, with node views and static fits kept across passes (issue 16);
-    /// false: each pass builds them (the figure before).
+    /// `prepared`: as the controller plans, with node views, static fits and held allocations kept across passes
+    /// (issue 16); false: each pass builds them (the figure before).
     public static func run(jobs: Int, nodes: Int, gpus: Int, runs: Int, gangs: Int = 0, prepared: Bool = true) -> Figure
     {
-        let snapshot = SchedulerBenchmark.makeSnapshot(
+        var snapshot = SchedulerBenchmark.makeSnapshot(
             pendingJobs: jobs,
             nodes: nodes,
             gpusPerNode: gpus,
@@ -15,6 +15,16 @@ public enum SchedulerBench {
             seed: 42
         )
         var kept: PreparedNodes? = prepared ? PreparedNodes(snapshot.nodes) : nil
+        if prepared {
+            // What allocations hold, kept as the controller keeps it (HeldLedger): the pass reads it from there.
+            var held: [AllocationID: HeldResources] = [:]
+            for (position, allocation) in snapshot.held.enumerated() {
+                held[AllocationID(job: allocation.job ?? JobID("held-\(position)"), attempt: 1, rank: position)] =
+                    allocation
+            }
+            kept?.trackHeld(held, policy: SchedulerBenchmark.policy, now: snapshot.now)
+            snapshot.held = []
+        }
         let clock = ContinuousClock()
         var samples: [Double] = []
         var assigned = 0
@@ -33,7 +43,7 @@ public enum SchedulerBench {
             notes:
                 "Scheduler.plan over \(jobs) pending jobs\(gangs > 0 ? " (\(gangs) of them gangs of 2-8 nodes)" : ""), "
                 + "\(nodes) nodes of \(gpus) GPUs (a third busy); \(assigned) jobs placed per pass"
-                + (prepared ? "; node views kept across passes" : "; node views built each pass"),
+                + (prepared ? "; node views and held allocations kept across passes" : "; node views built each pass"),
             extra: ["assigned": Double(assigned)]
         )
     }

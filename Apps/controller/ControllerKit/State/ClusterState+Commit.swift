@@ -98,6 +98,7 @@ extension ClusterState {
         for outcome in changes.outcomes { for effect in outcome.effects { carryOut(effect) } }
         for effect in changes.effects { carryOut(effect) }
         for record in changes.idempotency { remember(record) }
+        refreshHeld(after: changes)
         // Only now, with every outcome kept and every effect carried out, may the oldest finished jobs leave.
         forgetOldFinishedJobs()
     }

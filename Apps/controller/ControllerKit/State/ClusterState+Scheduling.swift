@@ -6,8 +6,9 @@ import CorralSupport
 extension ClusterState {
     /// What the scheduler reads: queued jobs (from the index, never a scan of all jobs), nodes, what live
     /// allocations hold with their owners and expected ends, the states of the pending jobs' dependencies,
-    /// and the fair-share usage.
-    func snapshot(now: Timestamp) -> ClusterSnapshot {
+    /// and the fair-share usage. Without `withHeld` the held allocations are left out: a pass reads them from
+    /// the prepared nodes (`preparedForPass`).
+    func snapshot(now: Timestamp, withHeld: Bool = true) -> ClusterSnapshot {
         let pending = queued.compactMap { jobs[$0] }
         var dependencyStates: [JobID: JobState] = [:]
         for job in pending {
@@ -20,28 +21,8 @@ extension ClusterState {
         for id in allocations.keys where counted.insert(id.job).inserted {
             if let task = jobs[id.job]?.array { runningArrayTasks[task.array, default: 0] += 1 }
         }
-        let held = allocations.values.map { allocation -> HeldResources in
-            let job = jobs[allocation.id.job]
-            let started = job?.attempts.first { $0.number == allocation.id.attempt }?.startedAt
-            let limit = job.map { settings.policy.timeLimit(of: $0.spec) }
-            var held = HeldResources(
-                node: allocation.node,
-                gpuIndices: allocation.gpuIndices,
-                resources: allocation.resources,
-                job: allocation.id.job,
-                user: job?.user,
-                queue: job?.spec.queue ?? SchedulingPolicy.defaultQueueName,
-                allocatedAt: allocation.allocatedAt,
-                expectedEnd: limit.map { (started ?? allocation.allocatedAt) + .seconds($0) }
-            )
-            held.startedAt = started
-            // Leaving: asked to stop (a cancel, a preemption, a failed gang rank's peers), or LOST for good.
-            let lostForGood =
-                job.map { $0.state == .lost && !JobLifecycle.mayReconnect($0, attempt: allocation.id.attempt) } ?? false
-            held.stopping = allocation.isStopping || lostForGood
-            if case .preempt(let by)? = job?.stopRequest?.reason { held.stoppingFor = by }
-            return held
-        }
+        // A pass reads what allocations hold from the scheduler's ledger, kept by event (ClusterState+Held).
+        let held = withHeld ? allocations.values.map(heldResources) : []
         return ClusterSnapshot(
             pending: pending,
             nodes: Array(nodes.values),
@@ -53,11 +34,10 @@ extension ClusterState {
         )
     }
 
-    /// Plans with the prepared views of the nodes as stored now (the last ones while no node was stored since),
-    /// and keeps them with the fits this pass added.
+    /// Plans with the prepared views of the nodes and what allocations hold (`preparedForPass`), and keeps them
+    /// with the fits this pass added.
     func plan(_ snapshot: ClusterSnapshot) -> Schedule {
-        var nodes: PreparedNodes? =
-            if let prepared, prepared.version == nodesVersion { prepared.nodes } else { PreparedNodes(snapshot.nodes) }
+        var nodes: PreparedNodes? = preparedForPass(snapshot.now)
         let schedule = Scheduler.plan(snapshot, policy: settings.policy, prepared: &nodes)
         if let nodes { prepared = (nodesVersion, nodes) }
         return schedule
@@ -92,7 +72,7 @@ extension ClusterState {
         passRequested = false
         guard !queued.isEmpty else { return }
         let started = ContinuousClock.now
-        let schedule = plan(snapshot(now: clock.now()))
+        let schedule = plan(snapshot(now: clock.now(), withHeld: false))
         lastPassSeconds = Self.seconds(since: started)
         passDurations.observe(lastPassSeconds)
         var changes = ChangeSet()

@@ -66,15 +66,17 @@ enum Backfill {
         let sorted = releases.sorted { $0.end < $1.end }
         var position = 0
         while position < sorted.count {
-            let moment = sorted[position].end
+            // An overdue end counts as now (it is about to end, not gone): kept ends are not clamped beforehand
+            // (HeldLedger). Clamping keeps the order, so the sort above stands.
+            let moment = max(sorted[position].end, now)
             // Everything ending at the same moment frees at once.
-            while position < sorted.count && sorted[position].end == moment {
+            while position < sorted.count && max(sorted[position].end, now) == moment {
                 gpus = gpus.union(sorted[position].gpus.intersection(usable))
                 cpus += sorted[position].cpus
                 memory += sorted[position].memory
                 position += 1
             }
-            if fits() { return (max(moment, now), gpus, cpus, memory) }
+            if fits() { return (moment, gpus, cpus, memory) }
         }
         return nil
     }

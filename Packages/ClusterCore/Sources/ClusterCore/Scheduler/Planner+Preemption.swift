@@ -138,21 +138,24 @@ extension Planner {
         var result = Array(repeating: [Victim](), count: views.count)
         for allocation in held {
             guard let job = allocation.job, let ordinal = ordinalOf[allocation.node] else { continue }
-            let queue = policy.queue(named: allocation.queue)
-            result[ordinal].append(
-                Victim(
-                    job: job,
-                    gpus: views[ordinal].mask(ofIndices: allocation.gpuIndices),
-                    cpus: allocation.resources.cpus,
-                    memory: allocation.resources.memory,
-                    tier: queue.priority,
-                    preemptible: queue.preemptible,
-                    startedAt: allocation.startedAt,
-                    stopping: allocation.stopping,
-                    stoppingFor: allocation.stoppingFor
-                )
-            )
+            let gpus = views[ordinal].mask(ofIndices: allocation.gpuIndices)
+            result[ordinal].append(victim(job: job, allocation, gpus: gpus, policy: policy))
         }
         return result
+    }
+
+    static func victim(job: JobID, _ allocation: HeldResources, gpus: GPUMask, policy: SchedulingPolicy) -> Victim {
+        let queue = policy.queue(named: allocation.queue)
+        return Victim(
+            job: job,
+            gpus: gpus,
+            cpus: allocation.resources.cpus,
+            memory: allocation.resources.memory,
+            tier: queue.priority,
+            preemptible: queue.preemptible,
+            startedAt: allocation.startedAt,
+            stopping: allocation.stopping,
+            stoppingFor: allocation.stoppingFor
+        )
     }
 }

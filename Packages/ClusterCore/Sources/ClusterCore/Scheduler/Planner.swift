@@ -74,13 +74,34 @@ struct Planner {
         } else {
             views = Self.views(of: snapshot.nodes, names: &names)
         }
+        let mayPreempt = policy.queues.values.contains(where: \.preemptible)
+        // GPUs per user and queue are read only against a queue's per-user limit: not counted without one.
+        let limitsUsers = policy.queues.values.contains { $0.maxRunningGPUsPerUser != nil }
+        schedule.pending.reserveCapacity(snapshot.pending.count)
+        if let ledger = prepared?.held {
+            // Kept between passes (HeldLedger): copies, with ends compared with this pass's now.
+            let kept =
+                ledger.policy == policy
+                ? ledger
+                : ledger.rebuilt(
+                    views: views,
+                    ordinalOf: prepared!.ordinalOf,
+                    policy: policy
+                )
+            self.prepared?.held = kept
+            free = kept.free
+            releases = kept.releases
+            lastEnd = kept.lastEnd.map { max($0 ?? snapshot.now, snapshot.now) }
+            victims = mayPreempt ? kept.victims : Array(repeating: [], count: views.count)
+            if limitsUsers { runningGPUs = kept.runningGPUs }
+            return
+        }
         // Read only by `preempt`, which a policy without preemptible queues never enters (`mayPreempt`): not
         // built then (it was a quarter of a pass over 1,000 nodes).
         victims =
-            policy.queues.values.contains(where: \.preemptible)
+            mayPreempt
             ? Self.victims(snapshot.held, views: views, policy: policy)
             : Array(repeating: [], count: views.count)
-        schedule.pending.reserveCapacity(snapshot.pending.count)
         let ordinalOf = prepared?.ordinalOf ?? Self.ordinals(views)
         free = FreeState(
             taken: Array(repeating: GPUMask(), count: views.count),
@@ -89,8 +110,6 @@ struct Planner {
         )
         releases = Array(repeating: [], count: views.count)
         lastEnd = Array(repeating: snapshot.now, count: views.count)
-        // GPUs per user and queue are read only against a queue's per-user limit: not counted without one.
-        let limitsUsers = policy.queues.values.contains { $0.maxRunningGPUsPerUser != nil }
         for held in snapshot.held {
             let gpuCount = max(held.resources.gpus, held.gpuIndices.count)
             if limitsUsers, let user = held.user, gpuCount > 0 {

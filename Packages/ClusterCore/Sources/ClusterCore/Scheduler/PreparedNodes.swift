@@ -13,6 +13,8 @@ public struct PreparedNodes: Sendable {
     /// Each view's position, by node id.
     let ordinalOf: [NodeID: Int]
     var fits: [Planner.ClassKey: StaticFit] = [:]
+    /// What live allocations hold, when the owner keeps it here (`trackHeld`, HeldLedger.swift).
+    var held: HeldLedger?
 
     public init(_ nodes: [Node]) {
         var names = NameCache()
