@@ -1,4 +1,5 @@
 // Built with _GNU_SOURCE (Package.swift cSettings), which exposes the GNU parts of glibc used below.
+#include <sys/random.h>
 #include "CLinuxShims.h"
 
 #include <pthread.h>
@@ -69,3 +70,5 @@ int clinux_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, cons
 int clinux_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
     return posix_spawn_file_actions_addclosefrom_np(actions, from);
 }
+
+long clinux_getrandom(void *buffer, unsigned long length) { return getrandom(buffer, length, 0); }

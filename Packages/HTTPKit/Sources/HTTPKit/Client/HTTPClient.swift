@@ -3,17 +3,23 @@ internal import Glibc
 internal import LinuxSystem
 import Synchronization
 
-/// A blocking HTTP client over libcurl easy handles, with an async bridge that never blocks the cooperative
+/// A blocking HTTP client over libcurl easy handles (and, for `send` to an http:// URL, sockets of its own:
+/// PlainTransport.swift), with an async bridge that never blocks the cooperative
 /// pool. Idle handles are pooled, so consecutive requests reuse kept-alive connections. https uses
 /// `caFile` (and an optional client certificate) with TLS 1.2 at least; idempotent requests are retried
 /// after connection failures when `maxRetries` > 0.
 public final class HTTPClient: Sendable {
     public let configuration: HTTPClientConfiguration
     private let idleHandles = Mutex<[EasyHandle]>([])
+    /// Kept-alive connections of the plain-HTTP path (PlainTransport.swift).
+    let idleConnections = Mutex<[PlainConnection]>([])
+    /// Where `send` goes without libcurl: an http:// base URL, unless the configuration says otherwise.
+    private let plainTarget: PlainTarget?
 
     public init(configuration: HTTPClientConfiguration) {
         HTTPKitRuntime.initialize()
         self.configuration = configuration
+        plainTarget = configuration.plainHTTPWithoutCurl ? PlainTarget(baseURL: configuration.baseURL) : nil
     }
 
     /// Performs one request on the calling thread. A non-2xx status is a response, not an error.
@@ -31,7 +37,10 @@ public final class HTTPClient: Sendable {
             timeout: timeout ?? configuration.requestTimeout
         )
         return try withRetries(method) { () throws(HTTPClientError) in
-            try run(request, path: path, accumulator: ResponseAccumulator())
+            if let plainTarget {
+                return try sendPlain(plainTarget, request, path: path, url: try makeURL(path))
+            }
+            return try run(request, path: path, accumulator: ResponseAccumulator())
         }
     }
 

@@ -1,14 +1,24 @@
-internal import COpenSSL
+internal import CLinuxShims
+internal import Glibc
 
-/// Cryptographically secure random bytes (OpenSSL `RAND_bytes`) and tokens built from them.
+/// Cryptographically secure random bytes (the kernel's CSPRNG, `getrandom(2)`) and tokens built from them.
+/// Not OpenSSL's `RAND_bytes`: its first call loads OpenSSL's configuration, a tenth of a `corral submit`
+/// (issue 16), for bytes it draws from the same kernel source.
 public enum SecureRandom {
     /// `count` random bytes. Traps if the CSPRNG fails: continuing with weak randomness would be worse.
     public static func bytes(_ count: Int) -> [UInt8] {
         precondition(count >= 0, "negative byte count")
         var result = [UInt8](repeating: 0, count: count)
         guard count > 0 else { return result }
-        let status = result.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32($0.count)) }
-        precondition(status == 1, "RAND_bytes failed")
+        var filled = 0
+        while filled < count {
+            let got = result.withUnsafeMutableBytes { raw in
+                clinux_getrandom(raw.baseAddress! + filled, UInt(count - filled))
+            }
+            if got < 0 && errno == EINTR { continue }
+            precondition(got > 0, "getrandom failed: errno \(errno)")
+            filled += Int(got)
+        }
         return result
     }
 

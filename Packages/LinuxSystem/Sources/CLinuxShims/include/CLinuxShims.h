@@ -37,6 +37,9 @@ int clinux_epoll_wait(int epfd, uint32_t *events, uint64_t *data, int max, int t
 
 int clinux_eventfd(unsigned int initval, int flags);
 
+// getrandom(2): bytes from the kernel's CSPRNG (blocks only before it is seeded at boot).
+long clinux_getrandom(void *buffer, unsigned long length);
+
 // MARK: sockets, pipes, descriptors
 
 int clinux_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);

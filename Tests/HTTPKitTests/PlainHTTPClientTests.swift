@@ -1,0 +1,172 @@
+import Dispatch
+import Glibc
+import HTTPKit
+import Synchronization
+import Testing
+
+/// A listener that answers each request with the next of its scripted answers and counts connections; an
+/// answer marked `close` closes the connection after it (a server dropping a kept-alive connection).
+private final class ScriptedListener: Sendable {
+    struct Answer: Sendable {
+        var bytes: String
+        var close = false
+    }
+
+    let fd: Int32
+    let port: Int
+    private let answers: Mutex<[Answer]>
+    private let accepted = Atomic(0)
+    private let requests = Mutex<[String]>([])
+
+    init(_ answers: [Answer]) throws {
+        self.answers = Mutex(answers)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard bound else { throw TestFailure("listener: errno \(errno)") }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        DispatchQueue(label: "scripted-listener").async { self.loop() }
+    }
+
+    private func loop() {
+        while true {
+            let connection = accept(fd, nil, nil)
+            guard connection >= 0 else { return }
+            accepted.add(1, ordering: .relaxed)
+            // Long enough for a loaded machine; a client that goes away ends the wait at once.
+            var timeout = timeval(tv_sec: 60, tv_usec: 0)
+            setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            serve(connection)
+            close(connection)
+        }
+    }
+
+    /// One request per answer, until an answer closes or the client does.
+    private func serve(_ connection: Int32) {
+        var pending: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            while Self.headLength(pending) == 0 {
+                let count = recv(connection, &buffer, buffer.count, 0)
+                guard count > 0 else { return }
+                pending += buffer[..<count]
+            }
+            let headBytes = Self.headLength(pending)
+            let head = String(decoding: pending.prefix(headBytes), as: UTF8.self)
+            let length =
+                head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                .flatMap { Int($0.split(separator: ":")[1].filter { $0 != " " }) } ?? 0
+            while pending.count < head.utf8.count + length {
+                let count = recv(connection, &buffer, buffer.count, 0)
+                guard count > 0 else { return }
+                pending += buffer[..<count]
+            }
+            requests.withLock { $0.append(String(decoding: pending.prefix(head.utf8.count + length), as: UTF8.self)) }
+            pending.removeFirst(head.utf8.count + length)
+            guard let answer = answers.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return }
+            _ = answer.bytes.withCString { send(connection, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            if answer.close { return }
+        }
+    }
+
+    /// Bytes up to and including the blank line ending the head; 0 while it has not come.
+    private static func headLength(_ bytes: [UInt8]) -> Int {
+        guard bytes.count >= 4 else { return 0 }
+        for index in 0...(bytes.count - 4) where bytes[index..<(index + 4)].elementsEqual([13, 10, 13, 10]) {
+            return index + 4
+        }
+        return 0
+    }
+
+    var connections: Int { accepted.load(ordering: .relaxed) }
+    var received: [String] { requests.withLock { $0 } }
+
+    func stop() { shutdown(fd, Int32(SHUT_RDWR)) }
+}
+
+/// `HTTPClient.send` to http:// URLs without libcurl (issue 16): what goes on the wire, kept-alive connections
+/// reused, one a server closed while idle replaced, headers that would split the request refused, and the
+/// same answers as libcurl gives from the real server.
+@Suite struct PlainHTTPClientTests {
+    private static let ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+    @Test func theRequestOnTheWireAndAKeptAliveConnection() async throws {
+        let listener = try ScriptedListener([.init(bytes: Self.ok), .init(bytes: Self.ok)])
+        defer { listener.stop() }
+        let client = HTTPClient(
+            configuration: HTTPClientConfiguration(baseURL: "http://127.0.0.1:\(listener.port)/", bearerToken: "t0k")
+        )
+        let first = try await client.execute(.post, "/v1/jobs", body: Array("{\"a\":1}".utf8))
+        #expect(first.status == 200 && first.body == Array("ok".utf8))
+        #expect(try await client.execute(.get, "v1/jobs?limit=2").status == 200)
+        #expect(listener.connections == 1, "the second request reuses the first connection")
+        let sent = listener.received
+        #expect(sent.count == 2)
+        #expect(sent.first?.hasPrefix("POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1:\(listener.port)\r\n") == true)
+        #expect(sent.first?.contains("\r\nAuthorization: Bearer t0k\r\n") == true)
+        #expect(sent.first?.contains("\r\nContent-Type: application/json\r\n") == true)
+        #expect(sent.first?.hasSuffix("\r\nContent-Length: 7\r\n\r\n{\"a\":1}") == true)
+        #expect(sent.last?.hasPrefix("GET /v1/jobs?limit=2 HTTP/1.1\r\n") == true)
+        #expect(sent.last?.contains("Content-Length") == false)
+    }
+
+    @Test func aConnectionClosedWhileIdleIsReplacedOnce() async throws {
+        let listener = try ScriptedListener([.init(bytes: Self.ok, close: true), .init(bytes: Self.ok)])
+        defer { listener.stop() }
+        let client = HTTPClient(configuration: HTTPClientConfiguration(baseURL: "http://127.0.0.1:\(listener.port)"))
+        #expect(try await client.execute(.get, "/a").status == 200)
+        try await Task.sleep(for: .milliseconds(100))
+        // POST too: the closed connection never carried it, so sending it again sends it once.
+        #expect(try await client.execute(.post, "/b", body: []).status == 200)
+        #expect(listener.connections == 2)
+        #expect(listener.received.count == 2)
+    }
+
+    @Test func headersThatWouldSplitTheRequestAreRefusedAndNothingIsSent() async throws {
+        let listener = try ScriptedListener([.init(bytes: Self.ok)])
+        defer { listener.stop() }
+        let client = HTTPClient(configuration: HTTPClientConfiguration(baseURL: "http://127.0.0.1:\(listener.port)"))
+        for headers in [HTTPHeaders([("X-A", "1\r\nX-Injected: 2")]), HTTPHeaders([("Bad Name", "1")])] {
+            let error = try #require(throws: HTTPClientError.self) { try client.send(.get, "/", headers: headers) }
+            #expect(error.code == .invalidURL)
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(listener.received.isEmpty)
+    }
+
+    @Test func aMalformedAnswerIsATransferError() async throws {
+        let listener = try ScriptedListener([.init(bytes: "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n")])
+        defer { listener.stop() }
+        let client = HTTPClient(configuration: HTTPClientConfiguration(baseURL: "http://127.0.0.1:\(listener.port)"))
+        let error = try #require(throws: HTTPClientError.self) { try client.send(.get, "/") }
+        #expect(error.code == .transfer)
+        #expect(error.message.contains("Content-Length"))
+    }
+
+    @Test func theSameAnswersAsLibcurlFromTheRealServer() async throws {
+        try await withTestServer(testRouter()) { server in
+            var curl = HTTPClientConfiguration(baseURL: "http://127.0.0.1:\(server.port)", bearerToken: "abc")
+            curl.plainHTTPWithoutCurl = false
+            var plain = curl
+            plain.plainHTTPWithoutCurl = true
+            for configuration in [curl, plain] {
+                let client = HTTPClient(configuration: configuration)
+                let hello = try await client.execute(.get, "/hello")
+                #expect(hello.status == 200 && text(hello.body) == "hello")
+                let echo = try await client.execute(.post, "/echo", body: Array("{\"x\":[1,2]}".utf8))
+                #expect(echo.status == 201 && text(echo.body) == "{\"x\":[1,2]}")
+                #expect(echo.headers["X-Token"] == "abc")
+                #expect(try await client.execute(.get, "/missing").status == 404)
+                #expect(try await client.execute(.head, "/hello").body.isEmpty)
+            }
+        }
+    }
+}
