@@ -117,7 +117,11 @@ actor JobTable {
     /// anyway, and its supervisor fences it if the lease really is gone.
     func waitForFreshLease(grace: Int) async {
         let path = configuration.leasePath
-        for _ in 0..<50 where !LeaseFile.isFresh(path, grace: grace, margin: .seconds(1)) {
+        // A loop that stops at the first fresh read: `for ... where` would filter instead, and read the file
+        // fifty times for every launch whose lease is fresh (1-2 ms of the agent's actor per job).
+        var waits = 0
+        while waits < 50 && !LeaseFile.isFresh(path, grace: grace, margin: .seconds(1)) {
+            waits += 1
             try? await Task.sleep(for: .milliseconds(100))
         }
     }
