@@ -169,4 +169,46 @@ private final class ScriptedListener: Sendable {
             }
         }
     }
+
+    /// Streams over plain HTTP: the chunked body arrives whole through the sink while a long poll shares the
+    /// client; a sink that says stop ends the transfer without an error; a non-2xx answer comes back whole; a
+    /// cancelled stream returns within a few seconds (the poll looks at the flag every second).
+    @Test func streamsStopsAndCancellation() async throws {
+        try await withTestServer(tlsRouter()) { server in
+            let client = client(for: server)
+            async let poll = client.execute(.get, "/sleep/1000")
+            let received = ByteCounter()
+            let streamed = try await client.stream(.get, "/stream/4096") { chunk in
+                received.add(chunk.count)
+                return true
+            }
+            #expect(streamed.status == 200 && streamed.body.isEmpty)
+            #expect(streamed.headers["Transfer-Encoding"] == "chunked")
+            #expect(received.total == 4096 * 1024)
+            #expect(text(try await poll.body) == "slept 1000")
+
+            let early = ByteCounter()
+            let stopped = try await client.stream(.get, "/stream/100000") { chunk in
+                early.add(chunk.count)
+                return false
+            }
+            #expect(stopped.status == 200 && early.total > 0 && early.total < 100_000 * 1024)
+            #expect(try await client.execute(.get, "/hello").status == 200, "the client still works")
+
+            let missing = try await client.stream(.get, "/missing") { _ in
+                Issue.record("a 404's body went to the sink")
+                return true
+            }
+            #expect(missing.status == 404 && !missing.body.isEmpty)
+
+            let clock = ContinuousClock()
+            let start = clock.now
+            let waiting = Task { try await client.stream(.get, "/sleep/30000") { _ in true } }
+            try await Task.sleep(for: .milliseconds(300))
+            waiting.cancel()
+            let answer = try await waiting.value
+            #expect(answer.status == 0, "cancelled before any answer")
+            #expect(clock.now - start < .seconds(20), "did not wait for the 30 s handler")
+        }
+    }
 }

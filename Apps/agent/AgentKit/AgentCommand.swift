@@ -272,3 +272,17 @@ public enum AgentCommand: Sendable, Equatable {
         return 0
     }
 }
+
+extension AgentCommand {
+    /// Whether the agent's configuration at `configPath` talks to its controller over https (or cannot be read:
+    /// then `start` says why, and loading libcurl early costs nothing more). Plain http needs no libcurl.
+    public static func endpointIsHTTPS(configPath: String) -> Bool {
+        guard
+            let configuration = try? AgentConfiguration.load(
+                path: configPath,
+                environment: ProcessInfo.processInfo.environment
+            )
+        else { return true }
+        return !configuration.endpoint.hasPrefix("http://")
+    }
+}

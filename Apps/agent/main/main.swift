@@ -19,6 +19,9 @@ do {
     FileHandleOutput.stderr("corral-agent: \(error)\nrun corral-agent --help for usage\n")
     exit(2)
 }
-// The daemon loads libcurl now, with one thread (curl_global_init); a failure shows at its first request.
-if case .start = command { HTTPKitRuntime.loadClient() }
+// A daemon talking https loads libcurl now, with one thread (curl_global_init); a failure shows at its first
+// request. Over plain http it never needs it (HTTPKit's own client), so it does not map it.
+if case .start(let configPath) = command, AgentCommand.endpointIsHTTPS(configPath: configPath) {
+    HTTPKitRuntime.loadClient()
+}
 exit(await AgentCommand.run(command, log: StderrLog(component: "agent")))

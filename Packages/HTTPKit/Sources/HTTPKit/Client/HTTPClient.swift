@@ -3,7 +3,7 @@ internal import Glibc
 internal import LinuxSystem
 import Synchronization
 
-/// A blocking HTTP client over libcurl easy handles (and, for `send` to an http:// URL, sockets of its own:
+/// A blocking HTTP client over libcurl easy handles (and, for http:// URLs, sockets of its own:
 /// PlainTransport.swift), with an async bridge that never blocks the cooperative
 /// pool. Idle handles are pooled, so consecutive requests reuse kept-alive connections. https uses
 /// `caFile` (and an optional client certificate) with TLS 1.2 at least; idempotent requests are retried
@@ -85,8 +85,8 @@ public final class HTTPClient: Sendable {
     }
 
     /// `sendStreaming` for async code. `onChunk` runs on the transfer's own thread, one call at a time.
-    /// Cancelling the calling task ends the stream within about a second (libcurl's progress tick) and
-    /// returns the response so far.
+    /// Cancelling the calling task ends the stream within about a second (libcurl's progress tick, or the
+    /// plain-HTTP client's poll) and returns the response so far.
     public func stream(
         _ method: HTTPMethod,
         _ path: String,
@@ -125,6 +125,15 @@ public final class HTTPClient: Sendable {
     ) throws(HTTPClientError) -> HTTPClientResponse {
         let request = Transfer(method: method, body: body, headers: headers, timeout: timeout)
         var delivered = false
+        if let plainTarget {
+            let url = try makeURL(path)
+            let attempt = { () throws(HTTPClientError) -> HTTPClientResponse in
+                let stream = PlainStream(sink: sink, cancellation: cancellation)
+                defer { delivered = delivered || stream.delivered }
+                return try self.sendPlain(plainTarget, request, path: path, url: url, stream: stream)
+            }
+            return try withRetries(method, mayRetry: { !delivered }, attempt)
+        }
         let attempt = { () throws(HTTPClientError) -> HTTPClientResponse in
             let accumulator = ResponseAccumulator(sink: sink, cancellation: cancellation)
             defer { delivered = delivered || accumulator.delivered }

@@ -27,8 +27,9 @@ public struct HTTPClientConfiguration: Sendable {
     /// capped by `maxRetryDelay`.
     public var retryBaseDelay: Duration = .milliseconds(250)
     public var maxRetryDelay: Duration = .seconds(5)
-    /// `send` and `execute` to an http:// URL use HTTPKit's own HTTP/1.1 client instead of libcurl, so a short
-    /// program never loads libcurl (issue 16: half of a `corral submit`). https and streams always use libcurl.
+    /// Requests to an http:// URL (`send`, `execute`, `stream`, `sendStreaming`) use HTTPKit's own HTTP/1.1
+    /// client instead of libcurl, so a program talking plain HTTP never loads libcurl (issue 16: half of a
+    /// `corral submit`, and a fifth of an idle agent's memory). https always uses libcurl.
     public var plainHTTPWithoutCurl = true
 
     public init(baseURL: String, bearerToken: String? = nil) {

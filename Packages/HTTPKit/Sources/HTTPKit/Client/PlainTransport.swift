@@ -2,10 +2,10 @@ internal import Glibc
 internal import LinuxSystem
 internal import Synchronization
 
-/// `HTTPClient.send` to an `http://` URL without libcurl (issue 16): loading libcurl and the thirty libraries
+/// `HTTPClient` requests to an `http://` URL without libcurl (issue 16): loading libcurl and the thirty libraries
 /// it links was half of a `corral submit` (12 of its 24 ms). One blocking socket per request in flight, kept
 /// alive for the next one (at most `maxIdleHandles` idle), each wait bounded by poll against the request's
-/// deadline. https and streams stay on libcurl.
+/// deadline; streams hand 2xx bodies to their sink as they come. https stays on libcurl.
 struct PlainTarget: Sendable {
     var host: String
     var port: Int
@@ -50,6 +50,22 @@ struct PlainTarget: Sendable {
     }
 }
 
+/// A streamed response's receiver (`HTTPClient.stream` over plain HTTP): the bytes of a 2xx body go to `sink`
+/// as they arrive; the caller's cancellation is looked at at least once a second. Used by one transfer's thread.
+final class PlainStream: @unchecked Sendable {
+    let sink: ([UInt8]) -> Bool
+    let cancellation: CancellationFlag?
+    /// Some body bytes reached the sink (a stream is then never retried).
+    var delivered = false
+
+    init(sink: @escaping ([UInt8]) -> Bool, cancellation: CancellationFlag?) {
+        self.sink = sink
+        self.cancellation = cancellation
+    }
+
+    var isCancelled: Bool { cancellation?.isCancelled == true }
+}
+
 /// One kept-alive connection.
 final class PlainConnection: @unchecked Sendable {
     let fd: Int32
@@ -68,13 +84,14 @@ extension HTTPClient {
         _ target: PlainTarget,
         _ transfer: Transfer,
         path: String,
-        url: String
+        url: String,
+        stream: PlainStream? = nil
     ) throws(HTTPClientError) -> HTTPClientResponse {
         let deadline = transfer.timeout.map { ContinuousClock.now + $0 }
         let request = try plainRequest(target, transfer, path: path, url: url)
         if let connection = idleConnections.withLock({ $0.popLast() }) {
             do {
-                return try exchange(connection, request, transfer: transfer, deadline: deadline, url: url)
+                return try exchange(connection, request, transfer, deadline: deadline, url: url, stream: stream)
             } catch is StaleConnection {
                 // Closed while idle: once more, on a new connection.
             } catch {
@@ -83,7 +100,7 @@ extension HTTPClient {
         }
         let connection = try connect(target, url: url, deadline: deadline)
         do {
-            return try exchange(connection, request, transfer: transfer, deadline: deadline, url: url)
+            return try exchange(connection, request, transfer, deadline: deadline, url: url, stream: stream)
         } catch {
             throw Self.clientError(error, url: url)
         }
@@ -183,7 +200,7 @@ extension HTTPClient {
                 getsockopt(fd, SOL_SOCKET, SO_ERROR, &failure, &length)
                 if failure == 0 { return connection }
                 lastErrno = failure
-            case .timedOut:
+            case .timedOut, .cancelled:
                 let error = HTTPClientError(
                     code: .timedOut,
                     message: "could not connect within \(configuration.connectTimeout)",
@@ -202,9 +219,10 @@ extension HTTPClient {
     private func exchange(
         _ connection: PlainConnection,
         _ request: [UInt8],
-        transfer: Transfer,
+        _ transfer: Transfer,
         deadline: ContinuousClock.Instant?,
-        url: String
+        url: String,
+        stream: PlainStream?
     ) throws -> HTTPClientResponse {
         var parser = ResponseParser(isHead: transfer.method == .head)
         let wasReused = connection.reused
@@ -214,6 +232,11 @@ extension HTTPClient {
             error.isConnectionFailure = true
             return wasReused && !parser.sawBytes ? StaleConnection(error: error) : error
         }
+        // What a cancelled or stopped stream returns: the response so far; the connection is not used again.
+        func soFar() -> HTTPClientResponse {
+            HTTPClientResponse(status: parser.status, headers: parser.headers, body: [])
+        }
+        let cancelled = { stream?.isCancelled == true }
         func timedOut() -> HTTPClientError {
             HTTPClientError(code: .timedOut, message: "no complete response within \(transfer.timeout!)", url: url)
         }
@@ -230,7 +253,11 @@ extension HTTPClient {
             switch outcome {
             case .processed(let count): sent += count
             case .wouldBlock:
-                if case .timedOut = wait(connection.fd, events: Int16(POLLOUT), until: deadline) { throw timedOut() }
+                switch wait(connection.fd, events: Int16(POLLOUT), until: deadline, cancelled: cancelled) {
+                case .ready: break
+                case .timedOut: throw timedOut()
+                case .cancelled: return soFar()
+                }
             }
         }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -249,8 +276,21 @@ extension HTTPClient {
             case .processed(let count):
                 step = parser.feed(buffer[..<count])
             case .wouldBlock:
-                if case .timedOut = wait(connection.fd, events: Int16(POLLIN), until: deadline) { throw timedOut() }
-                continue
+                switch wait(connection.fd, events: Int16(POLLIN), until: deadline, cancelled: cancelled) {
+                case .ready: continue
+                case .timedOut: throw timedOut()
+                case .cancelled: return soFar()
+                }
+            }
+            if let stream, (200..<300).contains(parser.status) {
+                if case .error = step {
+                } else {
+                    let bytes = parser.takeBody()
+                    if !bytes.isEmpty {
+                        stream.delivered = true
+                        if stream.isCancelled || !stream.sink(bytes) { return soFar() }
+                    }
+                }
             }
             switch step {
             case .needMore: continue
@@ -269,16 +309,23 @@ extension HTTPClient {
         (error as? POSIXCallError).map { String(cString: strerror($0.errno)) } ?? "\(error)"
     }
 
-    private enum Readiness { case ready, timedOut }
+    private enum Readiness { case ready, timedOut, cancelled }
 
-    /// Waits until the socket is ready for `events` (or has failed: the next call says how), or the deadline.
-    private func wait(_ fd: Int32, events: Int16, until deadline: ContinuousClock.Instant?) -> Readiness {
+    /// Waits until the socket is ready for `events` (or has failed: the next call says how), the deadline, or
+    /// the caller's cancellation (looked at every second).
+    private func wait(
+        _ fd: Int32,
+        events: Int16,
+        until deadline: ContinuousClock.Instant?,
+        cancelled: () -> Bool = { false }
+    ) -> Readiness {
         while true {
-            var milliseconds: Int32 = -1
+            if cancelled() { return .cancelled }
+            var milliseconds: Int32 = 1000
             if let deadline {
                 let left = ContinuousClock.now.duration(to: deadline)
                 if left <= .zero { return .timedOut }
-                milliseconds = Int32(clamping: max(1, left.millisecondsRoundedUp))
+                milliseconds = min(1000, Int32(clamping: max(1, left.millisecondsRoundedUp)))
             }
             var entry = pollfd(fd: fd, events: events, revents: 0)
             let ready = poll(&entry, 1, milliseconds)

@@ -31,13 +31,26 @@ struct ResponseParser {
     private var buffer: [UInt8] = []
     private var framing = Framing.head
     private var keepAlive = true
+    private var fedAny = false
 
     init(isHead: Bool) { self.isHead = isHead }
 
+    /// The body that arrived since the last call, handed over and forgotten (a streamed response).
+    mutating func takeBody() -> [UInt8] {
+        if case .chunked(var decoder) = framing {
+            let bytes = decoder.takeBody()
+            framing = .chunked(decoder)
+            return bytes
+        }
+        defer { body.removeAll(keepingCapacity: true) }
+        return body
+    }
+
     /// Whether any byte of a response arrived (a kept-alive connection closed before that may be retried).
-    var sawBytes: Bool { status != 0 || !buffer.isEmpty || !body.isEmpty }
+    var sawBytes: Bool { fedAny }
 
     mutating func feed(_ bytes: some Collection<UInt8>) -> Step {
+        if !bytes.isEmpty { fedAny = true }
         buffer.append(contentsOf: bytes)
         return advance()
     }

@@ -41,6 +41,13 @@ struct ChunkedBodyDecoder: Sendable {
         return false
     }
 
+    /// The body decoded so far, handed over and forgotten (a client streaming a response); the size cap then
+    /// counts what is held, not what was handed over.
+    mutating func takeBody() -> [UInt8] {
+        defer { body.removeAll(keepingCapacity: true) }
+        return body
+    }
+
     /// Decodes from the front of `bytes`; `consumed` is advanced past every byte used (the rest, after
     /// `.complete`, belongs to the next pipelined request).
     mutating func decode(_ bytes: ArraySlice<UInt8>, consumed: inout Int) -> Step {
