@@ -211,4 +211,47 @@ private final class ScriptedListener: Sendable {
             #expect(clock.now - start < .seconds(20), "did not wait for the 30 s handler")
         }
     }
+
+    @Test func aPathThatWouldEndTheRequestLineIsRefusedAndNothingIsSent() async throws {
+        let listener = try ScriptedListener([.init(bytes: Self.ok)])
+        defer { listener.stop() }
+        let client = HTTPClient(configuration: HTTPClientConfiguration(baseURL: "http://127.0.0.1:\(listener.port)"))
+        for path in ["/a\r\nX-Injected: 1", "/a b", "/a\tb", "/caf\u{e9}", "/a\u{0}"] {
+            let error = try #require(throws: HTTPClientError.self) { try client.send(.get, path) }
+            #expect(error.code == .invalidURL, "\(path.debugDescription)")
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(listener.received.isEmpty)
+    }
+
+    /// An interim answer and then a close, on a kept-alive connection: part of an answer came, so the POST is
+    /// not sent again on a new connection (it may have run), and the error is no connection failure.
+    @Test func aCloseAfterAnInterimAnswerIsNotRetried() async throws {
+        let listener = try ScriptedListener([
+            .init(bytes: Self.ok), .init(bytes: "HTTP/1.1 100 Continue\r\n\r\n", close: true), .init(bytes: Self.ok),
+        ])
+        defer { listener.stop() }
+        let client = HTTPClient(configuration: HTTPClientConfiguration(baseURL: "http://127.0.0.1:\(listener.port)"))
+        #expect(try await client.execute(.get, "/a").status == 200)
+        let error = await #expect(throws: HTTPClientError.self) {
+            try await client.execute(.post, "/b", body: Array("{}".utf8))
+        }
+        #expect(error?.code == .transfer)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(listener.received.count == 2, "the POST went once")
+        #expect(listener.connections == 1)
+    }
+
+    /// A server that answers before taking the whole request (413 for a body over its limit) and closes: the
+    /// caller gets the 413, not the broken pipe of the rest of its write.
+    @Test func anAnswerBeforeTheWholeBodyWasTakenIsTheAnswer() async throws {
+        let configure: (inout HTTPServerConfiguration) -> Void = { $0.maxBodyBytes = 1024 }
+        try await withTestServer(testRouter(), configure: configure) { server in
+            let client = client(for: server)
+            let body = [UInt8](repeating: UInt8(ascii: "a"), count: 16 << 20)
+            let response = try await client.execute(.post, "/echo", body: body)
+            #expect(response.status == 413)
+            #expect(try await client.execute(.get, "/hello").status == 200)
+        }
+    }
 }

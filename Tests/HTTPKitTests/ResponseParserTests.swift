@@ -96,3 +96,22 @@ import Testing
         #expect(parse([], close: true).1 == .error("empty reply from server"))
     }
 }
+
+/// Which base URLs the plain-HTTP client takes: addresses and localhost; a DNS name, https, user info or a
+/// malformed authority go to libcurl.
+@Suite struct PlainTargetTests {
+    @Test func addressesAndLocalhostOnly() {
+        let v4 = PlainTarget(baseURL: "http://127.0.0.1:8700/")
+        #expect(v4?.host == "127.0.0.1" && v4?.port == 8700 && v4?.authority == "127.0.0.1:8700" && v4?.prefix == "")
+        let v6 = PlainTarget(baseURL: "http://[::1]:9000/api")
+        #expect(v6?.host == "::1" && v6?.port == 9000 && v6?.prefix == "/api")
+        #expect(PlainTarget(baseURL: "http://localhost")?.port == 80)
+        for refused in [
+            "http://controller.example:8700", "https://127.0.0.1:8700", "http://user@127.0.0.1:1",
+            "http://127.0.0.1:99999", "http://127.0.0.1:x", "http://[::1", "http://", "http://127.0.0.1/a?b",
+            "http://127.0.0.1:1:2", "ftp://127.0.0.1",
+        ] {
+            #expect(PlainTarget(baseURL: refused) == nil, "\(refused)")
+        }
+    }
+}

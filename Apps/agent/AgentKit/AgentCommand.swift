@@ -1,6 +1,7 @@
 import ClusterCore
 public import CorralSupport
 import FoundationEssentials
+import HTTPKit
 import NodeProbe
 
 /// `corral-agent configure | start | probe | version`, parsed from `[String]` so tests can drive it.
@@ -274,15 +275,16 @@ public enum AgentCommand: Sendable, Equatable {
 }
 
 extension AgentCommand {
-    /// Whether the agent's configuration at `configPath` talks to its controller over https (or cannot be read:
-    /// then `start` says why, and loading libcurl early costs nothing more). Plain http needs no libcurl.
-    public static func endpointIsHTTPS(configPath: String) -> Bool {
+    /// Whether the agent's configuration at `configPath` talks to its controller through libcurl (https, or a
+    /// DNS name), or cannot be read (then `start` says why, and loading libcurl early costs nothing more).
+    /// Plain http to an address or localhost needs no libcurl.
+    public static func endpointNeedsLibcurl(configPath: String) -> Bool {
         guard
             let configuration = try? AgentConfiguration.load(
                 path: configPath,
                 environment: ProcessInfo.processInfo.environment
             )
         else { return true }
-        return !configuration.endpoint.hasPrefix("http://")
+        return HTTPClient.usesLibcurl(baseURL: configuration.endpoint)
     }
 }

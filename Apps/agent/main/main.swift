@@ -19,9 +19,9 @@ do {
     FileHandleOutput.stderr("corral-agent: \(error)\nrun corral-agent --help for usage\n")
     exit(2)
 }
-// A daemon talking https loads libcurl now, with one thread (curl_global_init); a failure shows at its first
-// request. Over plain http it never needs it (HTTPKit's own client), so it does not map it.
-if case .start(let configPath) = command, AgentCommand.endpointIsHTTPS(configPath: configPath) {
+// A daemon talking through libcurl (https, a DNS name) loads it now, with one thread (curl_global_init); a
+// failure shows at its first request. Plain http to an address needs none (HTTPKit's own client).
+if case .start(let configPath) = command, AgentCommand.endpointNeedsLibcurl(configPath: configPath) {
     HTTPKitRuntime.loadClient()
 }
 exit(await AgentCommand.run(command, log: StderrLog(component: "agent")))

@@ -67,7 +67,7 @@ extension ClusterState {
     /// After a commit: the allocations of every job it touched, put in the kept ledger again (released ones
     /// taken out). A job's holding changes only through its own events and their effects.
     func refreshHeld(after changes: ChangeSet) {
-        guard var kept = prepared, kept.nodes.tracksHeld else { return }
+        guard let kept = prepared, kept.nodes.tracksHeld else { return }
         var ids = Set<AllocationID>()
         var touched = Set<JobID>()
         func note(_ effect: LifecycleEffect) {
@@ -83,7 +83,17 @@ extension ClusterState {
         }
         changes.effects.forEach(note)
         for job in touched { ids.formUnion(kept.nodes.heldAllocations(of: job)) }
-        guard !ids.isEmpty else { return }
+        put(ids)
+    }
+
+    /// The kept allocations of these jobs put in again (a job that left memory).
+    func refreshHeld(of jobs: [JobID]) {
+        guard let kept = prepared, kept.nodes.tracksHeld else { return }
+        put(Set(jobs.flatMap { kept.nodes.heldAllocations(of: $0) }))
+    }
+
+    private func put(_ ids: Set<AllocationID>) {
+        guard var kept = prepared, kept.nodes.tracksHeld, !ids.isEmpty else { return }
         prepared = nil  // not copied on write below
         let now = clock.now()
         for id in ids { kept.nodes.setHeld(id, allocations[id].map(heldResources), now: now) }

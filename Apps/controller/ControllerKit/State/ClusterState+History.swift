@@ -20,6 +20,9 @@ extension ClusterState {
             guard let job = jobs[id], Self.leavesMemory(job) else { continue }
             jobs[id] = nil
             if let task = job.array { taskLeftMemory(job, of: task.array) }
+            // An allocation outliving its job's memory would now be read without the job (no owner, no
+            // end): the scheduler's kept ledger reads it so too, as a pass building it from scratch would.
+            refreshHeld(of: [id])
         }
         if finishedHead > 1024 && finishedHead * 2 > finishedOrder.count {
             finishedOrder.removeFirst(finishedHead)

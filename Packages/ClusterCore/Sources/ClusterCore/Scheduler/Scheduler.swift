@@ -19,11 +19,16 @@ public enum Scheduler {
 
     /// `plan` with node views and static fits kept across passes (issue 16): `prepared` must be of the
     /// snapshot's nodes, and comes back with the fits of the classes this pass met. The plan is the same.
+    /// Prepared nodes that keep the held allocations (`trackHeld`) are read instead of `snapshot.held`, which
+    /// must then be empty (checked in debug builds): the plan is the one the snapshot with those allocations
+    /// gives, except that an allocation giving neither its end nor its allocation time counts as allocated
+    /// when it was put in, not at this pass.
     public static func plan(
         _ snapshot: ClusterSnapshot,
         policy: SchedulingPolicy,
         prepared: inout PreparedNodes?
     ) -> Schedule {
+        assert(prepared?.tracksHeld != true || snapshot.held.isEmpty, "held allocations given twice")
         var planner = Planner(snapshot, policy: policy, prepared: prepared)
         defer { prepared = planner.prepared }
         // Protection (shortest-first) goes to jobs that could start now but for resources: not to one waiting

@@ -22,6 +22,10 @@ public final class HTTPClient: Sendable {
         plainTarget = configuration.plainHTTPWithoutCurl ? PlainTarget(baseURL: configuration.baseURL) : nil
     }
 
+    /// Whether requests to this base URL go through libcurl (https, or a DNS name) rather than HTTPKit's own
+    /// plain-HTTP client (an address or localhost over http://): a daemon that needs it loads it early.
+    public static func usesLibcurl(baseURL: String) -> Bool { PlainTarget(baseURL: baseURL) == nil }
+
     /// Performs one request on the calling thread. A non-2xx status is a response, not an error.
     public func send(
         _ method: HTTPMethod,

@@ -44,9 +44,22 @@ struct PlainTarget: Sendable {
         }
         let port = portPart.map { Int($0) } ?? 80
         guard !hostPart.isEmpty, let port, (1...65535).contains(port) else { return nil }
+        // Only an address or localhost (/etc/hosts): a DNS name goes to libcurl, whose lookup runs on a thread
+        // of its own within the connect timeout and is cached, where getaddrinfo here could block a heartbeat
+        // for the resolver's own retries.
+        guard Self.isLiteralOrLocal(String(hostPart)) else { return nil }
         host = String(hostPart)
         self.port = port
         self.authority = String(authority)
+    }
+}
+
+extension PlainTarget {
+    static func isLiteralOrLocal(_ host: String) -> Bool {
+        if host.lowercased() == "localhost" { return true }
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
     }
 }
 
@@ -123,6 +136,11 @@ extension HTTPClient {
         url: String
     ) throws(HTTPClientError) -> [UInt8] {
         let resource = target.prefix + (path.isEmpty || path.hasPrefix("/") ? path : "/" + path)
+        // A control character, space or non-ASCII byte in the path would end the request line early (a header
+        // or a second request smuggled in): refused as libcurl refuses such a URL.
+        guard !resource.utf8.contains(where: { $0 <= 32 || $0 >= 127 }) else {
+            throw HTTPClientError(code: .invalidURL, message: "the path has characters a URL cannot carry", url: url)
+        }
         var head = "\(transfer.method.rawValue) \(resource.isEmpty ? "/" : resource) HTTP/1.1\r\n"
         var outgoing = HTTPHeaders()
         outgoing.add("Host", target.authority)
@@ -162,11 +180,12 @@ extension HTTPClient {
         var result: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(target.host, String(target.port), &hints, &result)
         guard status == 0, result != nil else {
-            let error = HTTPClientError(
+            var error = HTTPClientError(
                 code: .couldNotConnect,
                 message: "Could not resolve host: \(target.host)",
                 url: url
             )
+            error.isConnectionFailure = true
             throw error
         }
         defer { freeaddrinfo(result) }
@@ -227,9 +246,11 @@ extension HTTPClient {
         var parser = ResponseParser(isHead: transfer.method == .head)
         let wasReused = connection.reused
         connection.reused = true
-        func broken(_ message: String) -> any Error {
+        // A connection failure (an idempotent request may be retried) unless part of the answer came: a body cut
+        // short is libcurl's PARTIAL_FILE, not a failure to connect.
+        func broken(_ message: String, connectionFailure: Bool = true) -> any Error {
             var error = HTTPClientError(code: .transfer, message: message, url: url)
-            error.isConnectionFailure = true
+            error.isConnectionFailure = connectionFailure
             return wasReused && !parser.sawBytes ? StaleConnection(error: error) : error
         }
         // What a cancelled or stopped stream returns: the response so far; the connection is not used again.
@@ -241,14 +262,18 @@ extension HTTPClient {
             HTTPClientError(code: .timedOut, message: "no complete response within \(transfer.timeout!)", url: url)
         }
         var sent = 0
-        while sent < request.count {
+        var writeFailure: String?
+        while sent < request.count && writeFailure == nil {
             let outcome: IOResult<Int>
             do {
                 outcome = try request.withUnsafeBytes { raw in
                     try Socket.write(connection.fd, UnsafeRawBufferPointer(rebasing: raw[sent...]))
                 }
             } catch {
-                throw broken("send failed: \(Self.reason(error))")
+                // The server may have answered and closed before taking the whole request (a 413 for a body
+                // over its limit): that answer, if it came, is the caller's, not the broken pipe.
+                writeFailure = "send failed: \(Self.reason(error))"
+                break
             }
             switch outcome {
             case .processed(let count): sent += count
@@ -266,13 +291,15 @@ extension HTTPClient {
             do {
                 outcome = try buffer.withUnsafeMutableBytes { raw in try Socket.read(connection.fd, into: raw) }
             } catch {
-                throw broken("recv failed: \(Self.reason(error))")
+                throw broken(writeFailure ?? "recv failed: \(Self.reason(error))")
             }
             let step: ResponseParser.Step
             switch outcome {
             case .processed(0):
                 step = parser.end()
-                if case .error(let message) = step { throw broken(message) }
+                if case .error(let message) = step {
+                    throw broken(writeFailure ?? message, connectionFailure: !parser.sawBytes)
+                }
             case .processed(let count):
                 step = parser.feed(buffer[..<count])
             case .wouldBlock:
@@ -296,7 +323,7 @@ extension HTTPClient {
             case .needMore: continue
             case .error(let message): throw HTTPClientError(code: .transfer, message: message, url: url)
             case .complete(let reusable):
-                if reusable {
+                if reusable && writeFailure == nil {
                     let limit = configuration.maxIdleHandles
                     idleConnections.withLock { if $0.count < limit { $0.append(connection) } }
                 }

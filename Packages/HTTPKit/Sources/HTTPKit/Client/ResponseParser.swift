@@ -32,6 +32,8 @@ struct ResponseParser {
     private var framing = Framing.head
     private var keepAlive = true
     private var fedAny = false
+    /// Where the search for the end of the head resumes.
+    private var scanned = 0
 
     init(isHead: Bool) { self.isHead = isHead }
 
@@ -69,9 +71,13 @@ struct ResponseParser {
         while true {
             switch framing {
             case .head:
-                guard let end = Self.headEnd(buffer) else {
+                guard let end = Self.headEnd(buffer, from: scanned) else {
+                    // The next search starts where this one could not have found the end: no rescan from the
+                    // front for every piece of a head that comes a few bytes at a time.
+                    scanned = max(0, buffer.count - 3)
                     return buffer.count > Self.maxHeadBytes ? .error("response headers over 64 KiB") : .needMore
                 }
+                scanned = 0
                 let head = buffer[..<end]
                 buffer.removeFirst(end + 4)
                 if let failure = parseHead(head) { return .error(failure) }
@@ -114,9 +120,9 @@ struct ResponseParser {
         }
     }
 
-    private static func headEnd(_ bytes: [UInt8]) -> Int? {
-        guard bytes.count >= 4 else { return nil }
-        for index in 0...(bytes.count - 4)
+    private static func headEnd(_ bytes: [UInt8], from start: Int) -> Int? {
+        guard bytes.count >= 4, start <= bytes.count - 4 else { return nil }
+        for index in start...(bytes.count - 4)
         where bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 && bytes[index + 3] == 10 {
             return index
         }
