@@ -27,7 +27,18 @@ bin="${CORRAL_BIN_DIR:-$(swift build -c release --show-bin-path)}"
 export HOME="$work/home"; mkdir -p "$HOME"
 figures="$work/figures.jsonl"; : >"$figures"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+# The agents' cgroups (under corral-bench-PID in each hierarchy, below wherever the agent itself runs) go too.
+remove_cgroups() {
+    find /sys/fs/cgroup -maxdepth 6 -type d -name "corral-bench-$$" 2>/dev/null | while read -r dir; do
+        find "$dir" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+    done
+}
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    [ "$(id -u)" = 0 ] && remove_cgroups
+    rm -rf "$work"
+}
 trap cleanup EXIT
 bench() { "$bin/corral-bench" "$@"; }
 ms_since() { echo "scale=3; ($(date +%s%N) - $1) / 1000000" | bc; }
