@@ -134,21 +134,18 @@ import Testing
     @Test func overdueEndsFreeTogetherAsWhenClampedFirst() {
         let node = Fixtures.node("a", cpus: 32)
         let now = Timestamp(milliseconds: 10_000_000)
+        func overdue(_ gpus: Range<Int>, cpus: Int, endedAgo seconds: Int) -> HeldResources {
+            HeldResources(
+                node: node.id,
+                gpuIndices: Array(gpus),
+                resources: Resources(gpus: gpus.count, cpus: cpus),
+                allocatedAt: now + .seconds(-7200),
+                expectedEnd: now + .seconds(-seconds)
+            )
+        }
         let held: [AllocationID: HeldResources] = [
-            AllocationID(job: JobID("x"), attempt: 1): HeldResources(
-                node: node.id,
-                gpuIndices: Array(0..<4),
-                resources: Resources(gpus: 4, cpus: 0),
-                allocatedAt: now + .seconds(-7200),
-                expectedEnd: now + .seconds(-100)
-            ),
-            AllocationID(job: JobID("y"), attempt: 1): HeldResources(
-                node: node.id,
-                gpuIndices: Array(4..<8),
-                resources: Resources(gpus: 4, cpus: 20),
-                allocatedAt: now + .seconds(-7200),
-                expectedEnd: now + .seconds(-50)
-            ),
+            AllocationID(job: JobID("x"), attempt: 1): overdue(0..<4, cpus: 0, endedAgo: 100),
+            AllocationID(job: JobID("y"), attempt: 1): overdue(4..<8, cpus: 20, endedAgo: 50),
         ]
         var prepared: PreparedNodes? = PreparedNodes([node])
         prepared?.trackHeld(held, policy: .standard, now: now)

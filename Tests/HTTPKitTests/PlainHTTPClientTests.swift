@@ -20,19 +20,7 @@ private final class ScriptedListener: Sendable {
 
     init(_ answers: [Answer]) throws {
         self.answers = Mutex(answers)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw TestFailure("listener: errno \(errno)") }
-        self.fd = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
+        (fd, port) = try loopbackListener()
         DispatchQueue(label: "scripted-listener").async { self.loop() }
     }
 
@@ -253,5 +241,28 @@ private final class ScriptedListener: Sendable {
             #expect(response.status == 413)
             #expect(try await client.execute(.get, "/hello").status == 200)
         }
+    }
+
+    /// Retries of an idempotent request follow libcurl's rule: a close before any answer is a connection failure
+    /// and is retried; a body cut short is not (part of the answer came).
+    @Test func aBodyCutShortIsNotRetriedAndAnEmptyReplyIs() async throws {
+        let short = try ScriptedListener([
+            .init(bytes: "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", close: true), .init(bytes: Self.ok),
+        ])
+        defer { short.stop() }
+        var configuration = HTTPClientConfiguration(baseURL: "http://127.0.0.1:\(short.port)")
+        configuration.maxRetries = 2
+        configuration.retryBaseDelay = .milliseconds(10)
+        let cut = try #require(throws: HTTPClientError.self) {
+            try HTTPClient(configuration: configuration).send(.get, "/")
+        }
+        #expect(cut.code == .transfer && cut.message.contains("before the response was complete"))
+        #expect(short.connections == 1, "not retried")
+
+        let empty = try ScriptedListener([.init(bytes: "", close: true), .init(bytes: Self.ok)])
+        defer { empty.stop() }
+        configuration.baseURL = "http://127.0.0.1:\(empty.port)"
+        #expect(try HTTPClient(configuration: configuration).send(.get, "/").status == 200)
+        #expect(empty.connections == 2, "retried once on a new connection")
     }
 }

@@ -164,3 +164,23 @@ struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+/// A listening TCP socket on 127.0.0.1 and an ephemeral port, for listeners that script a server's side.
+func loopbackListener() throws -> (fd: Int32, port: Int) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, $0, &length) == 0
+        }
+    }
+    guard fd >= 0, bound else {
+        let code = errno
+        if fd >= 0 { close(fd) }
+        throw TestFailure("listener: errno \(code)")
+    }
+    return (fd, Int(UInt16(bigEndian: address.sin_port)))
+}

@@ -47,9 +47,8 @@ extension ClusterState {
         } else {
             nodes = PreparedNodes(Array(self.nodes.values), keepingHeldOf: prepared?.nodes)
         }
-        if !nodes.tracksHeld || nodes.heldPolicy != settings.policy {
-            nodes.trackHeld(allHeld(), policy: settings.policy, now: now)
-        }
+        // From the first pass on; a pass under another policy rebuilds the kept state itself (`Planner.init`).
+        if !nodes.tracksHeld { nodes.trackHeld(allHeld(), policy: settings.policy, now: now) }
         #if DEBUG
         let kept = nodes.heldEntries
         let all = allHeld()
@@ -65,7 +64,9 @@ extension ClusterState {
     }
 
     /// After a commit: the allocations of every job it touched, put in the kept ledger again (released ones
-    /// taken out). A job's holding changes only through its own events and their effects.
+    /// taken out). A job's holding changes only through its own events and the effects that hold, stop or
+    /// release an allocation; a renewed lease or a redelivery changes nothing the scheduler reads, so a
+    /// heartbeat's renewals cost nothing here.
     func refreshHeld(after changes: ChangeSet) {
         guard let kept = prepared, kept.nodes.tracksHeld else { return }
         var ids = Set<AllocationID>()
@@ -73,8 +74,8 @@ extension ClusterState {
         func note(_ effect: LifecycleEffect) {
             switch effect {
             case .hold(let allocation): ids.insert(allocation.id)
-            case .release(let id), .stop(let id), .renewLease(let id), .redeliver(let id): ids.insert(id)
-            case .wake, .requestPass: break
+            case .release(let id), .stop(let id): ids.insert(id)
+            case .renewLease, .redeliver, .wake, .requestPass: break
             }
         }
         for outcome in changes.outcomes {

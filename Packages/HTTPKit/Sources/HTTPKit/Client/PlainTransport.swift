@@ -3,7 +3,7 @@ internal import LinuxSystem
 internal import Synchronization
 
 /// `HTTPClient` requests to an `http://` URL without libcurl (issue 16): loading libcurl and the thirty libraries
-/// it links was half of a `corral submit` (12 of its 24 ms). One blocking socket per request in flight, kept
+/// it links was half of a `corral submit`'s CPU samples (`perf`, docs/PERFORMANCE.md). One blocking socket per request in flight, kept
 /// alive for the next one (at most `maxIdleHandles` idle), each wait bounded by poll against the request's
 /// deadline; streams hand 2xx bodies to their sink as they come. https stays on libcurl.
 struct PlainTarget: Sendable {
