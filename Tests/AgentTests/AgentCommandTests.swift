@@ -33,9 +33,26 @@ import Testing
         ["configure", "--declare-gpus", "-1"], ["configure", "--declare-gpus", "lots"], ["configure", "--memory", "x"],
         ["configure", "--label", "novalue"], ["configure", "--endpoint"], ["configure", "stray"], ["start", "--bogus"],
         ["frobnicate"], ["probe", "--declare-gpus", "99999"], ["configure", "--cluster-token-file"],
+        ["update", "--bogus"], ["update", "--version"], ["update", "stray"],
+        ["update", "--rollback", "--version", "1"],
     ])
     func badCommandLinesAreRefused(arguments: [String]) {
         #expect(throws: ConfigurationFailure.self) { try AgentCommand.parse(arguments) }
+    }
+
+    @Test func updateTakesItsFlags() throws {
+        var expected = AgentCommand.UpdateOptions()
+        #expect(try AgentCommand.parse(["update"]) == .update(expected))
+        expected.version = "1.4.0"
+        expected.restart = true
+        expected.configPath = "/etc/corral/agent.toml"
+        #expect(
+            try AgentCommand.parse(["update", "--restart", "--version", "1.4.0", "--config", "/etc/corral/agent.toml"])
+                == .update(expected)
+        )
+        let rollback = try AgentCommand.parse(["update", "--rollback", "--restart"])
+        guard case .update(let options) = rollback else { return #expect(Bool(false)) }
+        #expect(options.rollback && options.restart && options.version == nil)
     }
 
     @Test func noArgumentsIsHelp() throws {

@@ -472,7 +472,7 @@ import Testing
         "0001-initial", "0002-revoked-nodes-and-token-use", "0003-usage-and-gpu-topology",
         "0004-stop-requests-and-agent-leases", "0005-unix-accounts-and-containment", "0006-gangs-and-arrays",
         "0007-retry-backoff", "0008-node-approval", "0009-preemption", "0010-job-hold", "0011-idempotency-keys",
-        "0012-jobs-by-time",
+        "0012-jobs-by-time", "0013-agent-builds",
     ]
 
     /// A database written by the first release (only 0001) opens in this one: the new columns appear with

@@ -39,7 +39,13 @@ struct APIFixture {
             accounting: Accounting(database: try ClusterDatabase(path: settings.databasePath), clock: clock),
             logs: try LogStore(directory: directory + "/logs"),
             settings: settings,
-            exec: ExecSessions(clock: clock)
+            exec: ExecSessions(clock: clock),
+            rollouts: AgentRollouts(
+                store: AgentBuildStore(dataDir: directory),
+                state: state,
+                clock: clock,
+                log: MemoryLog()
+            )
         )
         return APIFixture(api: api, state: state, credentials: credentials, clock: clock, directory: directory)
     }

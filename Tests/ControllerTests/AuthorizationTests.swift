@@ -19,10 +19,11 @@ import Testing
     }
 
     enum Outcome: Equatable, CustomStringConvertible {
-        case ok, unauthorized, forbidden, notFound, conflict
+        case ok, badRequest, unauthorized, forbidden, notFound, conflict
         var description: String {
             switch self {
             case .ok: "2xx"
+            case .badRequest: "400"
             case .conflict: "409"
             case .unauthorized: "401"
             case .forbidden: "403"
@@ -32,6 +33,7 @@ import Testing
         static func of(_ status: Int) -> Outcome? {
             switch status {
             case 200..<300: .ok
+            case 400: .badRequest
             case 401: .unauthorized
             case 403: .forbidden
             case 404: .notFound
@@ -117,6 +119,22 @@ import Testing
             ],
             "GET /v1/agents/join-check": [
                 .alice: .forbidden, .bob: .forbidden, .admin: .forbidden, .node: .forbidden, .cluster: .ok,
+            ],
+            // Agent builds: any agent (node or join token) and admins; none is published here, so a download is 404.
+            "GET /v1/agent-builds": [
+                .alice: .forbidden, .bob: .forbidden, .admin: .ok, .node: .ok, .cluster: .ok,
+            ],
+            "GET /v1/agent-builds/{sha256}": [
+                .alice: .forbidden, .bob: .forbidden, .admin: .notFound, .node: .notFound, .cluster: .notFound,
+            ],
+            // A rolling update: admins start and abort it, users look. No build is published here (400), no
+            // rollout has run (404) and none runs (409): the admin gets past authorization to those answers.
+            "POST /v1/agent-rollout": [
+                .alice: .forbidden, .bob: .forbidden, .admin: .badRequest, .node: .forbidden, .cluster: .forbidden,
+            ],
+            "GET /v1/agent-rollout": user(owner: .notFound, other: .notFound).merging([.admin: .notFound]) { $1 },
+            "POST /v1/agent-rollout/abort": [
+                .alice: .forbidden, .bob: .forbidden, .admin: .conflict, .node: .forbidden, .cluster: .forbidden,
             ],
             "POST /v1/agents/{node}/heartbeat": ownNode,
             "POST /v1/agents/{node}/status": ownNode,
@@ -252,6 +270,7 @@ import Testing
             }
             path = path.replacingOccurrences(of: "{node}", with: "node-1")
             path = path.replacingOccurrences(of: "{session}", with: "xnosuchsession")
+            path = path.replacingOccurrences(of: "{sha256}", with: String(repeating: "0", count: 64))
             path = path.replacingOccurrences(of: "/v1/allocations/{id}", with: "/v1/allocations/\(allocation)")
             path = path.replacingOccurrences(of: "/v1/nodes/{id}", with: "/v1/nodes/node-1")
             path = path.replacingOccurrences(of: "{id}", with: job)

@@ -22,6 +22,7 @@ public struct Agent: Sendable {
     let sampler: UsageSampler
     let jobs: JobTable
     let execRunner: ExecRunner
+    let updater: SelfUpdater
 
     public init(configuration: AgentConfiguration, log: any LogSink) {
         self.configuration = configuration
@@ -46,6 +47,7 @@ public struct Agent: Sendable {
             gpuProber: measured ? prober : nil,
             initialGPUs: measured ? GPUReports.from(inventory.gpus) : nil
         )
+        updater = SelfUpdater(configuration: configuration, log: log)
         execRunner = ExecRunner(node: configuration.nodeID, log: log, client: { await link.client })
         jobs = JobTable(
             configuration: configuration,
@@ -59,8 +61,10 @@ public struct Agent: Sendable {
         )
     }
 
-    /// Runs until SIGTERM or SIGINT. Jobs run under supervisors of their own and outlive the agent.
-    public func run() async throws {
+    /// Runs until SIGTERM or SIGINT (a stop) or SIGHUP (a restart). Jobs run under supervisors of their own
+    /// and outlive the agent.
+    public func run() async throws -> Exit {
+        _ = Self.executable  // its path now, before an update can replace it
         let lock = try AgentLock.acquire(configuration)
         defer { lock.release() }
         for warning in inventory.warnings { log.warning(warning) }
@@ -88,16 +92,23 @@ public struct Agent: Sendable {
         JobTable.makeDeviceMask(configuration.deviceMaskPath)
         await jobs.adopt()
         try await register()
-        await withTaskGroup(of: Void.self) { group in
+        let exit: Exit = await withTaskGroup(of: Void.self) { group in
             group.addTask { await heartbeats() }
             group.addTask { await polls() }
             group.addTask { await shipper.run() }
             group.addTask { [link] in await sampler.run { await link.settings.heartbeatInterval } }
             group.addTask { for await id in reporter.stops { await jobs.stop(id) } }
-            let signal = await Signals.wait()
-            log.info("received signal \(signal): stopping (running jobs keep running)")
+            let signal = await Signals.wait(for: [SIGTERM, SIGINT, SIGHUP])
+            if signal == SIGHUP {
+                log.info("received SIGHUP: restarting onto \(Self.executable) (running jobs keep running)")
+            } else {
+                log.info("received signal \(signal): stopping (running jobs keep running)")
+            }
             group.cancelAll()
+            return signal == SIGHUP ? .restart : .stop
         }
+        if exit == .restart { await jobs.stopZygote() }
+        return exit
     }
 
     // MARK: The loops
@@ -133,7 +144,8 @@ public struct Agent: Sendable {
             gpuTopology: inventory.gpuTopology,
             allocationLeaseMs: await link.heldLease.map { Int($0.milliseconds) },
             containment: containment.summary,
-            address: configuration.address
+            address: configuration.address,
+            agentBuild: Self.build
         )
     }
 
@@ -155,14 +167,17 @@ public struct Agent: Sendable {
                 healthy: problems.isEmpty,
                 message: problems.isEmpty ? nil : problems.joined(separator: "; "),
                 diskFree: diskFree,
-                allocationLeaseMs: await link.heldLease.map { Int($0.milliseconds) }
+                allocationLeaseMs: await link.heldLease.map { Int($0.milliseconds) },
+                updateError: await updater.pendingError
             )
             let answer = await link.heartbeat(request)
             late =
                 Monotonic.nanoseconds() - sentAt > Int64(await link.settings.heartbeatInterval.milliseconds) * 1_000_000
             switch answer {
             case .answered(let orders):
+                if request.updateError != nil { await updater.answered() }
                 for id in orders.stop { await jobs.stop(id, preempt: orders.preempt.contains(id)) }
+                if let order = orders.update { await updater.handle(order) }
             case .unknownNode:
                 log.warning("the controller no longer knows this node: registering again")
                 await registerAgain()
@@ -198,7 +213,8 @@ public struct Agent: Sendable {
         }
     }
 
-    /// This binary, which is also every job's supervisor.
+    /// This binary, which is also every job's supervisor: its path when the process started (a binary
+    /// replaced since by an update reads as "PATH (deleted)" in /proc/self/exe; the path is the new one's).
     static let executable: String = {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = buffer.withUnsafeMutableBufferPointer { pointer in
@@ -206,8 +222,16 @@ public struct Agent: Sendable {
                 readlink("/proc/self/exe", $0, pointer.count - 1)
             }
         }
-        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : CommandLine.arguments[0]
+        guard count > 0 else { return CommandLine.arguments[0] }
+        let path = String(decoding: buffer[..<count], as: UTF8.self)
+        return path.hasSuffix(" (deleted)") ? String(path.dropLast(" (deleted)".count)) : path
     }()
+
+    /// The SHA-256 of this binary, read once at start (about 10 ms for 15 MB): which build it is.
+    static let build: String? = AgentUpdate.sha256(of: "/proc/self/exe")
+
+    /// How `run` ended: a stop (SIGTERM, SIGINT) or a restart onto the installed binary (SIGHUP).
+    public enum Exit: Sendable { case stop, restart }
 }
 
 public enum AgentVersion {

@@ -11,10 +11,18 @@ public enum AgentCommand: Sendable, Equatable {
     case status(configPath: String)
     case stop(configPath: String)
     case preflight(configPath: String)
+    case update(UpdateOptions)
     case service(action: String, configPath: String, dryRun: Bool)
     case probe(json: Bool, declaredGPUs: Int?)
     case version
     case help
+
+    public struct UpdateOptions: Sendable, Equatable {
+        public var configPath: String = AgentConfiguration.defaultPath
+        public var version: String?
+        public var restart = false
+        public var rollback = false
+    }
 
     public struct ConfigureOptions: Sendable, Equatable {
         public var configPath: String = AgentConfiguration.defaultPath
@@ -51,6 +59,12 @@ public enum AgentCommand: Sendable, Equatable {
           status [--config FILE]      is the agent running, is the controller reachable, which jobs run
           stop [--config FILE]        stops the running agent (its jobs keep running; a restarted agent adopts them)
           preflight [--config FILE]   checks the node can run jobs; exit 1 when a required check fails
+          update [--version V] [--restart] [--config FILE]
+                                      installs the newest agent build the controller publishes (or V), checked by
+                                      SHA-256, keeping this one as corral-agent.previous; --restart restarts the
+                                      running agent onto it (its jobs keep running)
+          update --rollback [--restart]
+                                      puts corral-agent.previous back
           service install|uninstall|status [--dry-run]
                                       a systemd unit that restarts the agent on failure
           probe [--json] [--declare-gpus N]
@@ -127,6 +141,22 @@ public enum AgentCommand: Sendable, Equatable {
             case "stop": return .stop(configPath: path)
             default: return .preflight(configPath: path)
             }
+        case "update":
+            var options = UpdateOptions()
+            while let argument = try arguments.next() {
+                guard case .option(let flag) = argument, flag.hasPrefix("--") else { throw refused(argument) }
+                switch flag {
+                case "--config": options.configPath = try arguments.value(for: flag)
+                case "--version": options.version = try arguments.value(for: flag)
+                case "--restart": options.restart = true
+                case "--rollback": options.rollback = true
+                default: throw UsageError.unknownOption(flag, for: "update")
+                }
+            }
+            if options.rollback && options.version != nil {
+                throw UsageError("--rollback puts the previous binary back: give no --version with it")
+            }
+            return .update(options)
         case "service":
             guard let action = try arguments.nextWord(), ["install", "uninstall", "status"].contains(action) else {
                 throw UsageError("usage: corral-agent service install|uninstall|status [--dry-run] [--config FILE]")
@@ -196,13 +226,18 @@ public enum AgentCommand: Sendable, Equatable {
             return await AgentChecks.preflight(path: path)
         case .service(let action, let path, let dryRun):
             return AgentService.run(action, configPath: path, dryRun: dryRun)
+        case .update(let options):
+            return await AgentUpdate.command(options)
         case .start(let path):
             do {
                 let configuration = try AgentConfiguration.load(
                     path: path,
                     environment: ProcessInfo.processInfo.environment
                 )
-                try await Agent(configuration: configuration, log: log).run()
+                // SIGHUP: re-execute the binary now installed (an update); should that fail, go on as this one.
+                while try await Agent(configuration: configuration, log: log).run() == .restart {
+                    log.error("restart failed, running on as before: \(AgentRestart.reexec())")
+                }
                 return 0
             } catch {
                 FileHandleOutput.stderr("corral-agent: \(error)\n")

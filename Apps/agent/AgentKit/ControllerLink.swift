@@ -157,7 +157,7 @@ actor ControllerLink {
                 allocationLeaseMs: answer.allocationLeaseMs,
                 renewedAt: sentAt
             )
-            return .answered(StopOrders(stop: answer.stop, preempt: Set(answer.preempt ?? [])))
+            return .answered(StopOrders(stop: answer.stop, preempt: Set(answer.preempt ?? []), update: answer.update))
         } catch {
             return .failed("heartbeat failed: \(error)")
         }
@@ -203,9 +203,11 @@ actor ControllerLink {
 }
 
 /// What a heartbeat's answer asks to stop, and which of those are preempted (checkpoint signal first).
+/// A heartbeat's orders: allocations to stop (or preempt), and a rolling update's.
 struct StopOrders: Sendable {
     var stop: [String]
     var preempt: Set<String>
+    var update: AgentUpdateOrder?
 }
 
 /// A streamed body, gathered on the transfer's thread.

@@ -181,6 +181,9 @@ actor JobTable {
         follow(id, record, supervisor: supervisor, child: supervisor != nil)
     }
 
+    /// Ends the supervisor zygote (not the supervisors it started), before a restart.
+    func stopZygote() { zygote.stop() }
+
     /// What `corral exec` into the allocation needs: its plan and its running pid (nil when it does not run).
     func execContext(_ id: String) -> (LaunchPlan?, pid_t?) {
         guard let job = running[id], !job.ended, !job.stopping, let pid = job.pid else { return (nil, nil) }

@@ -112,6 +112,15 @@ struct ZygoteHandle {
         return false
     }
 
+    /// Closes the zygote's pipe, so it ends (its supervisors run on), and reaps it: before the agent re-executes
+    /// itself, which would otherwise leave it a zombie child the new image knows nothing of.
+    mutating func stop() {
+        guard pipe >= 0 else { return }
+        close(pipe)
+        pipe = -1
+        for _ in 0..<100 where waitpid(pid, nil, WNOHANG) == 0 { usleep(10_000) }
+    }
+
     private mutating func launch(executable: String, log: String) {
         if pipe >= 0 { close(pipe) }
         pipe = -1

@@ -21,7 +21,11 @@ do {
 }
 // A daemon talking through libcurl (https, a DNS name) loads it now, with one thread (curl_global_init); a
 // failure shows at its first request. Plain http to an address needs none (HTTPKit's own client).
-if case .start(let configPath) = command, AgentCommand.endpointNeedsLibcurl(configPath: configPath) {
-    HTTPKitRuntime.loadClient()
+if case .start(let configPath) = command {
+    _ = AgentRestart.inherited  // before the agent opens anything of its own
+    // SIGHUP restarts a running agent (`corral-agent update --restart`); until its handler is set, one that
+    // comes is dropped rather than ending the agent (the updater asks again).
+    signal(SIGHUP, SIG_IGN)
+    if AgentCommand.endpointNeedsLibcurl(configPath: configPath) { HTTPKitRuntime.loadClient() }
 }
 exit(await AgentCommand.run(command, log: StderrLog(component: "agent")))

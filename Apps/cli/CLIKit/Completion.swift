@@ -25,7 +25,10 @@ enum Completion {
         "logs": ["--follow", "--tail", "--rank", "--attempt"],
         "cancel": ["--yes"], "requeue": ["--hold"], "update": ["--time-limit", "--priority"],
         "exec": ["--rank", "--tty"], "drain": ["--reason"],
-        "nodes": ["show", "approve", "revoke", "--rejoin"],
+        "nodes": [
+            "show", "approve", "revoke", "--rejoin", "update", "--version", "--max-parallel", "--node", "--no-wait",
+            "--status", "--abort",
+        ],
         "tokens": ["create", "list", "revoke", "--user", "--unix-user", "--admin", "--expires"],
         "usage": ["--since", "--by", "--user"],
         "config": ["show", "set"],

@@ -115,6 +115,9 @@ enum Tables {
             "memory:    \(ByteSize.format(node.memoryUsed)) of \(ByteSize.format(node.memory)) in use",
             "last seen: \(node.lastHeartbeat)",
         ]
+        if let version = node.agentVersion {
+            lines.append("agent:     \(version)\(node.agentBuild.map { " (SHA-256 \($0.prefix(16))...)" } ?? "")")
+        }
         if let free = node.diskFree { lines.append("disk free: \(ByteSize.format(free)) (job logs)") }
         if let containment = node.containment { lines.append("jobs in:   \(containment)") }
         if let address = node.address { lines.append("address:   \(address) (gang jobs' MASTER_ADDR)") }
@@ -153,13 +156,13 @@ enum Tables {
 
     static func nodes(_ nodes: [NodeView]) -> String {
         render(
-            ["NODE", "STATUS", "GPUS", "GPU UTIL", "CPUS", "MEMORY", "LAST SEEN", "NOTE"],
+            ["NODE", "STATUS", "GPUS", "GPU UTIL", "CPUS", "MEMORY", "VERSION", "LAST SEEN", "NOTE"],
             nodes.map { node in
                 [
                     node.id, Self.status(node),
                     "\(node.gpusUsed)/\(node.gpus.count)", gpuUtilization(node), "\(node.cpusUsed)/\(node.cpus)",
-                    "\(ByteSize.format(node.memoryUsed))/\(ByteSize.format(node.memory))", node.lastHeartbeat,
-                    note(node),
+                    "\(ByteSize.format(node.memoryUsed))/\(ByteSize.format(node.memory))", node.agentVersion ?? "-",
+                    node.lastHeartbeat, note(node),
                 ]
             }
         )

@@ -132,13 +132,23 @@ public enum Files {
         mode: mode_t = 0o600,
         durable: Bool = true
     ) throws(Failure) {
+        try writeAtomically(path, bytes: Array(text.utf8), mode: mode, durable: durable)
+    }
+
+    /// `writeAtomically` of bytes. Durable, it also syncs the directory, so the rename survives a crash too.
+    public static func writeAtomically(
+        _ path: String,
+        bytes: [UInt8],
+        mode: mode_t = 0o600,
+        durable: Bool = true
+    ) throws(Failure) {
         let directory = parent(of: path)
         try makeDirectories(directory, mode: 0o700)
         let temporary = "\(path).tmp.\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw Failure("cannot write \(path): \(errorText())") }
         fchmod(fd, mode)
-        var bytes = Array(text.utf8)
+        var bytes = bytes
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
@@ -151,13 +161,54 @@ public enum Files {
             }
             offset += written
         }
-        if durable { fsync(fd) }
+        // A full disk can show only at the sync (delayed allocation): a durable write that did not reach the disk
+        // is an error, not a rename of half a file.
+        if durable && fsync(fd) != 0 {
+            let message = errorText()
+            close(fd)
+            unlink(temporary)
+            throw Failure("cannot write \(path): \(message)")
+        }
         close(fd)
         guard rename(temporary, path) == 0 else {
             let message = errorText()
             unlink(temporary)
             throw Failure("cannot write \(path): \(message)")
         }
+        if durable { syncDirectory(directory) }
+    }
+
+    /// fsync of a directory, so that names made or renamed in it survive a crash of the machine.
+    public static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+
+    /// The whole file, refusing one over `limit` bytes.
+    public static func readBytes(_ path: String, limit: Int) throws(Failure) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure("cannot read \(path): \(errorText())") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw Failure("cannot read \(path): \(errorText())") }
+        guard Int(info.st_size) <= limit else {
+            throw Failure("\(path) is larger than \(limit) bytes")
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeMutableBytes {
+                pread(fd, $0.baseAddress! + offset, $0.count - offset, off_t(offset))
+            }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                throw Failure("cannot read \(path): \(count < 0 ? errorText() : "it shrank while read")")
+            }
+            offset += count
+        }
+        return bytes
     }
 
     public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(Failure) {

@@ -66,7 +66,13 @@ public final class Controller: Sendable {
             accounting: Accounting(database: try ClusterDatabase(path: configuration.databasePath), clock: clock),
             logs: try LogStore(directory: configuration.dataDir + "/logs"),
             settings: configuration,
-            exec: ExecSessions(clock: clock)
+            exec: ExecSessions(clock: clock),
+            rollouts: AgentRollouts(
+                store: AgentBuildStore(dataDir: configuration.dataDir),
+                state: state,
+                clock: clock,
+                log: log
+            )
         )
         server = HTTPServer(configuration: serverConfiguration, responder: api.responder(log: log))
     }

@@ -4,6 +4,7 @@ public import CorralSupport
 public enum ControllerCommand {
     public static func main(_ arguments: [String], log: any LogSink) async -> Int32 {
         if arguments.first == "tls" { return TLSInit.main(Array(arguments.dropFirst())) }
+        if arguments.first == "agents" { return AgentBuildCommand.main(Array(arguments.dropFirst())) }
         if arguments.first == "rotate-join-token" { return JoinTokenRotation.main(Array(arguments.dropFirst())) }
         let configuration: ControllerConfiguration
         do {

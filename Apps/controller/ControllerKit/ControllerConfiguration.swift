@@ -85,6 +85,8 @@ public struct ControllerConfiguration: Sendable, Hashable {
                                  [--tls-cert FILE --tls-key FILE [--client-ca FILE] [--require-agent-certificate]]
                                  [--insecure] [--approve-nodes] [--default-unix-user ACCOUNT] [--root-users USER,...]
                corral-controller rotate-join-token [--data-dir DIR]
+               corral-controller agents publish FILE --version V [--arch ARCH] [--data-dir DIR]
+               corral-controller agents list [--json] [--data-dir DIR]
                corral-controller tls init DIR --host NAME [--host ...] [--ip ADDR ...] [--client NODE ...] [--force]
 
         Runs the Corral controller: the JSON API, the scheduler and the cluster's SQLite state.

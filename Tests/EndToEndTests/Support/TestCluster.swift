@@ -21,6 +21,8 @@ final class TestCluster: @unchecked Sendable {
     /// The address the controller listens on and everything else reaches it at (loopback unless a test puts
     /// it on an address of its own, such as one end of a veth pair).
     var host = "127.0.0.1"
+    /// The agent binary an agent runs where it is not the built one (by agent name): a copy an update replaces.
+    var agentExecutables: [String: String] = [:]
     /// The network namespace each agent started in one runs in (by agent name).
     private(set) var namespaces: [String: String] = [:]
     /// Every command line this cluster started (daemons and CLI runs), for the secrets-hygiene test.
@@ -154,7 +156,7 @@ final class TestCluster: @unchecked Sendable {
         }
         namespaces[name] = namespace
         agents[name] = try launch(
-            "corral-agent",
+            agentExecutables[name] ?? "corral-agent",
             ["start", "--config", config],
             log: root + "/\(name).log",
             namespace: namespace
@@ -168,7 +170,7 @@ final class TestCluster: @unchecked Sendable {
             agent.waitUntilExit()
         }
         agents[name] = try launch(
-            "corral-agent",
+            agentExecutables[name] ?? "corral-agent",
             ["start", "--config", root + "/\(name).toml"],
             log: root + "/\(name).log",
             namespace: namespaces[name]
@@ -211,7 +213,7 @@ final class TestCluster: @unchecked Sendable {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
         let process = Process()
-        let path = Self.binaries + "/" + binary
+        let path = binary.hasPrefix("/") ? binary : Self.binaries + "/" + binary
         if let namespace {
             let file = ["/run/netns/", "/var/run/netns/"].map { $0 + namespace }
                 .first { FileManager.default.fileExists(atPath: $0) }
@@ -239,7 +241,7 @@ final class TestCluster: @unchecked Sendable {
         env: [String: String] = [:],
         input: String? = nil
     ) async throws -> Result {
-        let path = Self.binaries + "/" + binary
+        let path = binary.hasPrefix("/") ? binary : Self.binaries + "/" + binary
         let environment = environment(env)
         commandLines.append([binary] + arguments)
         return try await offPool { try Self.runBlocking(path, arguments, environment, input: input) }

@@ -13,6 +13,8 @@ struct NodesCommand: CorralCommand {
         case revoke(node: String)
         /// Admits a node waiting for approval; `rejoin`: lets a registered node join again with the join token.
         case approve(node: String, rejoin: Bool)
+        /// A rolling update of the agents (`NodesCommand+Update.swift`).
+        case update(UpdateOptions)
     }
 
     var action = Action.list
@@ -29,13 +31,17 @@ struct NodesCommand: CorralCommand {
                 throw UsageError(usage)
             }
             return NodesCommand(action: .approve(node: node, rejoin: true))
+        case "update": return NodesCommand(action: .update(try UpdateOptions.parse(Array(words.dropFirst()))))
         case nil: return NodesCommand()
         default: throw UsageError(usage)
         }
     }
 
-    static let usage =
-        "usage: corral nodes | corral nodes show NODE | corral nodes approve NODE [--rejoin] | corral nodes revoke NODE"
+    static let usage = """
+        usage: corral nodes | corral nodes show NODE | corral nodes approve NODE [--rejoin] | corral nodes revoke NODE
+               corral nodes update [--version V] [--max-parallel N] [--node NODE ...] [--no-wait]
+               corral nodes update --status | --abort
+        """
 
     func run(_ context: CommandContext) async throws -> Int32 {
         let client = try context.client()
@@ -59,6 +65,8 @@ struct NodesCommand: CorralCommand {
                 ? "\(view.id) may join again with the cluster join token (its old node token is revoked)\n"
                 : "approved \(view.id): it takes work now\n"
             context.print(view, text: text)
+        case .update(let options):
+            return try await update(options, client: client, context: context)
         }
         return 0
     }

@@ -27,7 +27,12 @@ extension API {
         router.add(.post, "/v1/agents/{node}/heartbeat") { request in
             let node = try agent(request)
             let body = try decode(HeartbeatRequest.self, request)
-            return .json(WireJSON.encode(try await state.heartbeat(node: node, body)))
+            var answer = try await state.heartbeat(node: node, body)
+            answer.update = await rollouts.heartbeat(
+                node: node,
+                updateError: body.updateError.map { String($0.prefix(1000)) }
+            )
+            return .json(WireJSON.encode(answer))
         }
         router.add(.get, "/v1/agents/{node}/assignments") { request in
             let node = try agent(request)
@@ -152,6 +157,12 @@ extension API {
         }
         guard printable(body.hostname), body.gpus.allSatisfy({ printable($0.uuid) && printable($0.name) }) else {
             throw APIError.badRequest("hostname and GPU uuids and names must be printable, at most 256 bytes")
+        }
+        guard printable(body.agentVersion), body.agentVersion.utf8.count <= 64 else {
+            throw APIError.badRequest("must be printable, at most 64 bytes", field: "agent_version")
+        }
+        if let build = body.agentBuild, !AgentBuild.isSHA256(build) {
+            throw APIError.badRequest("must be a SHA-256 as 64 lowercase hex digits", field: "agent_build")
         }
         let node = NodeID(body.nodeId)
         let decision = RegistrationPolicy.decide(

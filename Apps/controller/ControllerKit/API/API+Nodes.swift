@@ -25,11 +25,12 @@ extension API {
         }
         router.add(.get, "/v1/nodes") { request in
             _ = try user(request)
-            return .json(WireJSON.encode(NodeListResponse(nodes: await state.nodeViews())))
+            return .json(WireJSON.encode(NodeListResponse(nodes: withPublishedVersions(await state.nodeViews()))))
         }
         router.add(.get, "/v1/nodes/{id}") { request in
             _ = try user(request)
-            return .json(WireJSON.encode(try await state.nodeView(NodeID(parameter(request, "id")))))
+            let view = try await state.nodeView(NodeID(parameter(request, "id")))
+            return .json(WireJSON.encode(withPublishedVersions([view])[0]))
         }
         router.add(.post, "/v1/nodes/{id}/drain") { request in
             let principal = try admin(request, "drain nodes")

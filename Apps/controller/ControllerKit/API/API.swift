@@ -14,6 +14,8 @@ struct API: Sendable {
     let logs: LogStore
     let settings: ControllerConfiguration
     let exec: ExecSessions
+    /// The rolling agent update (`API+AgentBuilds.swift`).
+    let rollouts: AgentRollouts
     /// HTTP requests and their durations, for /metrics (shared by every copy of this value).
     let httpMetrics = HTTPMetrics()
 
@@ -34,6 +36,8 @@ struct API: Sendable {
         addNodeRoutes(to: &router)
         addTokenRoutes(to: &router)
         addAgentRoutes(to: &router)
+        addAgentBuildRoutes(to: &router)
+        addRolloutRoutes(to: &router)
         addExecRoutes(to: &router)
         addUsageRoutes(to: &router)
         return router

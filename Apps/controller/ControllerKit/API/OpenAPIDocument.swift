@@ -4,5 +4,5 @@ enum OpenAPIDocument {
     static let json =
         "{" + head + #","paths":{"# + userPaths + "," + jobPaths + "," + agentPaths + #"},"components":{"#
         + sharedComponents
-        + #","schemas":"# + schemas + "}}"
+        + #","schemas":{"# + schemas + "," + moreSchemas + "}}}"
 }

@@ -111,7 +111,7 @@ extension Dashboard {
         <caption id="nodes-caption">Nodes</caption>
         <thead><tr id="nodes-head"><th scope="col">Node</th><th scope="col">Status</th><th scope="col">GPUs in use</th>
         <th scope="col">GPU utilization</th><th scope="col">CPUs in use</th><th scope="col">Memory in use</th>
-        <th scope="col">Last heartbeat</th><th scope="col">Note</th></tr></thead>
+        <th scope="col">Agent</th><th scope="col">Last heartbeat</th><th scope="col">Note</th></tr></thead>
         <tbody id="nodes"></tbody>
         </table>
         <p id="nodes-updated" class="quiet"></p>

@@ -64,7 +64,7 @@ extension Dashboard {
                 cellWith(link("#/nodes/" + enc(n.id), n.id, "node:" + n.id)),
                 stateCell(nodeStatus(n)), num(n.gpus_used + " of " + n.gpus.length), num(meanUtilization(n)),
                 num(n.cpus_used + " of " + n.cpus), num(bytes(n.memory_used) + " of " + bytes(n.memory)),
-                age(n.last_heartbeat), n.drain_reason || n.message || "",
+                n.agent_version || "", age(n.last_heartbeat), n.drain_reason || n.message || "",
               ];
               if (isAdmin()) cells.push(nodeActionButton(n, load));
               return row(cells);
@@ -188,7 +188,9 @@ extension Dashboard {
               ["CPUs in use", n.cpus_used + " of " + n.cpus], ["Memory in use", bytes(n.memory_used) + " of " + bytes(n.memory)],
               ["Disk free for logs", typeof n.disk_free === "number" ? bytes(n.disk_free) : ""],
               ["Labels", Object.entries(n.labels).map(([k, v]) => k + "=" + v).join(", ")],
-              ["Containment", n.containment], ["Last heartbeat", when(n.last_heartbeat) + " (" + age(n.last_heartbeat) + ")"],
+              ["Containment", n.containment],
+              ["Agent", n.agent_version ? n.agent_version + (n.agent_build ? " (SHA-256 " + n.agent_build.slice(0, 16) + "...)" : "") : ""],
+              ["Last heartbeat", when(n.last_heartbeat) + " (" + age(n.last_heartbeat) + ")"],
             ]);
             const byGPU = gpuJobs(id, jobs);
             fill($("node-gpus"), n.gpus.map((g) => row([

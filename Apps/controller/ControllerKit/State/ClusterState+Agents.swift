@@ -51,6 +51,8 @@ extension ClusterState {
         node.lastHeartbeat = now
         node.agentLease = .agentLease(reported: Self.lease(request.allocationLeaseMs), told: settings.allocationLease)
         node.containment = request.containment.map { String($0.prefix(200)) }
+        node.agentVersion = String(request.agentVersion.prefix(64))
+        node.agentBuild = request.agentBuild
         node.address = Self.nodeAddress(reported: request.address, peer: peer)
         if isNew { node.approved = !awaitingApproval }
         let rebooted = NodeLiveness.rebooted(previous: previousBoot, now: request.bootId)

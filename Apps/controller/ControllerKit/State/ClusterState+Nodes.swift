@@ -117,6 +117,8 @@ extension ClusterState {
             address: node.address
         )
         view.approved = node.approved ? nil : false
+        view.agentVersion = node.agentVersion
+        view.agentBuild = node.agentBuild
         return view
     }
 }

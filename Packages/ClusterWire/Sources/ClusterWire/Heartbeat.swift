@@ -10,6 +10,8 @@ public struct HeartbeatRequest: Codable, Hashable, Sendable {
     public var diskFree: Int64?
     /// The allocation lease the agent holds now (see `RegisterRequest.allocationLeaseMs`).
     public var allocationLeaseMs: Int?
+    /// Why the update a rollout asked for failed (`AgentUpdateOrder`): the old agent runs on.
+    public var updateError: String?
 
     public init(
         bootId: String?,
@@ -18,8 +20,10 @@ public struct HeartbeatRequest: Codable, Hashable, Sendable {
         healthy: Bool = true,
         message: String? = nil,
         diskFree: Int64? = nil,
-        allocationLeaseMs: Int? = nil
+        allocationLeaseMs: Int? = nil,
+        updateError: String? = nil
     ) {
+        self.updateError = updateError
         self.diskFree = diskFree
         self.allocationLeaseMs = allocationLeaseMs
         self.bootId = bootId
@@ -40,6 +44,8 @@ public struct HeartbeatResponse: Codable, Hashable, Sendable {
     public var heartbeatIntervalMs: Int
     public var allocationLeaseMs: Int?
     public var longPollSeconds: Int?
+    /// A rolling update's order to this node's agent.
+    public var update: AgentUpdateOrder?
 
     public init(
         stop: [String],

@@ -27,6 +27,11 @@ public struct NodeView: Codable, Hashable, Sendable {
     public var containment: String?
     /// The address gang jobs reach it at.
     public var address: String?
+    /// The version of the agent build it runs: the published version of that build (matched by SHA-256,
+    /// `corral-controller agents publish`), else what the agent binary says of itself.
+    public var agentVersion: String?
+    /// The SHA-256 of its agent binary.
+    public var agentBuild: String?
 
     public init(
         id: String,

@@ -12,6 +12,8 @@ public struct RegisterRequest: Codable, Hashable, Sendable {
     public var gpus: [GPUReport]
     public var labels: [String: String]
     public var agentVersion: String
+    /// The SHA-256 of the agent's own binary (64 lowercase hex digits): which published build it runs.
+    public var agentBuild: String?
     public var running: [RunningAllocation]
     /// `nvidia-smi topo -m` by GPU index (`NV18`, `PIX`, `SYS`...), where the node could tell.
     public var gpuTopology: [[String]]?
@@ -38,8 +40,10 @@ public struct RegisterRequest: Codable, Hashable, Sendable {
         gpuTopology: [[String]]? = nil,
         allocationLeaseMs: Int? = nil,
         containment: String? = nil,
-        address: String? = nil
+        address: String? = nil,
+        agentBuild: String? = nil
     ) {
+        self.agentBuild = agentBuild
         self.address = address
         self.containment = containment
         self.gpuTopology = gpuTopology

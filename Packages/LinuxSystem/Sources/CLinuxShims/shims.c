@@ -3,6 +3,8 @@
 #include "CLinuxShims.h"
 
 #include <pthread.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -72,3 +74,29 @@ int clinux_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, 
 }
 
 long clinux_getrandom(void *buffer, unsigned long length) { return getrandom(buffer, length, 0); }
+
+#ifndef CLINUX_CLOSE_RANGE_CLOEXEC
+#define CLINUX_CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+int clinux_reexec(const char *path, char *const argv[], const int *keep, int keep_count) {
+    if (syscall(436 /* SYS_close_range */, 3U, ~0U, CLINUX_CLOSE_RANGE_CLOEXEC) != 0) {
+        for (int fd = 3; fd < 65536; fd++) {
+            int flags = fcntl(fd, F_GETFD);
+            if (flags >= 0) fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+        }
+    }
+    for (int i = 0; i < keep_count; i++) {
+        int flags = fcntl(keep[i], F_GETFD);
+        if (flags >= 0) fcntl(keep[i], F_SETFD, flags & ~FD_CLOEXEC);
+    }
+    // The new image starts as a fresh one would: SIGTERM and SIGINT at their defaults (a handler's SIG_IGN
+    // would outlive the exec) and nothing blocked (the mask would too).
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, NULL);
+    extern char **environ;
+    return execve(path, argv, environ);
+}

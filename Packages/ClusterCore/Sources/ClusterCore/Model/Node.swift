@@ -58,6 +58,10 @@ public struct Node: Hashable, Sendable {
     public var agentLease: Duration?
     /// How its agent contains jobs ("cgroup v2", "none: not root"), as it last registered.
     public var containment: String?
+    /// What its agent binary says of itself (`corral-agent version`), and the SHA-256 of that binary, as it
+    /// last registered: which published build it runs (`corral-controller agents publish`).
+    public var agentVersion: String?
+    public var agentBuild: String?
     /// The address other nodes reach it at (its agent's `address` setting, else where its registration came
     /// from): gang jobs' `MASTER_ADDR` and node list.
     public var address: String?

@@ -169,15 +169,17 @@ public final class ClusterDatabase {
         try connection.run(
             """
             INSERT INTO nodes (id, hostname, cpus, memory, labels, status, drained, drain_reason, boot_id,
-                registered_at, last_heartbeat, revoked, gpu_topology, agent_lease_ms, containment, address, approved)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                registered_at, last_heartbeat, revoked, gpu_topology, agent_lease_ms, containment, address, approved,
+                agent_version, agent_build)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, cpus = excluded.cpus,
                 memory = excluded.memory, labels = excluded.labels, status = excluded.status,
                 drained = excluded.drained, drain_reason = excluded.drain_reason, boot_id = excluded.boot_id,
                 registered_at = excluded.registered_at, last_heartbeat = excluded.last_heartbeat,
                 revoked = excluded.revoked, gpu_topology = excluded.gpu_topology,
                 agent_lease_ms = excluded.agent_lease_ms, containment = excluded.containment,
-                address = excluded.address, approved = excluded.approved
+                address = excluded.address, approved = excluded.approved,
+                agent_version = excluded.agent_version, agent_build = excluded.agent_build
             """,
             [
                 .text(node.id.rawValue), .text(node.hostname), SQLValue(node.cpus), .integer(node.memory),
@@ -186,7 +188,7 @@ public final class ClusterDatabase {
                 .integer(node.lastHeartbeat.milliseconds), SQLValue(node.revoked),
                 SQLValue(try node.gpuTopology.map { links throws(StoreError) in try StoredSpec.encode(links) }),
                 SQLValue(node.agentLease?.milliseconds), SQLValue(node.containment), SQLValue(node.address),
-                SQLValue(node.approved),
+                SQLValue(node.approved), SQLValue(node.agentVersion), SQLValue(node.agentBuild),
             ]
         )
         try connection.run("DELETE FROM gpus WHERE node_id = ?", [.text(node.id.rawValue)])
@@ -237,6 +239,8 @@ public final class ClusterDatabase {
             node.containment = row.string("containment")
             node.address = row.string("address")
             node.approved = row.bool("approved") ?? true
+            node.agentVersion = row.string("agent_version")
+            node.agentBuild = row.string("agent_build")
             nodes.append(node)
         }
         return nodes

@@ -186,5 +186,13 @@ enum Schema {
                 CREATE INDEX jobs_by_owner ON jobs(user);
                 """
         ),
+        // Agent self-update (issue 20): which agent build each node runs, by version and SHA-256.
+        Migration(
+            id: "0013-agent-builds",
+            sql: """
+                ALTER TABLE nodes ADD COLUMN agent_version TEXT;
+                ALTER TABLE nodes ADD COLUMN agent_build TEXT;
+                """
+        ),
     ]
 }

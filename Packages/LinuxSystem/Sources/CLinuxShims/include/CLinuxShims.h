@@ -118,4 +118,9 @@ struct clinux_job_spawn {
 // failed (CLINUX_STAGE_*) and its errno (the child is reaped then).
 pid_t clinux_job_spawn(const struct clinux_job_spawn *spec, int *failed_stage, int *failed_errno);
 
+// Replaces the process's image with `path` (same pid, so a service manager sees no exit): every descriptor from
+// 3 up but those in `keep` (what the process inherited) is marked close-on-exec first, SIGTERM and SIGINT go
+// back to their defaults and no signal stays blocked. Returns only on failure (-1, errno set).
+int clinux_reexec(const char *path, char *const argv[], const int *keep, int keep_count);
+
 #endif

@@ -1,0 +1,219 @@
+import ClusterWire
+import CorralSupport
+import FoundationEssentials
+import Glibc
+import HTTPKit
+import LinuxSystem
+
+/// Self-update (issue 20): `corral-agent update [--version V] [--restart]` and `update --rollback`. The binary
+/// is replaced in place and the previous one kept beside it (`corral-agent.previous`); a running agent restarts
+/// onto the new one by re-executing itself (SIGHUP, `AgentRestart`), and its jobs, which run under supervisors
+/// of their own, are adopted by the new process as after any restart.
+///
+/// Nothing is replaced until the new binary is whole and proven: its size and SHA-256 match the published
+/// build, it is on disk (fsync), and it runs (`version`). Any failure leaves the installed binary as it was.
+enum AgentUpdate {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// What an update did.
+    enum Outcome: Equatable {
+        case installed(AgentBuild)
+        case alreadyInstalled(AgentBuild)
+    }
+
+    /// The architecture of this machine, as `uname -m` names it.
+    static var architecture: String {
+        var names = utsname()
+        uname(&names)
+        return withUnsafeBytes(of: names.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
+    /// The SHA-256 of a file (nil when it cannot be read): which build an installed binary is.
+    static func sha256(of path: String) -> String? {
+        (try? Files.readBytes(path, limit: 1 << 30)).map(Digest.sha256Hex)
+    }
+
+    /// Downloads the newest build published for this architecture (or `version`), checks it and installs it
+    /// over `executable`, keeping the binary it replaces as `executable.previous`.
+    static func install(
+        _ configuration: AgentConfiguration,
+        executable: String,
+        version: String?
+    ) async throws(Failure) -> Outcome {
+        let arch = architecture
+        let client = ControllerLink.makeClient(configuration, token: token(configuration), timeout: .seconds(600))
+        var query = "/v1/agent-builds?arch=\(arch)"
+        if let version {
+            guard AgentBuild.isValidVersion(version) else { throw Failure("'\(version.prefix(80))' is not a version") }
+            query += "&version=\(version)"
+        }
+        let listed: AgentBuildList
+        do {
+            let response = try await client.execute(.get, query)
+            guard response.status == 200 else {
+                throw Failure("the controller answered \(response.status): \(ErrorEnvelope.message(in: response.body))")
+            }
+            listed = try WireJSON.decode(AgentBuildList.self, from: response.body)
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw Failure("cannot ask \(configuration.endpoint) for agent builds: \(error)")
+        }
+        guard let build = listed.builds.first else {
+            throw Failure(
+                "no agent build \(version.map { "of version \($0) " } ?? "")is published for \(arch) "
+                    + "(corral-controller agents publish FILE --version V)"
+            )
+        }
+        if sha256(of: executable) == build.sha256 { return .alreadyInstalled(build) }
+        let bytes: [UInt8]
+        do {
+            let response = try await client.execute(.get, "/v1/agent-builds/\(build.sha256)")
+            guard response.status == 200 else {
+                throw Failure("the controller answered \(response.status): \(ErrorEnvelope.message(in: response.body))")
+            }
+            bytes = response.body
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw Failure("cannot download corral-agent \(build.version): \(error)")
+        }
+        guard Int64(bytes.count) == build.size else {
+            throw Failure(
+                "the download of corral-agent \(build.version) has \(bytes.count) bytes, not the \(build.size) "
+                    + "published: refused, the installed agent is unchanged"
+            )
+        }
+        let got = Digest.sha256Hex(bytes)
+        guard got == build.sha256 else {
+            throw Failure(
+                "the download of corral-agent \(build.version) has SHA-256 \(got), not the published "
+                    + "\(build.sha256): refused, the installed agent is unchanged"
+            )
+        }
+        let staged = Files.parent(of: executable) + "/.corral-agent.update"
+        do {
+            try Files.writeAtomically(staged, bytes: bytes, mode: 0o755)
+        } catch {
+            unlink(staged)
+            throw Failure("cannot write the new build beside \(executable): \(error); the installed agent is unchanged")
+        }
+        let checked = await Threads.run { Result { () throws(Failure) in try checkRuns(staged) } }
+        do throws(Failure) {
+            try checked.get()
+            try replace(executable, with: staged)
+        } catch {
+            unlink(staged)
+            throw error
+        }
+        return .installed(build)
+    }
+
+    /// Puts `executable.previous` back, keeping the binary it replaces as the new `.previous` (so a second
+    /// rollback undoes the first).
+    static func rollback(executable: String) throws(Failure) {
+        let previous = executable + ".previous"
+        guard Files.exists(previous) else {
+            throw Failure("there is no previous agent binary (\(previous)) to roll back to")
+        }
+        try checkRuns(previous)
+        let swap = executable + ".rollback"
+        unlink(swap)
+        guard link(executable, swap) == 0 else { throw Failure("cannot keep \(executable): \(errorText())") }
+        guard rename(previous, executable) == 0 else {
+            let reason = errorText()
+            unlink(swap)
+            throw Failure("cannot put back \(previous): \(reason)")
+        }
+        rename(swap, previous)
+        Files.syncDirectory(Files.parent(of: executable))
+    }
+
+    /// The new binary must run before it replaces the one that does: `version` within ten seconds.
+    static func checkRuns(_ path: String) throws(Failure) {
+        let result: CommandResult
+        do {
+            result = try CommandRunner.run(path, ["version"], timeout: .seconds(10))
+        } catch {
+            throw Failure("the new agent binary does not start: \(error); the installed agent is unchanged")
+        }
+        guard result.status == 0, result.stdout.hasPrefix("corral-agent ") else {
+            let said = (result.stderr + result.stdout).trimmingWhitespace().prefix(200)
+            throw Failure(
+                "the new agent binary does not start (`version` exited \(result.status)\(said.isEmpty ? "" : ": \(said)")); "
+                    + "the installed agent is unchanged"
+            )
+        }
+    }
+
+    /// `executable` becomes `staged`, atomically (it exists at every moment); the old one stays as `.previous`.
+    static func replace(_ executable: String, with staged: String) throws(Failure) {
+        let previous = executable + ".previous"
+        let keeping = previous + ".tmp"
+        unlink(keeping)
+        guard link(executable, keeping) == 0, rename(keeping, previous) == 0 else {
+            let reason = errorText()
+            unlink(keeping)
+            throw Failure("cannot keep the installed agent as \(previous): \(reason); it is unchanged")
+        }
+        guard rename(staged, executable) == 0 else {
+            throw Failure("cannot replace \(executable): \(errorText()); the installed agent is unchanged")
+        }
+        Files.syncDirectory(Files.parent(of: executable))
+    }
+
+    /// The node's own token when it has registered, else the join token.
+    static func token(_ configuration: AgentConfiguration) -> String {
+        let saved = (try? Files.readSecret(configuration.nodeTokenPath))?.trimmingWhitespace() ?? ""
+        return saved.isEmpty ? configuration.clusterToken : saved
+    }
+
+    static func errorText() -> String { String(cString: strerror(errno)) }
+}
+
+extension AgentUpdate {
+    /// `corral-agent update`: prints what it did; 0 when the binary is (or already was) the one asked for and,
+    /// with --restart, the running agent runs it.
+    static func command(_ options: AgentCommand.UpdateOptions) async -> Int32 {
+        let configuration: AgentConfiguration
+        do {
+            configuration = try AgentConfiguration.load(
+                path: options.configPath,
+                environment: ProcessInfo.processInfo.environment
+            )
+        } catch {
+            FileHandleOutput.stderr("corral-agent update: \(error)\n")
+            return 1
+        }
+        let executable = Agent.executable
+        do throws(Failure) {
+            if options.rollback {
+                try rollback(executable: executable)
+                FileHandleOutput.stdout("rolled back \(executable) to the previous binary\n")
+            } else {
+                switch try await install(configuration, executable: executable, version: options.version) {
+                case .installed(let build):
+                    FileHandleOutput.stdout(
+                        "installed corral-agent \(build.version) (SHA-256 \(build.sha256)) as \(executable); "
+                            + "the previous binary is \(executable).previous\n"
+                    )
+                case .alreadyInstalled(let build):
+                    FileHandleOutput.stdout("\(executable) is already corral-agent \(build.version)\n")
+                }
+            }
+            if options.restart {
+                let pid = try await AgentRestart.restartRunning(configuration, executable: executable)
+                FileHandleOutput.stdout("the agent (pid \(pid)) runs \(executable) now; its jobs kept running\n")
+            } else if !options.rollback {
+                FileHandleOutput.stdout("a running agent takes it when it restarts (corral-agent update --restart)\n")
+            }
+            return 0
+        } catch {
+            FileHandleOutput.stderr("corral-agent update: \(error)\n")
+            return 1
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import ClusterCore
+import ClusterWire
+import HTTPKit
+
+/// Agent self-update (issue 20): the builds published with `corral-controller agents publish`, for agents
+/// (their node token, or the join token for `corral-agent update` on a node not yet registered) and admins.
+extension API {
+    func addAgentBuildRoutes(to router: inout Router) {
+        router.add(.get, "/v1/agent-builds") { request in
+            try buildReader(request)
+            var builds = agentBuilds.list()
+            if let arch = request.query["arch"] {
+                guard AgentBuild.architectures.contains(arch) else {
+                    throw APIError.badRequest(
+                        "must be one of \(AgentBuild.architectures.joined(separator: ", "))",
+                        field: "arch"
+                    )
+                }
+                builds = builds.filter { $0.arch == arch }
+            }
+            if let version = request.query["version"] {
+                guard AgentBuild.isValidVersion(version) else {
+                    throw APIError.badRequest("is not a version (such as 1.4.0)", field: "version")
+                }
+                builds = builds.filter { $0.version == version }
+            }
+            return .json(WireJSON.encode(AgentBuildList(builds: builds)))
+        }
+        router.add(.get, "/v1/agent-builds/{sha256}") { request in
+            try buildReader(request)
+            let sha = parameter(request, "sha256")
+            guard AgentBuild.isSHA256(sha) else {
+                throw APIError.badRequest("must be a SHA-256 as 64 lowercase hex digits", field: "sha256")
+            }
+            guard let build = agentBuilds.build(sha256: sha) else {
+                throw APIError(.notFound, "unknown_build", "no agent build with SHA-256 \(sha) is published")
+            }
+            let bytes: [UInt8]
+            do {
+                bytes = try agentBuilds.binary(of: build)
+            } catch {
+                throw APIError(.internalServerError, "build_unreadable", "cannot read the build: \(error)")
+            }
+            return HTTPResponse(
+                status: .ok,
+                headers: HTTPHeaders([
+                    ("Content-Type", "application/octet-stream"), ("X-Corral-Build-Version", build.version),
+                ]),
+                body: bytes
+            )
+        }
+    }
+
+    /// The rolling update: start (admin), look (any user), abort (admin).
+    func addRolloutRoutes(to router: inout Router) {
+        router.add(.post, "/v1/agent-rollout") { request in
+            let principal = try admin(request, "update the agents")
+            let body = request.body.isEmpty ? RolloutRequest() : try decode(RolloutRequest.self, request)
+            let view = try await rollouts.start(body, by: principal.subject)
+            return .json(WireJSON.encode(view), status: .created)
+        }
+        router.add(.get, "/v1/agent-rollout") { request in
+            _ = try user(request)
+            guard let view = await rollouts.view() else {
+                throw APIError(.notFound, "no_rollout", "no agent rollout has run (corral nodes update starts one)")
+            }
+            return .json(WireJSON.encode(view))
+        }
+        router.add(.post, "/v1/agent-rollout/abort") { request in
+            let principal = try admin(request, "abort agent updates")
+            return .json(WireJSON.encode(try await rollouts.abort(by: principal.subject)))
+        }
+    }
+
+    var agentBuilds: AgentBuildStore { AgentBuildStore(dataDir: settings.dataDir) }
+
+    /// Agents (node or join token) and admins may read the builds; users may not (nothing of theirs is there).
+    func buildReader(_ request: HTTPRequest) throws(APIError) {
+        guard let principal = credentials.authenticate(request.bearerToken) else { throw .unauthorized }
+        switch principal.kind {
+        case .node: try checkCertificate(request, node: principal.subject)
+        case .cluster: break
+        default: guard principal.isAdmin else { throw .forbidden("only agents and admins read agent builds") }
+        }
+    }
+
+    /// Each node's version as the published version of the build it runs, where the controller has that build.
+    func withPublishedVersions(_ views: [NodeView]) -> [NodeView] {
+        let versions = Dictionary(agentBuilds.list().map { ($0.sha256, $0.version) }) { first, _ in first }
+        return views.map { view in
+            var view = view
+            if let build = view.agentBuild, let version = versions[build] { view.agentVersion = version }
+            return view
+        }
+    }
+}
