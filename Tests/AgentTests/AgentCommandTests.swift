@@ -88,6 +88,7 @@ import Testing
         configuration.cgroupParent = "corral/gpu-7"
         configuration.allowUncontained = true
         configuration.deviceDir = "/srv/dev"
+        configuration.updatePublicKey = "/etc/corral/update.pub"
         let path = try write(configuration.render())
         #expect(try AgentConfiguration.load(path: path, environment: [:]) == configuration)
     }
@@ -133,6 +134,7 @@ import Testing
         ("cluster_token = \"t\"\n[isolation]\ncgroup_parent = \"a b\"\n", "cgroup_parent"),
         ("cluster_token = \"t\"\n[isolation]\nallow_uncontained = \"yes\"\n", "allow_uncontained"),
         ("cluster_token = \"t\"\n[isolation]\ndevice_dir = \"dev\"\n", "device_dir"),
+        ("cluster_token = \"t\"\nupdate_public_key = \"update.pub\"\n", "update_public_key must be the absolute path"),
         ("cluster_token = \"t\"\n[isolation]\ncgroups = 1\n", "[isolation] cgroups"),
         ("cluster_token = \"t\"\nisolation = 1\n", "[isolation] must be a table"),
         ("cluster_token = \"t\"\nkill_grace_seconds = \"10s\"\n", "kill_grace_seconds"),

@@ -309,4 +309,69 @@ struct AgentUpdateTests {
         let busy = try await cluster.corral(["nodes", "update", "--abort"])
         #expect(busy.status != 0, "the failed rollout runs no longer: nothing to abort")
     }
+
+    /// `update_public_key`: a node installs only builds signed by the operator's Ed25519 key (made here with the
+    /// openssl command line, as an operator would).
+    @Test func aNodeWithAnUpdateKeyInstallsOnlyBuildsSignedByIt() async throws {
+        let (cluster, executable) = try await Self.cluster()
+        let keys = cluster.root + "/keys"
+        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
+        func openssl(_ arguments: [String]) throws {
+            let result = try TestCluster.runBlocking("/usr/bin/openssl", arguments, [:])
+            #expect(result.status == 0, "openssl \(arguments): \(result.stderr)")
+        }
+        for name in ["operator", "stranger"] {
+            try openssl(["genpkey", "-algorithm", "ed25519", "-out", "\(keys)/\(name).key"])
+            try openssl(["pkey", "-in", "\(keys)/\(name).key", "-pubout", "-out", "\(keys)/\(name).pub"])
+        }
+        let config = cluster.root + "/node.toml"
+        let settings = "update_public_key = \"\(keys)/operator.pub\"\n" + cluster.read(config) + "\n"
+        try settings.write(toFile: config, atomically: true, encoding: .utf8)
+        chmod(config, 0o600)
+        let original = try Self.sha256(executable)
+
+        func publish(_ version: String, signedBy key: String?) async throws -> TestCluster.Result {
+            let file = cluster.root + "/corral-agent-\(version)"
+            try Self.build(cluster, file, marker: version)
+            var arguments = ["agents", "publish", file, "--version", version, "--data-dir", cluster.dataDir]
+            if let key {
+                try openssl([
+                    "pkeyutl", "-sign", "-rawin", "-inkey", "\(keys)/\(key).key", "-in", file, "-out", file + ".sig",
+                ])
+                arguments += ["--signature", file + ".sig"]
+            }
+            return try await cluster.run("corral-controller", arguments)
+        }
+        #expect(try await publish("1.0.0", signedBy: nil).status == 0)
+        let unsigned = try await cluster.run(executable, ["update", "--version", "1.0.0", "--config", config])
+        #expect(unsigned.status == 1 && unsigned.stderr.contains("is not signed"), "\(unsigned.stderr)")
+        #expect(try await publish("2.0.0", signedBy: "stranger").status == 0)
+        let stranger = try await cluster.run(executable, ["update", "--version", "2.0.0", "--config", config])
+        #expect(stranger.status == 1 && stranger.stderr.contains("is not one by the key"), "\(stranger.stderr)")
+        #expect(try Self.sha256(executable) == original)
+
+        let signed = try await publish("3.0.0", signedBy: "operator")
+        #expect(signed.status == 0 && signed.stdout.contains("signed"), "\(signed.stderr)")
+        let update = try await cluster.run(
+            executable,
+            ["update", "--version", "3.0.0", "--restart", "--config", config]
+        )
+        #expect(update.status == 0, "\(update.stderr)")
+        try await waitUntil("the node reports the signed build", timeout: 30) {
+            try await Self.node(cluster)?.agentVersion == "3.0.0"
+        }
+
+        // A signature that is not 64 bytes is refused at publication.
+        let file = cluster.root + "/corral-agent-4.0.0"
+        try Self.build(cluster, file, marker: "4.0.0")
+        try Data(repeating: 7, count: 10).write(to: URL(fileURLWithPath: file + ".sig"))
+        let short = try await cluster.run(
+            "corral-controller",
+            [
+                "agents", "publish", file, "--version", "4.0.0", "--signature", file + ".sig", "--data-dir",
+                cluster.dataDir,
+            ]
+        )
+        #expect(short.status == 1 && short.stderr.contains("an Ed25519 signature has 64"), "\(short.stderr)")
+    }
 }

@@ -43,6 +43,9 @@ public struct AgentConfiguration: Sendable, Hashable {
     /// The address other nodes reach this one at (gang jobs' MASTER_ADDR and node list); nil: the address
     /// the controller sees the agent's registration come from.
     public var address: String?
+    /// An Ed25519 public key (PEM file): when set, `corral-agent update` installs only builds whose signature
+    /// it verifies (`corral-controller agents publish --signature`).
+    public var updatePublicKey: String?
 
     public init() {}
 
@@ -111,7 +114,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         let known: Set<String> = [
             "endpoint", "cluster_token", "node_id", "state_dir", "ca_file", "client_cert", "client_key", "gpus", "cpus",
             "memory", "labels",
-            "kill_grace_seconds", "nvidia_smi", "nvml", "containers", "isolation", "address",
+            "kill_grace_seconds", "nvidia_smi", "nvml", "containers", "isolation", "address", "update_public_key",
         ]
         for key in table.keys where !known.contains(key) {
             throw ConfigurationFailure("\(path): unknown setting '\(key)'")
@@ -130,6 +133,12 @@ public struct AgentConfiguration: Sendable, Hashable {
                 throw ConfigurationFailure("\(path): address must be a host name or an IP address")
             }
             address = value
+        }
+        if let value = try string("update_public_key") {
+            guard value.hasPrefix("/") else {
+                throw ConfigurationFailure("\(path): update_public_key must be the absolute path of a PEM public key")
+            }
+            updatePublicKey = value
         }
         if let value = try integer("cpus") { cpus = Int(value) }
         if let value = table["memory"] {
@@ -263,6 +272,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         if nvidiaSMI != "nvidia-smi" { table.set("nvidia_smi", .string(nvidiaSMI)) }
         if nvml != "libnvidia-ml.so.1" { table.set("nvml", .string(nvml)) }
         if let address { table.set("address", .string(address)) }
+        if let updatePublicKey { table.set("update_public_key", .string(updatePublicKey)) }
         if let cpus { table.set("cpus", .integer(Int64(cpus))) }
         if let memory { table.set("memory", .integer(memory)) }
         if let declaredGPUs {

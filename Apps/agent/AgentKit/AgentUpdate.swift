@@ -94,6 +94,7 @@ enum AgentUpdate {
                     + "\(build.sha256): refused, the installed agent is unchanged"
             )
         }
+        try checkSignature(bytes, of: build, configuration)
         let staged = Files.parent(of: executable) + "/.corral-agent.update"
         do {
             try Files.writeAtomically(staged, bytes: bytes, mode: 0o755)
@@ -110,6 +111,39 @@ enum AgentUpdate {
             throw error
         }
         return .installed(build)
+    }
+
+    /// With `update_public_key`, the build must carry a signature of its bytes by that key.
+    static func checkSignature(
+        _ bytes: [UInt8],
+        of build: AgentBuild,
+        _ configuration: AgentConfiguration
+    )
+        throws(Failure)
+    {
+        guard let keyPath = configuration.updatePublicKey else { return }
+        let key: String
+        do {
+            key = try Files.read(keyPath, limit: 16384)
+        } catch {
+            throw Failure("cannot read update_public_key: \(error); the installed agent is unchanged")
+        }
+        guard let text = build.signature, let signature = Data(base64Encoded: text).map({ [UInt8]($0) }) else {
+            throw Failure(
+                "corral-agent \(build.version) is not signed, and this node installs only builds signed by the key in "
+                    + "\(keyPath) (corral-controller agents publish --signature): refused, the installed agent is unchanged"
+            )
+        }
+        switch Signatures.verifyEd25519(publicKeyPEM: key, signature: signature, message: bytes) {
+        case .valid: return
+        case .invalid:
+            throw Failure(
+                "the signature of corral-agent \(build.version) is not one by the key in \(keyPath): refused, the "
+                    + "installed agent is unchanged"
+            )
+        case .unusableKey(let why):
+            throw Failure("update_public_key \(keyPath) is \(why); the installed agent is unchanged")
+        }
     }
 
     /// Puts `executable.previous` back, keeping the binary it replaces as the new `.previous` (so a second

@@ -8,7 +8,8 @@ import Glibc
 /// controller or not: it serves a published build from its next request on.
 enum AgentBuildCommand {
     static let usage = """
-        usage: corral-controller agents publish FILE --version V [--arch x86_64|aarch64] [--data-dir DIR] [--config FILE]
+        usage: corral-controller agents publish FILE --version V [--arch x86_64|aarch64] [--signature FILE.sig]
+                                                [--data-dir DIR] [--config FILE]
                corral-controller agents list [--json] [--data-dir DIR] [--config FILE]
         publish stores an agent binary (with its SHA-256) for agents to update to: corral-agent update, or
         corral nodes update for a rolling update of every node
@@ -25,6 +26,7 @@ enum AgentBuildCommand {
         var file: String?
         var version: String?
         var arch: String?
+        var signaturePath: String?
         var json = false
         var passed: [String] = []
         var index = 0
@@ -35,9 +37,13 @@ enum AgentBuildCommand {
         while index < rest.count {
             let argument = rest[index]
             switch argument {
-            case "--version", "--arch":
+            case "--version", "--arch", "--signature":
                 guard let given = value(argument) else { return refuse("\(argument) needs a value") }
-                if argument == "--version" { version = given } else { arch = given }
+                switch argument {
+                case "--version": version = given
+                case "--arch": arch = given
+                default: signaturePath = given
+                }
             case "--json": json = true
             case "--data-dir", "--config":
                 guard let given = value(argument) else { return refuse("\(argument) needs a value") }
@@ -71,8 +77,16 @@ enum AgentBuildCommand {
         }
         do {
             let bytes = try Files.readBytes(file, limit: AgentBuildStore.maximumSize)
+            let signature = try signaturePath.map { path throws(Files.Failure) in try Files.readBytes(path, limit: 4096)
+            }
             let clock = SystemClock()
-            let (build, new) = try store.publish(bytes, version: version, arch: arch, now: clock.now())
+            let (build, new) = try store.publish(
+                bytes,
+                version: version,
+                arch: arch,
+                signature: signature,
+                now: clock.now()
+            )
             // Run as root for a controller that runs as its own account: the builds stay readable to it.
             var info = stat()
             if stat(configuration.dataDir, &info) == 0 {
@@ -82,7 +96,7 @@ enum AgentBuildCommand {
             }
             FileHandleOutput.stdout(
                 (new ? "published" : "already published") + " corral-agent \(build.version) for \(build.arch) "
-                    + "(\(ByteSize.format(build.size)), SHA-256 \(build.sha256))\n"
+                    + "(\(ByteSize.format(build.size)), SHA-256 \(build.sha256)\(build.signature == nil ? "" : ", signed"))\n"
                     + "next: corral nodes update (every node, one at a time), or corral-agent update --restart on a node\n"
             )
             return 0

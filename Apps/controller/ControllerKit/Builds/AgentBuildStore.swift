@@ -1,6 +1,7 @@
 import ClusterCore
 import ClusterWire
 import CorralSupport
+import FoundationEssentials
 import Glibc
 import HTTPKit
 
@@ -58,10 +59,15 @@ struct AgentBuildStore: Sendable {
         _ bytes: [UInt8],
         version: String,
         arch requested: String?,
+        signature: [UInt8]? = nil,
         now: Timestamp
-    ) throws(Failure)
-        -> (build: AgentBuild, new: Bool)
-    {
+    ) throws(Failure) -> (build: AgentBuild, new: Bool) {
+        if let signature, signature.count != 64 {
+            throw Failure(
+                "the signature has \(signature.count) bytes: an Ed25519 signature has 64 (openssl pkeyutl -sign -rawin "
+                    + "-inkey KEY -in FILE -out FILE.sig)"
+            )
+        }
         guard AgentBuild.isValidVersion(version) else {
             throw Failure(
                 "--version '\(version.prefix(80))': use 1-64 letters, digits, '.', '_', '+' or '-', starting with a "
@@ -80,7 +86,20 @@ struct AgentBuildStore: Sendable {
             guard same.version == version else {
                 throw Failure("this binary is already published as version \(same.version)")
             }
-            return (same, false)
+            guard let signature, same.signature != Data(signature).base64EncodedString() else { return (same, false) }
+            // A signature added (or replaced) later: the same build, signed now.
+            var signed = same
+            signed.signature = Data(signature).base64EncodedString()
+            do {
+                try Files.writeAtomically(
+                    "\(directory)/\(sha)/build.json",
+                    WireJSON.encodePretty(signed) + "\n",
+                    mode: 0o644
+                )
+            } catch {
+                throw Failure("cannot store the signature: \(error)")
+            }
+            return (signed, true)
         }
         if let taken = published.first(where: { $0.version == version && $0.arch == arch }) {
             throw Failure(
@@ -93,7 +112,8 @@ struct AgentBuildStore: Sendable {
             arch: arch,
             sha256: sha,
             size: Int64(bytes.count),
-            publishedAt: WireTime.format(now)
+            publishedAt: WireTime.format(now),
+            signature: signature.map { Data($0).base64EncodedString() }
         )
         let staging = "\(directory)/.publish-\(sha.prefix(16))-\(getpid())"
         do {

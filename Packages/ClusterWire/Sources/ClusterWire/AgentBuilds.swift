@@ -9,8 +9,19 @@ public struct AgentBuild: Codable, Hashable, Sendable {
     public var sha256: String
     public var size: Int64
     public var publishedAt: String
+    /// The Ed25519 signature of the binary (base64), made by the operator's key (`openssl pkeyutl -sign
+    /// -rawin`): agents configured with `update_public_key` install only builds it verifies.
+    public var signature: String?
 
-    public init(version: String, arch: String, sha256: String, size: Int64, publishedAt: String) {
+    public init(
+        version: String,
+        arch: String,
+        sha256: String,
+        size: Int64,
+        publishedAt: String,
+        signature: String? = nil
+    ) {
+        self.signature = signature
         self.version = version
         self.arch = arch
         self.sha256 = sha256

@@ -21,6 +21,32 @@ static inline int copenssl_sha256(const void *data, size_t count, unsigned char 
     return EVP_Digest(data, count, out, &length, EVP_sha256(), NULL) == 1 && length == 32;
 }
 
+// An Ed25519 signature of `message` checked against a PEM public key (SubjectPublicKeyInfo, as `openssl pkey
+// -pubout` writes it). 1: valid; 0: not; -1: the key cannot be read; -2: the key is not an Ed25519 key.
+static inline int copenssl_verify_ed25519(const char *pem, size_t pem_length, const unsigned char *signature,
+                                          size_t signature_length, const unsigned char *message,
+                                          size_t message_length) {
+    BIO *bio = BIO_new_mem_buf(pem, (int)pem_length);
+    if (bio == NULL) return -1;
+    EVP_PKEY *key = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    if (key == NULL) {
+        ERR_clear_error();
+        return -1;
+    }
+    if (EVP_PKEY_base_id(key) != EVP_PKEY_ED25519) {
+        EVP_PKEY_free(key);
+        return -2;
+    }
+    EVP_MD_CTX *context = EVP_MD_CTX_new();
+    int valid = context != NULL && EVP_DigestVerifyInit(context, NULL, NULL, NULL, key) == 1
+                && EVP_DigestVerify(context, signature, signature_length, message, message_length) == 1;
+    EVP_MD_CTX_free(context);
+    EVP_PKEY_free(key);
+    ERR_clear_error();
+    return valid ? 1 : 0;
+}
+
 // MARK: - Server TLS context
 
 static inline int copenssl_ctx_set_min_tls12(SSL_CTX *ctx) {
