@@ -1,6 +1,7 @@
 import ClusterWire
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 /// Issue 20, agent self-update, with the real binaries: a build published on the controller, downloaded by the
@@ -373,5 +374,46 @@ struct AgentUpdateTests {
             ]
         )
         #expect(short.status == 1 && short.stderr.contains("an Ed25519 signature has 64"), "\(short.stderr)")
+    }
+
+    /// A node whose disk cannot hold the new binary, and a download shorter than the build: refused, nothing
+    /// left behind, the agent as it was. The binary lives on a tmpfs of the test's own (root only).
+    @Test(.enabled(if: Tmpfs.canMount, "needs root that may mount a tmpfs"))
+    func aFullDiskOrATruncatedDownloadLeavesTheAgentAsItWas() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        let bin = cluster.root + "/bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        let built = TestCluster.binaries + "/corral-agent"
+        let megabytes = (try FileManager.default.attributesOfItem(atPath: built)[.size] as? Int ?? 0) / (1 << 20) + 2
+        #expect(Tmpfs.mount(at: bin, size: "\(megabytes)m"))
+        defer { Tmpfs.unmount(bin) }
+        let executable = bin + "/corral-agent"
+        try FileManager.default.copyItem(atPath: built, toPath: executable)
+        cluster.agentExecutables["node"] = executable
+        try await cluster.startAgent("node", gpus: 1)
+        try await cluster.configureCLI()
+        let original = try Self.sha256(executable)
+        let config = cluster.root + "/node.toml"
+
+        let new = cluster.root + "/corral-agent-5.0.0"
+        try Self.build(cluster, new, marker: "5.0.0")
+        #expect(try await Self.publish(cluster, new, "5.0.0").status == 0)
+        let full = try await cluster.run(executable, ["update", "--restart", "--config", config])
+        #expect(full.status == 1)
+        #expect(full.stderr.contains("No space left on device") && full.stderr.contains("unchanged"), "\(full.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: bin) == ["corral-agent"], "no half-written file")
+        #expect(try Self.sha256(executable) == original)
+
+        // The published size is more than the controller sends: a download cut short.
+        let record = cluster.dataDir + "/agent-builds/\(try Self.sha256(new))/build.json"
+        var build = try JSONDecoder.wire.decode(AgentBuild.self, from: Data(contentsOf: URL(fileURLWithPath: record)))
+        build.size += 4096
+        try WireJSON.encodePretty(build).write(toFile: record, atomically: true, encoding: .utf8)
+        let short = try await cluster.run(executable, ["update", "--config", config])
+        #expect(short.status == 1 && short.stderr.contains("bytes, not the \(build.size) published"), "\(short.stderr)")
+        #expect(try Self.sha256(executable) == original)
+        #expect(cluster.agents["node"]?.isRunning == true)
+        #expect(try await Self.node(cluster)?.status == "READY")
     }
 }
