@@ -149,6 +149,52 @@ import Testing
             }
         ),
         Case(
+            name: "staging: STARTING with the copy's progress as its message",
+            start: { H.allocated(delivered: true) },
+            event: .staging(attempt: 1, progress: "/nfs/model: copying 200.0M"),
+            state: .starting,
+            edges: ["ALLOCATED>STARTING", "STARTING>STARTING"],
+            held: true,
+            check: { harness, outcome in
+                #expect(harness.job.message == "staging: /nfs/model: copying 200.0M")
+                #expect(outcome.records.map(\.reason).last == "staging: /nfs/model: copying 200.0M")
+            }
+        ),
+        Case(
+            name: "staging again: the message moves on, no new record",
+            start: {
+                var harness = H.starting()
+                harness.job.message = "staging: /nfs/model: copying 200.0M"
+                return harness
+            },
+            event: .staging(attempt: 1, progress: "/nfs/model: 120.0M of 200.0M copied"),
+            state: .starting,
+            edges: [],
+            held: true,
+            check: { harness, outcome in
+                #expect(harness.job.message == "staging: /nfs/model: 120.0M of 200.0M copied")
+                #expect(outcome.records.isEmpty)
+            }
+        ),
+        Case(
+            name: "a launch the node could not prepare (stage cache full): LOST, retried from the node-fault budget",
+            start: { H.starting() },
+            event: .ended(
+                attempt: 1,
+                AttemptEnd(.nodeFault, exit: JobExit(message: "stage-in: the stage cache has no room for 200.0M"))
+            ),
+            state: .queued,
+            edges: ["STARTING>LOST", "LOST>QUEUED"],
+            held: false,
+            check: { harness, outcome in
+                #expect(
+                    outcome.records[0].reason
+                        == "could not be launched on gpu-1: stage-in: the stage cache has no room for 200.0M"
+                )
+                #expect(harness.job.infraRetriesUsed == 1 && harness.job.retriesUsed == 0)
+            }
+        ),
+        Case(
             name: "an exit before any STARTING report: the missing steps are recorded",
             start: { H.allocated() },
             event: H.exited(0),

@@ -57,7 +57,15 @@ public struct Agent: Sendable {
             gpuIndices: inventory.gpus.map(\.index),
             reporter: reporter,
             shipper: shipper,
-            sampler: sampler
+            sampler: sampler,
+            stageCache: configuration.stageCacheDir.map {
+                StageCache(
+                    directory: $0,
+                    limit: configuration.stageCacheSize,
+                    roots: configuration.stageRoots,
+                    log: log
+                )
+            }
         )
     }
 
@@ -160,7 +168,7 @@ public struct Agent: Sendable {
             let diskFree = AgentChecks.freeBytes(configuration.logDir)
             var problems = AgentChecks.selfCheck(configuration, diskFree: diskFree)
             if await sampler.gpuQueryFailed { problems.append("the GPU query (NVML or nvidia-smi) failed or hung") }
-            let request = HeartbeatRequest(
+            var request = HeartbeatRequest(
                 bootId: bootID,
                 running: await jobs.runningReports(),
                 gpus: await sampler.latestGPUs,
@@ -170,6 +178,7 @@ public struct Agent: Sendable {
                 allocationLeaseMs: await link.heldLease.map { Int($0.milliseconds) },
                 updateError: await updater.pendingError
             )
+            request.stageCache = await jobs.stageCache?.report()
             let answer = await link.heartbeat(request)
             late =
                 Monotonic.nanoseconds() - sentAt > Int64(await link.settings.heartbeatInterval.milliseconds) * 1_000_000

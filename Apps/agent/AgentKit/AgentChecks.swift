@@ -156,6 +156,7 @@ enum AgentChecks {
             )
         }
         if let docker = configuration.docker { checks.append(dockerCheck(docker)) }
+        checks += stageChecks(configuration)
         FileHandleOutput.stdout(table(checks))
         return checks.contains { $0.required && !$0.ok } ? 1 : 0
     }

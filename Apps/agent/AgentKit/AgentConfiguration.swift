@@ -46,6 +46,10 @@ public struct AgentConfiguration: Sendable, Hashable {
     /// An Ed25519 public key (PEM file): when set, `corral-agent update` installs only builds whose signature
     /// it verifies (`corral-controller agents publish --signature`).
     public var updatePublicKey: String?
+    /// `[stage]`: the stage cache (`AgentConfiguration+Stage.swift`); no directory: the node stages nothing.
+    public var stageCacheDir: String?
+    public var stageCacheSize: Int64 = 0
+    public var stageRoots: [String] = []
 
     public init() {}
 
@@ -115,6 +119,7 @@ public struct AgentConfiguration: Sendable, Hashable {
             "endpoint", "cluster_token", "node_id", "state_dir", "ca_file", "client_cert", "client_key", "gpus", "cpus",
             "memory", "labels",
             "kill_grace_seconds", "nvidia_smi", "nvml", "containers", "isolation", "address", "update_public_key",
+            "stage",
         ]
         for key in table.keys where !known.contains(key) {
             throw ConfigurationFailure("\(path): unknown setting '\(key)'")
@@ -184,6 +189,7 @@ public struct AgentConfiguration: Sendable, Hashable {
             }
         }
         if let value = table["isolation"] { try applyIsolation(value, path: path) }
+        if let value = table["stage"] { try applyStage(value, path: path) }
         if let value = table["labels"] {
             guard case .table(let labels) = value else {
                 throw ConfigurationFailure("\(path): [labels] must be a table")
@@ -291,6 +297,7 @@ public struct AgentConfiguration: Sendable, Hashable {
             table.set("containers", .table(containers))
         }
         if let isolation = renderIsolation() { table.set("isolation", .table(isolation)) }
+        if let stage = renderStage() { table.set("stage", .table(stage)) }
         if !labels.isEmpty {
             var labelTable = TOMLTable()
             for (key, value) in labels.sorted(by: { $0.key < $1.key }) { labelTable.set(key, .string(value)) }

@@ -95,6 +95,7 @@ extension JobTable {
     func forget(_ id: String, _ record: JobRecord) async {
         running[id] = nil
         await sampler.forget(id)
+        await stageCache?.release(allocation: id)
         record.remove()
     }
 
@@ -150,6 +151,7 @@ extension JobTable {
                 continue
             }
             seen.insert(id)
+            if let keys = plan.stageKeys { await stageCache?.adopt(allocation: id, keys: keys) }
             await shipper.track(id)
             // The pid is learnt again by `follow`, which reports the job running (a no-op for the controller
             // unless the earlier agent died before it could say so).

@@ -35,6 +35,8 @@ actor JobTable {
     var seen: Set<String> = []
     var zygote = ZygoteHandle()
     var registryLoggedIn = false
+    /// The node's stage cache; nil where agent.toml has no [stage].
+    let stageCache: StageCache?
 
     init(
         configuration: AgentConfiguration,
@@ -44,8 +46,10 @@ actor JobTable {
         gpuIndices: [Int],
         reporter: Reporter,
         shipper: LogShipper,
-        sampler: UsageSampler
+        sampler: UsageSampler,
+        stageCache: StageCache? = nil
     ) {
+        self.stageCache = stageCache
         self.configuration = configuration
         self.log = log
         self.bootID = bootID
@@ -142,6 +146,7 @@ actor JobTable {
                 Result { () throws(LaunchError) in try LaunchPlan.make(spec, settings) }
             }
             .get()
+            if let stages = spec.stage, !stages.isEmpty { try await stageIn(stages, for: id, into: &plan) }
             if spec.image == nil, let hostfile = Hostfile.write(spec, account: plan.account) {
                 do {
                     try Files.writeAtomically(record.hostfilePath, hostfile, durable: false)
@@ -172,13 +177,38 @@ actor JobTable {
         } catch {
             running[id] = nil
             await shipper.forget(id)
+            await stageCache?.release(allocation: id)
             record.remove()
             log.warning("allocation \(id): launch failed: \(error)")
-            reporter.send(id, AllocationStatusRequest(phase: .launchFailed, message: "\(error)"))
+            var report = AllocationStatusRequest(phase: .launchFailed, message: "\(error)")
+            if let failure = error as? LaunchError, failure.nodeFault { report.nodeFault = true }
+            reporter.send(id, report)
             return
         }
         running[id]?.supervisor = supervisor
         follow(id, record, supervisor: supervisor, child: supervisor != nil)
+    }
+
+    /// Copies the job's stage sources into the node's cache (as the job's account) and tells the job where
+    /// they are: `CORRAL_STAGE_<NAME>` each, and `CORRAL_STAGE_DIR`, the cache. Kept in the plan for an agent
+    /// restarted while the job runs.
+    func stageIn(_ stages: [StageSource], for id: String, into plan: inout LaunchPlan) async throws(LaunchError) {
+        guard let stageCache else {
+            throw LaunchError("stage-in: this node has no stage cache ([stage] in its agent.toml)", nodeFault: true)
+        }
+        do {
+            let reporter = reporter
+            let (paths, keys) = try await stageCache.acquire(stages, account: plan.account, allocation: id) { text in
+                reporter.send(id, AllocationStatusRequest(phase: .staging, message: text))
+            }
+            for (name, path) in paths { plan.environment["CORRAL_STAGE_\(name)"] = path }
+            plan.environment["CORRAL_STAGE_DIR"] = stageCache.directory
+            plan.stageKeys = keys
+        } catch let failure as StageCache.Failure {
+            throw LaunchError("stage-in: \(failure)", nodeFault: failure.nodeFault)
+        } catch {
+            throw LaunchError("stage-in: \(error)", nodeFault: true)
+        }
     }
 
     /// Ends the supervisor zygote (not the supervisors it started), before a restart.

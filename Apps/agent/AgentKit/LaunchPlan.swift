@@ -30,12 +30,19 @@ struct LaunchPlan: Codable, Hashable, Sendable {
     /// The node's GPU device nodes the job was not given, hidden from it, and the file mounted over them.
     var hiddenDevices: [String]?
     var deviceMask: String?
+    /// The stage cache entries the job uses (`StageCache`).
+    var stageKeys: [String]?
 }
 
 /// Why a launch cannot go ahead, in words for the job's owner ("command not found: trian").
 struct LaunchError: Error, Sendable, CustomStringConvertible {
     let message: String
-    init(_ message: String) { self.message = message }
+    /// The node's fault, not the job's (`AllocationStatusRequest.nodeFault`).
+    var nodeFault = false
+    init(_ message: String, nodeFault: Bool = false) {
+        self.message = message
+        self.nodeFault = nodeFault
+    }
     var description: String { message }
 }
 

@@ -114,6 +114,16 @@ enum SpecFile {
         case "priority": request.priority = try int()
         case "env": request.env = try strings()
         case "labels": request.labels = try strings()
+        case "stage":
+            guard case .array(let items) = value else { throw bad("an array of \"SRC[:NAME]\" paths") }
+            var stages: [StageRequest] = []
+            for item in items {
+                guard case .string(let text) = item, let stage = try? StageSource.parse(text) else {
+                    throw bad("an array of \"SRC[:NAME]\" paths (absolute, NAME of A-Z, 0-9 and _)")
+                }
+                stages.append(StageRequest(source: stage.source, name: stage.name))
+            }
+            request.stage = stages
         case "depends_on":
             guard case .array(let items) = value else { throw bad("an array of job ids") }
             var ids: [String] = []
@@ -152,6 +162,7 @@ enum SpecFile {
         if let env = flags.env { merged.env = (merged.env ?? [:]).merging(env) { $1 } }
         if let labels = flags.labels { merged.labels = (merged.labels ?? [:]).merging(labels) { $1 } }
         if let dependsOn = flags.dependsOn { merged.dependsOn = (merged.dependsOn ?? []) + dependsOn }
+        if let stage = flags.stage { merged.stage = (merged.stage ?? []) + stage }
         if merged.cwd == nil { merged.cwd = Files.currentDirectory() }
         return merged
     }

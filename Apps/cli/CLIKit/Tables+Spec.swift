@@ -16,6 +16,7 @@ extension Tables {
         }
         if job.priority != 0 { lines.append(("priority", "\(job.priority)")) }
         if let notify = job.notify { lines.append(("notify", "\(notify) (when it starts, ends or is preempted)")) }
+        for stage in job.stage ?? [] { lines.append(("stage", "\(stage.source) -> $CORRAL_STAGE_\(stage.name)")) }
         if job.maxRetries > 0 {
             let used = max(0, job.attempts.filter { $0.state == "FAILED" }.count)
             lines.append(("retries", "up to \(job.maxRetries) for its own failures (\(used) failed attempts so far)"))

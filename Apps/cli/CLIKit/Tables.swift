@@ -120,6 +120,12 @@ enum Tables {
         }
         if let free = node.diskFree { lines.append("disk free: \(ByteSize.format(free)) (job logs)") }
         if let containment = node.containment { lines.append("jobs in:   \(containment)") }
+        if let cache = node.stageCache {
+            lines.append(
+                "stage cache: \(ByteSize.format(cache.used)) of \(ByteSize.format(cache.limit)), \(cache.entries) "
+                    + "copies (\(cache.inUse) in use)"
+            )
+        }
         if let address = node.address { lines.append("address:   \(address) (gang jobs' MASTER_ADDR)") }
         if let reason = node.drainReason { lines.append("drained:   \(reason)") }
         if let message = node.message { lines.append("unhealthy: \(message)") }

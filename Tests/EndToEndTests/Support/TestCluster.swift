@@ -134,7 +134,8 @@ final class TestCluster: @unchecked Sendable {
         cpus: Int = 8,
         extra: [String] = [],
         nvidiaSMI: String? = nil,
-        namespace: String? = nil
+        namespace: String? = nil,
+        tables: String? = nil
     ) async throws {
         let config = root + "/\(name).toml"
         let declare = nvidiaSMI == nil ? ["--declare-gpus", "\(gpus)"] : []
@@ -152,6 +153,11 @@ final class TestCluster: @unchecked Sendable {
             // NVML off: on a machine with a real driver the stand-in must still be the one asked.
             let settings = "nvidia_smi = \"\(nvidiaSMI)\"\nnvml = \"off\"\n" + read(config) + "\n"
             try settings.write(toFile: config, atomically: true, encoding: .utf8)
+            chmod(config, 0o600)
+        }
+        if let tables {
+            // TOML tables (such as [stage]) go after everything the configure command wrote.
+            try (read(config) + "\n" + tables + "\n").write(toFile: config, atomically: true, encoding: .utf8)
             chmod(config, 0o600)
         }
         namespaces[name] = namespace

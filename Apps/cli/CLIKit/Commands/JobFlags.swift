@@ -81,6 +81,11 @@ enum JobFlags {
                 let (key, text) = try reader.keyValue(for: flag)
                 request.labels = (request.labels ?? [:]).merging([key: text]) { $1 }
             case "--after": request.dependsOn = (request.dependsOn ?? []) + [try reader.value(for: flag)]
+            case "--stage":
+                let stage = try reader.value(for: flag, expecting: "SRC or SRC:NAME, an absolute path") { text in
+                    try? StageSource.parse(text)
+                }
+                request.stage = (request.stage ?? []) + [StageRequest(source: stage.source, name: stage.name)]
             default: throw UsageError.unknownOption(flag, for: "submit")
             }
         }

@@ -33,6 +33,9 @@ struct SubmitCommand: CorralCommand {
           --image IMAGE        run in a container image
           --label KEY=VALUE    run only on nodes with this label (repeatable)
           --after JOB          run after this job succeeds (repeatable)
+          --stage SRC[:NAME]   copy SRC (a file or directory the node reads, e.g. on NFS) to the node's stage
+                               cache before the job starts; the job finds it at $CORRAL_STAGE_NAME
+                               (NAME: SRC's last component in capitals unless given; repeatable)
           -f, --file FILE      read the spec from a TOML file; flags override it
           --wait               wait for the job to end and exit with its exit code
 

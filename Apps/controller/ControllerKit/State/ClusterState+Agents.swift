@@ -129,6 +129,14 @@ extension ClusterState {
         node.status = request.healthy ? .ready : .unhealthy
         node.healthMessage = request.healthy ? nil : String((request.message ?? "unhealthy").prefix(500))
         node.diskFreeBytes = request.diskFree.map { max($0, 0) }
+        stageCaches[id] = request.stageCache.map {
+            StageCacheReport(
+                used: max($0.used, 0),
+                limit: max($0.limit, 0),
+                entries: max($0.entries, 0),
+                inUse: max($0.inUse, 0)
+            )
+        }
         for report in request.gpus ?? [] {
             guard let index = node.gpus.firstIndex(where: { $0.index == report.index }) else { continue }
             node.gpus[index].healthy = report.healthy

@@ -119,6 +119,7 @@ extension ClusterState {
         view.approved = node.approved ? nil : false
         view.agentVersion = node.agentVersion
         view.agentBuild = node.agentBuild
+        view.stageCache = stageCaches[node.id]
         return view
     }
 }

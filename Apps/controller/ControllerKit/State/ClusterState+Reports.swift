@@ -87,6 +87,7 @@ extension ClusterState {
             gangNodes: gangNodes
         )
         launch.checkpointSignal = job.spec.checkpointSignal?.description
+        launch.stage = job.spec.stage.isEmpty ? nil : job.spec.stage
         return launch
     }
 
@@ -172,9 +173,14 @@ extension ClusterState {
         let event: LifecycleEvent
         switch report.phase {
         case .starting: event = .accepted(attempt: id.attempt, rank: id.rank)
+        case .staging: event = .staging(attempt: id.attempt, progress: message ?? "", rank: id.rank)
         case .running: event = .started(attempt: id.attempt, pid: report.pid ?? 0, rank: id.rank)
         case .launchFailed:
-            let end = AttemptEnd(.launchFailed, exit: exit, usage: report.usage?.usage)
+            let end = AttemptEnd(
+                report.nodeFault == true ? .nodeFault : .launchFailed,
+                exit: exit,
+                usage: report.usage?.usage
+            )
             event = .ended(attempt: id.attempt, end, rank: id.rank)
         case .exited:
             let kind: AttemptEnd.Kind = report.fenced == true ? .fenced : .exited

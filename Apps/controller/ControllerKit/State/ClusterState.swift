@@ -68,6 +68,8 @@ actor ClusterState {
     var nodesVersion = 0
     /// Each node's GPU utilization over the last hour, from its heartbeats (memory only).
     var utilization: [NodeID: UtilizationHistory] = [:]
+    /// Each node's stage cache as its last heartbeat reported it (memory only: the next heartbeat says again).
+    var stageCaches: [NodeID: StageCacheReport] = [:]
     /// Why the last write failed for want of space, until a write succeeds again (`/healthz` says it).
     var storageFault: String?
 

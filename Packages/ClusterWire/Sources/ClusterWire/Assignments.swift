@@ -1,3 +1,5 @@
+public import ClusterCore
+
 /// What the agent needs to start one allocation.
 public struct LaunchSpec: Codable, Hashable, Sendable {
     public var allocationId: String
@@ -23,6 +25,8 @@ public struct LaunchSpec: Codable, Hashable, Sendable {
     /// job's hostfile). The rank variables themselves (`RANK`, `MASTER_ADDR`...) are in `env`.
     public var rank: Int?
     public var gangNodes: [String]?
+    /// Sources to copy into the node's stage cache before the job starts (`--stage`).
+    public var stage: [StageSource]?
 
     public init(
         allocationId: String,

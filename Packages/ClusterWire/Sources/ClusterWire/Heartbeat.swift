@@ -12,6 +12,8 @@ public struct HeartbeatRequest: Codable, Hashable, Sendable {
     public var allocationLeaseMs: Int?
     /// Why the update a rollout asked for failed (`AgentUpdateOrder`): the old agent runs on.
     public var updateError: String?
+    /// Its stage cache, where it has one.
+    public var stageCache: StageCacheReport?
 
     public init(
         bootId: String?,

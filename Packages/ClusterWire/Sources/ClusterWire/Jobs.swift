@@ -35,6 +35,8 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
     public var hold: Bool?
     /// An http(s) URL the controller posts the job's start, end and preemption to.
     public var notify: String?
+    /// Copied to the node before the job starts (`StageRequest`).
+    public var stage: [StageRequest]?
 
     public init(command: [String]) { self.command = command }
 
@@ -57,6 +59,7 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         priority = spec.priority
         labels = spec.labels.isEmpty ? nil : spec.labels
         dependsOn = spec.dependsOn.isEmpty ? nil : spec.dependsOn.map(\.rawValue)
+        stage = spec.stage.isEmpty ? nil : spec.stage.map { StageRequest(source: $0.source, name: $0.name) }
         if spec.isGang {
             nodes = spec.nodes
             (gpusPerNode, cpusPerNode, memoryPerNode) = (gpus, cpus, memory)
@@ -68,13 +71,13 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         "name", "command", "cwd", "env", "queue", "gpus", "gpuType", "gpuMemory", "cpus", "memory", "image",
         "timeLimit", "killGrace", "checkpointSignal",
         "maxRetries", "priority", "labels", "dependsOn", "nodes", "gpusPerNode", "cpusPerNode", "memoryPerNode",
-        "array", "hold", "notify",
+        "array", "hold", "notify", "stage",
     ]
 
     private enum CodingKeys: String, CodingKey {
         case name, command, cwd, env, queue, gpus, gpuType, gpuMemory, cpus, memory, image, timeLimit, maxRetries
         case priority, killGrace, checkpointSignal
-        case labels, dependsOn, nodes, gpusPerNode, cpusPerNode, memoryPerNode, array, hold, notify
+        case labels, dependsOn, nodes, gpusPerNode, cpusPerNode, memoryPerNode, array, hold, notify, stage
     }
 
     public init(from decoder: any Decoder) throws {
@@ -113,6 +116,7 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         array = try c.decodeIfPresent(String.self, forKey: .array)
         hold = try c.decodeIfPresent(Bool.self, forKey: .hold)
         notify = try c.decodeIfPresent(String.self, forKey: .notify)
+        stage = try c.decodeIfPresent([StageRequest].self, forKey: .stage)
     }
 
     /// The spec this request asks for, with the defaults of DESIGN.md filled in, validated.
@@ -154,6 +158,9 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
             spec.checkpointSignal = signal
         }
         if let notify { spec.notify = try NotifyURL.parse(notify) }
+        spec.stage = (stage ?? []).map {
+            StageSource(source: $0.source, name: $0.name ?? StageSource.defaultName(for: $0.source))
+        }
         try spec.validate()
         return spec
     }
@@ -281,6 +288,8 @@ public struct JobView: Codable, Hashable, Sendable {
     public var idle: IdleView?
     /// Where its notifications go, its path elided (`https://hooks.example.com/…`).
     public var notify: String?
+    /// What it stages to its node before it starts (`--stage`).
+    public var stage: [StageSource]?
 
     public init(_ job: Job) {
         let current = job.currentAttempt
@@ -290,11 +299,15 @@ public struct JobView: Codable, Hashable, Sendable {
         unixUser = job.unixUser
         queue = job.spec.queue
         state = job.state.rawValue
-        reason = job.state == .queued ? job.pendingReason?.rawValue : nil
+        reason =
+            job.state == .queued
+            ? job.pendingReason?.rawValue
+            : job.state == .starting && job.message?.hasPrefix("staging: ") == true ? "Staging" : nil
         preemptions = job.preemptions > 0 ? job.preemptions : nil
         hold = job.state == .queued ? job.hold.map(HoldView.init) : nil
         idle = job.state == .running ? job.idle.map(IdleView.init) : nil
         notify = job.spec.notify?.redacted
+        stage = job.spec.stage.isEmpty ? nil : job.spec.stage
         message = job.message
         node = current?.node.rawValue
         gpuIndices = current?.gpuIndices ?? []

@@ -32,6 +32,8 @@ public struct NodeView: Codable, Hashable, Sendable {
     public var agentVersion: String?
     /// The SHA-256 of its agent binary.
     public var agentBuild: String?
+    /// Its stage cache, as its last heartbeat reported it.
+    public var stageCache: StageCacheReport?
 
     public init(
         id: String,

@@ -1,7 +1,8 @@
 /// `POST /v1/allocations/{id}/status`. Idempotent: the same report twice is one transition.
 public struct AllocationStatusRequest: Codable, Hashable, Sendable {
     public enum Phase: String, Codable, Hashable, Sendable {
-        case starting, running, exited
+        /// `staging`: the agent copies the job's stage sources (`message`: the progress); STARTING.
+        case starting, staging, running, exited
         case launchFailed = "launch_failed"
     }
     public var phase: Phase
@@ -14,6 +15,9 @@ public struct AllocationStatusRequest: Codable, Hashable, Sendable {
     /// for longer than the allocation lease): not the job's fault, so it is retried from the infrastructure
     /// budget.
     public var fenced: Bool?
+    /// With `launch_failed`: the node could not prepare the launch (its stage cache is full, a stage source is
+    /// not mounted there), so the job goes back to the queue from the infrastructure budget.
+    public var nodeFault: Bool?
     /// The final account of what the job used (exit reports).
     public var usage: UsageReport?
     /// The kernel killed a process of the job at its cgroup's memory limit.

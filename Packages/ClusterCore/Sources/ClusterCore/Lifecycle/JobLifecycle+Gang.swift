@@ -292,7 +292,7 @@ extension JobLifecycle {
         }
         guard let cause, !exit.timedOut else { return exited(&draft, number, exit) }
         switch cause.endKind {
-        case .fenced?, nil:
+        case .fenced?, .nodeFault?, nil:
             if state == .allocated {
                 return launchGivenBack(&draft, number, reason: exit.message ?? "a rank's launch was lost")
             }
@@ -338,6 +338,7 @@ extension JobLifecycle {
         switch run.endKind {
         case .launchFailed?: "failed to launch: \(run.exit?.message ?? "unknown error")"
         case .fenced?: "was fenced: \(run.exit?.message ?? "its agent could not renew the lease")"
+        case .nodeFault?: "could not be launched by its node: \(run.exit?.message ?? "a fault of the node")"
         case .exited?: "ended (\(JobStateMachine.describe(run.exit ?? JobExit())))"
         case nil: "is gone: \(run.exit?.message ?? "no report")"
         }

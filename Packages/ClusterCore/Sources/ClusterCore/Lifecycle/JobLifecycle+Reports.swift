@@ -7,6 +7,22 @@ extension JobLifecycle {
         if draft.job.state.isPlaced { draft.effect(.renewLease(AllocationID(job: draft.job.id, attempt: attempt))) }
     }
 
+    /// STARTING while its node stages its sources: the first report is an event ("staging: ..."), the next
+    /// ones only the message (the copy's progress, in `corral show`); `started` replaces it.
+    static func staging(_ draft: inout LifecycleDraft, attempt: Int, progress: String) {
+        accepted(&draft, attempt: attempt)
+        guard draft.job.liveAttempt?.number == attempt, draft.job.state == .starting else { return }
+        let message = "staging: \(progress.prefix(300))"
+        if draft.job.message?.hasPrefix("staging: ") == true {
+            guard draft.job.message != message else { return }
+            draft.job.message = message
+            draft.job.updatedAt = draft.now
+            draft.markChanged()
+        } else {
+            draft.note(message)
+        }
+    }
+
     static func started(_ draft: inout LifecycleDraft, attempt: Int, pid: Int32) {
         let now = draft.now
         guard let live = draft.job.liveAttempt, live.number == attempt else { return }
@@ -71,11 +87,14 @@ extension JobLifecycle {
             draft.edit(attempt: number) { $0.finalState = nil }
             draft.move(.reconnected(attempt.node))
         }
-        if end.kind == .fenced {
+        if end.kind == .fenced || end.kind == .nodeFault {
             draft.edit(attempt: number) { $0.finalState = .lost }
             if draft.job.state == .allocated { draft.move(.accepted) }
-            let message = exit.message ?? "its agent could not renew the lease"
-            draft.move(.nodeLost(reason: "fenced on \(attempt.node): \(message)"))
+            let reason =
+                end.kind == .fenced
+                ? "fenced on \(attempt.node): \(exit.message ?? "its agent could not renew the lease")"
+                : "could not be launched on \(attempt.node): \(exit.message ?? "a fault of the node")"
+            draft.move(.nodeLost(reason: reason))
             finishLost(&draft, reason: "the agent confirmed its process ended")
         } else if returnsToQueue(draft.job), !(end.kind == .exited && exit.isSuccess) {
             // Stopped for a higher tier, or requeued. One that ended with exit 0 anyway (its last step done in

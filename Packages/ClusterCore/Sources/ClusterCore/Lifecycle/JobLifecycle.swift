@@ -33,6 +33,12 @@ public enum JobLifecycle {
             } else if rank == 0 {
                 accepted(&draft, attempt: attempt)
             }
+        case .staging(let attempt, let progress, let rank):
+            if draft.isGang(attempt) {
+                gangAccepted(&draft, attempt: attempt, rank: rank)
+            } else if rank == 0 {
+                staging(&draft, attempt: attempt, progress: progress)
+            }
         case .started(let attempt, let pid, let rank):
             if draft.isGang(attempt) {
                 gangStarted(&draft, attempt: attempt, rank: rank, pid: pid)

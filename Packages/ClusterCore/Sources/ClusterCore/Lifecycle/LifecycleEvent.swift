@@ -14,6 +14,9 @@ public enum LifecycleEvent: Hashable, Sendable {
     case started(attempt: Int, pid: Int32, rank: Int = 0)
     /// The agent reports that `attempt`'s processes are gone, and how they ended.
     case ended(attempt: Int, AttemptEnd, rank: Int = 0)
+    /// The agent copies the job's stage sources to its node before the job starts (issue 20): STARTING, with
+    /// the copy's progress as the job's message.
+    case staging(attempt: Int, progress: String, rank: Int = 0)
     /// Live usage of `attempt` from a heartbeat: kept in memory until the final account arrives.
     case sampled(attempt: Int, ResourceUsage, rank: Int = 0)
     /// A user or admin cancels the job.
@@ -56,6 +59,10 @@ public struct AttemptEnd: Hashable, Sendable {
         case launchFailed
         /// The agent stopped it because it could not renew its lease with the controller: a node fault.
         case fenced
+        /// The node could not prepare the launch (its stage cache is full, a stage source is not mounted
+        /// there): not the job's fault, so, as after a fenced attempt, it goes back to the queue from the
+        /// infrastructure budget.
+        case nodeFault
     }
 
     public var kind: Kind

@@ -27,6 +27,8 @@ public struct JobSpec: Hashable, Sendable {
     public var dependsOn: [JobID]
     /// Where to post the job's start, end and preemption (`--notify`); nil: nowhere.
     public var notify: NotifyURL?
+    /// Files and directories copied to the node before the job starts (`StageSource`).
+    public var stage: [StageSource] = []
 
     public init(
         name: String = "",
@@ -113,6 +115,7 @@ extension JobSpec {
     /// Checks every field; the first problem found is thrown, naming the field.
     public func validate() throws(SpecError) {
         typealias L = SpecLimits
+        try StageSource.validate(stage)
         if name.count > L.maxNameLength {
             throw SpecError(field: "name", message: "longer than \(L.maxNameLength) characters")
         }

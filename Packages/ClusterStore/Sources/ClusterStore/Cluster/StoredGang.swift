@@ -76,6 +76,7 @@ struct StoredGang: Codable {
         case .exited: "exited"
         case .launchFailed: "launch_failed"
         case .fenced: "fenced"
+        case .nodeFault: "node_fault"
         }
     }
 
@@ -84,6 +85,7 @@ struct StoredGang: Codable {
         case "exited": .exited
         case "launch_failed": .launchFailed
         case "fenced": .fenced
+        case "node_fault": .nodeFault
         default: nil
         }
     }

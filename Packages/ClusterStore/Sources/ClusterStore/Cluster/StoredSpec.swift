@@ -27,6 +27,8 @@ struct StoredSpec: Codable {
     var dependsOn: [String]
     /// `--notify`; absent in rows from before notifications.
     var notify: String?
+    /// `--stage`; absent in rows from before stage-in, and when there is none.
+    var stage: [StageSource]?
 
     init(_ spec: JobSpec) {
         name = spec.name
@@ -49,6 +51,7 @@ struct StoredSpec: Codable {
         labels = spec.labels
         dependsOn = spec.dependsOn.map(\.rawValue)
         notify = spec.notify?.description
+        stage = spec.stage.isEmpty ? nil : spec.stage
     }
 
     var spec: JobSpec {
@@ -72,6 +75,7 @@ struct StoredSpec: Codable {
         )
         spec.checkpointSignal = checkpointSignal.flatMap(JobSignal.parse)
         spec.notify = notify.flatMap { try? NotifyURL.parse($0) }
+        spec.stage = stage ?? []
         return spec
     }
 
