@@ -128,4 +128,36 @@ import Testing
     func badStageSourcesAreRefused(text: String) {
         #expect(throws: SpecError.self) { try StageSource.parse(text) }
     }
+
+    /// `--stage-checksum`: a copy that no longer matches its source by SHA-256 is refused and dropped, and the
+    /// next job gets a fresh copy; without the checksum the size and time alone decide (they still match here).
+    @Test func aChecksumCatchesACopyThatChanged() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let source = try fixture.source("model", megabytes: 2)
+        let log = MemoryLog()
+        let cache = StageCache(directory: fixture.cache, limit: 100_000_000, roots: [fixture.nfs], log: log)
+        let checked = [StageSource(source: source, name: "M", checksum: true)]
+        let first = try await cache.acquire(checked, account: nil, allocation: "a.1")
+        await cache.release(allocation: "a.1")
+        // The copy is damaged in place: same size, same name.
+        let handle = try #require(FileHandle(forUpdatingAtPath: first.paths["M"]! + "/data"))
+        try handle.seek(toOffset: 1000)
+        try handle.write(contentsOf: Data([0xFF]))
+        try handle.close()
+        let unchecked = try await cache.acquire(stage(source, "M"), account: nil, allocation: "b.1")
+        #expect(unchecked.keys == first.keys, "size and time match: reused")
+        await cache.release(allocation: "b.1")
+        do {
+            _ = try await cache.acquire(checked, account: nil, allocation: "c.1")
+            Issue.record("a damaged copy passed its checksum")
+        } catch let failure as StageCache.Failure {
+            #expect(failure.nodeFault && failure.description.contains("differs from it by SHA-256"), "\(failure)")
+        }
+        #expect(await cache.report().entries == 0, "dropped")
+        let fresh = try await cache.acquire(checked, account: nil, allocation: "d.1")
+        let copied = try Data(contentsOf: URL(fileURLWithPath: fresh.paths["M"]! + "/data"))
+        #expect(copied == (try Data(contentsOf: URL(fileURLWithPath: source + "/data"))))
+        #expect(log.entries.filter { $0.contains("staged") }.count == 2)
+    }
 }

@@ -175,6 +175,35 @@ import Testing
         #expect(Self.usageError(["tokens", "create", "--user", "ana", "--unix-user"]) != nil)
     }
 
+    @Test func nodesUpdate() throws {
+        var options = NodesCommand.UpdateOptions()
+        #expect(try Self.command(["nodes", "update"]) as? NodesCommand == NodesCommand(action: .update(options)))
+        options.version = "1.4.0"
+        options.maxParallel = 8
+        options.nodes = ["a", "b"]
+        options.wait = false
+        #expect(
+            try Self.command([
+                "nodes", "update", "--version", "1.4.0", "--max-parallel", "8", "--node", "a", "--node", "b",
+                "--no-wait",
+            ])
+                as? NodesCommand == NodesCommand(action: .update(options))
+        )
+        for (words, message) in [
+            (["nodes", "update", "--max-parallel", "0"], "--max-parallel takes 1-1000"),
+            (["nodes", "update", "--max-parallel", "lots"], "--max-parallel takes 1-1000"),
+            (["nodes", "update", "--version"], "--version needs a value"),
+            (["nodes", "update", "--status", "--abort"], "--status and --abort take no other flag"),
+            (["nodes", "update", "--abort", "--version", "1"], "--status and --abort take no other flag"),
+            (["nodes", "update", "--frob"], "usage: corral nodes"),
+        ] {
+            #expect(
+                Self.usageError(words)?.message.contains(message) == true,
+                "\(words): \(Self.usageError(words)?.message ?? "")"
+            )
+        }
+    }
+
     @Test func nodes() throws {
         #expect(try Self.command(["nodes"]) as? NodesCommand == NodesCommand(action: .list))
         #expect(Self.usageError(["nodes", "gpu-1"])?.message.contains("usage: corral nodes") == true)
@@ -330,6 +359,18 @@ import Testing
         #expect(request.dependsOn == ["job1", "job2"])
     }
 
+    @Test func submitStages() throws {
+        let request = try Self.submitted([
+            "--stage", "/nfs/models/llama-3", "--stage-checksum", "/nfs/data/shard:DATA", "--", "run",
+        ])
+        #expect(
+            request.stage == [
+                StageRequest(source: "/nfs/models/llama-3", name: "LLAMA_3"),
+                StageRequest(source: "/nfs/data/shard", name: "DATA", checksum: true),
+            ]
+        )
+    }
+
     @Test func submitNumbers() throws {
         let request = try Self.submitted([
             "--retries", "3", "--priority", "-5", "--image", "ubuntu:24.04", "-q", "q1", "--memory", "512M", "--", "x",
@@ -378,6 +419,9 @@ import Testing
         (["--env", "=value", "--", "x"], "--env takes KEY=VALUE"),
         (["-e", "", "--", "x"], "-e takes KEY=VALUE"),
         (["--label", "zone", "--", "x"], "--label takes KEY=VALUE"),
+        (["--stage", "relative/path", "--", "x"], "--stage takes SRC or SRC:NAME"),
+        (["--stage", "/nfs/x:lower", "--", "x"], "--stage takes SRC or SRC:NAME"),
+        (["--stage-checksum", "/nfs/../etc", "--", "x"], "--stage-checksum takes SRC or SRC:NAME"),
         (["--mem", "lots", "--", "x"], "--mem takes a size"),
         (["--mem", "-1G", "--", "x"], "--mem takes a size"),
         (["--mem", "32X", "--", "x"], "--mem takes a size"),

@@ -60,9 +60,9 @@ struct StageInTests {
         let token = try JSONDecoder.wire.decode(CreateTokenResponse.self, from: Data(created.stdout.utf8)).token
         let out = cluster.root + "/out"
         try makeDirectory(out, owner: alice, mode: 0o755)
-        func submit(_ stages: [String], _ script: String) async throws -> String {
+        func submit(_ stages: [String], _ script: String, flag: String = "--stage") async throws -> String {
             let result = try await cluster.corral(
-                ["submit", "--cwd", out] + stages.flatMap { ["--stage", $0] } + ["--", "/bin/sh", "-c", script],
+                ["submit", "--cwd", out] + stages.flatMap { [flag, $0] } + ["--", "/bin/sh", "-c", script],
                 env: ["CORRAL_TOKEN": token]
             )
             #expect(result.status == 0, "\(result.stderr)")
@@ -113,8 +113,12 @@ struct StageInTests {
         #expect(try await cluster.waitForState(other, ["SUCCEEDED", "FAILED"], timeout: 120).state == "SUCCEEDED")
         try await checkBound("after the eviction")
         #expect(!FileManager.default.fileExists(atPath: paths[0]), "the least recently used copy was evicted")
-        // A third job of the first source stages it again.
-        let third = try await submit(["\(nfs)/model"], "cd \"$CORRAL_STAGE_MODEL\" && md5sum part*")
+        // A third job of the first source stages it again (and has the copy checked by SHA-256, as alice).
+        let third = try await submit(
+            ["\(nfs)/model"],
+            "cd \"$CORRAL_STAGE_MODEL\" && md5sum part*",
+            flag: "--stage-checksum"
+        )
         let thirdDone = try await cluster.waitForState(third, ["SUCCEEDED", "FAILED"], timeout: 120)
         let thirdLog = try await cluster.corral(["logs", third]).stdout
         #expect(thirdDone.state == "SUCCEEDED" && thirdLog == expected)

@@ -101,6 +101,15 @@ actor StageCache {
             for stage in stages {
                 let key = try await entry(for: stage.source, account: account, progress: progress)
                 users[key, default: []].insert(allocation)
+                if stage.checksum == true {
+                    try await verify(
+                        stage.source,
+                        key: key,
+                        account: account,
+                        allocation: allocation,
+                        progress: progress
+                    )
+                }
                 keys.append(key)
                 paths[stage.name] = "\(directory)/\(key)/data"
             }
@@ -197,6 +206,50 @@ actor StageCache {
         }
     }
 
+    /// `--stage-checksum`: the SHA-256 of every file of the copy against the source's, both read as the account.
+    /// A copy that differs is dropped (once no other job uses it) and the launch fails, the node's fault.
+    private func verify(
+        _ source: String,
+        key: String,
+        account: UnixAccount?,
+        allocation: String,
+        progress: @Sendable (String) -> Void
+    ) async throws {
+        progress("\(source): checking the copy by SHA-256")
+        let copy = "\(directory)/\(key)/data"
+        async let original = Self.checksums(of: source, as: account)
+        let copied = try await Self.checksums(of: copy, as: account)
+        guard try await original == copied else {
+            users[key]?.remove(allocation)
+            if (users[key] ?? []).isEmpty, let entry = entries[key] { drop(entry) }
+            throw Failure(
+                "the copy of \(source) differs from it by SHA-256: dropped, to be copied again",
+                nodeFault: true
+            )
+        }
+    }
+
+    /// The SHA-256 of the list of every file's SHA-256 and path below `path` (a directory), or of the file: one
+    /// line whatever the number of files. An error reading any file shows on stderr (sh has no pipefail).
+    static func checksums(of path: String, as account: UnixAccount?) async throws -> String {
+        let script = """
+            if [ -d "$1" ]; then cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum | sha256sum
+            else sha256sum < "$1"; fi
+            """
+        let result = try await run(["/bin/sh", "-c", script, "sh", path], as: account, timeout: .seconds(6 * 3600))
+        guard result.status == 0, result.stderr.isEmpty else {
+            throw Failure(command: "cannot checksum \(path): \(result.stderr.split(separator: "\n").first ?? "failed")")
+        }
+        return result.stdout
+    }
+
+    private func drop(_ entry: Entry) {
+        Self.remove("\(directory)/\(entry.key)")
+        unlink("\(directory)/\(entry.key).json")
+        entries[entry.key] = nil
+        users[entry.key] = nil
+    }
+
     /// Entries no job uses go, least recently used first, until `bytes` more fit within the limit.
     private func makeRoom(for bytes: Int64) throws {
         guard bytes <= limit else {
@@ -208,10 +261,7 @@ actor StageCache {
         var used = entries.values.reduce(0) { $0 + $1.bytes } + copying.values.reduce(0) { $0 + $1.bytes }
         let idle = entries.values.filter { (users[$0.key] ?? []).isEmpty }.sorted { $0.lastUsed < $1.lastUsed }
         for entry in idle where used + bytes > limit {
-            Self.remove("\(directory)/\(entry.key)")
-            unlink("\(directory)/\(entry.key).json")
-            entries[entry.key] = nil
-            users[entry.key] = nil
+            drop(entry)
             used -= entry.bytes
             log.info("stage cache: evicted \(entry.source) (\(ByteSize.format(entry.bytes)))")
         }

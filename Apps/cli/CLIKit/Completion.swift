@@ -14,7 +14,7 @@ enum Completion {
         "--gpus", "--gpu-type", "--gpu-mem", "--cpus", "--mem", "--name", "--queue", "--env", "--cwd", "--time-limit",
         "--kill-grace", "--signal", "--retries", "--priority", "--image", "--label", "--after", "--nodes",
         "--gpus-per-node", "--cpus-per-node", "--mem-per-node", "--array", "--file", "--wait", "--hold", "--notify",
-        "--stage",
+        "--stage", "--stage-checksum",
     ]
 
     /// Each command's flags and subcommands (the words after the command; `CompletionTests` checks every

@@ -114,16 +114,18 @@ enum SpecFile {
         case "priority": request.priority = try int()
         case "env": request.env = try strings()
         case "labels": request.labels = try strings()
-        case "stage":
+        case "stage", "stage_checksum":
             guard case .array(let items) = value else { throw bad("an array of \"SRC[:NAME]\" paths") }
             var stages: [StageRequest] = []
             for item in items {
                 guard case .string(let text) = item, let stage = try? StageSource.parse(text) else {
                     throw bad("an array of \"SRC[:NAME]\" paths (absolute, NAME of A-Z, 0-9 and _)")
                 }
-                stages.append(StageRequest(source: stage.source, name: stage.name))
+                stages.append(
+                    StageRequest(source: stage.source, name: stage.name, checksum: key == "stage_checksum" ? true : nil)
+                )
             }
-            request.stage = stages
+            request.stage = (request.stage ?? []) + stages
         case "depends_on":
             guard case .array(let items) = value else { throw bad("an array of job ids") }
             var ids: [String] = []

@@ -81,11 +81,13 @@ enum JobFlags {
                 let (key, text) = try reader.keyValue(for: flag)
                 request.labels = (request.labels ?? [:]).merging([key: text]) { $1 }
             case "--after": request.dependsOn = (request.dependsOn ?? []) + [try reader.value(for: flag)]
-            case "--stage":
+            case "--stage", "--stage-checksum":
                 let stage = try reader.value(for: flag, expecting: "SRC or SRC:NAME, an absolute path") { text in
                     try? StageSource.parse(text)
                 }
-                request.stage = (request.stage ?? []) + [StageRequest(source: stage.source, name: stage.name)]
+                let checksum: Bool? = flag == "--stage-checksum" ? true : nil
+                request.stage =
+                    (request.stage ?? []) + [StageRequest(source: stage.source, name: stage.name, checksum: checksum)]
             default: throw UsageError.unknownOption(flag, for: "submit")
             }
         }

@@ -36,6 +36,9 @@ struct SubmitCommand: CorralCommand {
           --stage SRC[:NAME]   copy SRC (a file or directory the node reads, e.g. on NFS) to the node's stage
                                cache before the job starts; the job finds it at $CORRAL_STAGE_NAME
                                (NAME: SRC's last component in capitals unless given; repeatable)
+          --stage-checksum SRC[:NAME]
+                               the same, the copy checked against SRC by SHA-256 of every file each time
+                               a job uses it (not by size and modification time)
           -f, --file FILE      read the spec from a TOML file; flags override it
           --wait               wait for the job to end and exit with its exit code
 

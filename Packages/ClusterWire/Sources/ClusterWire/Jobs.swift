@@ -59,7 +59,9 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         priority = spec.priority
         labels = spec.labels.isEmpty ? nil : spec.labels
         dependsOn = spec.dependsOn.isEmpty ? nil : spec.dependsOn.map(\.rawValue)
-        stage = spec.stage.isEmpty ? nil : spec.stage.map { StageRequest(source: $0.source, name: $0.name) }
+        stage =
+            spec.stage.isEmpty
+            ? nil : spec.stage.map { StageRequest(source: $0.source, name: $0.name, checksum: $0.checksum) }
         if spec.isGang {
             nodes = spec.nodes
             (gpusPerNode, cpusPerNode, memoryPerNode) = (gpus, cpus, memory)
@@ -159,7 +161,11 @@ public struct SubmitJobRequest: Codable, Hashable, Sendable {
         }
         if let notify { spec.notify = try NotifyURL.parse(notify) }
         spec.stage = (stage ?? []).map {
-            StageSource(source: $0.source, name: $0.name ?? StageSource.defaultName(for: $0.source))
+            StageSource(
+                source: $0.source,
+                name: $0.name ?? StageSource.defaultName(for: $0.source),
+                checksum: $0.checksum
+            )
         }
         try spec.validate()
         return spec

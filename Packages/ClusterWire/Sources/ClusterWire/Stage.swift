@@ -3,19 +3,23 @@
 public struct StageRequest: Codable, Hashable, Sendable {
     public var source: String
     public var name: String?
+    /// Check the copy by SHA-256 of every file, not by size and modification time.
+    public var checksum: Bool?
 
-    public init(source: String, name: String? = nil) {
+    public init(source: String, name: String? = nil, checksum: Bool? = nil) {
         self.source = source
         self.name = name
+        self.checksum = checksum
     }
 
-    enum CodingKeys: String, CodingKey { case source, name }
+    enum CodingKeys: String, CodingKey { case source, name, checksum }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.refuseUnknownKeys(allowed: ["source", "name"])
+        try decoder.refuseUnknownKeys(allowed: ["source", "name", "checksum"])
         let container = try decoder.container(keyedBy: CodingKeys.self)
         source = try container.decode(String.self, forKey: .source)
         name = try container.decodeIfPresent(String.self, forKey: .name)
+        checksum = try container.decodeIfPresent(Bool.self, forKey: .checksum)
     }
 }
 

@@ -5,10 +5,14 @@ public struct StageSource: Hashable, Sendable, Codable {
     public var source: String
     /// 1-32 of A-Z, 0-9 and '_', not starting with a digit.
     public var name: String
+    /// Check the copy against the source by SHA-256 of every file (`--stage-checksum`), each time a job uses
+    /// it; nil or false: by size and modification time.
+    public var checksum: Bool?
 
-    public init(source: String, name: String) {
+    public init(source: String, name: String, checksum: Bool? = nil) {
         self.source = source
         self.name = name
+        self.checksum = checksum == true ? true : nil
     }
 
     public static let maxStages = 16
