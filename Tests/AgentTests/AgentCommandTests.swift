@@ -55,6 +55,31 @@ import Testing
         #expect(options.rollback && options.restart && options.version == nil)
     }
 
+    /// Off this machine, plain http needs signed builds: the hash alone comes on the same channel as the binary.
+    @Test(
+        arguments: [
+            ("http://10.0.0.1:8700", nil, false), ("http://gpu-head:8700", nil, false),
+            ("http://10.0.0.1:8700", "/etc/corral/update.pub", true), ("https://10.0.0.1:8700", nil, true),
+            ("http://127.0.0.1:8700", nil, true), ("http://localhost:8700", nil, true),
+        ] as [(String, String?, Bool)]
+    )
+    func updatesOverPlainHTTPNeedAKey(endpoint: String, key: String?, allowed: Bool) {
+        var configuration = AgentConfiguration()
+        configuration.endpoint = endpoint
+        configuration.updatePublicKey = key
+        #expect(((try? AgentUpdate.checkChannel(configuration)) != nil) == allowed)
+    }
+
+    @Test func oneUpdateAtATimeBesideABinary() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lock-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try UpdateLock(beside: directory + "/corral-agent")
+        #expect(throws: AgentUpdate.Failure.self) { try UpdateLock(beside: directory + "/corral-agent") }
+        first.release()
+        try UpdateLock(beside: directory + "/corral-agent").release()
+    }
+
     @Test func noArgumentsIsHelp() throws {
         #expect(try AgentCommand.parse([]) == .help)
         #expect(try AgentCommand.parse(["--help"]) == .help)

@@ -48,7 +48,7 @@ import Testing
         #expect(log.entries.filter { $0.contains("staged") }.count == 1, "\(log.entries)")
         let copied = try Data(contentsOf: URL(fileURLWithPath: first.paths["S"]! + "/data"))
         #expect(copied == (try Data(contentsOf: URL(fileURLWithPath: source + "/data"))))
-        let report = await cache.report()
+        let report = cache.report()
         // du's apparent size counts the directory itself too: a few KiB over the file.
         #expect(report.entries == 1 && report.inUse == 1 && report.limit == 100_000_000)
         #expect((30_000_000..<30_016_384).contains(report.used))
@@ -75,12 +75,12 @@ import Testing
         await cache.release(allocation: "b.2")
         _ = try await cache.acquire(stage(c), account: nil, allocation: "c.1")
         #expect(!FileManager.default.fileExists(atPath: first.paths["S"]!), "a, the least recently used, went")
-        #expect((80_000_000..<80_032_768).contains(await cache.report().used))
+        #expect((80_000_000..<80_032_768).contains(cache.report().used))
         // Larger than the whole cache, outside the roots, missing: refused, each saying why and whose fault.
         let big = try fixture.source("big", megabytes: 101)
         for (source, fault, words) in [
             (big, false, "more than this node's whole stage cache"), ("/etc", false, "is not below a stage root"),
-            (fixture.nfs + "/missing", false, "No such file"),
+            (fixture.nfs + "/missing", false, "does not exist"),
         ] {
             do {
                 _ = try await cache.acquire(stage(source), account: nil, allocation: "x.1")
@@ -105,7 +105,7 @@ import Testing
         let after = StageCache(directory: fixture.cache, limit: 100_000_000, roots: [fixture.nfs], log: log)
         #expect(!FileManager.default.fileExists(atPath: fixture.cache + "/half"))
         await after.adopt(allocation: "a.1", keys: staged.keys)
-        let report = await after.report()
+        let report = after.report()
         #expect(report.entries == 1 && report.inUse == 1 && (5_000_000..<5_016_384).contains(report.used))
         let again = try await after.acquire(stage(source), account: nil, allocation: "b.1")
         #expect(again.paths == staged.paths && log.entries.filter { $0.contains("staged") }.isEmpty, "no second copy")
@@ -154,7 +154,7 @@ import Testing
         } catch let failure as StageCache.Failure {
             #expect(failure.nodeFault && failure.description.contains("differs from it by SHA-256"), "\(failure)")
         }
-        #expect(await cache.report().entries == 0, "dropped")
+        #expect(cache.report().entries == 0, "dropped")
         let fresh = try await cache.acquire(checked, account: nil, allocation: "d.1")
         let copied = try Data(contentsOf: URL(fileURLWithPath: fresh.paths["M"]! + "/data"))
         #expect(copied == (try Data(contentsOf: URL(fileURLWithPath: source + "/data"))))

@@ -100,8 +100,18 @@ import Testing
             try WireJSON.decode(AgentBuildList.self, from: try await get("/v1/agent-builds?arch=\(other)").body).builds
                 .isEmpty
         )
-        let download = try await get("/v1/agent-builds/\(build.sha256)")
-        #expect(download.status == .ok && download.body == bytes)
+        // The download is streamed: through a real server and client.
+        var serving = HTTPServerConfiguration()
+        serving.host = "127.0.0.1"
+        serving.port = 0
+        let server = HTTPServer(configuration: serving, responder: fixture.api.responder(log: MemoryLog()))
+        try server.start()
+        defer { server.shutdown() }
+        let client = HTTPClient(
+            configuration: HTTPClientConfiguration(baseURL: "http://127.0.0.1:\(server.port)", bearerToken: admin)
+        )
+        let download = try await client.execute(.get, "/v1/agent-builds/\(build.sha256)")
+        #expect(download.status == 200 && download.body == bytes)
         #expect(download.headers["X-Corral-Build-Version"] == "4.2.0")
         for (path, status) in [
             ("/v1/agent-builds?arch=sparc", 400), ("/v1/agent-builds?version=a%20b", 400),

@@ -135,10 +135,22 @@ struct StageInTests {
         )
         #expect(refused.message?.contains("Permission denied") == true)
         #expect(refused.attempts.count == 1, "the job's fault: not retried")
-        // A source outside the stage roots is refused too.
+        // A source outside every node's stage roots: no node can run it, and explain says why.
         let outside = try await submit(["/etc/hostname:HOST"], "true")
-        let outsideDone = try await cluster.waitForState(outside, ["SUCCEEDED", "FAILED"], timeout: 60)
-        #expect(outsideDone.message?.contains("is not below a stage root") == true, "\(outsideDone.message ?? "")")
+        var seen: [String] = []
+        do {
+            try await waitUntil("the job waits as NoFeasibleNode", timeout: 30) {
+                let job = try await cluster.job(outside)
+                seen.append("\(job.state)/\(job.reason ?? "-")/\(job.message ?? "-")")
+                return job.reason == "NoFeasibleNode"
+            }
+        } catch {
+            Issue.record("\(error): \(Set(seen))")
+            throw error
+        }
+        let explained = try await cluster.corral(["explain", outside]).stdout
+        #expect(explained.contains("stages only below \(nfs), not /etc/hostname"), "\(explained)")
+        _ = try await cluster.corral(["cancel", outside, "--yes"])
         try await checkBound("at the end")
     }
 }

@@ -109,6 +109,7 @@ public struct Agent: Sendable {
             let signal = await Signals.wait(for: [SIGTERM, SIGINT, SIGHUP])
             if signal == SIGHUP {
                 log.info("received SIGHUP: restarting onto \(Self.executable) (running jobs keep running)")
+                await jobs.waitForLaunches(upTo: .seconds(1800))
             } else {
                 log.info("received signal \(signal): stopping (running jobs keep running)")
             }
@@ -145,8 +146,7 @@ public struct Agent: Sendable {
             cpus: inventory.cpus,
             memory: inventory.memoryBytes,
             gpus: GPUReports.from(inventory.gpus),
-            labels: configuration.docker == nil
-                ? configuration.labels : configuration.labels.merging([NodeLabels.containers: "docker"]) { $1 },
+            labels: Self.labels(configuration),
             agentVersion: AgentVersion.current,
             running: await jobs.runningReports(),
             gpuTopology: inventory.gpuTopology,
@@ -178,7 +178,7 @@ public struct Agent: Sendable {
                 allocationLeaseMs: await link.heldLease.map { Int($0.milliseconds) },
                 updateError: await updater.pendingError
             )
-            request.stageCache = await jobs.stageCache?.report()
+            request.stageCache = jobs.stageCache?.report()
             let answer = await link.heartbeat(request)
             late =
                 Monotonic.nanoseconds() - sentAt > Int64(await link.settings.heartbeatInterval.milliseconds) * 1_000_000
@@ -238,6 +238,17 @@ public struct Agent: Sendable {
 
     /// The SHA-256 of this binary, read once at start (about 10 ms for 15 MB): which build it is.
     static let build: String? = AgentUpdate.sha256(of: "/proc/self/exe")
+
+    /// The node's labels: agent.toml's, and those the agent sets itself (`NodeLabels`): a container runtime, a
+    /// stage cache with its roots.
+    static func labels(_ configuration: AgentConfiguration) -> [String: String] {
+        var labels = configuration.labels
+        if configuration.docker != nil { labels[NodeLabels.containers] = "docker" }
+        if configuration.stageCacheDir != nil && !configuration.stageRoots.isEmpty {
+            labels[NodeLabels.stage] = configuration.stageRoots.joined(separator: ",")
+        }
+        return labels
+    }
 
     /// How `run` ended: a stop (SIGTERM, SIGINT) or a restart onto the installed binary (SIGHUP).
     public enum Exit: Sendable { case stop, restart }

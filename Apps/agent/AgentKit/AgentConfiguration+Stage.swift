@@ -20,10 +20,12 @@ extension AgentConfiguration {
             case ("roots", .array(let values)?):
                 var roots: [String] = []
                 for value in values {
-                    guard case .string(let root) = value, root.hasPrefix("/"), root.count > 1,
-                        !root.split(separator: "/").contains("..")
+                    guard case .string(let root) = value, root.hasPrefix("/"), root.count > 1, !root.contains(","),
+                        !root.split(separator: "/").contains(".."), !root.utf8.contains(0)
                     else {
-                        throw ConfigurationFailure("\(path): [stage] roots must be absolute paths such as \"/nfs\"")
+                        throw ConfigurationFailure(
+                            "\(path): [stage] roots must be absolute paths such as \"/nfs\" (no ',' or '..')"
+                        )
                     }
                     roots.append(root.hasSuffix("/") ? String(root.dropLast()) : root)
                 }

@@ -74,6 +74,18 @@ public enum AgentRestart {
         throw AgentUpdate.Failure("the agent (pid \(pid)) did not restart onto the new binary within 30 s: see its log")
     }
 
+    /// The binary of the agent running with this configuration, if one runs.
+    static func runningExecutable(_ configuration: AgentConfiguration) -> String? {
+        guard let text = try? Files.read(configuration.pidPath, limit: 64),
+            let pid = pid_t(text.trimmingWhitespace()), pid > 1, Processes.alive(pid)
+        else { return nil }
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/\(pid)/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        let path = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return path.hasSuffix(" (deleted)") ? String(path.dropLast(" (deleted)".count)) : path
+    }
+
     /// The device and inode of a file (following /proc/PID/exe to the running binary).
     static func inode(_ path: String) -> [UInt64]? {
         var info = stat()

@@ -43,6 +43,7 @@ enum AgentUpdate {
         executable: String,
         version: String?
     ) async throws(Failure) -> Outcome {
+        try checkChannel(configuration)
         let arch = architecture
         let client = ControllerLink.makeClient(configuration, token: token(configuration), timeout: .seconds(600))
         var query = "/v1/agent-builds?arch=\(arch)"
@@ -95,7 +96,7 @@ enum AgentUpdate {
             )
         }
         try checkSignature(bytes, of: build, configuration)
-        let staged = Files.parent(of: executable) + "/.corral-agent.update"
+        let staged = Files.parent(of: executable) + "/.corral-agent.update.\(getpid())"
         do {
             try Files.writeAtomically(staged, bytes: bytes, mode: 0o755)
         } catch {
@@ -111,6 +112,21 @@ enum AgentUpdate {
             throw error
         }
         return .installed(build)
+    }
+
+    /// Without a signing key, the hash proves only that the binary is the one the controller serves: over plain
+    /// http off this machine anyone on the path could serve another, which the agent would run as root. So
+    /// that takes https or `update_public_key`.
+    static func checkChannel(_ configuration: AgentConfiguration) throws(Failure) {
+        guard configuration.updatePublicKey == nil, configuration.endpoint.lowercased().hasPrefix("http://") else {
+            return
+        }
+        let host = configuration.endpoint.dropFirst("http://".count).prefix { $0 != "/" && $0 != ":" }
+        guard !["127.0.0.1", "localhost", "[::1]"].contains(String(host)), !host.hasPrefix("127.") else { return }
+        throw Failure(
+            "updates over plain http from \(configuration.endpoint) could be replaced on the way: use https (ca_file) "
+                + "or set update_public_key (signed builds)"
+        )
     }
 
     /// With `update_public_key`, the build must carry a signature of its bytes by that key.
@@ -154,7 +170,7 @@ enum AgentUpdate {
             throw Failure("there is no previous agent binary (\(previous)) to roll back to")
         }
         try checkRuns(previous)
-        let swap = executable + ".rollback"
+        let swap = executable + ".rollback.\(getpid())"
         unlink(swap)
         guard link(executable, swap) == 0 else { throw Failure("cannot keep \(executable): \(errorText())") }
         guard rename(previous, executable) == 0 else {
@@ -186,7 +202,7 @@ enum AgentUpdate {
     /// `executable` becomes `staged`, atomically (it exists at every moment); the old one stays as `.previous`.
     static func replace(_ executable: String, with staged: String) throws(Failure) {
         let previous = executable + ".previous"
-        let keeping = previous + ".tmp"
+        let keeping = previous + ".tmp.\(getpid())"
         unlink(keeping)
         guard link(executable, keeping) == 0, rename(keeping, previous) == 0 else {
             let reason = errorText()
@@ -222,8 +238,12 @@ extension AgentUpdate {
             FileHandleOutput.stderr("corral-agent update: \(error)\n")
             return 1
         }
-        let executable = Agent.executable
+        // The binary the running agent runs (it may not be this command's), else this one.
+        let executable = AgentRestart.runningExecutable(configuration) ?? Agent.executable
         do throws(Failure) {
+            // One update at a time beside a binary (a rollout's and a person's would mix their .previous).
+            let lock = try UpdateLock(beside: executable)
+            defer { lock.release() }
             if options.rollback {
                 try rollback(executable: executable)
                 FileHandleOutput.stdout("rolled back \(executable) to the previous binary\n")
@@ -250,4 +270,25 @@ extension AgentUpdate {
             return 1
         }
     }
+}
+
+/// An exclusive lock on `.corral-agent.update.lock` beside the binary, held while it is replaced.
+struct UpdateLock {
+    let descriptor: Int32
+
+    init(beside executable: String) throws(AgentUpdate.Failure) {
+        let path = Files.parent(of: executable) + "/.corral-agent.update.lock"
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw AgentUpdate.Failure(
+                "cannot open \(path): \(AgentUpdate.errorText()); is the agent's directory writable?"
+            )
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw AgentUpdate.Failure("another update of \(executable) is running")
+        }
+    }
+
+    func release() { close(descriptor) }
 }

@@ -37,6 +37,8 @@ actor JobTable {
     var registryLoggedIn = false
     /// The node's stage cache; nil where agent.toml has no [stage].
     let stageCache: StageCache?
+    /// Launches being prepared (`receive` to the supervisor's start or the failure's report).
+    var launching = 0
 
     init(
         configuration: AgentConfiguration,
@@ -112,7 +114,11 @@ actor JobTable {
             running[id] = RunningJob(spec: spec)
             try? JobRecord(jobsDir: configuration.jobsDir, allocationID: id).prepare()
             reporter.send(id, AllocationStatusRequest(phase: .starting))
-            Task { await launch(spec) }
+            launching += 1
+            Task {
+                await launch(spec)
+                launched()
+            }
         }
     }
 
@@ -209,6 +215,18 @@ actor JobTable {
         } catch {
             throw LaunchError("stage-in: \(error)", nodeFault: true)
         }
+    }
+
+    private func launched() { launching -= 1 }
+
+    /// Before a restart: waits (heartbeats go on) until no launch is being prepared (a stage-in copy can take
+    /// minutes), so none is half done when the process is replaced; at most `limit`.
+    func waitForLaunches(upTo limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
+        while launching > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        if launching > 0 { log.warning("restarting with \(launching) launch(es) still being prepared") }
     }
 
     /// Ends the supervisor zygote (not the supervisors it started), before a restart.

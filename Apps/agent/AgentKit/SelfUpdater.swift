@@ -31,6 +31,8 @@ actor SelfUpdater {
 
     private func carryOut(_ order: AgentUpdateOrder) async {
         do {
+            let lock = try UpdateLock(beside: Agent.executable)
+            defer { lock.release() }
             let build: AgentBuild
             switch try await AgentUpdate.install(configuration, executable: Agent.executable, version: order.version) {
             case .installed(let installed): build = installed

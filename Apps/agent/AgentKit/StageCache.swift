@@ -4,6 +4,7 @@ import CorralSupport
 import Glibc
 import HTTPKit
 import LinuxSystem
+import Synchronization
 
 /// The node's stage cache (issue 20): copies of the sources jobs stage (`--stage SRC[:NAME]`), made before the
 /// job starts and shared by the jobs that stage the same source as the same account.
@@ -23,7 +24,8 @@ actor StageCache {
         var source: String
         var uid: UInt32
         var bytes: Int64
-        var modified: Int64
+        /// The newest modification time in the source, as du prints it (seconds.nanoseconds).
+        var modified: String
         var lastUsed: Int64
     }
 
@@ -51,6 +53,7 @@ actor StageCache {
     private var entries: [String: Entry] = [:]
     /// The allocations using each entry.
     private var users: [String: Set<String>] = [:]
+    private let snapshot = Mutex(StageCacheReport(used: 0, limit: 0, entries: 0, inUse: 0))
     /// Copies under way, each with the room it holds.
     private var copying: [String: (task: Task<Entry, any Error>, bytes: Int64)] = [:]
 
@@ -75,17 +78,18 @@ actor StageCache {
             Self.remove("\(directory)/\(name)")
         }
         entries = known
+        snapshot.withLock {
+            $0 = StageCacheReport(
+                used: known.values.reduce(0) { $0 + $1.bytes },
+                limit: limit,
+                entries: known.count,
+                inUse: 0
+            )
+        }
     }
 
     /// What the heartbeats report.
-    func report() -> StageCacheReport {
-        StageCacheReport(
-            used: entries.values.reduce(0) { $0 + $1.bytes },
-            limit: limit,
-            entries: entries.count,
-            inUse: entries.keys.count { !(users[$0] ?? []).isEmpty }
-        )
-    }
+    nonisolated func report() -> StageCacheReport { snapshot.withLock { $0 } }
 
     /// The local path of each source (by name), copied first where the cache has no current copy for the
     /// account; the allocation uses them until `release`.
@@ -101,6 +105,7 @@ actor StageCache {
             for stage in stages {
                 let key = try await entry(for: stage.source, account: account, progress: progress)
                 users[key, default: []].insert(allocation)
+                publish()
                 if stage.checksum == true {
                     try await verify(
                         stage.source,
@@ -123,10 +128,12 @@ actor StageCache {
     /// A running job an earlier agent process started: its entries stay while it runs.
     func adopt(allocation: String, keys: [String]) {
         for key in keys where entries[key] != nil { users[key, default: []].insert(allocation) }
+        publish()
     }
 
     func release(allocation: String) {
         for key in users.keys { users[key]?.remove(allocation) }
+        publish()
     }
 
     private func entry(
@@ -142,30 +149,8 @@ actor StageCache {
                 nodeFault: roots.isEmpty
             )
         }
-        guard Files.isDirectory(root) else {
-            throw Failure("the stage root \(root) is not on this node: is its file system mounted?", nodeFault: true)
-        }
         let uid = account?.uid ?? getuid()
-        var info = stat()
-        guard lstat(source, &info) == 0 else {
-            let error = errno
-            throw Failure(
-                "\(source): \(String(cString: strerror(error)))",
-                nodeFault: error != ENOENT && error != EACCES
-            )
-        }
-        let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        // Measured as the account: a source it may not read fails here, before anything is copied or evicted
-        // (du reads every directory; a file is opened, as cp will).
-        let bytes = try await Self.size(of: source, as: account)
-        if info.st_mode & S_IFMT != S_IFDIR {
-            let opened = try await Self.run(["head", "-c", "0", "--", source], as: account, timeout: .seconds(60))
-            guard opened.status == 0 else {
-                var said = opened.stderr.split(separator: "\n").first.map(String.init) ?? "head exited \(opened.status)"
-                if said.hasPrefix("head: ") { said.removeFirst(6) }
-                throw Failure(command: "cannot read \(source) as \(account?.name ?? "the agent's account"): \(said)")
-            }
-        }
+        let (bytes, modified) = try await Self.measure(source, below: root, as: account)
         let key = String(Digest.sha256Hex("\(uid)\0\(source)\0\(bytes)\0\(modified)").prefix(32))
         if entries[key] != nil {
             entries[key]?.lastUsed = Self.now()
@@ -175,6 +160,10 @@ actor StageCache {
         if let copy = copying[key] {
             progress("\(source): \(ByteSize.format(bytes)), copied for another job now")
             _ = try await copy.task.value
+            // The copy is whole, but storing what it is may have failed (and dropped it).
+            guard entries[key] != nil else {
+                throw Failure("the copy of \(source) made for another job was dropped", nodeFault: true)
+            }
             return key
         }
         try makeRoom(for: bytes)
@@ -189,21 +178,30 @@ actor StageCache {
                 }
             }
             defer { watcher.cancel() }
-            try await Self.copy(source, to: "\(directory)/\(key)", as: account, bytes: bytes)
-            return Entry(key: key, source: source, uid: uid, bytes: bytes, modified: modified, lastUsed: Self.now())
+            do {
+                try await Self.copy(source, to: "\(directory)/\(key)", as: account, bytes: bytes)
+                // Recorded inside the task, so every job waiting on it finds the entry when it resumes.
+                return try self.record(
+                    Entry(key: key, source: source, uid: uid, bytes: bytes, modified: modified, lastUsed: Self.now())
+                )
+            } catch {
+                Self.remove("\(directory)/\(key)")
+                throw error
+            }
         }
         copying[key] = (task, bytes)
         defer { copying[key] = nil }
-        do {
-            let entry = try await task.value
-            try Files.writeAtomically("\(directory)/\(key).json", WireJSON.encodePretty(entry), mode: 0o600)
-            entries[key] = entry
-            log.info("staged \(source) (\(ByteSize.format(bytes))) for uid \(uid)")
-            return key
-        } catch {
-            Self.remove("\(directory)/\(key)")
-            throw error
-        }
+        _ = try await task.value
+        return key
+    }
+
+    /// A whole copy: what it is goes to KEY.json (the agent's), then it is an entry.
+    private func record(_ entry: Entry) throws -> Entry {
+        try Files.writeAtomically("\(directory)/\(entry.key).json", WireJSON.encodePretty(entry), mode: 0o600)
+        entries[entry.key] = entry
+        publish()
+        log.info("staged \(entry.source) (\(ByteSize.format(entry.bytes))) for uid \(entry.uid)")
+        return entry
     }
 
     /// `--stage-checksum`: the SHA-256 of every file of the copy against the source's, both read as the account.
@@ -243,11 +241,25 @@ actor StageCache {
         return result.stdout
     }
 
+    /// Removes the entry's files before anything else happens here, so the bound holds on disk: a new copy
+    /// starts only once the room is free. Heartbeats do not wait for it (`report` reads a snapshot).
     private func drop(_ entry: Entry) {
         Self.remove("\(directory)/\(entry.key)")
         unlink("\(directory)/\(entry.key).json")
         entries[entry.key] = nil
         users[entry.key] = nil
+        publish()
+    }
+
+    /// The report heartbeats read, without waiting for this actor (an eviction or a slow disk holds it).
+    private func publish() {
+        let report = StageCacheReport(
+            used: entries.values.reduce(0) { $0 + $1.bytes },
+            limit: limit,
+            entries: entries.count,
+            inUse: entries.keys.count { !(users[$0] ?? []).isEmpty }
+        )
+        snapshot.withLock { $0 = report }
     }
 
     /// Entries no job uses go, least recently used first, until `bytes` more fit within the limit.
@@ -275,6 +287,36 @@ actor StageCache {
     }
 
     static func now() -> Int64 { Int64(SystemClock().now().milliseconds) }
+
+    /// As the account: the source's apparent size and its newest modification time (any file's, `du --time`),
+    /// and its right to read it (du reads every directory; a file is opened, as cp will). A source missing
+    /// below a root that is missing or empty is the node's fault (its file system is not mounted), below one
+    /// that has files the job's.
+    static func measure(_ source: String, below root: String, as account: UnixAccount?) async throws -> (Int64, String)
+    {
+        let script = """
+            set -e
+            [ -d "$1" ] || head -c 0 -- "$1"
+            du -s -B1 --apparent-size --time --time-style=+%s.%N -- "$1"
+            """
+        let result = try await run(["/bin/sh", "-c", script, "sh", source], as: account, timeout: .seconds(600))
+        let fields = result.stdout.split(separator: "\n").last?.split(separator: "\t") ?? []
+        guard result.status == 0, fields.count >= 2, let bytes = Int64(fields[0]) else {
+            var said = result.stderr.split(separator: "\n").first.map(String.init) ?? "exited \(result.status)"
+            for prefix in ["du: ", "head: "] where said.hasPrefix(prefix) { said.removeFirst(prefix.count) }
+            if said.contains("No such file") {
+                let mounted = Files.isDirectory(root) && !Files.list(root).isEmpty
+                throw Failure(
+                    mounted
+                        ? "\(source) does not exist"
+                        : "the stage root \(root) is missing or empty: is its file system mounted?",
+                    nodeFault: !mounted
+                )
+            }
+            throw Failure(command: "cannot read \(source) as \(account?.name ?? "the agent's account"): \(said)")
+        }
+        return (bytes, String(fields[1]))
+    }
 
     /// `du` as the account: the apparent size, and the account's right to read every part of the source.
     static func size(of source: String, as account: UnixAccount?) async throws -> Int64 {
@@ -316,6 +358,9 @@ actor StageCache {
                 nodeFault: true
             )
         }
+        // Read-only, so a job cannot change what the account's next jobs get by accident (its account owns the
+        // copy and could make it writable again: it would change only its own jobs' data).
+        _ = try await run(["chmod", "-R", "a-w", "--", partial], as: account, timeout: .seconds(600))
         guard rename(partial, entry + "/data") == 0 else {
             throw Failure("cannot finish the copy of \(source): \(String(cString: strerror(errno)))", nodeFault: true)
         }

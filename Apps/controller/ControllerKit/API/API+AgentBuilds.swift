@@ -1,5 +1,7 @@
 import ClusterCore
 import ClusterWire
+import CorralSupport
+import Glibc
 import HTTPKit
 
 /// Agent self-update (issue 20): the builds published with `corral-controller agents publish`, for agents
@@ -35,19 +37,29 @@ extension API {
             guard let build = agentBuilds.build(sha256: sha) else {
                 throw APIError(.notFound, "unknown_build", "no agent build with SHA-256 \(sha) is published")
             }
-            let bytes: [UInt8]
-            do {
-                bytes = try agentBuilds.binary(of: build)
-            } catch {
-                throw APIError(.internalServerError, "build_unreadable", "cannot read the build: \(error)")
+            let path = agentBuilds.binaryPath(of: build)
+            guard Files.exists(path) else {
+                throw APIError(.internalServerError, "build_unreadable", "cannot read the build: \(path) is gone")
             }
-            return HTTPResponse(
-                status: .ok,
-                headers: HTTPHeaders([
-                    ("Content-Type", "application/octet-stream"), ("X-Corral-Build-Version", build.version),
-                ]),
-                body: bytes
-            )
+            // Streamed a MiB at a time: a rollout's agents downloading at once cost the controller little memory.
+            let headers = HTTPHeaders([
+                ("Content-Type", "application/octet-stream"), ("X-Corral-Build-Version", build.version),
+            ])
+            return HTTPResponse.stream(status: .ok, headers: headers) { body in
+                let fd = open(path, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else { throw APIError(.internalServerError, "build_unreadable", "cannot open \(path)") }
+                defer { close(fd) }
+                var chunk = [UInt8](repeating: 0, count: 1 << 20)
+                while true {
+                    let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                    if count < 0 && errno == EINTR { continue }
+                    guard count >= 0 else {
+                        throw APIError(.internalServerError, "build_unreadable", "cannot read \(path)")
+                    }
+                    if count == 0 { return }
+                    try await body.write(Array(chunk[0..<count]))
+                }
+            }
         }
     }
 

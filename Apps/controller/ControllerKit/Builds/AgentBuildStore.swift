@@ -43,6 +43,8 @@ struct AgentBuildStore: Sendable {
 
     func build(sha256: String) -> AgentBuild? { list().first { $0.sha256 == sha256 } }
 
+    func binaryPath(of build: AgentBuild) -> String { "\(directory)/\(build.sha256)/corral-agent" }
+
     /// The binary's bytes, as stored (an agent checks their SHA-256 itself before it installs them).
     func binary(of build: AgentBuild) throws(Failure) -> [UInt8] {
         do {

@@ -95,8 +95,13 @@ actor AgentRollouts {
             by: user,
             now: now
         )
+        let facts = await facts(of: rollout)
+        // Another start may have run while the facts were gathered (the actor is reentrant at each await).
+        if let current, current.state == "running" {
+            throw APIError(.conflict, "rollout_running", "a rollout to \(current.version) is running")
+        }
         failures = [:]
-        try save(RolloutRules.advance(rollout, facts: await facts(of: rollout), now: now))
+        try save(RolloutRules.advance(rollout, facts: facts, now: now))
         log.info(
             "agent rollout \(rollout.id) to \(version) started by \(user): \(names.count) node(s), \(maxParallel) at once"
         )
@@ -128,7 +133,10 @@ actor AgentRollouts {
         let now = clock.now()
         if !force, let advancedAt, now - advancedAt < .seconds(1) { return }
         advancedAt = now
-        let next = RolloutRules.advance(rollout, facts: await facts(of: rollout), failures: failures, now: now)
+        let facts = await facts(of: rollout)
+        // An abort or a new rollout while the facts were gathered wins: this pass's result is of the old one.
+        guard current == rollout else { return }
+        let next = RolloutRules.advance(rollout, facts: facts, failures: failures, now: now)
         guard next != rollout else { return }
         do {
             try save(next)

@@ -77,6 +77,12 @@ public struct StageSource: Hashable, Sendable, Codable {
                         + "(give one: SRC:NAME)"
                 )
             }
+            guard stage.name != "DIR" else {
+                throw SpecError(
+                    field: "stage",
+                    message: "DIR is taken (CORRAL_STAGE_DIR is the cache): give another name"
+                )
+            }
             guard names.insert(stage.name).inserted else {
                 throw SpecError(field: "stage", message: "two sources are named \(stage.name): give each its own name")
             }

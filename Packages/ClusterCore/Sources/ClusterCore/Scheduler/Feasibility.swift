@@ -2,6 +2,8 @@
 public enum NodeLabels {
     /// Present (the value names the runtime, `docker`) on nodes whose agent runs container jobs.
     public static let containers = "corral.containers"
+    /// Present on nodes whose agent has a stage cache (`--stage`); the value is its stage roots, comma-separated.
+    public static let stage = "corral.stage"
 }
 
 /// What a job needs from a node, independent of what runs there: the static half of fit.
@@ -17,9 +19,12 @@ struct Requirement: Hashable, Sendable {
     /// The queue's node selector.
     var selector: [String: String]
     var labels: [String: String]
+    /// The job's stage sources: only a node with a stage cache whose roots hold them all can run it.
+    var stageSources: [String]
 
     init(spec: JobSpec, queue: QueueConfig) {
         needsContainers = spec.image != nil
+        stageSources = spec.stage.map(\.source).sorted()
         gpuType = spec.gpuType?.lowercased()
         gpuTypeAsWritten = spec.gpuType
         gpuMemoryMiB = spec.gpuMemoryMiB
@@ -35,6 +40,8 @@ enum StaticProblem: Hashable, Sendable {
     case drained(reason: String?)
     case awaitingApproval
     case noContainerRuntime
+    case noStageCache
+    case notBelowStageRoot(source: String, roots: String)
     case label(key: String, has: String?, wanted: String, fromQueue: String?)
     case gpuType(has: [String], wanted: String)
     case gpuMemory(largestMiB: Int?, wantedMiB: Int)
@@ -50,6 +57,8 @@ enum StaticProblem: Hashable, Sendable {
         case .drained(let reason): return reason.map { "drained (\($0))" } ?? "drained"
         case .awaitingApproval: return "awaiting an admin's approval (corral nodes approve)"
         case .noContainerRuntime: return "runs no container jobs (no [containers] docker in its agent.toml)"
+        case .noStageCache: return "stages nothing (no [stage] with roots in its agent.toml)"
+        case .notBelowStageRoot(let source, let roots): return "stages only below \(roots), not \(source)"
         case .label(let key, let has, let wanted, let queue):
             let what = has.map { "label \(key)=\($0)" } ?? "no label \(key)"
             return "\(what), wanted \(key)=\(wanted)" + (queue.map { " (queue \($0))" } ?? "")
@@ -86,6 +95,14 @@ enum Feasibility {
     /// The first label the node lacks: the queue's selector first, then the job's own labels.
     static func labelProblem(_ requirement: Requirement, node: Node, queueName: String) -> StaticProblem? {
         if requirement.needsContainers && node.labels[NodeLabels.containers] == nil { return .noContainerRuntime }
+        if !requirement.stageSources.isEmpty {
+            guard let value = node.labels[NodeLabels.stage], !value.isEmpty else { return .noStageCache }
+            let roots = value.split(separator: ",").map(String.init)
+            for source in requirement.stageSources
+            where !roots.contains(where: { source == $0 || source.hasPrefix($0 + "/") }) {
+                return .notBelowStageRoot(source: source, roots: value)
+            }
+        }
         for key in requirement.selector.keys.sorted() where node.labels[key] != requirement.selector[key] {
             return .label(key: key, has: node.labels[key], wanted: requirement.selector[key]!, fromQueue: queueName)
         }

@@ -8,6 +8,7 @@ struct Planner {
         var labels: [String: String]
         /// Every field of `Requirement` belongs here: jobs of one class share one fit index.
         var needsContainers: Bool
+        var stageSources: [String]
     }
 
     struct UserQueue: Hashable {
@@ -265,7 +266,8 @@ struct Planner {
             gpuType: spec.gpuType?.lowercased(),
             gpuMemoryMiB: spec.gpuMemoryMiB,
             labels: spec.labels,
-            needsContainers: spec.image != nil
+            needsContainers: spec.image != nil,
+            stageSources: spec.stage.map(\.source).sorted()
         )
         if let known = indexOfClass[key] { return known }
         let requirement = Requirement(spec: spec, queue: queue)
