@@ -37,6 +37,7 @@ cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
     [ "$(id -u)" = 0 ] && remove_cgroups
+    mountpoint -q "$work/records" 2>/dev/null && umount -l "$work/records"
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -132,10 +133,20 @@ fi
 note "trivial jobs through two real agents (16 CPUs each, 32 slots)"
 start_controller drain
 agents=()
+# The agents' job records on a tmpfs (records_dir), as /run is on a systemd host: docs/operations.md. As root the
+# bench mounts its own (this machine's /run is on disk); otherwise the records stay in the state directory.
+records=""
+if [ "$(id -u)" = 0 ] && mkdir -p "$work/records" && mount -t tmpfs -o size=256m,mode=0700 corral-bench "$work/records"; then
+    records="$work/records"
+fi
 for a in 1 2; do
     "$bin/corral-agent" configure --config "$work/agent$a.toml" --endpoint "$endpoint" --cluster-token "$cluster" \
         --node-id "agent$a" --declare-gpus 0 --cpus 16 --memory 32G --state-dir "$work/agent$a" \
         $([ "$(id -u)" = 0 ] && echo --cgroup-parent "corral-bench-$$/agent$a" || echo --allow-uncontained) >/dev/null
+    if [ -n "$records" ]; then
+        { echo "records_dir = \"$records/agent$a\""; cat "$work/agent$a.toml"; } >"$work/agent$a.toml.new"
+        mv "$work/agent$a.toml.new" "$work/agent$a.toml"; chmod 600 "$work/agent$a.toml"
+    fi
     "$bin/corral-agent" start --config "$work/agent$a.toml" >"$work/agent$a.log" 2>&1 &
     agents+=("$!"); pids+=("$!")
 done

@@ -114,6 +114,7 @@ import Testing
         configuration.allowUncontained = true
         configuration.deviceDir = "/srv/dev"
         configuration.updatePublicKey = "/etc/corral/update.pub"
+        configuration.recordsDir = "/run/corral-agent"
         let path = try write(configuration.render())
         #expect(try AgentConfiguration.load(path: path, environment: [:]) == configuration)
     }
@@ -160,6 +161,13 @@ import Testing
         ("cluster_token = \"t\"\n[isolation]\nallow_uncontained = \"yes\"\n", "allow_uncontained"),
         ("cluster_token = \"t\"\n[isolation]\ndevice_dir = \"dev\"\n", "device_dir"),
         ("cluster_token = \"t\"\nupdate_public_key = \"update.pub\"\n", "update_public_key must be the absolute path"),
+        ("cluster_token = \"t\"\nrecords_dir = \"run\"\n", "records_dir must be an absolute path"),
+        (
+            "cluster_token = \"t\"\n[stage]\ncache_dir = \"/c\"\ncache_size = \"1G\"\nroots = [\"/a,b\"]\n",
+            "roots must be"
+        ),
+        ("cluster_token = \"t\"\n[stage]\ncache_size = \"1G\"\n", "[stage] needs cache_dir"),
+        ("cluster_token = \"t\"\n[stage]\ncache_dir = \"/c\"\n", "[stage] needs cache_size"),
         ("cluster_token = \"t\"\n[isolation]\ncgroups = 1\n", "[isolation] cgroups"),
         ("cluster_token = \"t\"\nisolation = 1\n", "[isolation] must be a table"),
         ("cluster_token = \"t\"\nkill_grace_seconds = \"10s\"\n", "kill_grace_seconds"),

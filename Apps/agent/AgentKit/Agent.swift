@@ -96,7 +96,7 @@ public struct Agent: Sendable {
         try Files.makeDirectories(configuration.stateDir, mode: 0o700)
         chmod(configuration.stateDir, 0o700)
         try Files.makeDirectories(configuration.logDir, mode: 0o700)
-        try Files.makeDirectories(configuration.jobsDir, mode: 0o700)
+        try RecordsDirectory.prepare(configuration, log: log)
         JobTable.makeDeviceMask(configuration.deviceMaskPath)
         await jobs.adopt()
         try await register()

@@ -46,6 +46,9 @@ public struct AgentConfiguration: Sendable, Hashable {
     /// An Ed25519 public key (PEM file): when set, `corral-agent update` installs only builds whose signature
     /// it verifies (`corral-controller agents publish --signature`).
     public var updatePublicKey: String?
+    /// Where job records live (`RecordsDirectory`): a tmpfs such as /run/corral-agent spares the disk the
+    /// files each job makes and deletes; nil: in the state directory.
+    public var recordsDir: String?
     /// `[stage]`: the stage cache (`AgentConfiguration+Stage.swift`); no directory: the node stages nothing.
     public var stageCacheDir: String?
     public var stageCacheSize: Int64 = 0
@@ -119,6 +122,7 @@ public struct AgentConfiguration: Sendable, Hashable {
             "endpoint", "cluster_token", "node_id", "state_dir", "ca_file", "client_cert", "client_key", "gpus", "cpus",
             "memory", "labels",
             "kill_grace_seconds", "nvidia_smi", "nvml", "containers", "isolation", "address", "update_public_key",
+            "records_dir",
             "stage",
         ]
         for key in table.keys where !known.contains(key) {
@@ -138,6 +142,12 @@ public struct AgentConfiguration: Sendable, Hashable {
                 throw ConfigurationFailure("\(path): address must be a host name or an IP address")
             }
             address = value
+        }
+        if let value = try string("records_dir") {
+            guard value.hasPrefix("/"), value.count > 1, !value.split(separator: "/").contains("..") else {
+                throw ConfigurationFailure("\(path): records_dir must be an absolute path such as /run/corral-agent")
+            }
+            recordsDir = value.hasSuffix("/") ? String(value.dropLast()) : value
         }
         if let value = try string("update_public_key") {
             guard value.hasPrefix("/") else {
@@ -279,6 +289,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         if nvml != "libnvidia-ml.so.1" { table.set("nvml", .string(nvml)) }
         if let address { table.set("address", .string(address)) }
         if let updatePublicKey { table.set("update_public_key", .string(updatePublicKey)) }
+        if let recordsDir { table.set("records_dir", .string(recordsDir)) }
         if let cpus { table.set("cpus", .integer(Int64(cpus))) }
         if let memory { table.set("memory", .integer(memory)) }
         if let declaredGPUs {

@@ -135,7 +135,8 @@ final class TestCluster: @unchecked Sendable {
         extra: [String] = [],
         nvidiaSMI: String? = nil,
         namespace: String? = nil,
-        tables: String? = nil
+        tables: String? = nil,
+        settings: String? = nil
     ) async throws {
         let config = root + "/\(name).toml"
         let declare = nvidiaSMI == nil ? ["--declare-gpus", "\(gpus)"] : []
@@ -153,6 +154,11 @@ final class TestCluster: @unchecked Sendable {
             // NVML off: on a machine with a real driver the stand-in must still be the one asked.
             let settings = "nvidia_smi = \"\(nvidiaSMI)\"\nnvml = \"off\"\n" + read(config) + "\n"
             try settings.write(toFile: config, atomically: true, encoding: .utf8)
+            chmod(config, 0o600)
+        }
+        if let settings {
+            // Top-level settings go before every table.
+            try (settings + "\n" + read(config) + "\n").write(toFile: config, atomically: true, encoding: .utf8)
             chmod(config, 0o600)
         }
         if let tables {
