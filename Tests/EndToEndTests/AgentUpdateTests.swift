@@ -418,4 +418,44 @@ struct AgentUpdateTests {
         #expect(cluster.agents["node"]?.isRunning == true)
         #expect(try await Self.node(cluster)?.status == "READY")
     }
+
+    /// A build that passes `version` but fails once running as the agent (a fault hook of debug builds fails its
+    /// start): the test restarts it as systemd would, and its fourth start puts the previous binary back, which
+    /// registers and says why.
+    @Test func aBuildThatFailsAtStartIsRolledBackByItsFourthStart() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        let bin = cluster.root + "/bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        let executable = bin + "/corral-agent"
+        try FileManager.default.copyItem(atPath: TestCluster.binaries + "/corral-agent", toPath: executable)
+        let original = try Self.sha256(executable)
+        let new = cluster.root + "/corral-agent-6.0.0"
+        try Self.build(cluster, new, marker: "6.0.0")
+        cluster.daemonEnvironment["CORRAL_TEST_FAIL_START_OF_BUILD"] = try Self.sha256(new)
+        cluster.agentExecutables["node"] = executable
+        try await cluster.startAgent("node", gpus: 1)
+        try await cluster.configureCLI()
+        try await waitUntil("the node reports its build", timeout: 20) {
+            try await Self.node(cluster)?.agentBuild == original
+        }
+        #expect(try await Self.publish(cluster, new, "6.0.0").status == 0)
+        _ = try await cluster.run(executable, ["update", "--restart", "--config", cluster.root + "/node.toml"])
+        // systemd's Restart=always, played by the test: each time the agent has exited, start it again.
+        var starts = 0
+        try await waitUntil("the agent is back on its first binary", timeout: 90) {
+            if let agent = cluster.agents["node"], !agent.isRunning {
+                starts += 1
+                try await cluster.restartAgent("node")
+                return false
+            }
+            return try await Self.node(cluster)?.agentBuild == original && Self.sha256(executable) == original
+        }
+        #expect(starts >= 2, "the new binary failed its starts: \(starts)")
+        #expect(try Self.sha256(executable + ".previous") == Self.sha256(new))
+        #expect(cluster.logs().contains("the previous one was put back"), "\(cluster.logs().suffix(2000))")
+        #expect(!FileManager.default.fileExists(atPath: bin + "/.corral-agent.trial"))
+        let agent = try #require(cluster.agents["node"])
+        #expect(agent.isRunning)
+    }
 }

@@ -116,7 +116,10 @@ public struct Agent: Sendable {
             group.cancelAll()
             return signal == SIGHUP ? .restart : .stop
         }
-        if exit == .restart { await jobs.stopZygote() }
+        if exit == .restart {
+            await jobs.stopZygote()
+            TrialGuard.arm()
+        }
         return exit
     }
 
@@ -124,6 +127,7 @@ public struct Agent: Sendable {
 
     func register() async throws {
         let stops = try await link.registerUntilAccepted { await registration() }
+        TrialGuard.passed()
         for id in stops { await jobs.stop(id) }
     }
 

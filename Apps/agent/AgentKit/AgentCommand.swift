@@ -229,6 +229,15 @@ public enum AgentCommand: Sendable, Equatable {
         case .update(let options):
             return await AgentUpdate.command(options)
         case .start(let path):
+            TrialGuard.check(log: log)
+            #if DEBUG
+            // A fault hook for the tests: a build that passes `version` but fails as the agent.
+            if let build = ProcessInfo.processInfo.environment["CORRAL_TEST_FAIL_START_OF_BUILD"], build == Agent.build
+            {
+                FileHandleOutput.stderr("corral-agent: failing at start (CORRAL_TEST_FAIL_START_OF_BUILD)\n")
+                return 1
+            }
+            #endif
             do {
                 let configuration = try AgentConfiguration.load(
                     path: path,

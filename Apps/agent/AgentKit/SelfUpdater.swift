@@ -18,7 +18,7 @@ actor SelfUpdater {
         self.configuration = configuration
         self.log = log
         // A restart this process tried and could not do (it runs on as before): the rollout hears of it.
-        pendingError = AgentRestart.lastFailure.withLock { $0 }
+        pendingError = AgentRestart.lastFailure.withLock { $0 } ?? TrialGuard.takeNote()
     }
 
     func handle(_ order: AgentUpdateOrder) {
