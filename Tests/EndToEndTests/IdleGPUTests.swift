@@ -24,6 +24,9 @@ struct IdleGPUEndToEndTests {
         idle_cancel_after = 2
         """.write(toFile: config, atomically: true, encoding: .utf8)
         try await cluster.startController(extra: ["--config", config])
+        // At 0 % from the agent's first sample: one taken at 5 % (the stand-in's start) within the window of a
+        // job started soon after registration would make its mean 0.8 %.
+        try "0\n".write(toFile: tools + "/util", atomically: true, encoding: .utf8)
         try await cluster.startAgent("gpu-node", gpus: 0, nvidiaSMI: nvidiaSMI)
         try await cluster.configureCLI()
         func setUtilization(_ percent: Int) throws {
