@@ -22,17 +22,17 @@ import Testing
         let log = MemoryLog()
         // Without records_dir: a directory.
         #expect(try RecordsDirectory.prepare(configuration(records: nil), log: log) == root + "/state/jobs")
-        #expect(RecordsDirectory.link(root + "/state/jobs") == nil && Files.isDirectory(root + "/state/jobs"))
+        #expect(Files.linkTarget(root + "/state/jobs") == nil && Files.isDirectory(root + "/state/jobs"))
         // A record in it: it stays there while that job runs.
         try Files.makeDirectories(root + "/state/jobs/a1.1")
         let tmpfs = root + "/run/corral-agent"
         #expect(try RecordsDirectory.prepare(configuration(records: tmpfs), log: log) == root + "/state/jobs")
-        #expect(RecordsDirectory.link(root + "/state/jobs") == nil)
+        #expect(Files.linkTarget(root + "/state/jobs") == nil)
         #expect(log.entries.contains { $0.contains("takes effect at a start with none") })
         // No records: the link.
         rmdir(root + "/state/jobs/a1.1")
         #expect(try RecordsDirectory.prepare(configuration(records: tmpfs), log: log) == tmpfs)
-        #expect(RecordsDirectory.link(root + "/state/jobs") == tmpfs && Files.isDirectory(tmpfs))
+        #expect(Files.linkTarget(root + "/state/jobs") == tmpfs && Files.isDirectory(tmpfs))
         // A reboot empties /run: the directory comes back; and again changes nothing.
         try FileManager.default.removeItem(atPath: root + "/run")
         #expect(

@@ -382,4 +382,33 @@ import Testing
         let list = #"{"command": ["x"], "depends_on": ["a", "a"]}"#
         #expect(try SubmitJobRequestTests.decode(list).dependsOn == ["a", "a"])
     }
+
+    /// Issue 20: `stage` entries are strict objects, and the spec's rules name the field.
+    @Test func stageSources() throws {
+        let spec = try SubmitJobRequestTests.decode(
+            #"{"command":["x"],"stage":[{"source":"/nfs/models/llama-3"},{"source":"/nfs/d","name":"D","checksum":true}]}"#
+        ).toSpec()
+        #expect(
+            spec.stage == [
+                StageSource(source: "/nfs/models/llama-3", name: "LLAMA_3"),
+                StageSource(source: "/nfs/d", name: "D", checksum: true),
+            ]
+        )
+        #expect(
+            SubmitJobRequestTests.decodeError(#"{"command":["x"],"stage":[{"source":"/a","frob":1}]}"#)?.field == "frob"
+        )
+        #expect(SubmitJobRequestTests.decodeError(#"{"command":["x"],"stage":[{"name":"A"}]}"#) != nil)
+        #expect(SubmitJobRequestTests.decodeError(#"{"command":["x"],"stage":["/nfs/a"]}"#) != nil)
+        let many = (0...StageSource.maxStages).map { #"{"source":"/nfs/s\#($0)"}"# }.joined(separator: ",")
+        for body in [
+            #"{"command":["x"],"stage":[{"source":"relative"}]}"#,
+            #"{"command":["x"],"stage":[{"source":"/nfs/../etc"}]}"#,
+            #"{"command":["x"],"stage":[{"source":"/nfs/a","name":"DIR"}]}"#,
+            #"{"command":["x"],"stage":[{"source":"/nfs/a","name":"lower"}]}"#,
+            #"{"command":["x"],"stage":[{"source":"/nfs/a"},{"source":"/data/a"}]}"#,
+            #"{"command":["x"],"stage":[\#(many)]}"#,
+        ] {
+            #expect(try SubmitJobRequestTests.specError(body)?.field == "stage", "\(body)")
+        }
+    }
 }

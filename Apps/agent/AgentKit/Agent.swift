@@ -228,17 +228,13 @@ public struct Agent: Sendable {
 
     /// This binary, which is also every job's supervisor: its path when the process started (a binary
     /// replaced since by an update reads as "PATH (deleted)" in /proc/self/exe; the path is the new one's).
-    static let executable: String = {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBufferPointer { pointer in
-            pointer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: pointer.count) {
-                readlink("/proc/self/exe", $0, pointer.count - 1)
-            }
-        }
-        guard count > 0 else { return CommandLine.arguments[0] }
-        let path = String(decoding: buffer[..<count], as: UTF8.self)
+    static let executable: String = binary(of: getpid()) ?? CommandLine.arguments[0]
+
+    /// The path of the binary a process runs (/proc/PID/exe, without the " (deleted)" of a replaced one).
+    static func binary(of pid: pid_t) -> String? {
+        guard let path = Files.linkTarget("/proc/\(pid)/exe") else { return nil }
         return path.hasSuffix(" (deleted)") ? String(path.dropLast(" (deleted)".count)) : path
-    }()
+    }
 
     /// The SHA-256 of this binary, read once at start: which build it is. Hashed by coreutils' `sha256sum`
     /// (47 ms for the 13 MB release binary) rather than here: reading the binary in would add its size to the

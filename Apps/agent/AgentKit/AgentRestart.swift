@@ -47,9 +47,7 @@ public enum AgentRestart {
     ) async throws(AgentUpdate.Failure)
         -> pid_t
     {
-        guard let text = try? Files.read(configuration.pidPath, limit: 64),
-            let pid = pid_t(text.trimmingWhitespace()), pid > 1, Processes.alive(pid)
-        else {
+        guard let pid = runningPID(configuration) else {
             throw AgentUpdate.Failure(
                 "no agent is running with state directory \(configuration.stateDir): start it (corral-agent start, "
                     + "or systemctl start corral-agent) and it runs the new binary"
@@ -76,14 +74,15 @@ public enum AgentRestart {
 
     /// The binary of the agent running with this configuration, if one runs.
     static func runningExecutable(_ configuration: AgentConfiguration) -> String? {
+        runningPID(configuration).flatMap(Agent.binary(of:))
+    }
+
+    /// The pid of the agent running with this configuration (its pid file, and the process alive).
+    static func runningPID(_ configuration: AgentConfiguration) -> pid_t? {
         guard let text = try? Files.read(configuration.pidPath, limit: 64),
             let pid = pid_t(text.trimmingWhitespace()), pid > 1, Processes.alive(pid)
         else { return nil }
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let count = readlink("/proc/\(pid)/exe", &buffer, buffer.count - 1)
-        guard count > 0 else { return nil }
-        let path = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return path.hasSuffix(" (deleted)") ? String(path.dropLast(" (deleted)".count)) : path
+        return pid
     }
 
     /// The device and inode of a file (following /proc/PID/exe to the running binary).

@@ -16,7 +16,7 @@ enum RecordsDirectory {
     @discardableResult
     static func prepare(_ configuration: AgentConfiguration, log: any LogSink) throws -> String {
         let jobs = configuration.jobsDir
-        let current = link(jobs)
+        let current = Files.linkTarget(jobs)
         guard let target = configuration.recordsDir else {
             if let current {
                 // records_dir was taken out of agent.toml: the records stay where the link points.
@@ -50,13 +50,5 @@ enum RecordsDirectory {
         }
         log.info("job records are in \(target) (records_dir)")
         return target
-    }
-
-    /// The target of a symlink, or nil when the path is not one.
-    static func link(_ path: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let count = readlink(path, &buffer, buffer.count - 1)
-        guard count > 0 else { return nil }
-        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -178,6 +178,17 @@ public enum Files {
         if durable { syncDirectory(directory) }
     }
 
+    /// The target of a symbolic link (as readlink(2) gives it), or nil when the path is not one.
+    public static func linkTarget(_ path: String) -> String? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBufferPointer { pointer in
+            pointer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: pointer.count) {
+                readlink(path, $0, pointer.count - 1)
+            }
+        }
+        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : nil
+    }
+
     /// fsync of a directory, so that names made or renamed in it survive a crash of the machine.
     public static func syncDirectory(_ path: String) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

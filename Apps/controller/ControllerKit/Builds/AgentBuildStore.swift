@@ -45,15 +45,6 @@ struct AgentBuildStore: Sendable {
 
     func binaryPath(of build: AgentBuild) -> String { "\(directory)/\(build.sha256)/corral-agent" }
 
-    /// The binary's bytes, as stored (an agent checks their SHA-256 itself before it installs them).
-    func binary(of build: AgentBuild) throws(Failure) -> [UInt8] {
-        do {
-            return try Files.readBytes("\(directory)/\(build.sha256)/corral-agent", limit: Self.maximumSize)
-        } catch {
-            throw Failure("\(error)")
-        }
-    }
-
     /// Stores `bytes` as the build of `version`. Publishing the same bytes under the same version again changes
     /// nothing; a version already published for the architecture with other bytes, or these bytes under
     /// another version, is refused (an agent's version must name one binary).
