@@ -54,13 +54,13 @@ extension ClusterState {
         }
     }
 
-    /// How long a requested pass waits: 2 ms, so that events arriving together share it, or twice the last
+    /// How long a requested pass waits: 2 ms, so that events arriving together share it, or four times the last
     /// pass's planning (its snapshot and plan, what grows with the queue; not its commit) when that is longer,
     /// at most half a second. The state's actor then spends
-    /// at most a third of its time planning, whatever the queue's length, and submissions and agents' reports
+    /// at most a fifth of its time planning, whatever the queue's length, and submissions and agents' reports
     /// keep the rest (issue 16: a pass over 5,000 queued jobs after each batch of submissions halved their rate).
     static func passDelay(afterPassOf seconds: Double) -> Double {
-        min(0.5, max(0.002, 2 * seconds))
+        min(0.5, max(0.002, 4 * seconds))
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {
@@ -116,7 +116,13 @@ extension ClusterState {
             return
         }
         preemptionPlans = plans
-        for (id, reason) in schedule.pending where jobs[id]?.state == .queued { jobs[id]?.pendingReason = reason }
+        // One lookup per pending job, and a write only where the reason changed (most stay as they were).
+        for (id, reason) in schedule.pending {
+            guard let index = jobs.index(forKey: id), jobs.values[index].state == .queued,
+                jobs.values[index].pendingReason != reason
+            else { continue }
+            jobs.values[index].pendingReason = reason
+        }
         wakeAfterBackoff(schedule)
     }
 

@@ -36,6 +36,7 @@ struct Planner {
     var releases: [[Release]]
     var indexes: [FitIndex] = []
     var indexOfClass: [ClassKey: Int] = [:]
+    var lastClass: (key: ClassKey, index: Int)?
     var runningGPUs: [UserQueue: Int] = [:]
     var failedShapes: Set<Shape> = []
     /// Gangs of a shape (and node count) that found too few nodes now, no reservation standing in their way:
@@ -157,8 +158,12 @@ struct Planner {
         return max(end, now)
     }
 
-    mutating func run(_ ordered: [Job]) -> Schedule {
-        for job in ordered { consider(job) }
+    /// Considers `jobs` in `order` (positions in `jobs`).
+    mutating func run(_ jobs: [Job], in order: [Int]) -> Schedule {
+        // Through the buffer: an array's subscript may hand out a copy, and a job is a large value.
+        jobs.withUnsafeBufferPointer { jobs in
+            for index in order { consider(jobs[index]) }
+        }
         schedule.reservations = scheduledReservations()
         return schedule
     }
@@ -269,7 +274,13 @@ struct Planner {
             needsContainers: spec.image != nil,
             stageSources: spec.stage.map(\.source).sorted()
         )
-        if let known = indexOfClass[key] { return known }
+        // Jobs of one class usually come in runs (an array, a user's batch): comparing with the last is cheaper
+        // than hashing every job's key.
+        if let last = lastClass, last.key == key { return last.index }
+        if let known = indexOfClass[key] {
+            lastClass = (key, known)
+            return known
+        }
         let requirement = Requirement(spec: spec, queue: queue)
         if prepared != nil {
             let fit =

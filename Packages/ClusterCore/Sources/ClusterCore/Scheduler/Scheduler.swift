@@ -35,19 +35,22 @@ public enum Scheduler {
         // for a dependency, its backoff or its array's limit, which would hold a slot for nothing.
         var protectedJobs: Set<JobID> = []
         if policy.ordering == .shortestFirst {
-            let runnable = snapshot.pending.filter { isRunnable($0, snapshot) }
-            protectedJobs = Set(protected(runnable, policy: policy, now: snapshot.now).map { runnable[$0].id })
+            protectedJobs = snapshot.pending.withUnsafeBufferPointer { pending in
+                let runnable = pending.indices.filter { isRunnable(pending[$0], snapshot) }
+                return Set(
+                    protected(pending, among: runnable, policy: policy, now: snapshot.now).map { pending[$0].id }
+                )
+            }
         }
         planner.protectedJobs = protectedJobs
-        return planner.run(
-            ordered(
-                snapshot.pending,
-                policy: policy,
-                usage: snapshot.usage,
-                now: snapshot.now,
-                protected: protectedJobs
-            )
+        let order = order(
+            snapshot.pending,
+            policy: policy,
+            usage: snapshot.usage,
+            now: snapshot.now,
+            protected: protectedJobs
         )
+        return planner.run(snapshot.pending, in: order)
     }
 
     /// Not held, nor held back by its backoff, a dependency or its array's `%limit`.
