@@ -18,9 +18,20 @@ public enum WireJSON {
     }
 
     public static func encode<T: Encodable>(_ value: T) -> [UInt8] {
+        // The fast path writes Foundation's bytes for what it is sure of, and leaves the rest to Foundation
+        // (FastJSONEncoder).
+        if let bytes = try? FastJSON.encode(value) { return bytes }
+        return foundationEncode(value)
+    }
+
+    /// Foundation's encoding alone: what the fast path must write byte for byte.
+    public static func foundationEncode<T: Encodable>(_ value: T) -> [UInt8] {
         // Encoding our own value types cannot fail (no non-finite floats, no custom throwing encoders).
         (try? [UInt8](encoder().encode(value))) ?? Array("{}".utf8)
     }
+
+    /// The fast path alone; nil where it leaves the value to Foundation.
+    public static func fastEncode<T: Encodable>(_ value: T) -> [UInt8]? { try? FastJSON.encode(value) }
 
     public static func encodePretty<T: Encodable>(_ value: T) -> String {
         let encoder = encoder()

@@ -14,6 +14,8 @@ extension FastJSON {
 
     final class Session {
         var gaveUp = false
+        /// Encoding: the scalars' text (`FastJSONEncoderContainers`).
+        var text: [UInt8] = []
 
         func giveUp() -> Unsupported {
             gaveUp = true
