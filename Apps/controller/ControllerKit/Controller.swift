@@ -31,10 +31,13 @@ public final class Controller: Sendable {
         }
         try Files.makeDirectories(configuration.dataDir, mode: 0o700)
         // Two connections to one SQLite file: the cluster state's, and the credentials' own, so checking a
-        // token never waits behind job work (WAL lets them read at once; writes take turns).
+        // token never waits behind job work (WAL lets them read at once; writes take turns). The state's commits
+        // are synced off its actor, and answers wait for that (`WALSync`); the credentials' sync as they commit.
+        var stateOptions = Connection.Options()
+        stateOptions.synchronous = .normal
         state = try await ClusterState(
             settings: configuration,
-            database: try ClusterDatabase(path: configuration.databasePath),
+            database: try ClusterDatabase(path: configuration.databasePath, options: stateOptions),
             clock: clock,
             log: log
         )

@@ -45,7 +45,7 @@ struct API: Sendable {
 
     /// The router with the domain's errors mapped to responses: what the server serves.
     func responder(log: any LogSink) -> MappingErrors {
-        MappingErrors(router: router(), log: log, metrics: httpMetrics)
+        MappingErrors(router: router(), log: log, metrics: httpMetrics, walSync: state.walSync)
     }
 
     // MARK: Shared by the areas

@@ -170,6 +170,8 @@ struct MappingErrors: HTTPResponder {
     let router: Router
     let log: any LogSink
     let metrics: HTTPMetrics
+    /// Every answer, an error's too, leaves once the commits it may tell of are on the disk.
+    let walSync: WALSync
 
     func respond(to request: HTTPRequest) async throws -> HTTPResponse {
         let start = ContinuousClock.now
@@ -181,9 +183,11 @@ struct MappingErrors: HTTPResponder {
         }
         do {
             let response = try await router.respond(to: request) { route = $0 ?? "unmatched" }
+            await walSync.barrier()
             record(response.status.code)
             return response
         } catch {
+            await walSync.barrier()
             let mapped = APIError(mapping: error)
             if mapped.status == .internalServerError || mapped.status == .insufficientStorage {
                 log.error("\(request.method) \(request.path.prefix(200)): \(error)")

@@ -25,11 +25,13 @@ final class Notifier: Sendable {
     private let continuation: AsyncStream<Delivery>.Continuation
     private let inFlight = Mutex(0)
 
-    init(log: any LogSink) {
+    /// A notification tells of a commit: it leaves once that is on the disk (`WALSync`).
+    init(log: any LogSink, walSync: WALSync) {
         let (stream, continuation) = AsyncStream<Delivery>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
         self.continuation = continuation
         Task { [weak self] in
             for await delivery in stream {
+                await walSync.barrier()
                 guard let self else { return }
                 // At most `maxInFlight` at once: the others wait in the buffer (the newest 10,000 kept), so a
                 // dead receiver slows its own notifications, not the controller.

@@ -70,6 +70,8 @@ extension ClusterState {
     func commit(_ changes: ChangeSet) throws {
         do {
             try store(changes)
+            // Counted before memory changes: whatever an answer can see from now on waits for this sync.
+            walSync.counted()
         } catch let error as StoreError where ResultCode.full ~= error.code {
             storageFault = "disk full: the data directory \(settings.dataDir) has no space left (\(error.message))"
             throw error

@@ -33,6 +33,7 @@ extension ClusterState {
                 at: clock.now()
             )
         )
+        walSync.counted()
         pendingExec[node, default: []].append(assignment)
         wakeAll(node: node)
     }

@@ -80,6 +80,9 @@ extension ClusterState {
             idempotencyOrder.removeFirst(idempotencyHead)
             idempotencyHead = 0
         }
-        if dropped { try? database.deleteIdempotencyKeys(before: oldest) }
+        if dropped {
+            try? database.deleteIdempotencyKeys(before: oldest)
+            walSync.counted()
+        }
     }
 }

@@ -19,6 +19,8 @@ actor ClusterState {
     let log: any LogSink
     /// Posts jobs' `--notify` events, off this actor.
     let notifier: Notifier
+    /// Syncs the commits off this actor; answers wait for it (`WALSync`).
+    let walSync: WALSync
     /// When this controller started: no node is judged lost before the lease its agent may hold has passed.
     let startedAt: Timestamp
 
@@ -95,7 +97,8 @@ actor ClusterState {
         self.database = database
         self.clock = clock
         self.log = log
-        notifier = Notifier(log: log)
+        walSync = WALSync(databasePath: database.connection.path, log: log)
+        notifier = Notifier(log: log, walSync: walSync)
         let now = clock.now()
         startedAt = now
         for var node in try database.loadNodes() {
