@@ -16,7 +16,8 @@ struct APIFixture {
     let clock: ManualClock
     let directory: String
 
-    static func make() async throws -> APIFixture {
+    /// `walSync`: how the state's commits are synced (the WAL's `fdatasync` unless a test holds them).
+    static func make(walSync: WALSync? = nil) async throws -> APIFixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)").path
         var settings = ControllerConfiguration()
         settings.dataDir = directory
@@ -26,7 +27,8 @@ struct APIFixture {
             settings: settings,
             database: try ClusterDatabase(path: settings.databasePath),
             clock: clock,
-            log: MemoryLog()
+            log: MemoryLog(),
+            walSync: walSync
         )
         let credentials = try CredentialStore(
             database: try ClusterDatabase(path: settings.databasePath),

@@ -1,5 +1,8 @@
+import ClusterCore
+import ClusterStore
 import CorralSupport
 import Foundation
+import HTTPKit
 import Synchronization
 import Testing
 
@@ -10,14 +13,26 @@ import Testing
 /// a stand-in that blocks until the test lets it go, so "not before" can be seen; the controller's own is
 /// `fdatasync` of the WAL, which the end-to-end and fault suites run through.
 @Suite struct WALSyncTests {
-    /// A sync that counts its calls and blocks each one until released.
+    /// A sync that counts its calls, says when one starts, and blocks each one until released.
     final class HeldSync: Sendable {
         let calls = Mutex(0)
         let gate = DispatchSemaphore(value: 0)
+        let started = DispatchSemaphore(value: 0)
 
         func sync() {
             calls.withLock { $0 += 1 }
+            started.signal()
             gate.wait()
+        }
+
+        /// Waits (off the cooperative pool) until a sync has started.
+        func waitForStart() async {
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    self.started.wait()
+                    continuation.resume()
+                }
+            }
         }
     }
 
@@ -48,17 +63,60 @@ import Testing
         let held = HeldSync()
         let wal = WALSync { held.sync() }
         wal.counted()
-        try await Task.sleep(for: .milliseconds(50))  // the first sync is running, and blocked
+        await held.waitForStart()  // the first sync runs, and is held
         for _ in 0..<100 { wal.counted() }
-        let waiter = Task { await wal.barrier() }
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(held.calls.withLock { $0 } == 1)
+        let passed = Flag()
+        let waiter = Task {
+            await wal.barrier()
+            passed.set()
+        }
         held.gate.signal()  // the first sync ends; the 100 go in one more
-        try await Task.sleep(for: .milliseconds(100))
+        await held.waitForStart()
+        #expect(!passed.isSet, "the barrier passed with 100 commits unsynced")
         #expect(held.calls.withLock { $0 } == 2)
         held.gate.signal()
         await waiter.value
-        #expect(held.calls.withLock { $0 } == 2)
+        #expect(passed.isSet && held.calls.withLock { $0 } == 2)
+    }
+
+    /// A commit begun and not yet counted (its rows readable by another connection) is waited for too.
+    @Test func aCommitBegunIsWaitedForBeforeItIsCounted() async throws {
+        let held = HeldSync()
+        let wal = WALSync { held.sync() }
+        wal.willCommit()
+        let passed = Flag()
+        let waiter = Task {
+            await wal.barrier()
+            passed.set()
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!passed.isSet)
+        wal.counted()
+        await held.waitForStart()
+        #expect(!passed.isSet)
+        held.gate.signal()
+        await waiter.value
+    }
+
+    /// The rule end to end through the router: a submission's 201 does not leave before its commit is synced.
+    @Test func aSubmissionIsAnsweredOnlyOnceItsCommitIsSynced() async throws {
+        let held = HeldSync()
+        let fixture = try await APIFixture.make(walSync: WALSync { held.sync() })
+        defer { fixture.remove() }
+        await held.waitForStart()  // the start's own sync (the migrations)
+        held.gate.signal()
+        let alice = try await fixture.credentials.createToken(user: "alice", kind: .user, expiresIn: nil).0
+        let answered = Flag()
+        let post = Task {
+            let response = try await fixture.post("/v1/jobs", #"{"command":["true"]}"#, token: alice)
+            answered.set()
+            return response.status.code
+        }
+        await held.waitForStart()  // the submission's
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!answered.isSet, "the 201 left before its commit was synced")
+        held.gate.signal()
+        #expect(try await post.value == 201)
     }
 
     @Test func withNothingCountedNobodyWaits() async {
@@ -68,19 +126,20 @@ import Testing
         #expect(held.calls.withLock { $0 } == 0)
     }
 
-    /// The controller's own: a commit on a real file, the WAL synced, the barrier passed.
+    /// The controller's own: a real database's WAL, synced; an in-memory database has none to wait for.
     @Test func theWALOfARealDatabaseIsSynced() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("walsync-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("corral.db").path
-        #expect(FileManager.default.createFile(atPath: path + "-wal", contents: Data("frames".utf8)))
-        let wal = WALSync(databasePath: path, log: MemoryLog())
+        let database = try ClusterDatabase(path: path)
+        #expect(FileManager.default.fileExists(atPath: path + "-wal"))
+        let wal = WALSync(databasePath: database.connection.path, log: MemoryLog())
+        wal.willCommit()
         wal.counted()
         await wal.barrier()
-        // And without a WAL (nothing written yet): nothing to sync, nobody waits for ever.
-        let none = WALSync(databasePath: directory.appendingPathComponent("none.db").path, log: MemoryLog())
-        none.counted()
-        await none.barrier()
+        let memory = WALSync(databasePath: ":memory:", log: MemoryLog())
+        memory.counted()
+        await memory.barrier()
     }
 }

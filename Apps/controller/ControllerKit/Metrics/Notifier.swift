@@ -13,6 +13,8 @@ final class Notifier: Sendable {
         let url: NotifyURL
         let body: [UInt8]
         let description: String
+        /// The commits it tells of (`WALSync.mark()`): it leaves once they are on the disk.
+        let commits: Int
     }
 
     /// Waits before each retry: about 2 minutes in all.
@@ -31,7 +33,8 @@ final class Notifier: Sendable {
         self.continuation = continuation
         Task { [weak self] in
             for await delivery in stream {
-                await walSync.barrier()
+                // Each waits for its own commits only: a backlog leaves after one sync, not one sync each.
+                await walSync.barrier(upTo: delivery.commits)
                 guard let self else { return }
                 // At most `maxInFlight` at once: the others wait in the buffer (the newest 10,000 kept), so a
                 // dead receiver slows its own notifications, not the controller.
@@ -52,9 +55,11 @@ final class Notifier: Sendable {
 
     deinit { continuation.finish() }
 
-    func send(_ notification: JobNotification, to url: NotifyURL) {
+    func send(_ notification: JobNotification, to url: NotifyURL, after commits: Int) {
         let description = "'\(notification.event)' of job \(notification.job.id) to \(url.redacted)"
-        continuation.yield(Delivery(url: url, body: WireJSON.encode(notification), description: description))
+        continuation.yield(
+            Delivery(url: url, body: WireJSON.encode(notification), description: description, commits: commits)
+        )
     }
 
     static func deliver(_ delivery: Delivery, log: any LogSink) async {

@@ -68,14 +68,19 @@ extension ClusterState {
     /// Stores the change set in one transaction, then updates memory and carries the effects out. When the
     /// store fails nothing changes in memory, and the error is thrown.
     func commit(_ changes: ChangeSet) throws {
+        // Begun before SQLite commits (another connection may read the rows at once) and counted before memory
+        // changes: whatever an answer can see from now on waits for this commit's sync.
+        walSync.willCommit()
         do {
             try store(changes)
-            // Counted before memory changes: whatever an answer can see from now on waits for this sync.
+        } catch {
             walSync.counted()
-        } catch let error as StoreError where ResultCode.full ~= error.code {
-            storageFault = "disk full: the data directory \(settings.dataDir) has no space left (\(error.message))"
+            if let error = error as? StoreError, ResultCode.full ~= error.code {
+                storageFault = "disk full: the data directory \(settings.dataDir) has no space left (\(error.message))"
+            }
             throw error
         }
+        walSync.counted()
         for node in changes.nodes.values {
             if node.status == .lost && !node.revoked && nodes[node.id]?.status != .lost {
                 log.warning("node \(node.id) is lost: no heartbeat for \(settings.nodeTimeout)")
@@ -93,7 +98,11 @@ extension ClusterState {
             if new, let task = job.array { arrayTasks[task.array, default: []].append(job.id) }
             jobMetrics.observe(before: before, after: job)
             if let url = job.spec.notify, let before, let event = JobNotification.event(before: before, after: job) {
-                notifier.send(JobNotification(event: event, job: job, at: clock.now()), to: url)
+                notifier.send(
+                    JobNotification(event: event, job: job, at: clock.now()),
+                    to: url,
+                    after: walSync.mark()
+                )
             }
             keep(job, before: before)
         }

@@ -22,6 +22,8 @@ extension ClusterState {
     func requestExec(_ assignment: ExecAssignment, job id: JobID, node: NodeID, by user: String) throws {
         guard let job = jobs[id] else { throw ClusterError.jobNotFound(id.rawValue) }
         let shown = assignment.command.joined(separator: " ")
+        walSync.willCommit()
+        defer { walSync.counted() }
         try database.appendEvent(
             JobEventRecord(
                 job: id,
@@ -33,7 +35,6 @@ extension ClusterState {
                 at: clock.now()
             )
         )
-        walSync.counted()
         pendingExec[node, default: []].append(assignment)
         wakeAll(node: node)
     }

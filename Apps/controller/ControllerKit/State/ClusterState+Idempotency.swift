@@ -81,6 +81,7 @@ extension ClusterState {
             idempotencyHead = 0
         }
         if dropped {
+            walSync.willCommit()
             try? database.deleteIdempotencyKeys(before: oldest)
             walSync.counted()
         }

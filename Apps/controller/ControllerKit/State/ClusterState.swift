@@ -91,14 +91,18 @@ actor ClusterState {
         settings: ControllerConfiguration,
         database: ClusterDatabase,
         clock: any WallClock,
-        log: any LogSink
+        log: any LogSink,
+        walSync: WALSync? = nil
     ) async throws {
         self.settings = settings
         self.database = database
         self.clock = clock
         self.log = log
-        walSync = WALSync(databasePath: database.connection.path, log: log)
-        notifier = Notifier(log: log, walSync: walSync)
+        // The migrations just run went through this connection too: the first answer waits for their sync.
+        self.walSync = walSync ?? WALSync(databasePath: database.connection.path, log: log)
+        self.walSync.willCommit()
+        self.walSync.counted()
+        notifier = Notifier(log: log, walSync: self.walSync)
         let now = clock.now()
         startedAt = now
         for var node in try database.loadNodes() {

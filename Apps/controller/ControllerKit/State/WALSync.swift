@@ -8,9 +8,9 @@ import Synchronization
 /// syncs the WAL file (`fdatasync`) on a thread of its own, for every commit made since the last sync at once.
 /// Nothing leaves the controller before what it may depend on is on the disk: every HTTP answer (a 201, an agent's
 /// placements, a report's acknowledgement, a read) and every notification first waits for `barrier()`, which
-/// returns once every commit counted before it was called is synced. A commit visible in memory is counted
-/// before anyone can see it (`ClusterState.commit`), so an answer never tells of a change a crash could take
-/// back. A failed sync leaves the disk's state unknown: the controller exits, and its restart reads what was
+/// returns once every commit begun before it was called is synced. A commit is begun (`willCommit`) before
+/// SQLite commits it, so before another connection can read it, and counted before memory changes
+/// (`ClusterState.commit`): an answer never tells of a change a crash could take back. A failed sync leaves the disk's state unknown: the controller exits, and its restart reads what was
 /// synced (what nobody heard of is gone, as if it had never been decided).
 ///
 /// With 1,000 simulated nodes on a million stored jobs, the state's actor had waited for each commit's sync in
@@ -18,6 +18,8 @@ import Synchronization
 final class WALSync: Sendable {
     private struct State {
         var counted = 0
+        /// Commits begun and not yet counted: another connection (accounting's) may already see their rows.
+        var pending = 0
         var synced = 0
         var syncing = false
         var waiters: [(target: Int, continuation: CheckedContinuation<Void, Never>)] = []
@@ -28,24 +30,43 @@ final class WALSync: Sendable {
     private let syncFile: @Sendable () -> Void
     private let queue = DispatchQueue(label: "corral-wal-sync")
 
-    /// `databasePath`: the SQLite file; its WAL is beside it ("-wal").
+    /// `databasePath`: the SQLite file; its WAL is beside it ("-wal"). An in-memory database has none, and
+    /// nothing to wait for. The WAL is opened once, now, and kept: Linux reports a write error of a file to each
+    /// descriptor that was open when it happened, and a descriptor opened later would miss one another
+    /// connection's sync had already reported.
     convenience init(databasePath: String, log: any LogSink) {
-        let walPath = databasePath + "-wal"
-        self.init { Self.sync(walPath, log: log) }
+        guard !databasePath.isEmpty, databasePath != ":memory:" else {
+            self.init {}
+            return
+        }
+        let wal = WALFile(path: databasePath + "-wal", log: log)
+        self.init { wal.sync() }
     }
 
     /// With another way to sync (`WALSyncTests`).
     init(sync: @escaping @Sendable () -> Void) { syncFile = sync }
 
-    /// Counts a commit of the state's connection (called on the actor, right after SQLite committed it).
+    /// Before a commit of the state's connection: a barrier from now on waits for it too.
+    func willCommit() { state.withLock { $0.pending += 1 } }
+
+    /// After a commit of the state's connection, whether it was stored or not (called on the actor, right after
+    /// SQLite answered, before memory changes).
     func counted() {
-        state.withLock { $0.counted += 1 }
+        state.withLock { state in
+            state.pending = max(0, state.pending - 1)
+            state.counted += 1
+        }
         startSyncing()
     }
 
-    /// Returns once every commit counted before the call is on the disk.
-    func barrier() async {
-        let target = state.withLock { $0.counted }
+    /// What a barrier now would wait for: every commit counted or begun.
+    func mark() -> Int { state.withLock { $0.counted + $0.pending } }
+
+    /// Returns once every commit counted or begun before the call is on the disk.
+    func barrier() async { await barrier(upTo: mark()) }
+
+    /// Returns once the first `target` commits are on the disk.
+    func barrier(upTo target: Int) async {
         guard state.withLock({ $0.synced < target }) else { return }
         await withCheckedContinuation { continuation in
             let done = state.withLock { state -> Bool in
@@ -86,27 +107,42 @@ final class WALSync: Sendable {
             if !more { return }
         }
     }
+}
 
-    /// `fdatasync` of the WAL file through a descriptor of its own (any descriptor of a file syncs all of it).
-    /// No WAL yet: nothing was written in WAL mode, so nothing waits.
-    private static func sync(_ walPath: String, log: any LogSink) {
-        let fd = open(walPath, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            guard errno == ENOENT else {
-                return fail("cannot open \(walPath): \(String(cString: strerror(errno)))", log: log)
-            }
-            return
-        }
-        defer { close(fd) }
-        guard fdatasync(fd) == 0 else {
-            return fail("cannot sync \(walPath): \(String(cString: strerror(errno)))", log: log)
+/// The WAL file, through one descriptor kept for the process's life (see `WALSync.init`). A WAL that is gone or
+/// replaced (another inode at its path) while the controller runs, or a failed sync, leaves the disk's state
+/// unknown: the controller logs it and exits at once, and its restart reads what was synced.
+final class WALFile: Sendable {
+    let path: String
+    let log: any LogSink
+    private let descriptor = Mutex<Int32>(-1)
+
+    init(path: String, log: any LogSink) {
+        self.path = path
+        self.log = log
+        descriptor.withLock { $0 = open(path, O_RDONLY | O_CLOEXEC) }
+    }
+
+    deinit { descriptor.withLock { if $0 >= 0 { close($0) } } }
+
+    func sync() {
+        descriptor.withLock { fd in
+            // SQLite makes the WAL when it opens the database: only a start on a database never opened has none.
+            if fd < 0 { fd = open(path, O_RDONLY | O_CLOEXEC) }
+            guard fd >= 0 else { return fail("cannot open \(path): \(String(cString: strerror(errno)))") }
+            var held = stat()
+            var named = stat()
+            guard fstat(fd, &held) == 0, stat(path, &named) == 0, held.st_dev == named.st_dev,
+                held.st_ino == named.st_ino
+            else { return fail("\(path) is gone or was replaced while the controller ran") }
+            guard fdatasync(fd) == 0 else { return fail("cannot sync \(path): \(String(cString: strerror(errno)))") }
         }
     }
 
-    private static func fail(_ problem: String, log: any LogSink) {
+    private func fail(_ problem: String) {
         log.error(
             "\(problem); what was decided since the last sync may not be on the disk: exiting, to start again from it"
         )
-        exit(75)
+        _exit(75)
     }
 }
