@@ -116,6 +116,9 @@ final class WALFile: Sendable {
     let path: String
     let log: any LogSink
     private let descriptor = Mutex<Int32>(-1)
+    /// The WAL inode whose directory entry was synced: a new WAL's name must reach the disk too, once (SQLite
+    /// syncs the directory at its own first sync of a WAL, which at `synchronous=NORMAL` waits for a checkpoint).
+    private let directorySynced = Mutex<UInt64?>(nil)
 
     init(path: String, log: any LogSink) {
         self.path = path
@@ -136,6 +139,16 @@ final class WALFile: Sendable {
                 held.st_ino == named.st_ino
             else { return fail("\(path) is gone or was replaced while the controller ran") }
             guard fdatasync(fd) == 0 else { return fail("cannot sync \(path): \(String(cString: strerror(errno)))") }
+            let inode = UInt64(held.st_ino)
+            guard directorySynced.withLock({ $0 != inode }) else { return }
+            let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+                .joined(separator: "/")
+            let dirfd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard dirfd >= 0, fsync(dirfd) == 0 else {
+                return fail("cannot sync the directory of \(path): \(String(cString: strerror(errno)))")
+            }
+            close(dirfd)
+            directorySynced.withLock { $0 = inode }
         }
     }
 
