@@ -14,7 +14,7 @@ import Testing
         let reference = String(decoding: WireJSON.foundationEncode(value), as: UTF8.self)
         let written = String(decoding: WireJSON.encode(value), as: UTF8.self)
         #expect(written == reference, "\(T.self)", sourceLocation: sourceLocation)
-        return WireJSON.fastEncode(value) != nil
+        return (try? FastJSON.encode(value)) != nil
     }
 
     static func queuedJob() -> Job {

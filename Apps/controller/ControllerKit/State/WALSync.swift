@@ -10,8 +10,9 @@ import Synchronization
 /// placements, a report's acknowledgement, a read) and every notification first waits for `barrier()`, which
 /// returns once every commit begun before it was called is synced. A commit is begun (`willCommit`) before
 /// SQLite commits it, so before another connection can read it, and counted before memory changes
-/// (`ClusterState.commit`): an answer never tells of a change a crash could take back. A failed sync leaves the disk's state unknown: the controller exits, and its restart reads what was
-/// synced (what nobody heard of is gone, as if it had never been decided).
+/// (`ClusterState.commit`): an answer never tells of a change a crash could take back. A failed sync leaves the
+/// disk's state unknown: the controller exits, and its restart reads what was synced (what nobody heard of is
+/// gone, as if it had never been decided).
 ///
 /// With 1,000 simulated nodes on a million stored jobs, the state's actor had waited for each commit's sync in
 /// turn: 50,000 jobs ran in 61-65 s that way, in 45-47 s without the wait (docs/PERFORMANCE.md).

@@ -30,9 +30,6 @@ public enum WireJSON {
         (try? [UInt8](encoder().encode(value))) ?? Array("{}".utf8)
     }
 
-    /// The fast path alone; nil where it leaves the value to Foundation.
-    public static func fastEncode<T: Encodable>(_ value: T) -> [UInt8]? { try? FastJSON.encode(value) }
-
     public static func encodePretty<T: Encodable>(_ value: T) -> String {
         let encoder = encoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

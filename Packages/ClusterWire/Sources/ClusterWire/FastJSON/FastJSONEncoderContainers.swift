@@ -81,14 +81,14 @@ extension FastJSON {
             return UnkeyedWriter(node: child, session: session)
         }
 
-        mutating func superEncoder() -> any Encoder { gaveUp() }
-        mutating func superEncoder(forKey key: Key) -> any Encoder { gaveUp() }
+        mutating func superEncoder() -> any Encoder { FastJSON.superEncoder(session) }
+        mutating func superEncoder(forKey key: Key) -> any Encoder { FastJSON.superEncoder(session) }
+    }
 
-        /// Inheritance's encoders are not ours to imitate.
-        func gaveUp() -> any Encoder {
-            _ = session.giveUp()
-            return NodeEncoder(session: session)
-        }
+    /// Inheritance's encoders are not ours to imitate: the value goes to Foundation.
+    static func superEncoder(_ session: Session) -> any Encoder {
+        _ = session.giveUp()
+        return NodeEncoder(session: session)
     }
 
     struct UnkeyedWriter: UnkeyedEncodingContainer {
@@ -131,10 +131,7 @@ extension FastJSON {
             return UnkeyedWriter(node: child, session: session)
         }
 
-        mutating func superEncoder() -> any Encoder {
-            _ = session.giveUp()
-            return NodeEncoder(session: session)
-        }
+        mutating func superEncoder() -> any Encoder { FastJSON.superEncoder(session) }
     }
 
     /// One value: it takes the place of the node the encoder was given.
