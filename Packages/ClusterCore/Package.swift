@@ -18,7 +18,8 @@ let package = Package(
 )
 
 // MARK: - Standard settings: keep this block identical in every Package.swift of the repo.
-for target in package.targets where target.type != .system && !["CLinuxShims", "CCurl"].contains(target.name) {
+for target in package.targets
+where target.type != .system && !["CLinuxShims", "CCurl", "COpenSSL"].contains(target.name) {
     var settings = target.swiftSettings ?? []
     settings.append(contentsOf: [
         .enableUpcomingFeature("ExistentialAny"),

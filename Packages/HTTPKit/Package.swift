@@ -1,7 +1,7 @@
 // swift-tools-version:6.2
-// HTTPKit: an HTTP/1.1 server on an epoll reactor and a client over libcurl, with OpenSSL for TLS. It knows
-// nothing of clusters. The Linux system layer under it (epoll, eventfd, accept4, threads, the syscall
-// helper) comes from LinuxSystem.
+// HTTPKit: an HTTP/1.1 server on an epoll reactor, a plain HTTP/1.1 client and one over libcurl for https, with
+// OpenSSL for TLS (libcurl and OpenSSL are loaded on first use). It knows nothing of clusters. The Linux system
+// layer under it (epoll, eventfd, accept4, threads, the syscall helper) comes from LinuxSystem.
 import PackageDescription
 
 let package = Package(
@@ -11,7 +11,8 @@ let package = Package(
     targets: [
         // libcurl's headers at build time (libcurl4-openssl-dev); the library itself is loaded on first use.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
-        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // OpenSSL's headers at build time (libssl-dev); libssl.so.3 itself is loaded on first use (copenssl.c).
+        .target(name: "COpenSSL", linkerSettings: [.linkedLibrary("dl")]),
         .target(
             name: "HTTPKit",
             dependencies: [
@@ -24,7 +25,8 @@ let package = Package(
 )
 
 // MARK: - Standard settings: keep this block identical in every Package.swift of the repo.
-for target in package.targets where target.type != .system && !["CLinuxShims", "CCurl"].contains(target.name) {
+for target in package.targets
+where target.type != .system && !["CLinuxShims", "CCurl", "COpenSSL"].contains(target.name) {
     var settings = target.swiftSettings ?? []
     settings.append(contentsOf: [
         .enableUpcomingFeature("ExistentialAny"),

@@ -159,6 +159,10 @@ enum AgentUpdate {
             )
         case .unusableKey(let why):
             throw Failure("update_public_key \(keyPath) is \(why); the installed agent is unchanged")
+        case .cannotCheck(let why):
+            throw Failure(
+                "cannot check the signature of corral-agent \(build.version): \(why); the installed agent is unchanged"
+            )
         }
     }
 

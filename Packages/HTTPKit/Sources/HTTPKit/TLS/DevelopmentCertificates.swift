@@ -41,6 +41,7 @@ public enum DevelopmentCertificates {
         guard !hosts.isEmpty || !ips.isEmpty else {
             throw DevelopmentCertificatesError(message: "a server certificate needs at least one host name or IP")
         }
+        if let why = OpenSSLErrors.unavailable() { throw DevelopmentCertificatesError(message: why) }
         guard (1...3650).contains(validityDays) else {
             throw DevelopmentCertificatesError(message: "validity must be 1...3650 days, not \(validityDays)")
         }

@@ -22,4 +22,10 @@ enum OpenSSLErrors {
     static func clear() {
         ERR_clear_error()
     }
+
+    /// Why OpenSSL cannot be used (libssl.so.3 missing or too old), or nil once it is loaded: the library is
+    /// opened on first use (copenssl.c), and this is that first use.
+    static func unavailable() -> String? {
+        copenssl_load_error().map { String(cString: $0) }
+    }
 }

@@ -12,6 +12,7 @@ final class TLSContext: @unchecked Sendable {
 
     /// Loads and checks the files; every failure names the file and OpenSSL's reason.
     init(_ configuration: TLSConfiguration) throws(HTTPServerError) {
+        if let why = OpenSSLErrors.unavailable() { throw HTTPServerError(message: "TLS: \(why)") }
         OpenSSLErrors.clear()
         guard let context = SSL_CTX_new(TLS_server_method()) else {
             throw HTTPServerError(message: "TLS: SSL_CTX_new failed: \(OpenSSLErrors.drain())")

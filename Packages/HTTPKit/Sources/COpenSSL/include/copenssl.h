@@ -1,6 +1,6 @@
-// OpenSSL for HTTPKit: SHA-256, random bytes, the server's TLS and development certificates. Swift does not
-// import function-like macros (SSL_CTX_set_min_proto_version, SSL_OP_* bits, EVP_EC_gen, ...) nor variadic
-// functions, so each one used gets a copenssl_* inline wrapper here.
+// OpenSSL for HTTPKit: SHA-256, signatures, the server's TLS and development certificates, loaded on first use
+// (copenssl.c). Swift does not import function-like macros (SSL_CTX_set_min_proto_version, SSL_OP_* bits,
+// EVP_EC_gen, ...) nor variadic functions, so each one used gets a copenssl_* wrapper here.
 #ifndef COPENSSL_SHIM_H
 #define COPENSSL_SHIM_H
 
@@ -14,6 +14,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <string.h>
+
+// NULL once libssl.so.3 is loaded (the first call loads it), else why it cannot be: call before the first use of
+// OpenSSL and report it, as the functions below stop the process when called without the library.
+const char *copenssl_load_error(void);
 
 // One-shot SHA-256 through the EVP interface (the SHA256_* low-level calls are deprecated in OpenSSL 3).
 static inline int copenssl_sha256(const void *data, size_t count, unsigned char out[32]) {
@@ -92,9 +96,8 @@ static inline int copenssl_peer_common_name(const SSL *ssl, char *out, size_t ca
 
 // MARK: - Development certificates
 
-static inline EVP_PKEY *copenssl_generate_p256(void) {
-    return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-}
+// A new P-256 key (EVP_PKEY_Q_keygen is variadic: copenssl.c calls it).
+EVP_PKEY *copenssl_generate_p256(void);
 
 static inline int copenssl_name_add_text(X509_NAME *name, const char *field, const char *value) {
     return X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8, (const unsigned char *)value, -1, -1, 0);
