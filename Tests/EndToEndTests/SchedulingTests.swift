@@ -60,7 +60,11 @@ struct SchedulingTests {
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("unknown queue 'nope'"))
         #expect(unknown.stderr.contains("default, urgent"))
-        // No node carries pool=fast: an urgent job can never run here, and explain says so.
+        // No node carries pool=fast: an urgent job can never run here, and explain says so (once the node is
+        // registered: before, the reason is that there are no nodes at all).
+        try await waitUntil("the node is registered", timeout: 30) {
+            (try await cluster.corral(["nodes"])).stdout.contains("READY")
+        }
         let urgent = try await cluster.submit(["--queue", "urgent", "--gpus", "1"], ["true"])
         try await waitUntil("the urgent job has a reason", timeout: 30) {
             (try await cluster.job(urgent)).reason == "NoFeasibleNode"

@@ -47,20 +47,23 @@ extension ClusterState {
     func requestSchedulingPass() {
         guard !passRequested else { return }
         passRequested = true
-        let delay = Self.passDelay(afterPassOf: lastPassSeconds)
+        let idle = lastPassEnded.map { Self.seconds(since: $0) } ?? .infinity
+        let delay = Self.passDelay(afterPassOf: lastPassSeconds, idleFor: idle)
         Task { [weak self] in
-            try? await Task.sleep(for: .seconds(delay))
+            if delay > 0 { try? await Task.sleep(for: .seconds(delay)) }
             await self?.runSchedulingPass()
         }
     }
 
-    /// How long a requested pass waits: 2 ms, so that events arriving together share it, or four times the last
-    /// pass's planning (its snapshot and plan, what grows with the queue; not its commit) when that is longer,
-    /// at most half a second. The state's actor then spends
-    /// at most a fifth of its time planning, whatever the queue's length, and submissions and agents' reports
-    /// keep the rest (issue 16: a pass over 5,000 queued jobs after each batch of submissions halved their rate).
-    static func passDelay(afterPassOf seconds: Double) -> Double {
-        min(0.5, max(0.002, 4 * seconds))
+    /// How long a requested pass waits, counted from the end of the last one: 2 ms, so that events arriving
+    /// together share it, or four times the last pass's planning (its snapshot and plan, what grows with the
+    /// queue; not its commit) when that is longer, at most half a second. The state's actor then spends at most
+    /// a fifth of its time planning, whatever the queue's length, and submissions and agents' reports keep the
+    /// rest (issue 16: a pass over 5,000 queued jobs after each batch of submissions halved their rate). When
+    /// the last pass ended longer ago than that, the pass runs at once (after the actor's current turn): a job
+    /// submitted to an idle cluster does not wait to be batched with events that are not coming.
+    static func passDelay(afterPassOf seconds: Double, idleFor idle: Double) -> Double {
+        max(0, min(0.5, max(0.002, 4 * seconds)) - idle)
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {
@@ -75,6 +78,7 @@ extension ClusterState {
         let schedule = plan(snapshot(now: clock.now(), withHeld: false))
         lastPassSeconds = Self.seconds(since: started)
         passDurations.observe(lastPassSeconds)
+        defer { lastPassEnded = .now }
         var changes = ChangeSet()
         // A job whose dependency ended without succeeding can never run: it fails, saying which and why.
         for (id, dependency) in schedule.failedDependencies.sorted(by: { $0.key < $1.key }) {
