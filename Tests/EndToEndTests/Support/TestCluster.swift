@@ -224,24 +224,41 @@ final class TestCluster: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
-        let process = Process()
         let path = binary.hasPrefix("/") ? binary : Self.binaries + "/" + binary
+        var executable = URL(fileURLWithPath: path)
+        var commandArguments = arguments
         if let namespace {
             let file = ["/run/netns/", "/var/run/netns/"].map { $0 + namespace }
                 .first { FileManager.default.fileExists(atPath: $0) }
             guard let file else { throw TestFailure("no network namespace named \(namespace)") }
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
-            process.arguments = ["--net=\(file)", "--", path] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = arguments
+            executable = URL(fileURLWithPath: "/usr/bin/nsenter")
+            commandArguments = ["--net=\(file)", "--", path] + arguments
         }
-        process.environment = environment(daemonEnvironment)
         commandLines.append([binary] + arguments)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return process
+        // A binary the test has just copied (an agent that updates itself) may still be open for writing in a
+        // child that another test forked meanwhile, until that child execs: exec then fails with ETXTBSY ("Text
+        // file busy") for a few milliseconds. The kernel's rule, not the code under test: try again.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = commandArguments
+            process.environment = environment(daemonEnvironment)
+            process.standardOutput = handle
+            process.standardError = handle
+            do {
+                try process.run()
+                return process
+            } catch let error as NSError where attempt < 50 && Self.isTextFileBusy(error) {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+        }
+    }
+
+    static func isTextFileBusy(_ error: NSError) -> Bool {
+        let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError
+        return [error, underlying].contains { $0?.domain == NSPOSIXErrorDomain && $0?.code == Int(ETXTBSY) }
     }
 
     /// Runs a binary to completion on a thread of its own: blocking waits never hold the test runner's
