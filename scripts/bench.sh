@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `just bench [full|quick]`: builds release, runs every figure of issue 8 against real daemons on loopback
-# (median, min and max of several runs), prints a table and writes bench-results/bench-<date>.json.
+# `just bench [full|quick]`: builds what `just install` installs (release, the Swift libraries linked in), runs
+# every figure of issues 8 and 16 against real daemons on loopback (median, min and max of several runs), prints a
+# table and writes bench-results/bench-<date>.json.
 # docs/PERFORMANCE.md records a full run and what bounds each figure.
 #   scripts/bench.sh [full|quick]      CORRAL_BIN_DIR=DIR skips the build and uses the binaries in DIR.
 #   CORRAL_BENCH_FLEET_JOBS=N sets the simulated jobs of the last phase (full: 100,000).
@@ -19,11 +20,14 @@ fleet_jobs="${CORRAL_BENCH_FLEET_JOBS:-$fleet_jobs}"
 root="$(cd "$(dirname "$0")/.." && pwd)"; cd "$root"
 work="$(mktemp -d /tmp/corral-bench.XXXXXX)"
 if [ -z "${CORRAL_BIN_DIR:-}" ]; then
-    echo "building release (one build for all four binaries)..."
-    swift build -c release >"$work/build.log" 2>&1 || { grep -E "error" "$work/build.log" | head -20; rm -rf "$work"; exit 1; }
+    # The build `just install` makes and installs: users run these binaries, not the ones SwiftPM links to the
+    # toolchain's shared Swift libraries (those start slower and hold more memory: docs/PERFORMANCE.md).
+    echo "building release as just install does (one build for all four binaries)..."
+    swift build -c release --static-swift-stdlib --scratch-path .build-static >"$work/build.log" 2>&1 ||
+        { grep -E "error" "$work/build.log" | head -20; rm -rf "$work"; exit 1; }
     tail -1 "$work/build.log"
 fi
-bin="${CORRAL_BIN_DIR:-$(swift build -c release --show-bin-path)}"
+bin="${CORRAL_BIN_DIR:-$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)}"
 export HOME="$work/home"; mkdir -p "$HOME"
 figures="$work/figures.jsonl"; : >"$figures"
 pids=()
@@ -42,7 +46,10 @@ cleanup() {
 }
 trap cleanup EXIT
 bench() { "$bin/corral-bench" "$@"; }
-ms_since() { echo "scale=3; ($(date +%s%N) - $1) / 1000000" | bc; }
+# Clock readings from bash itself, in microseconds: forking `date` for them would add a process start (about a
+# millisecond) to every figure timed with them.
+now_us() { echo "${EPOCHREALTIME//[!0-9]/}"; }
+ms_since() { echo "scale=3; ($(now_us) - $1) / 1000" | bc; }
 note() { echo "[$(date +%T)] $*" >&2; }
 
 start_controller() {  # NAME: a fresh controller with its own data dir; sets ctl_pid, endpoint, admin, cluster
@@ -80,7 +87,7 @@ bench submit-http --endpoint "$endpoint" --token "$admin" --clients 32 --seconds
 note "one array of 10,000 tasks: corral submit --array 0-9999 until its id is printed (every task stored)"
 array_ms=()
 for _ in $(seq "$http_runs"); do
-    start=$(date +%s%N)
+    start=$(now_us)
     array_id="$("$bin/corral" submit --array 0-9999 -- true)"
     array_ms+=("$(ms_since "$start")")
     "$bin/corral" cancel "$array_id" >/dev/null  # the next run starts with no array queued
@@ -95,10 +102,10 @@ note "4 parallel corral submit loops"
 start_controller cli
 rates=()
 for _ in $(seq "$cli_runs"); do
-    start=$(date +%s%N); deadline=$(( start + cli_s * 1000000000 ))
+    start=$(now_us); deadline=$(( start + cli_s * 1000000 ))
     loops=()
     for p in 1 2 3 4; do
-        ( n=0; while [ "$(date +%s%N)" -lt "$deadline" ]; do "$bin/corral" submit -- true >/dev/null; n=$((n + 1)); done
+        ( n=0; while [ "$(now_us)" -lt "$deadline" ]; do "$bin/corral" submit -- true >/dev/null; n=$((n + 1)); done
           echo "$n" >"$work/cli.$p" ) &
         loops+=("$!")
     done
@@ -112,23 +119,15 @@ bench figure --name submit_cli --unit jobs/s --notes "4 parallel loops of \`corr
 note "corral ls over $ls_jobs jobs"
 bench fill --endpoint "$endpoint" --token "$admin" --jobs "$ls_jobs" >/dev/null
 times=()
-for _ in $(seq "$ls_runs"); do start=$(date +%s%N); "$bin/corral" ls >/dev/null; times+=("$(ms_since "$start")"); done
+for _ in $(seq "$ls_runs"); do start=$(now_us); "$bin/corral" ls >/dev/null; times+=("$(ms_since "$start")"); done
 bench figure --name ls_10000_jobs --unit ms --notes "\`corral ls\` (newest 1000 active jobs) with $ls_jobs+ jobs queued" \
     "${times[@]}" >>"$figures"
 stop_controller
 
 note "corral --help"
 times=()
-for _ in $(seq 10); do start=$(date +%s%N); "$bin/corral" --help >/dev/null; times+=("$(ms_since "$start")"); done
-bench figure --name help --unit ms --notes "process start to exit (this release build)" "${times[@]}" >>"$figures"
-if [ -x .build-static/release/corral ]; then  # what just install installs, when it was built
-    times=()
-    for _ in $(seq 10); do
-        start=$(date +%s%N); .build-static/release/corral --help >/dev/null; times+=("$(ms_since "$start")")
-    done
-    bench figure --name help_static --unit ms --notes "process start to exit, the static build of just install" \
-        "${times[@]}" >>"$figures"
-fi
+for _ in $(seq 20); do start=$(now_us); "$bin/corral" --help >/dev/null; times+=("$(ms_since "$start")"); done
+bench figure --name help --unit ms --notes "process start to exit (the build of just install)" "${times[@]}" >>"$figures"
 
 note "trivial jobs through two real agents (16 CPUs each, 32 slots)"
 start_controller drain
@@ -164,10 +163,10 @@ bench figure --name controller_rss_1000_jobs --unit MiB \
 note "submit to the job's first instruction, $latency_n runs"
 samples=()
 for i in $(seq "$latency_n"); do
-    start=$(date +%s%N)
+    start=$(now_us)
     "$bin/corral" submit -- sh -c "date +%s%N > $work/t$i" >/dev/null
     while [ ! -s "$work/t$i" ]; do sleep 0.001; done
-    samples+=("$(echo "scale=3; ($(cat "$work/t$i") - $start) / 1000000" | bc)")
+    samples+=("$(echo "scale=3; ($(cat "$work/t$i") / 1000 - $start) / 1000" | bc)")
 done
 bench figure --name latency --unit ms --notes "p50 as median; from just before \`corral submit\` to the job's \`date\`" \
     "${samples[@]}" >>"$figures"

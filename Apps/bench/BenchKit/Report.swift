@@ -22,7 +22,6 @@ public enum Report {
         "agent_rss_idle": "12 MB (issue 16)",
         "ls_10000_jobs": "100 ms",
         "help": "no slower than squeue (issue 16)",
-        "help_static": "no slower than squeue (issue 16)",
     ]
 
     struct Document: Codable, Sendable {
