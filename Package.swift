@@ -62,7 +62,7 @@ let package = Package(
         // The `CorralClient` product: Packages/CorralClient, re-exported (see the file for why).
         .target(name: "CorralClientProduct", dependencies: [client], path: "Apps/cli/CorralClientProduct"),
         .target(name: "CLIKit", dependencies: [core, wire, client, "CorralSupport"], path: "Apps/cli/CLIKit"),
-        .executableTarget(name: "CLIMain", dependencies: ["CLIKit", http], path: "Apps/cli/main"),
+        .executableTarget(name: "CLIMain", dependencies: ["CLIKit", "CorralSupport", http], path: "Apps/cli/main"),
 
         // `just bench`: the figures of docs/PERFORMANCE.md (scheduler, HTTP, fleet simulator, end to end).
         .target(

@@ -28,4 +28,4 @@ if case .start(let configPath) = command {
     signal(SIGHUP, SIG_IGN)
     if AgentCommand.endpointNeedsLibcurl(configPath: configPath) { HTTPKitRuntime.loadClient() }
 }
-exit(await AgentCommand.run(command, log: StderrLog(component: "agent")))
+CommandMain.run { await AgentCommand.run(command, log: StderrLog(component: "agent")) }

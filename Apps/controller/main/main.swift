@@ -7,4 +7,6 @@ import HTTPKit
 HTTPKitRuntime.initialize()
 // libcurl now, with one thread (curl_global_init); a failure shows at the first request, saying why.
 HTTPKitRuntime.loadClient()
-exit(await ControllerCommand.main(Array(CommandLine.arguments.dropFirst()), log: StderrLog(component: "controller")))
+CommandMain.run {
+    await ControllerCommand.main(Array(CommandLine.arguments.dropFirst()), log: StderrLog(component: "controller"))
+}

@@ -1,0 +1,16 @@
+import Glibc
+
+/// The top of each binary's `main.swift`: runs the command on Swift's global executor and exits with its code,
+/// while the main thread only waits.
+///
+/// An async `main.swift` would hand the main thread to `dispatch_main`, which ends it with `pthread_exit`, and
+/// glibc unwinds a thread's stack to end it: the unwinder reads the binary's unwind tables (`.eh_frame_hdr`,
+/// `.eh_frame`) for each frame. That is about 0.5 MB of an idle agent's resident memory, and work at every
+/// command's start (issue 16). Nothing in Corral runs on the main actor, so nothing needs the main queue.
+public enum CommandMain {
+    public static func run(_ command: @escaping @Sendable () async -> Int32) -> Never {
+        Task.detached { exit(await command()) }
+        // pause() returns after each caught signal; the command's own end exits the process.
+        while true { pause() }
+    }
+}
