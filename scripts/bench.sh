@@ -23,7 +23,8 @@ if [ -z "${CORRAL_BIN_DIR:-}" ]; then
     # The build `just install` makes and installs: users run these binaries, not the ones SwiftPM links to the
     # toolchain's shared Swift libraries (those start slower and hold more memory: docs/PERFORMANCE.md).
     echo "building release as just install does (one build for all four binaries)..."
-    swift build -c release --static-swift-stdlib --scratch-path .build-static >"$work/build.log" 2>&1 ||
+    swift build -c release --static-swift-stdlib --scratch-path .build-static $(scripts/release-flags.sh) \
+        >"$work/build.log" 2>&1 ||
         { grep -E "error" "$work/build.log" | head -20; rm -rf "$work"; exit 1; }
     tail -1 "$work/build.log"
 fi
@@ -128,6 +129,11 @@ note "corral --help"
 times=()
 for _ in $(seq 20); do start=$(now_us); "$bin/corral" --help >/dev/null; times+=("$(ms_since "$start")"); done
 bench figure --name help --unit ms --notes "process start to exit (the build of just install)" "${times[@]}" >>"$figures"
+if command -v squeue >/dev/null; then  # Slurm's client, when installed: the row's target, timed the same way
+    times=()
+    for _ in $(seq 20); do start=$(now_us); squeue --version >/dev/null; times+=("$(ms_since "$start")"); done
+    bench figure --name help_squeue --unit ms --notes "squeue --version, next to corral --help" "${times[@]}" >>"$figures"
+fi
 
 note "trivial jobs through two real agents (16 CPUs each, 32 slots)"
 start_controller drain
