@@ -90,7 +90,7 @@ let package = Package(
             dependencies: ["CLIKit", "CorralSupport", client, fixtures],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "AgentTests", dependencies: ["AgentKit", "CorralSupport", core, wire, linux]),
+        .testTarget(name: "AgentTests", dependencies: ["AgentKit", "CorralSupport", core, wire, linux, http]),
         .testTarget(
             name: "ControllerTests",
             dependencies: ["ControllerKit", "CorralSupport", core, wire, store, http, "TestSupport"]

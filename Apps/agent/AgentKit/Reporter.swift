@@ -36,13 +36,23 @@ final class Reporter: Sendable {
         (stops, stopRequests) = AsyncStream.makeStream(of: String.self)
     }
 
+    /// How long a report sent to an idle reporter waits for company: a launch's STARTING and RUNNING (a few
+    /// milliseconds apart) then go in one request and one commit, and the controller's work on the first does not
+    /// compete with the job's start for the node's CPUs (issue 16, submit to first instruction).
+    static let gathering: Duration = .milliseconds(10)
+
     func send(_ allocationID: String, _ body: AllocationStatusRequest, then: (@Sendable () -> Void)? = nil) {
         let start = queue.withLock { queue in
             queue.reports.append(Report(allocationID: allocationID, body: body, then: then))
             defer { queue.draining = true }
             return !queue.draining
         }
-        if start { Task { await drain() } }
+        if start {
+            Task {
+                try? await Task.sleep(for: Self.gathering)
+                await drain()
+            }
+        }
     }
 
     private func drain() async {
