@@ -98,7 +98,7 @@ replay TRACES="../shared/data/traces/replay":
 
 # Install the three binaries (release build, the Swift runtime linked in: each is one file that runs without a
 # Swift toolchain, and starts faster; relocations packed where glibc allows, scripts/release-flags.sh:
-# docs/PERFORMANCE.md) into PREFIX/bin.
+# docs/PERFORMANCE.md) into PREFIX/bin. CORRAL_NO_RELR=1 builds for nodes with glibc older than 2.36.
 install PREFIX="/usr/local":
     swift build -c release --static-swift-stdlib --scratch-path .build-static $(scripts/release-flags.sh)
     install -d {{PREFIX}}/bin

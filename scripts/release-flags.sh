@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The extra `swift build` flags of the release build `just install` makes and `just bench` measures: link with
 # lld and pack the relative relocations (DT_RELR), where the toolchain has lld and this machine's glibc loads
-# such binaries (2.36 or later; the binaries then need it, as they need this glibc's other symbols already).
+# such binaries (2.36 or later). The binaries then need glibc 2.36 where they run; without it, built on Debian 12,
+# they need 2.35. To build for older nodes (Ubuntu 22.04's 2.35), set CORRAL_NO_RELR=1.
 # A PIE binary of ours carries about 41,000 relative relocations: as a plain table that is about 1 MB the
 # loader reads at every start and that stays resident (most of the agent's margin to its 12 MB), packed about
 # 8 KB. Elsewhere it prints nothing, and the build is SwiftPM's default (gold, a plain table).
 set -euo pipefail
 swift_bin="$(dirname "$(readlink -f "$(command -v swift)")")"
 glibc="$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{print $2}')"
-if [ -x "$swift_bin/ld.lld" ] && [ -n "$glibc" ] && printf '2.36\n%s\n' "$glibc" | sort -V -C; then
+if [ -z "${CORRAL_NO_RELR:-}" ] && [ -x "$swift_bin/ld.lld" ] && [ -n "$glibc" ] && printf '2.36\n%s\n' "$glibc" | sort -V -C; then
     echo "-Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs"
 fi

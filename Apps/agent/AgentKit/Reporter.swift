@@ -36,9 +36,10 @@ final class Reporter: Sendable {
         (stops, stopRequests) = AsyncStream.makeStream(of: String.self)
     }
 
-    /// How long a report sent to an idle reporter waits for company: a launch's STARTING and RUNNING (a few
-    /// milliseconds apart) then go in one request and one commit, and the controller's work on the first does not
-    /// compete with the job's start for the node's CPUs (issue 16, submit to first instruction).
+    /// How long a STARTING report sent to an idle reporter waits for company: a launch's STARTING and RUNNING (a
+    /// few milliseconds apart) then go in one request and one commit, and the controller's work on the first does
+    /// not compete with the job's start for the node's CPUs (issue 16, submit to first instruction). Other
+    /// reports (an exit, a launch failure) go at once.
     static let gathering: Duration = .milliseconds(10)
 
     func send(_ allocationID: String, _ body: AllocationStatusRequest, then: (@Sendable () -> Void)? = nil) {
@@ -48,8 +49,9 @@ final class Reporter: Sendable {
             return !queue.draining
         }
         if start {
+            let gather = body.phase == .starting
             Task {
-                try? await Task.sleep(for: Self.gathering)
+                if gather { try? await Task.sleep(for: Self.gathering) }
                 await drain()
             }
         }

@@ -78,7 +78,8 @@ extension ClusterState {
         let schedule = plan(snapshot(now: clock.now(), withHeld: false))
         lastPassSeconds = Self.seconds(since: started)
         passDurations.observe(lastPassSeconds)
-        defer { lastPassEnded = .now }
+        // Before the commit: a pass that the commit itself asks for (a dependency failed) is spaced from this one.
+        lastPassEnded = .now
         var changes = ChangeSet()
         // A job whose dependency ended without succeeding can never run: it fails, saying which and why.
         for (id, dependency) in schedule.failedDependencies.sorted(by: { $0.key < $1.key }) {

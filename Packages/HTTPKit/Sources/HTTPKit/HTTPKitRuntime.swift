@@ -14,6 +14,12 @@ public enum HTTPKitRuntime {
         _ = once
     }
 
+    /// Loads OpenSSL now rather than at its first use (copenssl.c): the controller, which hashes every token it
+    /// is shown, calls it at start and refuses to start without it. Nil when it loaded; else why not.
+    public static func loadOpenSSL() -> String? {
+        OpenSSLErrors.unavailable()
+    }
+
     /// Loads libcurl now rather than at the first request: a daemon calls it at the top of `main`, while it
     /// has one thread, as libcurl before 7.84 asks of `curl_global_init`. Nil when it loaded; else why not.
     @discardableResult

@@ -13,7 +13,7 @@ public enum Digest {
 
     /// The raw 32-byte SHA-256 digest.
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
-        if let why = OpenSSLErrors.unavailable() { preconditionFailure("SHA-256 needs OpenSSL: \(why)") }
+        if let why = OpenSSLErrors.unavailable() { fatalError("SHA-256 needs OpenSSL: \(why)") }
         var digest = [UInt8](repeating: 0, count: 32)
         let ok = bytes.withUnsafeBytes { input in
             digest.withUnsafeMutableBufferPointer { output in
