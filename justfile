@@ -97,10 +97,10 @@ replay TRACES="../shared/data/traces/replay":
     done; done; done; done
 
 # Install the three binaries (release build, the Swift runtime linked in: each is one file that runs without a
-# Swift toolchain, and starts faster; relocations packed where glibc allows, scripts/release-flags.sh:
+# Swift toolchain, and starts faster; relocations packed where glibc allows, scripts/build-installed.sh:
 # docs/PERFORMANCE.md) into PREFIX/bin. CORRAL_NO_RELR=1 builds for nodes with glibc older than 2.36.
 install PREFIX="/usr/local":
-    swift build -c release --static-swift-stdlib --scratch-path .build-static $(scripts/release-flags.sh)
+    scripts/build-installed.sh
     install -d {{PREFIX}}/bin
     install -m 0755 .build-static/release/corral .build-static/release/corral-agent .build-static/release/corral-controller {{PREFIX}}/bin/
     @echo "installed corral, corral-agent and corral-controller into {{PREFIX}}/bin"

@@ -23,12 +23,11 @@ if [ -z "${CORRAL_BIN_DIR:-}" ]; then
     # The build `just install` makes and installs: users run these binaries, not the ones SwiftPM links to the
     # toolchain's shared Swift libraries (those start slower and hold more memory: docs/PERFORMANCE.md).
     echo "building release as just install does (one build for all four binaries)..."
-    swift build -c release --static-swift-stdlib --scratch-path .build-static $(scripts/release-flags.sh) \
-        >"$work/build.log" 2>&1 ||
+    scripts/build-installed.sh >"$work/build.log" 2>&1 ||
         { grep -E "error" "$work/build.log" | head -20; rm -rf "$work"; exit 1; }
     tail -1 "$work/build.log"
 fi
-bin="${CORRAL_BIN_DIR:-$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)}"
+bin="${CORRAL_BIN_DIR:-$(scripts/build-installed.sh --show-bin-path)}"
 export HOME="$work/home"; mkdir -p "$HOME"
 figures="$work/figures.jsonl"; : >"$figures"
 pids=()

@@ -6,9 +6,9 @@ import Testing
 
 @testable import AgentKit
 
-/// The agent's `Reporter` against a real HTTP server standing in for the controller's status route: reports sent
-/// to an idle reporter wait `Reporter.gathering` for company, so a launch's STARTING and RUNNING, a few
-/// milliseconds apart, reach the controller in one request (one commit there), in the order they were sent.
+/// The agent's `Reporter` against a real HTTP server standing in for the controller's status route: a STARTING
+/// report sent to an idle reporter waits `Reporter.gathering` for company, so a launch's STARTING and RUNNING, a
+/// few milliseconds apart, reach the controller in one request (one commit there), in the order they were sent.
 @Suite struct ReporterTests {
     /// Each request's reports, as the server received them: (allocation, phase).
     final class Received: Sendable {

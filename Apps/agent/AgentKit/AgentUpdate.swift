@@ -69,6 +69,10 @@ enum AgentUpdate {
                     + "(corral-controller agents publish FILE --version V)"
             )
         }
+        // Builds are checked by their SHA-256 and signature, with OpenSSL (loaded on first use): without it, say so.
+        if let why = HTTPKitRuntime.loadOpenSSL() {
+            throw Failure("cannot check corral-agent \(build.version): \(why); the installed agent is unchanged")
+        }
         if sha256(of: executable) == build.sha256 { return .alreadyInstalled(build) }
         let bytes: [UInt8]
         do {

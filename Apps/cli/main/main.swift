@@ -1,7 +1,6 @@
 import CLIKit
 import CorralSupport
 import FoundationEssentials
-import Glibc
 import HTTPKit
 
 // corral: the user's command line.

@@ -55,7 +55,7 @@ extension ClusterState {
         }
     }
 
-    /// How long a requested pass waits, counted from the end of the last one: 2 ms, so that events arriving
+    /// How long a requested pass waits, counted from the end of the last one's planning: 2 ms, so that events arriving
     /// together share it, or four times the last pass's planning (its snapshot and plan, what grows with the
     /// queue; not its commit) when that is longer, at most half a second. The state's actor then spends at most
     /// a fifth of its time planning, whatever the queue's length, and submissions and agents' reports keep the

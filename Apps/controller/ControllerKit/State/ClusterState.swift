@@ -44,8 +44,8 @@ actor ClusterState {
     var usage = FairShareUsage()
     var waiters = Waiters()
     var passRequested = false
-    /// The last scheduling pass's snapshot and plan, in seconds, and when it ended: they space the next
-    /// (`passDelay`).
+    /// The last scheduling pass's snapshot and plan, in seconds, and when that planning ended (before its commit):
+    /// they space the next (`passDelay`).
     var lastPassSeconds = 0.0
     var lastPassEnded: ContinuousClock.Instant?
     /// Submissions waiting for the next group commit, and whether a flush is already on its way.

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The release build `just install` installs and `just bench` measures, into .build-static: the Swift libraries
+# linked in, and, where the toolchain has lld and this machine's glibc loads such binaries (2.36 or later), the
+# relative relocations packed (DT_RELR). A PIE binary of ours carries about 41,000 of them: as a plain table that
+# is about 1 MB the loader reads at every start and that stays resident (most of the agent's margin to its
+# 12 MB), packed about 8 KB. The binaries then need glibc 2.36 where they run; without it, built on Debian 12,
+# they need 2.35. To build for older nodes (Ubuntu 22.04's 2.35), set CORRAL_NO_RELR=1.
+#   scripts/build-installed.sh [swift build options...]     (--show-bin-path prints where the binaries are)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+flags=()
+swift_bin="$(dirname "$(readlink -f "$(command -v swift)")")"
+glibc="$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{print $2}')"
+if [ -z "${CORRAL_NO_RELR:-}" ] && [ -x "$swift_bin/ld.lld" ] && [ -n "$glibc" ] &&
+    printf '2.36\n%s\n' "$glibc" | sort -V -C; then
+    flags=(-Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs)
+fi
+exec swift build -c release --static-swift-stdlib --scratch-path .build-static "${flags[@]}" "$@"
