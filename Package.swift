@@ -13,6 +13,16 @@ let linux = Target.Dependency.product(name: "LinuxSystem", package: "LinuxSystem
 let shims = Target.Dependency.product(name: "CLinuxShims", package: "LinuxSystem")
 let client = Target.Dependency.product(name: "CorralClient", package: "CorralClient")
 
+/// How `corral` is linked, for its start (docs/PERFORMANCE.md, "the CLI's start"; docs/security.md): not
+/// position-independent, as a PIE binary has its ~41,000 pointers relocated by the loader at every start, which writes
+/// (and so copies) about 110 pages; and, in the installed build, with libstdc++ linked in, whose loading and symbol
+/// binding were about 0.5 ms of every command (scripts/build-installed.sh names the folder that holds its archive).
+/// The daemons stay position-independent and load the shared libstdc++: they start once, and an idle agent's memory
+/// is smaller so.
+let cliLinkerSettings: [LinkerSetting] =
+    [.unsafeFlags(["-Xclang-linker", "-no-pie"])]
+    + (Context.environment["CORRAL_CLI_STATIC_LIBSTDCXX"].map { [.unsafeFlags(["-L", $0])] } ?? [])
+
 let package = Package(
     name: "Corral",
     products: [
@@ -62,7 +72,12 @@ let package = Package(
         // The `CorralClient` product: Packages/CorralClient, re-exported (see the file for why).
         .target(name: "CorralClientProduct", dependencies: [client], path: "Apps/cli/CorralClientProduct"),
         .target(name: "CLIKit", dependencies: [core, wire, client, "CorralSupport"], path: "Apps/cli/CLIKit"),
-        .executableTarget(name: "CLIMain", dependencies: ["CLIKit", "CorralSupport", http], path: "Apps/cli/main"),
+        .executableTarget(
+            name: "CLIMain",
+            dependencies: ["CLIKit", "CorralSupport", http],
+            path: "Apps/cli/main",
+            linkerSettings: cliLinkerSettings
+        ),
 
         // `just bench`: the figures of docs/PERFORMANCE.md (scheduler, HTTP, fleet simulator, end to end).
         .target(

@@ -15,4 +15,15 @@ if [ -z "${CORRAL_NO_RELR:-}" ] && [ -x "$swift_bin/ld.lld" ] && [ -n "$glibc" ]
     printf '2.36\n%s\n' "$glibc" | sort -V -C; then
     flags=(-Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs)
 fi
-exec swift build -c release --static-swift-stdlib --scratch-path .build-static "${flags[@]}" "$@"
+# `corral` links libstdc++ in (the Swift runtime's C++ library; the GCC runtime library exception allows it): loading
+# the shared one, and binding its symbols, was about 0.5 ms of every command's start (docs/PERFORMANCE.md). The
+# manifest hands the CLI's link a folder that holds only the archive, so that it is found before the shared one.
+stdcxx="$("$swift_bin/clang++" -print-file-name=libstdc++.a)"
+if [ -z "${CORRAL_SHARED_LIBSTDCXX:-}" ] && [ -f "$stdcxx" ]; then
+    mkdir -p .build-static/static-libstdc++
+    ln -sf "$stdcxx" .build-static/static-libstdc++/libstdc++.a
+    export CORRAL_CLI_STATIC_LIBSTDCXX="$PWD/.build-static/static-libstdc++"
+fi
+# No $ORIGIN run path: the binaries need no library beside them, and the loader would look for each one there first
+# (about 20 failed file lookups at every start).
+exec swift build -c release --static-swift-stdlib --disable-local-rpath --scratch-path .build-static "${flags[@]}" "$@"

@@ -464,4 +464,34 @@ import Testing
         #expect(await CLI.main(["version"], environment: [:]) == 0)
         #expect(await CLI.main(["help", "submit"], environment: [:]) == 0)
     }
+
+    // MARK: Done before the concurrency runtime starts (CLI.start)
+
+    /// What `main.swift` finishes before Swift's concurrency runtime starts its threads: usage errors and the
+    /// commands that need no controller; everything else is left for `CLI.main` to run.
+    @Test(
+        arguments: [
+            ([], 0), (["--help"], 0), (["-h"], 0), (["help", "submit"], 0), (["ls", "--help"], 0),
+            (["version"], 0), (["--version"], 0), (["completion", "bash"], 0), (["completion", "tcsh"], 2),
+            (["frobnicate"], 2), (["ls", "--state", "bogus"], 2), (["--token"], 2),
+        ] as [([String], Int32)]
+    )
+    func doneAtStart(_ arguments: [String], _ code: Int32) {
+        guard case .done(let exit) = CLI.start(arguments) else {
+            Issue.record("\(arguments) was left to run")
+            return
+        }
+        #expect(exit == code)
+    }
+
+    @Test(arguments: [
+        ["ls"], ["whoami"], ["submit", "--", "true"], ["config", "show"], ["nodes"], ["slurm", "squeue"],
+        ["configure", "--endpoint", "http://127.0.0.1:1", "--token", "t"],
+    ])
+    func leftToRun(_ arguments: [String]) {
+        guard case .run = CLI.start(arguments) else {
+            Issue.record("\(arguments) was done at start")
+            return
+        }
+    }
 }

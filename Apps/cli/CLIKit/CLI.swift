@@ -67,13 +67,48 @@ public enum CLI {
         return SlurmCommand.tools.contains(program) ? ["slurm", program] + rest : rest
     }
 
-    /// The whole program: parse, run, print errors as text or (with --json) as a JSON envelope on stderr.
-    public static func main(_ arguments: [String], environment: [String: String]) async -> Int32 {
-        var json = arguments.contains("--json")
+    /// A command line parsed, that needs the controller (or waits): `main` runs it.
+    public struct Invocation: Sendable {
+        let command: any CorralCommand
+        let globals: GlobalOptions
+    }
+
+    /// What a command line asks for, found before Swift's concurrency runtime starts: the exit code when it is done
+    /// already (a usage error, or `help`, `version` or `completion`, which run here), or what `main` must run. The
+    /// commands done here start no threads: the runtime's pool is about 1 ms and 70 page faults of a process's
+    /// start (docs/PERFORMANCE.md).
+    public static func start(_ arguments: [String]) -> Start {
         do {
             let (command, globals) = try CLICommand.parse(arguments)
-            json = globals.json
-            return try await command.run(CommandContext(globals: globals, environment: environment))
+            if let code = command.runHere() { return .done(code) }
+            return .run(Invocation(command: command, globals: globals))
+        } catch {
+            report(error, json: arguments.contains("--json"))
+            return .done(error.exitCode)
+        }
+    }
+
+    /// What `start` found: done, with this exit code, or this for `main` to run.
+    public enum Start: Sendable {
+        case done(Int32)
+        case run(Invocation)
+    }
+
+    /// The whole program: parse, run, print errors as text or (with --json) as a JSON envelope on stderr.
+    public static func main(_ arguments: [String], environment: [String: String]) async -> Int32 {
+        switch start(arguments) {
+        case .done(let code): code
+        case .run(let invocation): await main(invocation, environment: environment)
+        }
+    }
+
+    /// Runs what `start` left to run.
+    public static func main(_ invocation: Invocation, environment: [String: String]) async -> Int32 {
+        let json = invocation.globals.json
+        do {
+            return try await invocation.command.run(
+                CommandContext(globals: invocation.globals, environment: environment)
+            )
         } catch let error as CLIError {
             report(error, json: json)
             return error.exitCode

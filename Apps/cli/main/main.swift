@@ -3,8 +3,12 @@ import CorralSupport
 import FoundationEssentials
 import HTTPKit
 
-// corral: the user's command line.
-HTTPKitRuntime.initialize()
-CommandMain.run {
-    await CLI.main(CLI.arguments(CommandLine.arguments), environment: ProcessInfo.processInfo.environment)
+// corral: the user's command line. What needs no controller (a usage error, help, version, completion) is done
+// before Swift's concurrency runtime starts its threads (CLI.start); the rest runs on it.
+switch CLI.start(CLI.arguments(CommandLine.arguments)) {
+case .done(let code):
+    CommandMain.exit(code)
+case .run(let invocation):
+    HTTPKitRuntime.initialize()
+    CommandMain.run { await CLI.main(invocation, environment: ProcessInfo.processInfo.environment) }
 }

@@ -13,4 +13,9 @@ public enum CommandMain {
         // pause() returns after each caught signal; the command's own end exits the process.
         while true { pause() }
     }
+
+    /// Ends the process with `code`, for a command done before `run` (stdout flushed).
+    public static func exit(_ code: Int32) -> Never {
+        Glibc.exit(code)
+    }
 }

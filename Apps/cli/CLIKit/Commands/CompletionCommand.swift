@@ -12,7 +12,9 @@ struct CompletionCommand: CorralCommand {
         return CompletionCommand(shell: words[0])
     }
 
-    func run(_ context: CommandContext) async throws -> Int32 {
+    func run(_ context: CommandContext) async throws -> Int32 { runHere() ?? 0 }
+
+    func runHere() -> Int32? {
         FileHandleOutput.stdout(Completion.script(for: shell))
         return 0
     }

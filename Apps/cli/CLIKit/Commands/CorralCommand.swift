@@ -10,6 +10,10 @@ protocol CorralCommand: Sendable, Equatable {
     /// Runs the command; returns the exit code.
     func run(_ context: CommandContext) async throws -> Int32
 
+    /// Runs the command before Swift's concurrency runtime starts, when it needs neither the controller nor the
+    /// caller's settings (`help`, `version`, `completion`); nil: it needs `run`.
+    func runHere() -> Int32?
+
     /// True when the command's arguments end in a command line of the user's (`submit`, `run`): global options
     /// and `--help` then count only before it, and the command reads them itself.
     static var takesFreeFormArguments: Bool { get }
@@ -19,6 +23,7 @@ protocol CorralCommand: Sendable, Equatable {
 }
 
 extension CorralCommand {
+    func runHere() -> Int32? { nil }
     static var takesFreeFormArguments: Bool { false }
     static var helpTopic: String? { nil }
 }

@@ -9,7 +9,9 @@ struct HelpCommand: CorralCommand {
         HelpCommand(topic: arguments.rest().first)
     }
 
-    func run(_ context: CommandContext) async throws -> Int32 {
+    func run(_ context: CommandContext) async throws -> Int32 { runHere() ?? 0 }
+
+    func runHere() -> Int32? {
         FileHandleOutput.stdout((topic == "submit" ? SubmitCommand.usage : CLI.usage) + "\n")
         return 0
     }
