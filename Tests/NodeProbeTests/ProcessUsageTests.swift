@@ -77,7 +77,13 @@ import Testing
             kill(pid, SIGKILL)
             waitpid(pid, nil, 0)
         }
-        let usage = ProcessSampler.sample(groups: [pid])
+        // A process that has just executed may show 0 resident pages in /proc/PID/stat for a moment: the kernel
+        // folds its per-CPU counts of them in later. So ask until it shows some (at most 2 s).
+        var usage = ProcessSampler.sample(groups: [pid])
+        for _ in 0..<200 where (usage[pid]?.residentBytes ?? 0) == 0 {
+            usleep(10_000)
+            usage = ProcessSampler.sample(groups: [pid])
+        }
         #expect(usage[pid]?.processes == 1)
         #expect((usage[pid]?.residentBytes ?? 0) > 0)
         #expect(usage[pid]?.pids == [pid])

@@ -9,6 +9,13 @@ import Glibc
 /// command's start (issue 16). Nothing in Corral runs on the main actor, so nothing needs the main queue.
 public enum CommandMain {
     public static func run(_ command: @escaping @Sendable () async -> Int32) -> Never {
+        // Signals are delivered to the main thread, the one thread that blocks none: a process inherits its
+        // parent's signal mask across exec, and one started from a worker thread of another Swift program (a test's
+        // `Process`) began with SIGTERM and SIGINT blocked everywhere, so `stop` never reached it. The runtime's own
+        // threads block them again when they start.
+        var none = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, nil)
         Task.detached { exit(await command()) }
         // pause() returns after each caught signal; the command's own end exits the process.
         while true { pause() }
