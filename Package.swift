@@ -13,14 +13,16 @@ let linux = Target.Dependency.product(name: "LinuxSystem", package: "LinuxSystem
 let shims = Target.Dependency.product(name: "CLinuxShims", package: "LinuxSystem")
 let client = Target.Dependency.product(name: "CorralClient", package: "CorralClient")
 
-/// How `corral` is linked, for its start (docs/PERFORMANCE.md, "the CLI's start"; docs/security.md): not
-/// position-independent, as a PIE binary has its ~41,000 pointers relocated by the loader at every start, which writes
-/// (and so copies) about 110 pages; and, in the installed build, with libstdc++ linked in, whose loading and symbol
-/// binding were about 0.5 ms of every command (scripts/build-installed.sh names the folder that holds its archive).
-/// The daemons stay position-independent and load the shared libstdc++: they start once, and an idle agent's memory
-/// is smaller so.
+/// How the installed `corral` is linked, for its start (docs/PERFORMANCE.md, "the CLI's start"; docs/security.md):
+/// not position-independent, as a PIE binary has its ~41,000 pointers relocated by the loader at every start, which
+/// writes (and so copies) about 110 pages; and with libstdc++ linked in, whose loading and symbol binding were about
+/// 0.5 ms of every command. `scripts/build-installed.sh` asks for both, and names the folder that holds only the
+/// archive. Only there: linked to the toolchain's shared Swift libraries (the debug build), a fixed-address binary
+/// takes its functions' addresses from its own PLT, which the loader warns on every start may break pointer
+/// equality. The daemons stay position-independent and load the shared libstdc++: they start once, and an idle
+/// agent's memory is smaller so.
 let cliLinkerSettings: [LinkerSetting] =
-    [.unsafeFlags(["-Xclang-linker", "-no-pie"])]
+    (Context.environment["CORRAL_INSTALLED_CLI"] != nil ? [.unsafeFlags(["-Xclang-linker", "-no-pie"])] : [])
     + (Context.environment["CORRAL_CLI_STATIC_LIBSTDCXX"].map { [.unsafeFlags(["-L", $0])] } ?? [])
 
 /// How the daemons are linked: every symbol bound at start (`-z now`, which also makes the whole GOT read-only). The
