@@ -243,7 +243,7 @@ import Testing
                 line.dropFirst(2).components(separatedBy: "  ")[0].components(separatedBy: ", ")
             }
         )
-        let named = Set(CLICommand.commands.keys.filter { !$0.hasPrefix("-") })
+        let named = Set(CLICommand.commands.map(\.key).filter { !$0.hasPrefix("-") })
         #expect(named.subtracting(["help"]) == listed)
         #expect(Set(Completion.commands) == named, "the completion scripts offer every command")
     }

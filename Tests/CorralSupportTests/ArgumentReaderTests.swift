@@ -8,8 +8,8 @@ import Testing
     static func read(
         _ arguments: [String],
         valued: Set<String> = [],
-        globalSwitches: Set<String> = [],
-        globalOptions: Set<String> = []
+        globalSwitches: [String] = [],
+        globalOptions: [String] = []
     ) throws(UsageError) -> (read: [String], globals: [String: String]) {
         var reader = ArgumentReader(arguments, globalSwitches: globalSwitches, globalOptions: globalOptions)
         var read: [String] = []

@@ -3,8 +3,10 @@ import CorralSupport
 /// The `corral` command line: which command it names and with which global options. Parsing takes `[String]`
 /// and touches nothing (bar asking whether stdin is a terminal, for `submit`), so it is tested without processes.
 enum CLICommand {
-    /// Every command by the names it answers to; `help` and `version` also as options.
-    static let commands: [String: any CorralCommand.Type] = [
+    /// Every command by the names it answers to; `help` and `version` also as options. A list searched in order,
+    /// not a `Dictionary`: building one at the first command costs a scan of the binary's protocol conformances,
+    /// which is most of what `corral --help` did beyond squeue (docs/PERFORMANCE.md).
+    static let commands: KeyValuePairs<String, any CorralCommand.Type> = [
         "configure": ConfigureCommand.self,
         "config": ConfigCommand.self,
         "submit": SubmitCommand.self,
@@ -37,6 +39,11 @@ enum CLICommand {
         "-h": HelpCommand.self,
     ]
 
+    /// The command a name answers to.
+    static func command(named name: String) -> (any CorralCommand.Type)? {
+        commands.first { $0.key == name }?.value
+    }
+
     /// The command and the global options; a mistake is a usage error (exit code 2).
     static func parse(_ arguments: [String]) throws(CLIError) -> (any CorralCommand, GlobalOptions) {
         var reader = ArgumentReader(
@@ -54,7 +61,7 @@ enum CLICommand {
 
     static func parse(_ reader: inout ArgumentReader) throws(UsageError) -> any CorralCommand {
         guard let name = try reader.nextWord() else { return HelpCommand(topic: nil) }
-        let type = commands[name]
+        let type = command(named: name)
         if !(type?.takesFreeFormArguments ?? false) {
             // Every word of these commands is theirs: global options may come anywhere, and so may --help
             // (even for a command that does not exist, whose "help" is the usage).

@@ -7,8 +7,8 @@ public struct GlobalOptions: Sendable, Equatable {
     public var json = false
 
     /// The global options for `ArgumentReader`: switches, and options that take a value.
-    static let switches: Set<String> = ["--json"]
-    static let options: Set<String> = ["--endpoint", "--token"]
+    static let switches = ["--json"]
+    static let options = ["--endpoint", "--token"]
 
     public init() {}
 

@@ -31,14 +31,17 @@ public struct ArgumentReader: Sendable {
     /// The value written into the option last returned (`--gpus=2`) until `value(for:)` takes it: a switch
     /// that is given one is refused rather than the value silently dropped.
     private var attached: (option: String, value: String)?
-    private let globalSwitches: Set<String>
-    private let globalOptions: Set<String>
+    /// Arrays, not sets: these lists are a few names long, and a `Set<String>` is a generic instance the Swift
+    /// runtime builds at its first use, with a scan of the binary's protocol conformances; for `corral --help`
+    /// that was most of what it did beyond squeue (docs/PERFORMANCE.md).
+    private let globalSwitches: [String]
+    private let globalOptions: [String]
 
     /// The global options read so far, by name; the last one given wins, and a switch's value is "".
     public private(set) var globals: [String: String] = [:]
 
     /// `globalSwitches` and `globalOptions` (which take a value) are accepted wherever an option may stand.
-    public init(_ arguments: [String], globalSwitches: Set<String> = [], globalOptions: Set<String> = []) {
+    public init(_ arguments: [String], globalSwitches: [String] = [], globalOptions: [String] = []) {
         self.arguments = arguments
         self.globalSwitches = globalSwitches
         self.globalOptions = globalOptions
@@ -136,7 +139,7 @@ public struct ArgumentReader: Sendable {
 
     /// Whether one of `names` is still ahead as an option (before `--`), whatever stands around it: for
     /// `--help`, which asks for help wherever it is.
-    public func containsOption(_ names: Set<String>) -> Bool {
+    public func containsOption(_ names: [String]) -> Bool {
         guard !optionsEnded else { return false }
         return arguments[index...].prefix { $0 != "--" }.contains { names.contains($0) }
     }
