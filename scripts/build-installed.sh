@@ -4,7 +4,8 @@
 # relative relocations packed (DT_RELR). A PIE binary of ours carries about 41,000 of them: as a plain table that
 # is about 1 MB the loader reads at every start and that stays resident (most of the agent's margin to its
 # 12 MB), packed about 8 KB. The binaries then need glibc 2.36 where they run; without it, built on Debian 12,
-# they need 2.35. To build for older nodes (Ubuntu 22.04's 2.35), set CORRAL_NO_RELR=1.
+# they need 2.35. To build for older nodes (Ubuntu 22.04's 2.35), set CORRAL_NO_RELR=1. `corral` is also linked
+# not position-independent and with libstdc++ in (below; CORRAL_SHARED_LIBSTDCXX=1 keeps the shared one).
 #   scripts/build-installed.sh [swift build options...]     (--show-bin-path prints where the binaries are)
 set -euo pipefail
 cd "$(dirname "$0")/.."
