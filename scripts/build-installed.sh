@@ -16,12 +16,17 @@ if [ -z "${CORRAL_NO_RELR:-}" ] && [ -x "$swift_bin/ld.lld" ] && [ -n "$glibc" ]
     printf '2.36\n%s\n' "$glibc" | sort -V -C; then
     flags=(-Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs)
 fi
-# `corral` is linked not position-independent (Package.swift, cliLinkerSettings), and links libstdc++ in (the Swift runtime's C++ library; the GCC runtime library exception allows it): loading
-# the shared one, and binding its symbols, was about 0.5 ms of every command's start (docs/PERFORMANCE.md). The
-# manifest hands the CLI's link a folder that holds only the archive, so that it is found before the shared one.
+# `corral` is linked not position-independent (Package.swift, cliLinkerSettings), and links libstdc++ in (the
+# Swift runtime's C++ library; the GCC runtime library exception allows it) where the toolchain has its archive:
+# loading the shared one, and binding its symbols, was about 0.5 ms of every command's start
+# (docs/PERFORMANCE.md). The manifest hands the CLI's link a folder that holds only the archive, so that it is
+# found before the shared one.
 export CORRAL_INSTALLED_CLI=1
-stdcxx="$("$swift_bin/clang++" -print-file-name=libstdc++.a)"
-if [ -z "${CORRAL_SHARED_LIBSTDCXX:-}" ] && [ -f "$stdcxx" ]; then
+stdcxx=""
+if [ -z "${CORRAL_SHARED_LIBSTDCXX:-}" ] && [ -x "$swift_bin/clang++" ]; then
+    stdcxx="$("$swift_bin/clang++" -print-file-name=libstdc++.a 2>/dev/null || true)"
+fi
+if [ -n "$stdcxx" ] && [ -f "$stdcxx" ]; then
     mkdir -p .build-static/static-libstdc++
     ln -sf "$stdcxx" .build-static/static-libstdc++/libstdc++.a
     export CORRAL_CLI_STATIC_LIBSTDCXX="$PWD/.build-static/static-libstdc++"

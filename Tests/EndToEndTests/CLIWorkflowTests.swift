@@ -132,6 +132,44 @@ struct CLIWorkflowTests {
         #expect(!id.isEmpty && list.stdout.contains(id), "\(list.stdout)")
     }
 
+    /// A command done before the runtime starts (`CLI.start`) still ignores SIGPIPE: `corral version | true`
+    /// ends with an exit code, not killed by the signal, whatever the shell's pipe does first. Spawned with
+    /// SIGPIPE at its default (this test process ignores it, and an exec would pass that on) and with its
+    /// output a pipe nobody reads.
+    @Test func versionIntoAPipeNobodyReadsIsNotKilledBySIGPIPE() throws {
+        for arguments in [["version"], ["--help"], ["frobnicate"]] {
+            var fds: [Int32] = [0, 0]
+            try #require(pipe(&fds) == 0)
+            close(fds[0])
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+            var attributes = posix_spawnattr_t()
+            posix_spawnattr_init(&attributes)
+            defer { posix_spawnattr_destroy(&attributes) }
+            var none = sigset_t()
+            sigemptyset(&none)
+            var pipeSignal = sigset_t()
+            sigemptyset(&pipeSignal)
+            sigaddset(&pipeSignal, SIGPIPE)
+            posix_spawnattr_setsigmask(&attributes, &none)
+            posix_spawnattr_setsigdefault(&attributes, &pipeSignal)
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+            let path = TestCluster.binaries + "/corral"
+            let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path)] + arguments.map { strdup($0) } + [nil]
+            defer { for pointer in argv { free(pointer) } }
+            var pid: pid_t = 0
+            let spawned = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+            close(fds[1])
+            try #require(spawned == 0)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            #expect(status & 0x7f == 0, "\(arguments): killed by signal \(status & 0x7f)")
+        }
+    }
+
     /// An agent at an http:// controller maps neither libcurl nor OpenSSL, idle or after running a job: they
     /// would be about 1.5 MB of its resident memory (issue 16). Its own mappings say so.
     @Test func agentRunsJobsWithoutLibcurlOrOpenSSL() async throws {

@@ -9,10 +9,10 @@ import Glibc
 /// command's start (issue 16). Nothing in Corral runs on the main actor, so nothing needs the main queue.
 public enum CommandMain {
     public static func run(_ command: @escaping @Sendable () async -> Int32) -> Never {
-        // Signals are delivered to the main thread, the one thread that blocks none: a process inherits its
-        // parent's signal mask across exec, and one started from a worker thread of another Swift program (a test's
-        // `Process`) began with SIGTERM and SIGINT blocked everywhere, so `stop` never reached it. The runtime's own
-        // threads block them again when they start.
+        // The main thread starts blocking no signal, so that a signal has a thread to go to: a process inherits
+        // its parent's signal mask across exec, and one started from a worker thread of another Swift program (a
+        // test's `Process`) began with SIGTERM and SIGINT blocked on every thread, so `stop` never reached it. The
+        // runtime's own threads block them when they start; libdispatch's handler takes it from there.
         var none = sigset_t()
         sigemptyset(&none)
         pthread_sigmask(SIG_SETMASK, &none, nil)

@@ -14,8 +14,8 @@ public struct ProcessStat: Sendable, Hashable {
     /// Parses `/proc/PID/stat`. The command name (field 2) may hold spaces and parentheses, so fields are
     /// counted from its last `)`. Nil for anything malformed. Takes a `String`, not any `StringProtocol`: a generic
     /// initializer called from another module ran unspecialized, and in each job's supervisor (a fresh fork) it
-    /// built its generic metadata and scanned the binary's protocol conformances again (3.5 % of a supervisor's
-    /// CPU in `perf`, docs/PERFORMANCE.md).
+    /// built its generic metadata and scanned the binary's protocol conformances again (10 % of a supervisor's
+    /// CPU in `perf`; docs/PERFORMANCE.md).
     public init?(_ line: String) {
         guard let open = line.firstIndex(of: "("), let close = line.lastIndex(of: ")"), open < close,
             let pid = Int32(String(line[..<open].filter { !$0.isWhitespace }))
