@@ -83,7 +83,7 @@ let package = Package(
         .target(name: "CLIKit", dependencies: [core, wire, client, "CorralSupport"], path: "Apps/cli/CLIKit"),
         .executableTarget(
             name: "CLIMain",
-            dependencies: ["CLIKit", "CorralSupport", http],
+            dependencies: ["CLIKit", "CorralSupport"],
             path: "Apps/cli/main",
             linkerSettings: cliLinkerSettings
         ),

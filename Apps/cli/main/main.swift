@@ -1,7 +1,6 @@
 import CLIKit
 import CorralSupport
 import FoundationEssentials
-import HTTPKit
 
 // corral: the user's command line. What needs no controller (a usage error, help, version, completion) is done
 // before Swift's concurrency runtime starts its threads (CLI.start); the rest runs on it.
@@ -10,6 +9,5 @@ switch CLI.start(CLI.arguments(CommandLine.arguments)) {
 case .done(let code):
     CommandMain.exit(code)
 case .run(let invocation):
-    HTTPKitRuntime.initialize()
     CommandMain.run { await CLI.main(invocation, environment: ProcessInfo.processInfo.environment) }
 }

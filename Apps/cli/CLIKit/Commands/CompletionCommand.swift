@@ -1,7 +1,7 @@
 import CorralSupport
 
 /// `corral completion bash|zsh|fish`: a completion script (`Completion`).
-struct CompletionCommand: CorralCommand {
+struct CompletionCommand: LocalCommand {
     var shell: String
 
     static func parse(_ arguments: inout ArgumentReader) throws(UsageError) -> CompletionCommand {
@@ -12,9 +12,7 @@ struct CompletionCommand: CorralCommand {
         return CompletionCommand(shell: words[0])
     }
 
-    func run(_ context: CommandContext) async throws -> Int32 { runHere() ?? 0 }
-
-    func runHere() -> Int32? {
+    func runLocally() -> Int32 {
         FileHandleOutput.stdout(Completion.script(for: shell))
         return 0
     }

@@ -10,8 +10,8 @@ protocol CorralCommand: Sendable, Equatable {
     /// Runs the command; returns the exit code.
     func run(_ context: CommandContext) async throws -> Int32
 
-    /// Runs the command before Swift's concurrency runtime starts, when it needs neither the controller nor the
-    /// caller's settings (`help`, `version`, `completion`); nil: it needs `run`.
+    /// Runs the command before Swift's concurrency runtime starts (a `LocalCommand`: `help`, `version`,
+    /// `completion`); nil: it needs `run`.
     func runHere() -> Int32?
 
     /// True when the command's arguments end in a command line of the user's (`submit`, `run`): global options
@@ -20,6 +20,17 @@ protocol CorralCommand: Sendable, Equatable {
 
     /// The help `--help` shows for the command (nil: the command's name).
     static var helpTopic: String? { get }
+}
+
+/// A command that needs neither the controller nor the caller's settings: it runs before Swift's concurrency
+/// runtime starts (`CLI.start`), and `run` is the same.
+protocol LocalCommand: CorralCommand {
+    func runLocally() -> Int32
+}
+
+extension LocalCommand {
+    func runHere() -> Int32? { runLocally() }
+    func run(_ context: CommandContext) async throws -> Int32 { runLocally() }
 }
 
 extension CorralCommand {
