@@ -46,10 +46,10 @@ cleanup() {
 }
 trap cleanup EXIT
 bench() { "$bin/corral-bench" "$@"; }
-# Clock readings from bash itself, in microseconds: forking `date` for them would add a process start (about a
-# millisecond) to every figure timed with them.
-now_us() { echo "${EPOCHREALTIME//[!0-9]/}"; }
-ms_since() { echo "scale=3; ($(now_us) - $1) / 1000" | bc; }
+# Clock readings from bash itself, in microseconds, taken in this shell: `stamp start` sets $start. Forking `date`
+# for them, or reading the clock in a `$(...)` subshell, would put a process start or a fork inside every span.
+stamp() { printf -v "$1" '%s' "${EPOCHREALTIME//[!0-9]/}"; }
+ms_between() { echo "scale=3; ($2 - $1) / 1000" | bc; }
 note() { echo "[$(date +%T)] $*" >&2; }
 
 start_controller() {  # NAME: a fresh controller with its own data dir; sets ctl_pid, endpoint, admin, cluster
@@ -87,9 +87,10 @@ bench submit-http --endpoint "$endpoint" --token "$admin" --clients 32 --seconds
 note "one array of 10,000 tasks: corral submit --array 0-9999 until its id is printed (every task stored)"
 array_ms=()
 for _ in $(seq "$http_runs"); do
-    start=$(now_us)
+    stamp start
     array_id="$("$bin/corral" submit --array 0-9999 -- true)"
-    array_ms+=("$(ms_since "$start")")
+    stamp end
+    array_ms+=("$(ms_between "$start" "$end")")
     "$bin/corral" cancel "$array_id" >/dev/null  # the next run starts with no array queued
 done
 bench figure --name array_submit_10000 --unit ms \
@@ -102,16 +103,17 @@ note "4 parallel corral submit loops"
 start_controller cli
 rates=()
 for _ in $(seq "$cli_runs"); do
-    start=$(now_us); deadline=$(( start + cli_s * 1000000 ))
+    stamp start; deadline=$(( start + cli_s * 1000000 ))
     loops=()
     for p in 1 2 3 4; do
-        ( n=0; while [ "$(now_us)" -lt "$deadline" ]; do "$bin/corral" submit -- true >/dev/null; n=$((n + 1)); done
+        ( n=0; while stamp now && [ "$now" -lt "$deadline" ]; do "$bin/corral" submit -- true >/dev/null; n=$((n + 1)); done
           echo "$n" >"$work/cli.$p" ) &
         loops+=("$!")
     done
     wait "${loops[@]}"
+    stamp end
     total=$(cat "$work"/cli.? | paste -sd+ | bc)
-    rates+=("$(echo "scale=1; $total * 1000 / $(ms_since "$start")" | bc)")
+    rates+=("$(echo "scale=1; $total * 1000000 / ($end - $start)" | bc)")
 done
 bench figure --name submit_cli --unit jobs/s --notes "4 parallel loops of \`corral submit -- true\` (a process each)" \
     "${rates[@]}" >>"$figures"
@@ -119,31 +121,28 @@ bench figure --name submit_cli --unit jobs/s --notes "4 parallel loops of \`corr
 note "corral ls over $ls_jobs jobs"
 bench fill --endpoint "$endpoint" --token "$admin" --jobs "$ls_jobs" >/dev/null
 times=()
-for _ in $(seq "$ls_runs"); do start=$(now_us); "$bin/corral" ls >/dev/null; times+=("$(ms_since "$start")"); done
+for _ in $(seq "$ls_runs"); do
+    stamp start; "$bin/corral" ls >/dev/null; stamp end; times+=("$(ms_between "$start" "$end")")
+done
 bench figure --name ls_10000_jobs --unit ms --notes "\`corral ls\` (newest 1000 active jobs) with $ls_jobs+ jobs queued" \
     "${times[@]}" >>"$figures"
 stop_controller
 
 note "corral --help, and squeue --version when Slurm's client is installed"
-# Interleaved, after two runs of each to warm the page cache, and timed with bash's clock read in place (a
-# `$(now_us)` forks a subshell inside the timed span): the VM's speed drifts within seconds, and the two rows
-# are compared with each other. squeue reads a configuration even for --version (without one it fails at once,
-# which would time nothing useful): a minimal one of its own.
+# Interleaved, after two runs of each to warm the page cache: the VM's speed drifts within seconds, and the two
+# rows are compared with each other. squeue reads a configuration even for --version (without one it fails at
+# once, which would time nothing useful): a minimal one of its own.
 printf 'ClusterName=bench\nSlurmctldHost=localhost\n' >"$work/slurm.conf"
 squeue=""
 if command -v squeue >/dev/null && SLURM_CONF="$work/slurm.conf" squeue --version >/dev/null 2>&1; then squeue=1; fi
 help_times=()
 squeue_times=()
 for i in $(seq 32); do
-    start=${EPOCHREALTIME//[!0-9]/}
-    "$bin/corral" --help >/dev/null
-    end=${EPOCHREALTIME//[!0-9]/}
-    [ "$i" -gt 2 ] && help_times+=("$(echo "scale=3; ($end - $start) / 1000" | bc)")
+    stamp start; "$bin/corral" --help >/dev/null; stamp end
+    [ "$i" -gt 2 ] && help_times+=("$(ms_between "$start" "$end")")
     if [ -n "$squeue" ]; then
-        start=${EPOCHREALTIME//[!0-9]/}
-        SLURM_CONF="$work/slurm.conf" squeue --version >/dev/null
-        end=${EPOCHREALTIME//[!0-9]/}
-        [ "$i" -gt 2 ] && squeue_times+=("$(echo "scale=3; ($end - $start) / 1000" | bc)")
+        stamp start; SLURM_CONF="$work/slurm.conf" squeue --version >/dev/null; stamp end
+        [ "$i" -gt 2 ] && squeue_times+=("$(ms_between "$start" "$end")")
     fi
 done
 bench figure --name help --unit ms --notes "process start to exit (the build of just install)" "${help_times[@]}" \
@@ -187,7 +186,7 @@ bench figure --name controller_rss_1000_jobs --unit MiB \
 note "submit to the job's first instruction, $latency_n runs"
 samples=()
 for i in $(seq "$latency_n"); do
-    start=$(now_us)
+    stamp start
     "$bin/corral" submit -- sh -c "date +%s%N > $work/t$i" >/dev/null
     while [ ! -s "$work/t$i" ]; do sleep 0.001; done
     samples+=("$(echo "scale=3; ($(cat "$work/t$i") / 1000 - $start) / 1000" | bc)")
