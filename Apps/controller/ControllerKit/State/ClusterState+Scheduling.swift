@@ -56,8 +56,8 @@ extension ClusterState {
     }
 
     /// How long a requested pass waits, counted from the end of the last one's planning: 2 ms, so that events arriving
-    /// together share it, or four times the last pass's planning (its snapshot and plan, what grows with the
-    /// queue; not its commit) when that is longer, at most half a second. The state's actor then spends at most
+    /// together share it, or four times the last pass's planning (its snapshot, its plan and the pending reasons
+    /// it writes back, what grows with the queue; not its commit) when that is longer, at most half a second. The state's actor then spends at most
     /// a fifth of its time planning, whatever the queue's length, and submissions and agents' reports keep the
     /// rest (issue 16: a pass over 5,000 queued jobs after each batch of submissions halved their rate). When
     /// the last pass ended longer ago than that, the pass runs at once (after the actor's current turn): a job
@@ -121,13 +121,16 @@ extension ClusterState {
             return
         }
         preemptionPlans = plans
-        // One lookup per pending job, and a write only where the reason changed (most stay as they were).
+        // One lookup per pending job, and a write only where the reason changed (most stay as they were). It
+        // grows with the queue as planning does, and counts as planning for the spacing of passes.
+        let reasonsStarted = ContinuousClock.now
         for (id, reason) in schedule.pending {
             guard let index = jobs.index(forKey: id), jobs.values[index].state == .queued,
                 jobs.values[index].pendingReason != reason
             else { continue }
             jobs.values[index].pendingReason = reason
         }
+        lastPassSeconds += Self.seconds(since: reasonsStarted)
         wakeAfterBackoff(schedule)
     }
 

@@ -15,13 +15,15 @@ struct OrderKey {
     /// reference and sorting tens of thousands of them copies no string (issue 16).
     var position: Int
 
-    init(_ job: Job, at position: Int, policy: SchedulingPolicy, usage: Double) {
-        queuePriority = policy.queue(named: job.spec.queue).priority
-        priority = job.spec.priority
-        limit = policy.ordering == .shortestFirst ? policy.timeLimit(of: job.spec) : 0
+    /// Read in place, with the queue's figures looked up once per run of jobs of one queue (`QueueFigures`):
+    /// copying each job, its spec or its queue's configuration was most of the ordering (issue 16).
+    init(_ job: UnsafePointer<Job>, at position: Int, queue: QueueFigures, policy: SchedulingPolicy, usage: Double) {
+        queuePriority = queue.priority
+        priority = job.pointee.spec.priority
+        limit = policy.ordering == .shortestFirst ? job.pointee.spec.timeLimit ?? queue.timeLimit : 0
         self.usage = usage
-        submittedAt = job.submittedAt
-        arrayIndex = job.array?.index ?? -1
+        submittedAt = job.pointee.submittedAt
+        arrayIndex = job.pointee.array?.index ?? -1
         self.position = position
     }
 
@@ -34,6 +36,19 @@ struct OrderKey {
         if a.submittedAt != b.submittedAt { return a.submittedAt < b.submittedAt }
         if a.arrayIndex != b.arrayIndex { return a.arrayIndex < b.arrayIndex }
         return jobs[a.position].id < jobs[b.position].id
+    }
+}
+
+/// What ordering reads of a job's queue: its priority, and the time limit of a job that gives none.
+struct QueueFigures {
+    var name: String
+    var priority: Int
+    var timeLimit: Int
+
+    init(_ queue: QueueConfig, policy: SchedulingPolicy) {
+        name = queue.name
+        priority = queue.priority
+        timeLimit = queue.defaultTimeLimit ?? policy.defaultTimeLimit
     }
 }
 
@@ -61,18 +76,23 @@ extension Scheduler {
         var usageByUser: [String: Double] = [:]
         var keys: [OrderKey] = []
         keys.reserveCapacity(jobs.count)
-        // Through the buffer: an array's iterator hands out copies, and a job is a large value.
+        var queue: QueueFigures?
+        // In place: an array's subscript and iterator hand out copies, and a job is a large value.
         jobs.withUnsafeBufferPointer { jobs in
+            guard let base = jobs.baseAddress else { return }
             for position in jobs.indices {
-                let user = jobs[position].user
+                let job = base + position
                 let value: Double
-                if let known = usageByUser[user] {
+                if let known = usageByUser[job.pointee.user] {
                     value = known
                 } else {
-                    value = usage.value(for: user, at: now)
-                    usageByUser[user] = value
+                    value = usage.value(for: job.pointee.user, at: now)
+                    usageByUser[job.pointee.user] = value
                 }
-                keys.append(OrderKey(jobs[position], at: position, policy: policy, usage: value))
+                if queue?.name != job.pointee.spec.queue {
+                    queue = QueueFigures(policy.queue(named: job.pointee.spec.queue), policy: policy)
+                }
+                keys.append(OrderKey(job, at: position, queue: queue!, policy: policy, usage: value))
             }
         }
         if policy.ordering == .shortestFirst {

@@ -8,7 +8,7 @@ extension Planner {
         let queue = policy.queue(named: job.spec.queue)
         let request = job.spec.resources
         let ranks = job.spec.nodes
-        let classIndex = index(for: job.spec, queue: queue)
+        let classIndex = withUnsafePointer(to: job) { self.index(for: $0, queue: queue) }
         guard indexes[classIndex].countThatCouldFit(request, atLeast: ranks) else {
             schedule.pending[job.id] = .noFeasibleNode
             return
