@@ -80,7 +80,19 @@ while read -r name unit values; do
         $values >>"$figures"
 done < <("$root/scripts/bench-http.sh" "$bin" "$wrk_s" "$wrk_runs" 2>"$work/http.log")
 
-note "durable submissions over HTTP, 32 clients"
+note "durable submissions over HTTP, 32 keep-alive connections (wrk), the queue growing from empty"
+start_controller submit-wrk
+windows=()
+queued_after=()
+while read -r rate queued; do windows+=("$rate"); queued_after+=("$queued"); done < \
+    <("$root/scripts/bench-submit-wrk.sh" "$endpoint" "$admin" "$http_s" "$http_runs")
+[ "${#windows[@]}" -eq "$http_runs" ] || { echo "bench: the wrk submissions failed" >&2; exit 1; }
+bench figure --name submit_http_wrk --unit jobs/s \
+    --notes "wrk -t2 -c32 POST /v1/jobs, each 201 after commit and sync; $http_runs windows of $http_s s back to back, \
+the queue at ${queued_after[*]} jobs after each (rates in that order: ${windows[*]})" "${windows[@]}" >>"$figures"
+stop_controller
+
+note "durable submissions over HTTP, 32 clients of CorralClient's HTTP client (corral-bench)"
 start_controller submit
 bench submit-http --endpoint "$endpoint" --token "$admin" --clients 32 --seconds "$http_s" --runs "$http_runs" >>"$figures"
 

@@ -106,7 +106,15 @@ extension ClusterState {
             }
             keep(job, before: before)
         }
-        for outcome in changes.outcomes { for effect in outcome.effects { carryOut(effect) } }
+        // New jobs alone (a batch of submissions) that cannot start now ask for a lazy pass (`passDelay`).
+        let lazy =
+            changes.outcomes.count == changes.newJobs.count && changes.effects.isEmpty
+            && mayWaitForPass(changes.outcomes.lazy.map(\.job))
+        for outcome in changes.outcomes {
+            for effect in outcome.effects {
+                if lazy, case .requestPass = effect { requestSchedulingPass(lazy: true) } else { carryOut(effect) }
+            }
+        }
         for effect in changes.effects { carryOut(effect) }
         for record in changes.idempotency { remember(record) }
         refreshHeld(after: changes)

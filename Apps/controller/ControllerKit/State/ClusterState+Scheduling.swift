@@ -11,8 +11,9 @@ extension ClusterState {
     func snapshot(now: Timestamp, withHeld: Bool = true) -> ClusterSnapshot {
         let pending = queued.compactMap { jobs[$0] }
         var dependencyStates: [JobID: JobState] = [:]
-        for job in pending {
-            for dependency in job.spec.dependsOn where dependencyStates[dependency] == nil {
+        // By index: iterating the array would copy each job (560 bytes and its references) to read one field.
+        for index in pending.indices where !pending[index].spec.dependsOn.isEmpty {
+            for dependency in pending[index].spec.dependsOn where dependencyStates[dependency] == nil {
                 dependencyStates[dependency] = dependencyState(dependency)
             }
         }
@@ -43,36 +44,67 @@ extension ClusterState {
         return schedule
     }
 
-    /// Asks for a pass soon: events arriving meanwhile share one pass. See `passDelay`.
-    func requestSchedulingPass() {
-        guard !passRequested else { return }
-        passRequested = true
-        let idle = lastPassEnded.map { Self.seconds(since: $0) } ?? .infinity
-        let delay = Self.passDelay(afterPassOf: lastPassSeconds, idleFor: idle)
+    /// Asks for a pass soon: events arriving meanwhile share one pass. See `passDelay`. `lazy`: asked for by
+    /// new jobs none of which can start now (`mayWaitForPass`), so that only their pending reasons can change.
+    func requestSchedulingPass(lazy: Bool = false) {
+        let now = ContinuousClock.now
+        let idle = lastPassEnded.map { Self.seconds(now - $0) } ?? .infinity
+        let delay = Self.passDelay(afterPassOf: lastPassSeconds, idleFor: idle, lazy: lazy)
+        let due = now + .seconds(delay)
+        // One already coming as soon serves this request too; a sooner one is asked for when needed.
+        if let passDue, passDue <= due { return }
+        passDue = due
         Task { [weak self] in
-            if delay > 0 { try? await Task.sleep(for: .seconds(delay)) }
-            await self?.runSchedulingPass()
+            if delay > 0 { try? await Task.sleep(until: due) }
+            await self?.runRequestedPass(due: due)
         }
     }
 
-    /// How long a requested pass waits, counted from the end of the last one's planning: 2 ms, so that events arriving
-    /// together share it, or four times the last pass's planning (its snapshot, its plan and the pending reasons
-    /// it writes back, what grows with the queue; not its commit) when that is longer, at most half a second. The state's actor then spends at most
-    /// a fifth of its time planning, whatever the queue's length, and submissions and agents' reports keep the
-    /// rest (issue 16: a pass over 5,000 queued jobs after each batch of submissions halved their rate). When
-    /// the last pass ended longer ago than that, the pass runs at once (after the actor's current turn): a job
-    /// submitted to an idle cluster does not wait to be batched with events that are not coming.
-    static func passDelay(afterPassOf seconds: Double, idleFor idle: Double) -> Double {
-        max(0, min(0.5, max(0.002, 4 * seconds)) - idle)
+    /// Runs the requested pass, unless another request moved it sooner (that pass ran, or will).
+    func runRequestedPass(due: ContinuousClock.Instant) {
+        guard passDue == due else { return }
+        runSchedulingPass()
     }
 
-    static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let (seconds, attoseconds) = start.duration(to: .now).components
+    /// How long a requested pass waits, counted from the end of the last one's planning: 2 ms, so that events
+    /// arriving together share it, or four times the last pass's planning (its snapshot, its plan and the pending
+    /// reasons it writes back, what grows with the queue; not its commit) when that is longer, at most half a
+    /// second. The state's actor then spends at most a fifth of its time planning, whatever the queue's length,
+    /// and submissions and agents' reports keep the rest (issue 16: a pass over 5,000 queued jobs after each batch
+    /// of submissions halved their rate). When the last pass ended longer ago than that, the pass runs at once
+    /// (after the actor's current turn): a job submitted to an idle cluster does not wait to be batched with
+    /// events that are not coming.
+    ///
+    /// A lazy pass (new jobs that cannot start now) waits 50 ms, or twenty times the last planning, at most five
+    /// seconds (Slurm's full passes come every minute): it can only change their pending reasons (QUEUED jobs
+    /// show `Resources` until a pass says otherwise), and a full cluster under a stream of submissions then
+    /// spends a twentieth of the actor's time on passes, not a fifth. Any release, node change or other event
+    /// asks for a pass of the first kind, which comes sooner.
+    static func passDelay(afterPassOf seconds: Double, idleFor idle: Double, lazy: Bool = false) -> Double {
+        let spacing = lazy ? min(5, max(0.05, 20 * seconds)) : min(0.5, max(0.002, 4 * seconds))
+        return max(0, spacing - idle)
+    }
+
+    /// Whether the pass that new jobs ask for may be a lazy one: none of them may start now. A held job may not;
+    /// another may not when it asks for more GPUs, CPUs or memory than any one schedulable node has free after
+    /// the last pass (`FreeRoom`), under a policy without preemption (a preemptor needs no free room). Unknown
+    /// room (no pass yet, or a node stored since) counts as room.
+    func mayWaitForPass(_ newJobs: some Sequence<Job>) -> Bool {
+        guard let after = roomAfterPass, after.version == nodesVersion,
+            !settings.policy.queues.values.contains(where: \.preemptible)
+        else { return false }
+        return newJobs.allSatisfy { $0.hold != nil || !after.room.mightHold($0.spec.resources) }
+    }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double { seconds(.now - start) }
+
+    static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
         return Double(seconds) + Double(attoseconds) / 1e18
     }
 
     func runSchedulingPass() {
-        passRequested = false
+        passDue = nil
         guard !queued.isEmpty else { return }
         let started = ContinuousClock.now
         let schedule = plan(snapshot(now: clock.now(), withHeld: false))
@@ -121,6 +153,8 @@ extension ClusterState {
             return
         }
         preemptionPlans = plans
+        // Read after the commit: the placements of this pass hold their resources already.
+        roomAfterPass = prepared.flatMap { kept in kept.nodes.largestFree.map { (kept.version, $0) } }
         // One lookup per pending job, and a write only where the reason changed (most stay as they were). It
         // grows with the queue as planning does, and counts as planning for the spacing of passes.
         let reasonsStarted = ContinuousClock.now

@@ -1,0 +1,70 @@
+import ClusterCore
+import Testing
+
+@testable import ControllerKit
+
+/// A pass asked for only by new jobs that cannot start now waits longer (`ClusterState.passDelay`, lazy): the
+/// controller decides it from the room the last pass left (`FreeRoom`), on the real state and its SQLite file.
+@Suite struct LazyPassTests {
+    static func spec(cpus: Int) -> JobSpec {
+        var spec = JobSpec(command: ["true"])
+        spec.resources = Resources(cpus: cpus)
+        return spec
+    }
+
+    /// Within a microsecond (the delay goes through seconds as a Double).
+    static func near(_ due: ContinuousClock.Instant?, _ expected: ContinuousClock.Instant) -> Bool {
+        guard let due else { return false }
+        return abs((due - expected) / .microseconds(1)) < 1
+    }
+
+    @Test func newJobsThatCannotStartAskForALazyPassOthersForAPromptOne() async throws {
+        let fixture = try await APIFixture.make()
+        defer { fixture.remove() }
+        let state = fixture.state
+        // Before any pass the room is unknown: counted as room.
+        #expect(
+            await !state.mayWaitForPass([
+                Job(id: JobID("x"), spec: Self.spec(cpus: 1), user: "u", submittedAt: fixture.clock.now())
+            ])
+        )
+        _ = try await state.submit(Self.spec(cpus: 1), user: "alice")
+        await state.runSchedulingPass()
+        // No node at all: nothing asking for a CPU can start; a held job never can.
+        #expect(await state.roomAfterPass?.room == FreeRoom())
+        let queued = Job(id: JobID("y"), spec: Self.spec(cpus: 1), user: "u", submittedAt: fixture.clock.now())
+        var held = queued
+        held.hold = JobHold(by: "alice", byAdmin: false, at: fixture.clock.now())
+        #expect(await state.mayWaitForPass([queued, held]))
+        // A job asking for nothing the room lacks might start: the batch asks for a prompt pass.
+        #expect(
+            await !state.mayWaitForPass([
+                queued, Job(id: JobID("z"), spec: Self.spec(cpus: 0), user: "u", submittedAt: fixture.clock.now()),
+            ])
+        )
+
+        // The spacing's origin held still, a little ahead: a requested pass is then due exactly its spacing
+        // after it, whatever time the submission's commit took.
+        let origin = ContinuousClock.now + .seconds(5)
+        await state.holdSpacing(lastPassEnded: origin, lastPassSeconds: 0)
+        _ = try await state.submit(Self.spec(cpus: 1), user: "alice")
+        let lazyDue = await state.passDue
+        #expect(
+            Self.near(lazyDue, origin + .milliseconds(50)),
+            "a lazy pass: \(String(describing: lazyDue.map { $0 - origin }))"
+        )
+        // Any other event asks for a prompt pass, which the lazy one does not hold back.
+        await state.requestSchedulingPass()
+        #expect(Self.near(await state.passDue, origin + .milliseconds(2)), "a prompt pass")
+        // A later lazy request does not put it off again.
+        await state.requestSchedulingPass(lazy: true)
+        #expect(Self.near(await state.passDue, origin + .milliseconds(2)))
+    }
+}
+
+extension ClusterState {
+    func holdSpacing(lastPassEnded: ContinuousClock.Instant, lastPassSeconds: Double) {
+        self.lastPassEnded = lastPassEnded
+        self.lastPassSeconds = lastPassSeconds
+    }
+}
