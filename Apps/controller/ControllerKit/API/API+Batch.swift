@@ -24,9 +24,10 @@ extension API {
                     throw SpecError(field: "array", message: "an array is submitted alone, with POST /v1/jobs")
                 }
                 let spec = try entry.toSpec()
-                try await state.checkQueue(spec.queue)
-                try await state.checkPriority(spec, for: principal)
-                try await state.checkDependencies(spec.dependsOn, for: principal)
+                try state.checkQueue(spec.queue)
+                try state.checkPriority(spec, for: principal)
+                // Each call to the state's actor is two thread hops: none when there is nothing to check.
+                if !spec.dependsOn.isEmpty { try await state.checkDependencies(spec.dependsOn, for: principal) }
                 entries.append(ClusterState.BatchEntry(spec: spec, hold: entry.hold == true))
             } catch let error as SpecError {
                 throw SpecError(field: "jobs[\(index)].\(error.field)", message: error.message)

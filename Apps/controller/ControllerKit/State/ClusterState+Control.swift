@@ -67,7 +67,7 @@ extension ClusterState {
 
     /// A user's job may not ask for a priority above its queue's `max_priority` (admins may): a priority is
     /// not a way around the fair share.
-    func checkPriority(_ spec: JobSpec, for principal: Principal) throws(ClusterError) {
+    nonisolated func checkPriority(_ spec: JobSpec, for principal: Principal) throws(ClusterError) {
         let queue = settings.policy.queue(named: spec.queue)
         guard !principal.isAdmin, spec.priority > queue.maxPriority else { return }
         throw .refused(

@@ -71,7 +71,7 @@ extension ClusterState {
     }
 
     /// Refuses a queue the controller does not have, naming the ones it has.
-    func checkQueue(_ name: String) throws(ClusterError) {
+    nonisolated func checkQueue(_ name: String) throws(ClusterError) {
         guard settings.policy.queues[name] == nil else { return }
         throw ClusterError.unknownQueue(name, known: settings.policy.queues.keys.sorted())
     }
