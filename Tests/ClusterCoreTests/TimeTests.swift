@@ -211,6 +211,12 @@ import Testing
         #expect(characters == Self.idAlphabet)
     }
 
+    @Test func theIDAlphabetHasThirtyTwoLetters() {
+        // `JobID.random` takes five bits a letter: any other size would skew or overrun it.
+        #expect(JobID.alphabet.count == 32)
+        #expect(Set(JobID.alphabet).count == 32)
+    }
+
     @Test func seededJobIDsAreRepeatable() {
         var a = SplitMix64(seed: 5)
         var b = SplitMix64(seed: 5)

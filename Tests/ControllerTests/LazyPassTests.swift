@@ -36,6 +36,15 @@ import Testing
         var held = queued
         held.hold = JobHold(by: "alice", byAdmin: false, at: fixture.clock.now())
         #expect(await state.mayWaitForPass([queued, held]))
+        // A job with dependencies never waits: one that already failed fails it at the next pass.
+        var dependent = queued
+        dependent.spec.dependsOn = [JobID("gone")]
+        #expect(await !state.mayWaitForPass([dependent]))
+        // A node stored since the last pass: its room is not known yet.
+        await state.bumpNodesVersion()
+        #expect(await !state.mayWaitForPass([queued]))
+        await state.runSchedulingPass()
+        #expect(await state.mayWaitForPass([queued]))
         // A job asking for nothing the room lacks might start: the batch asks for a prompt pass.
         #expect(
             await !state.mayWaitForPass([
@@ -59,10 +68,42 @@ import Testing
         // A later lazy request does not put it off again.
         await state.requestSchedulingPass(lazy: true)
         #expect(Self.near(await state.passDue, origin + .milliseconds(2)))
+        // A pass that stops early (here: the queue is empty) measures no room; the next new jobs ask for a
+        // prompt pass until one commits again.
+        for job in await state.queuedJobs() {
+            _ = try await state.cancel(job, by: Principal(kind: .admin, subject: "admin"))
+        }
+        await state.runSchedulingPass()
+        #expect(await state.roomAfterPass == nil)
+        #expect(await !state.mayWaitForPass([queued]))
+    }
+}
+
+extension LazyPassTests {
+    /// The lazy pass does come: a submission to a cluster with no node asks for one, and it runs on its own
+    /// (about 50 ms later; waited for up to ten seconds).
+    @Test func aLazyPassRuns() async throws {
+        let fixture = try await APIFixture.make()
+        defer { fixture.remove() }
+        let state = fixture.state
+        _ = try await state.submit(Self.spec(cpus: 1), user: "alice")
+        await state.runSchedulingPass()
+        let passes = await state.passDurations.count
+        _ = try await state.submit(Self.spec(cpus: 1), user: "alice")
+        #expect(await state.passDue != nil)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while await state.passDurations.count == passes, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(await state.passDurations.count > passes)
+        #expect(await state.passDue == nil)
     }
 }
 
 extension ClusterState {
+    func bumpNodesVersion() { nodesVersion += 1 }
+    func queuedJobs() -> [JobID] { Array(queued) }
+
     func holdSpacing(lastPassEnded: ContinuousClock.Instant, lastPassSeconds: Double) {
         self.lastPassEnded = lastPassEnded
         self.lastPassSeconds = lastPassSeconds

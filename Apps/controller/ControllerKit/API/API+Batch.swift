@@ -26,8 +26,7 @@ extension API {
                 let spec = try entry.toSpec()
                 try state.checkQueue(spec.queue)
                 try state.checkPriority(spec, for: principal)
-                // Each call to the state's actor is two thread hops: none when there is nothing to check.
-                if !spec.dependsOn.isEmpty { try await state.checkDependencies(spec.dependsOn, for: principal) }
+                try await checkDependencies(of: spec, for: principal)
                 entries.append(ClusterState.BatchEntry(spec: spec, hold: entry.hold == true))
             } catch let error as SpecError {
                 throw SpecError(field: "jobs[\(index)].\(error.field)", message: error.message)

@@ -43,8 +43,7 @@ extension API {
         try state.checkPriority(spec, for: principal)
         let array = try body.array.map { text throws(SpecError) in try ArraySpec.parse(text) }
         let account = try settings.accounts.account(for: principal.subject, tokenAccount: principal.unixUser)
-        // Each call to the state's actor is two thread hops: none when there is nothing to check.
-        if !spec.dependsOn.isEmpty { try await state.checkDependencies(spec.dependsOn, for: principal) }
+        try await checkDependencies(of: spec, for: principal)
         let idempotency = try idempotencyKey(request)
         let hold =
             body.hold == true ? JobHold(by: principal.subject, byAdmin: principal.isAdmin, at: state.clock.now()) : nil
@@ -73,6 +72,13 @@ extension API {
             idempotency: idempotency
         )
         return .json(WireJSON.encode(JobView(job)), status: .created)
+    }
+
+    /// That the job's dependencies are jobs or arrays the principal may see, asked of the state's actor only
+    /// when there are some: each call to the actor is a hop there and back, two threads woken under load.
+    func checkDependencies(of spec: JobSpec, for principal: Principal) async throws {
+        guard !spec.dependsOn.isEmpty else { return }
+        try await state.checkDependencies(spec.dependsOn, for: principal)
     }
 
     /// The `Idempotency-Key` header with the SHA-256 of the body; nil without one. 1-255 printable ASCII

@@ -85,15 +85,19 @@ extension ClusterState {
         return max(0, spacing - idle)
     }
 
-    /// Whether the pass that new jobs ask for may be a lazy one: none of them may start now. A held job may not;
-    /// another may not when it asks for more GPUs, CPUs or memory than any one schedulable node has free after
-    /// the last pass (`FreeRoom`), under a policy without preemption (a preemptor needs no free room). Unknown
-    /// room (no pass yet, or a node stored since) counts as room.
+    /// Whether the pass that new jobs ask for may be a lazy one: none of them may start now, and the pass can
+    /// change nothing but their pending reasons. A job with dependencies never waits (one that already failed
+    /// fails it at the next pass, held or not); a held job may not start; another may not when it asks for more
+    /// GPUs, CPUs or memory than any one schedulable node has free after the last pass (`FreeRoom`), under a
+    /// policy without preemption (a preemptor needs no free room). Unknown room (no pass yet, one that stopped
+    /// early, or a node stored since) counts as room.
     func mayWaitForPass(_ newJobs: some Sequence<Job>) -> Bool {
         guard let after = roomAfterPass, after.version == nodesVersion,
             !settings.policy.queues.values.contains(where: \.preemptible)
         else { return false }
-        return newJobs.allSatisfy { $0.hold != nil || !after.room.mightHold($0.spec.resources) }
+        return newJobs.allSatisfy {
+            $0.spec.dependsOn.isEmpty && ($0.hold != nil || !after.room.mightHold($0.spec.resources))
+        }
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double { seconds(.now - start) }
@@ -105,6 +109,9 @@ extension ClusterState {
 
     func runSchedulingPass() {
         passDue = nil
+        // Known again only after this pass commits: a pass that stops early (an empty queue, a failed commit)
+        // leaves no room measured, and the next new jobs ask for a prompt pass.
+        roomAfterPass = nil
         guard !queued.isEmpty else { return }
         let started = ContinuousClock.now
         let schedule = plan(snapshot(now: clock.now(), withHeld: false))

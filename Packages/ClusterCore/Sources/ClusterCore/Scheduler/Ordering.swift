@@ -48,7 +48,7 @@ struct QueueFigures {
     init(_ queue: QueueConfig, policy: SchedulingPolicy) {
         name = queue.name
         priority = queue.priority
-        timeLimit = queue.defaultTimeLimit ?? policy.defaultTimeLimit
+        timeLimit = policy.timeLimit(of: queue.name)
     }
 }
 
