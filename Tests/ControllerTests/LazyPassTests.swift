@@ -89,8 +89,9 @@ extension LazyPassTests {
         _ = try await state.submit(Self.spec(cpus: 1), user: "alice")
         await state.runSchedulingPass()
         let passes = await state.passDurations.count
+        // Lazy (`newJobsThatCannotStart...` checks the choice); under load it may have run by the time the
+        // submission returns, so only its running is waited for here.
         _ = try await state.submit(Self.spec(cpus: 1), user: "alice")
-        #expect(await state.passDue != nil)
         let deadline = ContinuousClock.now + .seconds(10)
         while await state.passDurations.count == passes, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
