@@ -52,9 +52,9 @@ import Testing
             ])
         )
 
-        // The spacing's origin held still, a little ahead: a requested pass is then due exactly its spacing
-        // after it, whatever time the submission's commit took.
-        let origin = ContinuousClock.now + .seconds(5)
+        // The spacing's origin held still, a minute ahead: a requested pass is then due exactly its spacing
+        // after it, whatever time the submission's commit took (and none runs during the test).
+        let origin = ContinuousClock.now + .seconds(60)
         await state.holdSpacing(lastPassEnded: origin, lastPassSeconds: 0)
         _ = try await state.submit(Self.spec(cpus: 1), user: "alice")
         let lazyDue = await state.passDue
