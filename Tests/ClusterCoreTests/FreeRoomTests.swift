@@ -48,17 +48,17 @@ import Testing
             now: Timestamp(milliseconds: 0)
         )
         // a: 4 healthy GPUs free (0-2 taken, 7 unhealthy), 4 CPUs, 412; b: 4, 96, 256.
-        #expect(prepared.largestFree == FreeRoom(gpus: 4, cpus: 96, memory: 412))
+        #expect(prepared.largestFree == Resources(gpus: 4, cpus: 96, memory: 412))
         let room = prepared.largestFree!
-        #expect(room.mightHold(Resources(gpus: 4, cpus: 4, memory: 400)))
-        #expect(!room.mightHold(Resources(gpus: 5, cpus: 1, memory: 1)))
-        #expect(!room.mightHold(Resources(gpus: 0, cpus: 97, memory: 1)))
-        #expect(!room.mightHold(Resources(gpus: 0, cpus: 1, memory: 413)))
+        #expect(Resources(gpus: 4, cpus: 4, memory: 400).fits(in: room))
+        #expect(!Resources(gpus: 5, cpus: 1, memory: 1).fits(in: room))
+        #expect(!Resources(gpus: 0, cpus: 97, memory: 1).fits(in: room))
+        #expect(!Resources(gpus: 0, cpus: 1, memory: 413).fits(in: room))
         // No node at all: no room for any job that asks for something.
         var none = PreparedNodes([])
         none.trackHeld([:], policy: .standard, now: Timestamp(milliseconds: 0))
-        #expect(none.largestFree == FreeRoom())
-        #expect(!FreeRoom().mightHold(Resources(cpus: 1)))
+        #expect(none.largestFree == Resources())
+        #expect(!Resources(cpus: 1).fits(in: Resources()))
     }
 
     /// On random clusters, holdings and queues (no preemptible queue, as the controller requires): every job the
@@ -79,7 +79,7 @@ import Testing
         scenario.held = []
         let schedule = Scheduler.plan(scenario.snapshot, policy: scenario.policy, prepared: &prepared)
         let placed = Set(schedule.assignments.map(\.job)).union(schedule.gangAssignments.map(\.job))
-        for job in scenario.pending where !room.mightHold(job.spec.resources) {
+        for job in scenario.pending where !job.spec.resources.fits(in: room) {
             #expect(!placed.contains(job.id), "seed \(seed): \(job.id) asks for \(job.spec.resources), room \(room)")
         }
     }

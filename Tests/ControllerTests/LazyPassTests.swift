@@ -4,7 +4,7 @@ import Testing
 @testable import ControllerKit
 
 /// A pass asked for only by new jobs that cannot start now waits longer (`ClusterState.passDelay`, lazy): the
-/// controller decides it from the room the last pass left (`FreeRoom`), on the real state and its SQLite file.
+/// controller decides it from the room the last pass left (`PreparedNodes.largestFree`), on the real state and its SQLite file.
 @Suite struct LazyPassTests {
     static func spec(cpus: Int) -> JobSpec {
         var spec = JobSpec(command: ["true"])
@@ -31,7 +31,7 @@ import Testing
         _ = try await state.submit(Self.spec(cpus: 1), user: "alice")
         await state.runSchedulingPass()
         // No node at all: nothing asking for a CPU can start; a held job never can.
-        #expect(await state.roomAfterPass?.room == FreeRoom())
+        #expect(await state.roomAfterPass?.room == Resources())
         let queued = Job(id: JobID("y"), spec: Self.spec(cpus: 1), user: "u", submittedAt: fixture.clock.now())
         var held = queued
         held.hold = JobHold(by: "alice", byAdmin: false, at: fixture.clock.now())

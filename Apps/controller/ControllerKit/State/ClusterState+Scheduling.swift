@@ -88,7 +88,7 @@ extension ClusterState {
     /// Whether the pass that new jobs ask for may be a lazy one: none of them may start now, and the pass can
     /// change nothing but their pending reasons. A job with dependencies never waits (one that already failed
     /// fails it at the next pass, held or not); a held job may not start; another may not when it asks for more
-    /// GPUs, CPUs or memory than any one schedulable node has free after the last pass (`FreeRoom`), under a
+    /// GPUs, CPUs or memory than any one schedulable node has free after the last pass (`PreparedNodes.largestFree`), under a
     /// policy without preemption (a preemptor needs no free room). Unknown room (no pass yet, one that stopped
     /// early, or a node stored since) counts as room.
     func mayWaitForPass(_ newJobs: some Sequence<Job>) -> Bool {
@@ -96,7 +96,7 @@ extension ClusterState {
             !settings.policy.queues.values.contains(where: \.preemptible)
         else { return false }
         return newJobs.allSatisfy {
-            $0.spec.dependsOn.isEmpty && ($0.hold != nil || !after.room.mightHold($0.spec.resources))
+            $0.spec.dependsOn.isEmpty && ($0.hold != nil || !$0.spec.resources.fits(in: after.room))
         }
     }
 

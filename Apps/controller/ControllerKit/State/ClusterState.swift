@@ -46,8 +46,8 @@ actor ClusterState {
     /// When the requested pass will run; nil when none is requested (`requestSchedulingPass`).
     var passDue: ContinuousClock.Instant?
     /// The largest room on any one node after the last pass, and the nodes' version it was read at: whether a new
-    /// job might start at once (`FreeRoom`).
-    var roomAfterPass: (version: Int, room: FreeRoom)?
+    /// job might start at once (`PreparedNodes.largestFree`).
+    var roomAfterPass: (version: Int, room: Resources)?
     /// The last scheduling pass's snapshot and plan, in seconds, and when that planning ended (before its commit):
     /// they space the next (`passDelay`).
     var lastPassSeconds = 0.0
