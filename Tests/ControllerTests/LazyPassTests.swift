@@ -4,7 +4,8 @@ import Testing
 @testable import ControllerKit
 
 /// A pass asked for only by new jobs that cannot start now waits longer (`ClusterState.passDelay`, lazy): the
-/// controller decides it from the room the last pass left (`PreparedNodes.largestFree`), on the real state and its SQLite file.
+/// controller decides it from the room the last pass left (`PreparedNodes.largestFree`), on the real state and
+/// its SQLite file.
 @Suite struct LazyPassTests {
     static func spec(cpus: Int) -> JobSpec {
         var spec = JobSpec(command: ["true"])

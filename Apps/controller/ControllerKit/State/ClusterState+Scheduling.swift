@@ -11,8 +11,8 @@ extension ClusterState {
     func snapshot(now: Timestamp, withHeld: Bool = true) -> ClusterSnapshot {
         let pending = queued.compactMap { jobs[$0] }
         var dependencyStates: [JobID: JobState] = [:]
-        // By index: iterating the array would copy each job (560 bytes and its references) to read one field.
-        for index in pending.indices where !pending[index].spec.dependsOn.isEmpty {
+        // By index, so that one field is read in place: a job is 560 bytes and its references.
+        for index in pending.indices {
             for dependency in pending[index].spec.dependsOn where dependencyStates[dependency] == nil {
                 dependencyStates[dependency] = dependencyState(dependency)
             }
@@ -20,7 +20,10 @@ extension ClusterState {
         var runningArrayTasks: [JobID: Int] = [:]
         var counted = Set<JobID>()
         for id in allocations.keys where counted.insert(id.job).inserted {
-            if let task = jobs[id.job]?.array { runningArrayTasks[task.array, default: 0] += 1 }
+            // Through the index: `jobs[id]?.array` copied the whole job out of the dictionary to read one field.
+            if let index = jobs.index(forKey: id.job), let task = jobs.values[index].array {
+                runningArrayTasks[task.array, default: 0] += 1
+            }
         }
         // A pass reads what allocations hold from the scheduler's ledger, kept by event (ClusterState+Held).
         let held = withHeld ? allocations.values.map(heldResources) : []
@@ -88,9 +91,9 @@ extension ClusterState {
     /// Whether the pass that new jobs ask for may be a lazy one: none of them may start now, and the pass can
     /// change nothing but their pending reasons. A job with dependencies never waits (one that already failed
     /// fails it at the next pass, held or not); a held job may not start; another may not when it asks for more
-    /// GPUs, CPUs or memory than any one schedulable node has free after the last pass (`PreparedNodes.largestFree`), under a
-    /// policy without preemption (a preemptor needs no free room). Unknown room (no pass yet, one that stopped
-    /// early, or a node stored since) counts as room.
+    /// GPUs, CPUs or memory than any one schedulable node has free after the last pass
+    /// (`PreparedNodes.largestFree`), under a policy without preemption (a preemptor needs no free room).
+    /// Unknown room (no pass yet, one that stopped early, or a node stored since) counts as room.
     func mayWaitForPass(_ newJobs: some Sequence<Job>) -> Bool {
         guard let after = roomAfterPass, after.version == nodesVersion,
             !settings.policy.queues.values.contains(where: \.preemptible)

@@ -48,8 +48,8 @@ actor ClusterState {
     /// The largest room on any one node after the last pass, and the nodes' version it was read at: whether a new
     /// job might start at once (`PreparedNodes.largestFree`).
     var roomAfterPass: (version: Int, room: Resources)?
-    /// The last scheduling pass's snapshot and plan, in seconds, and when that planning ended (before its commit):
-    /// they space the next (`passDelay`).
+    /// The last scheduling pass's planning in seconds (its snapshot and plan, and the pending reasons it wrote
+    /// back), and when its plan was made (before its commit): they space the next (`passDelay`).
     var lastPassSeconds = 0.0
     var lastPassEnded: ContinuousClock.Instant?
     /// Submissions waiting for the next group commit, and whether a flush is already on its way.

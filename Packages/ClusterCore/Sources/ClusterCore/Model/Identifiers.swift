@@ -8,6 +8,7 @@ public struct JobID: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// A new random job id: 10 characters of lowercase base-32 (no look-alike letters), about 50 bits.
     /// Short enough to type, long enough that a cluster never sees a collision in practice (the store
     /// refuses duplicates anyway).
+    ///
     /// One draw of 64 bits for the ten letters (5 bits each, the alphabet has 32): the system generator makes a
     /// `getrandom` call per draw, and one per letter was a tenth of a submission's system calls.
     public static func random<G: RandomNumberGenerator>(using generator: inout G) -> JobID {
