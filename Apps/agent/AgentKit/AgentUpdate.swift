@@ -298,5 +298,11 @@ struct UpdateLock {
         }
     }
 
-    func release() { close(descriptor) }
+    /// Unlocks, then closes. Closing alone is not enough: a process forked meanwhile (another thread's spawn, before
+    /// its exec) holds a duplicate of the descriptor, and the lock lasts until the last duplicate closes; the
+    /// unlock ends it for all of them (AgentCommandTests.oneUpdateAtATimeBesideABinary met that in a loaded run).
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
 }
