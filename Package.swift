@@ -13,22 +13,32 @@ let linux = Target.Dependency.product(name: "LinuxSystem", package: "LinuxSystem
 let shims = Target.Dependency.product(name: "CLinuxShims", package: "LinuxSystem")
 let client = Target.Dependency.product(name: "CorralClient", package: "CorralClient")
 
-/// How the installed `corral` is linked, for its start (docs/PERFORMANCE.md, "the CLI's start"; docs/security.md):
-/// not position-independent, as a PIE binary has its ~41,000 pointers relocated by the loader at every start, which
-/// writes (and so copies) about 110 pages; and with libstdc++ linked in, whose loading and symbol binding were about
-/// 0.5 ms of every command. `scripts/build-installed.sh` asks for both, and names the folder that holds only the
-/// archive. Only there: linked to the toolchain's shared Swift libraries (the debug build), a fixed-address binary
-/// takes its functions' addresses from its own PLT, which the loader warns on every start may break pointer
-/// equality. The daemons stay position-independent and load the shared libstdc++: they start once, and an idle
-/// agent's memory is smaller so.
-let cliLinkerSettings: [LinkerSetting] =
-    (Context.environment["CORRAL_INSTALLED_CLI"] != nil ? [.unsafeFlags(["-Xclang-linker", "-no-pie"])] : [])
-    + (Context.environment["CORRAL_CLI_STATIC_LIBSTDCXX"].map { [.unsafeFlags(["-L", $0])] } ?? [])
+/// How the installed binaries are linked (`scripts/build-installed.sh` sets these; docs/PERFORMANCE.md):
+/// - with libstdc++ (the Swift runtime's C++ library) and libgcc's unwinder linked in, from the folder the script
+///   names, which holds only the archive: loading and binding the shared libstdc++ was about 0.5 ms of every
+///   command, and loading `libgcc_s.so.1` ran its constructor, whose `cpuid` instructions each leave a virtual
+///   machine; an idle agent holds 1 MiB less so;
+/// - with no dynamic symbol table of our own (`--no-export-dynamic`): the Swift runtime's start calls `dladdr` on
+///   itself, which walked the ~6,700 symbols the toolchain's `-export-dynamic` exported, and an idle agent kept
+///   those pages; nothing looks them up (libcurl, OpenSSL and NVML are opened `RTLD_LOCAL`);
+/// - `corral` also not position-independent, as a PIE binary has its ~41,000 pointers relocated by the loader at
+///   every start, which writes (and so copies) about 110 pages.
+/// Only there: linked to the toolchain's shared Swift libraries (the debug build), a fixed-address binary takes its
+/// functions' addresses from its own PLT, which the loader warns on every start may break pointer equality.
+let installedBuild = Context.environment["CORRAL_INSTALLED_BUILD"] != nil
+let installedLinkerFlags: [String] =
+    (installedBuild ? ["-Xlinker", "--no-export-dynamic"] : [])
+    + (Context.environment["CORRAL_STATIC_LIBSTDCXX"].map { ["-L", $0, "-Xclang-linker", "-static-libgcc"] } ?? [])
+let cliLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags((installedBuild ? ["-Xclang-linker", "-no-pie"] : []) + installedLinkerFlags)
+]
 
 /// How the daemons are linked: every symbol bound at start (`-z now`, which also makes the whole GOT read-only). The
 /// agent's supervisors are forks of one zygote; bound lazily, each of them looked up the same symbols again and
 /// copied the GOT pages it wrote (3 % of a supervisor's CPU in `perf`, docs/PERFORMANCE.md).
-let daemonLinkerSettings: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now"])]
+let daemonLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now"] + installedLinkerFlags)
+]
 
 let package = Package(
     name: "Corral",
