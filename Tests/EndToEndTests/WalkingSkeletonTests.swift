@@ -134,8 +134,13 @@ struct WalkingSkeletonTests {
         let views = try JSONDecoder.wire.decode([NodeView].self, from: Data(nodes.stdout.utf8))
         #expect(views.map(\.id) == ["solo"])
         #expect(views.first?.gpus.count == 2)
-        // A unique prefix finds the job too.
+        // A unique prefix finds the job too, and so does a unique end of its id (ids are made in order: jobs
+        // submitted together differ in their last letters), with the CLI as through the API.
         #expect(try await cluster.job(String(id.prefix(6))).id == id)
+        #expect(try await cluster.job(String(id.suffix(4))).id == id)
+        // (Five letters: the CLI reads a word of up to four digits as a row of the last listing.)
+        let byEnd = try await cluster.corral(["show", String(id.suffix(5))])
+        #expect(byEnd.status == 0 && byEnd.stdout.contains(id), "\(byEnd.stderr)")
     }
 }
 

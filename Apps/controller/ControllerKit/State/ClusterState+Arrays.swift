@@ -20,8 +20,7 @@ extension ClusterState {
             if let existing = try replay(idempotency, user: user) { return existing }
             try refusePendingKey(idempotency, user: user)
         }
-        var id = JobID.random()
-        while isTaken(id) || arrayTasks(of: id) != nil { id = JobID.random() }
+        let id = newJobID { id in self.arrayTasks(of: id) != nil }
         let now = clock.now()
         var changes = ChangeSet()
         for index in array.indices {

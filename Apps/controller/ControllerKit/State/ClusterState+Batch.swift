@@ -32,10 +32,7 @@ extension ClusterState {
         var made: [JobID] = []
         var taken = Set<JobID>()
         for entry in entries {
-            var id = JobID.random()
-            while isTaken(id) || taken.contains(id) || submitBatch.contains(where: { $0.job.id == id }) {
-                id = JobID.random()
-            }
+            let id = newJobID { id in taken.contains(id) || self.submitBatch.contains { $0.job.id == id } }
             taken.insert(id)
             var job = Job(id: id, spec: entry.spec, user: user, submittedAt: now)
             job.unixUser = unixUser

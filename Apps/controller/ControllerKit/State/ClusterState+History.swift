@@ -44,6 +44,17 @@ extension ClusterState {
     /// A job in memory, else as stored.
     func anyJob(_ id: JobID) -> Job? { jobs[id] ?? storedJob(id) }
 
+    /// A new job id, after every one this controller made (`JobID.nextNumber`: ids in the order they are made),
+    /// that no job has, in memory or stored, and that `alsoTaken` does not name (ids given out but not stored yet).
+    func newJobID(alsoTaken: (JobID) -> Bool = { _ in false }) -> JobID {
+        var generator = SystemRandomNumberGenerator()
+        while true {
+            lastJobNumber = JobID.nextNumber(after: lastJobNumber, at: clock.now(), using: &generator)
+            let id = JobID(ordered: lastJobNumber)
+            if !isTaken(id) && !alsoTaken(id) { return id }
+        }
+    }
+
     /// Whether a new job may not take this id: a job has it, in memory or stored. A store that cannot be read
     /// says no (logged): the insert's primary key refuses a duplicate anyway, and saying yes would spin.
     func isTaken(_ id: JobID) -> Bool {

@@ -31,8 +31,7 @@ extension ClusterState {
                 return try await withCheckedThrowingContinuation { submitBatch[index].continuations.append($0) }
             }
         }
-        var id = JobID.random()
-        while isTaken(id) || submitBatch.contains(where: { $0.job.id == id }) { id = JobID.random() }
+        let id = newJobID { id in self.submitBatch.contains { $0.job.id == id } }
         let now = clock.now()
         var job = Job(id: id, spec: spec, user: user, submittedAt: now)
         job.unixUser = unixUser
@@ -82,7 +81,10 @@ extension ClusterState {
         return job
     }
 
-    /// Resolves a full id, or a unique prefix of one, among the jobs the principal may see.
+    /// Resolves a full id, a unique prefix of one, or else a unique end of one, among the jobs the principal may
+    /// see. Ids are made in order (`JobID+Ordered.swift`): those of jobs submitted close together share their first
+    /// letters and differ in their last ones. Ends are looked for among the jobs in memory (every unfinished one,
+    /// and the latest finished ones), as an end is no range of the stored index.
     func resolveJob(_ text: String, for principal: Principal) throws(ClusterError) -> Job {
         if let job = visibleJob(JobID(text), for: principal) { return job }
         guard JobID.isValid(text), text.count >= 3 else { throw .jobNotFound(text) }
@@ -96,6 +98,14 @@ extension ClusterState {
             }
         } catch {
             log.error("cannot look up job ids starting with \(text): \(error)")
+        }
+        if matches.isEmpty {
+            let end = Array(text.utf8)
+            for id in jobs.keys
+            where id.rawValue.utf8.count > end.count && id.rawValue.utf8.suffix(end.count).elementsEqual(end) {
+                if let job = visibleJob(id, for: principal) { matches.append(job) }
+                if matches.count > 5 { break }
+            }
         }
         if matches.count == 1 { return matches[0] }
         if matches.isEmpty { throw .jobNotFound(text) }

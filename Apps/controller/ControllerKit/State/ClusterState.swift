@@ -52,6 +52,8 @@ actor ClusterState {
     /// back), and when its plan was made (before its commit): they space the next (`passDelay`).
     var lastPassSeconds = 0.0
     var lastPassEnded: ContinuousClock.Instant?
+    /// The number of the last job id this controller made (`newJobID`); 0 before the first.
+    var lastJobNumber: UInt64 = 0
     /// Submissions waiting for the next group commit, and whether a flush is already on its way.
     var submitBatch: [PendingSubmit] = []
     var submitFlushScheduled = false

@@ -5,9 +5,9 @@ public struct JobID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var description: String { rawValue }
     public static func < (lhs: JobID, rhs: JobID) -> Bool { lhs.rawValue < rhs.rawValue }
 
-    /// A new random job id: 10 characters of lowercase base-32 (no look-alike letters), about 50 bits.
-    /// Short enough to type, long enough that a cluster never sees a collision in practice (the store
-    /// refuses duplicates anyway).
+    /// A random job id: 10 characters of lowercase base-32 (no look-alike letters), about 50 bits. Controllers
+    /// made these before they made ids in order (`JobID+Ordered.swift`), and such ids stay valid; tests and the
+    /// bench's seeding still make them.
     ///
     /// One draw of 64 bits for the ten letters (5 bits each, the alphabet has 32): the system generator makes a
     /// `getrandom` call per draw, and one per letter was a tenth of a submission's system calls.

@@ -1,0 +1,64 @@
+import ClusterCore
+import Testing
+
+@testable import ControllerKit
+
+/// On the real state and its SQLite file: submissions get ids in the order they were made (single jobs, batches and
+/// arrays alike), and a job is named by its id, a unique prefix of it or, among the jobs in memory, a unique end
+/// of it (`ClusterState.resolveJob`), only among the jobs its caller may see.
+@Suite struct JobNamingTests {
+    static let alice = Principal(kind: .user, subject: "alice")
+    static let bob = Principal(kind: .user, subject: "bob")
+
+    @Test func idsFollowTheSubmissionsEvenWhenTheClockStepsBack() async throws {
+        let fixture = try await APIFixture.make()
+        defer { fixture.remove() }
+        var ids: [JobID] = []
+        for step in 0..<30 {
+            if step == 10 { fixture.clock.advance(.milliseconds(3)) }
+            if step == 20 { fixture.clock.advance(.seconds(-120)) }
+            ids.append(try await fixture.state.submit(JobSpec(command: ["true"]), user: "alice").id)
+        }
+        let array = try await fixture.state.submitArray(
+            JobSpec(command: ["true"]),
+            ArraySpec(indices: [0, 1], limit: nil),
+            user: "alice",
+            unixUser: nil
+        )
+        ids.append(array)
+        #expect(ids == ids.sorted())
+        #expect(Set(ids).count == ids.count)
+        #expect(ids.allSatisfy { $0.orderedNumber != nil })
+    }
+
+    @Test func aJobIsNamedByItsIDAPrefixOrAnEndOnlyAmongItsCallersJobs() async throws {
+        let fixture = try await APIFixture.make()
+        defer { fixture.remove() }
+        let state = fixture.state
+        let first = try await state.submit(JobSpec(command: ["true"]), user: "alice").id
+        let second = try await state.submit(JobSpec(command: ["true"]), user: "alice").id
+        let bobs = try await state.submit(JobSpec(command: ["true"]), user: "bob").id
+        // Made in one millisecond: the same first letters, different last ones.
+        #expect(first.rawValue.prefix(7) == second.rawValue.prefix(7))
+        #expect(try await state.resolveJob(first.rawValue, for: Self.alice).id == first)
+        #expect(try await state.resolveJob(String(second.rawValue.suffix(3)), for: Self.alice).id == second)
+        // A prefix shared by both is ambiguous, and names both.
+        await #expect {
+            try await state.resolveJob(String(first.rawValue.prefix(7)), for: Self.alice)
+        } throws: { error in
+            guard case ClusterError.ambiguousJob(_, let matches) = error else { return false }
+            return Set(matches) == [first, second]
+        }
+        // Bob's job is not Alice's to find, by its end either; an admin finds it.
+        await #expect(throws: ClusterError.self) {
+            try await state.resolveJob(String(bobs.rawValue.suffix(4)), for: Self.alice)
+        }
+        #expect(try await state.resolveJob(String(bobs.rawValue.suffix(4)), for: Self.bob).id == bobs)
+        let admin = Principal(kind: .admin, subject: "admin")
+        #expect(try await state.resolveJob(String(bobs.rawValue.suffix(4)), for: admin).id == bobs)
+        // Too short, not of the alphabet, or matching nothing: not found.
+        for text in ["ab", String(first.rawValue.suffix(2)), "zzzzzzzzzzzzzzzz", "!!!", ""] {
+            await #expect(throws: ClusterError.self) { try await state.resolveJob(text, for: Self.alice) }
+        }
+    }
+}
