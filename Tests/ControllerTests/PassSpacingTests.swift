@@ -25,15 +25,17 @@ import Testing
     }
 }
 
-/// A lazy pass (new jobs that cannot start now): 50 ms at least, twenty times the last planning, five seconds at
+/// A lazy pass (new jobs that cannot start now): 50 ms at least, twenty times the last planning, 30 seconds at
 /// most.
 @Suite struct LazyPassSpacingTests {
-    @Test func aLazyPassWaitsLongerAndAtMostFiveSeconds() {
+    @Test func aLazyPassWaitsLongerAndAtMostThirtySeconds() {
         #expect(abs(ClusterState.passDelay(afterPassOf: 0.0001, idleFor: 0, lazy: true) - 0.05) < 1e-12)
         #expect(abs(ClusterState.passDelay(afterPassOf: 0.01, idleFor: 0, lazy: true) - 0.2) < 1e-12)
         #expect(abs(ClusterState.passDelay(afterPassOf: 0.01, idleFor: 0.15, lazy: true) - 0.05) < 1e-12)
         #expect(abs(ClusterState.passDelay(afterPassOf: 0.2, idleFor: 0, lazy: true) - 4) < 1e-12)
-        #expect(ClusterState.passDelay(afterPassOf: 1, idleFor: 0, lazy: true) == 5)
+        #expect(ClusterState.passDelay(afterPassOf: 1, idleFor: 0, lazy: true) == 20)
+        #expect(ClusterState.passDelay(afterPassOf: 2, idleFor: 0, lazy: true) == 30)
+        #expect(ClusterState.passDelay(afterPassOf: 2, idleFor: 12, lazy: true) == 18)
         #expect(ClusterState.passDelay(afterPassOf: 0.0001, idleFor: 6, lazy: true) == 0)
     }
 }
