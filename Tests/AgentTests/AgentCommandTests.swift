@@ -80,6 +80,25 @@ import Testing
         try UpdateLock(beside: directory + "/corral-agent").release()
     }
 
+    /// The agent's pid file names no agent unless it holds a pid above 1 of a live process: `stop` and `status`
+    /// read it so, and `stop` signals what it names. A 0 read as a pid was the caller's own process group, a -1
+    /// every process it may signal. (Signal 0 only is sent here: with the old reading this fails, it kills nothing.)
+    @Test(arguments: ["0", "-1", "1", "-42", "", "abc", "2147483648", "99999999"])
+    func aPidFileNamesNoAgentUnlessItHoldsALiveProcessAbove1(text: String) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pid-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var configuration = AgentConfiguration()
+        configuration.stateDir = directory
+        #expect(AgentChecks.runningPID(configuration) == nil)
+        _ = FileManager.default.createFile(atPath: configuration.pidPath, contents: Data((text + "\n").utf8))
+        #expect(AgentChecks.runningPID(configuration) == nil)
+        #expect(AgentRestart.runningPID(configuration) == nil)
+        // A live process's pid is read as it is.
+        _ = FileManager.default.createFile(atPath: configuration.pidPath, contents: Data("\(getpid())\n".utf8))
+        #expect(AgentChecks.runningPID(configuration) == getpid())
+    }
+
     @Test func noArgumentsIsHelp() throws {
         #expect(try AgentCommand.parse([]) == .help)
         #expect(try AgentCommand.parse(["--help"]) == .help)

@@ -49,7 +49,8 @@ struct NodeDiskFullTests {
     }
 
     func stop(_ process: Process) {
-        if let pid = Int32((try? String(contentsOfFile: record + "/job.pid", encoding: .utf8))?.trimmed ?? "") {
+        if let pid = Int32((try? String(contentsOfFile: record + "/job.pid", encoding: .utf8))?.trimmed ?? ""), pid > 1
+        {
             kill(-pid, SIGKILL)
         }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }

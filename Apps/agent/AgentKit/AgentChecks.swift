@@ -24,12 +24,10 @@ enum AgentChecks {
         }
     }
 
-    static func runningPID(_ configuration: AgentConfiguration) -> pid_t? {
-        guard let text = try? Files.read(configuration.pidPath, limit: 64), let pid = pid_t(text.trimmingWhitespace()),
-            kill(pid, 0) == 0
-        else { return nil }
-        return pid
-    }
+    /// `AgentRestart.runningPID`: a pid file that says 0, 1 or a negative number names no agent. This read it
+    /// with only `kill(pid, 0)`, which succeeds for 0 (the caller's own process group) and -1 (every process it may
+    /// signal), and `stop` then sent SIGTERM there.
+    static func runningPID(_ configuration: AgentConfiguration) -> pid_t? { AgentRestart.runningPID(configuration) }
 
     static func status(path: String) async -> Int32 {
         let configuration: AgentConfiguration

@@ -63,8 +63,9 @@ final class TestCluster: @unchecked Sendable {
     func killSupervisors() {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where name.hasSuffix("-state") {
             for record in jobRecords(agentState: root + "/" + name) {
-                if let pid = Int32(read(record + "/job.pid")) { kill(-pid, SIGKILL) }
-                if let pid = supervisorPID(record) { kill(pid, SIGKILL) }
+                // Above 1 only: kill(-0) or kill(-1) would reach the test run itself, or every process.
+                if let pid = Int32(read(record + "/job.pid")), pid > 1 { kill(-pid, SIGKILL) }
+                if let pid = supervisorPID(record), pid > 1 { kill(pid, SIGKILL) }
             }
         }
     }
@@ -471,7 +472,7 @@ private func removeCgroupTree(_ path: String) {
     for _ in 0..<50 {
         if (try? FileText.write("1", to: path + "/cgroup.kill")) == nil {
             for line in (FileText.read(path + "/cgroup.procs") ?? "").split(separator: "\n") {
-                if let pid = Int32(line) { kill(pid, SIGKILL) }
+                if let pid = Int32(line), pid > 1 { kill(pid, SIGKILL) }
             }
         }
         if rmdir(path) == 0 || errno == ENOENT { return }
