@@ -94,9 +94,20 @@ import Testing
         _ = FileManager.default.createFile(atPath: configuration.pidPath, contents: Data((text + "\n").utf8))
         #expect(AgentChecks.runningPID(configuration) == nil)
         #expect(AgentRestart.runningPID(configuration) == nil)
-        // A live process's pid is read as it is.
+        // A live process's pid names the agent only while that process holds the state directory's lock: a dead
+        // agent's pid file may name another process, to which the kernel gave the pid again.
         _ = FileManager.default.createFile(atPath: configuration.pidPath, contents: Data("\(getpid())\n".utf8))
-        #expect(AgentChecks.runningPID(configuration) == getpid())
+        #expect(AgentChecks.runningPID(configuration) == nil)
+        do {
+            let lock = try AgentLock.acquire(configuration)
+            #expect(AgentLock.holder(configuration) == .process(getpid()))
+            #expect(AgentChecks.runningPID(configuration) == getpid())
+            withExtendedLifetime(lock) {}
+        }
+        #expect(AgentLock.holder(configuration) == .free)
+        #expect(AgentChecks.runningPID(configuration) == nil)
+        _ = FileManager.default.createFile(atPath: configuration.pidPath, contents: Data("\(getppid())\n".utf8))
+        #expect(AgentChecks.runningPID(configuration) == nil)
     }
 
     @Test func noArgumentsIsHelp() throws {

@@ -42,6 +42,39 @@ final class AgentLock {
         return AgentLock(descriptor: descriptor, pidPath: configuration.pidPath)
     }
 
+    /// Who holds the state directory's lock, from `/proc/locks`: the running agent's pid, `.free` when no process
+    /// holds it (no agent runs with this state directory, whatever the pid file says), `.unknown` when it cannot be
+    /// told (`/proc/locks` unreadable, or a holder outside this pid namespace). The pid file alone can
+    /// name a dead agent's pid, which the kernel gives to another process in time (it reuses them: 32,768 here).
+    enum Holder: Equatable {
+        case process(pid_t)
+        case free, unknown
+    }
+
+    static func holder(_ configuration: AgentConfiguration) -> Holder {
+        var info = stat()
+        // No lock file: no agent ever started with this state directory (`acquire` makes it before the pid file).
+        guard stat(configuration.stateDir + "/agent.lock", &info) == 0 else {
+            return errno == ENOENT ? .free : .unknown
+        }
+        guard let text = try? Files.read("/proc/locks", limit: 1 << 22) else { return .unknown }
+        let device = UInt64(info.st_dev)
+        let major = ((device >> 8) & 0xfff) | ((device >> 32) & ~UInt64(0xfff))
+        let minor = (device & 0xff) | ((device >> 12) & ~UInt64(0xff))
+        for line in text.split(separator: "\n") where !line.contains("->") {
+            // "1: FLOCK  ADVISORY  WRITE 15922 fe:00:16226085 0 EOF": the pid, then the device (hex) and inode.
+            let fields = line.split(separator: " ")
+            guard fields.count >= 6, fields[1] == "FLOCK" else { continue }
+            let place = fields[5].split(separator: ":")
+            guard place.count == 3, UInt64(place[0], radix: 16) == major, UInt64(place[1], radix: 16) == minor,
+                UInt64(place[2]) == UInt64(info.st_ino)
+            else { continue }
+            guard let pid = pid_t(fields[4]), pid > 1 else { return .unknown }
+            return .process(pid)
+        }
+        return .free
+    }
+
     /// Removes the pid file, if it is still this process's.
     func release() {
         if (try? Files.read(pidPath, limit: 64))?.trimmingWhitespace() == "\(getpid())" { unlink(pidPath) }

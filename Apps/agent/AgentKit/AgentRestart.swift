@@ -77,12 +77,18 @@ public enum AgentRestart {
         runningPID(configuration).flatMap(Agent.binary(of:))
     }
 
-    /// The pid of the agent running with this configuration (its pid file, and the process alive).
+    /// The pid of the agent running with this configuration: its pid file's, when that process is alive and holds
+    /// the state directory's lock (`AgentLock.holder`; a dead agent's pid may name another process by now), or
+    /// only alive when the lock's holder cannot be told.
     static func runningPID(_ configuration: AgentConfiguration) -> pid_t? {
         guard let text = try? Files.read(configuration.pidPath, limit: 64),
             let pid = pid_t(text.trimmingWhitespace()), pid > 1, Processes.alive(pid)
         else { return nil }
-        return pid
+        switch AgentLock.holder(configuration) {
+        case .process(let holder): return holder == pid ? pid : nil
+        case .free: return nil
+        case .unknown: return pid
+        }
     }
 
     /// The device and inode of a file (following /proc/PID/exe to the running binary).
