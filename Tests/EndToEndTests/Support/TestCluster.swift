@@ -63,9 +63,13 @@ final class TestCluster: @unchecked Sendable {
     func killSupervisors() {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where name.hasSuffix("-state") {
             for record in jobRecords(agentState: root + "/" + name) {
-                // Above 1 only: kill(-0) or kill(-1) would reach the test run itself, or every process.
+                // Only a supervisor that still runs (its start time as recorded) and its job's group: a pid from a
+                // file may have gone to another process since (pids wrap at 32,768 here, and the suite wraps them),
+                // and kill(-0) or kill(-1) would reach the test run itself, or every process. What is left of a job
+                // is in the test's cgroups, which `removeCgroups` kills.
+                guard let supervisor = liveSupervisorPID(record) else { continue }
                 if let pid = Int32(read(record + "/job.pid")), pid > 1 { kill(-pid, SIGKILL) }
-                if let pid = supervisorPID(record), pid > 1 { kill(pid, SIGKILL) }
+                kill(supervisor, SIGKILL)
             }
         }
     }
@@ -79,6 +83,16 @@ final class TestCluster: @unchecked Sendable {
     /// From a job record's supervisor.pid ("pid starttime").
     func supervisorPID(_ record: String) -> Int32? {
         read(record + "/supervisor.pid").split(separator: " ").first.flatMap { Int32($0) }
+    }
+
+    /// The record's supervisor while it runs: its pid, if the process with that pid started when the record says.
+    func liveSupervisorPID(_ record: String) -> Int32? {
+        let fields = read(record + "/supervisor.pid").split(separator: " ")
+        guard fields.count == 2, let pid = Int32(fields[0]), pid > 1 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        guard let stat = ProcessStat.read("/proc/\(pid)/stat", buffer: &buffer), String(stat.startTicks) == fields[1]
+        else { return nil }
+        return pid
     }
 
     func stateDir(agent name: String) -> String { root + "/\(name)-state" }
