@@ -80,34 +80,49 @@ import Testing
         try UpdateLock(beside: directory + "/corral-agent").release()
     }
 
-    /// The agent's pid file names no agent unless it holds a pid above 1 of a live process: `stop` and `status`
-    /// read it so, and `stop` signals what it names. A 0 read as a pid was the caller's own process group, a -1
-    /// every process it may signal. (Signal 0 only is sent here: with the old reading this fails, it kills nothing.)
+    /// The pid file, read only when the lock's holder cannot be told (`AgentLock.pidFilePID`), names a process
+    /// only for a pid above 1 that is alive: a 0 read as a pid was the caller's own process group, a -1 every
+    /// process it may signal, and `stop` signalled what it named.
     @Test(arguments: ["0", "-1", "1", "-42", "", "abc", "2147483648", "99999999"])
-    func aPidFileNamesNoAgentUnlessItHoldsALiveProcessAbove1(text: String) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pid-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var configuration = AgentConfiguration()
-        configuration.stateDir = directory
-        #expect(AgentChecks.runningPID(configuration) == nil)
+    func aPidFileNamesNoProcessUnlessItHoldsALivePidAbove1(text: String) throws {
+        let configuration = try Self.stateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: configuration.stateDir) }
+        #expect(AgentLock.pidFilePID(configuration) == nil)
         _ = FileManager.default.createFile(atPath: configuration.pidPath, contents: Data((text + "\n").utf8))
-        #expect(AgentChecks.runningPID(configuration) == nil)
-        #expect(AgentRestart.runningPID(configuration) == nil)
-        // A live process's pid names the agent only while that process holds the state directory's lock: a dead
-        // agent's pid file may name another process, to which the kernel gave the pid again.
+        #expect(AgentLock.pidFilePID(configuration) == nil)
         _ = FileManager.default.createFile(atPath: configuration.pidPath, contents: Data("\(getpid())\n".utf8))
-        #expect(AgentChecks.runningPID(configuration) == nil)
+        #expect(AgentLock.pidFilePID(configuration) == getpid())
+    }
+
+    /// The running agent is the holder of the state directory's lock (`/proc/locks`), whatever the pid file says:
+    /// an agent killed with -9 leaves its pid file, and the kernel gives its pid to another process in time.
+    @Test func theRunningAgentIsTheLocksHolderNotThePidFile() throws {
+        let configuration = try Self.stateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: configuration.stateDir) }
+        // No lock file: no agent ever ran here, though the pid file names a live process.
+        _ = FileManager.default.createFile(atPath: configuration.pidPath, contents: Data("\(getppid())\n".utf8))
+        #expect(AgentLock.holder(configuration) == .free)
+        #expect(AgentLock.runningPID(configuration) == nil)
         do {
             let lock = try AgentLock.acquire(configuration)
             #expect(AgentLock.holder(configuration) == .process(getpid()))
-            #expect(AgentChecks.runningPID(configuration) == getpid())
+            // The holder, even with the pid file naming another live process.
+            _ = FileManager.default.createFile(atPath: configuration.pidPath, contents: Data("\(getppid())\n".utf8))
+            #expect(AgentLock.runningPID(configuration) == getpid())
             withExtendedLifetime(lock) {}
         }
+        // The lock dropped as a killed agent's is: the pid file still names this live process, and names no agent.
+        _ = FileManager.default.createFile(atPath: configuration.pidPath, contents: Data("\(getpid())\n".utf8))
         #expect(AgentLock.holder(configuration) == .free)
-        #expect(AgentChecks.runningPID(configuration) == nil)
-        _ = FileManager.default.createFile(atPath: configuration.pidPath, contents: Data("\(getppid())\n".utf8))
-        #expect(AgentChecks.runningPID(configuration) == nil)
+        #expect(AgentLock.runningPID(configuration) == nil)
+    }
+
+    static func stateDirectory() throws -> AgentConfiguration {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pid-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var configuration = AgentConfiguration()
+        configuration.stateDir = directory
+        return configuration
     }
 
     @Test func noArgumentsIsHelp() throws {

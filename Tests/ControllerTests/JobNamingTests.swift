@@ -26,9 +26,24 @@ import Testing
             unixUser: nil
         )
         ids.append(array)
+        let batch = try await fixture.state.submitBatch(
+            Array(repeating: ClusterState.BatchEntry(spec: JobSpec(command: ["true"]), hold: false), count: 10),
+            user: Self.alice,
+            unixUser: nil,
+            idempotency: nil
+        )
+        ids += batch.map(\.id)
         #expect(ids == ids.sorted())
         #expect(Set(ids).count == ids.count)
         #expect(ids.allSatisfy { $0.orderedNumber != nil })
+        // Submissions waiting together for one group commit, in one millisecond: no two share an id.
+        let state = fixture.state
+        let together = try await withThrowingTaskGroup(of: JobID.self) { group in
+            for _ in 0..<40 { group.addTask { try await state.submit(JobSpec(command: ["true"]), user: "bob").id } }
+            return try await group.reduce(into: Set<JobID>()) { $0.insert($1) }
+        }
+        #expect(together.count == 40 && together.isDisjoint(with: ids))
+        #expect(together.allSatisfy { $0 > ids.last! })
     }
 
     @Test func aJobIsNamedByItsIDAPrefixOrAnEndOnlyAmongItsCallersJobs() async throws {

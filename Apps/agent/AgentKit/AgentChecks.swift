@@ -24,11 +24,6 @@ enum AgentChecks {
         }
     }
 
-    /// `AgentRestart.runningPID`: a pid file that says 0, 1 or a negative number names no agent. This read it
-    /// with only `kill(pid, 0)`, which succeeds for 0 (the caller's own process group) and -1 (every process it may
-    /// signal), and `stop` then sent SIGTERM there.
-    static func runningPID(_ configuration: AgentConfiguration) -> pid_t? { AgentRestart.runningPID(configuration) }
-
     static func status(path: String) async -> Int32 {
         let configuration: AgentConfiguration
         switch load(path) {
@@ -37,7 +32,7 @@ enum AgentChecks {
             FileHandleOutput.stderr("corral-agent: \(error)\n")
             return 1
         }
-        let pid = runningPID(configuration)
+        let pid = AgentLock.runningPID(configuration)
         // Jobs whose supervisors have not written an exit yet, whether or not the agent runs.
         let jobs = Files.list(configuration.jobsDir).compactMap { name -> String? in
             let record = JobRecord(jobsDir: configuration.jobsDir, allocationID: name)
@@ -58,7 +53,7 @@ enum AgentChecks {
     }
 
     static func stop(path: String) -> Int32 {
-        guard case .success(let configuration) = load(path), let pid = runningPID(configuration) else {
+        guard case .success(let configuration) = load(path), let pid = AgentLock.runningPID(configuration) else {
             FileHandleOutput.stderr("corral-agent: no running agent for \(path)\n")
             return 1
         }

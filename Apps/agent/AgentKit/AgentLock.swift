@@ -1,5 +1,6 @@
 import CorralSupport
 import Glibc
+import LinuxSystem
 
 /// One agent per state directory. Two agents on one directory would both register as the node, take each
 /// other's token and adopt each other's jobs; so `start` takes an exclusive lock on `STATE_DIR/agent.lock`
@@ -42,10 +43,29 @@ final class AgentLock {
         return AgentLock(descriptor: descriptor, pidPath: configuration.pidPath)
     }
 
+    /// The pid of the agent running with this state directory, which `status`, `stop` and `update` signal: the
+    /// lock's holder (`holder`), or, only when that cannot be told, the pid file's process if it is alive. The pid
+    /// file alone could name a dead agent's pid that the kernel has given to another process since, or say 0 or -1,
+    /// which `kill` takes as the caller's own process group and every process (docs/operations.md).
+    static func runningPID(_ configuration: AgentConfiguration) -> pid_t? {
+        switch holder(configuration) {
+        case .process(let pid): return pid
+        case .free: return nil
+        case .unknown: return pidFilePID(configuration)
+        }
+    }
+
+    /// The pid file's pid, when it is one above 1 of a live process.
+    static func pidFilePID(_ configuration: AgentConfiguration) -> pid_t? {
+        guard let text = try? Files.read(configuration.pidPath, limit: 64),
+            let pid = pid_t(text.trimmingWhitespace()), Processes.alive(pid)
+        else { return nil }
+        return pid
+    }
+
     /// Who holds the state directory's lock, from `/proc/locks`: the running agent's pid, `.free` when no process
     /// holds it (no agent runs with this state directory, whatever the pid file says), `.unknown` when it cannot be
-    /// told (`/proc/locks` unreadable, or a holder outside this pid namespace). The pid file alone can
-    /// name a dead agent's pid, which the kernel gives to another process in time (it reuses them: 32,768 here).
+    /// told (`/proc/locks` unreadable, or a holder outside this pid namespace).
     enum Holder: Equatable {
         case process(pid_t)
         case free, unknown

@@ -47,7 +47,7 @@ public enum AgentRestart {
     ) async throws(AgentUpdate.Failure)
         -> pid_t
     {
-        guard let pid = runningPID(configuration) else {
+        guard let pid = AgentLock.runningPID(configuration) else {
             throw AgentUpdate.Failure(
                 "no agent is running with state directory \(configuration.stateDir): start it (corral-agent start, "
                     + "or systemctl start corral-agent) and it runs the new binary"
@@ -74,21 +74,7 @@ public enum AgentRestart {
 
     /// The binary of the agent running with this configuration, if one runs.
     static func runningExecutable(_ configuration: AgentConfiguration) -> String? {
-        runningPID(configuration).flatMap(Agent.binary(of:))
-    }
-
-    /// The pid of the agent running with this configuration: its pid file's, when that process is alive and holds
-    /// the state directory's lock (`AgentLock.holder`; a dead agent's pid may name another process by now), or
-    /// only alive when the lock's holder cannot be told.
-    static func runningPID(_ configuration: AgentConfiguration) -> pid_t? {
-        guard let text = try? Files.read(configuration.pidPath, limit: 64),
-            let pid = pid_t(text.trimmingWhitespace()), pid > 1, Processes.alive(pid)
-        else { return nil }
-        switch AgentLock.holder(configuration) {
-        case .process(let holder): return holder == pid ? pid : nil
-        case .free: return nil
-        case .unknown: return pid
-        }
+        AgentLock.runningPID(configuration).flatMap(Agent.binary(of:))
     }
 
     /// The device and inode of a file (following /proc/PID/exe to the running binary).

@@ -102,10 +102,7 @@ struct JobRecord: Sendable {
     }
 
     /// When the process started (clock ticks since boot), from LinuxSystem's /proc/PID/stat parser.
-    static func startTime(of pid: pid_t) -> String? {
-        let stat = String(decoding: Files.read("/proc/\(pid)/stat", from: 0, limit: 1024, size: 1024), as: UTF8.self)
-        return ProcessStat(stat).map { String($0.startTicks) }
-    }
+    static func startTime(of pid: pid_t) -> String? { ProcessStat.startTicks(of: pid).map { String($0) } }
 
     func remove() {
         let hostfile = Files.read(hostfilePath, from: 0, limit: 4096)

@@ -88,9 +88,8 @@ final class TestCluster: @unchecked Sendable {
     /// The record's supervisor while it runs: its pid, if the process with that pid started when the record says.
     func liveSupervisorPID(_ record: String) -> Int32? {
         let fields = read(record + "/supervisor.pid").split(separator: " ")
-        guard fields.count == 2, let pid = Int32(fields[0]), pid > 1 else { return nil }
-        var buffer = [UInt8](repeating: 0, count: 1024)
-        guard let stat = ProcessStat.read("/proc/\(pid)/stat", buffer: &buffer), String(stat.startTicks) == fields[1]
+        guard fields.count == 2, let pid = Int32(fields[0]), pid > 1,
+            ProcessStat.startTicks(of: pid).map({ String($0) }) == String(fields[1])
         else { return nil }
         return pid
     }

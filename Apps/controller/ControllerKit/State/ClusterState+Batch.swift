@@ -30,10 +30,8 @@ extension ClusterState {
         let now = clock.now()
         var changes = ChangeSet()
         var made: [JobID] = []
-        var taken = Set<JobID>()
         for entry in entries {
-            let id = newJobID { id in taken.contains(id) || self.submitBatch.contains { $0.job.id == id } }
-            taken.insert(id)
+            let id = newJobID()
             var job = Job(id: id, spec: entry.spec, user: user, submittedAt: now)
             job.unixUser = unixUser
             if entry.hold { job.hold = JobHold(by: user, byAdmin: principal.isAdmin, at: now) }

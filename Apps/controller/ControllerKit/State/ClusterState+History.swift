@@ -44,8 +44,9 @@ extension ClusterState {
     /// A job in memory, else as stored.
     func anyJob(_ id: JobID) -> Job? { jobs[id] ?? storedJob(id) }
 
-    /// A new job id, after every one this controller made (`JobID.nextNumber`: ids in the order they are made),
-    /// that no job has, in memory or stored, and that `alsoTaken` does not name (ids given out but not stored yet).
+    /// A new job id, after every one this controller made (`JobID.nextNumber`: ids in the order they are made), so
+    /// none given out but not stored yet (a batch waiting for its commit); and no job's, in memory or stored (a
+    /// clock that stepped back across a restart), nor what `alsoTaken` names (an array's id, which no job has).
     func newJobID(alsoTaken: (JobID) -> Bool = { _ in false }) -> JobID {
         var generator = SystemRandomNumberGenerator()
         while true {

@@ -31,7 +31,7 @@ extension ClusterState {
                 return try await withCheckedThrowingContinuation { submitBatch[index].continuations.append($0) }
             }
         }
-        let id = newJobID { id in self.submitBatch.contains { $0.job.id == id } }
+        let id = newJobID()
         let now = clock.now()
         var job = Job(id: id, spec: spec, user: user, submittedAt: now)
         job.unixUser = unixUser

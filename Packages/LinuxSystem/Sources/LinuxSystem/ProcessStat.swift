@@ -34,6 +34,13 @@ public struct ProcessStat: Sendable, Hashable {
         self.startTicks = start
     }
 
+    /// When process `pid` started (`startTicks`); nil when there is no such process. A pid and its start name one
+    /// process for good: a pid read from a file may have gone to another process since.
+    public static func startTicks(of pid: Int32) -> UInt64? {
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        return read("/proc/\(pid)/stat", buffer: &buffer)?.startTicks
+    }
+
     /// Reads and parses one `/proc/PID/stat` file into `buffer` (reused by callers that scan all of /proc).
     public static func read(_ path: String, buffer: inout [UInt8]) -> ProcessStat? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

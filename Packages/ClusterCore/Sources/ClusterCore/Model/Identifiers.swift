@@ -10,7 +10,8 @@ public struct JobID: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// bench's seeding still make them.
     ///
     /// One draw of 64 bits for the ten letters (5 bits each, the alphabet has 32): the system generator makes a
-    /// `getrandom` call per draw, and one per letter was a tenth of a submission's system calls.
+    /// `getrandom` call per draw (one per letter was a tenth of a submission's system calls while controllers made
+    /// ids so).
     public static func random<G: RandomNumberGenerator>(using generator: inout G) -> JobID {
         var bits: UInt64 = generator.next()
         var text = ""
