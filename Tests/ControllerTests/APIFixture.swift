@@ -15,6 +15,8 @@ struct APIFixture {
     let credentials: CredentialStore
     let clock: ManualClock
     let directory: String
+    /// The state's; a state restarted on the same directory takes it too, so `remove()` stops every sync first.
+    let walSync: WALSync
 
     /// `walSync`: how the state's commits are synced (the WAL's `fdatasync` unless a test holds them).
     static func make(walSync: WALSync? = nil) async throws -> APIFixture {
@@ -23,9 +25,11 @@ struct APIFixture {
         settings.dataDir = directory
         try Files.makeDirectories(directory, mode: 0o700)
         let clock = ManualClock()
+        let database = try ClusterDatabase(path: settings.databasePath)
+        let walSync = walSync ?? WALSync(databasePath: database.connection.path, log: MemoryLog())
         let state = try await ClusterState(
             settings: settings,
-            database: try ClusterDatabase(path: settings.databasePath),
+            database: database,
             clock: clock,
             log: MemoryLog(),
             walSync: walSync
@@ -49,10 +53,22 @@ struct APIFixture {
                 log: MemoryLog()
             )
         )
-        return APIFixture(api: api, state: state, credentials: credentials, clock: clock, directory: directory)
+        return APIFixture(
+            api: api,
+            state: state,
+            credentials: credentials,
+            clock: clock,
+            directory: directory,
+            walSync: walSync
+        )
     }
 
-    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+    /// The directory goes once no sync of its WAL is left: a sync that found the WAL gone would end the test
+    /// process at once, silently (`WALFile`), as the controller must.
+    func remove() {
+        walSync.close()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
 
     /// A POST through the real router and error mapping, as the server serves it; a refusal comes back as
     /// its status with "CODE: MESSAGE" as the body.

@@ -39,15 +39,10 @@ import Testing
     }
 
     @Test func aLongerLeaseIsKeptAcrossARestart() async throws {
-        try await withState { state, settings in
+        try await withState { state, restart in
             _ = try await state.register(Self.registration(lease: 600_000))
             #expect(await state.nodes[NodeID("gpu-1")]?.agentLease == .seconds(600))
-            let restarted = try await ClusterState(
-                settings: settings,
-                database: try ClusterDatabase(path: settings.databasePath),
-                clock: SystemClock(),
-                log: MemoryLog()
-            )
+            let restarted = try await restart()
             #expect(await restarted.nodes[NodeID("gpu-1")]?.agentLease == .seconds(600))
             // The agent reports it now holds the controller's lease: the stored one follows.
             let heartbeat = HeartbeatRequest(bootId: "boot", running: [], allocationLeaseMs: 120_000)
@@ -56,18 +51,27 @@ import Testing
         }
     }
 
-    func withState(_ body: (ClusterState, ControllerConfiguration) async throws -> Void) async throws {
+    /// `body` gets the state and a way to start another on its directory (a restart); the directory goes once
+    /// their syncs are stopped (`APIFixture.remove`).
+    func withState(_ body: (ClusterState, () async throws -> ClusterState) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lease-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         var settings = ControllerConfiguration()
         settings.dataDir = directory
         try Files.makeDirectories(directory, mode: 0o700)
-        let state = try await ClusterState(
-            settings: settings,
-            database: try ClusterDatabase(path: settings.databasePath),
-            clock: SystemClock(),
-            log: MemoryLog()
-        )
-        try await body(state, settings)
+        let walSync = WALSync(databasePath: settings.databasePath, log: MemoryLog())
+        defer {
+            walSync.close()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        let start = {
+            try await ClusterState(
+                settings: settings,
+                database: try ClusterDatabase(path: settings.databasePath),
+                clock: SystemClock(),
+                log: MemoryLog(),
+                walSync: walSync
+            )
+        }
+        try await body(try await start(), start)
     }
 }

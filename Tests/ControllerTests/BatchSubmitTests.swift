@@ -91,7 +91,8 @@ import Testing
             settings: settings,
             database: try ClusterDatabase(path: settings.databasePath),
             clock: fixture.clock,
-            log: MemoryLog()
+            log: MemoryLog(),
+            walSync: fixture.walSync
         )
         let again = try await restarted.submitBatch(entries, user: alice, unixUser: nil, idempotency: key)
         #expect(again.map(\.id) == first.map(\.id) && again.allSatisfy { $0.user == "alice" })

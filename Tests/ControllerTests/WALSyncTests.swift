@@ -136,6 +136,39 @@ import Testing
         #expect(held.calls.withLock { $0 } == 0)
     }
 
+    /// A closed sync lets the sync in flight end first, syncs nothing more, and lets every barrier through: so a
+    /// test's directory can go while its state lives on, where a sync that found the WAL gone would end the process.
+    @Test func closeWaitsForTheSyncInFlightThenSyncsNothing() async throws {
+        let held = HeldSync()
+        let wal = WALSync { held.sync() }
+        wal.counted()
+        await held.waitForStart()
+        let closed = Flag()
+        let closing = Task.detached {
+            wal.close()
+            closed.set()
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!closed.isSet, "close returned while a sync ran")
+        held.gate.signal()
+        await closing.value
+        wal.counted()
+        await wal.barrier()
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(held.calls.withLock { $0 } == 1)
+    }
+
+    /// The same on a real state whose directory goes while its last commits are still being synced (each used to
+    /// end the test process with status 75, and no word, now and then).
+    @Test func aStatesDirectoryGoesOnceItsSyncsAreClosed() async throws {
+        for _ in 0..<100 {
+            let fixture = try await APIFixture.make()
+            _ = try await fixture.state.submit(JobSpec(command: ["true"]), user: "alice")
+            fixture.remove()
+            #expect(!FileManager.default.fileExists(atPath: fixture.directory))
+        }
+    }
+
     /// The controller's own: a real database's WAL, synced; an in-memory database has none to wait for.
     @Test func theWALOfARealDatabaseIsSynced() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("walsync-\(UUID().uuidString)")

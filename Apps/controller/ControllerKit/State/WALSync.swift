@@ -23,6 +23,7 @@ final class WALSync: Sendable {
         var pending = 0
         var synced = 0
         var syncing = false
+        var closed = false
         var waiters: [(target: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
@@ -66,12 +67,25 @@ final class WALSync: Sendable {
     /// Returns once every commit counted or begun before the call is on the disk.
     func barrier() async { await barrier(upTo: mark()) }
 
+    /// Syncs nothing more, once a sync in flight has ended; a barrier from now on returns at once. For the state's
+    /// owner before its files go (a test's directory): a sync that found the WAL gone would end the process, as
+    /// it must while the controller runs.
+    func close() {
+        state.withLock { $0.closed = true }
+        queue.sync {}
+        let waiting = state.withLock { state in
+            defer { state.waiters = [] }
+            return state.waiters.map(\.continuation)
+        }
+        for continuation in waiting { continuation.resume() }
+    }
+
     /// Returns once the first `target` commits are on the disk.
     func barrier(upTo target: Int) async {
-        guard state.withLock({ $0.synced < target }) else { return }
+        guard state.withLock({ !$0.closed && $0.synced < target }) else { return }
         await withCheckedContinuation { continuation in
             let done = state.withLock { state -> Bool in
-                guard state.synced < target else { return true }
+                guard !state.closed, state.synced < target else { return true }
                 state.waiters.append((target, continuation))
                 return false
             }
@@ -81,7 +95,7 @@ final class WALSync: Sendable {
 
     private func startSyncing() {
         let start = state.withLock { state -> Bool in
-            guard !state.syncing, state.synced < state.counted else { return false }
+            guard !state.syncing, !state.closed, state.synced < state.counted else { return false }
             state.syncing = true
             return true
         }
@@ -91,8 +105,8 @@ final class WALSync: Sendable {
     /// Syncs until no counted commit is left unsynced; commits counted during a sync go in the next one.
     private func syncUntilCaughtUp() {
         while true {
-            let target = state.withLock { $0.counted }
-            syncFile()
+            let (target, closed) = state.withLock { ($0.counted, $0.closed) }
+            if !closed { syncFile() }
             let (ready, more) = state.withLock { state in
                 state.synced = max(state.synced, target)
                 var ready: [CheckedContinuation<Void, Never>] = []
