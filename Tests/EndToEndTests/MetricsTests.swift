@@ -74,6 +74,29 @@ struct MetricsEndToEndTests {
         #expect(check.status == 0, "promtool check metrics: \(check.output)")
     }
 
+    /// A job without output ships no log: the agent asks nothing of an empty file (the controller cannot hold a
+    /// byte of it), and a job that writes still has its whole log shipped, then read back.
+    @Test func aJobWithoutOutputSendsNoLogRequestAndOneWithOutputShipsItWhole() async throws {
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.startAgent("node", gpus: 0)
+        try await cluster.configureCLI()
+        func logRequests() async throws -> Double {
+            try await Self.scrape(cluster).samples.filter {
+                $0.key.hasPrefix("corral_http_requests_total{") && $0.key.contains(#"POST /v1/allocations/{id}/logs"#)
+            }.values.reduce(0, +)
+        }
+        let before = try await logRequests()
+        let silent = try await cluster.submit([], ["true"])
+        #expect(try await cluster.waitForState(silent, ["FAILED", "SUCCEEDED"], timeout: 60).state == "SUCCEEDED")
+        #expect(try await logRequests() == before, "an empty log was sent")
+        #expect(try await cluster.corral(["logs", silent]).stdout.isEmpty)
+        let talking = try await cluster.submit([], ["sh", "-c", "echo one; sleep 0.4; echo two"])
+        #expect(try await cluster.waitForState(talking, ["FAILED", "SUCCEEDED"], timeout: 60).state == "SUCCEEDED")
+        #expect(try await logRequests() > before)
+        #expect(try await cluster.corral(["logs", talking]).stdout == "one\ntwo\n")
+    }
+
     @Test func theAlertRulesPassPromtoolAndFireOnMadeUpSeries() throws {
         let operations = try String(contentsOfFile: Self.repository + "/docs/operations.md", encoding: .utf8)
         let marked = try #require(operations.components(separatedBy: "<!-- alert-rules -->").dropFirst().first)
