@@ -33,7 +33,7 @@ figures="$work/figures.jsonl"; : >"$figures"
 pids=()
 # The agents' cgroups (under corral-bench-PID in each hierarchy, below wherever the agent itself runs) go too.
 remove_cgroups() {
-    find /sys/fs/cgroup -maxdepth 6 -type d -name "corral-bench-$$" 2>/dev/null | while read -r dir; do
+    find /sys/fs/cgroup -maxdepth 6 -type d \( -name "corral-bench-$$" -o -name "corral-bench-$$-floor" \) 2>/dev/null | while read -r dir; do
         find "$dir" -depth -type d -exec rmdir {} \; 2>/dev/null || true
     done
 }
@@ -166,6 +166,24 @@ if [ -n "$squeue" ]; then
     bench figure --name help_squeue --unit ms --notes "squeue --version, interleaved with corral --help" \
         "${squeue_times[@]}" >>"$figures"
 fi
+
+note "the floor under the drain: trivial jobs spawned as a supervisor does, in cgroups as the agent makes them"
+# The hierarchies the agent's jobs get here (Containment): cgroup v2 alone, or on a hybrid host the unified one
+# for tracking and v1 cpu, memory and devices.
+floor_cgroups=""
+if [ "$(id -u)" = 0 ]; then
+    if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+        floor_cgroups="/sys/fs/cgroup/corral-bench-$$-floor"
+    elif [ -f /sys/fs/cgroup/unified/cgroup.controllers ]; then
+        floor_cgroups="/sys/fs/cgroup/unified/corral-bench-$$-floor"
+        for c in cpu memory devices; do
+            if [ -d "/sys/fs/cgroup/$c" ]; then floor_cgroups="$floor_cgroups,/sys/fs/cgroup/$c/corral-bench-$$-floor"; fi
+        done
+    fi
+fi
+bench spawn-floor --dir "$work/floor" --jobs "$((drain_jobs * 2))" --runs "$drain_runs" \
+    $([ -n "$floor_cgroups" ] && echo --cgroup-parents "$floor_cgroups") >>"$figures"
+rm -rf "$work/floor"
 
 note "trivial jobs through two real agents (16 CPUs each, 32 slots)"
 start_controller drain

@@ -35,6 +35,29 @@ import Testing
         #expect(Stats([1, 2]).median == 1.5 && Stats([]).median == 0)
     }
 
+    /// `corral-bench spawn-floor`: real `/bin/true` processes, each with its log file and, as root on a cgroup v2
+    /// (or hybrid) host, a cgroup of its own under one this test names, made and removed; nothing is left after.
+    @Test func spawnFloorRunsRealJobsAndLeavesNoCgroup() throws {
+        let directory = NSTemporaryDirectory() + "corral-floor-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let unified = ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"].first {
+            getuid() == 0 && FileManager.default.fileExists(atPath: $0 + "/cgroup.controllers")
+        }
+        let parents = unified.map { ["\($0)/corral-floor-test-\(getpid())"] } ?? []
+        defer { for parent in parents { rmdir(parent) } }
+        let figure = try SpawnFloorBench.run(jobs: 100, runs: 2, directory: directory, cgroupParents: parents)
+        // Busy time is counted in clock ticks (10 ms): 100 jobs span many of them.
+        #expect(figure.name == "spawn_floor" && figure.runs == 2 && figure.min > 0)
+        #expect((figure.extra["ceiling_jobs_per_s_all_cores"] ?? 0) > 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).count == 200, "one log per job")
+        for parent in parents { #expect(!FileManager.default.fileExists(atPath: parent), "\(parent) is left") }
+        #expect(figure.notes.contains(parents.isEmpty ? "log file)" : "1 cgroup(s) made and removed"))
+        // A parent that cannot be made is a clear error, and no job runs.
+        #expect(throws: BenchError.self) {
+            try SpawnFloorBench.run(jobs: 1, runs: 1, directory: directory, cgroupParents: ["/proc/no/such/cgroup"])
+        }
+    }
+
     /// `corral-bench seed` writes jobs a real controller then starts on (the million-job run's first step).
     @Test func seededJobsAreWhatAControllerLoads() async throws {
         var figure: Figure?

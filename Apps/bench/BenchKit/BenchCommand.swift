@@ -8,6 +8,7 @@ public enum BenchCommand {
                corral-bench submit-http --endpoint URL --token T [--clients 32] [--seconds 3] [--runs 3]
                corral-bench drain --endpoint URL --token T [--jobs 1000] [--clients 32] [--runs 3]
                                   [--controller-pid PID]
+               corral-bench spawn-floor --dir DIR [--jobs 2000] [--runs 3] [--cgroup-parents DIR,DIR...]
                corral-bench fleet --endpoint URL --cluster-token T [--nodes 1000] [--interval 5] [--seconds 10]
                                   [--runs 3] [--pollers all] [--poll-wait 25] [--job-ms 200] [--prefix sim]
                                   [--controller-pid PID] [--jobs N --token T]
@@ -70,6 +71,15 @@ public enum BenchCommand {
                 clients: try flags.int("clients", default: 32),
                 runs: try flags.int("runs", default: 3),
                 controllerPID: try flags.optionalInt32("controller-pid")
+            )
+            return figure.jsonLine + "\n"
+        case "spawn-floor":
+            let flags = try BenchArguments(arguments, known: ["dir", "jobs", "runs", "cgroup-parents"])
+            let figure = try SpawnFloorBench.run(
+                jobs: try flags.int("jobs", default: 2000),
+                runs: try flags.int("runs", default: 3),
+                directory: try flags.string("dir"),
+                cgroupParents: try flags.string("cgroup-parents", default: "").split(separator: ",").map(String.init)
             )
             return figure.jsonLine + "\n"
         case "seed":

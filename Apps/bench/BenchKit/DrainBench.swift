@@ -16,14 +16,19 @@ public enum DrainBench {
         var rates: [Double] = []
         var extra: [String: Double] = [:]
         var failed = 0
+        var cpuPerJob: [Double] = []
         for run in 0..<max(1, runs) {
             let clock = ContinuousClock()
             let start = clock.now
+            let busy = ProcStat.machineBusySeconds()
             let accepted = await SubmitBench.submitBatch(client, count: jobs, clients: clients)
             let submitted = clock.now - start
             try await waitUntilIdle(client)
             let elapsed = (clock.now - start).seconds
             rates.append(rounded(Double(accepted) / elapsed, 1))
+            if let busy, let after = ProcStat.machineBusySeconds(), accepted > 0 {
+                cpuPerJob.append((after - busy) * 1000 / Double(accepted))
+            }
             if run == 0 {
                 extra["submit_phase_s"] = rounded(submitted.seconds)
                 if let pid = controllerPID, let rss = ProcStat.rssKiB(pid) {
@@ -33,6 +38,9 @@ public enum DrainBench {
             failed += try await count(client, state: "FAILED")
         }
         extra["failed"] = Double(failed)
+        // What one job costs the whole machine (controller, agents, supervisors, the job, this client, the kernel):
+        // the drain's ceiling is the machine's cores over it (docs/PERFORMANCE.md).
+        if !cpuPerJob.isEmpty { extra["machine_cpu_ms_per_job"] = rounded(Stats(cpuPerJob).median, 2) }
         if let pid = controllerPID, let rss = ProcStat.rssKiB(pid) {
             extra["controller_rss_mib_at_end"] = rounded(Double(rss) / 1024, 1)
         }

@@ -23,6 +23,19 @@ public enum ProcStat {
         return nil
     }
 
+    /// CPU time the whole machine has spent busy since boot, in seconds: every core's user, nice, system, irq,
+    /// softirq and steal time (the first line of /proc/stat, in clock ticks); nil where it cannot be read.
+    public static func machineBusySeconds() -> Double? {
+        guard let text = try? Files.read("/proc/stat", limit: 1 << 16),
+            let line = text.split(separator: "\n").first, line.hasPrefix("cpu ")
+        else { return nil }
+        let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard ticks.count >= 8 else { return nil }
+        // user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+        let busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7]
+        return busy / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// How many cores a process used between two samples of its CPU time taken `elapsed` seconds apart.
     public static func cores(from start: Double?, to end: Double?, elapsed: Double) -> Double? {
         guard let start, let end, elapsed > 0 else { return nil }

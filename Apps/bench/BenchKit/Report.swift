@@ -14,6 +14,7 @@ public enum Report {
         "submit_http": "10,000/s (issue 16, measured with wrk: submit_http_wrk)",
         "submit_cli": ">= 300-400/s (Slurm)",
         "jobs_executed": "1,000/s (issue 16)",
+        "spawn_floor": "(reference: the least a job costs here)",
         "latency": "p50 10 ms, p90 20 ms",
         "heartbeats": "10,000 nodes, < 1 core",
         "fleet_jobs_1000_nodes": ">= 1,000 jobs/s (issue 16)",
