@@ -3,6 +3,7 @@ import ClusterWire
 import Foundation
 import Glibc
 import HTTPKit
+import LinuxSystem
 import Testing
 
 /// Node faults, leases, retries and drain with the real binaries and short timeouts. No GPU is involved: the
@@ -258,6 +259,42 @@ struct FaultToleranceTests {
         // Orphaned by its supervisor, the killed job is reaped by whatever adopts orphans here (not the agent):
         // count only processes that are not zombies.
         try await waitUntil("nothing of the job is left running", timeout: 30) { !processGroupRuns(pid) }
+    }
+
+    /// A supervisor that died while its agent was away, and a process group number that has since passed to
+    /// another process: the agent ends the job through its cgroup, and leaves the other process alone. The number's
+    /// reuse is staged: job.pid is made to name a bystander in a session of its own, as the kernel may do once the
+    /// job's last process is gone. Root only (cgroups).
+    @Test func aJobWhoseSupervisorDiedIsEndedByItsCgroupNotByANumberThatMayBeReused() async throws {
+        guard getuid() == 0 else { return }
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.startAgent("node", gpus: 0)
+        try await cluster.configureCLI()
+        let id = try await cluster.submit([], ["sleep", "600"])
+        let pid = try #require(try await cluster.waitForState(id, ["RUNNING"]).attempts.last?.pid)
+        let record = try #require(cluster.jobRecords(agentState: cluster.stateDir(agent: "node")).first)
+        let supervisor = try #require(cluster.supervisorPID(record))
+        let bystander = try Processes.spawn(
+            JobSpawn(executable: "/bin/sleep", arguments: ["sleep", "600"], environment: [:])
+        )
+        defer {
+            kill(bystander, SIGKILL)
+            var status: Int32 = 0
+            waitpid(bystander, &status, 0)
+        }
+        #expect(getpgid(bystander) == bystander)
+        let agent = try #require(cluster.agents["node"])
+        kill(agent.processIdentifier, SIGKILL)
+        agent.waitUntilExit()
+        kill(supervisor, SIGKILL)
+        try "\(bystander)\n".write(toFile: record + "/job.pid", atomically: true, encoding: .utf8)
+        try await cluster.restartAgent("node")
+        let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 60)
+        #expect(done.state == "FAILED")
+        #expect(done.message?.contains("supervisor") == true, "\(done.message ?? "")")
+        try await waitUntil("nothing of the job is left running", timeout: 30) { !processGroupRuns(pid) }
+        #expect(processRuns(bystander), "the agent killed a process that was not the job's")
     }
 
     /// Supervisors are forked by one zygote process of the agent (cheap job starts); a zygote that dies is

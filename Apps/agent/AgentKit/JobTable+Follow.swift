@@ -64,18 +64,27 @@ extension JobTable {
                 log.info("allocation \(id): \(outcome)\(exit.stopReason.map { " (\($0.rawValue))" } ?? "")")
             }
         } else {
-            // The supervisor was killed before it could write anything: what is left of the job goes too (its
-            // process group and its cgroup, whatever left the group), and the job is reported ended only once none
-            // of it runs (its zombies are not ours to reap).
+            // The supervisor was killed before it could write anything: what is left of the job goes too, and the
+            // job is reported ended only once none of it runs (its zombies are not ours to reap). Through its
+            // cgroup where it has one, and then only there: the cgroup is this allocation's alone, where the
+            // process group's number is free again once the job's last process is gone, and may since be another
+            // job's (the supervisor may have died long before this agent looks). Without cgroups (an uncontained
+            // node) the group is all there is.
             let pid = job.pid ?? record.jobPID()
             let cgroup = record.plan()?.cgroup
             await Threads.runDedicated {
-                while pid.map(Processes.groupRuns) ?? false || cgroup?.populated() ?? false {
-                    if let pid { Processes.signalGroup(pid, SIGKILL) }
-                    cgroup?.kill()
-                    usleep(20_000)
+                if let cgroup {
+                    while cgroup.populated() {
+                        cgroup.kill()
+                        usleep(20_000)
+                    }
+                    cgroup.remove()
+                } else if let pid {
+                    while Processes.groupRuns(pid) {
+                        Processes.signalGroup(pid, SIGKILL)
+                        usleep(20_000)
+                    }
                 }
-                cgroup?.remove()
             }
             log.warning("allocation \(id): its supervisor died without a word; the job was killed")
             report = AllocationStatusRequest(
