@@ -42,6 +42,7 @@ cleanup() {
     wait 2>/dev/null || true
     [ "$(id -u)" = 0 ] && remove_cgroups
     mountpoint -q "$work/records" 2>/dev/null && umount -l "$work/records"
+    mountpoint -q "$work/node" 2>/dev/null && umount -l "$work/node"
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -167,6 +168,18 @@ if [ -n "$squeue" ]; then
         "${squeue_times[@]}" >>"$figures"
 fi
 
+# The nodes' disk for the floor and the drain: a fresh ext4 with a journal (mkfs.ext4's default, what a node has) in
+# an image on a loop device, so these figures do not depend on what ran before them. This VM's own ext4 has no
+# journal, and ext4 without one skips, for each file it makes, every inode freed in the last 5 s (305 s while the
+# inode table's block is dirty): a test run or an `rm -rf` minutes earlier cost the drain up to a fifth
+# (docs/PERFORMANCE.md). Without root, or without mkfs.ext4, the temporary directory serves.
+node_disk="$work"
+if [ "$(id -u)" = 0 ] && command -v mkfs.ext4 >/dev/null && truncate -s 4G "$work/node-disk.img" \
+    && mkfs.ext4 -q -F "$work/node-disk.img" && mkdir -p "$work/node" \
+    && mount -o loop "$work/node-disk.img" "$work/node"; then
+    node_disk="$work/node"
+fi
+
 note "the floor under the drain: trivial jobs spawned as a supervisor does, in cgroups as the agent makes them"
 # The hierarchies the agent's jobs get here (Containment): cgroup v2 alone, or on a hybrid host the unified one
 # for tracking and v1 cpu, memory and devices.
@@ -181,7 +194,7 @@ if [ "$(id -u)" = 0 ]; then
         done
     fi
 fi
-bench spawn-floor --dir "$work/floor" --jobs "$((drain_jobs * 2))" --runs "$drain_runs" \
+bench spawn-floor --dir "$node_disk/floor" --jobs "$((drain_jobs * 2))" --runs "$drain_runs" \
     $([ -n "$floor_cgroups" ] && echo --cgroup-parents "$floor_cgroups") >>"$figures"
 # Its logs stay until the end: on an ext4 without a journal (this VM's disk) every file made in the next
 # minutes would otherwise skip past the 6,000 inodes just freed (ext4's recently_deleted, docs/PERFORMANCE.md).
@@ -197,7 +210,7 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$work/records" && mount -t tmpfs -o size=256m
 fi
 for a in 1 2; do
     "$bin/corral-agent" configure --config "$work/agent$a.toml" --endpoint "$endpoint" --cluster-token "$cluster" \
-        --node-id "agent$a" --declare-gpus 0 --cpus 16 --memory 32G --state-dir "$work/agent$a" \
+        --node-id "agent$a" --declare-gpus 0 --cpus 16 --memory 32G --state-dir "$node_disk/agent$a" \
         $([ "$(id -u)" = 0 ] && echo --cgroup-parent "corral-bench-$$/agent$a" || echo --allow-uncontained) >/dev/null
     if [ -n "$records" ]; then
         { echo "records_dir = \"$records/agent$a\""; cat "$work/agent$a.toml"; } >"$work/agent$a.toml.new"
