@@ -170,7 +170,7 @@ fi
 
 # The nodes' disk for the floor and the drain: a fresh ext4 with a journal (mkfs.ext4's default, what a node has) in
 # an image on a loop device, so these figures do not depend on what ran before them. This VM's own ext4 has no
-# journal, and ext4 without one skips, for each file it makes, every inode freed in the last 5 s (305 s while the
+# journal, and ext4 without one skips, for each file it makes, every inode freed in the last 60 s (360 s while the
 # inode table's block is dirty): a test run or an `rm -rf` minutes earlier cost the drain up to a fifth
 # (docs/PERFORMANCE.md). Without root, or without mkfs.ext4, the temporary directory serves.
 node_disk="$work"
