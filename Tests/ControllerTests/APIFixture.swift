@@ -19,10 +19,12 @@ struct APIFixture {
     let walSync: WALSync
 
     /// `walSync`: how the state's commits are synced (the WAL's `fdatasync` unless a test holds them).
-    static func make(walSync: WALSync? = nil) async throws -> APIFixture {
+    /// `finishedJobsInMemory`: the window of finished jobs kept in memory (the setting's default unless given).
+    static func make(walSync: WALSync? = nil, finishedJobsInMemory: Int? = nil) async throws -> APIFixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)").path
         var settings = ControllerConfiguration()
         settings.dataDir = directory
+        if let finishedJobsInMemory { settings.finishedJobsInMemory = finishedJobsInMemory }
         try Files.makeDirectories(directory, mode: 0o700)
         let clock = ManualClock()
         let database = try ClusterDatabase(path: settings.databasePath)

@@ -76,4 +76,53 @@ import Testing
             await #expect(throws: ClusterError.self) { try await state.resolveJob(text, for: Self.alice) }
         }
     }
+
+    /// The index of ends follows the jobs in memory: a job that leaves it (the finished window) is no longer found
+    /// by its end, but still by its id and a prefix (from SQLite), and the index holds exactly the jobs in memory.
+    @Test func anEndIsLookedForAmongTheJobsInMemoryOnly() async throws {
+        let fixture = try await APIFixture.make(finishedJobsInMemory: 2)
+        defer { fixture.remove() }
+        let state = fixture.state
+        var ids: [JobID] = []
+        for _ in 0..<6 { ids.append(try await state.submit(JobSpec(command: ["true"]), user: "alice").id) }
+        let admin = Principal(kind: .admin, subject: "admin")
+        for id in ids.prefix(4) { _ = try await state.cancel(id, by: admin) }
+        // Canceled while queued: finished, nothing live. The two oldest leave memory, the window keeps two.
+        #expect(await state.jobs.count == 4)
+        #expect(await state.jobEnds.count == 4)
+        for (index, id) in ids.enumerated() {
+            let end = String(id.rawValue.suffix(4))
+            if index < 2 {
+                await #expect(throws: ClusterError.self) { try await state.resolveJob(end, for: Self.alice) }
+                #expect(try await state.resolveJob(id.rawValue, for: Self.alice).id == id)
+            } else {
+                #expect(try await state.resolveJob(end, for: Self.alice).id == id)
+            }
+        }
+    }
+}
+
+/// `JobEnds` alone: ids by their last three bytes, found by any end of three letters or more, gone once removed.
+@Suite struct JobEndsTests {
+    @Test func idsAreFoundByTheirEndsAndGoneOnceRemoved() {
+        var ends = JobEnds()
+        let ids = ["a0000000xyz", "b0000000xyz", "c0000001xyz", "d000000abc", "tq_12"].map(JobID.init)
+        for id in ids { ends.insert(id) }
+        #expect(ends.count == 5)
+        #expect(ends.ids(endingWith: Array("xyz".utf8)) == Array(ids.prefix(3)))
+        #expect(ends.ids(endingWith: Array("0xyz".utf8)) == Array(ids.prefix(2)))
+        #expect(ends.ids(endingWith: Array("1xyz".utf8)) == [ids[2]])
+        #expect(ends.ids(endingWith: Array("_12".utf8)) == [ids[4]])
+        // An end is shorter than the id: the whole id is not one of its ends.
+        #expect(ends.ids(endingWith: Array("a0000000xyz".utf8)).isEmpty)
+        // Under three letters there is no key: nothing, rather than everything.
+        #expect(ends.ids(endingWith: Array("yz".utf8)).isEmpty && ends.ids(endingWith: []).isEmpty)
+        ends.remove(ids[0])
+        ends.remove(ids[0])
+        ends.remove(JobID("zzzzzzzzzz"))
+        #expect(ends.ids(endingWith: Array("xyz".utf8)) == [ids[1], ids[2]])
+        #expect(ends.count == 4)
+        for id in ids { ends.remove(id) }
+        #expect(ends.count == 0 && ends.ids(endingWith: Array("xyz".utf8)).isEmpty)
+    }
 }

@@ -19,6 +19,7 @@ extension ClusterState {
             // leave at its first place, a little early).
             guard let job = jobs[id], Self.leavesMemory(job) else { continue }
             jobs[id] = nil
+            jobEnds.remove(id)
             if let task = job.array { taskLeftMemory(job, of: task.array) }
             // An allocation outliving its job's memory would now be read without the job (no owner, no
             // end): the scheduler's kept ledger reads it so too, as a pass building it from scratch would.

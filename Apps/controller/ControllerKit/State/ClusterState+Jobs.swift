@@ -84,7 +84,8 @@ extension ClusterState {
     /// Resolves a full id, a unique prefix of one, or else a unique end of one, among the jobs the principal may
     /// see. Ids are made in order (`JobID+Ordered.swift`): those of jobs submitted close together share their first
     /// letters and differ in their last ones. Ends are looked for among the jobs in memory (every unfinished one,
-    /// and the latest finished ones), as an end is no range of the stored index.
+    /// and the latest finished ones), as an end is no range of the stored index: through `jobEnds`, among the ids
+    /// that share its last three letters.
     func resolveJob(_ text: String, for principal: Principal) throws(ClusterError) -> Job {
         if let job = visibleJob(JobID(text), for: principal) { return job }
         guard JobID.isValid(text), text.count >= 3 else { throw .jobNotFound(text) }
@@ -100,9 +101,7 @@ extension ClusterState {
             log.error("cannot look up job ids starting with \(text): \(error)")
         }
         if matches.isEmpty {
-            let end = Array(text.utf8)
-            for id in jobs.keys
-            where id.rawValue.utf8.count > end.count && id.rawValue.utf8.suffix(end.count).elementsEqual(end) {
+            for id in jobEnds.ids(endingWith: Array(text.utf8)) {
                 if let job = visibleJob(id, for: principal) { matches.append(job) }
                 if matches.count > 5 { break }
             }

@@ -27,6 +27,8 @@ actor ClusterState {
     /// Every job that has not ended and the newest `finished_jobs_in_memory` that have; the others are read
     /// from SQLite when asked for (`ClusterState+History.swift`).
     var jobs: [JobID: Job] = [:]
+    /// The ids of `jobs` by their last letters: a job named by an end of its id (`resolveJob`).
+    var jobEnds = JobEnds()
     /// How many jobs are in each state, all of them, in memory or not (for /metrics, without a scan).
     var stateCounts: [JobState: Int] = [:]
     /// The finished jobs in memory, in the order they finished (the first leaves memory first), from
@@ -149,7 +151,7 @@ actor ClusterState {
 
     /// Puts a stored job in the indexes; its live attempt's resources are held again.
     private func load(_ job: Job, at now: Timestamp) {
-        jobs[job.id] = job
+        if jobs.updateValue(job, forKey: job.id) == nil { jobEnds.insert(job.id) }
         if job.state == .queued { queued.insert(job.id) }
         if let task = job.array { arrayTasks[task.array, default: []].append(job.id) }
         guard let attempt = job.liveAttempt, job.state.isPlaced || job.state == .lost || job.state == .canceled
@@ -193,6 +195,7 @@ actor ClusterState {
     /// finished ones in memory.
     func keep(_ job: Job, before: Job?) {
         let old = jobs.updateValue(job, forKey: job.id)
+        if old == nil { jobEnds.insert(job.id) }
         if let before { stateCounts[before.state, default: 0] -= 1 }
         stateCounts[job.state, default: 0] += 1
         if job.state == .queued { queued.insert(job.id) } else { queued.remove(job.id) }
