@@ -42,7 +42,7 @@ cleanup() {
     wait 2>/dev/null || true
     [ "$(id -u)" = 0 ] && remove_cgroups
     mountpoint -q "$work/records" 2>/dev/null && umount -l "$work/records"
-    mountpoint -q "$work/node" 2>/dev/null && umount -l "$work/node"
+    mountpoint -q "$work/node" 2>/dev/null && { umount "$work/node" 2>/dev/null || umount -l "$work/node"; }
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -169,13 +169,14 @@ if [ -n "$squeue" ]; then
 fi
 
 # The nodes' disk for the floor and the drain: a fresh ext4 with a journal (mkfs.ext4's default, what a node has) in
-# an image on a loop device, so these figures do not depend on what ran before them. This VM's own ext4 has no
-# journal, and ext4 without one skips, for each file it makes, every inode freed in the last 60 s (360 s while the
-# inode table's block is dirty): a test run or an `rm -rf` minutes earlier cost the drain up to a fifth
-# (docs/PERFORMANCE.md). Without root, or without mkfs.ext4, the temporary directory serves.
+# an image on a loop device, initialised whole now (no background zeroing during the figures), so that these
+# figures do not depend on what ran before them. This VM's own ext4 has no journal, and ext4 without one skips,
+# for each file it makes, every inode freed in the last 60 s (360 s while the inode table's block is dirty): a
+# test run or an `rm -rf` minutes earlier cost the drain up to a fifth (docs/PERFORMANCE.md). Without root, or
+# without mkfs.ext4, the temporary directory serves.
 node_disk="$work"
 if [ "$(id -u)" = 0 ] && command -v mkfs.ext4 >/dev/null && truncate -s 4G "$work/node-disk.img" \
-    && mkfs.ext4 -q -F "$work/node-disk.img" && mkdir -p "$work/node" \
+    && mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$work/node-disk.img" && mkdir -p "$work/node" \
     && mount -o loop "$work/node-disk.img" "$work/node"; then
     node_disk="$work/node"
 fi

@@ -110,7 +110,11 @@ import Testing
     @Test func aSubmissionIsAnsweredOnlyOnceItsCommitIsSynced() async throws {
         let held = HeldSync()
         let fixture = try await APIFixture.make(walSync: WALSync { held.sync() })
-        defer { fixture.remove() }
+        // Every sync let through first: a test that fails while one is held must not wait on it forever here.
+        defer {
+            held.open()
+            fixture.remove()
+        }
         await held.waitForStart()  // the start's own sync (the migrations)
         held.gate.signal()
         let alice = try await fixture.credentials.createToken(user: "alice", kind: .user, expiresIn: nil).0
@@ -143,15 +147,18 @@ import Testing
         let wal = WALSync { held.sync() }
         wal.counted()
         await held.waitForStart()
+        let closing = Flag()
         let closed = Flag()
-        let closing = Task.detached {
+        let closer = Task.detached {
+            closing.set()
             wal.close()
             closed.set()
         }
+        while !closing.isSet { try await Task.sleep(for: .milliseconds(5)) }
         try await Task.sleep(for: .milliseconds(100))
         #expect(!closed.isSet, "close returned while a sync ran")
         held.gate.signal()
-        await closing.value
+        await closer.value
         wal.counted()
         await wal.barrier()
         try await Task.sleep(for: .milliseconds(50))

@@ -90,11 +90,13 @@ struct MetricsEndToEndTests {
         let silent = try await cluster.submit([], ["true"])
         #expect(try await cluster.waitForState(silent, ["FAILED", "SUCCEEDED"], timeout: 60).state == "SUCCEEDED")
         #expect(try await logRequests() == before, "an empty log was sent")
-        #expect(try await cluster.corral(["logs", silent]).stdout.isEmpty)
+        let silentLogs = try await cluster.corral(["logs", silent])
+        #expect(silentLogs.status == 0 && silentLogs.stdout.isEmpty, "\(silentLogs.stderr)")
         let talking = try await cluster.submit([], ["sh", "-c", "echo one; sleep 0.4; echo two"])
         #expect(try await cluster.waitForState(talking, ["FAILED", "SUCCEEDED"], timeout: 60).state == "SUCCEEDED")
         #expect(try await logRequests() > before)
-        #expect(try await cluster.corral(["logs", talking]).stdout == "one\ntwo\n")
+        let talkingLogs = try await cluster.corral(["logs", talking])
+        #expect(talkingLogs.status == 0 && talkingLogs.stdout == "one\ntwo\n", "\(talkingLogs.stderr)")
     }
 
     @Test func theAlertRulesPassPromtoolAndFireOnMadeUpSeries() throws {

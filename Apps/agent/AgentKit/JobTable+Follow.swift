@@ -68,8 +68,8 @@ extension JobTable {
             // job is reported ended only once none of it runs (its zombies are not ours to reap). Through its
             // cgroup where it has one, and then only there: the cgroup is this allocation's alone, where the
             // process group's number is free again once the job's last process is gone, and may since be another
-            // job's (the supervisor may have died long before this agent looks). Without cgroups (an uncontained
-            // node) the group is all there is.
+            // job's (the supervisor may have died long before this agent looks). A job without cgroups (on an
+            // uncontained node, or a container job, whose docker client the supervisor ran) has only its group.
             let pid = job.pid ?? record.jobPID()
             let cgroup = record.plan()?.cgroup
             await Threads.runDedicated {

@@ -26,7 +26,8 @@ public enum ProcStat {
     /// CPU time the whole machine has spent busy since boot, in seconds: every core's user, nice, system, irq,
     /// softirq and steal time (the first line of /proc/stat, in clock ticks); nil where it cannot be read.
     public static func machineBusySeconds() -> Double? {
-        guard let text = try? Files.read("/proc/stat", limit: 1 << 16),
+        // Its interrupt lines grow with the cores and devices: a bound that any host's fits in.
+        guard let text = try? Files.read("/proc/stat", limit: 16 << 20),
             let line = text.split(separator: "\n").first, line.hasPrefix("cpu ")
         else { return nil }
         let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }

@@ -6,8 +6,9 @@ import LinuxSystem
 /// is done, started the way a supervisor starts one (`Processes.spawn`: fork, a session of its own, output
 /// appended to a log file made for it, exec of `/bin/true`), in cgroups of its own made before and removed
 /// after (`--cgroup-parents`: one directory per hierarchy the agent's jobs use, a v2 one, or on a hybrid host
-/// the unified one and v1 cpu, cpuacct and memory; as root; no limits are written), and reaped. No supervisor, agent, controller or
-/// HTTP: set against the drain's CPU per job, it says how much of that cost any design of the rest must pay.
+/// the unified one and v1 cpu, memory and devices; as root; no limits are written; a v2 parent hands its jobs the
+/// cpu and memory controllers, as the agent's does), and reaped. No supervisor, agent, controller or HTTP: set
+/// against the drain's CPU per job, it says how much of that cost any design of the rest must pay.
 /// One job at a time; the figure is the whole machine's busy CPU time per job (/proc/stat), so it counts the
 /// kernel's work for the child too, wherever it ran.
 public enum SpawnFloorBench {
@@ -15,10 +16,13 @@ public enum SpawnFloorBench {
         let executable = "/bin/true"
         guard access(executable, X_OK) == 0 else { throw BenchError("\(executable) is not there to run") }
         try Files.makeDirectories(directory, mode: 0o700)
-        for parent in cgroupParents where mkdir(parent, 0o755) != 0 && errno != EEXIST {
-            throw BenchError("cannot make the cgroup \(parent): \(String(cString: strerror(errno)))")
-        }
         defer { for parent in cgroupParents { rmdir(parent) } }
+        for parent in cgroupParents {
+            guard mkdir(parent, 0o755) == 0 || errno == EEXIST else {
+                throw BenchError("cannot make the cgroup \(parent): \(String(cString: strerror(errno)))")
+            }
+            delegateControllers(parent)
+        }
         var samples: [Double] = []
         var rates: [Double] = []
         let clock = ContinuousClock()
@@ -48,6 +52,17 @@ public enum SpawnFloorBench {
                 "ceiling_jobs_per_s_all_cores": perJob > 0 ? rounded(cores * 1_000_000 / perJob, 1) : 0,
             ]
         )
+    }
+
+    /// On cgroup v2, the job's cgroups get the cpu and memory controllers, as the agent's jobs do
+    /// (`Containment`): each that the parent has is enabled for its children. Where it cannot be, the jobs go
+    /// without, as they would under an agent that could not either.
+    private static func delegateControllers(_ parent: String) {
+        guard let available = try? Files.read(parent + "/cgroup.controllers", limit: 4096) else { return }
+        let wanted = available.split(whereSeparator: \.isWhitespace).filter { $0 == "cpu" || $0 == "memory" }
+        for controller in wanted {
+            try? FileText.write("+\(controller)", to: parent + "/cgroup.subtree_control")
+        }
     }
 
     private static func job(_ executable: String, log path: String, cgroups: [String]) throws {
