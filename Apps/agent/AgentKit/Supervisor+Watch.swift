@@ -30,6 +30,10 @@ extension Supervisor {
         var killAt = Int64.max
         var stopper: pid_t?
         var checkpointedAt: Int64?
+        // The job's process group while its number is the job's: the leader, unreaped, holds it; once it is
+        // reaped, the group's other members do, and once none is left the number is free for any new process
+        // (another job's session) and is never looked at or signalled again. The cgroup stays the job's.
+        var group: pid_t? = pid
         let checkpoint = checkpoint(plan)
         while true {
             if pidFD >= 0 && !leaderDone {
@@ -47,12 +51,13 @@ extension Supervisor {
             case .nothing: break
             }
             let now = Monotonic.nanoseconds()
-            if leaderDone && !jobAlive(pid, plan.cgroup) { return watched }
+            if leaderDone, let number = group, !Processes.groupAlive(number) { group = nil }
+            if leaderDone && !jobAlive(group, plan.cgroup) { return watched }
             // The checkpoint signal, once: ahead of a preemption's SIGTERM, or of the time limit.
             if let checkpoint, checkpointedAt == nil, watched.reason == nil, !leaderDone,
                 checkpointDue(checkpoint, record, deadline: deadline, now: now)
             {
-                signalJob(pid, plan.cgroup, checkpoint.number)
+                signalJob(group, plan.cgroup, checkpoint.number)
                 checkpointedAt = now
             }
             if watched.reason == nil, !leaderDone,
@@ -81,16 +86,16 @@ extension Supervisor {
                     )
                 }
                 // Without a stop command, or when it could not be started: the signal does it.
-                if stopper == nil { signalJob(pid, plan.cgroup, SIGTERM) }
+                if stopper == nil { signalJob(group, plan.cgroup, SIGTERM) }
             } else if leaderDone && watched.reason == nil {
                 // The job ended by itself: whatever it left behind goes with it, now.
-                signalJob(pid, plan.cgroup, SIGKILL)
+                signalJob(group, plan.cgroup, SIGKILL)
             } else if leaderDone && plan.stopCommand != nil {
                 // The docker client ended on a stop, so the container is gone: what is left on the client's side
                 // (not the container's) has no grace to wait for.
-                signalJob(pid, plan.cgroup, SIGKILL)
+                signalJob(group, plan.cgroup, SIGKILL)
             } else if now >= killAt {
-                signalJob(pid, plan.cgroup, SIGKILL)
+                signalJob(group, plan.cgroup, SIGKILL)
                 killAt = now + 1_000_000_000  // again each second, until the group is empty
             }
             // A stop already under way (a cancel or the time limit, with a long grace) still ends by the fence:
@@ -103,16 +108,17 @@ extension Supervisor {
         }
     }
 
-    /// Whether any process of the job is left: in its cgroup where it has one, else in its process group.
-    static func jobAlive(_ pid: pid_t, _ cgroup: JobCgroup?) -> Bool {
-        if let cgroup { return cgroup.populated() || Processes.groupAlive(pid) }
-        return Processes.groupAlive(pid)
+    /// Whether any process of the job is left: in its cgroup where it has one, and in its process group while
+    /// the group's number is still the job's (`group`, nil once it is not).
+    static func jobAlive(_ group: pid_t?, _ cgroup: JobCgroup?) -> Bool {
+        (cgroup?.populated() ?? false) || (group.map(Processes.groupAlive) ?? false)
     }
 
-    /// A signal to every process of the job: its process group, and every process in its cgroup (SIGKILL
-    /// through `cgroup.kill` where the kernel has it), so a process that left the group is not missed.
-    static func signalJob(_ pid: pid_t, _ cgroup: JobCgroup?, _ signal: Int32) {
-        Processes.signalGroup(pid, signal)
+    /// A signal to every process of the job: its process group while the number is the job's, and every process
+    /// in its cgroup (SIGKILL through `cgroup.kill` where the kernel has it), so a process that left the group is
+    /// not missed.
+    static func signalJob(_ group: pid_t?, _ cgroup: JobCgroup?, _ signal: Int32) {
+        if let group { Processes.signalGroup(group, signal) }
         guard let cgroup else { return }
         if signal == SIGKILL { cgroup.kill() } else { cgroup.signalAll(signal) }
     }

@@ -1,0 +1,72 @@
+import ClusterWire
+import Foundation
+import Glibc
+import LinuxSystem
+import Testing
+
+/// A job's process group number is the job's only while a process of the group holds it. Once the leader is
+/// reaped and the rest of the group is gone, the kernel may hand the number to any new process, another job's
+/// session leader among them, while what is left of the job (a process that left the group with setsid) still
+/// runs in the job's cgroup. The supervisor must then stop the job through its cgroup alone. The reuse is
+/// staged: the kernel's next pid is set (`/proc/sys/kernel/ns_last_pid`, root) so that a bystander in a session of
+/// its own gets the number the job's leader had. Root only (cgroups, ns_last_pid).
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct PidReuseTests {
+    /// Starts `sleep 600` in a session of its own with pid `number`, if the kernel hands it out: other processes
+    /// of the machine may take it first, so a few tries; nil when none got it (the test then cannot say anything).
+    static func bystander(withPID number: pid_t) -> pid_t? {
+        for _ in 0..<200 {
+            let fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY)
+            guard fd >= 0 else { return nil }
+            let text = Array("\(number - 1)".utf8)
+            let written = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+            guard written == text.count else { return nil }
+            var spawn = JobSpawn(executable: "/bin/sleep", arguments: ["sleep", "600"], environment: [:])
+            spawn.workingDirectory = "/"
+            guard let pid = try? Processes.spawn(spawn) else { return nil }
+            if pid == number { return pid }
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        return nil
+    }
+
+    @Test func aStoppedJobsGroupNumberTakenByAnotherProcessIsNotSignalled() async throws {
+        guard getuid() == 0 else { return }
+        let cluster = try TestCluster()
+        try await cluster.startController()
+        try await cluster.startAgent("node", gpus: 0)
+        try await cluster.configureCLI()
+        let marker = cluster.root + "/helper.pid"
+        // The leader goes at the SIGTERM; a helper that left its group (setsid) ignores it and stays for the grace.
+        let id = try await cluster.submit(
+            ["--kill-grace", "6s", "--cwd", cluster.root],
+            ["sh", "-c", "setsid sh -c 'trap \"\" TERM; echo $$ > \(marker); exec sleep 600' & exec sleep 600"]
+        )
+        let leader = try #require(try await cluster.waitForState(id, ["RUNNING"]).attempts.last?.pid)
+        try await waitUntil("the helper has started", timeout: 10) { Int32(cluster.read(marker)) != nil }
+        let helper = try #require(Int32(cluster.read(marker)))
+        #expect(getpgid(helper) != leader)
+        #expect((try await cluster.corral(["cancel", id])).status == 0)
+        // Reaped by its supervisor, the leader's number is free: nothing else of its group is left.
+        try await waitUntil("the leader is gone", timeout: 10) {
+            !FileManager.default.fileExists(atPath: "/proc/\(leader)")
+        }
+        let bystander = Self.bystander(withPID: leader)
+        defer {
+            if let bystander {
+                kill(bystander, SIGKILL)
+                var status: Int32 = 0
+                waitpid(bystander, &status, 0)
+            }
+        }
+        try #require(bystander != nil, "the kernel did not hand out pid \(leader) again (ns_last_pid)")
+        #expect(getpgid(leader) == leader)
+        let done = try await cluster.waitForState(id, ["CANCELED"], timeout: 40)
+        #expect(done.state == "CANCELED")
+        #expect(!processRuns(helper), "the helper outlived its job")
+        #expect(processRuns(leader), "the supervisor signalled a process group that was no longer the job's")
+    }
+}
