@@ -62,8 +62,9 @@ public enum AgentRestart {
         }
         for tick in 1...300 {
             if inode("/proc/\(pid)/exe") == installed { return pid }
-            // An agent still starting up has not yet set its handler (it ignores SIGHUP until then): ask again.
-            if tick % 50 == 0 { kill(pid, SIGHUP) }
+            // An agent still starting up has not yet set its handler (it ignores SIGHUP until then): ask again,
+            // while the pid still holds the agent's lock (an agent gone meanwhile may have left its pid to another).
+            if tick % 50 == 0 && AgentLock.runningPID(configuration) == pid { kill(pid, SIGHUP) }
             guard Processes.alive(pid) else {
                 throw AgentUpdate.Failure("the agent (pid \(pid)) exited instead of restarting: see its log")
             }
