@@ -76,3 +76,54 @@ struct PidReuseTests {
         #expect(processRuns(leader), "the supervisor signalled a process group that was no longer the job's")
     }
 }
+
+/// A job without cgroups (a container job: its process here is its docker client, in no cgroup of the job's) whose
+/// supervisor died while its agent was away: the agent kills its process group only while the leader runs as the
+/// supervisor recorded it (job.start). Staged: job.pid is made to name a bystander in a session of its own, as
+/// if the number had passed to it; the bystander is left alone, and the agent says why. Root only (the test
+/// cluster's agents; the stand-in docker of `ContainerJobTests`).
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct UncontainedSupervisorDeathTests {
+    @Test func aJobWithoutCgroupsIsKilledOnlyWhileItsRecordedLeaderRuns() async throws {
+        guard getuid() == 0 else { return }
+        let cluster = try TestCluster()
+        let tools = cluster.root + "/tools"
+        try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
+        let docker = try ContainerJobTests.standInDocker(in: tools)
+        try await cluster.startController()
+        try await cluster.startAgent("node", gpus: 0)
+        let config = cluster.root + "/node.toml"
+        try (cluster.read(config) + "\n\n[containers]\ndocker = \"\(docker)\"\n")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        chmod(config, 0o600)
+        try await cluster.restartAgent("node")
+        try await cluster.configureCLI()
+        try await waitUntil("the node says it runs containers", timeout: 60) {
+            (try await cluster.corral(["nodes", "show", "node"])).stdout.contains("corral.containers=docker")
+        }
+        let id = try await cluster.submit(["--image", "team/sleep:1", "--cwd", cluster.root], ["sleep", "600"])
+        let leader = try #require(try await cluster.waitForState(id, ["RUNNING"]).attempts.last?.pid)
+        defer { kill(-leader, SIGKILL) }
+        let record = try #require(cluster.jobRecords(agentState: cluster.stateDir(agent: "node")).first)
+        #expect(!cluster.read(record + "/job.start").isEmpty, "the supervisor records who leads a job without cgroups")
+        let supervisor = try #require(cluster.supervisorPID(record))
+        var sleeper = JobSpawn(executable: "/bin/sleep", arguments: ["sleep", "600"], environment: [:])
+        sleeper.workingDirectory = "/"
+        let bystander = try Processes.spawn(sleeper)
+        defer {
+            kill(bystander, SIGKILL)
+            var status: Int32 = 0
+            waitpid(bystander, &status, 0)
+        }
+        let agent = try #require(cluster.agents["node"])
+        kill(agent.processIdentifier, SIGKILL)
+        agent.waitUntilExit()
+        kill(supervisor, SIGKILL)
+        try "\(bystander)\n".write(toFile: record + "/job.pid", atomically: true, encoding: .utf8)
+        try await cluster.restartAgent("node")
+        let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 60)
+        #expect(done.state == "FAILED" && done.message?.contains("supervisor") == true, "\(done.message ?? "")")
+        #expect(processRuns(bystander), "the agent killed a process group that was not the job's")
+        #expect(cluster.logs().contains("cannot be told from another process's"), "\(cluster.logs())")
+    }
+}

@@ -45,6 +45,9 @@ struct JobRecord: Sendable {
     var planPath: String { directory + "/launch.json" }
     var supervisorPIDPath: String { directory + "/supervisor.pid" }
     var jobPIDPath: String { directory + "/job.pid" }
+    /// When the job's leader started (clock ticks since boot), for a job without cgroups: its process group can be
+    /// told from another that took its number only while the leader runs (`leaderRuns`).
+    var jobStartPath: String { directory + "/job.start" }
     var stopPath: String { directory + "/stop" }
     var exitPath: String { directory + "/exit.json" }
     var supervisorLogPath: String { directory + "/supervisor.log" }
@@ -62,6 +65,19 @@ struct JobRecord: Sendable {
     func plan() -> LaunchPlan? { decode(LaunchPlan.self, planPath) }
     func exit() -> SupervisorExit? { decode(SupervisorExit.self, exitPath) }
     func jobPID() -> pid_t? { pid(jobPIDPath) }
+
+    /// Records the leader's start time (written before job.pid, so whoever reads job.pid finds it).
+    func writeJobStart(_ pid: pid_t) {
+        guard let ticks = Self.startTime(of: pid) else { return }
+        try? Files.writeAtomically(jobStartPath, ticks + "\n", durable: false)
+    }
+
+    /// Whether `pid` is still the job's leader as its supervisor recorded it: true where no start time was
+    /// recorded (a supervisor of an earlier version), false once the leader is gone or another process has its pid.
+    func leaderRuns(_ pid: pid_t) -> Bool {
+        guard let text = try? Files.read(jobStartPath, limit: 64) else { return !Files.exists(jobStartPath) }
+        return Self.startTime(of: pid) == text.trimmingWhitespace()
+    }
 
     func stopRequest() -> StopReason? {
         guard let text = try? Files.read(stopPath, limit: 64) else { return nil }

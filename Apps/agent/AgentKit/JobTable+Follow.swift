@@ -69,9 +69,11 @@ extension JobTable {
             // cgroup where it has one, and then only there: the cgroup is this allocation's alone, where the
             // process group's number is free again once the job's last process is gone, and may since be another
             // job's (the supervisor may have died long before this agent looks). A job without cgroups (on an
-            // uncontained node, or a container job, whose docker client the supervisor ran) has only its group.
+            // uncontained node, or a container job, whose docker client the supervisor ran) has only its group,
+            // and only while its leader runs as recorded: the leader holds the number then.
             let pid = job.pid ?? record.jobPID()
             let cgroup = record.plan()?.cgroup
+            let leaderRuns = pid.map(record.leaderRuns) ?? false
             await Threads.runDedicated {
                 if let cgroup {
                     while cgroup.populated() {
@@ -79,12 +81,18 @@ extension JobTable {
                         usleep(20_000)
                     }
                     cgroup.remove()
-                } else if let pid {
+                } else if let pid, leaderRuns {
                     while Processes.groupRuns(pid) {
                         Processes.signalGroup(pid, SIGKILL)
                         usleep(20_000)
                     }
                 }
+            }
+            if cgroup == nil, let pid, !leaderRuns {
+                log.warning(
+                    "allocation \(id): its leader is gone; what may be left in process group \(pid) cannot be told "
+                        + "from another process's and was not killed"
+                )
             }
             log.warning("allocation \(id): its supervisor died without a word; the job was killed")
             report = AllocationStatusRequest(

@@ -36,6 +36,8 @@ enum Supervisor {
             record.write(SupervisorExit(launchError: error.message, endedAtMs: SystemClock().now().milliseconds))
             return 0
         }
+        // A job without cgroups is known after this process by its group alone: record who leads it.
+        if plan.cgroup == nil { record.writeJobStart(pid) }
         record.write(pid: pid, to: record.jobPIDPath)
         let watched = watch(pid, plan, record)
         // exit.json says `cancel` for a preemption: an agent of an older version (after a rollback) knows no other.
