@@ -137,8 +137,8 @@ struct WalkingSkeletonTests {
         // A unique prefix finds the job too, and so does a unique end of its id (ids are made in order: jobs
         // submitted together differ in their last letters), with the CLI as through the API.
         #expect(try await cluster.job(String(id.prefix(6))).id == id)
+        // (Four letters may all be digits: a word that names no row of the last listing is an id's end then.)
         #expect(try await cluster.job(String(id.suffix(4))).id == id)
-        // (Five letters: the CLI reads a word of up to four digits as a row of the last listing.)
         let byEnd = try await cluster.corral(["show", String(id.suffix(5))])
         #expect(byEnd.status == 0 && byEnd.stdout.contains(id), "\(byEnd.stderr)")
     }

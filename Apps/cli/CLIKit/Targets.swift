@@ -5,7 +5,8 @@ import CorralSupport
 
 /// Which jobs a command acts on, as Lium has them: an id or unique prefix, a name, an index from the last
 /// `corral ls` (`3`), a list (`1,3,5`), a range (`2-4`), or `all`. An index is good for ten minutes after the
-/// listing that showed it, and names the job that was on that row then.
+/// listing that showed it, and names the job that was on that row then; three or four digits that name no row
+/// are an id's start or end.
 enum Targets {
     static let listingLifetime: Int64 = 10 * 60 * 1000
 
@@ -42,6 +43,14 @@ enum Targets {
                 !part.isEmpty && part.allSatisfy { $0.isASCII && ($0.isNumber || $0 == "-") } && part.first != "-"
             }
             guard numeric && (parts.count > 1 || parts[0].count <= 4) else {
+                result.append(word)
+                continue
+            }
+            // Three or four digits alone that name no row of the listing are a start or an end of an id (ids made
+            // close together differ in their last letters, digits among them): looked up as such.
+            if parts.count == 1, word.count >= 3, !word.contains("-"), let value = Int(word),
+                value < 1 || value > (listing?.count ?? 0)
+            {
                 result.append(word)
                 continue
             }
