@@ -275,26 +275,20 @@ struct FaultToleranceTests {
         let pid = try #require(try await cluster.waitForState(id, ["RUNNING"]).attempts.last?.pid)
         let record = try #require(cluster.jobRecords(agentState: cluster.stateDir(agent: "node")).first)
         let supervisor = try #require(cluster.supervisorPID(record))
-        let bystander = try Processes.spawn(
-            JobSpawn(executable: "/bin/sleep", arguments: ["sleep", "600"], environment: [:])
+        let bystander = try Bystander()
+        defer { bystander.end() }
+        #expect(getpgid(bystander.pid) == bystander.pid)
+        try await cluster.staleSupervisorDeath(
+            agent: "node",
+            record: record,
+            supervisor: supervisor,
+            bystander: bystander.pid
         )
-        defer {
-            kill(bystander, SIGKILL)
-            var status: Int32 = 0
-            waitpid(bystander, &status, 0)
-        }
-        #expect(getpgid(bystander) == bystander)
-        let agent = try #require(cluster.agents["node"])
-        kill(agent.processIdentifier, SIGKILL)
-        agent.waitUntilExit()
-        kill(supervisor, SIGKILL)
-        try "\(bystander)\n".write(toFile: record + "/job.pid", atomically: true, encoding: .utf8)
-        try await cluster.restartAgent("node")
         let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 60)
         #expect(done.state == "FAILED")
         #expect(done.message?.contains("supervisor") == true, "\(done.message ?? "")")
         try await waitUntil("nothing of the job is left running", timeout: 30) { !processGroupRuns(pid) }
-        #expect(processRuns(bystander), "the agent killed a process that was not the job's")
+        #expect(processRuns(bystander.pid), "the agent killed a process that was not the job's")
     }
 
     /// Supervisors are forked by one zygote process of the agent (cheap job starts); a zygote that dies is

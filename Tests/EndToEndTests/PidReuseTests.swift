@@ -22,13 +22,9 @@ struct PidReuseTests {
             let written = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             close(fd)
             guard written == text.count else { return nil }
-            var spawn = JobSpawn(executable: "/bin/sleep", arguments: ["sleep", "600"], environment: [:])
-            spawn.workingDirectory = "/"
-            guard let pid = try? Processes.spawn(spawn) else { return nil }
-            if pid == number { return pid }
-            kill(pid, SIGKILL)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
+            guard let candidate = try? Bystander() else { return nil }
+            if candidate.pid == number { return candidate.pid }
+            candidate.end()
         }
         return nil
     }
@@ -107,23 +103,17 @@ struct UncontainedSupervisorDeathTests {
         let record = try #require(cluster.jobRecords(agentState: cluster.stateDir(agent: "node")).first)
         #expect(!cluster.read(record + "/job.start").isEmpty, "the supervisor records who leads a job without cgroups")
         let supervisor = try #require(cluster.supervisorPID(record))
-        var sleeper = JobSpawn(executable: "/bin/sleep", arguments: ["sleep", "600"], environment: [:])
-        sleeper.workingDirectory = "/"
-        let bystander = try Processes.spawn(sleeper)
-        defer {
-            kill(bystander, SIGKILL)
-            var status: Int32 = 0
-            waitpid(bystander, &status, 0)
-        }
-        let agent = try #require(cluster.agents["node"])
-        kill(agent.processIdentifier, SIGKILL)
-        agent.waitUntilExit()
-        kill(supervisor, SIGKILL)
-        try "\(bystander)\n".write(toFile: record + "/job.pid", atomically: true, encoding: .utf8)
-        try await cluster.restartAgent("node")
+        let bystander = try Bystander()
+        defer { bystander.end() }
+        try await cluster.staleSupervisorDeath(
+            agent: "node",
+            record: record,
+            supervisor: supervisor,
+            bystander: bystander.pid
+        )
         let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 60)
         #expect(done.state == "FAILED" && done.message?.contains("supervisor") == true, "\(done.message ?? "")")
-        #expect(processRuns(bystander), "the agent killed a process group that was not the job's")
+        #expect(processRuns(bystander.pid), "the agent killed a process group that was not the job's")
         #expect(cluster.logs().contains("cannot be told from another process's"), "\(cluster.logs())")
     }
 }
