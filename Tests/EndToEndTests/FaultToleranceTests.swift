@@ -278,13 +278,13 @@ struct FaultToleranceTests {
         let bystander = try Bystander()
         defer { bystander.end() }
         #expect(getpgid(bystander.pid) == bystander.pid)
-        try await cluster.staleSupervisorDeath(
+        let done = try await cluster.staleSupervisorDeath(
+            of: id,
             agent: "node",
             record: record,
             supervisor: supervisor,
-            bystander: bystander.pid
+            bystander: bystander
         )
-        let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 60)
         #expect(done.state == "FAILED")
         #expect(done.message?.contains("supervisor") == true, "\(done.message ?? "")")
         try await waitUntil("nothing of the job is left running", timeout: 30) { !processGroupRuns(pid) }

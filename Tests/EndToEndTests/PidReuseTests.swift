@@ -105,13 +105,13 @@ struct UncontainedSupervisorDeathTests {
         let supervisor = try #require(cluster.supervisorPID(record))
         let bystander = try Bystander()
         defer { bystander.end() }
-        try await cluster.staleSupervisorDeath(
+        let done = try await cluster.staleSupervisorDeath(
+            of: id,
             agent: "node",
             record: record,
             supervisor: supervisor,
-            bystander: bystander.pid
+            bystander: bystander
         )
-        let done = try await cluster.waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 60)
         #expect(done.state == "FAILED" && done.message?.contains("supervisor") == true, "\(done.message ?? "")")
         #expect(processRuns(bystander.pid), "the agent killed a process group that was not the job's")
         #expect(cluster.logs().contains("cannot be told from another process's"), "\(cluster.logs())")

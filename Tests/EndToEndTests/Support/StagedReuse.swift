@@ -1,3 +1,4 @@
+import ClusterWire
 import Foundation
 import Glibc
 import LinuxSystem
@@ -21,15 +22,23 @@ struct Bystander {
 }
 
 extension TestCluster {
-    /// The job's supervisor dies while its agent is away, and the job's recorded pid has passed to `bystander`
-    /// meanwhile (job.pid rewritten): kill -9 the agent, then the supervisor, rewrite, and start the agent again.
-    func staleSupervisorDeath(agent name: String, record: String, supervisor: pid_t, bystander: pid_t) async throws {
+    /// Job `id`'s supervisor dies while its agent is away, and the job's recorded pid has passed to `bystander`
+    /// meanwhile (job.pid rewritten): kill -9 the agent, then the supervisor, rewrite, start the agent again, and
+    /// return the job once it has ended.
+    func staleSupervisorDeath(
+        of id: String,
+        agent name: String,
+        record: String,
+        supervisor: pid_t,
+        bystander: Bystander
+    ) async throws -> JobView {
         if let agent = agents[name] {
             kill(agent.processIdentifier, SIGKILL)
             agent.waitUntilExit()
         }
         kill(supervisor, SIGKILL)
-        try "\(bystander)\n".write(toFile: record + "/job.pid", atomically: true, encoding: .utf8)
+        try "\(bystander.pid)\n".write(toFile: record + "/job.pid", atomically: true, encoding: .utf8)
         try await restartAgent(name)
+        return try await waitForState(id, ["SUCCEEDED", "FAILED"], timeout: 60)
     }
 }
