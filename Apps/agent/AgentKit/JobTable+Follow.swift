@@ -88,17 +88,17 @@ extension JobTable {
                     }
                 }
             }
-            if cgroup == nil, let pid, !leaderRuns {
-                log.warning(
-                    "allocation \(id): its leader is gone; what may be left in process group \(pid) cannot be told "
-                        + "from another process's and was not killed"
-                )
-            }
-            log.warning("allocation \(id): its supervisor died without a word; the job was killed")
+            // Nothing was killed where the leader was gone and no cgroup holds the rest: say so, not "killed".
+            let outcome =
+                cgroup != nil || leaderRuns || pid == nil
+                ? "the job was killed"
+                : "its leader had ended; what may be left in process group \(pid ?? 0) cannot be told from another "
+                    + "process's and was left"
+            log.warning("allocation \(id): its supervisor died without a word; \(outcome)")
             report = AllocationStatusRequest(
                 phase: .exited,
                 signal: SIGKILL,
-                message: "its supervisor on the node died unexpectedly; the job was killed"
+                message: "its supervisor on the node died unexpectedly; \(outcome)"
             )
         }
         // The log is shipped whole before the exit is reported, so a finished job's log is complete; the

@@ -52,7 +52,8 @@ extension Supervisor {
             }
             let now = Monotonic.nanoseconds()
             if leaderDone, let number = group, !Processes.groupAlive(number) { group = nil }
-            if leaderDone && !jobAlive(group, plan.cgroup) { return watched }
+            // Over once no process of it is left: in its cgroup, nor in its group while the number is the job's.
+            if leaderDone && group == nil && !(plan.cgroup?.populated() ?? false) { return watched }
             // The checkpoint signal, once: ahead of a preemption's SIGTERM, or of the time limit.
             if let checkpoint, checkpointedAt == nil, watched.reason == nil, !leaderDone,
                 checkpointDue(checkpoint, record, deadline: deadline, now: now)
@@ -106,12 +107,6 @@ extension Supervisor {
                 killAt = min(killAt, fence.at + fence.grace)
             }
         }
-    }
-
-    /// Whether any process of the job is left: in its cgroup where it has one, and in its process group while
-    /// the group's number is still the job's (`group`, nil once it is not).
-    static func jobAlive(_ group: pid_t?, _ cgroup: JobCgroup?) -> Bool {
-        (cgroup?.populated() ?? false) || (group.map(Processes.groupAlive) ?? false)
     }
 
     /// A signal to every process of the job: its process group while the number is the job's, and every process

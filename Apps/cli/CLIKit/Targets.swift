@@ -48,7 +48,7 @@ enum Targets {
             }
             // Three or four digits alone that name no row of the listing are a start or an end of an id (ids made
             // close together differ in their last letters, digits among them): looked up as such.
-            if parts.count == 1, word.count >= 3, !word.contains("-"), let value = Int(word),
+            if parts.count == 1, word.count >= 3, let value = Int(word),
                 value < 1 || value > (listing?.count ?? 0)
             {
                 result.append(word)

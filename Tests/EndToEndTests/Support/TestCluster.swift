@@ -68,7 +68,13 @@ final class TestCluster: @unchecked Sendable {
                 // and kill(-0) or kill(-1) would reach the test run itself, or every process. What is left of a job
                 // is in the test's cgroups, which `removeCgroups` kills.
                 guard let supervisor = liveSupervisorPID(record) else { continue }
-                if let pid = Int32(read(record + "/job.pid")), pid > 1 { kill(-pid, SIGKILL) }
+                // The job's group only while its leader runs as job.start says (a job without cgroups: a test run
+                // without root, or a container job); a contained job's processes go with its cgroup.
+                if let pid = Int32(read(record + "/job.pid")), pid > 1,
+                    ProcessStat.startTicks(of: pid).map({ String($0) }) == read(record + "/job.start")
+                {
+                    kill(-pid, SIGKILL)
+                }
                 kill(supervisor, SIGKILL)
             }
         }
