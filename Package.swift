@@ -108,7 +108,7 @@ let package = Package(
 
         .testTarget(name: "ClusterCoreTests", dependencies: [core, fixtures]),
         .testTarget(name: "ClusterWireTests", dependencies: [core, fixtures, wire]),
-        .testTarget(name: "ClusterStoreTests", dependencies: [core, store]),
+        .testTarget(name: "ClusterStoreTests", dependencies: [core, store, "TestSupport"]),
         // Helpers of the process-level tests (scripts, temporary directories, waiting for processes, a small tmpfs).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(

@@ -1,5 +1,5 @@
 // swift-tools-version:6.2
-// ClusterStore: a small safe wrapper over libsqlite3 and the cluster's tables.
+// ClusterStore: small safe wrappers over libsqlite3 and libpq, and the cluster's tables on either.
 import PackageDescription
 
 let package = Package(
@@ -8,9 +8,10 @@ let package = Package(
     dependencies: [.package(path: "../ClusterCore")],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(
             name: "ClusterStore",
-            dependencies: ["CSQLite", .product(name: "ClusterCore", package: "ClusterCore")]
+            dependencies: ["CSQLite", "CPostgres", .product(name: "ClusterCore", package: "ClusterCore")]
         ),
     ]
 )

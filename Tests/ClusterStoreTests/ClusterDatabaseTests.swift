@@ -1,6 +1,7 @@
 import ClusterCore
 import ClusterStore
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct ClusterDatabaseTests {
@@ -61,8 +62,8 @@ import Testing
 
     // MARK: Jobs
 
-    @Test func insertAndReloadJobs() throws {
-        try Self.withDatabase { path in
+    @Test(arguments: SQLEngine.allCases) func insertAndReloadJobs(engine: SQLEngine) throws {
+        try withStore(engine) { path in
             var jobs = [
                 Self.job("job0", spec: Self.spec(0)),
                 Self.job("job1", spec: Self.spec(1), submittedAt: Self.t0 + .seconds(1), user: "bøb"),
@@ -75,12 +76,12 @@ import Testing
             jobs[1].message = "waiting for GPUs: ✓"
             jobs[2].pendingReason = nil
             do {
-                let db = try ClusterDatabase(path: path)
+                let db = try path.open()
                 for job in jobs { try db.insertJob(job) }
                 // Ordered by submit time, then id.
                 #expect(try db.loadJobs() == [jobs[2], jobs[0], jobs[1]])
             }
-            let reopened = try ClusterDatabase(path: path)
+            let reopened = try path.open()
             let loaded = try reopened.loadJobs()
             #expect(loaded == [jobs[2], jobs[0], jobs[1]])
             #expect(loaded[1].spec.env["JSON"] == #"{"a": [1, "two"]}"#)
@@ -89,20 +90,20 @@ import Testing
         }
     }
 
-    @Test func duplicateJobIDIsRefused() throws {
-        let db = try ClusterDatabase(path: ":memory:")
+    @Test(arguments: SQLEngine.allCases) func duplicateJobIDIsRefused(engine: SQLEngine) throws {
+        let db = try freshDatabase(engine)
         try db.insertJob(Self.job("same"))
         let error = #expect(throws: StoreError.self) { try db.insertJob(Self.job("same")) }
         #expect(error.map { ResultCode.constraint ~= $0.code } == true)
         #expect(try db.loadJobs().count == 1)
     }
 
-    @Test func updateThroughStatesWithAttempts() throws {
-        try Self.withDatabase { path in
+    @Test(arguments: SQLEngine.allCases) func updateThroughStatesWithAttempts(engine: SQLEngine) throws {
+        try withStore(engine) { path in
             var job = Self.job("k3xq9mz2ab")
             var snapshots: [Job] = []
             do {
-                let db = try ClusterDatabase(path: path)
+                let db = try path.open()
                 try db.insertJob(job)
 
                 // Attempt 1: placed, started, killed (137).
@@ -183,7 +184,7 @@ import Testing
                 try db.updateJob(job)
                 #expect(try db.loadJobs() == [job])
             }
-            let loaded = try #require(try ClusterDatabase(path: path).loadJobs().first)
+            let loaded = try #require(try path.open().loadJobs().first)
             #expect(loaded == job)
             #expect(loaded.attempts.map(\.number) == [1, 2, 3])
             #expect(loaded.attempts[0].exit == JobExit(code: 137, message: "killed"))
@@ -195,8 +196,8 @@ import Testing
         }
     }
 
-    @Test func updatingAnUnknownJobChangesNothing() throws {
-        let db = try ClusterDatabase(path: ":memory:")
+    @Test(arguments: SQLEngine.allCases) func updatingAnUnknownJobChangesNothing(engine: SQLEngine) throws {
+        let db = try freshDatabase(engine)
         try db.insertJob(Self.job("known"))
         var ghost = Self.job("ghost")
         ghost.state = .running
@@ -204,9 +205,9 @@ import Testing
         #expect(try db.loadJobs().map(\.id) == [JobID("known")])
     }
 
-    @Test func aRolledBackTransactionStoresNothing() throws {
+    @Test(arguments: SQLEngine.allCases) func aRolledBackTransactionStoresNothing(engine: SQLEngine) throws {
         struct Abort: Error {}
-        let db = try ClusterDatabase(path: ":memory:")
+        let db = try freshDatabase(engine)
         #expect(throws: Abort.self) {
             try db.transaction {
                 try db.insertJob(Self.job("a"))
@@ -223,8 +224,8 @@ import Testing
         #expect(ids == ids.sorted())
     }
 
-    @Test func corruptRowsAreReportedNotGuessed() throws {
-        let db = try ClusterDatabase(path: ":memory:")
+    @Test(arguments: SQLEngine.allCases) func corruptRowsAreReportedNotGuessed(engine: SQLEngine) throws {
+        let db = try freshDatabase(engine)
         try db.insertJob(Self.job("a"))
         try db.connection.run("UPDATE jobs SET state = 'EXPLODED' WHERE id = 'a'")
         let error = #expect(throws: StoreError.self) { try db.loadJobs() }
@@ -235,8 +236,8 @@ import Testing
 
     // MARK: Events
 
-    @Test func eventsInOrderIncludingRefusedOnes() throws {
-        try Self.withDatabase { path in
+    @Test(arguments: SQLEngine.allCases) func eventsInOrderIncludingRefusedOnes(engine: SQLEngine) throws {
+        try withStore(engine) { path in
             let a = JobID("aaa")
             let b = JobID("bbb")
             let records = [
@@ -272,11 +273,11 @@ import Testing
                 ),
             ]
             do {
-                let db = try ClusterDatabase(path: path)
+                let db = try path.open()
                 for record in records { try db.appendEvent(record) }
                 #expect(try db.events(of: a) == [records[0], records[1], records[3], records[4]])
             }
-            let db = try ClusterDatabase(path: path)
+            let db = try path.open()
             let history = try db.events(of: a)
             // Insertion order, not time order: the refused event came last though its time is earlier.
             #expect(history == [records[0], records[1], records[3], records[4]])
@@ -289,8 +290,8 @@ import Testing
 
     // MARK: Nodes
 
-    @Test func nodesUpsertAndReload() throws {
-        try Self.withDatabase { path in
+    @Test(arguments: SQLEngine.allCases) func nodesUpsertAndReload(engine: SQLEngine) throws {
+        try withStore(engine) { path in
             var first = Self.node("gpu-1", gpus: 8)
             var second = Self.node("cpu-1", gpus: 0)
             second.gpus = []
@@ -298,13 +299,13 @@ import Testing
             second.bootID = nil
             second.labels = [:]
             do {
-                let db = try ClusterDatabase(path: path)
+                let db = try path.open()
                 try db.saveNode(first)
                 try db.saveNode(second)
                 #expect(try db.loadNodes() == [second, first])
             }
             do {
-                let db = try ClusterDatabase(path: path)
+                let db = try path.open()
                 #expect(try db.loadNodes() == [second, first])
                 // Re-saved with fewer GPUs (two fell off the bus), drained, new boot id: the GPU list is replaced.
                 first.gpus = [
@@ -320,7 +321,7 @@ import Testing
                 try db.saveNode(first)
                 #expect(try db.loadNodes() == [second, first])
             }
-            let reloaded = try ClusterDatabase(path: path).loadNodes()
+            let reloaded = try path.open().loadNodes()
             #expect(reloaded == [second, first])
             #expect(reloaded[1].gpus.map(\.index) == [0, 5])
             #expect(reloaded[1].gpus[0].memoryMiB == nil && !reloaded[1].gpus[0].healthy)
@@ -328,8 +329,8 @@ import Testing
         }
     }
 
-    @Test func savingANodeTwiceDoesNotDuplicateIt() throws {
-        let db = try ClusterDatabase(path: ":memory:")
+    @Test(arguments: SQLEngine.allCases) func savingANodeTwiceDoesNotDuplicateIt(engine: SQLEngine) throws {
+        let db = try freshDatabase(engine)
         let node = Self.node("n1", gpus: 4)
         for _ in 0..<3 { try db.saveNode(node) }
         #expect(try db.loadNodes() == [node])
@@ -339,8 +340,8 @@ import Testing
 
     // MARK: Credentials
 
-    @Test func credentialsSaveReloadRevoke() throws {
-        try Self.withDatabase { path in
+    @Test(arguments: SQLEngine.allCases) func credentialsSaveReloadRevoke(engine: SQLEngine) throws {
+        try withStore(engine) { path in
             let admin = Credential(
                 hash: String(repeating: "a", count: 64),
                 prefix: "crl_adm",
@@ -364,17 +365,17 @@ import Testing
                 createdAt: Self.t0
             )
             do {
-                let db = try ClusterDatabase(path: path)
+                let db = try path.open()
                 for credential in [admin, user, nodeToken] { try db.saveCredential(credential) }
             }
             do {
-                let db = try ClusterDatabase(path: path)
+                let db = try path.open()
                 #expect(Set(try db.loadCredentials()) == [admin, user, nodeToken])
                 user.revoked = true
                 user.expiresAt = nil
                 try db.saveCredential(user)
             }
-            let loaded = try ClusterDatabase(path: path).loadCredentials()
+            let loaded = try path.open().loadCredentials()
             #expect(loaded.count == 3)
             #expect(Set(loaded) == [admin, user, nodeToken])
             let revoked = try #require(loaded.first { $0.subject == "alice" })
@@ -383,8 +384,8 @@ import Testing
         }
     }
 
-    @Test func credentialUpsertDoesNotRewriteItsIdentity() throws {
-        let db = try ClusterDatabase(path: ":memory:")
+    @Test(arguments: SQLEngine.allCases) func credentialUpsertDoesNotRewriteItsIdentity(engine: SQLEngine) throws {
+        let db = try freshDatabase(engine)
         let original = Credential(hash: "h1", prefix: "p1", kind: .user, subject: "alice", createdAt: Self.t0)
         try db.saveCredential(original)
         var forged = original
@@ -409,11 +410,19 @@ import Testing
         "\u{202E}reversed\u{200B}",
     ]
 
-    @Test func hostileStringsAreStoredLiterally() throws {
-        try Self.withDatabase { path in
+    @Test(arguments: SQLEngine.allCases) func hostileStringsAreStoredLiterally(engine: SQLEngine) throws {
+        // PostgreSQL's text cannot hold a NUL: there such a string is refused with a clear error, not cut short.
+        let texts = engine == .sqlite ? Self.hostile : Self.hostile.filter { !$0.utf8.contains(0) }
+        try withStore(engine) { path in
+            if engine == .postgres {
+                let db = try path.open()
+                let error = #expect(throws: StoreError.self) { try db.insertJob(Self.job("nul", user: "a\u{0}b")) }
+                #expect(error?.message.contains("NUL") == true)
+                #expect(try db.loadJobs().isEmpty)
+            }
             do {
-                let db = try ClusterDatabase(path: path)
-                for (n, text) in Self.hostile.enumerated() {
+                let db = try path.open()
+                for (n, text) in texts.enumerated() {
                     var spec = Self.spec(n)
                     spec.command = ["echo", text]
                     spec.env = ["V": text]
@@ -442,10 +451,10 @@ import Testing
                     )
                 }
             }
-            let db = try ClusterDatabase(path: path)
+            let db = try path.open()
             let jobs = try db.loadJobs()
-            #expect(jobs.map(\.id.rawValue) == Self.hostile)
-            for (job, text) in zip(jobs, Self.hostile) {
+            #expect(jobs.map(\.id.rawValue) == texts)
+            for (job, text) in zip(jobs, texts) {
                 #expect(job.user == text && job.message == text)
                 #expect(
                     job.spec.command == ["echo", text] && job.spec.env == ["V": text] && job.spec.labels == ["k": text]
@@ -455,19 +464,24 @@ import Testing
                 #expect(events.first?.node == NodeID(text))
             }
             let nodes = try db.loadNodes()
-            #expect(nodes.count == Self.hostile.count)
-            #expect(Set(nodes.map(\.hostname)) == Set(Self.hostile))
-            #expect(Set(nodes.flatMap(\.gpus).map(\.name)) == Set(Self.hostile))
-            #expect(Set(try db.loadCredentials().map(\.subject)) == Set(Self.hostile))
-            let tables = try db.connection.query("SELECT name FROM sqlite_schema WHERE type = 'table'")
-                .compactMap { $0.string("name") }
+            #expect(nodes.count == texts.count)
+            #expect(Set(nodes.map(\.hostname)) == Set(texts))
+            #expect(Set(nodes.flatMap(\.gpus).map(\.name)) == Set(texts))
+            #expect(Set(try db.loadCredentials().map(\.subject)) == Set(texts))
+            let tables = try db.connection.query(
+                engine == .sqlite
+                    ? "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                    : "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'"
+            ).compactMap { $0.string("name") }
             #expect(Set(tables).isSuperset(of: ["jobs", "nodes", "gpus", "attempts", "events", "credentials"]))
         }
     }
 
     // MARK: Migrations
 
-    /// Every migration of the cluster schema, in order (a new one is added here too).
+    /// Every migration of the cluster schema on `engine`, in order (a new one is added here too).
+    static func migrations(_ engine: SQLEngine) -> [String] { engine == .sqlite ? migrations : ["0001-initial"] }
+
     static let migrations = [
         "0001-initial", "0002-revoked-nodes-and-token-use", "0003-usage-and-gpu-topology",
         "0004-stop-requests-and-agent-leases", "0005-unix-accounts-and-containment", "0006-gangs-and-arrays",
@@ -528,18 +542,18 @@ import Testing
             revoked INTEGER NOT NULL DEFAULT 0) STRICT;
         """
 
-    @Test func migrationsAreRecordedAndNotReapplied() throws {
-        try Self.withDatabase { path in
+    @Test(arguments: SQLEngine.allCases) func migrationsAreRecordedAndNotReapplied(engine: SQLEngine) throws {
+        try withStore(engine) { path in
             do {
-                let db = try ClusterDatabase(path: path)
-                #expect(try Migrator.appliedMigrations(db.connection) == Self.migrations)
+                let db = try path.open()
+                #expect(try Migrator.appliedMigrations(db.connection) == Self.migrations(engine))
                 try db.insertJob(Self.job("survivor"))
             }
             for _ in 0..<3 {
-                let db = try ClusterDatabase(path: path)
-                #expect(try Migrator.appliedMigrations(db.connection) == Self.migrations)
+                let db = try path.open()
+                #expect(try Migrator.appliedMigrations(db.connection) == Self.migrations(engine))
                 let rows = try db.connection.query("SELECT id, applied_at FROM schema_migrations")
-                #expect(rows.count == Self.migrations.count)
+                #expect(rows.count == Self.migrations(engine).count)
                 #expect((rows.first?.int64("applied_at") ?? 0) > 1_600_000_000)
                 // Data written before the reopen is still there: the schema was not recreated.
                 #expect(try db.loadJobs().map(\.id) == [JobID("survivor")])
@@ -547,15 +561,15 @@ import Testing
         }
     }
 
-    @Test func aDatabaseFromANewerVersionIsRefused() throws {
-        try Self.withDatabase { path in
+    @Test(arguments: SQLEngine.allCases) func aDatabaseFromANewerVersionIsRefused(engine: SQLEngine) throws {
+        try withStore(engine) { path in
             do {
-                let db = try ClusterDatabase(path: path)
+                let db = try path.open()
                 try db.connection.run(
                     "INSERT INTO schema_migrations (id, applied_at) VALUES ('9999-future', 0)"
                 )
             }
-            let error = #expect(throws: StoreError.self) { try ClusterDatabase(path: path) }
+            let error = #expect(throws: StoreError.self) { try path.open() }
             #expect(error?.message.contains("9999-future") == true)
         }
     }

@@ -1,5 +1,6 @@
 import ClusterStore
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct ConnectionFileTests {

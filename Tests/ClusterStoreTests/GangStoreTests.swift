@@ -1,4 +1,5 @@
 import ClusterCore
+import TestSupport
 import Testing
 
 @testable import ClusterStore
@@ -7,9 +8,8 @@ import Testing
 @Suite struct GangStoreTests {
     static let t0 = Timestamp(milliseconds: 1_700_000_000_000)
 
-    @Test func aGangAttemptAndAnArrayTaskRoundTrip() throws {
-        try withTemporaryDirectory { directory in
-            let path = directory + "/cluster.sqlite"
+    @Test(arguments: SQLEngine.allCases) func aGangAttemptAndAnArrayTaskRoundTrip(engine: SQLEngine) throws {
+        try withStore(engine) { path in
             var gang = Job(
                 id: JobID("gang1"),
                 spec: JobSpec(command: ["torchrun"], resources: Resources(gpus: 2, cpus: 4, memory: 1 << 30), nodes: 3),
@@ -52,12 +52,12 @@ import Testing
             )
             node.address = "10.0.0.7"
             do {
-                let db = try ClusterDatabase(path: path)
+                let db = try path.open()
                 try db.insertJob(gang)
                 try db.insertJob(task)
                 try db.saveNode(node)
             }
-            let db = try ClusterDatabase(path: path)
+            let db = try path.open()
             let loaded = try db.loadJobs()
             #expect(loaded.first { $0.id == gang.id } == gang)
             #expect(loaded.first { $0.id == task.id }?.array == task.array)

@@ -7,12 +7,12 @@ import Testing
 @Suite struct JobControlStoreTests {
     typealias T = ClusterDatabaseTests
 
-    @Test func holdsRequeuesAndUpdatesSurviveAReopen() throws {
-        try T.withDatabase { path in
+    @Test(arguments: SQLEngine.allCases) func holdsRequeuesAndUpdatesSurviveAReopen(engine: SQLEngine) throws {
+        try withStore(engine) { path in
             var held = T.job("held00001")
             var requeued = T.job("requeue01")
             do {
-                let db = try ClusterDatabase(path: path)
+                let db = try path.open()
                 try db.insertJob(held)
                 try db.insertJob(requeued)
                 held.hold = JobHold(by: "root", byAdmin: true, at: T.t0 + .seconds(3))
@@ -26,7 +26,7 @@ import Testing
                 )
                 try db.updateJob(requeued)
             }
-            let jobs = try ClusterDatabase(path: path).loadJobs()
+            let jobs = try path.open().loadJobs()
             let byID = Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, $0) })
             #expect(byID[held.id] == held)
             #expect(byID[held.id]?.spec.priority == 7 && byID[held.id]?.spec.timeLimit == 60)
@@ -34,16 +34,16 @@ import Testing
         }
     }
 
-    @Test func aSpecNotMarkedChangedIsNotRewritten() throws {
-        try T.withDatabase { path in
+    @Test(arguments: SQLEngine.allCases) func aSpecNotMarkedChangedIsNotRewritten(engine: SQLEngine) throws {
+        try withStore(engine) { path in
             var job = T.job("unchanged1")
             do {
-                let db = try ClusterDatabase(path: path)
+                let db = try path.open()
                 try db.insertJob(job)
                 job.spec.priority = 99
                 try db.updateJob(job)
             }
-            let loaded = try ClusterDatabase(path: path).loadJobs().first
+            let loaded = try path.open().loadJobs().first
             #expect(loaded?.spec.priority == T.spec().priority)
         }
     }

@@ -51,9 +51,9 @@ import Testing
         return jobs
     }
 
-    @Test func theWindowKeepsLiveJobsAndTheNewestFinished() throws {
-        try T.withDatabase { path in
-            let db = try ClusterDatabase(path: path)
+    @Test(arguments: SQLEngine.allCases) func theWindowKeepsLiveJobsAndTheNewestFinished(engine: SQLEngine) throws {
+        try withStore(engine) { path in
+            let db = try path.open()
             let jobs = try Self.fill(db)
             // Two finished by update time: job0 (updated at 100 s) and job1 (99 s); the array tasks were updated
             // at t0. Then the running one, the CANCELED one with a live attempt, and the three queued.
@@ -69,9 +69,9 @@ import Testing
         }
     }
 
-    @Test func pagesFilterAndResumeAfterACursor() throws {
-        try T.withDatabase { path in
-            let db = try ClusterDatabase(path: path)
+    @Test(arguments: SQLEngine.allCases) func pagesFilterAndResumeAfterACursor(engine: SQLEngine) throws {
+        try withStore(engine) { path in
+            let db = try path.open()
             let jobs = try Self.fill(db)
             func ids(
                 _ filter: ClusterDatabase.JobFilter,
@@ -116,9 +116,11 @@ import Testing
         }
     }
 
-    @Test func accountingReadsEveryJobThatMayHaveRunSinceAndFairShareEveryGPUAttempt() throws {
-        try T.withDatabase { path in
-            let db = try ClusterDatabase(path: path)
+    @Test(arguments: SQLEngine.allCases) func accountingReadsEveryJobThatMayHaveRunSinceAndFairShareEveryGPUAttempt(
+        engine: SQLEngine
+    ) throws {
+        try withStore(engine) { path in
+            let db = try path.open()
             _ = try Self.fill(db)
             // Changed from 97 s on (job0-3: 100, 99, 98, 97 s), or not ended (job5, job7-9); nothing was
             // submitted that late, and job6 ended (CANCELED) at 6 s.

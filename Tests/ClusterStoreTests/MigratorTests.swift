@@ -1,4 +1,5 @@
 import ClusterStore
+import TestSupport
 import Testing
 
 @Suite struct MigratorTests {

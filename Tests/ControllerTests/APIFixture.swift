@@ -28,7 +28,7 @@ struct APIFixture {
         try Files.makeDirectories(directory, mode: 0o700)
         let clock = ManualClock()
         let database = try ClusterDatabase(path: settings.databasePath)
-        let walSync = walSync ?? WALSync(databasePath: database.connection.path, log: MemoryLog())
+        let walSync = walSync ?? WALSync(databasePath: database.sqlitePath ?? "", log: MemoryLog())
         let state = try await ClusterState(
             settings: settings,
             database: database,

@@ -184,7 +184,7 @@ import Testing
         let path = directory.appendingPathComponent("corral.db").path
         let database = try ClusterDatabase(path: path)
         #expect(FileManager.default.fileExists(atPath: path + "-wal"))
-        let wal = WALSync(databasePath: database.connection.path, log: MemoryLog())
+        let wal = WALSync(databasePath: database.sqlitePath ?? "", log: MemoryLog())
         wal.willCommit()
         wal.counted()
         await wal.barrier()

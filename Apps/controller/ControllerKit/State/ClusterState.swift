@@ -109,7 +109,7 @@ actor ClusterState {
         self.clock = clock
         self.log = log
         // The migrations just run went through this connection too: the first answer waits for their sync.
-        self.walSync = walSync ?? WALSync(databasePath: database.connection.path, log: log)
+        self.walSync = walSync ?? WALSync(databasePath: database.sqlitePath ?? "", log: log)
         self.walSync.willCommit()
         self.walSync.counted()
         notifier = Notifier(log: log, walSync: self.walSync)

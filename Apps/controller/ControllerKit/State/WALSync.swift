@@ -33,7 +33,7 @@ final class WALSync: Sendable {
     private let queue = DispatchQueue(label: "corral-wal-sync")
 
     /// `databasePath`: the SQLite file; its WAL is beside it ("-wal"). An in-memory database has none, and
-    /// nothing to wait for. The WAL is opened once, now, and kept: Linux reports a write error of a file to each
+    /// nothing to wait for; nor has PostgreSQL (empty), whose COMMIT returns once the commit is durable. The WAL is opened once, now, and kept: Linux reports a write error of a file to each
     /// descriptor that was open when it happened, and a descriptor opened later would miss one another
     /// connection's sync had already reported.
     convenience init(databasePath: String, log: any LogSink) {

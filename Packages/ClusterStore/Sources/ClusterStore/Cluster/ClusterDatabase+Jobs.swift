@@ -31,9 +31,9 @@ extension ClusterDatabase {
             """
             SELECT * FROM jobs WHERE state IN \(Self.liveStates)
                 OR id IN (SELECT job_id FROM attempts WHERE ended_at IS NULL)
-                OR rowid IN (SELECT rowid FROM jobs WHERE state IN \(Self.finishedStates)
+                OR \(dialect.order) IN (SELECT \(dialect.order) FROM jobs WHERE state IN \(Self.finishedStates)
                     ORDER BY updated_at DESC LIMIT ?)
-            ORDER BY submitted_at, rowid
+            ORDER BY submitted_at, \(dialect.order)
             """,
             [.integer(Int64(max(0, finished)))]
         ) { row in
@@ -87,12 +87,15 @@ extension ClusterDatabase {
         after cursor: JobID?,
         _ body: (JobID) throws -> Bool
     ) throws {
-        var conditions = ["rowid < ?"]
+        var conditions = ["\(dialect.order) < ?"]
         var bindings: [SQLValue] = []
         var before = Int64.max
         if let cursor,
-            let row = try connection.queryOne("SELECT rowid FROM jobs WHERE id = ?", [.text(cursor.rawValue)]),
-            let rowid = row.int64("rowid")
+            let row = try connection.queryOne(
+                "SELECT \(dialect.order) AS position FROM jobs WHERE id = ?",
+                [.text(cursor.rawValue)]
+            ),
+            let rowid = row.int64("position")
         {
             before = rowid
         }
@@ -101,17 +104,17 @@ extension ClusterDatabase {
             conditions.append("state IN (\(states.map { _ in "?" }.joined(separator: ", ")))")
             bindings += states.sorted { $0.rawValue < $1.rawValue }.map { .text($0.rawValue) }
         }
-        for (column, value) in [("user", filter.user), ("queue", filter.queue), ("name", filter.name)] {
+        for (column, value) in [("\"user\"", filter.user), ("queue", filter.queue), ("name", filter.name)] {
             guard let value else { continue }
             conditions.append("\(column) = ?")
             bindings.append(.text(value))
         }
         if let prefix = filter.idPrefix {
             guard Self.plain(prefix) else { return }
-            conditions.append("id GLOB ?")
-            bindings.append(.text(prefix + "*"))
+            conditions.append(dialect.startsWith("id"))
+            bindings.append(dialect.prefixPattern(prefix))
         }
-        let sql = "SELECT id FROM jobs WHERE \(conditions.joined(separator: " AND ")) ORDER BY rowid DESC"
+        let sql = "SELECT id FROM jobs WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(dialect.order) DESC"
         try connection.streamRows(sql, bindings) { row in try body(JobID(row.string("id") ?? "")) }
     }
 
@@ -122,12 +125,15 @@ extension ClusterDatabase {
     /// an id: another user's array sharing the prefix must not crowd theirs out).
     public func jobIDs(withPrefix prefix: String, user: String? = nil, limit: Int) throws(StoreError) -> [JobID] {
         guard Self.plain(prefix) else { return [] }
-        var bindings: [SQLValue] = [.text(prefix + "*")]
+        var bindings: [SQLValue] = [dialect.prefixPattern(prefix)]
         if let user { bindings.append(.text(user)) }
         bindings.append(.integer(Int64(limit)))
         return try connection.query(
             // `+user`: through the id index (a range for the prefix), not every job of the user's.
-            "SELECT id FROM jobs WHERE id GLOB ?\(user == nil ? "" : " AND +user = ?") LIMIT ?",
+            """
+            SELECT id FROM jobs WHERE \(dialect.startsWith("id"))\
+            \(user == nil ? "" : " AND \(dialect.unindexed("\"user\"")) = ?") LIMIT ?
+            """,
             bindings
         ).map { JobID($0.string("id") ?? "") }
     }
@@ -147,14 +153,14 @@ extension ClusterDatabase {
         var chosen = "jobs.submitted_at >= ? OR jobs.updated_at >= ? OR jobs.state IN \(Self.liveStates)"
         var bindings: [SQLValue] = [.integer(since.milliseconds), .integer(since.milliseconds)]
         if let user {
-            chosen = "(\(chosen)) AND jobs.user = ?"
+            chosen = "(\(chosen)) AND jobs.\"user\" = ?"
             bindings.append(.text(user))
         }
         let sql = """
-            SELECT jobs.id, jobs.user, jobs.name, jobs.queue, jobs.state, jobs.submitted_at, jobs.updated_at,
+            SELECT jobs.id, jobs."user", jobs.name, jobs.queue, jobs.state, jobs.submitted_at, jobs.updated_at,
                 attempts.* FROM jobs LEFT JOIN attempts ON attempts.job_id = jobs.id
-            WHERE jobs.rowid IN (SELECT rowid FROM jobs WHERE \(chosen))
-            ORDER BY jobs.rowid, attempts.number
+            WHERE jobs.\(dialect.order) IN (SELECT \(dialect.order) FROM jobs WHERE \(chosen))
+            ORDER BY jobs.\(dialect.order), attempts.number
             """
         var current: Job?
         try connection.forEachRow(sql, bindings) { row in
@@ -174,7 +180,7 @@ extension ClusterDatabase {
     public func forEachEndedAttempt(_ body: (_ user: String, _ attempt: Attempt) -> Void) throws {
         try connection.forEachRow(
             """
-            SELECT attempts.*, jobs.user AS job_user FROM attempts JOIN jobs ON jobs.id = attempts.job_id
+            SELECT attempts.*, jobs."user" AS job_user FROM attempts JOIN jobs ON jobs.id = attempts.job_id
             WHERE attempts.gpus > 0 AND attempts.started_at IS NOT NULL AND attempts.ended_at IS NOT NULL
             """
         ) { row in body(row.string("job_user") ?? "", try Self.attempt(from: row)) }
@@ -256,7 +262,10 @@ extension ClusterDatabase {
     /// The tasks of an array (`<array>_<index>`, through the primary key), in index order, with their states.
     public func arrayTaskStates(_ array: JobID) throws(StoreError) -> [(id: JobID, state: JobState)] {
         guard Self.plain(array.rawValue) else { return [] }
-        let rows = try connection.query("SELECT id, state FROM jobs WHERE id GLOB ?", [.text(array.rawValue + "_*")])
+        let rows = try connection.query(
+            "SELECT id, state FROM jobs WHERE \(dialect.startsWith("id"))",
+            [dialect.prefixPattern(array.rawValue + "_")]
+        )
         let tasks = rows.compactMap { row -> (id: JobID, state: JobState, index: Int)? in
             guard let id = row.string("id"), let state = row.string("state").flatMap(JobState.init(rawValue:)),
                 let index = Int(id.dropFirst(array.rawValue.count + 1))

@@ -1,12 +1,16 @@
 public import ClusterCore
 
-/// The cluster's durable state in one SQLite file: nodes and their GPUs, jobs and their attempts, the event log,
-/// and credentials. The controller keeps the live cluster in memory and writes through to this; it reads
-/// everything back once, at start.
+/// The cluster's durable state in one SQLite file or one PostgreSQL database: nodes and their GPUs, jobs and
+/// their attempts, the event log, and credentials. The controller keeps the live cluster in memory and writes
+/// through to this; it reads everything back once, at start (and when it becomes the leader).
+///
+/// Both engines get the same statements (`SQLDialect` names the few differences) and schemas of the same
+/// meaning, each with its own migration history (`Schema`, `PostgresSchema`).
 ///
 /// Not Sendable: one owner (the controller's state actor, on its own serial executor) uses it.
 public final class ClusterDatabase {
-    public let connection: Connection
+    public let connection: any SQLConnection
+    let dialect: SQLDialect
     /// The last spec written and its JSON: the tasks of an array share one spec, and encoding it was most of
     /// the cost of storing 10,000 of them (`perf`, docs/PERFORMANCE.md).
     private var lastSpec: (spec: JobSpec, json: String)?
@@ -14,8 +18,22 @@ public final class ClusterDatabase {
     /// Opens (creating if needed) and migrates the database at `path` (":memory:" for tests).
     public init(path: String, options: Connection.Options = .init()) throws(StoreError) {
         connection = try Connection(path: path, options: options)
+        dialect = SQLDialect(engine: .sqlite)
         _ = try Migrator.migrate(connection, Schema.migrations)
     }
+
+    /// Connects to (and migrates) the PostgreSQL database `settings` names.
+    public init(postgres settings: PGSettings) throws(StoreError) {
+        connection = try PGConnection(settings)
+        dialect = SQLDialect(engine: .postgres)
+        _ = try Migrator.migrate(connection, PostgresSchema.migrations)
+    }
+
+    /// The SQLite file, nil on PostgreSQL (whose commits are durable when they return: nothing to sync after).
+    public var sqlitePath: String? { (connection as? Connection)?.path }
+
+    /// The PostgreSQL connection, nil on SQLite.
+    public var postgres: PGConnection? { connection as? PGConnection }
 
     /// Runs `body` in one transaction: everything in it is committed together (one fsync), or nothing.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
@@ -27,7 +45,7 @@ public final class ClusterDatabase {
     public func insertJob(_ job: Job) throws(StoreError) {
         try connection.run(
             """
-            INSERT INTO jobs (id, user, name, queue, state, pending_reason, message, priority, submitted_at,
+            INSERT INTO jobs (id, "user", name, queue, state, pending_reason, message, priority, submitted_at,
                 updated_at, retries_used, infra_retries_used, spec, stop_request, unix_user, array_task, not_before,
                 preemptions, hold)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -6,7 +6,8 @@ internal import CSQLite
 /// typically an actor whose executor is a `DispatchSerialExecutor`, which keeps disk I/O off the cooperative pool.
 ///
 /// Values are always bound as parameters (`?`); never build SQL text from values.
-public final class Connection {
+public final class Connection: SQLConnection {
+    public var engine: SQLEngine { .sqlite }
     public let path: String
     /// Internal (not private) only for the `Connection+*.swift` extensions; nothing outside this type uses it.
     let handle: OpaquePointer
@@ -14,8 +15,8 @@ public final class Connection {
     private var statementCache: [String: Statement] = [:]
     /// Statements prepared into the cache since opening: tests check that repeated SQL is not re-prepared.
     private(set) var cachePrepareCount = 0
-    /// Open savepoints, for unique savepoint names (`Connection+Transaction.swift`).
-    var savepointLevel = 0
+    /// Open savepoints, for unique savepoint names (`SQLConnection+Transaction.swift`).
+    public var savepointLevel = 0
     /// Retains the closure given to `setTrace(_:)` while SQLite holds a pointer to it.
     var traceHandler: TraceHandler?
 
@@ -125,16 +126,9 @@ public final class Connection {
         return statement.row(columnNames: names, indexByName: Row.index(names))
     }
 
-    /// Streams the rows of one statement to `body` without building an array. `body` may use this connection,
-    /// including the same SQL (which then gets a separate statement); an error from `body` stops the iteration.
-    public func forEachRow(_ sql: String, _ bindings: [SQLValue] = [], _ body: (Row) throws -> Void) throws {
-        try streamRows(sql, bindings) { row in
-            try body(row)
-            return true
-        }
-    }
-
-    /// As `forEachRow`, stopping (and reading no further row) once `body` returns false.
+    /// Streams the rows of one statement to `body` without building an array, stopping (and reading no further
+    /// row) once `body` returns false. `body` may use this connection, including the same SQL (which then gets a
+    /// separate statement); an error from `body` stops the iteration.
     public func streamRows(_ sql: String, _ bindings: [SQLValue] = [], _ body: (Row) throws -> Bool) throws {
         let statement = try acquire(sql)
         defer { release(statement) }
@@ -145,6 +139,8 @@ public final class Connection {
             guard try body(statement.row(columnNames: names, indexByName: index)) else { return }
         }
     }
+
+    public func begin(_ kind: TransactionKind) throws(StoreError) { try run(kind.beginSQL) }
 
     /// The rowid of the most recent successful INSERT on this connection.
     public var lastInsertRowID: Int64 {

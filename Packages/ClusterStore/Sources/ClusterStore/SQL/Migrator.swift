@@ -1,13 +1,17 @@
 /// Applies an ordered list of migrations, recording each applied id in `schema_migrations`.
 ///
-/// All pending migrations run in one `BEGIN IMMEDIATE` transaction, so either the whole batch lands or none of it,
-/// and two processes migrating the same file are serialized. A database that has applied an id this binary does
+/// All pending migrations run in one transaction, so either the whole batch lands or none of it, and two
+/// processes migrating the same database are serialized (SQLite: `BEGIN IMMEDIATE`; PostgreSQL, whose DDL is
+/// transactional too: an advisory lock held to the transaction's end). A database that has applied an id this binary does
 /// not know (written by a newer version) is refused rather than silently used.
 public enum Migrator {
     public static let tableName = "schema_migrations"
 
     /// Applies the pending migrations in order and returns their ids (empty when the database is up to date).
-    public static func migrate(_ connection: Connection, _ migrations: [Migration]) throws(StoreError) -> [String] {
+    public static func migrate(
+        _ connection: any SQLConnection,
+        _ migrations: [Migration]
+    ) throws(StoreError) -> [String] {
         let known = try checkUnique(migrations)
         return try connection.inTransaction(
             .immediate,
@@ -17,9 +21,11 @@ public enum Migrator {
     }
 
     /// The ids recorded in `schema_migrations`, in the order they were applied; empty when the table is missing.
-    public static func appliedMigrations(_ connection: Connection) throws(StoreError) -> [String] {
+    public static func appliedMigrations(_ connection: any SQLConnection) throws(StoreError) -> [String] {
         let exists = try connection.queryOne(
-            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?",
+            connection.engine == .sqlite
+                ? "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?"
+                : "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?",
             [.text(tableName)]
         )
         guard exists != nil else { return [] }
@@ -28,17 +34,29 @@ public enum Migrator {
 
     /// Runs inside the migration transaction.
     private static func applyPending(
-        _ connection: Connection,
+        _ connection: any SQLConnection,
         _ migrations: [Migration],
         known: Set<String>
     ) throws(StoreError) -> [String] {
+        if connection.engine == .postgres {
+            // Any constant of ours: two controllers starting at once migrate one after the other.
+            _ = try connection.queryOne("SELECT pg_advisory_xact_lock(?)", [.integer(0x636f_7272_616c)])
+        }
         try connection.execute(
-            """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                id TEXT PRIMARY KEY NOT NULL,
-                applied_at INTEGER NOT NULL
-            )
-            """
+            connection.engine == .sqlite
+                ? """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    applied_at INTEGER NOT NULL
+                )
+                """
+                : """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    applied_at BIGINT NOT NULL,
+                    seq BIGINT GENERATED ALWAYS AS IDENTITY
+                )
+                """
         )
         let applied = try appliedIDs(connection)
         let unknown = applied.filter { !known.contains($0) }
@@ -65,7 +83,9 @@ public enum Migrator {
             }
             // applied_at: Unix time in seconds.
             try connection.run(
-                "INSERT INTO schema_migrations (id, applied_at) VALUES (?, CAST(strftime('%s', 'now') AS INTEGER))",
+                connection.engine == .sqlite
+                    ? "INSERT INTO schema_migrations (id, applied_at) VALUES (?, CAST(strftime('%s', 'now') AS INTEGER))"
+                    : "INSERT INTO schema_migrations (id, applied_at) VALUES (?, CAST(extract(epoch FROM now()) AS BIGINT))",
                 [.text(migration.id)]
             )
             appliedNow.append(migration.id)
@@ -73,8 +93,9 @@ public enum Migrator {
         return appliedNow
     }
 
-    private static func appliedIDs(_ connection: Connection) throws(StoreError) -> [String] {
-        try connection.query("SELECT id FROM schema_migrations ORDER BY rowid").compactMap { $0.string("id") }
+    private static func appliedIDs(_ connection: any SQLConnection) throws(StoreError) -> [String] {
+        let order = connection.engine == .sqlite ? "rowid" : "seq"
+        return try connection.query("SELECT id FROM schema_migrations ORDER BY \(order)").compactMap { $0.string("id") }
     }
 
     private static func checkUnique(_ migrations: [Migration]) throws(StoreError) -> Set<String> {

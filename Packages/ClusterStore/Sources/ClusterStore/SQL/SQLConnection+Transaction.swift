@@ -1,5 +1,5 @@
-extension Connection {
-    /// Runs `body` in a transaction: `BEGIN <kind>` ... `COMMIT`, or `ROLLBACK` and rethrow when `body` throws.
+extension SQLConnection {
+    /// Runs `body` in a transaction: `begin(kind)` ... `COMMIT`, or `ROLLBACK` and rethrow when `body` throws.
     ///
     /// Called inside another transaction it uses a `SAVEPOINT` instead (and ignores `kind`), so an inner failure
     /// rolls back only the inner work and the outer transaction can go on. A failed `COMMIT` rolls back and throws.
@@ -7,7 +7,7 @@ extension Connection {
         try inTransaction(kind, wrap: { $0 }, body: body)
     }
 
-    /// The typed core of `transaction`: errors from SQLite itself are `StoreError`, converted by `wrap`.
+    /// The typed core of `transaction`: errors from the database itself are `StoreError`, converted by `wrap`.
     func inTransaction<T, E: Error>(
         _ kind: TransactionKind,
         wrap: (StoreError) -> E,
@@ -16,7 +16,7 @@ extension Connection {
         if isInTransaction {
             return try inSavepoint(wrap: wrap, body: body)
         }
-        do throws(StoreError) { try run(kind.beginSQL) } catch { throw wrap(error) }
+        do throws(StoreError) { try begin(kind) } catch { throw wrap(error) }
         let result: T
         do {
             result = try body()
@@ -55,8 +55,8 @@ extension Connection {
         return result
     }
 
-    /// Best effort: SQLite may already have rolled back by itself (for example after SQLITE_FULL), and the error
-    /// worth reporting is the one that caused the rollback.
+    /// Best effort: the database may already have rolled back by itself (SQLite after SQLITE_FULL, a lost
+    /// PostgreSQL connection), and the error worth reporting is the one that caused the rollback.
     private func rollbackQuietly() {
         if isInTransaction {
             try? run("ROLLBACK")
