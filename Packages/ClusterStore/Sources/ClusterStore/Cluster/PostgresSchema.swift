@@ -132,7 +132,7 @@ enum PostgresSchema {
                     expires_at TIMESTAMPTZ NOT NULL,
                     commits BIGINT NOT NULL DEFAULT 0
                 );
-                INSERT INTO corral_leader (id, epoch, expires_at) VALUES (1, 0, '-infinity');
+                INSERT INTO corral_leader (id, epoch, expires_at) VALUES (1, 0, to_timestamp(0));
                 CREATE FUNCTION corral_fence(expected BIGINT) RETURNS BIGINT LANGUAGE plpgsql AS $$
                 DECLARE
                     done BIGINT;

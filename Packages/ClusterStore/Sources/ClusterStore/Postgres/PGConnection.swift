@@ -81,7 +81,13 @@ public final class PGConnection: SQLConnection {
     public func begin(_ kind: TransactionKind) throws(StoreError) {
         try run("BEGIN ISOLATION LEVEL READ COMMITTED")
         transactionOpen = true
-        if let fence { try fence.check(self) }
+        guard let fence else { return }
+        do throws(StoreError) {
+            try fence.check(self)
+        } catch {
+            try? run("ROLLBACK")  // the transaction never began for the caller, who rolls nothing back
+            throw error
+        }
     }
 
     public func execute(_ sql: String) throws(StoreError) {
