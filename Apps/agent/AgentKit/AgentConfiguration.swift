@@ -245,9 +245,18 @@ public struct AgentConfiguration: Sendable, Hashable {
         return !host.isEmpty
     }
 
+    /// The controllers to try, in order: `endpoint` may list several, comma-separated (controllers sharing one
+    /// PostgreSQL database, one of which leads: issue 19).
+    public var endpoints: [String] {
+        endpoint.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
+    }
+
     func validate() throws(ConfigurationFailure) {
-        guard Self.isEndpoint(endpoint) else {
-            throw ConfigurationFailure("endpoint must be http(s)://HOST[:PORT] (port 1-65535), got '\(endpoint)'")
+        guard !endpoints.isEmpty, endpoints.count <= 16, endpoints.allSatisfy(Self.isEndpoint) else {
+            throw ConfigurationFailure(
+                "endpoint must be http(s)://HOST[:PORT] (port 1-65535), or up to 16 of them separated by commas, "
+                    + "got '\(endpoint)'"
+            )
         }
         guard nvml == "off" || nvml.hasPrefix("/") || (nvml.hasPrefix("lib") && nvml.contains(".so")) else {
             throw ConfigurationFailure(

@@ -28,16 +28,31 @@ actor ControllerLink {
     let log: any LogSink
     private(set) var client: HTTPClient
     private(set) var settings = Settings()
+    /// The controller asked now, of `configuration.endpoints`, and the token it is asked with.
+    private var current = 0
+    private var token: String
 
     init(configuration: AgentConfiguration, log: any LogSink) {
         self.configuration = configuration
         self.log = log
+        token = configuration.clusterToken
         client = Self.makeClient(configuration, token: configuration.clusterToken)
         heldLease = LeaseFile.lease(configuration.leasePath)
     }
 
-    static func makeClient(_ configuration: AgentConfiguration, token: String, timeout: Duration? = nil) -> HTTPClient {
-        var settings = HTTPClientConfiguration(baseURL: configuration.endpoint, bearerToken: token)
+    /// The controller this link asks now.
+    var endpoint: String { configuration.endpoints.isEmpty ? configuration.endpoint : configuration.endpoints[current] }
+
+    static func makeClient(
+        _ configuration: AgentConfiguration,
+        token: String,
+        timeout: Duration? = nil,
+        endpoint: String? = nil
+    ) -> HTTPClient {
+        var settings = HTTPClientConfiguration(
+            baseURL: endpoint ?? configuration.endpoints.first ?? configuration.endpoint,
+            bearerToken: token
+        )
         if let timeout { settings.requestTimeout = timeout }
         settings.caFile = configuration.caFile
         settings.clientCertificateFile = configuration.clientCertificate
@@ -81,7 +96,8 @@ actor ControllerLink {
                 throw error
             } catch {
                 let delay = Backoff(initial: .milliseconds(200), maximum: .seconds(10)).baseDelay(attempt: attempt)
-                log.warning("cannot register with \(configuration.endpoint): \(error); retrying in \(delay)")
+                log.warning("cannot register with \(endpoint): \(error); retrying in \(delay)")
+                moveOn(status: nil)
                 attempt += 1
                 try await Task.sleep(for: delay)
             }
@@ -97,7 +113,8 @@ actor ControllerLink {
         let saved = try? Files.readSecret(configuration.nodeTokenPath).trimmingWhitespace()
         let body = WireJSON.encode(request)
         func post(_ token: String) async throws -> HTTPClientResponse {
-            try await Self.makeClient(configuration, token: token).execute(.post, "/v1/agents/register", body: body)
+            try await Self.makeClient(configuration, token: token, endpoint: endpoint)
+                .execute(.post, "/v1/agents/register", body: body)
         }
         var response = try await post(saved.flatMap { $0.isEmpty ? nil : $0 } ?? configuration.clusterToken)
         if response.status == 401, let saved, !saved.isEmpty {
@@ -126,14 +143,15 @@ actor ControllerLink {
                 log.error("cannot keep the node token in \(configuration.nodeTokenPath): \(error)")
             }
         }
-        client = Self.makeClient(configuration, token: answer.nodeToken)
+        token = answer.nodeToken
+        client = Self.makeClient(configuration, token: answer.nodeToken, endpoint: endpoint)
         adopt(
             heartbeatIntervalMs: answer.heartbeatIntervalMs,
             longPollSeconds: answer.longPollSeconds,
             allocationLeaseMs: answer.allocationLeaseMs,
             renewedAt: sentAt
         )
-        log.info("registered with \(configuration.endpoint) as \(answer.nodeId)")
+        log.info("registered with \(endpoint) as \(answer.nodeId)")
         return answer.stop
     }
 
@@ -149,7 +167,10 @@ actor ControllerLink {
                 timeout: heartbeatTimeout
             )
             if response.status == 401 || response.status == 404 { return .unknownNode }
-            guard response.status == 200 else { return .failed("heartbeat: status \(response.status)") }
+            guard response.status == 200 else {
+                moveOn(status: response.status, location: response.headers["Location"])
+                return .failed("heartbeat: status \(response.status)")
+            }
             let answer = try WireJSON.decode(HeartbeatResponse.self, from: response.body)
             adopt(
                 heartbeatIntervalMs: answer.heartbeatIntervalMs,
@@ -159,6 +180,7 @@ actor ControllerLink {
             )
             return .answered(StopOrders(stop: answer.stop, preempt: Set(answer.preempt ?? []), update: answer.update))
         } catch {
+            moveOn(status: nil)
             return .failed("heartbeat failed: \(error)")
         }
     }
@@ -182,11 +204,29 @@ actor ControllerLink {
                 return true
             }
             if response.status == 401 || response.status == 404 { return .unknownNode }
-            guard response.status == 200 else { return .failed("assignments: status \(response.status)") }
+            guard response.status == 200 else {
+                moveOn(status: response.status, location: response.headers["Location"])
+                return .failed("assignments: status \(response.status)")
+            }
             return .answered(try WireJSON.decode(AssignmentsResponse.self, from: body.bytes))
         } catch {
+            moveOn(status: nil)
             return .failed("waiting for work failed: \(error)")
         }
+    }
+
+    /// With several controllers (issue 19): after a failure that says this one cannot serve now (no answer, a
+    /// 503, or a standby's 307), ask the one a 307 names when it is listed, else the next in the list. A node's
+    /// token is the cluster's, not one controller's: every controller of the cluster takes it.
+    private func moveOn(status: Int?, location: String? = nil) {
+        let endpoints = configuration.endpoints
+        guard endpoints.count > 1, status == nil || status == 503 || status == 307 else { return }
+        let named = location.flatMap { location in endpoints.firstIndex { location.hasPrefix($0 + "/") } }
+        let next = named ?? (current + 1) % endpoints.count
+        guard next != current else { return }
+        current = next
+        client = Self.makeClient(configuration, token: token, endpoint: endpoints[next])
+        log.info("asking the controller at \(endpoints[next]) from now on")
     }
 
     /// Takes the settings of an answer and renews the lease with its lease (the previous one when it gives

@@ -13,6 +13,8 @@ public final class Controller: Sendable {
     let state: ClusterState
     let credentials: CredentialStore
     let server: HTTPServer
+    /// The leadership on PostgreSQL; nil on SQLite (one controller).
+    let election: LeaderElection?
 
     public init(
         configuration: ControllerConfiguration,
@@ -30,22 +32,70 @@ public final class Controller: Sendable {
             )
         }
         try Files.makeDirectories(configuration.dataDir, mode: 0o700)
-        // Two connections to one SQLite file: the cluster state's, and the credentials' own, so checking a
-        // token never waits behind job work (WAL lets them read at once; writes take turns). The state's commits
-        // are synced off its actor, and answers wait for that (`WALSync`); the credentials' sync as they commit.
-        var stateOptions = Connection.Options()
-        stateOptions.synchronous = .normal
+        var serverConfiguration = Self.serverConfiguration(configuration)
+        let databases: Databases
+        if let settings = try configuration.postgresSettings() {
+            // Several controllers on one PostgreSQL: stand by (answering with the leader's address) until this
+            // one leads, then load the cluster from the database, every write fenced by the epoch won.
+            let gate = LeaderGate()
+            let standby = HTTPServer(configuration: serverConfiguration, responder: StandbyResponder(gate: gate))
+            try standby.start()
+            // Port 0 (tests): the port the kernel chose, kept for the leader's server and told to the others.
+            serverConfiguration.port = standby.port
+            var advertised = configuration
+            advertised.port = standby.port
+            let election = LeaderElection(
+                gate: gate,
+                settings: settings,
+                holder: "\(Self.hostname()):\(getpid())",
+                address: advertised.advertisedURL,
+                lease: configuration.leaderLease,
+                log: log
+            )
+            let epoch = await election.lead()
+            standby.shutdown()
+            await standby.waitUntilStopped()
+            databases = Databases(postgres: settings, epoch: epoch)
+            self.election = election
+        } else {
+            databases = Databases(sqlite: configuration.databasePath)
+            election = nil
+        }
         state = try await ClusterState(
             settings: configuration,
-            database: try ClusterDatabase(path: configuration.databasePath, options: stateOptions),
+            database: try databases.open(.state),
             clock: clock,
             log: log
         )
-        credentials = try CredentialStore(
-            database: try ClusterDatabase(path: configuration.databasePath),
-            clock: clock,
-            log: log
+        credentials = try CredentialStore(database: try databases.open(.credentials), clock: clock, log: log)
+        let api = API(
+            state: state,
+            credentials: credentials,
+            accounting: Accounting(database: try databases.open(.accounting), clock: clock),
+            logs: try LogStore(directory: configuration.dataDir + "/logs"),
+            settings: configuration,
+            exec: ExecSessions(clock: clock),
+            rollouts: AgentRollouts(
+                store: AgentBuildStore(dataDir: configuration.dataDir),
+                state: state,
+                clock: clock,
+                log: log
+            )
         )
+        let responder = api.responder(log: log)
+        server = HTTPServer(
+            configuration: serverConfiguration,
+            responder: election.map { LeaderGated(inner: responder, gate: $0.gate) } ?? responder
+        )
+    }
+
+    static func hostname() -> String {
+        var name = [UInt8](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "controller" }
+        return String(decoding: name.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    static func serverConfiguration(_ configuration: ControllerConfiguration) -> HTTPServerConfiguration {
         var serverConfiguration = HTTPServerConfiguration()
         serverConfiguration.host = configuration.host
         serverConfiguration.port = configuration.port
@@ -63,21 +113,7 @@ public final class Controller: Sendable {
                 requireClientCertificate: false  // users' CLIs need none; agents are checked per request
             )
         }
-        let api = API(
-            state: state,
-            credentials: credentials,
-            accounting: Accounting(database: try ClusterDatabase(path: configuration.databasePath), clock: clock),
-            logs: try LogStore(directory: configuration.dataDir + "/logs"),
-            settings: configuration,
-            exec: ExecSessions(clock: clock),
-            rollouts: AgentRollouts(
-                store: AgentBuildStore(dataDir: configuration.dataDir),
-                state: state,
-                clock: clock,
-                log: log
-            )
-        )
-        server = HTTPServer(configuration: serverConfiguration, responder: api.responder(log: log))
+        return serverConfiguration
     }
 
     /// Creates (first start) or reads the admin and cluster tokens, and registers their hashes.
@@ -145,6 +181,9 @@ public final class Controller: Sendable {
         try Files.writeAtomically(configuration.endpointPath, endpoint + "\n", mode: 0o644)
         log.info("listening on \(endpoint); data in \(configuration.dataDir)")
         await state.requestSchedulingPass()
+        election?.keepLeading(epoch: election?.gate.epoch ?? 0) { [log] why in
+            LeaderElection.endDeposed(why, log: log)
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in
                 var second = 0
@@ -166,5 +205,6 @@ public final class Controller: Sendable {
             group.cancelAll()
         }
         await credentials.persistUse()
+        await election?.resign()
     }
 }

@@ -1,4 +1,5 @@
 public import ClusterCore
+import ClusterStore
 import CorralSupport
 
 /// How the controller runs. Precedence: defaults < config file < flags (DESIGN.md "Naming").
@@ -51,6 +52,15 @@ public struct ControllerConfiguration: Sendable, Hashable {
     /// How many finished jobs memory keeps, the newest (`finished_jobs_in_memory`); the others are read from
     /// SQLite when asked for, as Slurm's MinJobAge hands them to its database (issue 16).
     public var finishedJobsInMemory = 10_000
+    /// The cluster's state on PostgreSQL instead of DIR/corral.db: a postgres:// URL without its password, which
+    /// comes from `databasePasswordFile` or libpq's own PGPASSWORD / ~/.pgpass (issue 19).
+    public var database: String?
+    public var databasePasswordFile: String?
+    /// How long the leader's lease on PostgreSQL lasts without a renewal (renewed every third of it); a standby
+    /// takes over once it has run out.
+    public var leaderLease: Duration = .seconds(3)
+    /// The URL clients and agents reach this controller at, which standbys point them to (default: from --listen).
+    public var advertiseURL: String?
 
     public var tlsEnabled: Bool { tlsCertificate != nil && tlsKey != nil }
 
@@ -84,12 +94,15 @@ public struct ControllerConfiguration: Sendable, Hashable {
                                  [--policy shortest-first|fair-share] [--finished-jobs-in-memory N]
                                  [--tls-cert FILE --tls-key FILE [--client-ca FILE] [--require-agent-certificate]]
                                  [--insecure] [--approve-nodes] [--default-unix-user ACCOUNT] [--root-users USER,...]
+                                 [--database postgres://USER@HOST/DB [--database-password-file FILE]
+                                  [--leader-lease SECONDS] [--advertise-url URL]]
                corral-controller rotate-join-token [--data-dir DIR]
                corral-controller agents publish FILE --version V [--arch ARCH] [--data-dir DIR]
                corral-controller agents list [--json] [--data-dir DIR]
                corral-controller tls init DIR --host NAME [--host ...] [--ip ADDR ...] [--client NODE ...] [--force]
 
-        Runs the Corral controller: the JSON API, the scheduler and the cluster's SQLite state.
+        Runs the Corral controller: the JSON API, the scheduler and the cluster's state (an SQLite file in the
+        data dir, or PostgreSQL with --database, where several controllers share it: one leads, the others stand by).
         On first start it writes DIR/admin.token and DIR/cluster.token (mode 0600).
         Defaults: --listen 127.0.0.1:8700, --data-dir ~/.corral/controller,
         config file /etc/corral/controller.toml when it exists. Off loopback it serves only HTTPS (give a
@@ -103,6 +116,12 @@ public struct ControllerConfiguration: Sendable, Hashable {
             flags = try readFlags(arguments)
         } catch {
             throw error.code == .helpRequested ? ConfigurationError.help : ConfigurationError(error.message)
+        }
+        if let url = flags["--database"], PGSettings(url: url).urlHasPassword {
+            throw ConfigurationError(
+                "--database must not hold a password (every user's ps shows a process's arguments): put it in "
+                    + "--database-password-file FILE (mode 0600), PGPASSWORD or ~/.pgpass"
+            )
         }
         var configuration = ControllerConfiguration()
         let file = flags["--config"] ?? "/etc/corral/controller.toml"
@@ -123,7 +142,8 @@ public struct ControllerConfiguration: Sendable, Hashable {
         let known: Set<String> = [
             "--config", "--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval",
             "--allocation-lease", "--tls-cert", "--tls-key", "--client-ca", "--default-unix-user", "--root-users",
-            "--retry-backoff", "--policy", "--finished-jobs-in-memory",
+            "--retry-backoff", "--policy", "--finished-jobs-in-memory", "--database", "--database-password-file",
+            "--leader-lease", "--advertise-url",
         ]
         let switches: Set<String> = ["--insecure", "--require-agent-certificate", "--approve-nodes"]
         var flags: [String: String] = [:]
@@ -188,7 +208,8 @@ public struct ControllerConfiguration: Sendable, Hashable {
         let allowed: Set<String> = [
             "--data-dir", "--listen", "--node-timeout", "--launch-lease", "--heartbeat-interval", "--allocation-lease",
             "--tls-cert", "--tls-key", "--client-ca", "--require-agent-certificate", "--insecure", "--retry-backoff",
-            "--approve-nodes", "--policy", "--finished-jobs-in-memory",
+            "--approve-nodes", "--policy", "--finished-jobs-in-memory", "--database", "--database-password-file",
+            "--leader-lease", "--advertise-url",
         ]
         if let minimumRuntime { policy.preemptionMinRuntime = minimumRuntime }
         for key in values.keys where !allowed.contains(key) {
@@ -254,6 +275,7 @@ public struct ControllerConfiguration: Sendable, Hashable {
             finishedJobsInMemory = count
         }
         try applyAccountFlags(flags)
+        try applyDatabaseFlags(flags, seconds: seconds)
         if (tlsCertificate == nil) != (tlsKey == nil) {
             throw ConfigurationError("--tls-cert and --tls-key go together")
         }

@@ -55,6 +55,11 @@ extension APIError {
             self = .badRequest(AccountPolicy.Refusal.invalidName(name).description, field: "unix_user")
         case let error as AccountPolicy.Refusal: self = .forbidden(error.description)
         case let error as StoreError where ResultCode.full ~= error.code: self = .diskFull
+        case let error as StoreError where error.isFenced:
+            self.init(.serviceUnavailable, "not_leader", "this controller no longer leads: ask another")
+        case let error as StoreError where error.connectionLost:
+            // Nothing was stored (a commit whose outcome is unknown ends the controller first): safe to retry.
+            self.init(.serviceUnavailable, "database_unavailable", "the database is out of reach: retry in a moment")
         case let error as Files.Failure where error.message.hasSuffix(APIError.noSpace): self = .diskFull
         default: self.init(.internalServerError, "internal", "internal server error")
         }

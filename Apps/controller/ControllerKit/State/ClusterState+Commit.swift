@@ -2,6 +2,7 @@ import ClusterCore
 import ClusterStore
 import ClusterWire
 import CorralSupport
+import Glibc
 
 /// Changes decided together and stored in one transaction: lifecycle outcomes (staged one after another, each
 /// against the job as the earlier ones left it), node records, and liveness actions on allocations.
@@ -75,6 +76,18 @@ extension ClusterState {
             try store(changes)
         } catch {
             walSync.counted()
+            if let error = error as? StoreError, error.isFenced {
+                // A newer leader holds the cluster (PostgreSQL): nothing of this controller's memory may be acted on.
+                LeaderElection.endDeposed("the database refused a commit: \(error.message)", log: log)
+            }
+            if let error = error as? StoreError, error.outcomeUnknown {
+                // The connection broke while PostgreSQL had the COMMIT: memory cannot know which way it went. A
+                // restart (or the standby taking over) reads what the database holds; nobody heard of the change.
+                log.error(
+                    "the database connection was lost during a commit (\(error.message)): exiting, to start again from what it holds"
+                )
+                _exit(75)
+            }
             if let error = error as? StoreError, ResultCode.full ~= error.code {
                 storageFault = "disk full: the data directory \(settings.dataDir) has no space left (\(error.message))"
             }

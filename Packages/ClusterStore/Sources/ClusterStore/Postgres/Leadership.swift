@@ -29,6 +29,8 @@ public final class Leadership {
         // session idle in a transaction, `PGSettings.idleInTransactionTimeout`).
         settings.lockTimeout = .seconds(3)
         connection = try PGConnection(settings)
+        // The row lives in the cluster's schema: a first controller on an empty database makes it.
+        _ = try Migrator.migrate(connection, PostgresSchema.migrations)
     }
 
     /// Takes the lead when the lease has run out; the new epoch, or nil while another holds a live lease.
