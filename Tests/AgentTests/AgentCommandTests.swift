@@ -164,6 +164,17 @@ import Testing
         #expect(try AgentConfiguration.load(path: path, environment: [:]) == configuration)
     }
 
+    /// Several controllers (issue 19): a comma-separated list, each an endpoint; anything else is refused.
+    @Test func theEndpointMayListSeveralControllers() throws {
+        let path = try write("cluster_token = \"t\"\nendpoint = \"https://ctl-a:8700, https://ctl-b:8700\"\n")
+        let loaded = try AgentConfiguration.load(path: path, environment: [:])
+        #expect(loaded.endpoints == ["https://ctl-a:8700", "https://ctl-b:8700"])
+        for bad in ["https://ctl-a:8700,ftp://b", ",", "https://a:8700,https://b:99999"] {
+            let file = try write("cluster_token = \"t\"\nendpoint = \"\(bad)\"\n")
+            #expect(throws: (any Error).self) { try AgentConfiguration.load(path: file, environment: [:]) }
+        }
+    }
+
     @Test func registryCredentialsComeFromTheEnvironmentToo() throws {
         let path = try write("cluster_token = \"t\"\n[containers]\ndocker = \"docker\"\n")
         let loaded = try AgentConfiguration.load(

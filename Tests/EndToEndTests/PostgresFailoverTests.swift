@@ -78,6 +78,11 @@ struct PostgresFailoverTests {
             ["sh", "-c", "echo one; echo start >> \(marker); sleep 6; echo two; echo end >> \(marker)"]
         )
         _ = try await cluster.waitForState(running, ["RUNNING"])
+        // Its first line reached the leader before it dies: the new leader holds none of it, and the agent must
+        // send it again rather than take the new leader's answer for a full log.
+        try await waitUntil("the first line reaches the leader", timeout: 10) {
+            try await cluster.corral(["logs", running]).stdout == "one\n"
+        }
 
         cluster.killController()
         let killedAt = Date()

@@ -75,7 +75,10 @@ actor LogShipper {
             }
             let size = try WireJSON.decode(LogAppendResponse.self, from: response.body).size
             logs[id]?.shipped = size
-            if !chunk.isEmpty && size <= offset {
+            // The controller holds less than this was sent from (another controller took over, or its logs were
+            // restored from an older backup): it kept nothing; send again from what it holds.
+            if size < offset { return false }
+            if !chunk.isEmpty && size == offset {
                 // Bytes sent and none kept: the log is at the controller's cap. Sending them again is futile.
                 log.warning("allocation \(id): the controller keeps no more of this log (its size cap)")
                 logs[id]?.unshippable = true
