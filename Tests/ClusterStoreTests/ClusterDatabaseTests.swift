@@ -480,7 +480,9 @@ import Testing
     // MARK: Migrations
 
     /// Every migration of the cluster schema on `engine`, in order (a new one is added here too).
-    static func migrations(_ engine: SQLEngine) -> [String] { engine == .sqlite ? migrations : ["0001-initial"] }
+    static func migrations(_ engine: SQLEngine) -> [String] {
+        engine == .sqlite ? migrations : ["0001-initial", "0002-job-logs"]
+    }
 
     static let migrations = [
         "0001-initial", "0002-revoked-nodes-and-token-use", "0003-usage-and-gpu-topology",

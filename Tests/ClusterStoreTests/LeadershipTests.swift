@@ -124,3 +124,24 @@ import Testing
         #expect(try database.loadJobs().map(\.id) == [JobID("after")])
     }
 }
+
+/// Jobs' logs on PostgreSQL: chunks by offset, read back from any offset, within a limit.
+@Suite struct PostgresLogTests {
+    @Test func chunksAreReadBackFromAnyOffset() throws {
+        let settings = try LeadershipTests.settings()
+        let database = try ClusterDatabase(postgres: settings)
+        #expect(try database.logSize("j.1") == 0 && database.readLog("j.1", from: 0, limit: 10).isEmpty)
+        try database.appendLog("j.1", at: 0, Array("hello ".utf8))
+        try database.appendLog("j.1", at: 6, Array("world\n".utf8))
+        try database.appendLog("j.1", at: 12, [0, 255, 10])
+        try database.appendLog("other.1", at: 0, Array("not mine".utf8))
+        #expect(try database.logSize("j.1") == 15)
+        #expect(try database.readLog("j.1", from: 0, limit: 100) == Array("hello world\n".utf8) + [0, 255, 10])
+        #expect(try database.readLog("j.1", from: 3, limit: 5) == Array("lo wo".utf8))
+        #expect(try database.readLog("j.1", from: 13, limit: 100) == [255, 10])
+        #expect(try database.readLog("j.1", from: 15, limit: 100).isEmpty)
+        // The same offset twice is refused (the controller appends only beyond what it holds).
+        #expect(throws: StoreError.self) { try database.appendLog("j.1", at: 12, [1]) }
+        #expect(try database.logSize("j.1") == 15)
+    }
+}

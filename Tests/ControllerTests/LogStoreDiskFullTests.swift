@@ -30,7 +30,7 @@ struct LogStoreDiskFullTests {
         await #expect(throws: Files.Failure.self) {
             try await store.append(id, offset: first.count, bytes: Array(bytes[first.count...]))
         }
-        let stored = await store.size(of: id)
+        let stored = try await store.size(of: id)
         #expect(stored == first.count, "the failed write left \(stored - first.count) bytes counted or torn")
         // The agent sends again from the stored size; a piece that fits is stored whole, after the rest.
         let remainder = Array(bytes[first.count...].prefix(300_000))

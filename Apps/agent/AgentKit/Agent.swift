@@ -219,7 +219,10 @@ public struct Agent: Sendable {
             case .failed(let message):
                 guard !Task.isCancelled else { return }
                 failures += 1
-                let delay = Backoff(initial: .milliseconds(200), maximum: .seconds(5)).baseDelay(attempt: failures)
+                // With several controllers the next one is asked at once, and a failover is over within the
+                // leader's lease (seconds): wait no longer than half a second between tries.
+                let most: Duration = configuration.endpoints.count > 1 ? .milliseconds(500) : .seconds(5)
+                let delay = Backoff(initial: .milliseconds(200), maximum: most).baseDelay(attempt: failures)
                 log.warning("\(message); retrying in \(delay)")
                 try? await Task.sleep(for: delay)
             }

@@ -72,7 +72,7 @@ public final class Controller: Sendable {
             state: state,
             credentials: credentials,
             accounting: Accounting(database: try databases.open(.accounting), clock: clock),
-            logs: try LogStore(directory: configuration.dataDir + "/logs"),
+            logs: try LogStore(directory: configuration.dataDir + "/logs", databases: databases),
             settings: configuration,
             exec: ExecSessions(clock: clock),
             rollouts: AgentRollouts(

@@ -147,7 +147,7 @@ extension API {
             headers.set("X-Corral-Log-Size", "0")
             return HTTPResponse(status: .ok, headers: headers)
         }
-        let (bytes, size) = await logs.read(AllocationID(job: job.id, attempt: number, rank: rank), from: offset)
+        let (bytes, size) = try await logs.read(AllocationID(job: job.id, attempt: number, rank: rank), from: offset)
         headers.set("X-Corral-Log-Size", String(size))
         return HTTPResponse(status: .ok, headers: headers, body: bytes)
     }

@@ -8,6 +8,7 @@ struct Databases: Sendable {
         case state
         case credentials
         case accounting
+        case logs
     }
 
     private let sqlitePath: String?
@@ -24,6 +25,8 @@ struct Databases: Sendable {
     init(postgres settings: PGSettings, epoch: Int64) {
         (sqlitePath, postgres, self.epoch) = (nil, settings, epoch)
     }
+
+    var isPostgres: Bool { postgres != nil }
 
     func open(_ owner: Owner) throws -> ClusterDatabase {
         if var settings = postgres {

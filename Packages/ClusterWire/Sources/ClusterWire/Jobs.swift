@@ -388,6 +388,11 @@ public struct ErrorEnvelope: Codable, Hashable, Sendable {
     public var error: Body
     public init(code: String, message: String) { error = Body(code: code, message: message) }
 
+    /// The code of an error body; nil when it is not an envelope.
+    public static func code(in body: [UInt8]) -> String? {
+        (try? WireJSON.decode(ErrorEnvelope.self, from: body))?.error.code
+    }
+
     /// The message of an error body, or its first bytes when it is not an envelope.
     public static func message(in body: [UInt8]) -> String {
         (try? WireJSON.decode(ErrorEnvelope.self, from: body))?.error.message

@@ -11,6 +11,10 @@ extension CorralClient {
         .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(4),
     ]
 
+    /// While no controller can act (a failover: a standby waits out the dead leader's lease, 3 s by default):
+    /// asked again every 250 ms, for up to 15 s.
+    static let leaderWaitDelays = [Duration](repeating: .milliseconds(250), count: 60)
+
     /// Many jobs in one request and one transaction (`POST /v1/jobs/batch`, at most 1,000), with an
     /// `Idempotency-Key` and the same retries as `submit`.
     public func submitBatch(_ requests: [SubmitJobRequest]) async throws(CorralError) -> [JobView] {
@@ -34,6 +38,7 @@ extension CorralClient {
         var headers = HTTPHeaders()
         headers.set("Idempotency-Key", key)
         var delays = Self.submitRetryDelays[...]
+        var leaderWaits = Self.leaderWaitDelays[...]
         var sent = false
         while true {
             let response: HTTPClientResponse
@@ -48,6 +53,19 @@ extension CorralClient {
                         message: "cannot reach the controller at \(endpoint): \(error.message)"
                     )
                 }
+                try? await Task.sleep(for: delay)
+                continue
+            }
+            // No controller could act now (a failover under way, the database restarting): the key makes a
+            // retry safe, so wait a little rather than fail.
+            // A 307 is a standby that still names the leader it saw last, which did not answer.
+            if response.status == 307
+                || (response.status == 503
+                    && ["not_leader", "no_leader", "database_unavailable"].contains(
+                        ErrorEnvelope.code(in: response.body)
+                    )),
+                let delay = leaderWaits.popFirst()
+            {
                 try? await Task.sleep(for: delay)
                 continue
             }

@@ -9,16 +9,20 @@ import HTTPKit
 ///     let job = try await corral.submit(SubmitJobRequest(command: ["python", "train.py"]))
 ///     let done = try await corral.wait(for: job.id)
 public struct CorralClient: Sendable {
+    /// The controller's URL, or several separated by commas (controllers that share one PostgreSQL database: the
+    /// client finds the one that leads, `ControllerEndpoints`).
     public let endpoint: String
-    let http: HTTPClient
+    let http: ControllerEndpoints
 
     public init(endpoint: String, token: String, caFile: String? = nil, timeout: Duration = .seconds(30)) {
         self.endpoint = endpoint
-        var configuration = HTTPClientConfiguration(baseURL: endpoint, bearerToken: token)
-        configuration.caFile = caFile
-        configuration.requestTimeout = timeout
-        configuration.userAgent = "corral-client"
-        http = HTTPClient(configuration: configuration)
+        http = ControllerEndpoints(endpoint) { url in
+            var configuration = HTTPClientConfiguration(baseURL: url, bearerToken: token)
+            configuration.caFile = caFile
+            configuration.requestTimeout = timeout
+            configuration.userAgent = "corral-client"
+            return configuration
+        }
     }
 
     public func submit(_ request: SubmitJobRequest) async throws(CorralError) -> JobView {

@@ -149,6 +149,18 @@ enum PostgresSchema {
                 END
                 $$;
                 """
-        )
+        ),
+        // Jobs' logs, in chunks by offset: any controller that leads serves them (on SQLite they are files).
+        Migration(
+            id: "0002-job-logs",
+            sql: """
+                CREATE TABLE job_logs (
+                    allocation TEXT NOT NULL,
+                    start BIGINT NOT NULL,
+                    data BYTEA NOT NULL,
+                    PRIMARY KEY (allocation, start)
+                );
+                """
+        ),
     ]
 }
