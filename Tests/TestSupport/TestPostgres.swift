@@ -8,6 +8,7 @@
 // about a second.
 import Foundation
 import Glibc
+import Synchronization
 
 public final class TestPostgres: @unchecked Sendable {
     public static let user = "corral"
@@ -22,6 +23,8 @@ public final class TestPostgres: @unchecked Sendable {
     private var databases = 0
 
     private static let sharedLock = NSLock()
+    /// Servers this process made, for names of their own.
+    private static let made = Atomic<Int>(0)
     nonisolated(unsafe) private static var sharedServer: TestPostgres?
 
     /// The process's server, started on first use.
@@ -44,6 +47,9 @@ public final class TestPostgres: @unchecked Sendable {
             .flatMap { FileManager.default.isExecutableFile(atPath: $0 + "/postgres") ? $0 : nil }
     }
 
+    /// A server of the caller's own (a test that stops and starts it, which must not touch the shared one).
+    public static func dedicated() throws -> TestPostgres { try TestPostgres() }
+
     private init() throws {
         guard let bin = Self.binDirectory() else {
             throw TestPostgresError(
@@ -54,7 +60,8 @@ public final class TestPostgres: @unchecked Sendable {
         let parent = getpid()
         directory = "/tmp/corral-pg-\(parent)-\(UInt32.random(in: 0...UInt32.max))"
         password = "pw-" + UUID().uuidString
-        account = getuid() == 0 ? "corralpg\(parent)" : nil
+        let serial = Self.made.add(1, ordering: .relaxed).newValue
+        account = getuid() == 0 ? "corralpg\(parent)s\(serial)" : nil
         port = try Self.freePort()
         try FileManager.default.createDirectory(atPath: directory + "/socket", withIntermediateDirectories: true)
         if let account {
