@@ -41,22 +41,24 @@ cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
     [ "$(id -u)" = 0 ] && remove_cgroups
+    pg_stop
     mountpoint -q "$work/records" 2>/dev/null && umount -l "$work/records"
     mountpoint -q "$work/node" 2>/dev/null && { umount "$work/node" 2>/dev/null || umount -l "$work/node"; }
     rm -rf "$work"
 }
 trap cleanup EXIT
 bench() { "$bin/corral-bench" "$@"; }
+. "$root/scripts/bench-postgres.sh"
 # Clock readings from bash itself, in microseconds, taken in this shell: `stamp start` sets $start. Forking `date`
 # for them, or reading the clock in a `$(...)` subshell, would put a process start or a fork inside every span.
 stamp() { printf -v "$1" '%s' "${EPOCHREALTIME//[!0-9]/}"; }
 ms_between() { echo "scale=3; ($2 - $1) / 1000" | bc; }
 note() { echo "[$(date +%T)] $*" >&2; }
 
-start_controller() {  # NAME: a fresh controller with its own data dir; sets ctl_pid, endpoint, admin, cluster
+start_controller() {  # NAME [FLAG...]: a fresh controller with its own data dir; sets ctl_pid, endpoint, admin, cluster
     local dir="$work/$1"
     "$bin/corral-controller" --data-dir "$dir" --listen 127.0.0.1:0 --default-unix-user "$(id -un)" \
-        $([ "$(id -u)" = 0 ] && echo --root-users admin) >"$dir.log" 2>&1 &
+        $([ "$(id -u)" = 0 ] && echo --root-users admin) "${@:2}" >"$dir.log" 2>&1 &
     ctl_pid=$!; pids+=("$ctl_pid")
     # Up to a minute: the last phase's controller starts on a million stored jobs (2 s on an idle machine).
     for _ in $(seq 1200); do [ -s "$dir/endpoint" ] && break; sleep 0.05; done
@@ -99,6 +101,15 @@ stop_controller
 note "durable submissions over HTTP, 32 clients of CorralClient's HTTP client (corral-bench)"
 start_controller submit
 bench submit-http --endpoint "$endpoint" --token "$admin" --clients 32 --seconds "$http_s" --runs "$http_runs" >>"$figures"
+
+note "durable submissions over HTTP on PostgreSQL (a local server, fsync on), 32 clients (corral-bench)"
+if pg_start; then
+    start_controller submit-pg --database "$pg_url" --database-password-file "$pg_password_file"
+    bench submit-http --name submit_http_postgres --endpoint "$endpoint" --token "$admin" --clients 32 \
+        --seconds "$http_s" --runs "$http_runs" >>"$figures"
+    stop_controller
+    pg_stop
+fi
 
 note "one array of 10,000 tasks: corral submit --array 0-9999 until its id is printed (every task stored)"
 array_ms=()

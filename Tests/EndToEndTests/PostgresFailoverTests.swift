@@ -138,4 +138,24 @@ struct PostgresFailoverTests {
         let jobs = try await cluster.jobs()
         #expect(jobs.map(\.id) == [before], "only the job acknowledged before the pause is stored")
     }
+
+    /// SIGTERM ends the leader's lease as it stops: with a 30 s lease, the standby leads within a few seconds.
+    @Test func aLeaderThatStopsHandsOverAtOnce() async throws {
+        let cluster = try TestCluster()
+        let flags = try Self.databaseFlags(cluster, lease: 30)
+        cluster.port = try TestPostgres.freePort()
+        try await cluster.startController(extra: flags)
+        let standbyPort = try TestPostgres.freePort()
+        let standby = try await Self.startStandby(cluster, flags: flags, port: standbyPort, name: "standby")
+        defer { if standby.isRunning { kill(standby.processIdentifier, SIGKILL) } }
+        let leader = try #require(cluster.controller)
+        let stoppedAt = Date()
+        kill(leader.processIdentifier, SIGTERM)
+        try await waitUntil("the leader stops", timeout: 10) { !leader.isRunning }
+        #expect(leader.terminationStatus == 0)
+        try await waitUntil("the standby leads", timeout: 10) {
+            cluster.read(cluster.root + "/standby.log").contains("this controller leads (epoch 2")
+        }
+        #expect(Date().timeIntervalSince(stoppedAt) < 10, "the standby waited for the lease")
+    }
 }

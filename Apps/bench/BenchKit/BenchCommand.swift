@@ -5,7 +5,7 @@ import FoundationEssentials
 public enum BenchCommand {
     public static let usage = """
         usage: corral-bench scheduler [--jobs 10000] [--nodes 1000] [--gpus 8] [--runs 5] [--gangs 0]
-               corral-bench submit-http --endpoint URL --token T [--clients 32] [--seconds 3] [--runs 3]
+               corral-bench submit-http --endpoint URL --token T [--clients 32] [--seconds 3] [--runs 3] [--name N]
                corral-bench drain --endpoint URL --token T [--jobs 1000] [--clients 32] [--runs 3]
                                   [--controller-pid PID]
                corral-bench spawn-floor --dir DIR [--jobs 2000] [--runs 3] [--cgroup-parents DIR,DIR...]
@@ -50,14 +50,15 @@ public enum BenchCommand {
             )
             return figure.jsonLine + "\n"
         case "submit-http":
-            let flags = try BenchArguments(arguments, known: ["endpoint", "token", "clients", "seconds", "runs"])
-            let figure = await SubmitBench.run(
+            let flags = try BenchArguments(arguments, known: ["endpoint", "token", "clients", "seconds", "runs", "name"])
+            var figure = await SubmitBench.run(
                 endpoint: try flags.string("endpoint"),
                 token: try flags.string("token"),
                 clients: try flags.int("clients", default: 32),
                 seconds: try flags.double("seconds", default: 3),
                 runs: try flags.int("runs", default: 3)
             )
+            figure.name = try flags.string("name", default: figure.name)
             return figure.jsonLine + "\n"
         case "drain":
             let flags = try BenchArguments(

@@ -12,6 +12,7 @@ public enum Report {
         "array_submit_10000": "< 1 s (issue 14)",
         "submit_http_wrk": "10,000/s, flat to 100,000 queued (issue 16)",
         "submit_http": "10,000/s (issue 16, measured with wrk: submit_http_wrk)",
+        "submit_http_postgres": "(next to submit_http: the same on PostgreSQL, issue 19)",
         "submit_cli": ">= 300-400/s (Slurm)",
         "jobs_executed": "1,000/s (issue 16)",
         "spawn_floor": "(reference: the least a job costs here)",

@@ -25,6 +25,8 @@ final class LeaderElection: Sendable {
     private let queue = DispatchQueue(label: "corral-leadership")
     /// Used on `queue` only.
     private let connection = Mutex<Connection?>(nil)
+    /// Set by `resign`: no renewal after it.
+    private let resigned = Mutex(false)
 
     private final class Connection: @unchecked Sendable {
         let leadership: Leadership
@@ -47,44 +49,50 @@ final class LeaderElection: Sendable {
         }
     }
 
-    /// Renews the lease until the process ends; `deposed` is called (on the queue) once another leads.
+    /// Renews the lease every third of it until the process ends or resigns; `deposed` is called (on the queue)
+    /// once another leads. Each renewal is a turn of the queue of its own, so a resign can come in between.
     func keepLeading(epoch: Int64, deposed: @escaping @Sendable (String) -> Void) {
-        queue.async {
-            var failing = false
-            while true {
-                let start = ContinuousClock.now
-                do {
-                    let leadership = try self.leadership()
-                    guard try leadership.renew(epoch: epoch, lease: self.lease) else {
-                        let record = try? leadership.current()
-                        self.gate.end()
-                        deposed(
-                            "leader epoch \(epoch) was taken over by \(record?.holder ?? "another controller") "
-                                + "(epoch \(record.map { String($0.epoch) } ?? "?"))"
-                        )
-                        return
-                    }
-                    self.gate.renewed(epoch: epoch, startedAt: start, lease: self.lease)
-                    if failing { self.log.info("the leader's lease is renewed again (epoch \(epoch))") }
-                    failing = false
-                } catch {
-                    if !failing {
-                        self.log.warning(
-                            "cannot renew the leader's lease (\(error)); this controller answers nothing as the "
-                                + "leader once the lease runs out, and keeps trying"
-                        )
-                    }
-                    failing = true
-                    self.drop()
-                }
-                Self.sleep(until: start + self.lease / 3)
+        queue.async { self.renew(epoch: epoch, deposed: deposed, failing: false) }
+    }
+
+    private func renew(epoch: Int64, deposed: @escaping @Sendable (String) -> Void, failing: Bool) {
+        guard !resigned.withLock({ $0 }) else { return }
+        let start = ContinuousClock.now
+        var failing = failing
+        do {
+            let leadership = try leadership()
+            guard try leadership.renew(epoch: epoch, lease: lease) else {
+                let record = try? leadership.current()
+                gate.end()
+                deposed(
+                    "leader epoch \(epoch) was taken over by \(record?.holder ?? "another controller") "
+                        + "(epoch \(record.map { String($0.epoch) } ?? "?"))"
+                )
+                return
             }
+            gate.renewed(epoch: epoch, startedAt: start, lease: lease)
+            if failing { log.info("the leader's lease is renewed again (epoch \(epoch))") }
+            failing = false
+        } catch {
+            if !failing {
+                log.warning(
+                    "cannot renew the leader's lease (\(error)); this controller answers nothing as the leader once "
+                        + "the lease runs out, and keeps trying"
+                )
+            }
+            failing = true
+            drop()
+        }
+        let wait = max(.zero, ContinuousClock.now.duration(to: start + lease / 3))
+        queue.asyncAfter(deadline: .now() + .milliseconds(Int(wait.milliseconds))) { [failing] in
+            self.renew(epoch: epoch, deposed: deposed, failing: failing)
         }
     }
 
     /// Hands the lead over at once (a controller that stops): a standby need not wait for the lease to run out.
     func resign() async {
         guard let epoch = gate.epoch else { return }
+        resigned.withLock { $0 = true }
         gate.end()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             queue.async {

@@ -1,0 +1,39 @@
+# Sourced by scripts/bench.sh: a PostgreSQL server of the bench's own for the figures on PostgreSQL (issue 19),
+# from Debian's postgresql package, in a directory of its own under /tmp (the account it runs as cannot enter
+# $work) on a free port of 127.0.0.1, with its defaults (fsync and
+# synchronous_commit on: a commit is durable when it returns, as an operator's server would have it), as an
+# unprivileged account made for it when run as root. pg_start sets pg_url and pg_password_file; pg_stop removes
+# the server, its files and its account.
+pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+pg_account=""
+pg_as() {  # COMMAND...: as the server's account
+    if [ -n "$pg_account" ]; then runuser -u "$pg_account" -- "$@"; else "$@"; fi
+}
+pg_start() {
+    [ -x "$pg_bin/postgres" ] || { note "no PostgreSQL server (apt-get install postgresql): its figures are skipped"; return 1; }
+    local dir port
+    pg_dir="$(mktemp -d /tmp/corral-bench-pg.XXXXXX)"; dir="$pg_dir"
+    mkdir -p "$dir/socket"
+    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    if [ "$(id -u)" = 0 ]; then
+        pg_account="corralbench$$"
+        useradd --system --no-create-home --shell /usr/sbin/nologin "$pg_account"
+        chown -R "$pg_account" "$dir"
+    fi
+    pg_password_file="$work/pg.password"
+    head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$pg_password_file"
+    chmod 600 "$pg_password_file"; cp "$pg_password_file" "$dir/pwfile"
+    [ -n "$pg_account" ] && chown "$pg_account" "$dir/pwfile"
+    pg_as "$pg_bin/initdb" -D "$dir/data" -U corral --pwfile="$dir/pwfile" --auth-local=trust \
+        --auth-host=scram-sha-256 -E UTF8 --locale=C >"$dir/initdb.log" 2>&1
+    pg_as "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o \
+        "-p $port -c listen_addresses=127.0.0.1 -k $dir/socket -c max_connections=100" start >/dev/null
+    pg_as "$pg_bin/psql" -X -q -h "$dir/socket" -p "$port" -U corral -d postgres -c "CREATE DATABASE corral" >/dev/null
+    pg_url="postgres://corral@127.0.0.1:$port/corral"
+}
+pg_stop() {
+    [ -n "${pg_dir:-}" ] && [ -d "$pg_dir/data" ] && pg_as "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null 2>&1
+    [ -n "$pg_account" ] && { userdel "$pg_account" 2>/dev/null || true; pg_account=""; }
+    [ -n "${pg_dir:-}" ] && rm -rf "$pg_dir"
+    pg_dir=""
+}
