@@ -31,9 +31,11 @@ pg_start() {
     pg_as "$pg_bin/psql" -X -q -h "$dir/socket" -p "$port" -U corral -d postgres -c "CREATE DATABASE corral" >/dev/null
     pg_url="postgres://corral@127.0.0.1:$port/corral"
 }
-pg_stop() {
-    [ -n "${pg_dir:-}" ] && [ -d "$pg_dir/data" ] && pg_as "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null 2>&1
-    [ -n "$pg_account" ] && { userdel "$pg_account" 2>/dev/null || true; pg_account=""; }
-    [ -n "${pg_dir:-}" ] && rm -rf "$pg_dir"
-    pg_dir=""
+pg_stop() {  # safe to call twice, and under set -e
+    if [ -n "${pg_dir:-}" ] && [ -d "$pg_dir/data" ]; then
+        pg_as "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+    if [ -n "$pg_account" ]; then userdel "$pg_account" 2>/dev/null || true; fi
+    if [ -n "${pg_dir:-}" ]; then rm -rf "$pg_dir"; fi
+    pg_account=""; pg_dir=""
 }

@@ -50,7 +50,10 @@ public enum BenchCommand {
             )
             return figure.jsonLine + "\n"
         case "submit-http":
-            let flags = try BenchArguments(arguments, known: ["endpoint", "token", "clients", "seconds", "runs", "name"])
+            let flags = try BenchArguments(
+                arguments,
+                known: ["endpoint", "token", "clients", "seconds", "runs", "name"]
+            )
             var figure = await SubmitBench.run(
                 endpoint: try flags.string("endpoint"),
                 token: try flags.string("token"),
