@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "CorralSupportTests", dependencies: ["CorralSupport"]),
         .testTarget(
             name: "CLITests",
-            dependencies: ["CLIKit", "CorralSupport", client, fixtures],
+            dependencies: ["CLIKit", "CorralSupport", client, fixtures, http, wire],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "AgentTests", dependencies: ["AgentKit", "CorralSupport", core, wire, linux, http]),
