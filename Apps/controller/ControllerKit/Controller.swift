@@ -13,6 +13,9 @@ public final class Controller: Sendable {
     let state: ClusterState
     let credentials: CredentialStore
     let server: HTTPServer
+    /// The API's responder; on PostgreSQL it replaces the standby's in `switchable` once this controller leads.
+    let responder: any HTTPResponder
+    let switchable: SwitchableResponder?
     /// The leadership on PostgreSQL; nil on SQLite (one controller).
     let election: LeaderElection?
 
@@ -32,18 +35,20 @@ public final class Controller: Sendable {
             )
         }
         try Files.makeDirectories(configuration.dataDir, mode: 0o700)
-        var serverConfiguration = Self.serverConfiguration(configuration)
+        let serverConfiguration = Self.serverConfiguration(configuration)
         let databases: Databases
+        var early: HTTPServer?
         if let settings = try configuration.postgresSettings() {
-            // Several controllers on one PostgreSQL: stand by (answering with the leader's address) until this
-            // one leads, then load the cluster from the database, every write fenced by the epoch won.
+            // Several controllers on one PostgreSQL: serve as a standby (sending clients to the leader) until this
+            // one leads, then load the cluster from the database, every write fenced by the epoch won. One
+            // server throughout, its responder switched when the API is ready: the port never closes.
             let gate = LeaderGate()
-            let standby = HTTPServer(configuration: serverConfiguration, responder: StandbyResponder(gate: gate))
+            let switchable = SwitchableResponder(StandbyResponder(gate: gate))
+            let standby = HTTPServer(configuration: serverConfiguration, responder: switchable)
             try standby.start()
-            // Port 0 (tests): the port the kernel chose, kept for the leader's server and told to the others.
-            serverConfiguration.port = standby.port
+            early = standby
             var advertised = configuration
-            advertised.port = standby.port
+            advertised.port = standby.port  // port 0 (tests): the one the kernel chose
             let election = LeaderElection(
                 gate: gate,
                 settings: settings,
@@ -53,13 +58,13 @@ public final class Controller: Sendable {
                 log: log
             )
             let epoch = await election.lead()
-            standby.shutdown()
-            await standby.waitUntilStopped()
             databases = Databases(postgres: settings, epoch: epoch)
             self.election = election
+            self.switchable = switchable
         } else {
             databases = Databases(sqlite: configuration.databasePath)
             election = nil
+            switchable = nil
         }
         state = try await ClusterState(
             settings: configuration,
@@ -83,10 +88,8 @@ public final class Controller: Sendable {
             )
         )
         let responder = api.responder(log: log)
-        server = HTTPServer(
-            configuration: serverConfiguration,
-            responder: election.map { LeaderGated(inner: responder, gate: $0.gate) } ?? responder
-        )
+        self.responder = election.map { LeaderGated(inner: responder, gate: $0.gate) } ?? responder
+        server = early ?? HTTPServer(configuration: serverConfiguration, responder: responder)
     }
 
     static func hostname() -> String {
@@ -170,7 +173,8 @@ public final class Controller: Sendable {
     /// Serves until SIGTERM or SIGINT.
     public func run() async throws {
         try await bootstrapTokens()
-        try server.start()
+        // On PostgreSQL the server already serves (as a standby): from now on it is the leader's API.
+        if let switchable { switchable.set(responder) } else { try server.start() }
         if configuration.insecure && !configuration.listensOnLoopback && !configuration.tlsEnabled {
             log.warning(
                 "INSECURE: serving plain HTTP on \(configuration.host): every token crosses the network in the clear"

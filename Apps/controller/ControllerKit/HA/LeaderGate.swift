@@ -115,3 +115,17 @@ struct StandbyResponder: HTTPResponder {
 extension String {
     fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
+
+/// A responder that can be replaced while the server runs: a standby's server becomes the leader's without its
+/// port ever closing (a client during a failover finds something to ask).
+final class SwitchableResponder: HTTPResponder {
+    private let current: Mutex<any HTTPResponder>
+
+    init(_ initial: any HTTPResponder) { current = Mutex(initial) }
+
+    func set(_ responder: any HTTPResponder) { current.withLock { $0 = responder } }
+
+    func respond(to request: HTTPRequest) async throws -> HTTPResponse {
+        try await current.withLock { $0 }.respond(to: request)
+    }
+}
