@@ -2,6 +2,7 @@ import ClusterCore
 import ClusterWire
 import Foundation
 import Glibc
+import HTTPKit
 import TestSupport
 import Testing
 
@@ -157,5 +158,50 @@ struct PostgresFailoverTests {
             cluster.read(cluster.root + "/standby.log").contains("this controller leads (epoch 2")
         }
         #expect(Date().timeIntervalSince(stoppedAt) < 10, "the standby waited for the lease")
+    }
+
+    /// A standby answers a job's reads from the database itself (a token made on the leader after the standby
+    /// started included), to its owner only, and sends everything else to the leader.
+    @Test func aStandbyAnswersAJobsReadsItself() async throws {
+        let cluster = try TestCluster()
+        let flags = try Self.databaseFlags(cluster)
+        try await cluster.startController(extra: flags)
+        let standbyPort = try TestPostgres.freePort()
+        let standbyProcess = try await Self.startStandby(cluster, flags: flags, port: standbyPort, name: "standby")
+        defer { if standbyProcess.isRunning { kill(standbyProcess.processIdentifier, SIGKILL) } }
+        try await cluster.startAgent("node-a", gpus: 1)
+        try await cluster.configureCLI()
+        var tokens: [String: String] = [:]
+        for user in ["ana", "bo"] {
+            let created = try await cluster.corral(["tokens", "create", "--user", user, "--json"])
+            tokens[user] = try JSONDecoder.wire.decode(CreateTokenResponse.self, from: Data(created.stdout.utf8)).token
+        }
+        let submitted = try await cluster.corral(["submit", "--", "echo", "hi"], env: ["CORRAL_TOKEN": tokens["ana"]!])
+        let id = submitted.stdout.trimmed
+        _ = try await cluster.waitForState(id, ["SUCCEEDED"])
+        func ask(_ method: HTTPMethod, _ path: String, as user: String?) async throws -> HTTPClientResponse {
+            let client = HTTPClient(
+                configuration: HTTPClientConfiguration(
+                    baseURL: "http://127.0.0.1:\(standbyPort)",
+                    bearerToken: user.flatMap { tokens[$0] }
+                )
+            )
+            return try await client.execute(method, path)
+        }
+        let job = try await ask(.get, "/v1/jobs/\(id)", as: "ana")
+        #expect(job.status == 200)
+        #expect(try JSONDecoder.wire.decode(JobView.self, from: Data(job.body)).state == "SUCCEEDED")
+        let events = try await ask(.get, "/v1/jobs/\(id)/events", as: "ana")
+        #expect(events.status == 200)
+        #expect(try JSONDecoder.wire.decode(EventListResponse.self, from: Data(events.body)).events.count >= 4)
+        #expect(String(decoding: try await ask(.get, "/v1/whoami", as: "ana").body, as: UTF8.self).contains("ana"))
+        // Another user's job reads like an unknown one; a token the standby does not know goes to the leader (which
+        // knows every token), as does everything else.
+        #expect(try await ask(.get, "/v1/jobs/\(id)", as: "bo").status == 404)
+        #expect(try await ask(.get, "/v1/jobs/\(id)", as: nil).status == 307)
+        #expect(try await ask(.get, "/v1/jobs", as: "ana").status == 307)
+        #expect(try await ask(.get, "/v1/jobs/\(id)/logs", as: "ana").status == 307)
+        #expect(try await ask(.post, "/v1/jobs/\(id)/cancel", as: "ana").status == 307)
+        #expect(try await ask(.get, "/v1/jobs/zzzz9999", as: "ana").status == 307)
     }
 }

@@ -43,17 +43,7 @@ struct PostgresRestartTests {
                 load.acknowledged.withLock { $0.count } > before + 5
             }
         }
-        load.stopping.store(true, ordering: .relaxed)
-        await submitting.value
-
-        let acknowledged = Set(load.acknowledged.withLock { $0 })
-        var jobs: [JobView] = []
-        try await waitUntil("every stored job has ended", timeout: 120) {
-            // A 503 while the controller's lease is confirmed again reads as no list: ask again.
-            guard let all = try? await ProcessChaosTests.allJobs(cluster) else { return false }
-            jobs = all
-            return jobs.allSatisfy { ProcessChaosTests.finished.contains($0.state) }
-        }
+        let (acknowledged, jobs) = try await ProcessChaosTests.settle(load, submitting, cluster)
         let lost = acknowledged.subtracting(jobs.map(\.id))
         print(
             "postgres restarts: acknowledged=\(acknowledged.count) stored=\(jobs.count) lost=\(lost.count) "

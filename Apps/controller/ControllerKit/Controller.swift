@@ -43,12 +43,15 @@ public final class Controller: Sendable {
             // one leads, then load the cluster from the database, every write fenced by the epoch won. One
             // server throughout, its responder switched when the API is ready: the port never closes.
             let gate = LeaderGate()
-            let switchable = SwitchableResponder(StandbyResponder(gate: gate))
-            let standby = HTTPServer(configuration: serverConfiguration, responder: switchable)
-            try standby.start()
-            early = standby
+            let standby = StandbyResponder(gate: gate)
+            // A standby answers a job's reads from the database itself; without a connection yet, it sends them on.
+            let reads = try? FollowerReader(settings: settings, clock: clock, log: log)
+            let switchable = SwitchableResponder(reads.map { FollowerReads(standby: standby, reader: $0) } ?? standby)
+            let server = HTTPServer(configuration: serverConfiguration, responder: switchable)
+            try server.start()
+            early = server
             var advertised = configuration
-            advertised.port = standby.port  // port 0 (tests): the one the kernel chose
+            advertised.port = server.port  // port 0 (tests): the one the kernel chose
             let election = LeaderElection(
                 gate: gate,
                 settings: settings,

@@ -24,36 +24,6 @@ struct FailoverChaosTests {
         var url: String { "http://127.0.0.1:\(port)" }
     }
 
-    /// Submitting clients that find the leader themselves: a refused or unanswered request goes to the other.
-    final class Load: Sendable {
-        let acknowledged = Mutex<[String]>([])
-        let stopping = Atomic<Bool>(false)
-
-        func run(endpoints: [String], token: String, body: [UInt8], clients: Int) async {
-            await withTaskGroup(of: Void.self) { group in
-                for client in 0..<clients {
-                    group.addTask {
-                        var index = client % endpoints.count
-                        while !self.stopping.load(ordering: .relaxed) {
-                            var settings = HTTPClientConfiguration(baseURL: endpoints[index], bearerToken: token)
-                            settings.requestTimeout = .seconds(5)
-                            if let response = try? await HTTPClient(configuration: settings)
-                                .execute(.post, "/v1/jobs", body: body),
-                                response.status == 201,
-                                let job = try? WireJSON.decode(JobView.self, from: response.body)
-                            {
-                                self.acknowledged.withLock { $0.append(job.id) }
-                            } else {
-                                index = (index + 1) % endpoints.count
-                            }
-                            try? await Task.sleep(for: .milliseconds(150))
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     static func start(_ member: Member, _ cluster: TestCluster, flags: [String]) throws {
         member.process = try cluster.launch(
             "corral-controller",
@@ -128,7 +98,7 @@ struct FailoverChaosTests {
         let body = Array(
             #"{"command":["sh","-c",\#(String(decoding: WireJSON.encode(script), as: UTF8.self))],"cpus":1}"#.utf8
         )
-        let load = Load()
+        let load = ProcessChaosTests.Load()
         let token = cluster.adminToken
         let submitting = Task { await load.run(endpoints: endpoints, token: token, body: body, clients: 4) }
 
@@ -160,16 +130,7 @@ struct FailoverChaosTests {
             _ = try await cluster.waitForState(probe, ["RUNNING", "SUCCEEDED"], timeout: 30)
             took.append(Int(Date().timeIntervalSince(killedAt) * 1000))
         }
-        try await Task.sleep(for: .seconds(1))
-        load.stopping.store(true, ordering: .relaxed)
-        await submitting.value
-
-        let acknowledged = Set(load.acknowledged.withLock { $0 })
-        var jobs: [JobView] = []
-        try await waitUntil("every stored job has ended", timeout: 240) {
-            jobs = try await ProcessChaosTests.allJobs(cluster)
-            return jobs.allSatisfy { ProcessChaosTests.finished.contains($0.state) }
-        }
+        let (acknowledged, jobs) = try await ProcessChaosTests.settle(load, submitting, cluster)
         let stored = Set(jobs.map(\.id))
         let lost = acknowledged.subtracting(stored)
         let overlaps = jobs.map { RunMarkers.overlaps(directory: marks, job: $0.id) }.reduce(0, +)

@@ -19,20 +19,30 @@ struct ProcessChaosTests {
         let stopping = Atomic<Bool>(false)
 
         func run(endpoint: String, token: String, body: [UInt8], clients: Int) async {
+            await run(endpoints: [endpoint], token: token, body: body, clients: clients)
+        }
+
+        /// With several controllers (issue 19) each client finds the leader itself: after a refused or unanswered
+        /// request it asks the next one.
+        func run(endpoints: [String], token: String, body: [UInt8], clients: Int) async {
             await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<clients {
+                for first in 0..<clients {
                     group.addTask {
-                        var settings = HTTPClientConfiguration(baseURL: endpoint, bearerToken: token)
-                        settings.requestTimeout = .seconds(5)
-                        let client = HTTPClient(configuration: settings)
+                        let http = endpoints.map { endpoint in
+                            var settings = HTTPClientConfiguration(baseURL: endpoint, bearerToken: token)
+                            settings.requestTimeout = .seconds(5)
+                            return HTTPClient(configuration: settings)
+                        }
+                        var index = first % endpoints.count
                         while !self.stopping.load(ordering: .relaxed) {
-                            if let response = try? await client.execute(.post, "/v1/jobs", body: body),
+                            if let response = try? await http[index].execute(.post, "/v1/jobs", body: body),
                                 response.status == 201,
                                 let job = try? WireJSON.decode(JobView.self, from: response.body)
                             {
                                 self.acknowledged.withLock { $0.append(job.id) }
                             } else {
                                 self.refused.withLock { $0 += 1 }
+                                index = (index + 1) % endpoints.count
                             }
                             try? await Task.sleep(for: .milliseconds(100))
                         }
@@ -60,6 +70,28 @@ struct ProcessChaosTests {
 
     static let finished: Set<String> = ["SUCCEEDED", "FAILED", "CANCELED", "LOST"]
 
+    /// Stops the load once it has run a second past the faults, then waits until every stored job has ended:
+    /// what was acknowledged, and every job stored. A listing refused meanwhile (a 503 while a leader confirms
+    /// its lease) is asked again.
+    static func settle(
+        _ load: Load,
+        _ submitting: Task<Void, Never>,
+        _ cluster: TestCluster
+    ) async throws
+        -> (acknowledged: Set<String>, jobs: [JobView])
+    {
+        try await Task.sleep(for: .seconds(1))
+        load.stopping.store(true, ordering: .relaxed)
+        await submitting.value
+        var jobs: [JobView] = []
+        try await waitUntil("every stored job has ended", timeout: 240) {
+            guard let all = try? await allJobs(cluster) else { return false }
+            jobs = all
+            return jobs.allSatisfy { finished.contains($0.state) }
+        }
+        return (Set(load.acknowledged.withLock { $0 }), jobs)
+    }
+
     @Test func controllerKilledUnderSubmissionLoad() async throws {
         let rounds = Chaos.size(small: 3, full: 20)
         let cluster = try TestCluster()
@@ -81,16 +113,7 @@ struct ProcessChaosTests {
             cluster.killController()
             try await cluster.startController()
         }
-        try await Task.sleep(for: .seconds(1))
-        load.stopping.store(true, ordering: .relaxed)
-        await submitting.value
-
-        let acknowledged = Set(load.acknowledged.withLock { $0 })
-        var jobs: [JobView] = []
-        try await waitUntil("every stored job has ended", timeout: 240) {
-            jobs = try await Self.allJobs(cluster)
-            return jobs.allSatisfy { Self.finished.contains($0.state) }
-        }
+        let (acknowledged, jobs) = try await Self.settle(load, submitting, cluster)
         let stored = Set(jobs.map(\.id))
         let lost = acknowledged.subtracting(stored)
         let overlaps = jobs.map { RunMarkers.overlaps(directory: marks, job: $0.id) }.reduce(0, +)

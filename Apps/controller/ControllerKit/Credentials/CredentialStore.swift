@@ -46,6 +46,12 @@ actor CredentialStore {
         self.cache = Mutex(cache)
     }
 
+    /// Reads every credential again (a standby, whose leader creates and revokes tokens meanwhile).
+    func reload() throws {
+        let credentials = try database.loadCredentials()
+        cache.withLock { cache in for credential in credentials { cache.put(credential) } }
+    }
+
     /// The principal a token stands for, if it is usable now.
     nonisolated func authenticate(_ token: String?) -> Principal? {
         guard let token, !token.isEmpty, token.utf8.count <= 256 else { return nil }

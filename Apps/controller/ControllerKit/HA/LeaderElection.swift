@@ -125,7 +125,7 @@ final class LeaderElection: Sendable {
                 }
                 failing = false
             } catch {
-                if !failing { log.warning("standing by: cannot reach PostgreSQL (\(error)); retrying") }
+                if !failing { log.warning("standing by: cannot read or take the leadership row (\(error)); retrying") }
                 failing = true
                 drop()
             }
