@@ -19,9 +19,12 @@ struct ContainerJobTests {
             # Stand-in for the docker CLI: this machine has no Docker engine.
             calls=\(directory)/calls
             mkdir -p "$calls"
-            for argument in "$@"; do printf '%s\\n' "$argument"; done > "$calls/$1-$$"
+            # Named by time and pid, so that names sort oldest first and a later call whose pid is reused (pids
+            # wrap at 32,768 here) cannot overwrite an earlier one's record.
+            record="$calls/$1-$(date +%s%N)-$$"
+            for argument in "$@"; do printf '%s\\n' "$argument"; done > "$record"
             # What the GPU guard variable is for each call (docker passes it to the container by name).
-            printf '%s\\n' "${NVIDIA_VISIBLE_DEVICES-unset}" > "$calls/$1-$$.nvidia"
+            printf '%s\\n' "${NVIDIA_VISIBLE_DEVICES-unset}" > "$record.nvidia"
             case "$1" in
             version) echo "27.3.1" ;;
             login) cat > "$calls/login-stdin" ;;

@@ -160,8 +160,8 @@ struct PostgresFailoverTests {
         #expect(Date().timeIntervalSince(stoppedAt) < 10, "the standby waited for the lease")
     }
 
-    /// A standby answers a job's reads from the database itself (a token made on the leader after the standby
-    /// started included), to its owner only, and sends everything else to the leader.
+    /// A standby answers the listing and a job's reads from the database itself (a token made on the leader after
+    /// the standby started included), to its owner only, and sends everything else to the leader.
     @Test func aStandbyAnswersAJobsReadsItself() async throws {
         let cluster = try TestCluster()
         let flags = try Self.databaseFlags(cluster)
@@ -176,18 +176,44 @@ struct PostgresFailoverTests {
             let created = try await cluster.corral(["tokens", "create", "--user", user, "--json"])
             tokens[user] = try JSONDecoder.wire.decode(CreateTokenResponse.self, from: Data(created.stdout.utf8)).token
         }
+        let array = try await cluster.corral(
+            ["submit", "--array", "0-2", "--", "true"],
+            env: ["CORRAL_TOKEN": tokens["ana"]!]
+        )
+        #expect(array.status == 0, "\(array.stderr)")
         let submitted = try await cluster.corral(["submit", "--", "echo", "hi"], env: ["CORRAL_TOKEN": tokens["ana"]!])
         let id = submitted.stdout.trimmed
         _ = try await cluster.waitForState(id, ["SUCCEEDED"])
-        func ask(_ method: HTTPMethod, _ path: String, as user: String?) async throws -> HTTPClientResponse {
+        try await waitUntil("the array has ended", timeout: 30) {
+            try await cluster.jobs().allSatisfy { $0.state == "SUCCEEDED" }
+        }
+        func ask(
+            _ method: HTTPMethod,
+            _ path: String,
+            as user: String?,
+            port: Int? = nil
+        ) async throws -> HTTPClientResponse {
             let client = HTTPClient(
                 configuration: HTTPClientConfiguration(
-                    baseURL: "http://127.0.0.1:\(standbyPort)",
+                    baseURL: "http://127.0.0.1:\(port ?? standbyPort)",
                     bearerToken: user.flatMap { tokens[$0] }
                 )
             )
             return try await client.execute(method, path)
         }
+        // The listing, as the leader pages it: the same jobs, the array on one line with the same counts.
+        for path in ["/v1/jobs?collapse=arrays", "/v1/jobs?limit=2", "/v1/jobs?state=SUCCEEDED&limit=1000"] {
+            let fromStandby = try await ask(.get, path, as: "ana")
+            let fromLeader = try await ask(.get, path, as: "ana", port: cluster.port)
+            #expect(fromStandby.status == 200 && fromLeader.status == 200)
+            let (mine, theirs) = (
+                try JSONDecoder.wire.decode(JobListResponse.self, from: Data(fromStandby.body)),
+                try JSONDecoder.wire.decode(JobListResponse.self, from: Data(fromLeader.body))
+            )
+            #expect(mine.jobs.map(\.id) == theirs.jobs.map(\.id) && mine.nextCursor == theirs.nextCursor, "\(path)")
+            #expect(mine.jobs.map(\.arraySummary) == theirs.jobs.map(\.arraySummary), "\(path)")
+        }
+        #expect(try await ask(.get, "/v1/jobs?limit=0", as: "ana").status == 400)
         let job = try await ask(.get, "/v1/jobs/\(id)", as: "ana")
         #expect(job.status == 200)
         #expect(try JSONDecoder.wire.decode(JobView.self, from: Data(job.body)).state == "SUCCEEDED")
@@ -199,8 +225,15 @@ struct PostgresFailoverTests {
         // knows every token), as does everything else.
         #expect(try await ask(.get, "/v1/jobs/\(id)", as: "bo").status == 404)
         #expect(try await ask(.get, "/v1/jobs/\(id)", as: nil).status == 307)
-        #expect(try await ask(.get, "/v1/jobs", as: "ana").status == 307)
-        #expect(try await ask(.get, "/v1/jobs/\(id)/logs", as: "ana").status == 307)
+        let log = try await ask(.get, "/v1/jobs/\(id)/logs", as: "ana")
+        #expect(log.status == 200 && log.body == Array("hi\n".utf8) && log.headers["X-Corral-Log-Size"] == "3")
+        #expect(try await ask(.get, "/v1/jobs/\(id)/logs?offset=1", as: "ana").body == Array("i\n".utf8))
+        // A bad attempt is the leader's error, word for word.
+        let (badHere, badThere) = (
+            try await ask(.get, "/v1/jobs/\(id)/logs?attempt=9", as: "ana"),
+            try await ask(.get, "/v1/jobs/\(id)/logs?attempt=9", as: "ana", port: cluster.port)
+        )
+        #expect(badHere.status == badThere.status && badHere.body == badThere.body && badHere.status >= 400)
         #expect(try await ask(.post, "/v1/jobs/\(id)/cancel", as: "ana").status == 307)
         #expect(try await ask(.get, "/v1/jobs/zzzz9999", as: "ana").status == 307)
     }

@@ -93,34 +93,7 @@ extension API {
 
     func listJobs(_ request: HTTPRequest) async throws -> HTTPResponse {
         let principal = try user(request)
-        var query = ClusterState.ListQuery()
-        if let states = request.query["state"], !states.isEmpty {
-            var set: Set<JobState> = []
-            for name in states.split(separator: ",") {
-                guard let state = JobState(rawValue: name.uppercased()) else {
-                    let known = JobState.allCases.map(\.rawValue).joined(separator: ", ")
-                    throw APIError.badRequest("unknown state '\(name.prefix(32))'; use one of \(known)", field: "state")
-                }
-                set.insert(state)
-            }
-            query.states = set
-        }
-        if let user = request.query["user"], !user.isEmpty { query.user = user }
-        if let queue = request.query["queue"], !queue.isEmpty { query.queue = queue }
-        if let name = request.query["name"], !name.isEmpty { query.name = name }
-        if let limit = request.query["limit"] {
-            guard let value = Int(limit), (1...1000).contains(value) else {
-                throw APIError.badRequest("must be a number from 1 to 1000", field: "limit")
-            }
-            query.limit = value
-        }
-        if let cursor = request.query["cursor"], !cursor.isEmpty { query.cursor = JobID(cursor) }
-        switch request.query["collapse"] {
-        case nil, "": break
-        case "arrays": query.collapseArrays = true
-        default: throw APIError.badRequest("must be 'arrays'", field: "collapse")
-        }
-        if let array = request.query["array"], !array.isEmpty { query.array = JobID(array) }
+        let query = try JobListing.query(request)
         let (views, next) = try await state.listViews(query, for: principal)
         return .json(WireJSON.encode(JobListResponse(jobs: views, nextCursor: next?.rawValue)))
     }
@@ -130,8 +103,17 @@ extension API {
     func jobLogs(_ request: HTTPRequest) async throws -> HTTPResponse {
         let principal = try user(request)
         let job = try await state.resolveJob(parameter(request, "id"), for: principal)
+        return try await Self.logs(of: job, request) { id, offset in try await logs.read(id, from: offset) }
+    }
+
+    /// The answer to a log read of `job` (the leader's, and a standby's from the database), the bytes from `read`.
+    static func logs(
+        of job: Job,
+        _ request: HTTPRequest,
+        read: (AllocationID, Int) async throws -> (bytes: [UInt8], size: Int)
+    ) async throws -> HTTPResponse {
         let offset = try integer(request, "offset") ?? 0
-        let number = try await state.attemptNumber(of: job, try integer(request, "attempt"))
+        let number = try ClusterState.attemptNumber(of: job, try integer(request, "attempt"))
         let rank = try integer(request, "rank") ?? 0
         let ranks = max(job.spec.nodes, 1)
         guard rank >= 0, rank < ranks else {
@@ -147,7 +129,7 @@ extension API {
             headers.set("X-Corral-Log-Size", "0")
             return HTTPResponse(status: .ok, headers: headers)
         }
-        let (bytes, size) = try await logs.read(AllocationID(job: job.id, attempt: number, rank: rank), from: offset)
+        let (bytes, size) = try await read(AllocationID(job: job.id, attempt: number, rank: rank), offset)
         headers.set("X-Corral-Log-Size", String(size))
         return HTTPResponse(status: .ok, headers: headers, body: bytes)
     }

@@ -70,11 +70,13 @@ struct API: Sendable {
     }
 
     /// A non-negative integer query parameter, or nil when absent.
-    func integer(_ request: HTTPRequest, _ name: String) throws(APIError) -> Int? {
+    static func integer(_ request: HTTPRequest, _ name: String) throws(APIError) -> Int? {
         guard let text = request.query[name] else { return nil }
         guard let value = Int(text), value >= 0 else { throw .badRequest("must be a whole number", field: name) }
         return value
     }
+
+    func integer(_ request: HTTPRequest, _ name: String) throws(APIError) -> Int? { try Self.integer(request, name) }
 
     /// A true/false query parameter, false when absent.
     func flag(_ request: HTTPRequest, _ name: String) throws(APIError) -> Bool {

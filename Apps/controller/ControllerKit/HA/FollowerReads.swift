@@ -4,10 +4,11 @@ import ClusterWire
 import CorralSupport
 import HTTPKit
 
-/// What a standby answers itself (issue 19): `GET /v1/whoami`, a job by its full id, and its events, read from the
-/// database the leader writes through. The leader commits before it answers, so a standby is never behind what a
-/// client was told. Everything else (listings, short ids, arrays, logs, every write) goes to the leader
-/// (`StandbyResponder`).
+/// What a standby answers itself (issue 19): `GET /v1/whoami`, the job listing (`JobListing`, as the leader pages
+/// it), a job by its full id, its events and its log, read from the database the leader writes through. The leader commits
+/// before it answers, so a standby is never behind what a client was told; a job is shown as stored (the leader
+/// shows its memory's pending reason and idle mark). Everything else (short ids, arrays by their own id, every
+/// write) goes to the leader (`StandbyResponder`).
 struct FollowerReads: HTTPResponder {
     let standby: StandbyResponder
     let reader: FollowerReader
@@ -20,9 +21,16 @@ struct FollowerReads: HTTPResponder {
             case ["whoami"]:
                 guard let me = try await reader.whoami(request.bearerToken) else { break }
                 return .json(WireJSON.encode(me))
+            case ["jobs"]:
+                let query = try JobListing.query(request)
+                guard let (views, next) = try await reader.list(query, token: request.bearerToken) else { break }
+                return .json(WireJSON.encode(JobListResponse(jobs: views, nextCursor: next?.rawValue)))
             case let path where path.count == 2 && path[0] == "jobs" && JobID.isValid(String(path[1])):
                 guard let job = try await reader.job(String(path[1]), token: request.bearerToken) else { break }
                 return .json(WireJSON.encode(JobView(job)))
+            case let path where path.count == 3 && path[0] == "jobs" && path[2] == "logs":
+                guard let job = try await reader.job(String(path[1]), token: request.bearerToken) else { break }
+                return try await API.logs(of: job, request) { id, offset in try await reader.log(id, from: offset) }
             case let path where path.count == 3 && path[0] == "jobs" && path[2] == "events":
                 guard let events = try await reader.events(String(path[1]), token: request.bearerToken) else { break }
                 return .json(WireJSON.encode(EventListResponse(events: events.map(EventView.init))))
@@ -75,6 +83,37 @@ actor FollowerReader {
         // Another user's job reads exactly like an unknown one, as on the leader.
         guard principal.isAdmin || job.user == principal.subject else { throw ClusterError.jobNotFound(id) }
         return job
+    }
+
+    /// A page of the listing, as the leader would give it; nil for a token not known here.
+    func list(_ query: JobListing.Query, token: String?) async throws -> ([JobView], JobID?)? {
+        guard let principal = try await principal(token) else { return nil }
+        guard principal.isUser else { throw APIError.forbidden("this token is for agents, not for the user API") }
+        let (jobs, next) = try JobListing.page(query, for: principal, in: database) { try database.loadJob($0) }
+        let views = try jobs.map { job in
+            var view = JobView(job)
+            if query.collapseArrays, let task = job.array {
+                let tasks = try database.arrayTaskStates(task.array)
+                var states: [String: Int] = [:]
+                for (_, state) in tasks { states[state.rawValue, default: 0] += 1 }
+                view.arraySummary = ArraySummaryView(
+                    arrayId: task.array.rawValue,
+                    tasks: tasks.count,
+                    limit: task.limit,
+                    states: states
+                )
+            }
+            return view
+        }
+        return (views, next)
+    }
+
+    /// Up to 4 MiB of an allocation's log from `offset`, and the size stored (read first: bytes stored after it
+    /// wait for the next read).
+    func log(_ id: AllocationID, from offset: Int) throws -> (bytes: [UInt8], size: Int) {
+        let size = try database.logSize(id.description)
+        let bytes = try database.readLog(id.description, from: offset, limit: min(4 << 20, max(0, size - offset)))
+        return (bytes, size)
     }
 
     func events(_ id: String, token: String?) async throws -> [JobEventRecord]? {

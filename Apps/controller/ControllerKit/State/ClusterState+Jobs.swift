@@ -111,54 +111,11 @@ extension ClusterState {
         throw .ambiguousJob(text, matches: matches.map(\.id))
     }
 
-    struct ListQuery: Sendable {
-        var states: Set<JobState>?
-        var user: String?
-        var queue: String?
-        var name: String?
-        var limit: Int = 100
-        var cursor: JobID?
-        /// One line per array, with its counts, instead of one per task.
-        var collapseArrays = false
-        /// Only this array's tasks.
-        var array: JobID?
-    }
+    typealias ListQuery = JobListing.Query
 
-    /// Newest first, at most `limit`, after `cursor`; returns the jobs and the cursor for the next page. The
-    /// order and the filters are SQLite's (every job is there, finished ones out of memory too); a job in
-    /// memory is shown as memory has it (its pending reason, its idle mark).
+    /// `JobListing.page`, each job as memory has it where it holds it (its pending reason, its idle mark).
     func list(_ query: ListQuery, for principal: Principal) throws -> ([Job], JobID?) {
-        var filter = ClusterDatabase.JobFilter()
-        filter.states = query.states
-        filter.user = principal.isAdmin ? query.user : principal.subject
-        if let user = query.user, user != filter.user { return ([], nil) }
-        filter.queue = query.queue
-        filter.name = query.name
-        filter.idPrefix = query.array.map { $0.rawValue + "_" }
-        var result: [Job] = []
-        var arraysListed = Set<JobID>()
-        // An array's tasks are stored together, so its line was the previous page's last: not again.
-        if query.collapseArrays, let cursor = query.cursor, let task = anyJob(cursor)?.array {
-            arraysListed.insert(task.array)
-        }
-        var next: JobID?
-        try database.forEachJobID(filter, after: query.cursor) { id in
-            if result.count == query.limit {
-                next = result.last?.id
-                return false
-            }
-            // A task's id is `<array>_<index>`: a collapsed array's other tasks are passed over unread.
-            if query.collapseArrays, let underscore = id.rawValue.firstIndex(of: "_"),
-                arraysListed.contains(JobID(String(id.rawValue[..<underscore])))
-            {
-                return true
-            }
-            guard let job = anyJob(id) else { return true }
-            if query.collapseArrays, let task = job.array { arraysListed.insert(task.array) }
-            result.append(job)
-            return true
-        }
-        return (result, next)
+        try JobListing.page(query, for: principal, in: database) { anyJob($0) }
     }
 
     /// Cancels a job: at once when nothing of it can be running, else by asking its agent to stop it (the job
@@ -180,7 +137,7 @@ extension ClusterState {
     }
 
     /// The attempt of a visible job whose log to read: `number`, or the current one (0 when none yet).
-    func attemptNumber(of job: Job, _ number: Int?) throws(ClusterError) -> Int {
+    nonisolated static func attemptNumber(of job: Job, _ number: Int?) throws(ClusterError) -> Int {
         let number = number ?? job.currentAttempt?.number ?? 0
         guard number == 0 || job.attempts.contains(where: { $0.number == number }) else {
             throw .noSuchAttempt(job.id, number)
