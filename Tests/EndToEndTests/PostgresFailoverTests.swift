@@ -228,6 +228,23 @@ struct PostgresFailoverTests {
         let log = try await ask(.get, "/v1/jobs/\(id)/logs", as: "ana")
         #expect(log.status == 200 && log.body == Array("hi\n".utf8) && log.headers["X-Corral-Log-Size"] == "3")
         #expect(try await ask(.get, "/v1/jobs/\(id)/logs?offset=1", as: "ana").body == Array("i\n".utf8))
+        // A unique start of an id and an array's own id are the leader's answers too; an id start the standby
+        // cannot settle (none, or an end of an id) goes to the leader.
+        let arrayID = array.stdout.trimmed
+        for name in [String(id.dropLast()), arrayID] {
+            let (here, there) = (
+                try await ask(.get, "/v1/jobs/\(name)", as: "ana"),
+                try await ask(.get, "/v1/jobs/\(name)", as: "ana", port: cluster.port)
+            )
+            #expect(here.status == 200 && there.status == 200, "\(name)")
+            let (mine, theirs) = (
+                try JSONDecoder.wire.decode(JobView.self, from: Data(here.body)),
+                try JSONDecoder.wire.decode(JobView.self, from: Data(there.body))
+            )
+            #expect(mine.id == theirs.id && mine.arraySummary == theirs.arraySummary, "\(name)")
+        }
+        #expect(try await ask(.get, "/v1/jobs/\(arrayID)", as: "ana").status == 200)
+        #expect(try await ask(.get, "/v1/jobs/\(String(id.suffix(4)))", as: "ana").status == 307)
         // A bad attempt is the leader's error, word for word.
         let (badHere, badThere) = (
             try await ask(.get, "/v1/jobs/\(id)/logs?attempt=9", as: "ana"),

@@ -7,8 +7,9 @@ import HTTPKit
 /// What a standby answers itself (issue 19): `GET /v1/whoami`, the job listing (`JobListing`, as the leader pages
 /// it), a job by its full id, its events and its log, read from the database the leader writes through. The leader commits
 /// before it answers, so a standby is never behind what a client was told; a job is shown as stored (the leader
-/// shows its memory's pending reason and idle mark). Everything else (short ids, arrays by their own id, every
-/// write) goes to the leader (`StandbyResponder`).
+/// shows its memory's pending reason and idle mark). A job may be named by its full id, a unique start of one, or
+/// an array's id. Everything else (an end of an id, which only the leader's memory indexes; every other read;
+/// every write) goes to the leader (`StandbyResponder`).
 struct FollowerReads: HTTPResponder {
     let standby: StandbyResponder
     let reader: FollowerReader
@@ -26,7 +27,11 @@ struct FollowerReads: HTTPResponder {
                 guard let (views, next) = try await reader.list(query, token: request.bearerToken) else { break }
                 return .json(WireJSON.encode(JobListResponse(jobs: views, nextCursor: next?.rawValue)))
             case let path where path.count == 2 && path[0] == "jobs" && JobID.isValid(String(path[1])):
-                guard let job = try await reader.job(String(path[1]), token: request.bearerToken) else { break }
+                let id = String(path[1])
+                if let view = try await reader.arrayView(id, token: request.bearerToken) {
+                    return .json(WireJSON.encode(view))
+                }
+                guard let job = try await reader.job(id, token: request.bearerToken) else { break }
                 return .json(WireJSON.encode(JobView(job)))
             case let path where path.count == 3 && path[0] == "jobs" && path[2] == "logs":
                 guard let job = try await reader.job(String(path[1]), token: request.bearerToken) else { break }
@@ -74,15 +79,41 @@ actor FollowerReader {
         return credentials.whoami(token: token)
     }
 
-    /// The job with this full id, when the token's user may see it; nil: not stored (the leader knows the short
-    /// forms of ids and the arrays) or a token not known here.
-    func job(_ id: String, token: String?) async throws -> Job? {
+    /// The job a full id or a unique prefix of one names, among those the token's user may see, as the leader
+    /// resolves it (`ClusterState.resolveJob`); nil where the leader must answer: a token not known here, or no
+    /// id starting so (the leader also looks for ends of ids, which only its memory indexes).
+    func job(_ text: String, token: String?) async throws -> Job? {
         guard let principal = try await principal(token) else { return nil }
         guard principal.isUser else { throw APIError.forbidden("this token is for agents, not for the user API") }
-        guard let job = try database.loadJob(JobID(id)) else { return nil }
-        // Another user's job reads exactly like an unknown one, as on the leader.
-        guard principal.isAdmin || job.user == principal.subject else { throw ClusterError.jobNotFound(id) }
-        return job
+        if let job = try database.loadJob(JobID(text)) {
+            // Another user's job reads exactly like an unknown one, as on the leader.
+            guard principal.isAdmin || job.user == principal.subject else { throw ClusterError.jobNotFound(text) }
+            return job
+        }
+        guard JobID.isValid(text), text.count >= 3 else { return nil }
+        let user = principal.isAdmin ? nil : principal.subject
+        let matches = try database.jobIDs(withPrefix: text, user: user, limit: 8).prefix(6)
+            .compactMap { try database.loadJob($0) }
+        if matches.count > 1 { throw ClusterError.ambiguousJob(text, matches: matches.map(\.id)) }
+        return matches.first
+    }
+
+    /// `GET /v1/jobs/{array}`: the array's first task with the array's counts, when the token's user may see it.
+    func arrayView(_ text: String, token: String?) async throws -> JobView? {
+        guard let principal = try await principal(token), principal.isUser else { return nil }
+        let tasks = try database.arrayTaskStates(JobID(text))
+        guard let first = try tasks.first.flatMap({ try database.loadJob($0.id) }),
+            principal.isAdmin || first.user == principal.subject
+        else { return nil }
+        var view = JobView(first)
+        view.arraySummary = Self.summary(JobID(text), tasks, limit: first.array?.limit)
+        return view
+    }
+
+    static func summary(_ array: JobID, _ tasks: [(id: JobID, state: JobState)], limit: Int?) -> ArraySummaryView {
+        var states: [String: Int] = [:]
+        for task in tasks { states[task.state.rawValue, default: 0] += 1 }
+        return ArraySummaryView(arrayId: array.rawValue, tasks: tasks.count, limit: limit, states: states)
     }
 
     /// A page of the listing, as the leader would give it; nil for a token not known here.
@@ -93,14 +124,10 @@ actor FollowerReader {
         let views = try jobs.map { job in
             var view = JobView(job)
             if query.collapseArrays, let task = job.array {
-                let tasks = try database.arrayTaskStates(task.array)
-                var states: [String: Int] = [:]
-                for (_, state) in tasks { states[state.rawValue, default: 0] += 1 }
-                view.arraySummary = ArraySummaryView(
-                    arrayId: task.array.rawValue,
-                    tasks: tasks.count,
-                    limit: task.limit,
-                    states: states
+                view.arraySummary = Self.summary(
+                    task.array,
+                    try database.arrayTaskStates(task.array),
+                    limit: task.limit
                 )
             }
             return view
