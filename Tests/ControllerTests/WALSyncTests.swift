@@ -149,16 +149,19 @@ import Testing
         await held.waitForStart()
         let closing = Flag()
         let closed = Flag()
-        let closer = Task.detached {
+        // On a thread of its own: `close` blocks until the held sync ends, and a blocked thread of the cooperative
+        // pool (two here) with another test blocking the other left nothing to end it (a CI run hung so).
+        let closer = Thread {
             closing.set()
             wal.close()
             closed.set()
         }
+        closer.start()
         while !closing.isSet { try await Task.sleep(for: .milliseconds(5)) }
         try await Task.sleep(for: .milliseconds(100))
         #expect(!closed.isSet, "close returned while a sync ran")
         held.gate.signal()
-        await closer.value
+        while !closed.isSet { try await Task.sleep(for: .milliseconds(5)) }
         wal.counted()
         await wal.barrier()
         try await Task.sleep(for: .milliseconds(50))

@@ -54,3 +54,29 @@ public func reap(_ pid: pid_t) -> Int32 {
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     return status
 }
+
+/// Runs `/bin/sh -c command` to its end and returns its wait status (0: success). Not through Foundation's
+/// `Process`: it learns of a child's end from a descriptor the child inherits, so a daemon the command leaves
+/// behind (a server `pg_ctl` starts) would hold the wait open, and its `waitUntilExit` blocks a thread of the
+/// cooperative pool meanwhile. Here the child gets /dev/null for its standard streams and no other descriptor of
+/// ours, and the wait is `waitpid` on its pid.
+public func runShell(_ command: String) -> Int32 {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    // glibc 2.34's posix_spawn_file_actions_addclosefrom_np, which Swift's Glibc module does not show.
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+    }
+    var pid: pid_t = 0
+    let arguments: [UnsafeMutablePointer<CChar>?] = [String](["/bin/sh", "-c", command]).map { strdup($0) } + [nil]
+    defer { for argument in arguments { free(argument) } }
+    guard posix_spawn(&pid, "/bin/sh", &actions, nil, arguments, environ) == 0 else { return -1 }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return status
+}

@@ -153,31 +153,8 @@ public final class TestPostgres: @unchecked Sendable {
         chmod(path, 0o600)
     }
 
-    /// Runs `/bin/sh -c command` and waits for it. Not through Foundation's `Process`: it learns of a child's
-    /// end from a descriptor the child inherits, and the server `pg_ctl` leaves behind would hold it open (the
-    /// wait would last as long as the server). Here the child gets standard input from /dev/null and no other
-    /// descriptor of ours: its output goes to /dev/null (commands redirect what they need to files).
     static func shell(_ command: String) throws {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        // Not the test's output either: the server and the watchdog outlive the command, and a test runner waits
-        // for its test process's output to end.
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        // glibc 2.34's posix_spawn_file_actions_addclosefrom_np, which Swift's Glibc module does not show.
-        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
-        else { throw TestPostgresError("this C library has no posix_spawn_file_actions_addclosefrom_np") }
-        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
-        var pid: pid_t = 0
-        let arguments: [UnsafeMutablePointer<CChar>?] = [String](["/bin/sh", "-c", command]).map { strdup($0) } + [nil]
-        defer { for argument in arguments { free(argument) } }
-        let code = posix_spawn(&pid, "/bin/sh", &actions, nil, arguments, environ)
-        guard code == 0 else { throw TestPostgresError("posix_spawn /bin/sh: errno \(code)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let status = runShell(command)
         guard status == 0 else { throw TestPostgresError("`\(command)` exited with status \(status)") }
     }
 

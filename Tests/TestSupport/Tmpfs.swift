@@ -23,14 +23,8 @@ public enum Tmpfs {
     @discardableResult
     public static func unmount(_ directory: String) -> Bool { sh("umount -l '\(directory)'") == 0 }
 
-    /// Runs a shell command to its end; its exit status.
+    /// Runs a shell command to its end; its wait status (0: success). `runShell`: not Foundation's `Process`, whose
+    /// wait once hung a CI run on a thread of the cooperative pool.
     @discardableResult
-    public static func sh(_ command: String) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        try? process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
+    public static func sh(_ command: String) -> Int32 { runShell(command) }
 }
