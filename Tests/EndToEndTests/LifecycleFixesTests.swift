@@ -40,7 +40,9 @@ import Testing
 
         let second = try await cluster.waitForState(id, ["RUNNING"], timeout: 60, attempt: 2)
         #expect(second.node != node)
-        #expect(!processRuns(pid), "the first copy must be gone when the second starts")
+        // The first copy was stopped before the second started (the lines below prove it); its process may still
+        // be on its way out on a loaded machine (killed, not yet reaped: a CI run saw it), but not for long.
+        try await waitUntil("the first copy's process is gone", timeout: 10) { !processRuns(pid) }
         // Every line of the first copy was written before the first line of the second (which has written for
         // half a second, long enough for a first copy still alive to write ten lines more).
         try await waitUntil("the second copy writes", timeout: 30) {
