@@ -102,15 +102,6 @@ note "durable submissions over HTTP, 32 clients of CorralClient's HTTP client (c
 start_controller submit
 bench submit-http --endpoint "$endpoint" --token "$admin" --clients 32 --seconds "$http_s" --runs "$http_runs" >>"$figures"
 
-note "durable submissions over HTTP on PostgreSQL (a local server, fsync on), 32 clients (corral-bench)"
-if pg_start; then
-    start_controller submit-pg --database "$pg_url" --database-password-file "$pg_password_file"
-    bench submit-http --name submit_http_postgres --endpoint "$endpoint" --token "$admin" --clients 32 \
-        --seconds "$http_s" --runs "$http_runs" >>"$figures"
-    stop_controller
-    pg_stop
-fi
-
 note "one array of 10,000 tasks: corral submit --array 0-9999 until its id is printed (every task stored)"
 array_ms=()
 for _ in $(seq "$http_runs"); do
@@ -125,6 +116,15 @@ bench figure --name array_submit_10000 --unit ms \
     "${array_ms[@]}" >>"$figures"
 
 stop_controller
+
+note "durable submissions over HTTP on PostgreSQL (a local server, fsync on), 32 clients (corral-bench)"
+if pg_start; then
+    start_controller submit-pg --database "$pg_url" --database-password-file "$pg_password_file"
+    bench submit-http --name submit_http_postgres --endpoint "$endpoint" --token "$admin" --clients 32 \
+        --seconds "$http_s" --runs "$http_runs" >>"$figures"
+    stop_controller
+    pg_stop
+fi
 
 note "4 parallel corral submit loops"
 start_controller cli
