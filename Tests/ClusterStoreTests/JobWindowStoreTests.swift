@@ -153,4 +153,25 @@ import Testing
             #expect(ended.allSatisfy { $0.1 == 1 })
         }
     }
+
+    /// Ids are read in pages of 500: every one of 1,203 comes once, newest first, and a body that stops ends it.
+    @Test(arguments: SQLEngine.allCases) func everyIDComesOnceAcrossPages(engine: SQLEngine) throws {
+        try withStore(engine) { path in
+            let db = try path.open()
+            let ids = (0..<1203).map { "page\(10_000 + $0)" }
+            try db.transaction { for id in ids { try db.insertJob(T.job(id)) } }
+            var seen: [String] = []
+            try db.forEachJobID(ClusterDatabase.JobFilter(), after: nil) { id in
+                seen.append(id.rawValue)
+                return true
+            }
+            #expect(seen == ids.reversed())
+            var stoppedAt: [String] = []
+            try db.forEachJobID(ClusterDatabase.JobFilter(), after: JobID("page10700")) { id in
+                stoppedAt.append(id.rawValue)
+                return stoppedAt.count < 3
+            }
+            #expect(stoppedAt == ["page10699", "page10698", "page10697"])
+        }
+    }
 }

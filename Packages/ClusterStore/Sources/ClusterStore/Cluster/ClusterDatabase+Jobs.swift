@@ -114,8 +114,28 @@ extension ClusterDatabase {
             conditions.append(dialect.startsWith("id"))
             bindings.append(dialect.prefixPattern(prefix))
         }
-        let sql = "SELECT id FROM jobs WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(dialect.order) DESC"
-        try connection.streamRows(sql, bindings) { row in try body(JobID(row.string("id") ?? "")) }
+        // In pages of 500 from the last position seen: a PostgreSQL result is read whole before the first row is
+        // handed on, so one query over every job would read a million ids for a listing of 100.
+        let sql = """
+            SELECT id, \(dialect.order) AS position FROM jobs WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY \(dialect.order) DESC LIMIT 500
+            """
+        while true {
+            var last: Int64?
+            var stopped = false
+            var count = 0
+            try connection.streamRows(sql, bindings) { row in
+                count += 1
+                last = row.int64("position")
+                guard try body(JobID(row.string("id") ?? "")) else {
+                    stopped = true
+                    return false
+                }
+                return true
+            }
+            guard !stopped, count == 500, let last else { return }
+            bindings[0] = .integer(last)
+        }
     }
 
     /// Whether text matches only itself in a GLOB pattern (ids have no wildcard; anything else finds nothing).
