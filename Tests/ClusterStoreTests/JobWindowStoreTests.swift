@@ -174,4 +174,22 @@ import Testing
             #expect(stoppedAt == ["page10699", "page10698", "page10697"])
         }
     }
+
+    /// A standby reads its copy of the cluster from one state of the database: a job another connection stores
+    /// meanwhile is not half in it (read after, it is). The window's attempts come in one query, each job's own.
+    @Test(arguments: SQLEngine.allCases) func oneStateIsReadWholeWhileAnotherConnectionWrites(engine: SQLEngine) throws
+    {
+        try withStore(engine) { path in
+            let (reader, writer) = (try path.open(), try path.open())
+            let stored = try Self.fill(writer)
+            let (before, during) = try reader.readingOneState {
+                let before = try reader.loadJobs(finishedWindow: 100)
+                try writer.insertJob(T.job("later", submittedAt: T.t0 + .seconds(50)))
+                return (before, try reader.loadJobs(finishedWindow: 100))
+            }
+            #expect(before.map(\.id) == during.map(\.id) && before.count == stored.count)
+            #expect(before.map(\.attempts) == stored.sorted { $0.submittedAt < $1.submittedAt }.map(\.attempts))
+            #expect(try reader.loadJobs(finishedWindow: 100).count == stored.count + 1)
+        }
+    }
 }

@@ -32,6 +32,7 @@ import Testing
             case .deferred: "BEGIN DEFERRED"
             case .immediate: "BEGIN IMMEDIATE"
             case .exclusive: "BEGIN EXCLUSIVE"
+            case .snapshot: "BEGIN DEFERRED"
             }
         #expect(statements.prefix(3) == [begin, "INSERT INTO t VALUES (?)", "COMMIT"])
     }

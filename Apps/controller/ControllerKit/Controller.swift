@@ -44,9 +44,15 @@ public final class Controller: Sendable {
             // server throughout, its responder switched when the API is ready: the port never closes.
             let gate = LeaderGate()
             let standby = StandbyResponder(gate: gate)
-            // A standby answers a job's reads from the database itself; without a connection yet, it sends them on.
-            let reads = try? FollowerReader(settings: settings, clock: clock, log: log)
-            let switchable = SwitchableResponder(reads.map { FollowerReads(standby: standby, reader: $0) } ?? standby)
+            // A standby answers reads from the database itself; without a connection yet, it sends them on.
+            let reads = await StandbyReads.make(
+                standby: standby,
+                settings: settings,
+                configuration: configuration,
+                clock: clock,
+                log: log
+            )
+            let switchable = SwitchableResponder(reads ?? standby)
             let server = HTTPServer(configuration: serverConfiguration, responder: switchable)
             try server.start()
             early = server

@@ -18,9 +18,13 @@ actor LogStore {
     /// PostgreSQL's connection (fenced, as the state's) when the logs live there; nil: files.
     private let database: ClusterDatabase?
 
-    init(directory: String, capBytes: Int = 256 << 20, databases: Databases? = nil) throws {
+    /// Whether sizes are kept once read: the leader's are, as it alone appends; a standby reads them each time.
+    private let keepsSizes: Bool
+
+    init(directory: String, capBytes: Int = 256 << 20, databases: Databases? = nil, keepsSizes: Bool = true) throws {
         self.directory = directory
         self.capBytes = capBytes
+        self.keepsSizes = keepsSizes
         database = try databases.flatMap { $0.isPostgres ? try $0.open(.logs) : nil }
         try Files.makeDirectories(directory, mode: 0o750)
     }
@@ -31,7 +35,7 @@ actor LogStore {
     func size(of id: AllocationID) throws -> Int {
         if let size = sizes[id] { return size }
         let size = try database.map { try $0.logSize(id.description) } ?? Files.size(path(id))
-        sizes[id] = size
+        if keepsSizes { sizes[id] = size }
         return size
     }
 
@@ -71,7 +75,10 @@ actor LogStore {
     /// Up to `limit` bytes from `offset`, and the stored size.
     func read(_ id: AllocationID, from offset: Int, limit: Int = 4 << 20) throws -> (bytes: [UInt8], size: Int) {
         let size = try size(of: id)
-        if let database { return (try database.readLog(id.description, from: offset, limit: limit), size) }
+        if let database {
+            // Bytes stored after the size was read wait for the next read (the size header covers the body).
+            return (try database.readLog(id.description, from: offset, limit: min(limit, max(0, size - offset))), size)
+        }
         return (Files.read(path(id), from: offset, limit: limit, size: size), size)
     }
 }

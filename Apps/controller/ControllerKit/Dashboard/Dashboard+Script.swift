@@ -21,7 +21,9 @@ extension Dashboard {
         // Sends a request with the tab's token; a 401 forgets the token and asks for another.
         async function request(method, path, body) {
           const headers = { Authorization: "Bearer " + sessionStorage.getItem(tokenKey) };
-          const init = { method, headers, cache: "no-store" };
+          // A standby sends what it does not answer to the leader (307), which a page cannot follow to another
+          // origin: it is told so instead.
+          const init = { method, headers, cache: "no-store", redirect: "manual" };
           if (body !== undefined) {
             headers["Content-Type"] = "application/json";
             init.body = JSON.stringify(body);
@@ -31,6 +33,12 @@ extension Dashboard {
             response = await fetch(path, init);
           } catch (error) {
             throw new APIError(0, "unreachable", "The controller did not answer (" + error.message + ").");
+          }
+          if (response.type === "opaqueredirect") {
+            const leader = await standbyLeader();
+            throw new APIError(307, "not_leader", "This controller is a standby: it shows the cluster but does not act "
+              + "on it, nor keep what only the leader's memory holds. Use the leader's dashboard"
+              + (leader ? " at " + leader : "") + ".");
           }
           if (response.status === 401) {
             sessionStorage.removeItem(tokenKey);
@@ -47,6 +55,14 @@ extension Dashboard {
             throw new APIError(response.status, code, message);
           }
           return response;
+        }
+
+        // The leader's address when this controller is a standby (its /healthz says so); null when it leads.
+        async function standbyLeader() {
+          try {
+            const health = await (await fetch("/healthz", { cache: "no-store" })).json();
+            return health.status === "standby" ? (health.leader || "not known yet") : null;
+          } catch (ignored) { return null; }
         }
 
         const api = async (path) => (await request("GET", path)).json();
@@ -252,7 +268,10 @@ extension Dashboard {
             return;
           }
           const me = app.me;
-          $("who").textContent = "Signed in as " + me.user + " (" + me.role + ")";
+          const leader = await standbyLeader();
+          $("who").textContent = "Signed in as " + me.user + " (" + me.role + ")"
+            + (leader ? ", on a standby controller: it shows the cluster, at most a second old; the leader, "
+              + leader + ", acts on it" : "");
           $("nav").hidden = false;
           $("logout").hidden = false;
           $("login-error").textContent = "";

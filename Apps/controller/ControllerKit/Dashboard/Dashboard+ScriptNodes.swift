@@ -136,6 +136,10 @@ extension Dashboard {
           try {
             data = await api("/v1/nodes/" + enc(id) + "/utilization");
           } catch (error) {
+            if (error.status === 307) {
+              if (live()) $("util-chart").replaceChildren(el("p", error.message, "quiet"));
+              return;
+            }
             if (error.status !== 404) throw error;
           }
           if (!live()) return;

@@ -13,7 +13,8 @@ struct Databases: Sendable {
 
     private let sqlitePath: String?
     private let postgres: PGSettings?
-    private let epoch: Int64
+    /// The leader's epoch that fences every transaction; nil for a standby's connections, which write nothing.
+    private let epoch: Int64?
 
     /// One SQLite file. WAL lets the connections read at once; writes take turns. The state's commits are synced
     /// off its actor, and answers wait for that (`WALSync`); the others sync as they commit.
@@ -26,13 +27,20 @@ struct Databases: Sendable {
         (sqlitePath, postgres, self.epoch) = (nil, settings, epoch)
     }
 
+    /// PostgreSQL, as a standby reading what the leader writes.
+    init(standby settings: PGSettings) {
+        var settings = settings
+        settings.applicationName += "-standby"
+        (sqlitePath, postgres, epoch) = (nil, settings, nil)
+    }
+
     var isPostgres: Bool { postgres != nil }
 
     func open(_ owner: Owner) throws -> ClusterDatabase {
         if var settings = postgres {
             settings.applicationName += "-" + owner.rawValue
             let database = try ClusterDatabase(postgres: settings)
-            database.postgres?.fence = PGFence(epoch: epoch)
+            database.postgres?.fence = epoch.map(PGFence.init(epoch:))
             return database
         }
         var options = Connection.Options()

@@ -42,8 +42,9 @@ extension ClusterState {
         }
     }
 
-    /// A job in memory, else as stored.
-    func anyJob(_ id: JobID) -> Job? { jobs[id] ?? storedJob(id) }
+    /// A job in memory, else as stored. A standby's copy reads it as stored each time: a job's own reads are
+    /// never behind what the leader answered (a job submitted a moment ago, a state it reported since).
+    func anyJob(_ id: JobID) -> Job? { mirror ? storedJob(id) : (jobs[id] ?? storedJob(id)) }
 
     /// A new job id, after every one this controller made (`JobID.nextNumber`: ids in the order they are made), so
     /// none given out but not stored yet (a batch waiting for its commit); and no job's, in memory or stored (a

@@ -7,6 +7,8 @@ import ClusterWire
 extension ClusterState {
     func metrics() -> String {
         var out = PrometheusText()
+        out.family("corral_controller_leader", "gauge", "1 on the controller that leads, 0 on a standby.")
+        out.sample("corral_controller_leader", [:], 1)
         out.family("corral_jobs", "gauge", "Jobs by state (finished ones included).")
         for state in JobState.allCases { out.sample("corral_jobs", ["state": state.rawValue], stateCounts[state] ?? 0) }
         out.family(

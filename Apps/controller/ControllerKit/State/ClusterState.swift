@@ -84,6 +84,12 @@ actor ClusterState {
     var stageCaches: [NodeID: StageCacheReport] = [:]
     /// Why the last write failed for want of space, until a write succeeds again (`/healthz` says it).
     var storageFault: String?
+    /// A standby's read-only copy of the cluster (`ClusterState+Mirror.swift`): it writes nothing, and when it
+    /// was last read from the database.
+    let mirror: Bool
+    var mirroredAt: ContinuousClock.Instant?
+    /// How long each reading of the copy took (a standby's /metrics).
+    var mirrorReloadDurations = Histogram(Histogram.passes)
 
     struct PendingSubmit {
         let job: Job
@@ -102,22 +108,37 @@ actor ClusterState {
         database: ClusterDatabase,
         clock: any WallClock,
         log: any LogSink,
-        walSync: WALSync? = nil
+        walSync: WALSync? = nil,
+        mirror: Bool = false
     ) async throws {
         self.settings = settings
         self.database = database
         self.clock = clock
         self.log = log
+        self.mirror = mirror
         // The migrations just run went through this connection too: the first answer waits for their sync.
         self.walSync = walSync ?? WALSync(databasePath: database.sqlitePath ?? "", log: log)
         self.walSync.willCommit()
         self.walSync.counted()
         notifier = Notifier(log: log, walSync: self.walSync)
-        let now = clock.now()
-        startedAt = now
+        startedAt = clock.now()
+        if mirror {
+            try reloadMirror()
+        } else {
+            try loadStored(now: startedAt)
+            log.info(
+                "loaded \(jobs.count) jobs (\(queued.count) queued, \(allocations.count) placed) and \(nodes.count) nodes"
+            )
+        }
+    }
+
+    /// Reads the cluster from the database into the empty indexes: at start, at a takeover, and (`mirror`) each
+    /// time a standby's copy is refreshed.
+    func loadStored(now: Timestamp) throws {
         for var node in try database.loadNodes() {
-            // After a controller restart every node gets a full timeout of grace before it is judged lost.
-            node.lastHeartbeat = now
+            // After a controller restart every node gets a full timeout of grace before it is judged lost. A
+            // standby's copy shows the node as stored.
+            if !mirror { node.lastHeartbeat = now }
             nodes[node.id] = node
         }
         // Tasks of an array share their submission time and load in id order ("a_10" before "a_2"): in index
@@ -129,24 +150,23 @@ actor ClusterState {
             return (x.array?.index ?? 0) < (y.array?.index ?? 0)
         }
         for job in loaded { load(job, at: now) }
-        // Fair share and the counts cover every job, not only those in memory.
+        stateCounts = try database.jobCounts()
+        try countTasksLeft()
+        let finished = jobs.values.filter(Self.leavesMemory).sorted { ($0.updatedAt, $0.id) < ($1.updatedAt, $1.id) }
+        for job in finished { finishedOrder.append(job.id) }
+        forgetOldFinishedJobs()
+        // Fair share and idempotency keys are for placing and submitting: a standby's copy does neither.
+        guard !mirror else { return }
+        // Fair share covers every job, not only those in memory.
         try database.forEachEndedAttempt { user, attempt in
             guard let started = attempt.startedAt, let ended = attempt.endedAt else { return }
             // Every rank of a gang held its GPUs (as `release` charges them at run time).
             let gpus = Double(attempt.resources.gpus * max(attempt.ranks.count, 1))
             usage.record(user: user, gpuSeconds: gpus * Double((ended - started).milliseconds) / 1000, at: ended)
         }
-        stateCounts = try database.jobCounts()
-        try countTasksLeft()
-        let finished = jobs.values.filter(Self.leavesMemory).sorted { ($0.updatedAt, $0.id) < ($1.updatedAt, $1.id) }
-        for job in finished { finishedOrder.append(job.id) }
-        forgetOldFinishedJobs()
         for record in try database.loadIdempotencyKeys(since: now + .seconds(-Self.idempotencyRetention)) {
             remember(record)
         }
-        log.info(
-            "loaded \(jobs.count) jobs (\(queued.count) queued, \(allocations.count) placed) and \(nodes.count) nodes"
-        )
     }
 
     /// Puts a stored job in the indexes; its live attempt's resources are held again.

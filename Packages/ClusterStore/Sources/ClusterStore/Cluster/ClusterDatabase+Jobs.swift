@@ -26,19 +26,27 @@ extension ClusterDatabase {
     /// has not (its processes may still run), and the `finished` most recently updated others; in submission
     /// order.
     public func loadJobs(finishedWindow finished: Int) throws -> [Job] {
-        var jobs: [Job] = []
-        try connection.forEachRow(
-            """
-            SELECT * FROM jobs WHERE state IN \(Self.liveStates)
+        let kept = """
+            state IN \(Self.liveStates)
                 OR id IN (SELECT job_id FROM attempts WHERE ended_at IS NULL)
                 OR \(dialect.order) IN (SELECT \(dialect.order) FROM jobs WHERE state IN \(Self.finishedStates)
                     ORDER BY updated_at DESC LIMIT ?)
-            ORDER BY submitted_at, \(dialect.order)
-            """,
-            [.integer(Int64(max(0, finished)))]
+            """
+        let window = [SQLValue.integer(Int64(max(0, finished)))]
+        // The attempts in one query, not one per job: on PostgreSQL each is a round trip, and a takeover loads
+        // every job kept (10,000 finished ones by default).
+        var attempts: [JobID: [Attempt]] = [:]
+        try connection.forEachRow(
+            "SELECT * FROM attempts WHERE job_id IN (SELECT id FROM jobs WHERE \(kept)) ORDER BY job_id, number",
+            window
         ) { row in
+            attempts[JobID(row.string("job_id") ?? ""), default: []].append(try Self.attempt(from: row))
+        }
+        var jobs: [Job] = []
+        try connection.forEachRow("SELECT * FROM jobs WHERE \(kept) ORDER BY submitted_at, \(dialect.order)", window) {
+            row in
             var job = try Self.job(from: row)
-            job.attempts = try attempts(of: job.id)
+            job.attempts = attempts[job.id] ?? []
             jobs.append(job)
         }
         return jobs

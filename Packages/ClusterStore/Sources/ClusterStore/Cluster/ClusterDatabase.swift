@@ -40,6 +40,12 @@ public final class ClusterDatabase {
         try connection.transaction(.immediate, body)
     }
 
+    /// Runs the reads of `body` on one state of the database, whatever commits meanwhile (a standby's copy of
+    /// the cluster is read whole, not half before a leader's commit and half after).
+    public func readingOneState<T>(_ body: () throws -> T) throws -> T {
+        try connection.transaction(.snapshot, body)
+    }
+
     // MARK: Jobs
 
     public func insertJob(_ job: Job) throws(StoreError) {

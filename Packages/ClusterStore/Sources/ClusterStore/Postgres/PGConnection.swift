@@ -79,6 +79,12 @@ public final class PGConnection: SQLConnection {
     /// READ COMMITTED: the controller is the only writer of its rows (the fence makes sure), and the fence's
     /// row lock orders its transactions against a takeover (docs/architecture.md, "Several controllers").
     public func begin(_ kind: TransactionKind) throws(StoreError) {
+        guard kind != .snapshot else {
+            // A read of one state (a standby's copy of the cluster): nothing to fence, as it writes nothing.
+            try run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            transactionOpen = true
+            return
+        }
         try run("BEGIN ISOLATION LEVEL READ COMMITTED")
         transactionOpen = true
         guard let fence else { return }

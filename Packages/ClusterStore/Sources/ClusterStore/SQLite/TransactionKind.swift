@@ -6,12 +6,16 @@ public enum TransactionKind: Sendable {
     case deferred
     case immediate
     case exclusive
+    /// Reads only, all of one state of the database, whatever commits meanwhile: a deferred transaction on SQLite
+    /// (WAL keeps a reader's snapshot from its first read), `REPEATABLE READ READ ONLY` on PostgreSQL.
+    case snapshot
 
     var beginSQL: String {
         switch self {
         case .deferred: "BEGIN DEFERRED"
         case .immediate: "BEGIN IMMEDIATE"
         case .exclusive: "BEGIN EXCLUSIVE"
+        case .snapshot: "BEGIN DEFERRED"
         }
     }
 }

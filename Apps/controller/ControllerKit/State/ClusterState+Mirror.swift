@@ -1,0 +1,51 @@
+import ClusterCore
+import ClusterStore
+
+/// A standby's copy of the cluster (issue 19): the same indexes as the leader's, read from the database the
+/// leader writes through, so that a standby answers reads (jobs, nodes, queues, explain) with the leader's own
+/// code. It writes nothing and runs nothing (no tick, no pass, no liveness): it is read again, whole and from
+/// one state of the database, when a read finds it older than a second (`StandbyCopy`). The leader commits before it answers,
+/// so a copy read after a client's request was answered shows what that request did.
+///
+/// What only the leader's memory holds is not in it: heartbeats' figures (GPU utilization, the time of the last
+/// heartbeat, which a node's row has from its last stored change), stage caches, preemption plans, fair share.
+extension ClusterState {
+    /// Empties the indexes and reads them again from one state of the database.
+    func reloadMirror() throws {
+        precondition(mirror, "only a standby's copy is read again: the leader's memory is the truth it commits")
+        let started = ContinuousClock.now
+        jobs = [:]
+        jobEnds = JobEnds()
+        stateCounts = [:]
+        finishedOrder = []
+        finishedHead = 0
+        storedStates = [:]
+        queued = []
+        nodes = [:]
+        allocations = [:]
+        allocationsByNode = [:]
+        arrayTasks = [:]
+        arrayLeft = [:]
+        prepared = nil
+        roomAfterPass = nil
+        nodesVersion += 1
+        try database.readingOneState { try loadStored(now: clock.now()) }
+        mirroredAt = started
+        mirrorReloadDurations.observe(Double((ContinuousClock.now - started).milliseconds) / 1000)
+    }
+
+    /// A standby's /metrics: that it does not lead, and what its copy costs (Prometheus scrapes every controller;
+    /// the cluster's figures come from the leader alone, so that no sum counts them twice).
+    func mirrorMetrics() -> String {
+        var out = PrometheusText()
+        out.family("corral_controller_leader", "gauge", "1 on the controller that leads, 0 on a standby.")
+        out.sample("corral_controller_leader", [:], 0)
+        out.family(
+            "corral_standby_copy_read_seconds",
+            "histogram",
+            "Readings of this standby's copy of the cluster from the database (at most one a second, when asked)."
+        )
+        out.histogram("corral_standby_copy_read_seconds", [:], mirrorReloadDurations)
+        return out.text
+    }
+}
