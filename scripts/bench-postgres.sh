@@ -39,3 +39,40 @@ pg_stop() {  # safe to call twice, and under set -e
     if [ -n "${pg_dir:-}" ]; then rm -rf "$pg_dir"; fi
     pg_account=""; pg_dir=""
 }
+
+# A standby on the submit phase's database (every job it submitted is QUEUED: no agents), then a takeover:
+#   standby_copy_read  a read on a standby whose copy is a second old, which reads the cluster (every job not
+#                      ended, the newest finished ones, nodes) from one state of the database before it answers;
+#                      the standby's own figure (corral_standby_copy_read_seconds) is in the notes;
+#   takeover_postgres  from SIGTERM of the leader (which ends its lease at once) to the standby's /healthz "ok":
+#                      it has taken the lease and loaded the cluster.
+standby_phase() {
+    local port dir="$work/standby-pg" queued times=() i
+    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    queued="$(curl -s -H "Authorization: Bearer $admin" "$endpoint/metrics" | awk '/^corral_jobs\{state="QUEUED"\}/ { print $2 }')"
+    "$bin/corral-controller" --data-dir "$dir" --listen "127.0.0.1:$port" --default-unix-user "$(id -un)" \
+        --database "$pg_url" --database-password-file "$pg_password_file" >"$dir.log" 2>&1 &
+    local standby=$!; pids+=("$standby")
+    for _ in $(seq 1200); do grep -q "standing by" "$dir.log" 2>/dev/null && break; sleep 0.05; done
+    for i in $(seq "$http_runs"); do
+        sleep 1.2
+        stamp start
+        curl -sf -H "Authorization: Bearer $admin" "http://127.0.0.1:$port/v1/queues" >/dev/null
+        stamp end; times+=("$(ms_between "$start" "$end")")
+    done
+    local own
+    own="$(curl -s -H "Authorization: Bearer $admin" "http://127.0.0.1:$port/metrics" |
+        awk '/^corral_standby_copy_read_seconds_(sum|count)/ { v[$1] = $2 } END { if (v["corral_standby_copy_read_seconds_count"] > 0) printf "%.0f", 1000 * v["corral_standby_copy_read_seconds_sum"] / v["corral_standby_copy_read_seconds_count"] }')"
+    bench figure --name standby_copy_read --unit ms --notes "GET /v1/queues on a standby whose copy is over a second old, with ${queued:-?} QUEUED jobs: it reads the cluster from PostgreSQL first (its readings: ${own:-?} ms each on average)" \
+        "${times[@]}" >>"$figures"
+    stamp start
+    stop_controller
+    for _ in $(seq 1200); do
+        curl -sf "http://127.0.0.1:$port/healthz" 2>/dev/null | grep -q '"ok"' && break
+        sleep 0.02
+    done
+    stamp end
+    bench figure --name takeover_postgres --unit ms --notes "SIGTERM of the leader to the standby's /healthz ok, with ${queued:-?} QUEUED jobs to load (one takeover)" \
+        "$(ms_between "$start" "$end")" >>"$figures"
+    kill "$standby" 2>/dev/null || true; wait "$standby" 2>/dev/null || true
+}

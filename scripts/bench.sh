@@ -122,7 +122,7 @@ if pg_start; then
     start_controller submit-pg --database "$pg_url" --database-password-file "$pg_password_file"
     bench submit-http --name submit_http_postgres --endpoint "$endpoint" --token "$admin" --clients 32 \
         --seconds "$http_s" --runs "$http_runs" >>"$figures"
-    stop_controller
+    standby_phase
     pg_stop
 fi
 

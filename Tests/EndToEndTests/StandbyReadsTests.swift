@@ -111,6 +111,24 @@ struct StandbyReadsTests {
             )
             #expect(here.status == there.status && here.body == there.body && here.status >= 400, "\(path)")
         }
+        // A job's own reads are never behind the leader: a job submitted a moment ago, and, once the standby's
+        // copy holds a job and an array (read again for a read of the queues), the cancel of each just answered.
+        let held = try await cluster.corral(["submit", "--hold", "--", "true"], env: ana).stdout.trimmed
+        let fresh = try await setup.ask(.get, "/v1/jobs/\(held)", as: "ana")
+        #expect(
+            fresh.status == 200
+                && (try? JSONDecoder.wire.decode(JobView.self, from: Data(fresh.body)))?.state == "QUEUED"
+        )
+        let later = try await cluster.corral(["submit", "--hold", "--array", "0-3", "--", "true"], env: ana).stdout
+            .trimmed
+        try await Task.sleep(for: .milliseconds(1100))
+        #expect(try await setup.ask(.get, "/v1/queues", as: "ana").status == 200)
+        #expect(try await cluster.corral(["cancel", held, "--yes"], env: ana).status == 0)
+        #expect(try await cluster.corral(["cancel", later, "--yes"], env: ana).status == 0)
+        let canceled = try await setup.ask(.get, "/v1/jobs/\(held)", as: "ana")
+        #expect((try? JSONDecoder.wire.decode(JobView.self, from: Data(canceled.body)))?.state == "CANCELED")
+        let (laterView, laterLeader) = try await setup.both(JobView.self, "/v1/jobs/\(later)", as: "ana")
+        #expect(laterView.arraySummary == laterLeader.arraySummary && laterView.arraySummary?.states["CANCELED"] == 4)
         // No token (or one the standby does not know) and every write go to the leader.
         #expect(try await setup.ask(.get, "/v1/jobs/\(id)", as: nil).status == 307)
         #expect(try await setup.ask(.post, "/v1/jobs/\(id)/cancel", as: "ana").status == 307)

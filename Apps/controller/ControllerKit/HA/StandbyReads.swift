@@ -5,12 +5,13 @@ import HTTPKit
 
 /// What a standby answers itself (issue 19): the user API's reads (jobs, their events, logs and explanations,
 /// nodes, queues, usage, tokens, whoami), the dashboard's page and the OpenAPI document, with the leader's own
-/// handlers over a copy of the cluster read from the database (`ClusterState+Mirror.swift`), at most a second
-/// old. Its /metrics says it stands by and no more, so that a sum over every controller Prometheus scrapes
-/// counts the cluster once. Everything else goes to the leader (`StandbyResponder`): every write, the agents'
-/// protocol, `exec`, agent builds, and what only the leader's memory holds (a node's utilization history). So
-/// does a request whose token the standby does not know after reading the credentials again: one made on the
-/// leader within the last second, or a bad one, which the leader refuses.
+/// handlers over the database: a job's reads are read from it at each request (never behind what the leader
+/// answered), nodes, queues and explanations from a copy of the cluster at most a second old
+/// (`ClusterState+Mirror.swift`). Its /metrics says it stands by and no more, so that a sum over every
+/// controller Prometheus scrapes counts the cluster once. Everything else goes to the leader
+/// (`StandbyResponder`): every write, the agents' protocol, `exec`, agent builds, and what only the leader's
+/// memory holds (a node's utilization history). So does a request whose token the standby does not know even
+/// after reading the credentials again: a bad one, which the leader refuses.
 struct StandbyReads: HTTPResponder {
     let standby: StandbyResponder
     let copy: StandbyCopy
@@ -23,13 +24,14 @@ struct StandbyReads: HTTPResponder {
         }
         if route == .open { return try await api.respond(to: request) }
         do {
-            try await copy.fresh()
+            try await copy.fresh(cluster: route == .cluster)
+            // A token this standby does not know: the leader answers (it knows every token, and refuses bad ones).
+            guard try await copy.knows(request.bearerToken) else { return try await standby.respond(to: request) }
         } catch {
             // The database is away: the leader (if one can still reach it) may answer.
             copy.log.warning("standby: cannot read the cluster from the database: \(error)")
             return try await standby.respond(to: request)
         }
-        guard try await copy.knows(request.bearerToken) else { return try await standby.respond(to: request) }
         if route == .metrics {
             return HTTPResponse(
                 status: .ok,
@@ -40,7 +42,9 @@ struct StandbyReads: HTTPResponder {
         return try await api.respond(to: request)
     }
 
-    enum Route { case open, read, metrics }
+    /// `open`: no token; `job`: a job's reads, tokens, usage, read from the database at each request; `cluster`:
+    /// what the copy of the cluster answers (nodes, queues, explain), read again first when a second old.
+    enum Route { case open, job, cluster, metrics }
 
     /// Which GET paths a standby answers, and how; nil: the leader's.
     static func route(_ parts: [Substring]) -> Route? {
@@ -50,12 +54,12 @@ struct StandbyReads: HTTPResponder {
         case ["healthz"]: return nil  // the standby's own (`StandbyResponder`)
         // The dashboard's page and files, and a 404 for any other (a browser's favicon.ico).
         case let path where path.first != "v1": return .open
-        case ["v1", "whoami"], ["v1", "tokens"], ["v1", "jobs"], ["v1", "nodes"], ["v1", "queues"], ["v1", "usage"]:
-            return .read
-        case let path where path.count == 3 && (path[1] == "jobs" || path[1] == "nodes") && path[0] == "v1":
-            return .read
-        case let path where path.count == 4 && path[0] == "v1" && path[1] == "jobs":
-            return ["events", "logs", "explain"].contains(path[3]) ? .read : nil
+        case ["v1", "whoami"], ["v1", "tokens"], ["v1", "jobs"], ["v1", "usage"]: return .job
+        case ["v1", "nodes"], ["v1", "queues"]: return .cluster
+        case let path where path.count == 3 && path[1] == "jobs": return .job
+        case let path where path.count == 3 && path[1] == "nodes": return .cluster
+        case let path where path.count == 4 && path[1] == "jobs":
+            return path[3] == "explain" ? .cluster : ["events", "logs"].contains(path[3]) ? .job : nil
         default: return nil
         }
     }
@@ -102,21 +106,26 @@ struct StandbyReads: HTTPResponder {
     }
 }
 
-/// The standby's copy of the cluster and of the credentials, read again when a read finds it older than a
-/// second; reads that come while it is being read wait for that reading rather than start their own.
+/// The standby's copy of the cluster and its credentials, read again when a read finds them a second old
+/// (the copy only for the reads that need it).
 actor StandbyCopy {
     nonisolated let state: ClusterState
     nonisolated let credentials: CredentialStore
     nonisolated let log: any LogSink
-    static let maxAge = Duration.seconds(1)
-    private var readAt: ContinuousClock.Instant
-    private var credentialsReadAt: ContinuousClock.Instant
-    private var reading: Task<Void, any Error>?
+    private var credentialsReadAt = ContinuousClock.now
 
     init(state: ClusterState, credentials: CredentialStore, log: any LogSink) {
         (self.state, self.credentials, self.log) = (state, credentials, log)
-        // Both were read when they were made.
-        (readAt, credentialsReadAt) = (.now, .now)
+    }
+
+    /// Reads the credentials again when they are a second old (a token revoked on the leader stops working here
+    /// within that), and the copy of the cluster too for a read that needs it.
+    func fresh(cluster: Bool) async throws {
+        if ContinuousClock.now - credentialsReadAt >= ClusterState.mirrorMaxAge {
+            credentialsReadAt = .now
+            try await credentials.reload()
+        }
+        if cluster { try await state.refreshMirror() }
     }
 
     /// Whether the token is one this standby knows: a token it does not know may have been made on the leader
@@ -128,19 +137,5 @@ actor StandbyCopy {
         credentialsReadAt = .now
         try await credentials.reload()
         return credentials.authenticate(token) != nil
-    }
-
-    func fresh() async throws {
-        guard ContinuousClock.now - readAt >= Self.maxAge else { return }
-        if let reading { return try await reading.value }
-        let started = ContinuousClock.now
-        let task = Task { [state, credentials] in
-            try await credentials.reload()
-            try await state.reloadMirror()
-        }
-        reading = task
-        defer { reading = nil }
-        try await task.value
-        (readAt, credentialsReadAt) = (started, started)
     }
 }

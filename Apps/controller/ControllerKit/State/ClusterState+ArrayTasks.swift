@@ -38,10 +38,10 @@ extension ClusterState {
         }
     }
 
-    /// The array's tasks as memory knows them, or from SQLite for an array wholly out of memory; nil when there
-    /// is no such array.
+    /// The array's tasks as memory knows them, or from SQLite for an array wholly out of memory (and always on a
+    /// standby, whose copy may be a second old); nil when there is no such array.
     func arrayTasks(of id: JobID) -> ArrayTasks? {
-        if let tasks = arrayTasks[id], let first = tasks.first {
+        if !mirror, let tasks = arrayTasks[id], let first = tasks.first {
             return ArrayTasks(held: tasks.compactMap { jobs[$0] }, left: arrayLeft[id] ?? [:], anyTask: first)
         }
         guard let stored = storedArrayTasks(id), let first = stored.first else { return nil }

@@ -101,6 +101,8 @@ extension ClusterState {
             log.error("cannot look up job ids starting with \(text): \(error)")
         }
         if matches.isEmpty {
+            // A standby's copy indexes the ends as the leader's memory does, once it is read again if old.
+            do { try refreshMirror() } catch { log.error("cannot read the cluster from the database: \(error)") }
             for id in jobEnds.ids(endingWith: Array(text.utf8)) {
                 if let job = visibleJob(id, for: principal) { matches.append(job) }
                 if matches.count > 5 { break }

@@ -4,12 +4,25 @@ import ClusterStore
 /// A standby's copy of the cluster (issue 19): the same indexes as the leader's, read from the database the
 /// leader writes through, so that a standby answers reads (jobs, nodes, queues, explain) with the leader's own
 /// code. It writes nothing and runs nothing (no tick, no pass, no liveness): it is read again, whole and from
-/// one state of the database, when a read finds it older than a second (`StandbyCopy`). The leader commits before it answers,
+/// one state of the database, when a read that needs it finds it a second old (`refreshMirror`). A job's own
+/// reads do not need it: they read the job from the database (`anyJob`, `arrayTasks(of:)`). The leader commits before it answers,
 /// so a copy read after a client's request was answered shows what that request did.
 ///
 /// What only the leader's memory holds is not in it: heartbeats' figures (GPU utilization, the time of the last
 /// heartbeat, which a node's row has from its last stored change), stage caches, preemption plans, fair share.
 extension ClusterState {
+    /// How old the copy may be when a read that needs it comes (nodes, queues, explain, an end of an id): what
+    /// the leader did shows on a standby within this.
+    static let mirrorMaxAge = Duration.seconds(1)
+
+    /// Reads the copy again when it is older than `maxAge`. On this actor, whole: reads that come meanwhile wait
+    /// for it and then find it fresh.
+    func refreshMirror(maxAge: Duration = mirrorMaxAge) throws {
+        guard mirror else { return }
+        if let at = mirroredAt, ContinuousClock.now - at < maxAge { return }
+        try reloadMirror()
+    }
+
     /// Empties the indexes and reads them again from one state of the database.
     func reloadMirror() throws {
         precondition(mirror, "only a standby's copy is read again: the leader's memory is the truth it commits")
