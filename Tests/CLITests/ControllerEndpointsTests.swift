@@ -106,4 +106,31 @@ import Testing
         #expect(leader.count.withLock { $0 } == 4)
         #expect(keys.withLock { $0.count } == 1, "every try carried the same key")
     }
+
+    /// Reads and other requests wait out a failover too (nothing was done while no controller could act); an
+    /// error that may have done something is not asked again.
+    @Test func aReadWaitsOutAFailoverAndAnErrorDoesNot() async throws {
+        let leader = Stub { _, count in
+            count > 2 ? .json(Self.me) : .error(.serviceUnavailable, code: "not_leader", message: "cannot confirm")
+        }
+        let url = try leader.start()
+        defer { leader.server?.shutdown() }
+        #expect(try await CorralClient(endpoint: url, token: "t").whoami().user == "ana")
+        #expect(leader.count.withLock { $0 } == 3)
+        let broken = Stub { _, _ in .error(.serviceUnavailable, code: "draining", message: "not now") }
+        let brokenURL = try broken.start()
+        defer { broken.server?.shutdown() }
+        await #expect(throws: CorralError.self) { try await CorralClient(endpoint: brokenURL, token: "t").whoami() }
+        #expect(broken.count.withLock { $0 } == 1)
+        // A standby alone, naming a leader this client was not told of: said at once, not waited on.
+        let standby = Stub { request, _ in
+            var response = HTTPResponse.error(HTTPStatus(code: 307), code: "not_leader", message: "standby")
+            response.headers.set("Location", "http://127.0.0.1:9/" + request.path)
+            return response
+        }
+        let standbyURL = try standby.start()
+        defer { standby.server?.shutdown() }
+        await #expect(throws: CorralError.self) { try await CorralClient(endpoint: standbyURL, token: "t").whoami() }
+        #expect(standby.count.withLock { $0 } == 1)
+    }
 }

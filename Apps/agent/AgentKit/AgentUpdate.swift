@@ -45,23 +45,17 @@ enum AgentUpdate {
     ) async throws(Failure) -> Outcome {
         try checkChannel(configuration)
         let arch = architecture
-        let client = ControllerLink.makeClient(configuration, token: token(configuration), timeout: .seconds(600))
         var query = "/v1/agent-builds?arch=\(arch)"
         if let version {
             guard AgentBuild.isValidVersion(version) else { throw Failure("'\(version.prefix(80))' is not a version") }
             query += "&version=\(version)"
         }
+        let (client, listing) = try await leader(configuration, query)
         let listed: AgentBuildList
         do {
-            let response = try await client.execute(.get, query)
-            guard response.status == 200 else {
-                throw Failure("the controller answered \(response.status): \(ErrorEnvelope.message(in: response.body))")
-            }
-            listed = try WireJSON.decode(AgentBuildList.self, from: response.body)
-        } catch let failure as Failure {
-            throw failure
+            listed = try WireJSON.decode(AgentBuildList.self, from: listing.body)
         } catch {
-            throw Failure("cannot ask \(configuration.endpoint) for agent builds: \(error)")
+            throw Failure("the controller's list of agent builds cannot be read: \(error)")
         }
         guard let build = listed.builds.first else {
             throw Failure(
@@ -118,19 +112,52 @@ enum AgentUpdate {
         return .installed(build)
     }
 
+    /// The controller that answers `path` (a GET), of the endpoints, in order: with several (issue 19), one that
+    /// cannot be reached, a standby (307) or one that cannot act now (503) makes way for the next. Its client
+    /// (with a timeout for a download) and its answer.
+    static func leader(
+        _ configuration: AgentConfiguration,
+        _ path: String
+    ) async throws(Failure) -> (HTTPClient, HTTPClientResponse) {
+        let token = token(configuration)
+        var problems: [String] = []
+        for endpoint in configuration.endpoints {
+            let client = ControllerLink.makeClient(
+                configuration,
+                token: token,
+                timeout: .seconds(600),
+                endpoint: endpoint
+            )
+            do {
+                let response = try await client.execute(.get, path)
+                if response.status == 200 { return (client, response) }
+                let problem = "\(endpoint) answered \(response.status): \(ErrorEnvelope.message(in: response.body))"
+                guard response.status == 307 || response.status == 503 else {
+                    throw Failure("the controller at " + problem)
+                }
+                problems.append(problem)
+            } catch let failure as Failure {
+                throw failure
+            } catch {
+                problems.append("\(endpoint): \(error)")
+            }
+        }
+        throw Failure("cannot ask the controller for agent builds: " + problems.joined(separator: "; "))
+    }
+
     /// Without a signing key, the hash proves only that the binary is the one the controller serves: over plain
     /// http off this machine anyone on the path could serve another, which the agent would run as root. So
     /// that takes https or `update_public_key`.
     static func checkChannel(_ configuration: AgentConfiguration) throws(Failure) {
-        guard configuration.updatePublicKey == nil, configuration.endpoint.lowercased().hasPrefix("http://") else {
-            return
+        guard configuration.updatePublicKey == nil else { return }
+        for endpoint in configuration.endpoints where endpoint.lowercased().hasPrefix("http://") {
+            let host = endpoint.dropFirst("http://".count).prefix { $0 != "/" && $0 != ":" }
+            guard !["127.0.0.1", "localhost", "[::1]"].contains(String(host)), !host.hasPrefix("127.") else { continue }
+            throw Failure(
+                "updates over plain http from \(endpoint) could be replaced on the way: use https (ca_file) "
+                    + "or set update_public_key (signed builds)"
+            )
         }
-        let host = configuration.endpoint.dropFirst("http://".count).prefix { $0 != "/" && $0 != ":" }
-        guard !["127.0.0.1", "localhost", "[::1]"].contains(String(host)), !host.hasPrefix("127.") else { return }
-        throw Failure(
-            "updates over plain http from \(configuration.endpoint) could be replaced on the way: use https (ca_file) "
-                + "or set update_public_key (signed builds)"
-        )
     }
 
     /// With `update_public_key`, the build must carry a signature of its bytes by that key.

@@ -90,7 +90,7 @@ public final class Controller: Sendable {
             settings: configuration,
             exec: ExecSessions(clock: clock),
             rollouts: AgentRollouts(
-                store: AgentBuildStore(dataDir: configuration.dataDir),
+                store: try databases.agentBuilds(dataDir: configuration.dataDir, log: log),
                 state: state,
                 clock: clock,
                 log: log

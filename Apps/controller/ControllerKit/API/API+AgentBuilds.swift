@@ -37,6 +37,11 @@ extension API {
             guard let build = agentBuilds.build(sha256: sha) else {
                 throw APIError(.notFound, "unknown_build", "no agent build with SHA-256 \(sha) is published")
             }
+            do {
+                try agentBuilds.prepare(build)
+            } catch {
+                throw APIError(.internalServerError, "build_unreadable", "cannot serve the build: \(error)")
+            }
             let path = agentBuilds.binaryPath(of: build)
             guard Files.exists(path) else {
                 throw APIError(.internalServerError, "build_unreadable", "cannot read the build: \(path) is gone")
@@ -84,7 +89,7 @@ extension API {
         }
     }
 
-    var agentBuilds: AgentBuildStore { AgentBuildStore(dataDir: settings.dataDir) }
+    var agentBuilds: AgentBuildStore { rollouts.store }
 
     /// Agents (node or join token) and admins may read the builds; users may not (nothing of theirs is there).
     func buildReader(_ request: HTTPRequest) throws(APIError) {

@@ -1,16 +1,19 @@
 import ClusterCore
+import ClusterStore
 import ClusterWire
 import CorralSupport
 import Glibc
 
 /// `corral-controller agents publish FILE --version V [--arch A]` and `corral-controller agents list`, with
-/// `--data-dir DIR` or `--config FILE` as the controller takes them. They work on the data directory, running
-/// controller or not: it serves a published build from its next request on.
+/// `--data-dir DIR`, `--config FILE` and `--database URL` as the controller takes them. They work on the data
+/// directory, or on PostgreSQL on the database every controller serves from, running controller or not: it
+/// serves a published build from its next request on.
 enum AgentBuildCommand {
     static let usage = """
         usage: corral-controller agents publish FILE --version V [--arch x86_64|aarch64] [--signature FILE.sig]
                                                 [--data-dir DIR] [--config FILE]
-               corral-controller agents list [--json] [--data-dir DIR] [--config FILE]
+                                                [--database URL --database-password-file FILE]
+               corral-controller agents list [--json] [--data-dir DIR] [--config FILE] [--database URL ...]
         publish stores an agent binary (with its SHA-256) for agents to update to: corral-agent update, or
         corral nodes update for a rolling update of every node
         """
@@ -45,7 +48,7 @@ enum AgentBuildCommand {
                 default: signaturePath = given
                 }
             case "--json": json = true
-            case "--data-dir", "--config":
+            case "--data-dir", "--config", "--database", "--database-password-file":
                 guard let given = value(argument) else { return refuse("\(argument) needs a value") }
                 passed += [argument, given]
             case "--help", "-h":
@@ -65,14 +68,19 @@ enum AgentBuildCommand {
         } catch {
             return refuse(error.message)
         }
-        let store = AgentBuildStore(dataDir: configuration.dataDir)
+        let store: AgentBuildStore
+        do {
+            store = try Self.store(configuration)
+        } catch {
+            return fail("\(error)")
+        }
         if action == "list" { return list(store, json: json) }
         guard let file else { return refuse("name the agent binary to publish") }
         guard let version else { return refuse("--version V is required: the version agents will report") }
         if let arch, !AgentBuild.architectures.contains(arch) {
             return refuse("--arch must be one of \(AgentBuild.architectures.joined(separator: ", "))")
         }
-        guard Files.exists(configuration.databasePath) else {
+        guard store.catalog != nil || Files.exists(configuration.databasePath) else {
             return fail("no controller data in \(configuration.dataDir) (give --data-dir DIR)")
         }
         do {
@@ -103,6 +111,21 @@ enum AgentBuildCommand {
         } catch {
             return fail("\(error)")
         }
+    }
+
+    /// The data directory's builds, or on PostgreSQL the database's (the command writes nothing there but builds,
+    /// so its connection is not fenced by the leader's epoch).
+    static func store(_ configuration: ControllerConfiguration) throws -> AgentBuildStore {
+        guard let settings = try configuration.postgresSettings() else {
+            return AgentBuildStore(dataDir: configuration.dataDir)
+        }
+        var named = settings
+        named.applicationName += "-agents"
+        let catalog = AgentBuildCatalog(
+            database: try ClusterDatabase(postgres: named),
+            log: StderrLog(component: "agents")
+        )
+        return AgentBuildStore(dataDir: configuration.dataDir, catalog: catalog)
     }
 
     static func list(_ store: AgentBuildStore, json: Bool) -> Int32 {

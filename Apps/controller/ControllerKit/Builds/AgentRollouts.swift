@@ -4,8 +4,8 @@ import CorralSupport
 import Glibc
 import HTTPKit
 
-/// The rolling agent update in progress (or the last one), kept in DATA_DIR/agent-builds/rollout.json so a
-/// restarted controller goes on with it. `RolloutRules` decides; this actor feeds it what the nodes say, at
+/// The rolling agent update in progress (or the last one), kept in DATA_DIR/agent-builds/rollout.json (on
+/// PostgreSQL in the database, `AgentBuildCatalog`) so a restarted controller, or the next leader, goes on with it. `RolloutRules` decides; this actor feeds it what the nodes say, at
 /// most once a second while a rollout runs (a heartbeat asks; with thousands of nodes most find it fresh), and
 /// stores each change before anyone is told of it.
 actor AgentRollouts {
@@ -25,7 +25,9 @@ actor AgentRollouts {
         self.state = state
         self.clock = clock
         self.log = log
-        if let text = try? Files.read(store.directory + "/rollout.json", limit: 16 << 20) {
+        if let catalog = store.catalog {
+            current = catalog.rollout()
+        } else if let text = try? Files.read(store.directory + "/rollout.json", limit: 16 << 20) {
             current = try? WireJSON.decode(RolloutView.self, from: Array(text.utf8))
         }
     }
@@ -155,7 +157,11 @@ actor AgentRollouts {
     /// Stored before it is acted on: a controller restarted mid-rollout neither forgets it nor starts a node
     /// twice at once beyond `max_parallel`.
     private func save(_ rollout: RolloutView) throws {
-        try Files.writeAtomically(path, WireJSON.encodePretty(rollout) + "\n", mode: 0o644)
+        if let catalog = store.catalog {
+            try catalog.save(rollout)
+        } else {
+            try Files.writeAtomically(path, WireJSON.encodePretty(rollout) + "\n", mode: 0o644)
+        }
         current = rollout
     }
 }

@@ -1,4 +1,5 @@
 import ClusterStore
+import CorralSupport
 
 /// Opens the controller's connections to its store, one for each owner: the cluster state's, the credentials'
 /// (so checking a token never waits behind job work) and accounting's (long reads). Each is opened apart, at
@@ -9,6 +10,7 @@ struct Databases: Sendable {
         case credentials
         case accounting
         case logs
+        case builds
     }
 
     private let sqlitePath: String?
@@ -35,6 +37,12 @@ struct Databases: Sendable {
     }
 
     var isPostgres: Bool { postgres != nil }
+
+    /// The agent builds: in the database on PostgreSQL (every controller's), else in the data directory.
+    func agentBuilds(dataDir: String, log: any LogSink) throws -> AgentBuildStore {
+        guard isPostgres else { return AgentBuildStore(dataDir: dataDir) }
+        return AgentBuildStore(dataDir: dataDir, catalog: AgentBuildCatalog(database: try open(.builds), log: log))
+    }
 
     func open(_ owner: Owner) throws -> ClusterDatabase {
         if var settings = postgres {

@@ -91,7 +91,7 @@ struct StandbyReads: HTTPResponder {
                 settings: configuration,
                 exec: ExecSessions(clock: clock),
                 rollouts: AgentRollouts(
-                    store: AgentBuildStore(dataDir: configuration.dataDir),
+                    store: try databases.agentBuilds(dataDir: configuration.dataDir, log: log),
                     state: state,
                     clock: clock,
                     log: log

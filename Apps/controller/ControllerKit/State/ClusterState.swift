@@ -88,6 +88,7 @@ actor ClusterState {
     /// was last read from the database.
     let mirror: Bool
     var mirroredAt: ContinuousClock.Instant?
+    var mirrorReadTook = Duration.zero
     /// How long each reading of the copy took (a standby's /metrics).
     var mirrorReloadDurations = Histogram(Histogram.passes)
 

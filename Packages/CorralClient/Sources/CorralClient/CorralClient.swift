@@ -133,15 +133,7 @@ public struct CorralClient: Sendable {
         var path = "/v1/jobs/\(try Self.jobSegment(id))/logs?offset=\(offset)"
         if let attempt { path += "&attempt=\(attempt)" }
         if let rank { path += "&rank=\(rank)" }
-        let response: HTTPClientResponse
-        do {
-            response = try await http.execute(.get, path)
-        } catch {
-            throw CorralError(
-                kind: .unreachable,
-                message: "cannot reach the controller at \(endpoint): \(error.message)"
-            )
-        }
+        let response = try await executeWaitingForLeader(.get, path)
         guard response.status == 200 else { throw CorralError(response: response) }
         return LogChunk(
             bytes: response.body,
@@ -294,15 +286,7 @@ public struct CorralClient: Sendable {
     ) async throws(CorralError)
         -> T
     {
-        let response: HTTPClientResponse
-        do {
-            response = try await http.execute(method, path, body: body)
-        } catch {
-            throw CorralError(
-                kind: .unreachable,
-                message: "cannot reach the controller at \(endpoint): \(error.message)"
-            )
-        }
+        let response = try await executeWaitingForLeader(method, path, body: body)
         guard (200..<300).contains(response.status) else { throw CorralError(response: response) }
         do {
             return try WireJSON.decode(T.self, from: response.body)

@@ -162,5 +162,23 @@ enum PostgresSchema {
                 );
                 """
         ),
+        // Agent builds and the rollout under way, shared by every controller (on SQLite: the data directory).
+        Migration(
+            id: "0003-agent-builds",
+            sql: """
+                CREATE TABLE agent_builds (
+                    sha256 TEXT PRIMARY KEY,
+                    version TEXT NOT NULL,
+                    arch TEXT NOT NULL,
+                    build TEXT NOT NULL,
+                    binary_data BYTEA NOT NULL,
+                    UNIQUE (version, arch)
+                );
+                CREATE TABLE agent_rollout (
+                    one INTEGER PRIMARY KEY CHECK (one = 1),
+                    rollout TEXT NOT NULL
+                );
+                """
+        ),
     ]
 }
