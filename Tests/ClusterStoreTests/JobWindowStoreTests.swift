@@ -151,6 +151,12 @@ import Testing
             try db.forEachEndedAttempt { user, attempt in ended.append((user, attempt.resources.gpus)) }
             #expect(ended.map(\.0) == ["alice", "bob", "alice", "bob", "alice"])
             #expect(ended.allSatisfy { $0.1 == 1 })
+            // In pages (of 5,000; here of 1 and 2): each attempt once, in the same order.
+            for size in [1, 2] {
+                var paged: [String] = []
+                try db.forEachEndedAttempt(pageSize: size) { user, _ in paged.append(user) }
+                #expect(paged == ended.map(\.0), "pages of \(size)")
+            }
         }
     }
 

@@ -205,14 +205,32 @@ extension ClusterDatabase {
 
     /// Every attempt that held GPUs, ran and ended, with its job's user: fair share at start (attempts without
     /// GPUs count nothing; `FairShareUsage.record` takes them in any order).
-    public func forEachEndedAttempt(_ body: (_ user: String, _ attempt: Attempt) -> Void) throws {
-        try connection.forEachRow(
-            """
-            SELECT attempts.*, jobs."user" AS job_user FROM attempts JOIN jobs ON jobs.id = attempts.job_id
-            WHERE attempts.gpus > 0 AND attempts.started_at IS NOT NULL AND attempts.ended_at IS NOT NULL
-            """
-        ) { row in body(row.string("job_user") ?? "", try Self.attempt(from: row)) }
+    /// Read in pages of 5,000 along the attempts' key: PostgreSQL reads a whole result before its first row, and a
+    /// cluster's every attempt could be millions of rows at once, at a takeover.
+    public func forEachEndedAttempt(
+        pageSize: Int = attemptPage,
+        _ body: (_ user: String, _ attempt: Attempt) -> Void
+    ) throws {
+        var after: (job: String, number: Int64)?
+        repeat {
+            var bindings: [SQLValue] = []
+            if let after { bindings = [.text(after.job), .integer(after.number)] }
+            let page = try connection.query(
+                """
+                SELECT attempts.*, jobs."user" AS job_user FROM attempts JOIN jobs ON jobs.id = attempts.job_id
+                WHERE attempts.gpus > 0 AND attempts.started_at IS NOT NULL AND attempts.ended_at IS NOT NULL
+                    \(after == nil ? "" : "AND (attempts.job_id, attempts.number) > (?, ?)")
+                ORDER BY attempts.job_id, attempts.number LIMIT \(max(1, pageSize))
+                """,
+                bindings
+            )
+            for row in page { body(row.string("job_user") ?? "", try Self.attempt(from: row)) }
+            after = page.last.map { ($0.string("job_id") ?? "", $0.int64("number") ?? 0) }
+            if page.count < max(1, pageSize) { break }
+        } while true
     }
+
+    public static let attemptPage = 5000
 
     /// A job row's identity, state and times, with the spec given (accounting's holds only its name and queue).
     static func job(from row: Row, spec: JobSpec) throws -> Job {
