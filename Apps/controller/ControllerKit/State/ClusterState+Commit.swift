@@ -151,16 +151,14 @@ extension ClusterState {
         guard !order.isEmpty || !changes.nodes.isEmpty || !changes.idempotency.isEmpty else { return }
         try database.transaction {
             for node in changes.nodes.values.sorted(by: { $0.id < $1.id }) { try database.saveNode(node) }
-            for id in order {
+            // New jobs, their events and keys a few statements at a time (a group commit holds hundreds).
+            try database.insertJobs(order.filter(changes.newJobs.contains).compactMap { changes.staged[$0] })
+            for id in order where !changes.newJobs.contains(id) {
                 guard let job = changes.staged[id] else { continue }
-                if changes.newJobs.contains(id) {
-                    try database.insertJob(job)
-                } else {
-                    try database.updateJob(job, attempts: attempts[id] ?? [], spec: specChanged.contains(id))
-                }
+                try database.updateJob(job, attempts: attempts[id] ?? [], spec: specChanged.contains(id))
             }
-            for record in records { try database.appendEvent(record) }
-            for record in changes.idempotency { try database.insertIdempotencyKey(record) }
+            try database.appendEvents(records)
+            try database.insertIdempotencyKeys(changes.idempotency)
         }
         storageFault = nil
     }

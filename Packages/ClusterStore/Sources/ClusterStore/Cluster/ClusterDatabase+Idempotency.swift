@@ -29,15 +29,7 @@ public struct IdempotencyRecord: Hashable, Sendable {
 
 extension ClusterDatabase {
     public func insertIdempotencyKey(_ record: IdempotencyRecord) throws(StoreError) {
-        try connection.run(
-            "INSERT INTO idempotency_keys (\"user\", key, request_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?)",
-            [
-                // A batch's ids, comma-separated (ids never hold one).
-                .text(record.user), .text(record.key), .text(record.requestHash),
-                .text(record.jobs.map(\.rawValue).joined(separator: ",")),
-                .integer(record.createdAt.milliseconds),
-            ]
-        )
+        try insertIdempotencyKeys([record])
     }
 
     /// Keys from `since` on, oldest first; older ones are deleted (they are kept a day).

@@ -48,29 +48,9 @@ public final class ClusterDatabase {
 
     // MARK: Jobs
 
-    public func insertJob(_ job: Job) throws(StoreError) {
-        try connection.run(
-            """
-            INSERT INTO jobs (id, "user", name, queue, state, pending_reason, message, priority, submitted_at,
-                updated_at, retries_used, infra_retries_used, spec, stop_request, unix_user, array_task, not_before,
-                preemptions, hold)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                .text(job.id.rawValue), .text(job.user), .text(job.spec.name), .text(job.spec.queue),
-                .text(job.state.rawValue), SQLValue(job.pendingReason?.rawValue), SQLValue(job.message),
-                SQLValue(job.spec.priority), .integer(job.submittedAt.milliseconds),
-                .integer(job.updatedAt.milliseconds), SQLValue(job.retriesUsed), SQLValue(job.infraRetriesUsed),
-                .text(try specJSON(job.spec)), try Self.stopRequest(job),
-                SQLValue(job.unixUser),
-                SQLValue(try job.array.map { task throws(StoreError) in try StoredArrayTask.json(task) }),
-                SQLValue(job.notBefore?.milliseconds), SQLValue(job.preemptions), try Self.hold(job),
-            ]
-        )
-        for attempt in job.attempts { try saveAttempt(attempt, of: job.id) }
-    }
+    public func insertJob(_ job: Job) throws(StoreError) { try insertJobs([job]) }
 
-    private func specJSON(_ spec: JobSpec) throws(StoreError) -> String {
+    func specJSON(_ spec: JobSpec) throws(StoreError) -> String {
         if let last = lastSpec, last.spec == spec { return last.json }
         let json: String = try StoredSpec.encode(StoredSpec(spec))
         lastSpec = (spec, json)
@@ -108,17 +88,17 @@ public final class ClusterDatabase {
         for attempt in job.attempts where numbers.contains(attempt.number) { try saveAttempt(attempt, of: job.id) }
     }
 
-    private static func hold(_ job: Job) throws(StoreError) -> SQLValue {
+    static func hold(_ job: Job) throws(StoreError) -> SQLValue {
         SQLValue(try job.hold.map { hold throws(StoreError) in try StoredSpec.encode(StoredHold(hold)) })
     }
 
-    private static func stopRequest(_ job: Job) throws(StoreError) -> SQLValue {
+    static func stopRequest(_ job: Job) throws(StoreError) -> SQLValue {
         SQLValue(
             try job.stopRequest.map { request throws(StoreError) in try StoredSpec.encode(StoredStopRequest(request)) }
         )
     }
 
-    private func saveAttempt(_ attempt: Attempt, of job: JobID) throws(StoreError) {
+    func saveAttempt(_ attempt: Attempt, of job: JobID) throws(StoreError) {
         try connection.run(
             """
             INSERT INTO attempts (job_id, number, node_id, gpu_indices, gpus, cpus, memory, allocated_at,
@@ -152,19 +132,7 @@ public final class ClusterDatabase {
 
     // MARK: Events
 
-    public func appendEvent(_ event: JobEventRecord) throws(StoreError) {
-        try connection.run(
-            """
-            INSERT INTO events (job_id, attempt, from_state, to_state, reason, node_id, at, applied)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                .text(event.job.rawValue), SQLValue(event.attempt), SQLValue(event.from?.rawValue),
-                SQLValue(event.to?.rawValue), .text(event.reason), SQLValue(event.node?.rawValue),
-                .integer(event.at.milliseconds), SQLValue(event.applied),
-            ]
-        )
-    }
+    public func appendEvent(_ event: JobEventRecord) throws(StoreError) { try appendEvents([event]) }
 
     /// The history of one job, oldest first (uses the events_by_job index, no scan).
     public func events(of job: JobID) throws(StoreError) -> [JobEventRecord] {
