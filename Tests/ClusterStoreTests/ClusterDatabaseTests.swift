@@ -481,7 +481,7 @@ import Testing
 
     /// Every migration of the cluster schema on `engine`, in order (a new one is added here too).
     static func migrations(_ engine: SQLEngine) -> [String] {
-        engine == .sqlite ? migrations : ["0001-initial", "0002-job-logs"]
+        engine == .sqlite ? migrations : ["0001-initial", "0002-job-logs", "0003-agent-builds"]
     }
 
     static let migrations = [
