@@ -41,8 +41,9 @@ pg_stop() {  # safe to call twice, and under set -e
 }
 
 # A standby on the submit phase's database (every job it submitted is QUEUED: no agents), then a takeover:
-#   standby_copy_read  a read on a standby whose copy is a second old, which reads the cluster (every job not
-#                      ended, the newest finished ones, nodes) from one state of the database before it answers;
+#   standby_copy_read  a read of the queues on a standby whose copy is old enough to be read again (a second,
+#                      or four times its last reading), which reads the cluster (every job not ended, the newest
+#                      finished ones, nodes) from one state of the database before it answers;
 #                      the standby's own figure (corral_standby_copy_read_seconds) is in the notes;
 #   takeover_postgres  from SIGTERM of the leader (which ends its lease at once) to the standby's /healthz "ok":
 #                      it has taken the lease and loaded the cluster.
@@ -54,11 +55,18 @@ standby_phase() {
         --database "$pg_url" --database-password-file "$pg_password_file" >"$dir.log" 2>&1 &
     local standby=$!; pids+=("$standby")
     for _ in $(seq 1200); do grep -q "standing by" "$dir.log" 2>/dev/null && break; sleep 0.05; done
+    # Its first reading was when it started: wait that out as the others (five times a reading, and a second).
+    local first wait_s
+    first="$(curl -s -H "Authorization: Bearer $admin" "http://127.0.0.1:$port/metrics" |
+        awk '/^corral_standby_copy_read_seconds_sum/ { print $2 }')"
+    wait_s="$(echo "scale=3; 1.2 + 5 * ${first:-1}" | bc)"
     for i in $(seq "$http_runs"); do
-        sleep 1.2
+        # The copy is read again once it is a second old, or four times its last reading when that is longer.
+        sleep "$wait_s"
         stamp start
         curl -sf -H "Authorization: Bearer $admin" "http://127.0.0.1:$port/v1/queues" >/dev/null
         stamp end; times+=("$(ms_between "$start" "$end")")
+        wait_s="$(echo "scale=3; 1.2 + 5 * ${times[-1]} / 1000" | bc)"
     done
     local own
     own="$(curl -s -H "Authorization: Bearer $admin" "http://127.0.0.1:$port/metrics" |
