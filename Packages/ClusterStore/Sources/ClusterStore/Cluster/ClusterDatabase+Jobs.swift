@@ -43,9 +43,10 @@ extension ClusterDatabase {
             attempts[JobID(row.string("job_id") ?? ""), default: []].append(try Self.attempt(from: row))
         }
         var jobs: [Job] = []
+        var specs: [String: JobSpec] = [:]
         try connection.forEachRow("SELECT * FROM jobs WHERE \(kept) ORDER BY submitted_at, \(dialect.order)", window) {
             row in
-            var job = try Self.job(from: row)
+            var job = try Self.job(from: row, specs: &specs)
             job.attempts = attempts[job.id] ?? []
             jobs.append(job)
         }
@@ -251,7 +252,22 @@ extension ClusterDatabase {
 
     /// A job row with its spec decoded, and every field but its attempts.
     static func job(from row: Row) throws -> Job {
-        var job = try job(from: row, spec: try StoredSpec.decode(StoredSpec.self, row.string("spec") ?? "").spec)
+        var specs: [String: JobSpec] = [:]
+        return try job(from: row, specs: &specs)
+    }
+
+    /// The same, with the specs decoded so far by their stored text: the jobs of an array, or of a sweep, share
+    /// one spec, and decoding it was most of reading many jobs (a takeover, a standby's copy of the cluster).
+    static func job(from row: Row, specs: inout [String: JobSpec]) throws -> Job {
+        let text = row.string("spec") ?? ""
+        let spec: JobSpec
+        if let known = specs[text] {
+            spec = known
+        } else {
+            spec = try StoredSpec.decode(StoredSpec.self, text).spec
+            if specs.count < 10_000 { specs[text] = spec }
+        }
+        var job = try job(from: row, spec: spec)
         job.pendingReason = row.string("pending_reason").flatMap(PendingReason.init(rawValue:))
         job.message = row.string("message")
         job.unixUser = row.string("unix_user")
