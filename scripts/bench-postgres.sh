@@ -71,7 +71,7 @@ standby_phase() {
     local own
     own="$(curl -s -H "Authorization: Bearer $admin" "http://127.0.0.1:$port/metrics" |
         awk '/^corral_standby_copy_read_seconds_(sum|count)/ { v[$1] = $2 } END { if (v["corral_standby_copy_read_seconds_count"] > 0) printf "%.0f", 1000 * v["corral_standby_copy_read_seconds_sum"] / v["corral_standby_copy_read_seconds_count"] }')"
-    bench figure --name standby_copy_read --unit ms --notes "GET /v1/queues on a standby whose copy is over a second old, with ${queued:-?} QUEUED jobs: it reads the cluster from PostgreSQL first (its readings: ${own:-?} ms each on average)" \
+    bench figure --name standby_copy_read --unit ms --notes "GET /v1/queues on a standby whose copy is old enough to be read again, with ${queued:-?} QUEUED jobs: it reads the cluster from PostgreSQL first (its readings: ${own:-?} ms each on average)" \
         "${times[@]}" >>"$figures"
     stamp start
     stop_controller

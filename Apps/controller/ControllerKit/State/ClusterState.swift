@@ -150,6 +150,7 @@ actor ClusterState {
             if groupX != groupY { return groupX < groupY }
             return (x.array?.index ?? 0) < (y.array?.index ?? 0)
         }
+        jobs.reserveCapacity(jobs.count + loaded.count)
         for job in loaded { load(job, at: now) }
         stateCounts = try database.jobCounts()
         try countTasksLeft()
