@@ -41,7 +41,12 @@ public struct Agent: Sendable {
         let measured = ["nvidia-smi", "nvml"].contains(inventory.gpuSource)
         let link = ControllerLink(configuration: configuration, log: log)
         self.link = link
-        reporter = Reporter(log: log, node: configuration.nodeID, client: { await link.client })
+        reporter = Reporter(
+            log: log,
+            node: configuration.nodeID,
+            maxDelay: configuration.endpoints.count > 1 ? .milliseconds(500) : .seconds(5),
+            client: { await link.client }
+        )
         shipper = LogShipper(logDir: configuration.logDir, log: log, client: { await link.client })
         sampler = UsageSampler(
             gpuProber: measured ? prober : nil,

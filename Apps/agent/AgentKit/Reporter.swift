@@ -25,13 +25,24 @@ final class Reporter: Sendable {
     private let log: any LogSink
     private let node: String
     private let client: @Sendable () async -> HTTPClient
+    /// The longest wait between tries: 5 s with one controller; with several (issue 19), 500 ms, as the
+    /// agent's polls: a failover leaves reports owed, and the new leader should hear them as soon as it leads.
+    private let maxDelay: Int
     /// Allocations whose report the controller answered with "stop": the agent's task group stops them.
     let stops: AsyncStream<String>
     private let stopRequests: AsyncStream<String>.Continuation
 
-    init(log: any LogSink, node: String, client: @escaping @Sendable () async -> HTTPClient) {
+    init(
+        log: any LogSink,
+        node: String,
+        maxDelay: Duration = .seconds(5),
+        client: @escaping @Sendable () async -> HTTPClient
+    ) {
         self.log = log
         self.node = node
+        self.maxDelay = Int(
+            maxDelay.components.seconds * 1000 + maxDelay.components.attoseconds / 1_000_000_000_000_000
+        )
         self.client = client
         (stops, stopRequests) = AsyncStream.makeStream(of: String.self)
     }
@@ -72,7 +83,7 @@ final class Reporter: Sendable {
             }
             if taken < batch.count {
                 failures += 1
-                let delay = min(100 * (1 << min(failures, 6)), 5000)
+                let delay = min(100 * (1 << min(failures, 6)), maxDelay)
                 try? await Task.sleep(for: .milliseconds(delay))
             }
         }

@@ -126,9 +126,20 @@ struct FailoverChaosTests {
             // The first job the new leader starts: a probe, submitted as soon as it takes submissions, ahead of the
             // load's backlog (an admin's priority).
             cluster.port = leader.port
+            let leads = Int(Date().timeIntervalSince(killedAt) * 1000)
             let probe = try await cluster.submit(["--cpus", "1", "--priority", "100"], ["true"])
+            let taken = Int(Date().timeIntervalSince(killedAt) * 1000)
             _ = try await cluster.waitForState(probe, ["RUNNING", "SUCCEEDED"], timeout: 30)
             took.append(Int(Date().timeIntervalSince(killedAt) * 1000))
+            print(
+                "failover round \(round): \(leader.name) leads at \(leads) ms, probe taken at \(taken) ms, started at \(took.last ?? 0) ms"
+            )
+            // Over the 5 s: the probe's history and every log, to see where the time went.
+            if (took.last ?? 0) > 5000 {
+                let client = HTTPClient(configuration: HTTPClientConfiguration(baseURL: leader.url, bearerToken: token))
+                let events = try await client.execute(.get, "/v1/jobs/\(probe)/events")
+                print("slow round \(round): \(String(decoding: events.body, as: UTF8.self))\n\(cluster.logs())")
+            }
         }
         let (acknowledged, jobs) = try await ProcessChaosTests.settle(load, submitting, cluster)
         let stored = Set(jobs.map(\.id))
