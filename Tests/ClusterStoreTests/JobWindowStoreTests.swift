@@ -151,11 +151,33 @@ import Testing
             try db.forEachEndedAttempt { user, attempt in ended.append((user, attempt.resources.gpus)) }
             #expect(ended.map(\.0) == ["alice", "bob", "alice", "bob", "alice"])
             #expect(ended.allSatisfy { $0.1 == 1 })
-            // In pages (of 5,000; here of 1 and 2): each attempt once, in the same order.
+            // In pages (of 5,000; here of 1 and 2) along (job, attempt): each attempt once, in the same order, the
+            // two attempts of one job across a page's end too.
+            var retried = T.job("retried01", submittedAt: T.t0 + .seconds(50), user: "carol")
+            retried.state = .succeeded
+            retried.attempts = (1...2).map { number in
+                var attempt = Attempt(
+                    number: number,
+                    node: NodeID("n1"),
+                    gpuIndices: [0],
+                    resources: Resources(gpus: 1, cpus: 1, memory: 0),
+                    allocatedAt: retried.submittedAt
+                )
+                attempt.startedAt = retried.submittedAt
+                attempt.endedAt = retried.submittedAt + .seconds(Int64(number))
+                return attempt
+            }
+            try db.insertJob(retried)
+            var whole: [String] = []
+            try db.forEachEndedAttempt { user, attempt in whole.append("\(user)/\(attempt.number)") }
+            #expect(
+                whole.filter { $0.hasPrefix("carol/") } == ["carol/1", "carol/2"] && whole.count == ended.count + 2
+            )
             for size in [1, 2] {
                 var paged: [String] = []
-                try db.forEachEndedAttempt(pageSize: size) { user, _ in paged.append(user) }
-                #expect(paged == ended.map(\.0), "pages of \(size)")
+                try db.forEachEndedAttempt(pageSize: size) { user, attempt in paged.append("\(user)/\(attempt.number)")
+                }
+                #expect(paged == whole, "pages of \(size)")
             }
         }
     }

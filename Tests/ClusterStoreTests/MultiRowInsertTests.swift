@@ -4,7 +4,7 @@ import Testing
 
 /// A group commit's rows as multi-row INSERTs (64, 16, 4 and 1 rows a statement), on both engines: 150 jobs
 /// (two of them with an attempt), their events and keys come back as written, events in the order given; a
-/// duplicate id anywhere in a statement fails the whole transaction.
+/// duplicate id inside a statement fails the whole transaction.
 @Suite struct MultiRowInsertTests {
     typealias T = ClusterDatabaseTests
 
@@ -48,8 +48,10 @@ import Testing
         #expect(try db.loadJobs() == jobs)
         #expect(try db.events(of: jobs[97].id).map(\.reason) == ["step 0", "step 1"])
         #expect(try db.loadIdempotencyKeys(since: T.t0).map(\.key) == keys.map(\.key))
-        // A duplicate id in the middle of a chunk: nothing of that transaction is stored.
-        let again = (0..<20).map { n in T.job("later\(1000 + n)") } + [jobs[5]]
+        // A duplicate id in the middle of a 16-row statement: nothing of that transaction is stored.
+        let again =
+            (0..<10).map { n in T.job("later\(1000 + n)") } + [jobs[5]]
+            + (10..<20).map { n in T.job("later\(1000 + n)") }
         #expect(throws: StoreError.self) { try db.transaction { try db.insertJobs(again) } }
         #expect(try db.loadJobs().count == 150)
     }

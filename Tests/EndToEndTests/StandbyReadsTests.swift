@@ -191,6 +191,11 @@ struct StandbyReadsTests {
             as: UTF8.self
         )
         #expect(leaderMetrics.contains("corral_controller_leader 1") && leaderMetrics.contains("corral_jobs{"))
+        // Without a user's token (Prometheus misconfigured), the standby still says only that it stands by: a
+        // redirect to the leader would count the cluster twice.
+        let anonymous = try await setup.ask(.get, "//metrics", as: nil)
+        let line = String(decoding: anonymous.body, as: UTF8.self)
+        #expect(anonymous.status == 200 && line.contains("corral_controller_leader 0") && !line.contains("corral_jobs"))
 
         // A drain on the leader shows on the standby within a second or two; a revoked token stops working there.
         #expect(try await setup.ask(.post, "/v1/nodes/node-a/drain", as: "admin", leader: true).status == 200)
@@ -205,6 +210,10 @@ struct StandbyReadsTests {
             try await setup.ask(.get, "/v1/whoami", as: "bo").status == 307
         }
         #expect(try await setup.ask(.get, "/v1/whoami", as: "bo", leader: true).status == 401)
+        // However the path is spelled (the router drops empty segments): the revoked token reads nothing here.
+        for path in ["//v1/whoami", "/v1//tokens", "//v1/jobs"] {
+            #expect(try await setup.ask(.get, path, as: "bo").status == 307, "\(path)")
+        }
         _ = try await cluster.corral(["cancel", running])
     }
 }

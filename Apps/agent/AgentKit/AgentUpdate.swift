@@ -113,8 +113,8 @@ enum AgentUpdate {
     }
 
     /// The controller that answers `path` (a GET), of the endpoints, in order: with several (issue 19), one that
-    /// cannot be reached, a standby (307) or one that cannot act now (503) makes way for the next. Its client
-    /// (with a timeout for a download) and its answer.
+    /// cannot be reached, a standby (307) or one that cannot act now (503) makes way for the next. A client for
+    /// it (with a download's timeout) and its answer.
     static func leader(
         _ configuration: AgentConfiguration,
         _ path: String
@@ -122,15 +122,24 @@ enum AgentUpdate {
         let token = token(configuration)
         var problems: [String] = []
         for endpoint in configuration.endpoints {
+            // A short wait for the list (a frozen controller gives way to the next), a long one for the download.
             let client = ControllerLink.makeClient(
                 configuration,
                 token: token,
-                timeout: .seconds(600),
+                timeout: .seconds(30),
                 endpoint: endpoint
             )
             do {
                 let response = try await client.execute(.get, path)
-                if response.status == 200 { return (client, response) }
+                if response.status == 200 {
+                    let download = ControllerLink.makeClient(
+                        configuration,
+                        token: token,
+                        timeout: .seconds(600),
+                        endpoint: endpoint
+                    )
+                    return (download, response)
+                }
                 let problem = "\(endpoint) answered \(response.status): \(ErrorEnvelope.message(in: response.body))"
                 guard response.status == 307 || response.status == 503 else {
                     throw Failure("the controller at " + problem)

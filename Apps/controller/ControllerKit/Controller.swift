@@ -53,6 +53,26 @@ public final class Controller: Sendable {
                 log: log
             )
             let switchable = SwitchableResponder(reads ?? standby)
+            if reads == nil {
+                // The database could not be read yet: try again every few seconds while standing by.
+                Task { [configuration, clock, log] in
+                    while !switchable.leading {
+                        try? await Task.sleep(for: .seconds(5))
+                        guard !switchable.leading else { return }
+                        let made = await StandbyReads.make(
+                            standby: standby,
+                            settings: settings,
+                            configuration: configuration,
+                            clock: clock,
+                            log: log
+                        )
+                        if let made {
+                            switchable.offer(made)
+                            return
+                        }
+                    }
+                }
+            }
             let server = HTTPServer(configuration: serverConfiguration, responder: switchable)
             try server.start()
             early = server

@@ -38,7 +38,7 @@ extension API {
                 throw APIError(.notFound, "unknown_build", "no agent build with SHA-256 \(sha) is published")
             }
             do {
-                try agentBuilds.prepare(build)
+                try await agentBuilds.prepare(build)
             } catch {
                 throw APIError(.internalServerError, "build_unreadable", "cannot serve the build: \(error)")
             }

@@ -1,6 +1,7 @@
 import ClusterStore
 import ClusterWire
 import CorralSupport
+import Dispatch
 import Synchronization
 
 /// The agent builds and the rollout on PostgreSQL (issue 19): the store of record every controller reads, so a
@@ -10,6 +11,12 @@ import Synchronization
 final class AgentBuildCatalog: Sendable {
     private let database: Mutex<ClusterDatabase>
     private let log: any LogSink
+    /// Where builds are copied into the data directory, one at a time.
+    private let copying = DispatchQueue(label: "corral.controller.agent-builds")
+
+    func serially<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in copying.async { continuation.resume(returning: body()) } }
+    }
 
     init(database: sending ClusterDatabase, log: any LogSink) {
         self.database = Mutex(database)

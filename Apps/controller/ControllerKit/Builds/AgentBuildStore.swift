@@ -64,9 +64,23 @@ struct AgentBuildStore: Sendable {
     func binaryPath(of build: AgentBuild) -> String { "\(directory)/\(build.sha256)/corral-agent" }
 
     /// Makes sure the build's bytes are in the directory, to be served: on PostgreSQL they are copied from the
-    /// database the first time (checked against their SHA-256).
-    func prepare(_ build: AgentBuild) throws(Failure) {
-        guard let catalog, file(build.sha256) != build || !Files.exists(binaryPath(of: build)) else { return }
+    /// database the first time (checked against their SHA-256). Copies are made one at a time, off the
+    /// cooperative threads: the agents of a rollout asking for a build at once make one copy, not one each.
+    func prepare(_ build: AgentBuild) async throws(Failure) {
+        guard let catalog, !isCopied(build) else { return }
+        try await catalog.serially { Result { () throws(Failure) in try copy(build, from: catalog) } }.get()
+    }
+
+    private func isCopied(_ build: AgentBuild) -> Bool {
+        file(build.sha256) == build && Files.exists(binaryPath(of: build))
+    }
+
+    private func copy(_ build: AgentBuild, from catalog: AgentBuildCatalog) throws(Failure) {
+        guard !isCopied(build) else { return }  // copied while this request waited its turn
+        if Files.exists(binaryPath(of: build)), file(build.sha256)?.sha256 == build.sha256 {
+            // Only its description changed (a signature added): the bytes, named by their SHA-256, stay.
+            return try writeDescription(build)
+        }
         let bytes: [UInt8]
         do {
             guard let stored = try catalog.binary(sha256: build.sha256) else { throw Failure("it is gone") }

@@ -73,6 +73,15 @@ struct StandbyResponder: HTTPResponder {
             let body = #"{"status":"standby","leader":"# + (leader.map { "\"" + $0 + "\"" } ?? "null") + "}"
             return .json(Array(body.utf8))
         }
+        // Prometheus follows redirects: sent on to the leader, a scrape of the standby would count the cluster
+        // twice. What a standby says without its copy of the cluster (`StandbyReads` says more): that it stands by.
+        if request.path.split(separator: "/") == ["metrics"] && request.method == .get {
+            return HTTPResponse(
+                status: .ok,
+                headers: HTTPHeaders([("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]),
+                body: Array(Self.metrics.utf8)
+            )
+        }
         guard let leader else {
             var response = HTTPResponse.error(
                 .serviceUnavailable,
@@ -97,6 +106,13 @@ struct StandbyResponder: HTTPResponder {
         return response
     }
 
+    static let metrics = """
+        # HELP corral_controller_leader 1 on the controller that leads, 0 on a standby.
+        # TYPE corral_controller_leader gauge
+        corral_controller_leader 0
+
+        """
+
     /// Percent-encodes all but RFC 3986's unreserved characters.
     static func encoded(_ text: String) -> String {
         var out = ""
@@ -119,13 +135,21 @@ extension String {
 /// A responder that can be replaced while the server runs: a standby's server becomes the leader's without its
 /// port ever closing (a client during a failover finds something to ask).
 final class SwitchableResponder: HTTPResponder {
-    private let current: Mutex<any HTTPResponder>
+    private let current: Mutex<(responder: any HTTPResponder, leading: Bool)>
 
-    init(_ initial: any HTTPResponder) { current = Mutex(initial) }
+    init(_ initial: any HTTPResponder) { current = Mutex((initial, false)) }
 
-    func set(_ responder: any HTTPResponder) { current.withLock { $0 = responder } }
+    /// The leader's API, for good.
+    func set(_ responder: any HTTPResponder) { current.withLock { $0 = (responder, true) } }
+
+    /// A better standby's answers (its reads, once the database could be read), unless this controller leads.
+    func offer(_ responder: any HTTPResponder) {
+        current.withLock { current in if !current.leading { current.responder = responder } }
+    }
+
+    var leading: Bool { current.withLock { $0.leading } }
 
     func respond(to request: HTTPRequest) async throws -> HTTPResponse {
-        try await current.withLock { $0 }.respond(to: request)
+        try await current.withLock { $0.responder }.respond(to: request)
     }
 }

@@ -18,11 +18,17 @@ struct StandbyReads: HTTPResponder {
     let api: any HTTPResponder
 
     func respond(to request: HTTPRequest) async throws -> HTTPResponse {
-        let parts = Array(request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst())
+        // Segments as the router takes them (empty ones dropped: `//v1/jobs` is `/v1/jobs`), so that no spelling
+        // of a path reaches a handler without the checks below.
+        let parts = request.path.split(separator: "/").map { $0 }
         guard request.method == .get, let route = Self.route(parts) else {
             return try await standby.respond(to: request)
         }
-        if route == .open { return try await api.respond(to: request) }
+        switch route {
+        case .open: return try await api.respond(to: request)
+        case .notFound: return .error(.notFound, code: "not_found", message: "no such page")
+        case .job, .cluster, .metrics: break
+        }
         do {
             try await copy.fresh(cluster: route == .cluster)
             // A token this standby does not know: the leader answers (it knows every token, and refuses bad ones).
@@ -33,27 +39,42 @@ struct StandbyReads: HTTPResponder {
             return try await standby.respond(to: request)
         }
         if route == .metrics {
+            // A user's or an admin's token, as on the leader; any other gets the standby's one line.
+            guard copy.credentials.authenticate(request.bearerToken)?.isUser == true else {
+                return try await standby.respond(to: request)
+            }
             return HTTPResponse(
                 status: .ok,
                 headers: HTTPHeaders([("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]),
                 body: Array(await copy.state.mirrorMetrics().utf8)
             )
         }
-        return try await api.respond(to: request)
+        let faults = await copy.state.storeReadFaults
+        let response = try await api.respond(to: request)
+        // A job the database could not be read for reads as unknown in the handlers: say what it was, to retry.
+        if response.status.code == 404, await copy.state.storeReadFaults != faults {
+            return .error(
+                .serviceUnavailable,
+                code: "database_unavailable",
+                message: "the database is out of reach: retry"
+            )
+        }
+        return response
     }
 
-    /// `open`: no token; `job`: a job's reads, tokens, usage, read from the database at each request; `cluster`:
-    /// what the copy of the cluster answers (nodes, queues, explain), read again first when a second old.
-    enum Route { case open, job, cluster, metrics }
+    /// `open`: no token (the dashboard's files, the API's document); `notFound`: any other path outside `/v1`;
+    /// `job`: a job's reads, tokens, usage, read from the database at each request; `cluster`: what the copy of
+    /// the cluster answers (nodes, queues, explain), read again first when a second old.
+    enum Route { case open, notFound, job, cluster, metrics }
 
-    /// Which GET paths a standby answers, and how; nil: the leader's.
+    /// Which GET paths a standby answers, and how; nil: the leader's. `parts`: the path's non-empty segments.
     static func route(_ parts: [Substring]) -> Route? {
         switch parts {
-        case ["v1", "openapi.json"]: return .open
+        case [], ["dashboard.js"], ["dashboard.css"], ["v1", "openapi.json"]: return .open
         case ["metrics"]: return .metrics
         case ["healthz"]: return nil  // the standby's own (`StandbyResponder`)
-        // The dashboard's page and files, and a 404 for any other (a browser's favicon.ico).
-        case let path where path.first != "v1": return .open
+        // A browser's favicon.ico, and any other page that is none.
+        case let path where path.first != "v1": return .notFound
         case ["v1", "whoami"], ["v1", "tokens"], ["v1", "jobs"], ["v1", "usage"]: return .job
         case ["v1", "nodes"], ["v1", "queues"]: return .cluster
         case let path where path.count == 3 && path[1] == "jobs": return .job

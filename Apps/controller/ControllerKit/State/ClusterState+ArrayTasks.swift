@@ -60,6 +60,7 @@ extension ClusterState {
             return stored.isEmpty ? nil : stored
         } catch {
             log.error("cannot read the tasks of array \(id) from the database: \(error)")
+            storeReadFaults += 1
             return nil
         }
     }

@@ -38,6 +38,7 @@ extension ClusterState {
             return try database.loadJob(id)
         } catch {
             log.error("cannot read job \(id) from the database: \(error)")
+            storeReadFaults += 1
             return nil
         }
     }

@@ -89,6 +89,8 @@ actor ClusterState {
     let mirror: Bool
     var mirroredAt: ContinuousClock.Instant?
     var mirrorReadTook = Duration.zero
+    /// Reads of a job from the database that failed (and answered "no such job"): a standby's answer says so.
+    var storeReadFaults = 0
     /// How long each reading of the copy took (a standby's /metrics).
     var mirrorReloadDurations = Histogram(Histogram.passes)
 

@@ -3,8 +3,8 @@ import ClusterStore
 import HTTPKit
 
 /// A page of `GET /v1/jobs`: the database's order and filters (every job is there, finished ones out of memory
-/// too), each job as `lookup` has it. The leader looks in its memory first; a standby reads the database alone
-/// (`FollowerReads`), so both list the same jobs.
+/// too), each job as `lookup` has it. The leader looks in its memory first; a standby reads each job from the
+/// database (`ClusterState.anyJob` of its copy), so both list the same jobs.
 enum JobListing {
     struct Query: Sendable {
         var states: Set<JobState>?

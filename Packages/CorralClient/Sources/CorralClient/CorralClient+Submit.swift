@@ -59,7 +59,7 @@ extension CorralClient {
             // No controller could act now (a failover under way, the database restarting): the key makes a
             // retry safe, so wait a little rather than fail.
             // A 307 is a standby that still names the leader it saw last, which did not answer.
-            if didNothingForWantOfALeader(response), let delay = leaderWaits.popFirst() {
+            if didNothingForWantOfALeader(response, safeToRepeat: true), let delay = leaderWaits.popFirst() {
                 try? await Task.sleep(for: delay)
                 continue
             }

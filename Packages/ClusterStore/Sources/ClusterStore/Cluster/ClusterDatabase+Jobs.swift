@@ -30,8 +30,9 @@ extension ClusterDatabase {
             state IN \(Self.liveStates)
                 OR id IN (SELECT job_id FROM attempts WHERE ended_at IS NULL)
                 OR \(dialect.order) IN (SELECT \(dialect.order) FROM jobs WHERE state IN \(Self.finishedStates)
-                    ORDER BY updated_at DESC LIMIT ?)
+                    ORDER BY updated_at DESC, \(dialect.order) DESC LIMIT ?)
             """
+        // Run twice (the attempts, then the jobs): ties on `updated_at` are broken the same way both times.
         let window = [SQLValue.integer(Int64(max(0, finished)))]
         // The attempts in one query, not one per job: on PostgreSQL each is a round trip, and a takeover loads
         // every job kept (10,000 finished ones by default).
