@@ -102,19 +102,13 @@ public final class Controller: Sendable {
             log: log
         )
         credentials = try CredentialStore(database: try databases.open(.credentials), clock: clock, log: log)
-        let api = API(
+        let api = try API.make(
             state: state,
             credentials: credentials,
-            accounting: Accounting(database: try databases.open(.accounting), clock: clock),
-            logs: try LogStore(directory: configuration.dataDir + "/logs", databases: databases),
-            settings: configuration,
-            exec: ExecSessions(clock: clock),
-            rollouts: AgentRollouts(
-                store: try databases.agentBuilds(dataDir: configuration.dataDir, log: log),
-                state: state,
-                clock: clock,
-                log: log
-            )
+            databases: databases,
+            configuration: configuration,
+            clock: clock,
+            log: log
         )
         let responder = api.responder(log: log)
         self.responder = election.map { LeaderGated(inner: responder, gate: $0.gate) } ?? responder

@@ -19,6 +19,37 @@ struct API: Sendable {
     /// HTTP requests and their durations, for /metrics (shared by every copy of this value).
     let httpMetrics = HTTPMetrics()
 
+    /// The API over `state` and the other stores of `databases` (the leader's, or a standby's: `keepsLogSizes`
+    /// false, as the leader appends the logs it reads).
+    static func make(
+        state: ClusterState,
+        credentials: CredentialStore,
+        databases: Databases,
+        configuration: ControllerConfiguration,
+        clock: any WallClock,
+        log: any LogSink,
+        keepsLogSizes: Bool = true
+    ) throws -> API {
+        API(
+            state: state,
+            credentials: credentials,
+            accounting: Accounting(database: try databases.open(.accounting), clock: clock),
+            logs: try LogStore(
+                directory: configuration.dataDir + "/logs",
+                databases: databases,
+                keepsSizes: keepsLogSizes
+            ),
+            settings: configuration,
+            exec: ExecSessions(clock: clock),
+            rollouts: AgentRollouts(
+                store: try databases.agentBuilds(dataDir: configuration.dataDir, log: log),
+                state: state,
+                clock: clock,
+                log: log
+            )
+        )
+    }
+
     func router() -> Router {
         var router = Router()
         router.add(.get, "/healthz") { _ in

@@ -104,19 +104,14 @@ struct StandbyReads: HTTPResponder {
                 mirror: true
             )
             let credentials = try CredentialStore(database: try databases.open(.credentials), clock: clock, log: log)
-            let api = API(
+            let api = try API.make(
                 state: state,
                 credentials: credentials,
-                accounting: Accounting(database: try databases.open(.accounting), clock: clock),
-                logs: try LogStore(directory: configuration.dataDir + "/logs", databases: databases, keepsSizes: false),
-                settings: configuration,
-                exec: ExecSessions(clock: clock),
-                rollouts: AgentRollouts(
-                    store: try databases.agentBuilds(dataDir: configuration.dataDir, log: log),
-                    state: state,
-                    clock: clock,
-                    log: log
-                )
+                databases: databases,
+                configuration: configuration,
+                clock: clock,
+                log: log,
+                keepsLogSizes: false
             )
             let copy = StandbyCopy(state: state, credentials: credentials, log: log)
             return StandbyReads(standby: standby, copy: copy, api: api.responder(log: log))
