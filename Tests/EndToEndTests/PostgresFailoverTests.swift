@@ -77,7 +77,7 @@ struct PostgresFailoverTests {
         let marker = cluster.root + "/runs"
         let running = try await cluster.submit(
             ["--gpus", "1"],
-            ["sh", "-c", "echo one; echo start >> \(marker); sleep 6; echo two; echo end >> \(marker)"]
+            ["sh", "-c", "echo one; echo start >> \(marker); sleep 15; echo two; echo end >> \(marker)"]
         )
         _ = try await cluster.waitForState(running, ["RUNNING"])
         // Its first line reached the leader before it dies: the new leader holds none of it, and the agent must
