@@ -122,6 +122,19 @@ import Testing
         defer { broken.server?.shutdown() }
         await #expect(throws: CorralError.self) { try await CorralClient(endpoint: brokenURL, token: "t").whoami() }
         #expect(broken.count.withLock { $0 } == 1)
+        // The database away: a read is asked again, a write (that may have been stored) is not.
+        let away = Stub { request, count in
+            guard request.method == .get, count > 1 else {
+                return .error(.serviceUnavailable, code: "database_unavailable", message: "out of reach")
+            }
+            return .json(Self.me)
+        }
+        let awayURL = try away.start()
+        defer { away.server?.shutdown() }
+        #expect(try await CorralClient(endpoint: awayURL, token: "t").whoami().user == "ana")
+        #expect(away.count.withLock { $0 } == 2)
+        await #expect(throws: CorralError.self) { try await CorralClient(endpoint: awayURL, token: "t").cancel("ab12") }
+        #expect(away.count.withLock { $0 } == 3, "the cancel was sent once")
         // A standby alone, naming a leader this client was not told of: said at once, not waited on.
         let standby = Stub { request, _ in
             var response = HTTPResponse.error(HTTPStatus(code: 307), code: "not_leader", message: "standby")

@@ -5,8 +5,8 @@ import ClusterStore
 /// leader writes through, so that a standby answers reads (jobs, nodes, queues, explain) with the leader's own
 /// code. It writes nothing and runs nothing (no tick, no pass, no liveness): it is read again, whole and from
 /// one state of the database, when a read that needs it finds it a second old (`refreshMirror`). A job's own
-/// reads do not need it: they read the job from the database (`anyJob`, `arrayTasks(of:)`). The leader commits before it answers,
-/// so a copy read after a client's request was answered shows what that request did.
+/// reads do not need it: they read the job from the database (`anyJob`, `arrayTasks(of:)`). The leader commits
+/// before it answers, so a copy read after a client's request was answered shows what that request did.
 ///
 /// What only the leader's memory holds is not in it: heartbeats' figures (GPU utilization, the time of the last
 /// heartbeat, which a node's row has from its last stored change), stage caches, preemption plans, fair share.
@@ -19,9 +19,9 @@ extension ClusterState {
 
     /// Reads the copy again when it is older than that. On this actor, whole: reads that come meanwhile wait for
     /// it and then find it fresh.
-    func refreshMirror(maxAge: Duration = mirrorMaxAge) throws {
+    func refreshMirror() throws {
         guard mirror else { return }
-        if let at = mirroredAt, ContinuousClock.now - at < max(maxAge, mirrorReadTook * 4) { return }
+        if let at = mirroredAt, ContinuousClock.now - at < max(Self.mirrorMaxAge, mirrorReadTook * 4) { return }
         try reloadMirror()
     }
 
@@ -59,7 +59,7 @@ extension ClusterState {
         out.family(
             "corral_standby_copy_read_seconds",
             "histogram",
-            "Readings of this standby's copy of the cluster from the database (at most one a second, when asked)."
+            "Readings of this standby's copy of the cluster from the database (when a read finds it a second old, or four times the last reading)."
         )
         out.histogram("corral_standby_copy_read_seconds", [:], mirrorReloadDurations)
         return out.text
